@@ -1,0 +1,53 @@
+# GovSocial: `make run` serves the app with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := $(CURDIR)/.tools
+BUN := $(TOOLS)/node_modules/.bin/bun
+PORT ?= 3000
+
+# Reflex must make no network calls but the package registries (see README.md).
+export REFLEX_USE_SYSTEM_BUN := 1
+export REFLEX_CHECK_LATEST_VERSION := 0
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
+export REFLEX_USE_GRANIAN := 1
+export PATH := $(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: run run-prod jobs test test-fast deps chromium clean-data \
+	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load
+
+deps: $(VENV)/.installed $(BUN)
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+$(BUN):
+	@mkdir -p $(TOOLS)
+	cd $(TOOLS) && npm install --no-save --no-audit --no-fund --loglevel=error bun@1.4.4
+
+## Embedded mode: SQLite, the simulator and the jobs inside one process on http://127.0.0.1:3000
+run: deps
+	$(PY) -m govsocial_app.cli migrate
+	$(PY) -m govsocial_app.cli seed
+	$(PY) -m govsocial_app.cli banner
+	GOVSOCIAL_PORT=$(PORT) $(VENV)/bin/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; \
+	  else echo "Chromium is missing: install Debian's chromium package (apt-get install chromium)"; exit 1; fi; }
+
+## The whole suite: unit, state, connector, peer and browser tests
+test: deps chromium
+	$(PY) -m pytest -q tests
+
+## Everything but the browser and peer tests
+test-fast: deps
+	$(PY) -m pytest -q tests -m "not browser and not peers"
+
+clean-data:
+	rm -rf data

@@ -1,0 +1,1 @@
+"""Reusable UI pieces: small functions that build components."""

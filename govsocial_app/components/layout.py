@@ -1,0 +1,182 @@
+"""The app shell: side navigation on tablet and desktop, bottom navigation on a phone, connection banner."""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex_components_core.core.banner import has_connection_errors
+
+from govsocial_app.components.i18n import t
+from govsocial_app.state.app_state import AppState
+
+NAV = (
+    ("inbox", "Inbox", "/inbox", "inbox"),
+    ("publish", "Publish", "/publish", "send"),
+    ("alerts", "Alerts", "/alerts", "bell"),
+    ("reports", "Reports", "/reports", "chart-column"),
+    ("more", "More", "/more", "menu"),
+)
+
+# Radix breakpoints: index 2 is 768 px, so phones get the bottom bar and tablets up get the side bar.
+PHONE_ONLY = ["flex", "flex", "none"]
+WIDE_ONLY = ["none", "none", "flex"]
+TAP = "44px"
+
+
+def _nav_link(key: str, label: str, href: str, icon: str, active: str, *, vertical: bool) -> rx.Component:
+    is_active = key == active
+    return rx.link(
+        rx.flex(
+            rx.icon(icon, size=20, aria_hidden="true"),
+            rx.text(t(label), size="1" if vertical else "2", weight="medium"),
+            direction="column" if vertical else "row",
+            align="center",
+            gap="1" if vertical else "3",
+        ),
+        href=href,
+        aria_current="page" if is_active else None,
+        underline="none",
+        color=rx.color("accent", 11) if is_active else rx.color("gray", 11),
+        background=rx.color("accent", 3) if is_active and not vertical else "transparent",
+        border_radius="8px",
+        padding="8px 12px" if not vertical else "6px 4px",
+        min_height=TAP,
+        min_width=TAP,
+        flex="1" if vertical else None,
+        display="flex",
+        align_items="center",
+        justify_content="center" if vertical else "start",
+        _focus_visible={"outline": f"2px solid {rx.color('accent', 8)}"},
+    )
+
+
+def side_nav(active: str) -> rx.Component:
+    return rx.el.nav(
+        rx.flex(
+            rx.flex(
+                rx.icon("megaphone", size=22, aria_hidden="true", color=rx.color("accent", 10)),
+                rx.heading("GovSocial", size="4"),
+                align="center",
+                gap="2",
+                padding="8px 12px 16px",
+            ),
+            *[_nav_link(k, label, href, icon, active, vertical=False) for k, label, href, icon in NAV],
+            rx.spacer(),
+            rx.flex(
+                rx.avatar(fallback=AppState.user_initials, size="2", radius="full"),
+                rx.box(
+                    rx.text(AppState.user_name, size="2", weight="medium", trim="both"),
+                    rx.text(AppState.user_role, size="1", color=rx.color("gray", 10)),
+                ),
+                gap="2",
+                align="center",
+                padding="12px",
+            ),
+            direction="column",
+            gap="1",
+            height="100%",
+        ),
+        aria_label="Main",
+        display=WIDE_ONLY,
+        position="sticky",
+        top="0",
+        height="100dvh",
+        width="220px",
+        flex_shrink="0",
+        padding="12px 8px",
+        border_inline_end=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 2),
+    )
+
+
+def bottom_nav(active: str) -> rx.Component:
+    return rx.el.nav(
+        rx.flex(
+            *[_nav_link(k, label, href, icon, active, vertical=True) for k, label, href, icon in NAV],
+            justify="between",
+            width="100%",
+        ),
+        aria_label="Main",
+        display=PHONE_ONLY,
+        position="fixed",
+        bottom="0",
+        left="0",
+        right="0",
+        z_index="20",
+        padding="4px 4px calc(4px + env(safe-area-inset-bottom))",
+        background=rx.color("gray", 1),
+        border_top=f"1px solid {rx.color('gray', 5)}",
+    )
+
+
+def connection_banner() -> rx.Component:
+    return rx.cond(
+        has_connection_errors,
+        rx.flex(
+            rx.spinner(size="1"),
+            rx.text(t("Connection lost. Reconnecting…"), size="2", weight="medium"),
+            id="gs-offline",
+            role="status",
+            aria_live="polite",
+            gap="2",
+            align="center",
+            justify="center",
+            padding="8px",
+            background=rx.color("amber", 4),
+            color=rx.color("amber", 12),
+            position="sticky",
+            top="0",
+            z_index="30",
+        ),
+    )
+
+
+def page_header(title: str, *actions: rx.Component) -> rx.Component:
+    return rx.flex(
+        rx.heading(t(title), as_="h1", size="6"),
+        rx.spacer(),
+        *actions,
+        align="center",
+        gap="2",
+        padding_y="12px",
+        wrap="wrap",
+    )
+
+
+def shell(active: str, *children: rx.Component) -> rx.Component:
+    """Wrap a signed-in page. Renders nothing but a spinner until the server has confirmed the session."""
+    return rx.box(
+        rx.el.a(t("Skip to content"), href="#main", class_name="gs-skip"),
+        connection_banner(),
+        rx.cond(
+            AppState.signed_in,
+            rx.flex(
+                side_nav(active),
+                rx.el.main(
+                    *children,
+                    id="main",
+                    flex="1",
+                    min_width="0",
+                    padding=["0 12px 96px", "0 16px 96px", "0 24px 24px"],
+                    max_width="1200px",
+                ),
+                width="100%",
+            ),
+            rx.center(rx.spinner(size="3"), height="60vh", aria_label="Loading"),
+        ),
+        rx.cond(AppState.signed_in, bottom_nav(active)),
+        dir=AppState.dir,
+        lang=AppState.lang,
+        min_height="100dvh",
+        padding_top="env(safe-area-inset-top)",
+    )
+
+
+def not_built(what: str, issue: str) -> rx.Component:
+    """An honest placeholder for a part of the product that is not built yet."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("construction", aria_hidden="true")),
+        rx.callout.text(t(what)),
+        rx.callout.text(t("Not built yet."), " ", issue, size="1", color=rx.color("gray", 10)),
+        color_scheme="gray",
+        role="note",
+    )

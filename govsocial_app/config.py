@@ -1,0 +1,96 @@
+"""Runtime configuration, read once from environment variables (documented in README.md)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str  # "demo" or "production"
+    data_dir: Path
+    database_url: str
+    redis_url: str
+    secret_key: str
+    key_file: Path
+    public_url: str
+    agency_name: str
+    embedded_jobs: bool
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password: str
+    smtp_starttls: bool
+    smtp_from: str
+    vapid_private_key: str
+    vapid_public_key: str
+    vapid_subject: str
+    log_json: bool
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def demo(self) -> bool:
+        return self.mode != "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def media_dir(self) -> Path:
+        """Private media waiting for approval: never under the public /_upload mount."""
+        return self.data_dir / "media"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ
+    mode = env.get("GOVSOCIAL_MODE", "demo").strip().lower() or "demo"
+    if mode not in ("demo", "production"):
+        raise ValueError(f"GOVSOCIAL_MODE must be 'demo' or 'production', not {mode!r}")
+    data_dir = Path(env.get("GOVSOCIAL_DATA_DIR") or REPO_ROOT / "data").resolve()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'govsocial.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    redis_url = env.get("REDIS_URL", "")
+    key_file = Path(env.get("GOVSOCIAL_KEY_FILE") or Path.home() / ".config" / "govsocial" / "secret.key")
+    return Settings(
+        mode=mode,
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key=env.get("GOVSOCIAL_SECRET_KEY", ""),
+        key_file=key_file,
+        public_url=env.get("GOVSOCIAL_PUBLIC_URL", "http://127.0.0.1:3000").rstrip("/"),
+        agency_name=env.get("GOVSOCIAL_AGENCY_NAME", "City of Riverton"),
+        embedded_jobs=_bool("GOVSOCIAL_EMBEDDED_JOBS", not redis_url),
+        smtp_host=env.get("SMTP_HOST", ""),
+        smtp_port=int(env.get("SMTP_PORT", "587") or 587),
+        smtp_user=env.get("SMTP_USER", ""),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        smtp_starttls=_bool("SMTP_STARTTLS", True),
+        smtp_from=env.get("SMTP_FROM", "GovSocial <alerts@localhost>"),
+        vapid_private_key=env.get("VAPID_PRIVATE_KEY", ""),
+        vapid_public_key=env.get("VAPID_PUBLIC_KEY", ""),
+        vapid_subject=env.get("VAPID_SUBJECT", "mailto:admin@localhost"),
+        log_json=_bool("GOVSOCIAL_LOG_JSON", mode == "production"),
+    )
+
+
+def reset_settings_cache() -> None:
+    """Tests change the environment and need a fresh read."""
+    get_settings.cache_clear()

@@ -1,0 +1,534 @@
+"""SQLModel tables for the whole product: people, profiles, inbox, publishing, alerts, reports and the audit log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ts(index: bool = False, nullable: bool = True):
+    """A timezone-aware timestamp column (stored as UTC)."""
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), index=index, nullable=nullable))
+
+
+def _created():
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def _json(default=dict):
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+# ---------------------------------------------------------------- people
+
+
+ROLES = ("admin", "manager", "publisher", "responder", "viewer")
+
+
+class User(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(index=True, unique=True, max_length=320)
+    display_name: str = Field(max_length=120)
+    password_hash: str
+    role: str = Field(default="viewer", max_length=20, index=True)
+    locale: str = Field(default="en", max_length=10)
+    theme: str = Field(default="light", max_length=10)
+    timezone: str = Field(default="UTC", max_length=64)
+    is_active: bool = True
+    ical_token: str = Field(default="", max_length=64, index=True)
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class UserGroup(SQLModel, table=True):
+    """A named group of users (e.g. "Night shift"), which can require an approval workflow."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    member_ids: list[int] = _json(list)
+    workflow_id: Optional[int] = Field(default=None, foreign_key="approvalworkflow.id")
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in browser. Only a hash of the bearer token is stored."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = _created()
+    last_seen_at: datetime = _created()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: Optional[datetime] = _ts()
+    client_ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+
+
+class LoginAttempt(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(index=True, max_length=320)
+    client_ip: str = Field(default="", max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    success: bool = False
+
+
+class AuditLog(SQLModel, table=True):
+    """Append-only: a database trigger refuses UPDATE and DELETE."""
+
+    __tablename__ = "audit_log"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    actor_id: Optional[int] = Field(default=None, index=True)
+    actor_label: str = Field(default="", max_length=320)  # name/email, or "system", or an external approver
+    action: str = Field(max_length=80, index=True)
+    object_type: str = Field(default="", max_length=40, index=True)
+    object_id: str = Field(default="", max_length=80)
+    detail: dict[str, Any] = _json()
+    client_ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+
+
+class Setting(SQLModel, table=True):
+    """Key/value settings; the publishing pause flag lives here under "publishing.pause"."""
+
+    key: str = Field(primary_key=True, max_length=80)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    updated_at: datetime = _created()
+    updated_by: Optional[int] = None
+
+
+# ---------------------------------------------------------------- profiles
+
+
+class SocialProfile(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    network: str = Field(max_length=20, index=True)
+    handle: str = Field(max_length=200)
+    display_name: str = Field(default="", max_length=200)
+    external_id: str = Field(default="", max_length=200)
+    config: dict[str, Any] = _json()  # non-secret connection settings (instance URL, page id)
+    secrets_enc: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # Fernet token
+    status: str = Field(default="active", max_length=20)  # active, needs_reconnect, disconnected
+    cursor: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    poll_interval_s: int = 60
+    last_poll_at: Optional[datetime] = _ts()
+    last_success_at: Optional[datetime] = _ts()
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    last_error_at: Optional[datetime] = _ts()
+    rate_limit: dict[str, Any] = _json()
+    next_poll_at: Optional[datetime] = _ts()
+    workflow_id: Optional[int] = Field(default=None, foreign_key="approvalworkflow.id")
+    timezone: str = Field(default="UTC", max_length=64)
+    queue_slots: list[str] = _json(list)  # ["Mon 09:00", ...] in the profile's time zone
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+# ---------------------------------------------------------------- inbox
+
+
+class Message(SQLModel, table=True):
+    """One inbound or outbound message. Network-side edits and deletions live in MessageVersion."""
+
+    __table_args__ = (
+        UniqueConstraint("network", "external_id", name="uq_message_network_external"),
+        Index("ix_message_inbox", "direction", "received_at", "id"),
+        Index("ix_message_status_recv", "status", "received_at", "id"),
+        Index("ix_message_profile_recv", "profile_id", "received_at", "id"),
+        Index("ix_message_assignee_recv", "assignee_id", "received_at", "id"),
+        Index("ix_message_conversation", "conversation_key", "created_at"),
+        Index("ix_message_author", "network", "author_handle"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    network: str = Field(max_length=20)
+    external_id: str = Field(max_length=300)
+    profile_id: Optional[int] = Field(default=None, foreign_key="socialprofile.id")
+    direction: str = Field(default="in", max_length=3)  # in, out
+    kind: str = Field(default="mention", max_length=12, index=True)
+    conversation_key: str = Field(default="", max_length=300)
+    in_reply_to_external_id: str = Field(default="", max_length=300)
+    author_external_id: str = Field(default="", max_length=200)
+    author_handle: str = Field(default="", max_length=200)
+    author_name: str = Field(default="", max_length=200)
+    author_avatar_url: str = Field(default="", max_length=500)
+    author_followers: int = 0
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    lang: str = Field(default="", max_length=8, index=True)
+    url: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    received_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    status: str = Field(default="open", max_length=10)  # open, completed
+    assignee_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    completed_at: Optional[datetime] = _ts()
+    completed_by: Optional[int] = None
+    first_response_at: Optional[datetime] = _ts()
+    replied_by_id: Optional[int] = None
+    replied_at: Optional[datetime] = _ts()
+    sent_by_id: Optional[int] = None  # outbound: who wrote it
+    keyword_id: Optional[int] = Field(default=None, foreign_key="keywordsearch.id", index=True)
+    campaign_id: Optional[int] = Field(default=None, foreign_key="campaign.id", index=True)
+    sentiment: Optional[float] = None
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    version: int = 1
+    network_deleted_at: Optional[datetime] = _ts()
+    deleted_at: Optional[datetime] = _ts()  # soft delete in GovSocial
+
+
+class MessageVersion(SQLModel, table=True):
+    """The records archive: every text a message ever had, and its network-side deletion."""
+
+    __table_args__ = (UniqueConstraint("message_id", "version", name="uq_message_version"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    version: int
+    change: str = Field(max_length=12)  # created, edited, deleted
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    captured_at: datetime = _created()
+    raw: dict[str, Any] = _json()
+
+
+class Tag(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=60, index=True, unique=True)
+    color: str = Field(default="gray", max_length=20)
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class MessageTag(SQLModel, table=True):
+    __table_args__ = (Index("ix_messagetag_tag_msg", "tag_id", "message_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    tag_id: int = Field(foreign_key="tag.id")
+    created_at: datetime = _created()
+    created_by: Optional[int] = None
+    removed_at: Optional[datetime] = _ts()
+    removed_by: Optional[int] = None
+
+
+class MessageNote(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class VipList(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    color: str = Field(default="amber", max_length=20)
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class VipMember(SQLModel, table=True):
+    __table_args__ = (Index("ix_vipmember_lookup", "network", "handle"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    list_id: int = Field(foreign_key="viplist.id", index=True)
+    network: str = Field(max_length=20)
+    handle: str = Field(max_length=200)  # normalised: lower case, no leading @
+    display_name: str = Field(default="", max_length=200)
+    added_by: Optional[int] = None
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class SavedView(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=80)
+    query: str = Field(default="", max_length=1000)  # the inbox URL query string
+    position: int = 0
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+# ---------------------------------------------------------------- publishing
+
+
+class Campaign(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    color: str = Field(default="blue", max_length=20)
+    starts_on: Optional[date] = None
+    ends_on: Optional[date] = None
+    created_by: Optional[int] = None
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+POST_STATUSES = ("draft", "pending_approval", "scheduled", "queued", "publishing", "published", "failed", "held")
+
+
+class Post(SQLModel, table=True):
+    __table_args__ = (Index("ix_post_status_time", "status", "scheduled_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="user.id", index=True)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    link: str = Field(default="", max_length=1000)
+    status: str = Field(default="draft", max_length=20)
+    scheduled_at: Optional[datetime] = _ts()
+    campaign_id: Optional[int] = Field(default=None, foreign_key="campaign.id", index=True)
+    workflow_id: Optional[int] = Field(default=None, foreign_key="approvalworkflow.id")
+    approval_step: int = 0  # position of the current step while pending
+    bypass_reason: str = Field(default="", max_length=1000)
+    bypassed_by: Optional[int] = None
+    flagged_for_review: bool = False
+    held_reason: str = Field(default="", max_length=300)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class PostTarget(SQLModel, table=True):
+    """One post on one profile. The unit the publishing job claims, publishes and records."""
+
+    __table_args__ = (Index("ix_posttarget_due", "status", "due_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    profile_id: int = Field(foreign_key="socialprofile.id", index=True)
+    text_override: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    status: str = Field(default="pending", max_length=12)  # pending, due, claimed, published, failed, cancelled
+    due_at: Optional[datetime] = _ts()
+    idempotency_key: str = Field(max_length=64, unique=True)
+    claim_token: str = Field(default="", max_length=64)
+    claimed_at: Optional[datetime] = _ts()
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = _ts()
+    external_id: str = Field(default="", max_length=300)
+    external_url: str = Field(default="", max_length=500)
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    published_at: Optional[datetime] = _ts()
+
+
+class MediaAsset(SQLModel, table=True):
+    """An attachment kept in the private media directory (never the public upload mount)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    post_id: Optional[int] = Field(default=None, foreign_key="post.id", index=True)
+    path: str = Field(max_length=500)
+    mime_type: str = Field(max_length=60)
+    alt_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    size_bytes: int = 0
+    sha256: str = Field(default="", max_length=64)
+    uploaded_by: Optional[int] = None
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class ApprovalWorkflow(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class ApprovalStep(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    workflow_id: int = Field(foreign_key="approvalworkflow.id", index=True)
+    position: int = 0
+    name: str = Field(default="", max_length=120)
+    mode: str = Field(default="any", max_length=3)  # any, all
+    approver_role: str = Field(default="", max_length=20)
+    approver_user_ids: list[int] = _json(list)
+    external_approvers: list[dict[str, str]] = _json(list)  # [{"name":..., "email":...}]
+
+
+class ApprovalDecision(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    step_id: int = Field(foreign_key="approvalstep.id")
+    user_id: Optional[int] = None
+    external_name: str = Field(default="", max_length=200)
+    external_email: str = Field(default="", max_length=320)
+    decision: str = Field(max_length=10)  # approved, rejected
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    at: datetime = _created()
+
+
+# ---------------------------------------------------------------- keywords, alerts
+
+
+class KeywordSearch(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    query: str = Field(max_length=1000)
+    networks: list[str] = _json(list)
+    priority: str = Field(default="normal", max_length=10)  # normal, priority, crisis
+    interval_s: int = 120
+    cursors: dict[str, str] = _json()
+    last_run_at: Optional[datetime] = _ts()
+    last_error: str = Field(default="", max_length=1000)
+    alert_cooldown_min: int = 30
+    last_alert_at: Optional[datetime] = _ts()
+    is_active: bool = True
+    created_by: Optional[int] = None
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class SpikeRule(SQLModel, table=True):
+    """Spike-alert settings for one profile, or for the total stream when profile_id is null."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    profile_id: Optional[int] = Field(default=None, foreign_key="socialprofile.id", unique=True)
+    enabled: bool = True
+    sensitivity: float = 2.0
+    min_count: int = 20
+    cooldown_min: int = 60
+    audience_roles: list[str] = _json(lambda: ["admin", "manager", "responder"])
+    last_alert_at: Optional[datetime] = _ts()
+    last_alert_count: int = 0
+
+
+class Alert(SQLModel, table=True):
+    __table_args__ = (Index("ix_alert_created", "created_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, index=True)  # spike, keyword, auth, approval, publish, system
+    severity: str = Field(default="warning", max_length=10)  # info, warning, critical
+    title: str = Field(max_length=300)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    link: str = Field(default="", max_length=1000)
+    profile_id: Optional[int] = None
+    keyword_id: Optional[int] = None
+    data: dict[str, Any] = _json()
+    created_at: datetime = _created()
+    acknowledged_at: Optional[datetime] = _ts()
+    acknowledged_by: Optional[int] = None
+
+
+class AlertDelivery(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    channel: str = Field(max_length=10)  # push, email, inapp
+    target: str = Field(default="", max_length=500)
+    user_id: Optional[int] = None
+    status: str = Field(default="pending", max_length=10, index=True)  # pending, sent, failed
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=1000)
+    next_attempt_at: Optional[datetime] = _ts()
+    sent_at: Optional[datetime] = _ts()
+
+
+class AlertSnooze(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    kind: str = Field(max_length=20)
+    until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class PushSubscription(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    endpoint: str = Field(max_length=1000, unique=True)
+    p256dh: str = Field(max_length=200)
+    auth: str = Field(max_length=100)
+    device_label: str = Field(default="", max_length=120)
+    created_at: datetime = _created()
+    last_success_at: Optional[datetime] = _ts()
+    deleted_at: Optional[datetime] = _ts()
+
+
+# ---------------------------------------------------------------- reports, listening
+
+
+class ProfileMetricDaily(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("profile_id", "day", name="uq_profile_metric_day"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    profile_id: int = Field(foreign_key="socialprofile.id", index=True)
+    day: date
+    followers: int = 0
+    following: int = 0
+    posts: int = 0
+    engagements: int = 0
+
+
+class PostMetricSnapshot(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    target_id: int = Field(foreign_key="posttarget.id", index=True)
+    captured_at: datetime = _created()
+    impressions: Optional[int] = None
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    clicks: Optional[int] = None
+
+
+class ReportSubscription(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    report: str = Field(max_length=30)
+    filters: dict[str, Any] = _json()
+    cadence: str = Field(default="weekly", max_length=10)  # weekly, monthly
+    local_time: str = Field(default="08:00", max_length=5)
+    timezone: str = Field(default="UTC", max_length=64)
+    recipients: list[str] = _json(list)
+    next_run_at: Optional[datetime] = _ts()
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class ReportSend(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="reportsubscription.id", index=True)
+    period_start: date
+    period_end: date
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=1000)
+    sent_at: Optional[datetime] = _ts()
+    created_at: datetime = _created()
+
+
+class ListeningTopic(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    queries: list[str] = _json(list)
+    created_by: Optional[int] = None
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class Claim(SQLModel, table=True):
+    """A false claim being tracked, with the official correction."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    text: str = Field(max_length=500)
+    correction: str = Field(sa_column=Column(Text, nullable=False))
+    link: str = Field(default="", max_length=500)
+    lang: str = Field(default="en", max_length=8)
+    created_by: Optional[int] = None
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class ClaimMatch(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("claim_id", "message_id", name="uq_claim_match"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    score: float = 0.0
+    matched_at: datetime = _created()
+
+
+class JobHeartbeat(SQLModel, table=True):
+    """The jobs process writes here so /api/health can tell whether it is alive."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(default="", max_length=120)
+    beat_at: datetime = _created()
+    detail: dict[str, Any] = _json()

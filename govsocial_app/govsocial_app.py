@@ -1,0 +1,62 @@
+"""The GovSocial Reflex app: pages, HTTP routes, the PWA head, and the lifespan tasks (bus relay, embedded jobs)."""
+
+import logging
+
+import reflex as rx
+
+from govsocial_app.api import build_api
+from govsocial_app.config import get_settings
+from govsocial_app.pages import admin_audit, admin_users, alerts, inbox, login, more, publish, reports
+from govsocial_app.services.authz import PermissionDenied
+from govsocial_app.services.errors import NotSignedIn, UserError
+from govsocial_app.state.admin import AuditState, UsersState
+from govsocial_app.state.app_state import AppState
+
+log = logging.getLogger("govsocial")
+
+
+def handle_backend_exception(exception: Exception):
+    """Turn errors meant for the user into a toast; log everything else and say so plainly."""
+    if isinstance(exception, NotSignedIn):
+        return rx.redirect("/login")
+    if isinstance(exception, (UserError, PermissionDenied)):
+        return rx.toast.error(str(exception), position="top-center")
+    log.error("unhandled error in an event handler", exc_info=exception)
+    return rx.toast.error("Something went wrong on the server. It has been logged; try again.", position="top-center")
+
+
+HEAD = [
+    rx.el.meta(name="viewport", content="width=device-width, initial-scale=1, viewport-fit=cover"),
+    rx.el.meta(name="theme-color", content="#3e63dd"),
+    rx.el.meta(name="description", content="GovSocial: the social media command centre for public agencies"),
+    rx.el.link(rel="manifest", href="/manifest.webmanifest"),
+    rx.el.link(rel="apple-touch-icon", href="/icons/icon-192.png"),
+    rx.el.link(rel="stylesheet", href="/app.css"),
+]
+
+app = rx.App(
+    theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium", has_background=True),
+    head_components=HEAD,
+    api_transformer=build_api(),
+    backend_exception_handler=handle_backend_exception,
+)
+
+
+def _index() -> rx.Component:
+    return rx.center(rx.spinner(size="3"), height="100vh")
+
+
+app.add_page(_index, route="/", on_load=AppState.check_login, title="GovSocial")
+app.add_page(login.page, route=login.ROUTE, on_load=AppState.check_login_page, title="Sign in · GovSocial")
+app.add_page(inbox.page, route=inbox.ROUTE, on_load=AppState.check_login, title="Inbox · GovSocial")
+app.add_page(publish.page, route=publish.ROUTE, on_load=AppState.check_login, title="Publish · GovSocial")
+app.add_page(alerts.page, route=alerts.ROUTE, on_load=AppState.check_login, title="Alerts · GovSocial")
+app.add_page(reports.page, route=reports.ROUTE, on_load=AppState.check_login, title="Reports · GovSocial")
+app.add_page(more.page, route=more.ROUTE, on_load=AppState.check_login, title="More · GovSocial")
+app.add_page(admin_audit.page, route=admin_audit.ROUTE, on_load=AuditState.load, title="Audit log · GovSocial")
+app.add_page(admin_users.page, route=admin_users.ROUTE, on_load=UsersState.load, title="Users · GovSocial")
+
+if get_settings().embedded_jobs:
+    from jobs.embedded import run_embedded_scheduler
+
+    app.register_lifespan_task(run_embedded_scheduler)

@@ -1,0 +1,1 @@
+"""One module per page: small functions that build components."""

@@ -1,0 +1,56 @@
+"""Admin: read, filter and export the audit log."""
+
+import reflex as rx
+
+from govsocial_app.components.i18n import t
+from govsocial_app.components.layout import page_header, shell
+from govsocial_app.state.admin import AuditState
+
+ROUTE = "/admin/audit"
+
+
+def _filters() -> rx.Component:
+    return rx.form(
+        rx.flex(
+            rx.el.label(rx.text(t("Action"), size="1"), rx.select.root(
+                rx.select.trigger(aria_label="Action", min_height="44px"),
+                rx.select.content(rx.select.item(t("All actions"), value="all"), rx.foreach(AuditState.action_choices, lambda a: rx.select.item(a, value=a))),
+                name="action", default_value="all",
+            ), display="flex", flex_direction="column"),
+            rx.el.label(rx.text(t("Who"), size="1"), rx.input(name="actor", placeholder="name or email", min_height="44px"), display="flex", flex_direction="column"),
+            rx.el.label(rx.text(t("From"), size="1"), rx.input(name="since", type="date", min_height="44px"), display="flex", flex_direction="column"),
+            rx.el.label(rx.text(t("To"), size="1"), rx.input(name="until", type="date", min_height="44px"), display="flex", flex_direction="column"),
+            rx.button(t("Filter"), type="submit", min_height="44px"),
+            gap="2", wrap="wrap", align="end",
+        ),
+        on_submit=AuditState.apply,
+    )
+
+
+def _row(r) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(r["at"], size="1", dir="ltr")),
+        rx.table.cell(rx.text(r["actor"], size="2")),
+        rx.table.cell(rx.code(r["action"])),
+        rx.table.cell(rx.text(r["object"], size="2")),
+        rx.table.cell(rx.text(r["detail"], size="1", color=rx.color("gray", 11))),
+        rx.table.cell(rx.text(r["client"], size="1", color=rx.color("gray", 10))),
+    )
+
+
+def page() -> rx.Component:
+    return shell(
+        "more",
+        page_header("Audit log", rx.button(rx.icon("download", size=16, aria_hidden="true"), t("Export CSV"), on_click=AuditState.export_csv, variant="soft", min_height="44px")),
+        _filters(),
+        rx.box(
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(t(h)) for h in ("When (UTC)", "Who", "Action", "Object", "Detail", "Client")])),
+                rx.table.body(rx.foreach(AuditState.rows, _row)),
+                size="1",
+            ),
+            overflow_x="auto",
+            margin_top="12px",
+        ),
+        rx.cond(AuditState.has_more, rx.button(t("Load more"), on_click=AuditState.more, variant="soft", margin_top="12px", min_height="44px")),
+    )

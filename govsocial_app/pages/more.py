@@ -1,0 +1,68 @@
+"""More: language, theme, the signed-in account, admin pages and sign-out."""
+
+import reflex as rx
+
+from govsocial_app.components.i18n import t
+from govsocial_app.components.layout import page_header, shell
+from govsocial_app.pages.login import language_switch
+from govsocial_app.state.app_state import AppState
+
+ROUTE = "/more"
+
+
+def _link_row(label: str, href: str, icon: str) -> rx.Component:
+    return rx.link(
+        rx.flex(rx.icon(icon, size=18, aria_hidden="true"), rx.text(t(label)), rx.spacer(), rx.icon("chevron-right", size=16, aria_hidden="true"), align="center", gap="3"),
+        href=href,
+        underline="none",
+        display="block",
+        padding="12px",
+        min_height="44px",
+        border_radius="8px",
+        _hover={"background": rx.color("gray", 3)},
+    )
+
+
+def page() -> rx.Component:
+    return shell(
+        "more",
+        page_header("More"),
+        rx.flex(
+            rx.card(
+                rx.flex(
+                    rx.avatar(fallback=AppState.user_initials, size="4", radius="full"),
+                    rx.box(
+                        rx.text(AppState.user_name, weight="bold"),
+                        rx.text(AppState.user_email, size="2", color=rx.color("gray", 11), dir="ltr"),
+                        rx.badge(AppState.user_role),
+                    ),
+                    gap="3",
+                    align="center",
+                ),
+            ),
+            rx.card(
+                rx.heading(t("Language"), as_="h2", size="3", margin_bottom="8px"),
+                language_switch(),
+            ),
+            rx.card(
+                rx.heading(t("Appearance"), as_="h2", size="3", margin_bottom="8px"),
+                rx.flex(
+                    rx.button(rx.icon("sun", size=16, aria_hidden="true"), t("Light"), variant="soft", on_click=AppState.set_theme("light"), min_height="44px"),
+                    rx.button(rx.icon("moon", size=16, aria_hidden="true"), t("Dark"), variant="soft", on_click=AppState.set_theme("dark"), min_height="44px"),
+                    gap="2",
+                ),
+            ),
+            rx.cond(
+                AppState.is_admin,
+                rx.card(
+                    rx.heading(t("Administration"), as_="h2", size="3", margin_bottom="4px"),
+                    _link_row("Users", "/admin/users", "users"),
+                    _link_row("Audit log", "/admin/audit", "scroll-text"),
+                ),
+            ),
+            rx.button(rx.icon("log-out", size=16, aria_hidden="true"), t("Sign out"), color_scheme="red", variant="soft", on_click=AppState.sign_out, min_height="44px", size="3"),
+            direction="column",
+            gap="3",
+            max_width="560px",
+        ),
+    )

@@ -1,0 +1,127 @@
+"""The append-only audit log: who did what, when, and from which client."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlmodel import Session, col, func, select
+
+from govsocial_app.db.engine import session_scope
+from govsocial_app.db.models import AuditLog
+from govsocial_app.services.authz import Actor
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str = "",
+    object_id: Any = "",
+    **detail: Any,
+) -> AuditLog:
+    """Add an audit row inside the caller's transaction, so the change and its record commit together."""
+    row = AuditLog(
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id not in (None, "") else "",
+        detail=_jsonable(detail),
+        client_ip=(actor.client_ip or "")[:64],
+        user_agent=(actor.user_agent or "")[:300],
+    )
+    session.add(row)
+    return row
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    action: str = ""
+    actor: str = ""  # matches the actor label
+    object_type: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor_label: str
+    action: str
+    object_type: str
+    object_id: str
+    detail: str
+    client: str
+
+
+def _query(f: AuditFilter):
+    q = select(AuditLog)
+    if f.action:
+        q = q.where(col(AuditLog.action).startswith(f.action))
+    if f.actor:
+        q = q.where(func.lower(AuditLog.actor_label).contains(f.actor.lower()))
+    if f.object_type:
+        q = q.where(AuditLog.object_type == f.object_type)
+    if f.since:
+        q = q.where(AuditLog.at >= f.since)
+    if f.until:
+        q = q.where(AuditLog.at < f.until)
+    return q
+
+
+def _row(r: AuditLog) -> AuditRow:
+    detail = ", ".join(f"{k}={v}" for k, v in (r.detail or {}).items())
+    client = " · ".join(x for x in (r.client_ip, r.user_agent) if x)
+    return AuditRow(r.id, r.at, r.actor_label, r.action, r.object_type, r.object_id, detail, client)
+
+
+def search(f: AuditFilter, *, before_id: int | None = None, limit: int = 50) -> list[AuditRow]:
+    """Newest first, keyset-paged by id."""
+    with session_scope() as s:
+        q = _query(f)
+        if before_id:
+            q = q.where(AuditLog.id < before_id)
+        rows = s.exec(q.order_by(col(AuditLog.id).desc()).limit(limit)).all()
+        return [_row(r) for r in rows]
+
+
+def actions() -> list[str]:
+    with session_scope() as s:
+        return sorted(s.exec(select(AuditLog.action).distinct()).all())
+
+
+def export_csv(f: AuditFilter) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["id", "at_utc", "actor", "action", "object_type", "object_id", "detail", "client"])
+    with session_scope() as s:
+        for r in s.exec(_query(f).order_by(col(AuditLog.id))).all():
+            row = _row(r)
+            w.writerow([row.id, row.at.isoformat(), row.actor_label, row.action, row.object_type, row.object_id, row.detail, row.client])
+    return out.getvalue()
+
+
+def count(actions_: Iterable[str] = ()) -> int:
+    with session_scope() as s:
+        q = select(func.count()).select_from(AuditLog)
+        acts = list(actions_)
+        if acts:
+            q = q.where(col(AuditLog.action).in_(acts))
+        return s.exec(q).one()

@@ -1,0 +1,73 @@
+"""Roles and permissions: the one place that says who may do what. Every handler and route asks here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("admin", "manager", "publisher", "responder", "viewer")
+
+_ALL = set(ROLES)
+_STAFF = {"admin", "manager", "publisher", "responder"}
+
+PERMISSIONS: dict[str, set[str]] = {
+    "inbox.view": _ALL,
+    "inbox.act": _STAFF,  # tag, assign, complete, notes
+    "inbox.reply": _STAFF,
+    "vip.edit": {"admin", "manager"},
+    "views.save": _ALL,
+    "publish.view": _ALL,
+    "publish.compose": {"admin", "manager", "publisher"},
+    "publish.approve": {"admin", "manager"},
+    "publish.bypass": {"admin"},
+    "publish.pause": {"admin", "manager", "publisher", "responder"},  # narrowed by the pause-roles setting
+    "campaigns.edit": {"admin", "manager", "publisher"},
+    "alerts.view": _ALL,
+    "alerts.ack": _STAFF,
+    "alerts.configure": {"admin", "manager"},
+    "keywords.edit": {"admin", "manager"},
+    "reports.view": _ALL,
+    "reports.schedule": {"admin", "manager", "publisher"},
+    "listening.edit": {"admin", "manager", "publisher"},
+    "audit.view": {"admin"},
+    "users.manage": {"admin"},
+    "profiles.manage": {"admin"},
+    "settings.manage": {"admin"},
+    "workflows.manage": {"admin"},
+    "self.edit": _ALL,  # own language, theme, devices
+}
+
+
+class PermissionDenied(Exception):
+    def __init__(self, permission: str, role: str | None):
+        super().__init__(f"Your role ({role or 'signed out'}) may not do this ({permission}).")
+        self.permission = permission
+        self.role = role
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, and from which client: carried into every service call that changes data."""
+
+    user_id: int | None
+    label: str
+    role: str | None
+    client_ip: str = ""
+    user_agent: str = ""
+
+    @classmethod
+    def system(cls, label: str = "system") -> "Actor":
+        return cls(user_id=None, label=label, role="system")
+
+
+def can(role: str | None, permission: str) -> bool:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    return role == "system" or (role is not None and role in PERMISSIONS[permission])
+
+
+def require(actor: Actor | None, permission: str) -> Actor:
+    """Raise PermissionDenied unless `actor` holds `permission`; return the actor for chaining."""
+    role = actor.role if actor else None
+    if actor is None or not can(role, permission):
+        raise PermissionDenied(permission, role)
+    return actor

@@ -1,0 +1,101 @@
+"""Polls each profile's mentions from its stored cursor and records the profile's health."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from connectors.base import AuthError, ConnectorError, RateLimited, TransientError
+from govsocial_app.db.engine import session_scope
+from govsocial_app.db.models import Alert, SocialProfile
+from govsocial_app.services import audit, bus, ingest, profiles
+from govsocial_app.services.authz import Actor
+
+log = logging.getLogger(__name__)
+MAX_PAGES = 5  # per run, so one busy profile cannot starve the others
+
+
+@dataclass
+class PollOutcome:
+    profile_id: int
+    new: int = 0
+    versioned: int = 0
+    error: str = ""
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def due_profile_ids(now: datetime | None = None) -> list[int]:
+    now = now or datetime.now(timezone.utc)
+    return [p.id for p in profiles.active_profiles() if p.status == "active" and (p.next_poll_at is None or _aware(p.next_poll_at) <= now)]
+
+
+async def poll_profile(profile_id: int, *, now: datetime | None = None, **connector_kwargs) -> PollOutcome:
+    """Fetch new mentions page by page. The cursor is saved in the same transaction as the page's
+    messages, so a crash part-way never skips a page (and re-fetching is deduplicated)."""
+    now = now or datetime.now(timezone.utc)
+    with session_scope() as s:
+        profile = s.get(SocialProfile, profile_id)
+        if profile is None:
+            return PollOutcome(profile_id, error="no such profile")
+        connector = profiles.connector_for(profile, **connector_kwargs)
+        cursor, interval = profile.cursor, profile.poll_interval_s
+    outcome = PollOutcome(profile_id)
+    new_ids: list[int] = []
+    try:
+        for _ in range(MAX_PAGES):
+            page = await connector.fetch_mentions(cursor)
+            for reason in page.skipped:
+                log.warning("profile %s: skipped an item: %s", profile_id, reason)
+            with session_scope() as s:
+                result = ingest.store(s, page.items, profile_id=profile_id, now=now)
+                p = s.get(SocialProfile, profile_id)
+                p.cursor = page.cursor or cursor
+                p.last_poll_at = p.last_success_at = now
+                p.last_error = ""
+                p.next_poll_at = now + timedelta(seconds=interval)
+                if page.rate_limit is not None:
+                    p.rate_limit = {
+                        "limit": page.rate_limit.limit, "remaining": page.rate_limit.remaining,
+                        "reset_at": page.rate_limit.reset_at.isoformat() if page.rate_limit.reset_at else None,
+                    }
+            new_ids += result.new_ids
+            outcome.new += len(result.new_ids)
+            outcome.versioned += len(result.versioned_ids)
+            if not page.cursor or page.cursor == cursor or not page.items:
+                break
+            cursor = page.cursor
+    except AuthError as exc:
+        outcome.error = str(exc) or "authentication failed"
+        _record_failure(profile_id, now, outcome.error, status="needs_reconnect", retry=None)
+    except RateLimited as exc:
+        outcome.error = f"rate limited; retrying in {int(exc.retry_after)} s"
+        _record_failure(profile_id, now, outcome.error, retry=timedelta(seconds=max(exc.retry_after, interval)))
+    except (TransientError, ConnectorError) as exc:
+        outcome.error = str(exc) or type(exc).__name__
+        _record_failure(profile_id, now, outcome.error, retry=timedelta(seconds=interval * 2))
+    finally:
+        await connector.aclose()
+    if new_ids or outcome.versioned:
+        bus.publish("inbox", {"new": len(new_ids), "head_id": max(new_ids, default=0)})
+    return outcome
+
+
+def _record_failure(profile_id: int, now: datetime, error: str, *, retry: timedelta | None, status: str | None = None) -> None:
+    with session_scope() as s:
+        p = s.get(SocialProfile, profile_id)
+        p.last_poll_at = now
+        p.last_error = error[:1000]
+        p.last_error_at = now
+        p.next_poll_at = now + retry if retry else None
+        if status and p.status != status:
+            p.status = status
+            actor = Actor.system("poller")
+            audit.record(s, actor, "profile.needs_reconnect", "profile", p.id, error=error[:200])
+            s.add(Alert(kind="auth", severity="critical", title=f"{p.display_name or p.handle} needs reconnecting",
+                        body=f"{p.network} rejected the stored credentials: {error[:300]}", link="/more", profile_id=p.id))
+    if status:
+        bus.publish("alerts", {"kind": "auth", "profile_id": profile_id})

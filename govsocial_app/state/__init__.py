@@ -1,0 +1,1 @@
+"""Thin Reflex state classes: check the role, call a service, keep one page of results."""

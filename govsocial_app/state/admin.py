@@ -1,0 +1,131 @@
+"""State for the admin pages: the audit log and user management."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import reflex as rx
+
+from govsocial_app.services import audit
+from govsocial_app.services import auth as auth_service
+from govsocial_app.services.authz import ROLES
+from govsocial_app.services.errors import UserError
+from govsocial_app.state.app_state import AppState
+
+PAGE = 50
+
+
+def _parse_day(raw: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise UserError("Dates must look like 2026-11-24.") from exc
+
+
+class AuditState(AppState):
+    rows: list[dict[str, str]] = []
+    f_action: str = ""
+    f_actor: str = ""
+    f_since: str = ""
+    f_until: str = ""
+    has_more: bool = False
+    action_choices: list[str] = []
+
+    def _filter(self) -> audit.AuditFilter:
+        until = _parse_day(self.f_until)
+        return audit.AuditFilter(
+            action=self.f_action, actor=self.f_actor.strip(), since=_parse_day(self.f_since),
+            until=until + timedelta(days=1) if until else None,
+        )
+
+    def _fetch(self, before_id: int | None = None) -> list[dict[str, str]]:
+        rows = audit.search(self._filter(), before_id=before_id, limit=PAGE + 1)
+        self.has_more = len(rows) > PAGE
+        return [
+            {"id": str(r.id), "at": r.at.strftime("%Y-%m-%d %H:%M:%S"), "actor": r.actor_label, "action": r.action,
+             "object": f"{r.object_type} {r.object_id}".strip(), "detail": r.detail[:200], "client": r.client[:120]}
+            for r in rows[:PAGE]
+        ]
+
+    @rx.event
+    def load(self):
+        if not self._load_user():
+            return rx.redirect("/login?next=/admin/audit")
+        self.require("audit.view")
+        self.action_choices = audit.actions()
+        self.rows = self._fetch()
+
+    @rx.event
+    def apply(self, form: dict):
+        self.require("audit.view")
+        self.f_action = "" if form.get("action") in (None, "all") else form["action"]
+        self.f_actor = form.get("actor", "")
+        self.f_since, self.f_until = form.get("since", ""), form.get("until", "")
+        self.rows = self._fetch()
+
+    @rx.event
+    def more(self):
+        self.require("audit.view")
+        if self.rows:
+            self.rows = self.rows + self._fetch(int(self.rows[-1]["id"]))
+
+    @rx.event
+    def export_csv(self):
+        actor = self.require("audit.view")
+        data = audit.export_csv(self._filter())
+        from govsocial_app.db.engine import session_scope
+
+        with session_scope() as s:
+            audit.record(s, actor, "audit.export", "audit_log", "", rows=data.count("\n") - 1)
+        return rx.download(data=data, filename="govsocial-audit.csv")
+
+
+class UsersState(AppState):
+    users: list[dict[str, str]] = []
+    error: str = ""
+    notice: str = ""
+    roles: list[str] = list(ROLES)
+
+    def _refresh(self) -> None:
+        self.users = [
+            {"id": str(u.id), "email": u.email, "name": u.display_name, "role": u.role, "active": "yes" if u.is_active else "no"}
+            for u in auth_service.list_users(include_inactive=True)
+        ]
+
+    @rx.event
+    def load(self):
+        if not self._load_user():
+            return rx.redirect("/login?next=/admin/users")
+        self.require("users.manage")
+        self._refresh()
+
+    @rx.event
+    def create(self, form: dict):
+        actor = self.require("users.manage")
+        try:
+            auth_service.create_user(form.get("email", ""), form.get("name", ""), form.get("password", ""), form.get("role", "viewer"), actor)
+        except ValueError as exc:
+            self.error, self.notice = self._(str(exc)), ""
+            return
+        self.error, self.notice = "", self._("User created.")
+        self._refresh()
+
+    @rx.event
+    def change_role(self, user_id: str, role: str):
+        actor = self.require("users.manage")
+        try:
+            auth_service.set_role(int(user_id), role, actor)
+        except ValueError as exc:
+            self.error = self._(str(exc))
+        self._refresh()
+
+    @rx.event
+    def toggle_active(self, user_id: str, active: str):
+        actor = self.require("users.manage")
+        try:
+            auth_service.set_active(int(user_id), active != "yes", actor)
+        except ValueError as exc:
+            self.error = self._(str(exc))
+        self._refresh()

@@ -1,0 +1,130 @@
+"""The root app state: who is signed in (re-checked on the server for every handler), language and theme."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from govsocial_app.config import get_settings
+from govsocial_app.i18n import is_rtl, translate
+from govsocial_app.services import auth as auth_service
+from govsocial_app.services.authz import Actor, PermissionDenied, can
+from govsocial_app.services.errors import NotSignedIn, UserError
+
+LOGIN_ROUTE = "/login"
+HOME_ROUTE = "/inbox"
+
+
+class AppState(rx.State):
+    # The bearer token lives in LocalStorage so a reload or a new tab stays signed in;
+    # the server resolves it to a user on every handler, so a revoked session stops at once.
+    auth_token: str = rx.LocalStorage("", name="gs_session", sync=True)
+    # The language survives sign-out on this device, so the login page stays in the user's language.
+    device_lang: str = rx.LocalStorage("en", name="gs_lang", sync=True)
+
+    user_id: int = 0
+    user_name: str = ""
+    user_email: str = ""
+    user_role: str = ""
+    user_tz: str = "UTC"
+    lang: str = "en"
+    checked: bool = False
+
+    @rx.var
+    def signed_in(self) -> bool:
+        return self.user_id > 0
+
+    @rx.var
+    def dir(self) -> str:
+        return "rtl" if is_rtl(self.lang) else "ltr"
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return self.user_role == "admin"
+
+    @rx.var
+    def user_initials(self) -> str:
+        parts = self.user_name.split()
+        return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+    @rx.var
+    def demo_mode(self) -> bool:
+        return get_settings().demo
+
+    # ---- server-side checks used by every handler
+
+    def _client(self) -> tuple[str, str]:
+        return self.router.session.client_ip or "", self.router.headers.user_agent or ""
+
+    def current_actor(self) -> Actor:
+        """Resolve the token to a user now (never trust fields the browser could have kept)."""
+        user = auth_service.user_for_token(self.auth_token)
+        if user is None:
+            raise NotSignedIn()
+        ip, ua = self._client()
+        return user.actor(ip, ua)
+
+    def require(self, permission: str) -> Actor:
+        actor = self.current_actor()
+        if not can(actor.role, permission):
+            raise PermissionDenied(permission, actor.role)
+        return actor
+
+    def _(self, msgid: str, **params) -> str:
+        return translate(msgid, self.lang, **params)
+
+    def _load_user(self) -> bool:
+        user = auth_service.user_for_token(self.auth_token)
+        self.checked = True
+        if user is None:
+            self.user_id, self.user_name, self.user_email, self.user_role = 0, "", "", ""
+            self.lang = self.device_lang if self.device_lang in ("en", "ar") else "en"
+            return False
+        self.user_id, self.user_name, self.user_email = user.id, user.display_name, user.email
+        self.user_role, self.user_tz, self.lang = user.role, user.timezone, user.locale
+        self.device_lang = user.locale
+        return True
+
+    # ---- events
+
+    @rx.event
+    def check_login(self):
+        """on_load of every signed-in page."""
+        if not self._load_user():
+            path = self.router.url.path or HOME_ROUTE
+            return rx.redirect(f"{LOGIN_ROUTE}?next={path}")
+
+    @rx.event
+    def check_login_page(self):
+        """on_load of the login page: go straight in when already signed in."""
+        self.lang = self.device_lang if self.device_lang in ("en", "ar") else "en"
+        if self._load_user():
+            return rx.redirect(HOME_ROUTE)
+
+    @rx.event
+    def sign_out(self):
+        try:
+            actor = self.current_actor()
+            auth_service.sign_out(self.auth_token, actor)
+        except NotSignedIn:
+            pass
+        self.auth_token = ""
+        self.user_id, self.user_name, self.user_email, self.user_role = 0, "", "", ""
+        return rx.redirect(LOGIN_ROUTE)
+
+    @rx.event
+    def set_language(self, lang: str):
+        if lang not in ("en", "ar"):
+            raise UserError("Unknown language.")
+        self.device_lang = lang
+        if self.auth_token:
+            actor = self.require("self.edit")
+            auth_service.update_preferences(actor.user_id, actor, locale=lang)
+        self.lang = lang
+
+    @rx.event
+    def set_theme(self, theme: str):
+        if theme not in ("light", "dark"):
+            raise UserError("Unknown theme.")
+        actor = self.require("self.edit")
+        auth_service.update_preferences(actor.user_id, actor, theme=theme)
+        return rx.set_color_mode(theme)
