@@ -11,6 +11,7 @@ from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import NotSignedIn, UserError
 from govsocial_app.state.admin import AuditState, UsersState
 from govsocial_app.state.app_state import AppState
+from govsocial_app.state.live import relay_bus
 
 log = logging.getLogger("govsocial")
 
@@ -48,13 +49,15 @@ def _index() -> rx.Component:
 
 app.add_page(_index, route="/", on_load=AppState.check_login, title="GovSocial")
 app.add_page(login.page, route=login.ROUTE, on_load=AppState.check_login_page, title="Sign in · GovSocial")
-app.add_page(inbox.page, route=inbox.ROUTE, on_load=AppState.check_login, title="Inbox · GovSocial")
+app.add_page(inbox.page, route=inbox.ROUTE, on_load=inbox.ON_LOAD, title="Inbox · GovSocial")
 app.add_page(publish.page, route=publish.ROUTE, on_load=AppState.check_login, title="Publish · GovSocial")
 app.add_page(alerts.page, route=alerts.ROUTE, on_load=AppState.check_login, title="Alerts · GovSocial")
 app.add_page(reports.page, route=reports.ROUTE, on_load=AppState.check_login, title="Reports · GovSocial")
 app.add_page(more.page, route=more.ROUTE, on_load=AppState.check_login, title="More · GovSocial")
 app.add_page(admin_audit.page, route=admin_audit.ROUTE, on_load=AuditState.load, title="Audit log · GovSocial")
 app.add_page(admin_users.page, route=admin_users.ROUTE, on_load=UsersState.load, title="Users · GovSocial")
+
+app.register_lifespan_task(relay_bus)
 
 if get_settings().embedded_jobs:
     from jobs.embedded import run_embedded_scheduler

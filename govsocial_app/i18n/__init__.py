@@ -16,10 +16,13 @@ _DIR = Path(__file__).parent
 def catalog(lang: str) -> dict[str, str]:
     if lang == "en":
         return {}
-    path = _DIR / f"{lang}.po"
-    with path.open("rb") as fh:
-        cat = read_po(fh, locale=lang)
-    return {m.id: m.string for m in cat if m.id and isinstance(m.id, str) and m.string}
+    # One file per product area (ar.po, ar_inbox.po, ...) so areas can be translated independently.
+    merged: dict[str, str] = {}
+    for path in sorted(_DIR.glob(f"{lang}*.po")):
+        with path.open("rb") as fh:
+            cat = read_po(fh, locale=lang)
+        merged.update({m.id: m.string for m in cat if m.id and isinstance(m.id, str) and m.string})
+    return merged
 
 
 def translate(msgid: str, lang: str, **params) -> str:

@@ -1,6 +1,7 @@
 """More: language, theme, the signed-in account, admin pages and sign-out."""
 
 import reflex as rx
+from reflex_base.style import set_color_mode
 
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
@@ -47,8 +48,8 @@ def page() -> rx.Component:
             rx.card(
                 rx.heading(t("Appearance"), as_="h2", size="3", margin_bottom="8px"),
                 rx.flex(
-                    rx.button(rx.icon("sun", size=16, aria_hidden="true"), t("Light"), variant="soft", on_click=AppState.set_theme("light"), min_height="44px"),
-                    rx.button(rx.icon("moon", size=16, aria_hidden="true"), t("Dark"), variant="soft", on_click=AppState.set_theme("dark"), min_height="44px"),
+                    rx.button(rx.icon("sun", size=16, aria_hidden="true"), t("Light"), variant="soft", on_click=[set_color_mode("light"), AppState.set_theme("light")], min_height="44px"),
+                    rx.button(rx.icon("moon", size=16, aria_hidden="true"), t("Dark"), variant="soft", on_click=[set_color_mode("dark"), AppState.set_theme("dark")], min_height="44px"),
                     gap="2",
                 ),
             ),

@@ -98,17 +98,30 @@ def _notable_authors() -> list[tuple[str, str, str]]:
 
 
 def backfill(profile_ids: list[int], since: datetime, until: datetime) -> int:
-    """Ingest the simulator's own history so reports and listening have something truthful to show."""
+    """Ingest the simulator's own history so reports and listening have something truthful to show.
+
+    Messages from every profile are stored in time order, so the inbox (newest arrival first) reads
+    naturally, and each profile's cursor is set to `until` so live polling carries on from there."""
     from connectors.base import Credentials
     from connectors.simulator import SimulatorConnector
     from govsocial_app.services import ingest
 
-    total = 0
     with session_scope() as s:
         profiles = [s.get(SocialProfile, pid) for pid in profile_ids]
+    stream = []
     for p in profiles:
         sim = SimulatorConnector(Credentials(network="simulator", config=dict(p.config)), clock=lambda: until)
-        messages = sim.history(since, until)
-        for start in range(0, len(messages), 2000):
-            total += len(ingest.ingest(messages[start : start + 2000], profile_id=p.id, notify=False).new_ids)
+        stream += [(m.created_at, p.id, m) for m in sim.history(since, until)]
+    stream.sort(key=lambda item: (item[0], item[1]))
+    total = 0
+    for start in range(0, len(stream), 2000):
+        chunk = stream[start : start + 2000]
+        with session_scope() as s:
+            for pid in sorted({pid for _, pid, _ in chunk}):
+                batch = [m for _, p, m in chunk if p == pid]
+                total += len(ingest.store(s, batch, profile_id=pid, backfill=True).new_ids)
+    with session_scope() as s:
+        for p in profiles:
+            row = s.get(SocialProfile, p.id)
+            row.cursor = SimulatorConnector.cursor_at(until)
     return total

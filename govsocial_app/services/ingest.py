@@ -68,8 +68,11 @@ def store(
     profile_id: int | None,
     keyword_id: int | None = None,
     now: datetime | None = None,
+    backfill: bool = False,
 ) -> IngestResult:
-    """Insert new messages and version changed ones inside the caller's transaction."""
+    """Insert new messages and version changed ones inside the caller's transaction.
+
+    `backfill` stores history as if it had arrived when it was written (received_at = created_at)."""
     now = now or datetime.now(timezone.utc)
     result = IngestResult()
     # Last report wins when a page repeats an id (an edit reported in the same page).
@@ -86,7 +89,7 @@ def store(
             (row.network, row.external_id): row
             for row in session.exec(select(Message).where(tuple_(Message.network, Message.external_id).in_(chunk))).all()
         }
-        new_rows = [_row(latest[k], profile_id, keyword_id, now) for k in chunk if k not in existing]
+        new_rows = [_row(latest[k], profile_id, keyword_id, _utc(latest[k].created_at) if backfill else now) for k in chunk if k not in existing]
         if new_rows:
             inserted = session.execute(insert(Message).returning(Message.id, Message.text), new_rows).all()
             session.execute(

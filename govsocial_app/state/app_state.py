@@ -127,4 +127,3 @@ class AppState(rx.State):
             raise UserError("Unknown theme.")
         actor = self.require("self.edit")
         auth_service.update_preferences(actor.user_id, actor, theme=theme)
-        return rx.set_color_mode(theme)

@@ -29,4 +29,4 @@ class LoginState(AppState):
         self.error = ""
         self.auth_token = token
         self._load_user()
-        return [rx.set_color_mode(user.theme), rx.redirect(safe_next(self.router.url.query_parameters.get("next")))]
+        return rx.redirect(safe_next(self.router.url.query_parameters.get("next")))

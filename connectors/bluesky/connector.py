@@ -1,0 +1,321 @@
+"""The Bluesky connector: sessions, the mention poll, search, publishing and metrics over XRPC."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from connectors import http as shared_http
+from connectors.base import (
+    KIND_REPLY,
+    AuthError,
+    Author,
+    ConnectorError,
+    Credentials,
+    InboundMessage,
+    OutboundPost,
+    Page,
+    PermanentError,
+    PostMetrics,
+    ProfileMetrics,
+    PublishResult,
+    RateLimited,
+    SearchQuery,
+)
+from connectors.bluesky import cursors, facets, mapping, records
+from connectors.bluesky.client import DEFAULT_SERVICE, RecordNotFound, SessionExpired, XrpcClient
+from connectors.bluesky.limits import LIMITS, validate
+
+__all__ = ["BlueskyConnector"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# A poll walks back at most this many API pages looking for the previous watermark; past that
+# the gap is reported in Page.skipped rather than walking an account's whole history.
+MAX_POLL_PAGES = 10
+NOTIFICATION_PAGE = 100
+GET_POSTS_BATCH = 25  # app.bsky.feed.getPosts takes at most 25 URIs
+PUBLISH_ATTEMPTS = 3
+
+# (access token, API cursor) -> (items newest first, next API cursor)
+Fetch = Callable[[str, str], Awaitable[tuple[list[Any], str]]]
+
+
+class BlueskyConnector:
+    """Connector for Bluesky (any AT Protocol PDS), logging in with a handle and an app password.
+
+    config: `handle`; `service_url` (the PDS, default https://bsky.social); `appview_url` (optional
+    public AppView for unauthenticated reads); `post_langs` (BCP 47 tags written into every post,
+    a list or "ar,en"). secrets: `app_password`."""
+
+    network = "bluesky"
+    limits = LIMITS
+
+    def __init__(self, credentials: Credentials, *, http_client: httpx.AsyncClient | None = None):
+        config, secrets = credentials.config, credentials.secrets
+        self._identifier = str(config.get("handle") or "").strip().lstrip("@")
+        self._password = str(secrets.get("app_password") or "")
+        self._langs = _langs(config.get("post_langs"))
+        service_url = str(config.get("service_url") or DEFAULT_SERVICE)
+        self._client = XrpcClient(
+            service_url,
+            appview_url=str(config.get("appview_url") or ""),
+            http_client=http_client,
+            budget_key=f"bluesky:{service_url}:{self._identifier}",
+        )
+        self._session: mapping.Session | None = None
+        self._session_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------ session
+
+    async def _login(self) -> mapping.Session:
+        if not self._identifier or not self._password:
+            raise AuthError("Bluesky needs a handle and an app password")
+        try:
+            data = await self._client.create_session(self._identifier, self._password)
+        except PermanentError as exc:
+            # A malformed identifier is answered 400, but to the user it is the same as a wrong password.
+            raise AuthError(f"Bluesky rejected the login for {self._identifier}: {exc}") from exc
+        self._session = mapping.session_from(data)
+        return self._session
+
+    async def _current_session(self) -> mapping.Session:
+        async with self._session_lock:
+            return self._session or await self._login()
+
+    async def _renew(self, stale: mapping.Session) -> mapping.Session:
+        async with self._session_lock:
+            if self._session is not None and self._session is not stale:
+                return self._session  # another task renewed it while we waited
+            try:
+                self._session = mapping.session_from(await self._client.refresh_session(stale.refresh_jwt))
+            except AuthError:
+                # The refresh token expired or was revoked too: only the password can help now.
+                log.info("Bluesky refresh failed for %s; logging in again", self._identifier)
+                self._session = None
+                return await self._login()
+            return self._session
+
+    async def _authed(self, call: Callable[[mapping.Session], Awaitable[T]]) -> T:
+        """Run `call` with a session, renewing it once if the PDS says the access token expired."""
+        session = await self._current_session()
+        try:
+            return await call(session)
+        except SessionExpired:
+            return await call(await self._renew(session))
+
+    # ------------------------------------------------------------ Connector protocol
+
+    async def check(self) -> Author:
+        data = await self._authed(lambda s: self._client.get_profile(s.access_jwt, s.did))
+        return mapping.author_from(data)
+
+    async def profile_metrics(self) -> ProfileMetrics:
+        data = await self._authed(lambda s: self._client.get_profile(s.access_jwt, s.did))
+        return mapping.profile_metrics_from(data)
+
+    async def post_metrics(self, external_ids: list[str]) -> list[PostMetrics]:
+        uris = []
+        for uri in external_ids:
+            try:
+                mapping.parse_at_uri(uri)
+            except PermanentError:
+                log.warning("Bluesky post metrics: %r is not a post URI", uri)
+                continue
+            uris.append(uri)
+        metrics = []
+        for view in await self._get_posts(uris):
+            try:
+                metrics.append(mapping.post_metrics_from(view))
+            except PermanentError as exc:
+                log.warning("Bluesky post metrics skipped: %s", exc)
+        return metrics
+
+    async def fetch_mentions(self, cursor: str = "") -> Page:
+        async def fetch(token: str, api_cursor: str) -> tuple[list[Any], str]:
+            data = await self._client.list_notifications(token, limit=NOTIFICATION_PAGE, cursor=api_cursor)
+            return mapping.notifications_from(data)
+
+        raws, skipped, mark = await self._poll(fetch, cursors.decode(cursor), "notifications")
+        own_did = self._session.did if self._session else ""
+        by_uri: dict[str, InboundMessage] = {}
+        for raw in raws:
+            try:
+                message = mapping.message_from_notification(raw, own_did)
+            except PermanentError as exc:
+                skipped.append(f"notification skipped: {exc}")
+                continue
+            if message is None:
+                continue
+            # Should an AppView send both a reply and a mention notification for one post, keep the reply.
+            known = by_uri.get(message.external_id)
+            if known is None or message.kind == KIND_REPLY:
+                by_uri[message.external_id] = message
+        return Page(
+            items=list(by_uri.values()),
+            cursor=cursors.encode(mark),
+            skipped=skipped,
+            rate_limit=self._client.budgets["read"].current,
+        )
+
+    async def search(self, query: SearchQuery, cursor: str = "") -> Page:
+        if not query.terms.strip():
+            raise PermanentError("Bluesky search needs search terms")
+        limit = max(1, min(100, query.limit))
+
+        async def fetch(token: str, api_cursor: str) -> tuple[list[Any], str]:
+            data = await self._client.search_posts(token, query.terms, lang=query.lang, limit=limit, cursor=api_cursor)
+            return mapping.search_page_from(data)
+
+        raws, skipped, mark = await self._poll(fetch, cursors.decode(cursor), "search results")
+        items: list[InboundMessage] = []
+        for raw in raws:
+            try:
+                items.append(mapping.message_from_post_view(raw))
+            except PermanentError as exc:
+                skipped.append(f"search result skipped: {exc}")
+        return Page(
+            items=items,
+            cursor=cursors.encode(mark),
+            skipped=skipped,
+            rate_limit=self._client.budgets["read"].current,
+        )
+
+    async def publish(self, post: OutboundPost) -> PublishResult:
+        text = validate(post)
+        rkey = records.record_key(post.idempotency_key)
+        session = await self._current_session()
+        existing = await self._existing_post(session, rkey)
+        if existing is not None:
+            return existing  # an earlier attempt got through; do not even rebuild the post
+        record = await self._authed(lambda s: self._build_record(s, text, post))
+        attempt = 0
+        while True:
+            try:
+                created = await self._authed(
+                    lambda s: self._client.create_record(s.access_jwt, s.did, records.POST_COLLECTION, rkey, record)
+                )
+            except (AuthError, RateLimited):
+                raise
+            except ConnectorError as exc:
+                # A repeat under the same rkey fails (the PDS answers 500); if the record is there, it was ours.
+                existing = await self._existing_post(await self._current_session(), rkey)
+                if existing is not None:
+                    return existing
+                attempt += 1
+                if isinstance(exc, PermanentError) or attempt >= PUBLISH_ATTEMPTS:
+                    raise
+                # Safe to send again: the record key guarantees at most one post.
+                await shared_http.sleep(0.5 * 2**attempt)
+                continue
+            uri = mapping.created_ref_from(created)["uri"]
+            return mapping.publish_result_from(uri, record, (await self._current_session()).handle)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # ------------------------------------------------------------ helpers
+
+    async def _poll(
+        self, fetch: Fetch, mark: cursors.Watermark | None, what: str
+    ) -> tuple[list[Any], list[str], cursors.Watermark | None]:
+        """Walk newest-first API pages back to `mark`; return the newer items oldest-first and the new mark.
+
+        The first poll (no mark) takes one page: a newly connected account starts from its recent
+        items rather than its whole history."""
+        fresh: dict[str, tuple[tuple[datetime, str], Any]] = {}
+        skipped: list[str] = []
+        api_cursor = ""
+        reached = mark is None
+        for _ in range(MAX_POLL_PAGES if mark else 1):
+            items, api_cursor = await self._authed(lambda s, c=api_cursor: fetch(s.access_jwt, c))
+            for raw in items:
+                try:
+                    key = mapping.sort_key(raw)
+                except PermanentError as exc:
+                    skipped.append(f"{what}: item skipped: {exc}")
+                    continue
+                if mark is not None and mark.covers(*key):
+                    reached = True
+                    continue
+                fresh.setdefault(key[1] + "\0" + _reason(raw), (key, raw))
+            if reached or not api_cursor:
+                reached = True
+                break
+        if not reached:
+            skipped.append(
+                f"{what}: more than {MAX_POLL_PAGES} pages arrived since the last poll; older ones were not fetched"
+            )
+        ordered = sorted(fresh.values(), key=lambda entry: entry[0])
+        keys = [key for key, _ in ordered]
+        new_mark = mark.advance(keys) if mark else cursors.Watermark.first(keys)
+        return [raw for _, raw in ordered], skipped, new_mark
+
+    async def _get_posts(self, uris: Sequence[str]) -> list[Any]:
+        views: list[Any] = []
+        for start in range(0, len(uris), GET_POSTS_BATCH):
+            batch = list(uris[start : start + GET_POSTS_BATCH])
+            data = await self._authed(lambda s, b=batch: self._client.get_posts(s.access_jwt, b))
+            views.extend(mapping.posts_from(data))
+        return views
+
+    async def _existing_post(self, session: mapping.Session, rkey: str) -> PublishResult | None:
+        try:
+            data = await self._client.get_record(session.did, records.POST_COLLECTION, rkey)
+        except RecordNotFound:
+            return None  # nothing was published under this key yet
+        uri, value = mapping.existing_record_from(data)
+        return mapping.publish_result_from(uri, value, session.handle)
+
+    async def _build_record(self, session: mapping.Session, text: str, post: OutboundPost) -> dict[str, Any]:
+        spans = facets.detect(text)
+        dids = await self._resolve_mentions(session, {s.value for s in spans if s.kind == facets.MENTION})
+        reply = None
+        if post.in_reply_to_id:
+            mapping.parse_at_uri(post.in_reply_to_id)
+            parents = await self._get_posts([post.in_reply_to_id])
+            if not parents:
+                raise PermanentError(f"cannot reply: {post.in_reply_to_id} was not found (deleted?)")
+            reply = mapping.reply_refs(parents[0])
+        images = []
+        for media in post.media:
+            try:
+                data = await asyncio.to_thread(Path(media.path).read_bytes)
+            except OSError as exc:
+                raise PermanentError(f"cannot read {media.path}: {exc.strerror}") from exc
+            blob = mapping.blob_from_upload(await self._client.upload_blob(session.access_jwt, data, media.mime_type))
+            images.append((blob, media.alt_text))
+        return records.post_record(
+            text, langs=self._langs, facets=facets.to_facets(spans, dids), reply=reply, images=images
+        )
+
+    async def _resolve_mentions(self, session: mapping.Session, handles: set[str]) -> dict[str, str]:
+        dids = {}
+        for handle in sorted(handles):
+            try:
+                dids[handle] = mapping.did_from_resolve(await self._client.resolve_handle(session.access_jwt, handle))
+            except PermanentError:
+                # An unknown handle stays plain text, as the Bluesky app leaves it.
+                log.info("Bluesky mention @%s did not resolve; left as text", handle)
+        return dids
+
+
+def _reason(raw: Any) -> str:
+    return raw.get("reason", "") if isinstance(raw, dict) and isinstance(raw.get("reason"), str) else ""
+
+
+def _langs(value: Any) -> tuple[str, ...]:
+    """`post_langs` from the profile config: a list or a comma-separated string of BCP 47 tags."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, (list, tuple)):
+        return ()
+    return tuple(tag.strip() for tag in value if isinstance(tag, str) and tag.strip())[:3]

@@ -1,0 +1,631 @@
+"""The smart inbox: one filtered, keyset-paged stream of every profile's inbound messages, and the actions on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+from sqlalchemy import exists, func, or_, text
+from sqlmodel import Session, col, select
+
+from govsocial_app.db.engine import session_scope
+from govsocial_app.db.models import (
+    KeywordSearch,
+    Message,
+    MessageNote,
+    MessageTag,
+    MessageVersion,
+    SavedView,
+    SocialProfile,
+    Tag,
+    User,
+    VipList,
+    VipMember,
+)
+from govsocial_app.services import audit, bus
+from govsocial_app.services.authz import Actor, require
+from govsocial_app.services.errors import UserError
+from govsocial_app.services.textnorm import normalize
+
+PAGE_SIZE = 50
+EXCERPT = 180
+STATUSES = ("open", "completed")
+KINDS = ("mention", "comment", "dm", "reply", "keyword")
+
+
+# ---------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    network: str = ""
+    profile_id: int | None = None
+    tag_id: int | None = None
+    status: str = ""  # "", open, completed
+    assigned: str = ""  # "", me, unassigned
+    vip_list_id: int | None = None
+    lang: str = ""
+    kind: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    q: str = ""
+
+    def to_params(self) -> dict[str, str]:
+        out = {
+            "network": self.network,
+            "profile": str(self.profile_id or ""),
+            "tag": str(self.tag_id or ""),
+            "status": self.status,
+            "assigned": self.assigned,
+            "vip": str(self.vip_list_id or ""),
+            "lang": self.lang,
+            "kind": self.kind,
+            "since": self.since.strftime("%Y-%m-%dT%H:%M") if self.since else "",
+            "until": self.until.strftime("%Y-%m-%dT%H:%M") if self.until else "",
+            "q": self.q,
+        }
+        return {k: v for k, v in out.items() if v}
+
+    def to_query(self) -> str:
+        return urlencode(self.to_params())
+
+    @property
+    def active_count(self) -> int:
+        return len(self.to_params())
+
+
+def _int(raw: str | None, name: str) -> int | None:
+    if raw in (None, "", "all"):
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"The {name} filter must be a number.") from exc
+
+
+def _when(raw: str | None, name: str) -> datetime | None:
+    if not raw:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(raw, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    raise UserError(f"The {name} date must look like 2026-11-24 or 2026-11-24T09:30.")
+
+
+def filter_from_params(params: dict[str, str]) -> InboxFilter:
+    """Parse URL query parameters; unknown values get a clear message instead of a silent empty inbox."""
+    status = params.get("status", "")
+    if status not in ("", "all", *STATUSES):
+        raise UserError("Status must be open or completed.")
+    assigned = params.get("assigned", "")
+    if assigned not in ("", "all", "me", "unassigned"):
+        raise UserError("Assigned must be me or unassigned.")
+    kind = params.get("kind", "")
+    if kind not in ("", "all", *KINDS):
+        raise UserError(f"Message type must be one of {', '.join(KINDS)}.")
+    since, until = _when(params.get("since"), "from"), _when(params.get("until"), "to")
+    if since and until and until <= since:
+        raise UserError("The 'to' date must be after the 'from' date.")
+    return InboxFilter(
+        network=("" if params.get("network") in (None, "all") else params["network"])[:20],
+        profile_id=_int(params.get("profile"), "profile"),
+        tag_id=_int(params.get("tag"), "tag"),
+        status="" if status == "all" else status,
+        assigned="" if assigned == "all" else assigned,
+        vip_list_id=_int(params.get("vip"), "VIP list"),
+        lang=("" if params.get("lang") in (None, "all") else params["lang"])[:8],
+        kind="" if kind == "all" else kind,
+        since=since,
+        until=until,
+        q=(params.get("q") or "").strip()[:200],
+    )
+
+
+def _text_search(q: str, dialect: str):
+    """One service-level text search: FTS5 on SQLite, tsvector on PostgreSQL, over the normalised search_text."""
+    terms = normalize(q).split()
+    if not terms:
+        return None
+    if dialect == "sqlite":
+        # Quote every term (FTS5 syntax characters in user input become literal); prefix-match the last one.
+        match = " ".join(f'"{t.replace(chr(34), "")}"' for t in terms[:-1])
+        match = f'{match} "{terms[-1].replace(chr(34), "")}"*'.strip()
+        return col(Message.id).in_(text("SELECT rowid FROM message_fts WHERE message_fts MATCH :fts").bindparams(fts=match))
+    return text("to_tsvector('simple', message.search_text) @@ plainto_tsquery('simple', :fts)").bindparams(fts=" ".join(terms))
+
+
+def _conditions(f: InboxFilter, user_id: int, dialect: str) -> list:
+    conds = [Message.direction == "in", col(Message.deleted_at).is_(None)]
+    if f.network:
+        conds.append(Message.network == f.network)
+    if f.profile_id:
+        conds.append(Message.profile_id == f.profile_id)
+    if f.status:
+        conds.append(Message.status == f.status)
+    if f.assigned == "me":
+        conds.append(Message.assignee_id == user_id)
+    elif f.assigned == "unassigned":
+        conds.append(col(Message.assignee_id).is_(None))
+    if f.lang:
+        conds.append(Message.lang == f.lang)
+    if f.kind:
+        conds.append(Message.kind == f.kind)
+    if f.since:
+        conds.append(Message.received_at >= f.since)
+    if f.until:
+        conds.append(Message.received_at < f.until)
+    if f.tag_id:
+        conds.append(
+            exists().where(MessageTag.message_id == Message.id, MessageTag.tag_id == f.tag_id, col(MessageTag.removed_at).is_(None))
+        )
+    if f.vip_list_id:
+        conds.append(
+            exists().where(
+                VipMember.list_id == f.vip_list_id,
+                col(VipMember.deleted_at).is_(None),
+                VipMember.network == Message.network,
+                VipMember.handle == func.lower(func.ltrim(Message.author_handle, "@")),
+            )
+        )
+    if f.q:
+        search = _text_search(f.q, dialect)
+        if search is not None:
+            conds.append(search)
+    return conds
+
+
+# ---------------------------------------------------------------- listing
+
+
+@dataclass(frozen=True)
+class MessageCard:
+    """A short summary for the list: never the whole body of every message."""
+
+    id: int
+    network: str
+    profile: str
+    kind: str
+    author_name: str
+    author_handle: str
+    initials: str
+    excerpt: str
+    lang: str
+    received_at: datetime
+    status: str
+    assignee: str
+    tags: tuple[str, ...]
+    vip_lists: tuple[str, ...]
+    replied_by: str
+    replied_at: datetime | None
+    edited: bool
+    network_deleted: bool
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    cards: list[MessageCard]
+    next_before_id: int | None  # pass back as before_id for the next (older) page
+    top_id: int  # newest id in the stream matching the filter when the page was read
+
+
+def _initials(name: str) -> str:
+    parts = [p for p in name.replace("@", " ").split() if p]
+    return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
+def _excerpt(s: str) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= EXCERPT else s[: EXCERPT - 1].rstrip() + "…"
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
+    if not rows:
+        return []
+    ids = [m.id for m in rows]
+    tags: dict[int, list[str]] = {}
+    for mid, name in s.exec(
+        select(MessageTag.message_id, Tag.name)
+        .join(Tag, Tag.id == MessageTag.tag_id)
+        .where(col(MessageTag.message_id).in_(ids), col(MessageTag.removed_at).is_(None))
+        .order_by(Tag.name)
+    ).all():
+        tags.setdefault(mid, []).append(name)
+    handles = {(m.network, m.author_handle.lstrip("@").lower()) for m in rows}
+    vips: dict[tuple[str, str], list[str]] = {}
+    for network, handle, name in s.exec(
+        select(VipMember.network, VipMember.handle, VipList.name)
+        .join(VipList, VipList.id == VipMember.list_id)
+        .where(
+            col(VipMember.handle).in_([h for _, h in handles]),
+            col(VipMember.deleted_at).is_(None),
+            col(VipList.deleted_at).is_(None),
+        )
+    ).all():
+        if (network, handle) in handles:
+            vips.setdefault((network, handle), []).append(name)
+    user_ids = {m.assignee_id for m in rows if m.assignee_id} | {m.replied_by_id for m in rows if m.replied_by_id}
+    names = dict(s.exec(select(User.id, User.display_name).where(col(User.id).in_(user_ids))).all()) if user_ids else {}
+    profile_ids = {m.profile_id for m in rows if m.profile_id}
+    profiles = dict(s.exec(select(SocialProfile.id, SocialProfile.handle).where(col(SocialProfile.id).in_(profile_ids))).all()) if profile_ids else {}
+    return [
+        MessageCard(
+            id=m.id,
+            network=m.network,
+            profile=profiles.get(m.profile_id, ""),
+            kind=m.kind,
+            author_name=m.author_name or m.author_handle,
+            author_handle=m.author_handle,
+            initials=_initials(m.author_name or m.author_handle),
+            excerpt=_excerpt(m.text),
+            lang=m.lang,
+            received_at=_aware(m.received_at),
+            status=m.status,
+            assignee=names.get(m.assignee_id, "") if m.assignee_id else "",
+            tags=tuple(tags.get(m.id, ())),
+            vip_lists=tuple(sorted(vips.get((m.network, m.author_handle.lstrip("@").lower()), ()))),
+            replied_by=names.get(m.replied_by_id, "") if m.replied_by_id else "",
+            replied_at=_aware(m.replied_at),
+            edited=m.version > 1 and m.network_deleted_at is None,
+            network_deleted=m.network_deleted_at is not None,
+        )
+        for m in rows
+    ]
+
+
+def list_page(
+    f: InboxFilter, user_id: int, *, before_id: int | None = None, max_id: int | None = None, limit: int = PAGE_SIZE
+) -> InboxPage:
+    """Newest first, keyset-paged on id (ids rise in arrival order). `max_id` pins the top of the stream
+    while the user reads, so new arrivals never shift a page: they are counted for the "N new" pill instead."""
+    with session_scope() as s:
+        conds = _conditions(f, user_id, s.get_bind().dialect.name)
+        q = select(Message).where(*conds)
+        if before_id:
+            q = q.where(Message.id < before_id)
+        if max_id:
+            q = q.where(Message.id <= max_id)
+        rows = list(s.exec(q.order_by(col(Message.id).desc()).limit(limit + 1)).all())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        top = max_id or (rows[0].id if rows and not before_id else 0)
+        return InboxPage(_cards(s, rows), rows[-1].id if more and rows else None, top)
+
+
+def count_newer(f: InboxFilter, user_id: int, after_id: int) -> int:
+    """How many messages matching the filter arrived after `after_id` (the "N new" pill)."""
+    with session_scope() as s:
+        conds = _conditions(f, user_id, s.get_bind().dialect.name)
+        return s.exec(select(func.count()).select_from(Message).where(*conds, Message.id > after_id)).one()
+
+
+def cards_by_id(ids: list[int]) -> dict[int, MessageCard]:
+    with session_scope() as s:
+        rows = list(s.exec(select(Message).where(col(Message.id).in_(ids))).all())
+        return {c.id: c for c in _cards(s, rows)}
+
+
+# ---------------------------------------------------------------- thread
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    id: int
+    direction: str
+    author_name: str
+    author_handle: str
+    text: str
+    created_at: datetime
+    url: str
+    sent_by: str
+    status: str
+
+
+@dataclass(frozen=True)
+class NoteItem:
+    id: int
+    author: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class VersionItem:
+    version: int
+    change: str
+    text: str
+    captured_at: datetime
+
+
+@dataclass(frozen=True)
+class MessageDetail:
+    card: MessageCard
+    text: str
+    url: str
+    conversation: list[ThreadItem]
+    notes: list[NoteItem]
+    versions: list[VersionItem]
+    last_reply_id: int  # the newest outbound reply in the thread when read: the reply guard's baseline
+    tag_ids: tuple[int, ...]
+    assignee_id: int | None
+
+
+def _conversation(s: Session, m: Message) -> list[Message]:
+    return list(
+        s.exec(
+            select(Message)
+            .where(Message.network == m.network, Message.conversation_key == m.conversation_key, col(Message.deleted_at).is_(None))
+            .order_by(Message.created_at, Message.id)
+            .limit(60)
+        ).all()
+    )
+
+
+def _last_reply_id(s: Session, m: Message) -> int:
+    return s.exec(
+        select(func.max(Message.id)).where(
+            Message.direction == "out",
+            Message.network == m.network,
+            or_(Message.in_reply_to_external_id == m.external_id, Message.conversation_key == m.conversation_key),
+            Message.status != "failed",
+        )
+    ).one() or 0
+
+
+def detail(message_id: int) -> MessageDetail:
+    with session_scope() as s:
+        m = s.get(Message, message_id)
+        if m is None or m.deleted_at is not None:
+            raise UserError("That message does not exist.")
+        convo = _conversation(s, m)
+        senders = {x.sent_by_id for x in convo if x.sent_by_id}
+        notes = s.exec(
+            select(MessageNote, User.display_name)
+            .join(User, User.id == MessageNote.user_id)
+            .where(MessageNote.message_id == m.id, col(MessageNote.deleted_at).is_(None))
+            .order_by(MessageNote.created_at)
+        ).all()
+        names = dict(s.exec(select(User.id, User.display_name).where(col(User.id).in_(senders))).all()) if senders else {}
+        versions = s.exec(select(MessageVersion).where(MessageVersion.message_id == m.id).order_by(MessageVersion.version)).all()
+        tag_ids = tuple(
+            s.exec(select(MessageTag.tag_id).where(MessageTag.message_id == m.id, col(MessageTag.removed_at).is_(None))).all()
+        )
+        return MessageDetail(
+            card=_cards(s, [m])[0],
+            text=m.text,
+            url=m.url,
+            conversation=[
+                ThreadItem(x.id, x.direction, x.author_name, x.author_handle, x.text, _aware(x.created_at), x.url, names.get(x.sent_by_id, ""), x.status)
+                for x in convo
+            ],
+            notes=[NoteItem(n.id, name, n.text, _aware(n.created_at)) for n, name in notes],
+            versions=[VersionItem(v.version, v.change, v.text, _aware(v.captured_at)) for v in versions],
+            last_reply_id=_last_reply_id(s, m),
+            tag_ids=tag_ids,
+            assignee_id=m.assignee_id,
+        )
+
+
+# ---------------------------------------------------------------- actions
+
+
+def _messages(s: Session, ids: list[int]) -> list[Message]:
+    if not ids:
+        raise UserError("Select at least one message.")
+    if len(ids) > 200:
+        raise UserError("Bulk actions take at most 200 messages at a time.")
+    rows = list(s.exec(select(Message).where(col(Message.id).in_(ids), col(Message.deleted_at).is_(None))).all())
+    if len(rows) != len(set(ids)):
+        raise UserError("Some of the selected messages no longer exist.")
+    return rows
+
+
+def _changed(ids: list[int]) -> None:
+    bus.publish("inbox", {"changed": ids[:200]})
+
+
+def find_or_create_tag(s: Session, name: str, actor: Actor) -> Tag:
+    name = " ".join((name or "").split())
+    if not name:
+        raise UserError("A tag needs a name.")
+    if len(name) > 60:
+        raise UserError("Tag names are at most 60 characters.")
+    tag = s.exec(select(Tag).where(func.lower(Tag.name) == name.lower())).first()
+    if tag is None:
+        tag = Tag(name=name)
+        s.add(tag)
+        s.flush()
+        audit.record(s, actor, "tag.create", "tag", tag.id, name=name)
+    elif tag.deleted_at is not None:
+        tag.deleted_at = None
+        audit.record(s, actor, "tag.restore", "tag", tag.id, name=name)
+    return tag
+
+
+def add_tag(ids: list[int], tag_name: str, actor: Actor) -> int:
+    require(actor, "inbox.act")
+    with session_scope() as s:
+        rows = _messages(s, ids)
+        tag = find_or_create_tag(s, tag_name, actor)
+        present = set(
+            s.exec(select(MessageTag.message_id).where(MessageTag.tag_id == tag.id, col(MessageTag.message_id).in_(ids), col(MessageTag.removed_at).is_(None))).all()
+        )
+        added = [m.id for m in rows if m.id not in present]
+        for mid in added:
+            s.add(MessageTag(message_id=mid, tag_id=tag.id, created_by=actor.user_id))
+        if added:
+            audit.record(s, actor, "message.tag", "message", ",".join(map(str, added[:50])), tag=tag.name, count=len(added))
+        tag_id = tag.id
+    _changed(ids)
+    return tag_id
+
+
+def remove_tag(ids: list[int], tag_id: int, actor: Actor) -> None:
+    require(actor, "inbox.act")
+    now = datetime.now(timezone.utc)
+    with session_scope() as s:
+        _messages(s, ids)
+        links = s.exec(select(MessageTag).where(MessageTag.tag_id == tag_id, col(MessageTag.message_id).in_(ids), col(MessageTag.removed_at).is_(None))).all()
+        for link in links:
+            link.removed_at, link.removed_by = now, actor.user_id
+        if links:
+            tag = s.get(Tag, tag_id)
+            audit.record(s, actor, "message.untag", "message", ",".join(str(x.message_id) for x in links[:50]), tag=tag.name if tag else tag_id)
+    _changed(ids)
+
+
+def assign(ids: list[int], assignee_id: int | None, actor: Actor) -> None:
+    require(actor, "inbox.act")
+    with session_scope() as s:
+        rows = _messages(s, ids)
+        label = "nobody"
+        if assignee_id is not None:
+            user = s.get(User, assignee_id)
+            if user is None or not user.is_active or user.deleted_at:
+                raise UserError("That person cannot be assigned messages.")
+            if user.role == "viewer":
+                raise UserError("Viewers cannot be assigned messages; pick someone who can reply.")
+            label = user.display_name
+        for m in rows:
+            m.assignee_id = assignee_id
+        audit.record(s, actor, "message.assign", "message", ",".join(str(m.id) for m in rows[:50]), assignee=label, count=len(rows))
+    _changed(ids)
+
+
+def set_status(ids: list[int], status: str, actor: Actor) -> None:
+    require(actor, "inbox.act")
+    if status not in STATUSES:
+        raise UserError("Status must be open or completed.")
+    now = datetime.now(timezone.utc)
+    with session_scope() as s:
+        rows = _messages(s, ids)
+        for m in rows:
+            m.status = status
+            m.completed_at, m.completed_by = (now, actor.user_id) if status == "completed" else (None, None)
+        audit.record(s, actor, "message.complete" if status == "completed" else "message.reopen", "message",
+                     ",".join(str(m.id) for m in rows[:50]), count=len(rows))
+    _changed(ids)
+
+
+def add_note(message_id: int, note: str, actor: Actor) -> None:
+    require(actor, "inbox.act")
+    note = (note or "").strip()
+    if not note:
+        raise UserError("The note is empty.")
+    if len(note) > 4000:
+        raise UserError("Notes are at most 4,000 characters.")
+    with session_scope() as s:
+        _messages(s, [message_id])
+        row = MessageNote(message_id=message_id, user_id=actor.user_id, text=note)
+        s.add(row)
+        s.flush()
+        audit.record(s, actor, "message.note", "message", message_id, note_id=row.id)
+    _changed([message_id])
+
+
+# ---------------------------------------------------------------- reference data for the UI
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+def choices() -> dict[str, list[Choice]]:
+    with session_scope() as s:
+        profiles = s.exec(select(SocialProfile).where(col(SocialProfile.deleted_at).is_(None)).order_by(SocialProfile.id)).all()
+        tags = s.exec(select(Tag).where(col(Tag.deleted_at).is_(None)).order_by(Tag.name)).all()
+        lists = s.exec(select(VipList).where(col(VipList.deleted_at).is_(None)).order_by(VipList.name)).all()
+        users = s.exec(select(User).where(col(User.is_active).is_(True), col(User.deleted_at).is_(None), User.role != "viewer").order_by(User.display_name)).all()
+        langs = [l for l in s.exec(select(Message.lang).where(Message.lang != "").distinct().limit(30)).all()]
+        return {
+            "network": [Choice(n, n.title()) for n in sorted({p.network for p in profiles})],
+            "profile": [Choice(str(p.id), p.display_name or p.handle) for p in profiles],
+            "tag": [Choice(str(t.id), t.name) for t in tags],
+            "vip": [Choice(str(v.id), v.name) for v in lists],
+            "assignee": [Choice(str(u.id), u.display_name) for u in users],
+            "lang": [Choice(l, l) for l in sorted(langs)],
+        }
+
+
+# ---------------------------------------------------------------- saved views
+
+def default_views(session: Session) -> list[tuple[str, str]]:
+    """Starter views for a new user: "VIPs" needs a list id and "Crisis" the crisis keyword's tag, when they exist."""
+    views = [("My open", "status=open&assigned=me")]
+    first_list = session.exec(select(VipList.id).where(col(VipList.deleted_at).is_(None)).order_by(VipList.id)).first()
+    if first_list:
+        views.append(("VIPs", f"vip={first_list}"))
+    crisis = session.exec(
+        select(KeywordSearch.name).where(KeywordSearch.priority == "crisis", col(KeywordSearch.deleted_at).is_(None)).order_by(KeywordSearch.id)
+    ).first()
+    views.append(("Crisis", urlencode({"status": "open", "q": crisis}) if crisis else "status=open&kind=keyword"))
+    return views
+
+
+@dataclass(frozen=True)
+class ViewItem:
+    id: int
+    name: str
+    query: str
+
+
+def saved_views(user_id: int) -> list[ViewItem]:
+    with session_scope() as s:
+        rows = s.exec(select(SavedView).where(SavedView.user_id == user_id).order_by(SavedView.position, SavedView.id)).all()
+        if not rows:
+            # Seed the starter views once; afterwards a user who deletes them keeps them deleted.
+            for pos, (name, query) in enumerate(default_views(s)):
+                s.add(SavedView(user_id=user_id, name=name, query=query, position=pos))
+            s.flush()
+            rows = s.exec(select(SavedView).where(SavedView.user_id == user_id).order_by(SavedView.position, SavedView.id)).all()
+        return [ViewItem(v.id, v.name, v.query) for v in rows if v.deleted_at is None]
+
+
+def save_view(user_id: int, name: str, f: InboxFilter, actor: Actor) -> int:
+    require(actor, "views.save")
+    name = " ".join((name or "").split())
+    if not name:
+        raise UserError("Give the view a name.")
+    if len(name) > 80:
+        raise UserError("View names are at most 80 characters.")
+    with session_scope() as s:
+        count = s.exec(select(func.count()).select_from(SavedView).where(SavedView.user_id == user_id, col(SavedView.deleted_at).is_(None))).one()
+        if count >= 20:
+            raise UserError("You can keep at most 20 saved views.")
+        view = SavedView(user_id=user_id, name=name, query=f.to_query(), position=count)
+        s.add(view)
+        s.flush()
+        audit.record(s, actor, "view.save", "saved_view", view.id, name=name, query=view.query)
+        return view.id
+
+
+def delete_view(view_id: int, actor: Actor) -> None:
+    with session_scope() as s:
+        view = s.get(SavedView, view_id)
+        if view is None or view.user_id != actor.user_id or view.deleted_at:
+            raise UserError("That view does not exist.")
+        view.deleted_at = datetime.now(timezone.utc)
+        audit.record(s, actor, "view.delete", "saved_view", view_id, name=view.name)
+
+
+def relative_time(dt: datetime | None, now: datetime | None = None) -> str:
+    if dt is None:
+        return ""
+    now = now or datetime.now(timezone.utc)
+    secs = max(0, int((now - _aware(dt)).total_seconds()))
+    if secs < 60:
+        return "just now"
+    if secs < 3600:
+        return f"{secs // 60} min ago"
+    if secs < 86400:
+        return f"{secs // 3600} h ago"
+    return _aware(dt).strftime("%d %b")
+

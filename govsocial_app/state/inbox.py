@@ -1,0 +1,356 @@
+"""Inbox state: one page of message summaries, the open message, the reply box, and presence for this user."""
+
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from govsocial_app.services import bus, inbox, presence, replies, vip
+from govsocial_app.services.errors import UserError
+from govsocial_app.state.app_state import AppState
+from govsocial_app.state.live import InboxFeed, InboxPresence
+
+FILTER_KEYS = ("network", "profile", "tag", "status", "assigned", "vip", "lang", "kind", "since", "until", "q")
+
+
+@dataclasses.dataclass
+class CardView:
+    id: int = 0
+    key: str = ""
+    author: str = ""
+    handle: str = ""
+    initials: str = ""
+    excerpt: str = ""
+    when: str = ""
+    network: str = ""
+    profile: str = ""
+    kind: str = ""
+    status: str = ""
+    assignee: str = ""
+    tags: list[str] = dataclasses.field(default_factory=list)
+    vips: list[str] = dataclasses.field(default_factory=list)
+    replied: str = ""
+    lang: str = ""
+    edited: bool = False
+    deleted: bool = False
+
+
+@dataclasses.dataclass
+class ThreadView:
+    id: int = 0
+    outbound: bool = False
+    author: str = ""
+    text: str = ""
+    when: str = ""
+    status: str = ""
+
+
+@dataclasses.dataclass
+class NoteView:
+    author: str = ""
+    text: str = ""
+    when: str = ""
+
+
+@dataclasses.dataclass
+class Option:
+    value: str = ""
+    label: str = ""
+
+
+def _card(c: inbox.MessageCard) -> CardView:
+    replied = f"Replied by {c.replied_by} · {inbox.relative_time(c.replied_at)}" if c.replied_by else ""
+    return CardView(
+        c.id, str(c.id), c.author_name, c.author_handle, c.initials, c.excerpt, inbox.relative_time(c.received_at),
+        c.network, c.profile, c.kind, c.status, c.assignee, list(c.tags), list(c.vip_lists), replied, c.lang,
+        c.edited, c.network_deleted,
+    )
+
+
+class InboxState(AppState):
+    cards: list[CardView] = []
+    params: dict[str, str] = {}
+    top_id: int = 0
+    new_count: int = 0
+    page_starts: list[int] = []  # before_id of each page read so far, for "Newer"
+    next_before: int = 0
+    error: str = ""
+    selected: list[int] = []
+    opts: dict[str, list[Option]] = {}
+    views: list[Option] = []
+    # the open message
+    open_id: int = 0
+    d_card: CardView = CardView()
+    d_text: str = ""
+    d_url: str = ""
+    thread: list[ThreadView] = []
+    notes: list[NoteView] = []
+    history: list[ThreadView] = []
+    d_tag_ids: list[str] = []
+    d_assignee: str = ""
+    # replying
+    draft: str = ""
+    used: int = 0
+    limit: int = 0
+    reply_error: str = ""
+    held_id: int = 0
+    held_by: str = ""
+    held_text: str = ""
+    held_when: str = ""
+    sending: bool = False
+    _seen_reply_id: int = 0
+    _presence_status: str = ""
+
+    # ---------------------------------------------------------------- derived
+
+    @rx.var
+    def filter_count(self) -> int:
+        return len([k for k in FILTER_KEYS if self.params.get(k)])
+
+    @rx.var
+    def can_act(self) -> bool:
+        return self.user_role in ("admin", "manager", "publisher", "responder")
+
+    @rx.var
+    def can_edit_vips(self) -> bool:
+        return self.user_role in ("admin", "manager")
+
+    @rx.var
+    def list_href(self) -> str:
+        query = urlencode({k: v for k, v in self.params.items() if v})
+        return "/inbox" + (f"?{query}" if query else "")
+
+    @rx.var
+    def open_prefix(self) -> str:
+        """The list URL with "message=" last, so a card's link is this plus its id."""
+        query = urlencode({k: v for k, v in self.params.items() if v})
+        return f"/inbox?{query}&message=" if query else "/inbox?message="
+
+    @rx.var
+    def over_limit(self) -> bool:
+        return self.used > self.limit > 0
+
+    # ---------------------------------------------------------------- helpers
+
+    def _filter(self) -> inbox.InboxFilter:
+        return inbox.filter_from_params(self.params)
+
+    def _url(self, **extra: str) -> str:
+        query = {k: v for k, v in {**self.params, **extra}.items() if v}
+        return "/inbox" + (f"?{urlencode(query)}" if query else "")
+
+    def _read_page(self, before_id: int | None = None) -> None:
+        page = inbox.list_page(self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None)
+        self.cards = [_card(c) for c in page.cards]
+        self.next_before = page.next_before_id or 0
+        if not before_id:
+            self.top_id = page.top_id
+
+    def _load_detail(self) -> None:
+        d = inbox.detail(self.open_id)
+        self.d_card, self.d_text, self.d_url = _card(d.card), d.text, d.url
+        self.thread = [ThreadView(t.id, t.direction == "out", t.sent_by or t.author_name, t.text, inbox.relative_time(t.created_at), t.status) for t in d.conversation]
+        self.notes = [NoteView(n.author, n.text, inbox.relative_time(n.created_at)) for n in d.notes]
+        self.history = [ThreadView(v.version, False, v.change, v.text, inbox.relative_time(v.captured_at)) for v in d.versions if len(d.versions) > 1]
+        self.d_tag_ids = [str(t) for t in d.tag_ids]
+        self.d_assignee = str(d.assignee_id or "")
+        self._seen_reply_id = d.last_reply_id
+        self.limit = replies.char_count(d.card.network, "").limit
+
+    def _touch(self, status: str) -> None:
+        if self.open_id:
+            presence.get_store().touch(self.open_id, self.user_id, self.user_name, status)
+            if status != self._presence_status:
+                self._presence_status = status
+                bus.publish("presence", {"message_id": self.open_id})
+
+    # ---------------------------------------------------------------- loading
+
+    @rx.event
+    def load(self):
+        if not self._load_user():
+            return rx.redirect(f"/login?next={self._url()}")
+        self.require("inbox.view")
+        query = dict(self.router.url.query_parameters)
+        self.params = {k: query[k] for k in FILTER_KEYS if query.get(k)}
+        self.error, self.top_id, self.new_count, self.page_starts, self.selected = "", 0, 0, [], []
+        try:
+            self._read_page()
+        except UserError as exc:
+            self.error, self.params, self.cards = str(exc), {}, []
+        self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in inbox.choices().items()}
+        self.views = [Option(v.query, v.name) for v in inbox.saved_views(self.user_id)]
+        opened = self._open_from_url(query.get("message", ""))
+        return [InboxFeed.join, InboxPresence.join, *([opened] if opened else [])]
+
+    def _open_from_url(self, raw: str):
+        new_id = int(raw) if raw.isdigit() else 0
+        if new_id != self.open_id:
+            if self.open_id:
+                presence.get_store().leave(self.user_id, self.open_id)
+                bus.publish("presence", {"message_id": self.open_id})
+            self.open_id, self.draft, self.reply_error, self.held_id, self._presence_status = new_id, "", "", 0, ""
+        if self.open_id:
+            try:
+                self._load_detail()
+            except UserError as exc:
+                self.open_id, self.error = 0, str(exc)
+                return
+            self._touch(presence.VIEWING)
+            self.used = replies.char_count(self.d_card.network, self.draft).used
+
+    @rx.event
+    def set_filter(self, key: str, value: str):
+        if key not in FILTER_KEYS:
+            raise UserError("Unknown filter.")
+        return rx.redirect(self._url(**{key: "" if value == "all" else value, "message": ""}))
+
+    @rx.event
+    def apply_search(self, form: dict):
+        return rx.redirect(self._url(q=(form.get("q") or "").strip(), since=form.get("since", ""), until=form.get("until", "")))
+
+    @rx.event
+    def clear_filters(self):
+        return rx.redirect("/inbox")
+
+    @rx.event
+    def on_feed(self):
+        """Runs when the shared feed revision changes: count arrivals, refresh what is on screen."""
+        if self.open_id:
+            self._load_detail()
+        if self.top_id:
+            self.new_count = inbox.count_newer(self._filter(), self.user_id, self.top_id)
+        self._read_page(self.page_starts[-1] if self.page_starts else None)
+
+    @rx.event
+    def show_new(self):
+        self.top_id, self.new_count, self.page_starts = 0, 0, []
+        self._read_page()
+
+    @rx.event
+    def older(self):
+        if self.next_before:
+            self.page_starts = self.page_starts + [self.next_before]
+            self._read_page(self.next_before)
+
+    @rx.event
+    def newer(self):
+        self.page_starts = self.page_starts[:-1]
+        self._read_page(self.page_starts[-1] if self.page_starts else None)
+
+    # ---------------------------------------------------------------- presence
+
+    @rx.event
+    def heartbeat(self, _value: str = ""):
+        if self.open_id:
+            self._touch(presence.REPLYING if self.draft.strip() else presence.VIEWING)
+
+    # ---------------------------------------------------------------- actions on the open message or a selection
+
+    def _targets(self) -> list[int]:
+        return list(self.selected) if self.selected else ([self.open_id] if self.open_id else [])
+
+    @rx.event
+    def toggle_select(self, message_id: int):
+        self.selected = [m for m in self.selected if m != message_id] if message_id in self.selected else self.selected + [message_id]
+
+    @rx.event
+    def clear_selection(self):
+        self.selected = []
+
+    @rx.event
+    def add_tag(self, form: dict):
+        actor = self.require("inbox.act")
+        inbox.add_tag(self._targets(), form.get("tag", ""), actor)
+        self._refresh_after_action()
+
+    @rx.event
+    def remove_tag(self, tag_name: str):
+        actor = self.require("inbox.act")
+        tag_id = next((int(o.value) for o in self.opts.get("tag", []) if o.label == tag_name), None)
+        if tag_id is None:
+            self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in inbox.choices().items()}
+            tag_id = next((int(o.value) for o in self.opts.get("tag", []) if o.label == tag_name), 0)
+        inbox.remove_tag([self.open_id], tag_id, actor)
+        self._refresh_after_action()
+
+    @rx.event
+    def assign_to(self, user_id: str):
+        actor = self.require("inbox.act")
+        target = None if user_id in ("", "none") else (self.user_id if user_id == "me" else int(user_id))
+        inbox.assign(self._targets(), target, actor)
+        self._refresh_after_action()
+
+    @rx.event
+    def set_status(self, status: str):
+        actor = self.require("inbox.act")
+        inbox.set_status(self._targets(), status, actor)
+        self._refresh_after_action()
+
+    @rx.event
+    def add_note(self, form: dict):
+        actor = self.require("inbox.act")
+        inbox.add_note(self.open_id, form.get("note", ""), actor)
+        self._refresh_after_action()
+
+    @rx.event
+    def add_to_vip(self, list_id: str):
+        actor = self.require("vip.edit")
+        vip.add_member(int(list_id), self.d_card.network, self.d_card.handle, self.d_card.author, actor)
+        self._refresh_after_action()
+        return rx.toast.success(self._("Added to the VIP list."))
+
+    def _refresh_after_action(self) -> None:
+        self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in inbox.choices().items()}
+        self.selected = []
+        self._read_page(self.page_starts[-1] if self.page_starts else None)
+        if self.open_id:
+            self._load_detail()
+
+    # ---------------------------------------------------------------- saved views
+
+    @rx.event
+    def save_view(self, form: dict):
+        actor = self.require("views.save")
+        inbox.save_view(self.user_id, form.get("name", ""), self._filter(), actor)
+        self.views = [Option(v.query, v.name) for v in inbox.saved_views(self.user_id)]
+        return rx.toast.success(self._("View saved."))
+
+    # ---------------------------------------------------------------- replying
+
+    @rx.event
+    def set_draft(self, text: str):
+        self.draft = text
+        self.used = replies.char_count(self.d_card.network, text).used if self.open_id else 0
+        self._touch(presence.REPLYING if text.strip() else presence.VIEWING)
+
+    @rx.event
+    async def send_reply(self):
+        actor = self.require("inbox.reply")
+        self.reply_error, self.sending = "", True
+        try:
+            result = await replies.send_reply(self.open_id, self.draft, actor, seen_reply_id=self._seen_reply_id)
+        except UserError as exc:
+            self.reply_error, self.sending = str(exc), False  # the draft stays for another try
+            return
+        self.sending = False
+        if isinstance(result, replies.HeldReply):
+            self.held_id, self.held_by, self.held_text = result.reply_id, result.by, result.text
+            self.held_when = inbox.relative_time(result.at)
+            return
+        self.draft, self.used, self.held_id = "", 0, 0
+        self._touch(presence.VIEWING)
+        self._load_detail()
+        return rx.toast.success(self._("Reply sent."))
+
+    @rx.event
+    async def send_anyway(self):
+        self._seen_reply_id, self.held_id = max(self._seen_reply_id, self.held_id), 0
+        return InboxState.send_reply
+
+    @rx.event
+    def discard_held(self):
+        self.draft, self.used, self.held_id = "", 0, 0
+        self._touch(presence.VIEWING)

@@ -1,0 +1,141 @@
+"""Browser-test harness: builds and serves the real app in prod mode on a spare port, and drives Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import missing_service
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("GOVSOCIAL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+DEMO_PASSWORD = "govsocial-demo"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def reflex_env(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env.update(
+        REFLEX_USE_SYSTEM_BUN="1",
+        REFLEX_CHECK_LATEST_VERSION="0",
+        REFLEX_TELEMETRY_ENABLED="false",
+        REFLEX_HTTP_CLIENT_BIND_ADDRESS="0.0.0.0",
+        REFLEX_USE_GRANIAN="1",
+        # Its own build directory, so `make run` and `make test` never fight over .web.
+        REFLEX_WEB_WORKDIR=str(REPO / ".web-test"),
+        REFLEX_STATES_WORKDIR=str(REPO / ".states-test"),
+        PATH=f"{REPO / '.tools/node_modules/.bin'}:{REPO / '.venv/bin'}:{env.get('PATH', '')}",
+    )
+    env.pop("REFLEX_PERF_MODE", None)
+    env.update(extra or {})
+    return env
+
+
+class LiveApp:
+    def __init__(self, url: str, data_dir: Path, proc: subprocess.Popen, log: Path):
+        self.url, self.data_dir, self.proc, self.log = url, data_dir, proc, log
+
+
+def start_app(tmp: Path, extra_env: dict | None = None, timeout: float = 420) -> LiveApp:
+    port = free_port()
+    data_dir = tmp / "data"
+    env = reflex_env({"GOVSOCIAL_DATA_DIR": str(data_dir), "GOVSOCIAL_PORT": str(port), **(extra_env or {})})
+    env.pop("DATABASE_URL", None) if "DATABASE_URL" not in (extra_env or {}) else None
+    py = str(REPO / ".venv/bin/python")
+    subprocess.run([py, "-m", "govsocial_app.cli", "migrate"], cwd=REPO, env=env, check=True, capture_output=True)
+    subprocess.run([py, "-m", "govsocial_app.cli", "seed", "--days", "2"], cwd=REPO, env=env, check=True, capture_output=True)
+    log = tmp / "reflex.log"
+    proc = subprocess.Popen(
+        [str(REPO / ".venv/bin/reflex"), "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)],
+        cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited while starting:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx.get(url + "/login", timeout=2).status_code == 200 and httpx.get(url + "/ping", timeout=2).status_code == 200:
+                return LiveApp(url, data_dir, proc, log)
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    stop_app(proc)
+    raise RuntimeError(f"the app did not answer within {timeout} s:\n{log.read_text()[-4000:]}")
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        missing_service(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    app = start_app(tmp_path_factory.mktemp("live"))
+    yield app
+    stop_app(app.proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        missing_service(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def sign_in(page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto(base_url + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/inbox**", timeout=20_000)
+
+
+@pytest.fixture
+def phone_page(browser, live_app):
+    ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    ctx.close()
+
+
+@pytest.fixture
+def desktop_page(browser, live_app):
+    ctx = browser.new_context(viewport=DESKTOP)
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    ctx.close()

@@ -1,0 +1,131 @@
+"""Shared fixtures: a fresh migrated database per test, the machine's PostgreSQL and Redis, and the service policy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+_SESSION_TMP = Path(tempfile.mkdtemp(prefix="govsocial-tests-"))
+# Before any app module reads its settings: keep tests away from the developer's data and key file.
+os.environ.setdefault("GOVSOCIAL_DATA_DIR", str(_SESSION_TMP / "data"))
+os.environ.setdefault("GOVSOCIAL_KEY_FILE", str(_SESSION_TMP / "secret.key"))
+os.environ.setdefault("REFLEX_PERF_MODE", "raise")
+os.environ.pop("DATABASE_URL", None)
+os.environ.pop("REDIS_URL", None)
+
+PG_ADMIN_URL = os.environ.get("GOVSOCIAL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("GOVSOCIAL_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def services_required() -> bool:
+    return os.environ.get("GOVSOCIAL_REQUIRE_SERVICES") == "1"
+
+
+def missing_service(reason: str):
+    """Fail loudly in CI (GOVSOCIAL_REQUIRE_SERVICES=1); skip with the reason elsewhere."""
+    if services_required():
+        pytest.fail(f"required service missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def point_app_at(url: str, redis_url: str = "") -> None:
+    from govsocial_app import config
+    from govsocial_app.db import engine
+    from govsocial_app.services import bus, crypto, presence
+
+    os.environ["DATABASE_URL"] = url
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
+    else:
+        os.environ.pop("REDIS_URL", None)
+    config.reset_settings_cache()
+    engine.reset_engine()
+    crypto.reset_cache()
+    bus.reset()
+    presence.reset()
+
+
+@pytest.fixture(scope="session")
+def _migrated_template() -> Path:
+    from govsocial_app.db.migrate import upgrade
+
+    path = _SESSION_TMP / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def db(_migrated_template, tmp_path) -> str:
+    """A fresh, fully migrated SQLite database for one test; the app's engine points at it."""
+    path = tmp_path / "govsocial.db"
+    shutil.copy(_migrated_template, path)
+    url = f"sqlite:///{path}"
+    point_app_at(url)
+    yield url
+    point_app_at(f"sqlite:///{_SESSION_TMP / 'unused.db'}")
+
+
+@pytest.fixture
+def pg_url():
+    """A new, empty PostgreSQL database on the machine's server, dropped afterwards."""
+    try:
+        import psycopg
+
+        admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+        conn = psycopg.connect(admin, autocommit=True, connect_timeout=3)
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        missing_service(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc})")
+    name = f"gs_test_{uuid.uuid4().hex[:10]}"
+    conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    from govsocial_app.db import engine
+
+    engine.reset_engine()
+    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture
+def pg_db(pg_url) -> str:
+    """A migrated PostgreSQL database the app's engine points at."""
+    from govsocial_app.db.migrate import upgrade
+
+    upgrade(pg_url)
+    point_app_at(pg_url)
+    yield pg_url
+    point_app_at(f"sqlite:///{_SESSION_TMP / 'unused.db'}")
+
+
+@pytest.fixture
+def redis_url():
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_TEST_URL, socket_timeout=2)
+        client.ping()
+    except Exception as exc:  # pragma: no cover
+        missing_service(f"Redis is not reachable at 127.0.0.1:6379 ({exc})")
+    client.flushdb()
+    yield REDIS_TEST_URL
+    client.flushdb()
+
+
+@pytest.fixture
+def actor_factory(db):
+    """Create a user with a role and return the Actor that service calls take."""
+    from govsocial_app.services import auth
+    from govsocial_app.services.authz import Actor
+
+    def make(role: str = "admin", name: str | None = None) -> Actor:
+        name = name or f"{role.title()} Tester"
+        email = f"{role}-{uuid.uuid4().hex[:6]}@test.gov"
+        uid = auth.create_user(email, name, "correct horse battery", role, Actor.system("test"))
+        return Actor(uid, f"{name} <{email}>", role, "127.0.0.1", "pytest")
+
+    return make

@@ -1,0 +1,37 @@
+"""Session fixture that installs and runs the AT Protocol dev network for the Bluesky peer tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import atproto_harness as harness  # noqa: E402  (beside this file; tests/ is not a package)
+
+
+def _unavailable(reason: str) -> None:
+    # CI sets GOVSOCIAL_REQUIRE_SERVICES=1 so a missing database fails loudly instead of skipping quietly.
+    if os.environ.get("GOVSOCIAL_REQUIRE_SERVICES") == "1":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def atproto_network():
+    """The running network (PLC, PDS, AppView) on 127.0.0.1; stopped by PID when the session ends."""
+    try:
+        harness.check_services()
+    except harness.PeerUnavailable as exc:
+        _unavailable(str(exc))
+    try:
+        harness.install()
+    except harness.PeerUnavailable as exc:
+        _unavailable(str(exc))
+    network = harness.start()
+    try:
+        yield network
+    finally:
+        harness.stop(network)
