@@ -74,7 +74,7 @@ def start_app(tmp: Path, extra_env: dict | None = None, timeout: float = 420) ->
         if proc.poll() is not None:
             raise RuntimeError(f"the app exited while starting:\n{log.read_text()[-4000:]}")
         try:
-            if httpx.get(url + "/login", timeout=2).status_code == 200 and httpx.get(url + "/ping", timeout=2).status_code == 200:
+            if httpx.get(url + "/login", timeout=2, follow_redirects=True).status_code == 200 and httpx.get(url + "/ping", timeout=2).status_code == 200:
                 return LiveApp(url, data_dir, proc, log)
         except httpx.HTTPError:
             pass

@@ -1,0 +1,245 @@
+"""MastodonConnector: the Connector protocol over one Mastodon (or API-compatible) account."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from connectors import http, textcount
+from connectors.base import (
+    AuthError,
+    Author,
+    Credentials,
+    InboundMessage,
+    Limits,
+    OutboundPost,
+    Page,
+    PermanentError,
+    PostMetrics,
+    ProfileMetrics,
+    PublishResult,
+    RateLimited,
+    SearchQuery,
+    TransientError,
+)
+from connectors.mastodon import mapping
+from connectors.mastodon.client import NOTIFICATIONS_PAGE, STATUSES_PAGE, MastodonClient, normalise_instance_url
+from connectors.mastodon.limits import DEFAULT_LIMITS, limits_from_instance
+
+log = logging.getLogger(__name__)
+
+_SINGLE_HASHTAG = re.compile(r"#(\w+)")
+
+# One poll reads at most this many pages; the cursor carries the rest to the next poll.
+MAX_PAGES_PER_POLL = 5
+
+# Servers cap `limit` below what we ask (Mastodon before 4.1: 30 notifications; forks: 40), but none
+# below 20, so only a page shorter than this proves we have caught up.
+SMALLEST_SERVER_PAGE = 20
+
+FetchPage = Callable[[str, int], Awaitable[tuple[list[Any], str]]]
+
+
+def id_key(value: str) -> tuple[int, str]:
+    """Order Mastodon ids: numeric strings by value, anything else after them lexically."""
+    return (len(value), value) if value.isdigit() else (1 << 30, value)
+
+
+def newer(candidate: str, cursor: str) -> bool:
+    return not cursor or id_key(candidate) > id_key(cursor)
+
+
+class MastodonConnector:
+    network = "mastodon"
+
+    def __init__(self, credentials: Credentials, *, http_client: httpx.AsyncClient | None = None):
+        token = credentials.secrets.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise AuthError("Mastodon profile has no access_token; connect it again")
+        self.instance_url = normalise_instance_url(str(credentials.config.get("instance_url") or ""))
+        self.instance_host = urllib.parse.urlsplit(self.instance_url).netloc
+        self._owns_http = http_client is None
+        self._http = http_client or http.make_client()
+        digest = hashlib.sha256(token.encode()).hexdigest()[:16]
+        self._client = MastodonClient(self.instance_url, token, self._http, http.budget_for(f"mastodon:{self.instance_host}:{digest}"))
+        self.limits: Limits = DEFAULT_LIMITS
+        self._limits_loaded = False
+        self._account_id = str(credentials.config.get("account_id") or "")
+
+    # ------------------------------------------------------------ account
+
+    async def check(self) -> Author:
+        account = await self._client.verify_credentials()
+        author = mapping.map_account(account, self.instance_host)
+        self._account_id = author.external_id
+        await self.load_limits()
+        return author
+
+    async def load_limits(self) -> Limits:
+        """Read the instance's own limits once; keep the defaults if the instance will not say."""
+        if not self._limits_loaded:
+            try:
+                self.limits = limits_from_instance(await self._client.instance(), DEFAULT_LIMITS)
+                self._limits_loaded = True
+            except (TransientError, PermanentError) as exc:
+                log.warning("mastodon %s: instance limits unavailable, using defaults: %s", self.instance_host, exc)
+        return self.limits
+
+    async def _own_account_id(self) -> str:
+        if not self._account_id:
+            self._account_id = mapping.map_account(await self._client.verify_credentials()).external_id
+        return self._account_id
+
+    async def profile_metrics(self) -> ProfileMetrics:
+        return mapping.map_profile_metrics(await self._client.verify_credentials())
+
+    async def post_metrics(self, external_ids: list[str]) -> list[PostMetrics]:
+        limiter = asyncio.Semaphore(4)
+
+        async def one(status_id: str) -> PostMetrics | None:
+            async with limiter:
+                try:
+                    return mapping.map_post_metrics(await self._client.status(status_id))
+                except PermanentError as exc:
+                    # Deleted on the network (404) or unreadable: no numbers, but the rest still count.
+                    log.info("mastodon %s: no metrics for status %s: %s", self.instance_host, status_id, exc)
+                    return None
+
+        results = await asyncio.gather(*(one(i) for i in external_ids))
+        return [r for r in results if r is not None]
+
+    # ------------------------------------------------------------ inbound
+
+    async def fetch_mentions(self, cursor: str = "") -> Page:
+        own_id = await self._own_account_id()
+
+        def mapper(notification: Any) -> InboundMessage:
+            return mapping.map_notification(notification, own_account_id=own_id, instance_host=self.instance_host)
+
+        async def fetch(min_id: str, limit: int) -> tuple[list[Any], str]:
+            return await self._client.mention_notifications(min_id=min_id, limit=limit)
+
+        return await self._collect(fetch, mapper, cursor, page_size=NOTIFICATIONS_PAGE, max_items=NOTIFICATIONS_PAGE * MAX_PAGES_PER_POLL)
+
+    async def search(self, query: SearchQuery, cursor: str = "") -> Page:
+        terms = query.terms.strip()
+        if not terms:
+            raise PermanentError("empty search query")
+        page_size = max(1, min(STATUSES_PAGE, query.limit))
+        tag = _SINGLE_HASHTAG.fullmatch(terms)
+
+        async def fetch(min_id: str, limit: int) -> tuple[list[Any], str]:
+            if tag:
+                return await self._client.tag_timeline(tag.group(1), min_id=min_id, limit=limit)
+            return await self._client.search_statuses(terms, min_id=min_id, limit=limit)
+
+        def mapper(status: Any) -> InboundMessage:
+            return mapping.map_status(status, instance_host=self.instance_host)
+
+        page = await self._collect(fetch, mapper, cursor, page_size=page_size, max_items=max(1, query.limit))
+        if query.lang:
+            # Neither endpoint filters by language; statuses without a language tag are kept.
+            kept = [m for m in page.items if not m.lang or m.lang.split("-")[0] == query.lang.split("-")[0]]
+            page = Page(items=kept, cursor=page.cursor, skipped=page.skipped, rate_limit=page.rate_limit)
+        return page
+
+    async def _collect(
+        self,
+        fetch: FetchPage,
+        mapper: Callable[[Any], InboundMessage],
+        cursor: str,
+        *,
+        page_size: int,
+        max_items: int,
+    ) -> Page:
+        """Walk forward from `cursor` with min_id, oldest first, until caught up or `max_items` read.
+
+        A failure after some pages were read returns what was read with the cursor
+        just past it, so the next poll resumes exactly there: nothing is lost or repeated."""
+        items: list[InboundMessage] = []
+        skipped: list[str] = []
+        position = cursor
+        seen = 0
+        while True:
+            try:
+                batch, offered = await fetch(position, page_size)
+            except (TransientError, RateLimited) as exc:
+                if position == cursor:
+                    raise
+                log.warning("mastodon %s: paging stopped at %s, resuming next poll: %s", self.instance_host, position, exc)
+                break
+            fresh: list[tuple[str, Any]] = []
+            for raw in batch:
+                raw_id = raw.get("id") if isinstance(raw, dict) else None
+                if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) and str(raw_id):
+                    # Servers that ignore min_id (or search) may repeat what we already have.
+                    if newer(str(raw_id), position):
+                        fresh.append((str(raw_id), raw))
+                else:
+                    skipped.append(f"item without an id: {str(raw)[:80]}")
+            fresh.sort(key=lambda pair: id_key(pair[0]))
+            for raw_id, raw in fresh:
+                try:
+                    items.append(mapper(raw))
+                except PermanentError as exc:
+                    log.info("mastodon %s: skipped %s: %s", self.instance_host, raw_id, exc)
+                    skipped.append(f"{raw_id}: {exc}")
+            seen += len(fresh)
+            if fresh:
+                position = fresh[-1][0]
+            elif batch and offered and newer(offered, position):
+                # A page of unusable items: step over it by the Link header so it is not re-read forever.
+                position = offered
+            # Without a cursor we only want the newest page; a short or stale page means we are caught up.
+            if not cursor or not fresh or len(batch) < min(page_size, SMALLEST_SERVER_PAGE) or seen >= max_items:
+                break
+        if not position:
+            # Nothing exists yet: "0" makes the next poll read everything that arrives, however much.
+            position = "0"
+        return Page(items=items, cursor=position, skipped=skipped, rate_limit=self._client.rate_limit)
+
+    # ------------------------------------------------------------ outbound
+
+    async def publish(self, post: OutboundPost) -> PublishResult:
+        if not post.idempotency_key:
+            raise PermanentError("an idempotency key is required to publish")
+        limits = await self.load_limits()
+        text = post.text
+        if post.link and post.link not in text:
+            text = f"{text}\n\n{post.link}" if text else post.link
+        if not text.strip() and not post.media:
+            raise PermanentError("a Mastodon status needs text or media")
+        if (over := -textcount.remaining(text, limits)) > 0:
+            raise PermanentError(f"text is {over} characters over this instance's limit of {limits.max_chars}")
+        _check_media(post, limits)
+        media_ids = []
+        for attachment in post.media:
+            media = await self._client.upload_media(attachment.path, attachment.mime_type, attachment.alt_text)
+            media_ids.append(str(media["id"]))
+        status = await self._client.post_status(
+            text, idempotency_key=post.idempotency_key, in_reply_to_id=post.in_reply_to_id, media_ids=media_ids
+        )
+        return mapping.map_publish_result(status)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+
+def _check_media(post: OutboundPost, limits: Limits) -> None:
+    if len(post.media) > limits.max_images:
+        raise PermanentError(f"at most {limits.max_images} images per status")
+    for attachment in post.media:
+        if attachment.mime_type not in limits.image_types:
+            raise PermanentError(f"{attachment.mime_type} is not an accepted image type")
+        if not attachment.alt_text.strip():
+            raise PermanentError("every image needs alt text")
+        if len(attachment.alt_text) > limits.alt_text_max:
+            raise PermanentError(f"alt text is longer than {limits.alt_text_max} characters")
