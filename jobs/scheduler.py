@@ -46,9 +46,20 @@ async def poll_due_profiles() -> None:
             log.exception("poll profile %s crashed", pid)
 
 
+async def run_due_keywords() -> None:
+    from govsocial_app.services import keywords
+
+    for keyword_id in await asyncio.to_thread(keywords.due_keyword_ids):
+        try:
+            await keywords.run_keyword(keyword_id)
+        except Exception:  # one broken search must not stop the others
+            log.exception("keyword search %s crashed", keyword_id)
+
+
 def build_scheduler(holder: str | None = None) -> AsyncIOScheduler:
     holder = holder or f"{socket.gethostname()}:{os.getpid()}"
     scheduler = AsyncIOScheduler(job_defaults=_job_defaults(), timezone="UTC")
     scheduler.add_job(heartbeat, "interval", seconds=15, id="heartbeat", replace_existing=True, args=[holder], next_run_time=datetime.now(timezone.utc))
     scheduler.add_job(poll_due_profiles, "interval", seconds=10, id="poll-profiles", replace_existing=True, next_run_time=datetime.now(timezone.utc))
+    scheduler.add_job(run_due_keywords, "interval", seconds=15, id="keyword-searches", replace_existing=True, next_run_time=datetime.now(timezone.utc))
     return scheduler

@@ -46,6 +46,7 @@ from connectors.simulator.query import compile_query, words
 
 BASE_URL = "https://simulator.govsocial.invalid"  # .invalid never resolves: links look real but lead nowhere
 PAGE_SIZE = 200
+SEARCH_LOOKBACK_US = 24 * 3600 * 1_000_000
 DEFAULT_LOOKBACK_US = 15 * MINUTE_US  # where an empty cursor starts
 QUOTA_WINDOW_US = 5 * MINUTE_US
 DEFAULT_QUOTA = 300  # calls per window, as Mastodon allows
@@ -473,8 +474,8 @@ class SimulatorServer:
             return out, Position(last[0], last[1], last[2])
         return out, position if position.time_us > now_us else Position(now_us)
 
-    def _start(self, cursor: str, now_us: int) -> Position:
-        return Position.decode(cursor) if cursor else Position(now_us - DEFAULT_LOOKBACK_US)
+    def _start(self, cursor: str, now_us: int, lookback_us: int = DEFAULT_LOOKBACK_US) -> Position:
+        return Position.decode(cursor) if cursor else Position(now_us - lookback_us)
 
     def raw_message(self, event: Event, now_us: int, *, kind: str | None = None) -> dict:
         """The message as the API reports it at `now_us`: counts grow towards their eventual values."""
@@ -524,7 +525,8 @@ class SimulatorServer:
         matcher = compile_query(terms)
         lang = lang.split("-")[0].lower()
         now = self.now_us()
-        position = self._start(cursor, now)
+        # Like real recent-search APIs, a first search reaches back a day, not just the mention window.
+        position = self._start(cursor, now, SEARCH_LOOKBACK_US)
         with self._db() as conn:
             report, _ = self._gate(conn, now)
             rows = self._post_rows(conn, position.time_us - POST_LOOKBACK_US, now)

@@ -8,7 +8,7 @@ from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.inbox import CardView, InboxState, Option
-from govsocial_app.state.live import InboxFeed, InboxPresence
+from govsocial_app.state.live import InboxPresence
 
 ROUTE = "/inbox"
 TAP = "44px"
@@ -455,8 +455,6 @@ def page() -> rx.Component:
     return shell(
         "inbox",
         page_header("Inbox"),
-        # Remounts whenever the shared feed revision changes, so this client refreshes what it shows.
-        rx.box(key=InboxFeed.rev.to_string(), on_mount=InboxState.on_feed, display="none"),
         rx.flex(_list_pane(), _detail_pane(), gap="0", align="start"),
     )
 

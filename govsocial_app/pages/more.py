@@ -53,13 +53,12 @@ def page() -> rx.Component:
                     gap="2",
                 ),
             ),
-            rx.cond(
-                AppState.is_admin,
-                rx.card(
-                    rx.heading(t("Administration"), as_="h2", size="3", margin_bottom="4px"),
-                    _link_row("Users", "/admin/users", "users"),
-                    _link_row("Audit log", "/admin/audit", "scroll-text"),
-                ),
+            rx.card(
+                rx.heading(t("Settings"), as_="h2", size="3", margin_bottom="4px"),
+                _link_row("Brand keywords", "/more/keywords", "search"),
+                rx.cond(AppState.is_admin, _link_row("Profiles", "/more/profiles", "at-sign")),
+                rx.cond(AppState.is_admin, _link_row("Users", "/admin/users", "users")),
+                rx.cond(AppState.is_admin, _link_row("Audit log", "/admin/audit", "scroll-text")),
             ),
             rx.button(rx.icon("log-out", size=16, aria_hidden="true"), t("Sign out"), color_scheme="red", variant="soft", on_click=AppState.sign_out, min_height="44px", size="3"),
             direction="column",

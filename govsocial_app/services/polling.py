@@ -81,6 +81,10 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
         await connector.aclose()
     if new_ids or outcome.versioned:
         bus.publish("inbox", {"new": len(new_ids), "head_id": max(new_ids, default=0)})
+    if new_ids:
+        from govsocial_app.services import keywords
+
+        await keywords.match_on_ingest(new_ids, now=now)
     return outcome
 
 

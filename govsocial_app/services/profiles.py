@@ -10,7 +10,10 @@ from sqlmodel import col, select
 from connectors.base import Connector, Credentials
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import SocialProfile
-from govsocial_app.services.crypto import decrypt_json
+from govsocial_app.services import audit
+from govsocial_app.services.authz import Actor, require
+from govsocial_app.services.crypto import decrypt_json, encrypt_json
+from govsocial_app.services.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -51,3 +54,125 @@ def summaries() -> list[ProfileSummary]:
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------- connect, check, disconnect (Settings → Profiles)
+
+
+@dataclass(frozen=True)
+class ProfileHealth:
+    id: int
+    network: str
+    handle: str
+    display_name: str
+    status: str
+    last_success_at: datetime | None
+    last_error: str
+    last_error_at: datetime | None
+    rate_limit: str
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def health() -> list[ProfileHealth]:
+    with session_scope() as s:
+        rows = s.exec(select(SocialProfile).where(col(SocialProfile.deleted_at).is_(None)).order_by(SocialProfile.id)).all()
+        out = []
+        for p in rows:
+            rl = p.rate_limit or {}
+            rate = f"{rl.get('remaining')} of {rl.get('limit')} left" if rl.get("limit") else ""
+            out.append(ProfileHealth(p.id, p.network, p.handle, p.display_name, p.status, _aware(p.last_success_at),
+                                     p.last_error, _aware(p.last_error_at), rate))
+        return out
+
+
+def _split_fields(network: str, values: dict[str, str]) -> tuple[dict, dict]:
+    from connectors.registry import NETWORKS
+
+    info = NETWORKS.get(network)
+    if info is None:
+        raise UserError(f"Unknown network {network!r}.")
+    config, secrets = {}, {}
+    for bucket, fields in ((config, info.config_fields), (secrets, info.secret_fields)):
+        for f in fields:
+            value = (values.get(f.name) or "").strip()
+            if f.required and not value:
+                raise UserError(f"{f.label} is required for {info.label}.")
+            if value:
+                bucket[f.name] = value
+    return config, secrets
+
+
+async def connect(network: str, values: dict[str, str], actor: Actor, **connector_kwargs) -> int:
+    """Check the credentials with the network first, then store them (secrets encrypted) and start polling."""
+    from connectors.base import AuthError, ConnectorError
+    from connectors.registry import create_connector
+
+    require(actor, "profiles.manage")
+    config, secrets = _split_fields(network, values)
+    if network == "simulator":
+        from govsocial_app.config import get_settings
+
+        config.setdefault("profile_key", config["handle"].lstrip("@").lower())
+        config.setdefault("state_path", str(get_settings().data_dir / "simulator.db"))
+    connector = create_connector(Credentials(network=network, config=config, secrets=secrets), **connector_kwargs)
+    try:
+        account = await connector.check()
+    except AuthError as exc:
+        raise UserError(f"The network refused these credentials: {exc}") from exc
+    except ConnectorError as exc:
+        raise UserError(f"Could not reach the network to check the connection: {exc}") from exc
+    finally:
+        await connector.aclose()
+    with session_scope() as s:
+        p = SocialProfile(
+            network=network, handle=account.handle or config.get("handle", ""), display_name=account.display_name or values.get("display_name", ""),
+            external_id=account.external_id, config=config, secrets_enc=encrypt_json(secrets), status="active",
+        )
+        s.add(p)
+        s.flush()
+        audit.record(s, actor, "profile.connect", "profile", p.id, network=network, handle=p.handle)
+        return p.id
+
+
+async def check_connection(profile_id: int, actor: Actor, **connector_kwargs) -> str:
+    from connectors.base import AuthError, ConnectorError
+
+    require(actor, "profiles.manage")
+    with session_scope() as s:
+        p = s.get(SocialProfile, profile_id)
+        if p is None or p.deleted_at:
+            raise UserError("That profile does not exist.")
+        connector = connector_for(p, **connector_kwargs)
+    status, error = "active", ""
+    try:
+        account = await connector.check()
+    except AuthError as exc:
+        status, error = "needs_reconnect", f"The network refused the stored credentials: {exc}"
+    except ConnectorError as exc:
+        error = f"Could not reach the network: {exc}"
+    finally:
+        await connector.aclose()
+    with session_scope() as s:
+        p = s.get(SocialProfile, profile_id)
+        p.status = status if p.status != "disconnected" else p.status
+        p.last_error, p.last_error_at = (error, now()) if error else ("", p.last_error_at)
+        if not error:
+            p.display_name = account.display_name or p.display_name
+        audit.record(s, actor, "profile.check", "profile", profile_id, ok=not error, error=error[:200])
+    if error:
+        raise UserError(error)
+    return f"Connected as {account.handle}."
+
+
+def disconnect(profile_id: int, actor: Actor) -> None:
+    """Stop polling and publishing and forget the credentials; the profile's messages stay in the record."""
+    require(actor, "profiles.manage")
+    with session_scope() as s:
+        p = s.get(SocialProfile, profile_id)
+        if p is None or p.deleted_at:
+            raise UserError("That profile does not exist.")
+        p.status, p.secrets_enc, p.deleted_at = "disconnected", "", now()
+        audit.record(s, actor, "profile.disconnect", "profile", profile_id, network=p.network, handle=p.handle)

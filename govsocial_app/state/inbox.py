@@ -215,14 +215,18 @@ class InboxState(AppState):
     def clear_filters(self):
         return rx.redirect("/inbox")
 
-    @rx.event
-    def on_feed(self):
-        """Runs when the shared feed revision changes: count arrivals, refresh what is on screen."""
-        if self.open_id:
-            self._load_detail()
-        if self.top_id:
-            self.new_count = inbox.count_newer(self._filter(), self.user_id, self.top_id)
-        self._read_page(self.page_starts[-1] if self.page_starts else None)
+    def refresh_from_feed(self, changed: list[int]) -> None:
+        """Called by the live relay when messages arrive or change: count arrivals, refresh what is on screen."""
+        if not self.user_id or not self.router.url.path.startswith("/inbox"):
+            return
+        try:
+            if self.open_id and (not changed or self.open_id in changed):
+                self._load_detail()
+            if self.top_id:
+                self.new_count = inbox.count_newer(self._filter(), self.user_id, self.top_id)
+            self._read_page(self.page_starts[-1] if self.page_starts else None)
+        except UserError:
+            pass  # the filter or message became invalid meanwhile; the next load says so
 
     @rx.event
     def show_new(self):

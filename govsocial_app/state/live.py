@@ -78,13 +78,42 @@ async def _presence_loop(app) -> None:
             last = projection
 
 
+COALESCE_S = 0.5  # a surge of arrivals refreshes each inbox at most about twice a second
+
+
+async def _refresh_client(app, token: str, changed: list[int]) -> None:
+    from govsocial_app.state.inbox import InboxState
+
+    try:
+        async with app.modify_state(rx.BaseStateToken(ident=token, cls=InboxState)) as root:
+            inbox_state = await root.get_state(InboxState)
+            await asyncio.to_thread(inbox_state.refresh_from_feed, changed)
+    except Exception:  # one client's stale state must not stop the others' updates
+        log.exception("could not refresh the inbox of one client")
+
+
 async def _feed_loop(app) -> None:
-    async for event in bus.subscribe("inbox"):
+    """Bump the shared feed, then refresh, on the server, the inbox of every client of this worker
+    that is linked to it: their new-message count, the page they read, and the message they have open."""
+    events = bus.subscribe("inbox")
+    while True:
+        first = await anext(events)
+        batch = [first]
+        deadline = asyncio.get_running_loop().time() + COALESCE_S
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            try:
+                batch.append(await asyncio.wait_for(anext(events), left))
+            except asyncio.TimeoutError:
+                break
+        changed = sorted({int(x) for e in batch for x in (e.get("changed") or [])})[:200]
         async with app.modify_state(rx.BaseStateToken(ident=FEED_GROUP, cls=InboxFeed)) as root:
             feed = await root.get_state(InboxFeed)
             feed.rev += 1
-            feed.head_id = max(feed.head_id, int(event.get("head_id") or 0))
-            feed.changed = [int(x) for x in (event.get("changed") or [])][:200]
+            feed.head_id = max([feed.head_id, *(int(e.get("head_id") or 0) for e in batch)])
+            feed.changed = changed
+            linked = set(feed._linked_from)
+        local = set(app.event_namespace.token_to_sid) if app.event_namespace else set()
+        await asyncio.gather(*(_refresh_client(app, token, changed) for token in linked & local))
 
 
 async def _supervise(name: str, loop, app) -> None:

@@ -39,7 +39,7 @@ def test_session_survives_reload_and_new_tab_then_sign_out(browser, live_app):
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
     other = ctx.new_page()
     other.goto(live_app.url + "/more")
-    expect(other.get_by_text("Vic Viewer")).to_be_visible()
+    expect(other.locator("#main").get_by_text("Vic Viewer")).to_be_visible()
     other.get_by_role("button", name="Sign out").click()
     other.wait_for_url("**/login**")
     other.goto(live_app.url + "/inbox")

@@ -33,17 +33,18 @@ def test_two_responders_see_each_other_and_the_second_reply_is_held(browser, liv
 
     # Sam opens it too, before Riley answers.
     b.goto(live_app.url + f"/inbox?message={message_id}")
-    expect(b.get_by_text("Riley Responder is viewing")).to_be_visible()
-    expect(a.get_by_text("Sam Responder is viewing")).to_be_visible()
+    b_detail, a_detail = b.get_by_role("region", name="Message"), a.get_by_role("region", name="Message")
+    expect(b_detail.get_by_text("Riley Responder is viewing")).to_be_visible()
+    expect(a_detail.get_by_text("Sam Responder is viewing")).to_be_visible()
 
     # Riley types: Sam sees "is replying…".
     a.get_by_role("textbox", name="Reply").fill("Thanks for flagging this, a crew is on the way.")
-    expect(b.get_by_text("Riley Responder is replying…")).to_be_visible()
+    expect(b_detail.get_by_text("Riley Responder is replying…")).to_be_visible()
 
     # Riley sends: Sam sees "Replied by Riley Responder" without reloading.
     a.get_by_role("button", name="Send reply").click()
-    expect(a.get_by_text("Thanks for flagging this, a crew is on the way.").first).to_be_visible()
-    expect(b.get_by_text(re.compile("Replied by Riley Responder")).first).to_be_visible()
+    expect(a_detail.get_by_text("Thanks for flagging this, a crew is on the way.").first).to_be_visible()
+    expect(b_detail.get_by_text(re.compile("Replied by Riley Responder")).first).to_be_visible()
 
     # Sam's own reply is held, with Riley's answer and the choice.
     b.get_by_role("textbox", name="Reply").fill("We are looking into it.")

@@ -1,0 +1,222 @@
+"""Brand keywords: saved boolean searches that run on every network with a search API and feed the inbox."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlmodel import Session, col, select
+
+from connectors.base import AuthError, ConnectorError, RateLimited
+from connectors.registry import limits_for, network_choices
+from govsocial_app.db.engine import session_scope
+from govsocial_app.db.models import KeywordSearch, Message, MessageTag, SocialProfile
+from govsocial_app.services import audit, bus, ingest, profiles
+from govsocial_app.services.authz import Actor, require
+from govsocial_app.services.errors import UserError
+from govsocial_app.services.inbox import find_or_create_tag
+from govsocial_app.services.keyword_query import QuerySyntaxError, network_searches, parse
+
+log = logging.getLogger(__name__)
+PRIORITIES = ("normal", "priority", "crisis")
+SYSTEM = Actor.system("keyword search")
+
+
+@dataclass(frozen=True)
+class KeywordView:
+    id: int
+    name: str
+    query: str
+    networks: tuple[str, ...]
+    priority: str
+    interval_s: int
+    is_active: bool
+    last_run_at: datetime | None
+    last_error: str
+    matches: int
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def validate(name: str, query: str, networks: list[str], priority: str, interval_s: int) -> tuple[str, str, list[str]]:
+    name = " ".join((name or "").split())
+    if not name:
+        raise UserError("Give the keyword a name; matches are tagged with it.")
+    if len(name) > 60:
+        raise UserError("Keyword names are at most 60 characters.")
+    parse(query)  # raises QuerySyntaxError (a UserError) with the position of the problem
+    known = {n for n, _ in network_choices()}
+    networks = [n for n in dict.fromkeys(networks) if n]
+    if not networks:
+        raise UserError("Choose at least one network to search.")
+    for n in networks:
+        if n not in known:
+            raise UserError(f"Unknown network {n!r}.")
+        if not limits_for(n).supports_search:
+            raise UserError(f"{n.title()} has no public search API; its mentions still reach the inbox.")
+    if priority not in PRIORITIES:
+        raise UserError("Priority must be normal, priority or crisis.")
+    if not 30 <= interval_s <= 86400:
+        raise UserError("Run every 30 seconds at the most often, and at least once a day.")
+    return name, query.strip(), networks
+
+
+def create(name: str, query: str, networks: list[str], priority: str, interval_s: int, actor: Actor) -> int:
+    require(actor, "keywords.edit")
+    name, query, networks = validate(name, query, networks, priority, interval_s)
+    with session_scope() as s:
+        row = KeywordSearch(name=name, query=query, networks=networks, priority=priority, interval_s=interval_s, created_by=actor.user_id)
+        s.add(row)
+        s.flush()
+        audit.record(s, actor, "keyword.create", "keyword", row.id, name=name, query=query, networks=networks, priority=priority)
+        return row.id
+
+
+def update(keyword_id: int, actor: Actor, **changes) -> None:
+    require(actor, "keywords.edit")
+    with session_scope() as s:
+        row = s.get(KeywordSearch, keyword_id)
+        if row is None or row.deleted_at:
+            raise UserError("That keyword does not exist.")
+        merged = {"name": row.name, "query": row.query, "networks": row.networks, "priority": row.priority, "interval_s": row.interval_s, **changes}
+        name, query, networks = validate(merged["name"], merged["query"], merged["networks"], merged["priority"], int(merged["interval_s"]))
+        if query != row.query or networks != row.networks:
+            row.cursors = {}  # a new search starts fresh
+        row.name, row.query, row.networks, row.priority, row.interval_s = name, query, networks, merged["priority"], int(merged["interval_s"])
+        if "is_active" in changes:
+            row.is_active = bool(changes["is_active"])
+        audit.record(s, actor, "keyword.update", "keyword", keyword_id, **{k: v for k, v in changes.items()})
+
+
+def delete(keyword_id: int, actor: Actor) -> None:
+    require(actor, "keywords.edit")
+    with session_scope() as s:
+        row = s.get(KeywordSearch, keyword_id)
+        if row is None or row.deleted_at:
+            raise UserError("That keyword does not exist.")
+        row.deleted_at, row.is_active = datetime.now(timezone.utc), False
+        audit.record(s, actor, "keyword.delete", "keyword", keyword_id, name=row.name)
+
+
+def listing() -> list[KeywordView]:
+    from sqlalchemy import func
+
+    with session_scope() as s:
+        counts = dict(s.exec(select(Message.keyword_id, func.count()).where(col(Message.keyword_id).is_not(None)).group_by(Message.keyword_id)).all())
+        rows = s.exec(select(KeywordSearch).where(col(KeywordSearch.deleted_at).is_(None)).order_by(KeywordSearch.name)).all()
+        return [
+            KeywordView(k.id, k.name, k.query, tuple(k.networks), k.priority, k.interval_s, k.is_active, _aware(k.last_run_at), k.last_error, counts.get(k.id, 0))
+            for k in rows
+        ]
+
+
+# ---------------------------------------------------------------- running
+
+
+def due_keyword_ids(now: datetime | None = None) -> list[int]:
+    now = now or datetime.now(timezone.utc)
+    with session_scope() as s:
+        rows = s.exec(select(KeywordSearch).where(col(KeywordSearch.is_active).is_(True), col(KeywordSearch.deleted_at).is_(None))).all()
+        return [k.id for k in rows if k.last_run_at is None or _aware(k.last_run_at) + timedelta(seconds=k.interval_s) <= now]
+
+
+def _search_profile(s: Session, network: str) -> SocialProfile | None:
+    """Searches run with the credentials of one healthy connected profile on that network."""
+    return s.exec(
+        select(SocialProfile)
+        .where(SocialProfile.network == network, SocialProfile.status == "active", col(SocialProfile.deleted_at).is_(None))
+        .order_by(SocialProfile.id)
+    ).first()
+
+
+def tag_matches(s: Session, keyword: KeywordSearch, message_ids: list[int]) -> None:
+    """Matches carry the keyword's name as a tag, whether they came from the search or from a profile's mentions."""
+    if not message_ids:
+        return
+    tag = find_or_create_tag(s, keyword.name, SYSTEM)
+    present = set(s.exec(select(MessageTag.message_id).where(MessageTag.tag_id == tag.id, col(MessageTag.message_id).in_(message_ids))).all())
+    for mid in message_ids:
+        if mid not in present:
+            s.add(MessageTag(message_id=mid, tag_id=tag.id))
+
+
+async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[int]:
+    """Run one saved search on each of its networks; returns the ids of messages newly matched."""
+    now = now or datetime.now(timezone.utc)
+    with session_scope() as s:
+        kw = s.get(KeywordSearch, keyword_id)
+        if kw is None or not kw.is_active or kw.deleted_at:
+            return []
+        query = parse(kw.query)
+        plan = [(network, _search_profile(s, network)) for network in kw.networks]
+        cursors, priority = dict(kw.cursors), kw.priority
+    matched: list[int] = []
+    errors: list[str] = []
+    for network, profile in plan:
+        if profile is None:
+            errors.append(f"no connected {network} profile to search with")
+            continue
+        connector = profiles.connector_for(profile)
+        try:
+            for i, sq in enumerate(network_searches(query, network)):
+                key = f"{network}:{i}:{sq.terms}:{sq.lang}"
+                page = await connector.search(sq, cursors.get(key, ""))
+                hits = [m for m in page.items if query.matches(m.text, m.lang, m.author.handle)]
+                with session_scope() as s:
+                    result = ingest.store(s, hits, profile_id=profile.id, keyword_id=keyword_id, now=now)
+                    existing = [] if not hits else list(s.exec(
+                        select(Message.id).where(Message.network == network, col(Message.external_id).in_([h.external_id for h in hits]))
+                    ).all())
+                    tag_matches(s, s.get(KeywordSearch, keyword_id), existing)
+                    row = s.get(KeywordSearch, keyword_id)
+                    row.cursors = {**row.cursors, key: page.cursor or cursors.get(key, "")}
+                matched += result.new_ids
+        except RateLimited as exc:
+            errors.append(f"{network}: rate limited for {int(exc.retry_after)} s")
+        except (AuthError, ConnectorError) as exc:
+            errors.append(f"{network}: {exc}")
+        finally:
+            await connector.aclose()
+    with session_scope() as s:
+        row = s.get(KeywordSearch, keyword_id)
+        row.last_run_at, row.last_error = now, "; ".join(errors)[:1000]
+    if matched:
+        bus.publish("inbox", {"new": len(matched), "head_id": max(matched)})
+        if priority in ("priority", "crisis"):
+            await _alert(keyword_id, matched, now)
+    return matched
+
+
+async def _alert(keyword_id: int, message_ids: list[int], now: datetime) -> None:
+    from govsocial_app.services import keyword_alerts
+
+    await keyword_alerts.on_keyword_matches(keyword_id, message_ids, now)
+
+
+async def match_on_ingest(message_ids: list[int], *, now: datetime | None = None) -> None:
+    """Mentions that arrive through polling are checked against every active keyword too: a crisis keyword
+    in a citizen's mention must alert as fast as one found by search."""
+    if not message_ids:
+        return
+    now = now or datetime.now(timezone.utc)
+    alerts: list[tuple[int, list[int]]] = []
+    with session_scope() as s:
+        keywords = s.exec(select(KeywordSearch).where(col(KeywordSearch.is_active).is_(True), col(KeywordSearch.deleted_at).is_(None))).all()
+        if not keywords:
+            return
+        messages = s.exec(select(Message).where(col(Message.id).in_(message_ids))).all()
+        for kw in keywords:
+            try:
+                query = parse(kw.query)
+            except QuerySyntaxError:
+                continue
+            hits = [m.id for m in messages if query.matches(m.text, m.lang, m.author_handle)]
+            tag_matches(s, kw, hits)
+            if hits and kw.priority in ("priority", "crisis"):
+                alerts.append((kw.id, hits))
+    for keyword_id, hits in alerts:
+        await _alert(keyword_id, hits, now)
+

@@ -1,0 +1,158 @@
+"""State for Settings → Profiles (connect, check, disconnect) and Settings → Brand keywords."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from connectors.registry import NETWORKS, network_choices
+from govsocial_app.services import keywords, profiles
+from govsocial_app.services.inbox import relative_time
+from govsocial_app.services.keyword_query import describe_syntax
+from govsocial_app.state.app_state import AppState
+
+
+@dataclasses.dataclass
+class FormField:
+    name: str = ""
+    label: str = ""
+    help: str = ""
+    required: bool = True
+    secret: bool = False
+
+
+@dataclasses.dataclass
+class ProfileRow:
+    id: int = 0
+    network: str = ""
+    handle: str = ""
+    name: str = ""
+    status: str = ""
+    last_success: str = ""
+    last_error: str = ""
+    rate: str = ""
+
+
+class ProfilesState(AppState):
+    rows: list[ProfileRow] = []
+    networks: list[list[str]] = [[n, label] for n, label in network_choices()]
+    network: str = "simulator"
+    fields: list[FormField] = []
+    error: str = ""
+    working: bool = False
+
+    def _refresh(self) -> None:
+        self.rows = [
+            ProfileRow(h.id, h.network, h.handle, h.display_name, h.status, relative_time(h.last_success_at) or "never", h.last_error, h.rate)
+            for h in profiles.health()
+        ]
+
+    def _set_fields(self) -> None:
+        info = NETWORKS[self.network]
+        self.fields = [FormField(f.name, f.label, f.help, f.required, False) for f in info.config_fields] + [
+            FormField(f.name, f.label, f.help, f.required, True) for f in info.secret_fields
+        ]
+
+    @rx.event
+    def load(self):
+        if not self._load_user():
+            return rx.redirect("/login?next=/more/profiles")
+        self.require("profiles.manage")
+        self._set_fields()
+        self._refresh()
+
+    @rx.event
+    def choose_network(self, network: str):
+        self.require("profiles.manage")
+        if network in NETWORKS:
+            self.network = network
+            self._set_fields()
+
+    @rx.event
+    async def connect(self, form: dict):
+        actor = self.require("profiles.manage")
+        self.error = ""
+        await profiles.connect(self.network, form, actor)
+        self._refresh()
+        return rx.toast.success(self._("Profile connected."))
+
+    @rx.event
+    async def check(self, profile_id: int):
+        actor = self.require("profiles.manage")
+        message = await profiles.check_connection(profile_id, actor)
+        self._refresh()
+        return rx.toast.success(message)
+
+    @rx.event
+    def disconnect(self, profile_id: int):
+        actor = self.require("profiles.manage")
+        profiles.disconnect(profile_id, actor)
+        self._refresh()
+
+
+@dataclasses.dataclass
+class KeywordRow:
+    id: int = 0
+    name: str = ""
+    query: str = ""
+    networks: str = ""
+    priority: str = ""
+    interval: int = 0
+    active: bool = True
+    last_run: str = ""
+    last_error: str = ""
+    matches: int = 0
+
+
+class KeywordsState(AppState):
+    rows: list[KeywordRow] = []
+    syntax: str = describe_syntax()
+    network_options: list[str] = [n for n, _ in network_choices() if NETWORKS[n].limits.supports_search]
+    chosen: list[str] = ["simulator"]
+    error: str = ""
+
+    @rx.var
+    def can_edit(self) -> bool:
+        return self.user_role in ("admin", "manager")
+
+    def _refresh(self) -> None:
+        self.rows = [
+            KeywordRow(k.id, k.name, k.query, ", ".join(k.networks), k.priority, k.interval_s, k.is_active,
+                       relative_time(k.last_run_at) or "not yet", k.last_error, k.matches)
+            for k in keywords.listing()
+        ]
+
+    @rx.event
+    def load(self):
+        if not self._load_user():
+            return rx.redirect("/login?next=/more/keywords")
+        self.require("inbox.view")
+        self._refresh()
+
+    @rx.event
+    def toggle_network(self, network: str):
+        self.chosen = [n for n in self.chosen if n != network] if network in self.chosen else self.chosen + [network]
+
+    @rx.event
+    def create(self, form: dict):
+        actor = self.require("keywords.edit")
+        try:
+            interval = int(form.get("interval") or 120)
+        except ValueError:
+            interval = 0
+        keywords.create(form.get("name", ""), form.get("query", ""), self.chosen, form.get("priority", "normal"), interval, actor)
+        self._refresh()
+        return rx.toast.success(self._("Keyword saved; it runs from now on."))
+
+    @rx.event
+    def set_active(self, keyword_id: int, active: bool):
+        actor = self.require("keywords.edit")
+        keywords.update(keyword_id, actor, is_active=active)
+        self._refresh()
+
+    @rx.event
+    def delete(self, keyword_id: int):
+        actor = self.require("keywords.edit")
+        keywords.delete(keyword_id, actor)
+        self._refresh()

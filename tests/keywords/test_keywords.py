@@ -1,0 +1,85 @@
+"""Brand keywords: validation, continuous searches through the simulator, tagging, and alerts for crisis keywords."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import select
+
+from govsocial_app.db.engine import session_scope
+from govsocial_app.db.models import Alert, KeywordSearch, Message, SocialProfile
+from govsocial_app.services import inbox, keywords
+from govsocial_app.services.authz import PermissionDenied
+from govsocial_app.services.errors import UserError
+from tests.inbox.conftest import msg
+
+
+@pytest.mark.parametrize(
+    "query, networks, priority, message",
+    [
+        ('"flood', ["simulator"], "normal", "quote"),
+        ("flood", [], "normal", "at least one network"),
+        ("flood", ["facebook"], "normal", "no public search API"),
+        ("flood", ["myspace"], "normal", "Unknown network"),
+        ("flood", ["simulator"], "urgent", "Priority"),
+    ],
+)
+def test_bad_keywords_get_clear_messages(db, actor_factory, query, networks, priority, message):
+    with pytest.raises(UserError, match=message):
+        keywords.create("Flood", query, networks, priority, 60, actor_factory("manager"))
+
+
+def test_only_managers_and_admins_edit_keywords(db, actor_factory):
+    for role in ("publisher", "responder", "viewer"):
+        with pytest.raises(PermissionDenied):
+            keywords.create("Flood", "flood", ["simulator"], "normal", 60, actor_factory(role))
+
+
+async def test_search_runs_on_the_simulator_and_tags_matches(profile, actor_factory):
+    kid = keywords.create("Bins", "bin OR bins OR recycling OR collection", ["simulator"], "normal", 60, actor_factory("manager"))
+    with session_scope() as s:
+        p = s.get(SocialProfile, profile)
+        p.config = {**p.config, "rate_limit": 0}
+    found = await keywords.run_keyword(kid)
+    assert found, "the simulated public stream talks about bins every day"
+    with session_scope() as s:
+        rows = s.exec(select(Message).where(Message.keyword_id == kid)).all()
+        assert rows and all(r.direction == "in" for r in rows)
+        assert all(any(w in r.search_text for w in ("bin", "recycl", "collection")) for r in rows)
+    tag_id = next(int(c.value) for c in inbox.choices()["tag"] if c.label == "Bins")
+    tagged = inbox.list_page(inbox.InboxFilter(tag_id=tag_id), 0).cards
+    assert {c.id for c in tagged} >= set(found[:50]) & {c.id for c in tagged}
+    assert len(tagged) > 0
+    # The cursor moves on: running again at once finds nothing new.
+    assert await keywords.run_keyword(kid) == []
+    with session_scope() as s:
+        kw = s.get(KeywordSearch, kid)
+        assert kw.cursors and kw.last_error == ""
+
+
+async def test_crisis_keyword_in_a_mention_raises_an_alert(store, actor_factory):
+    keywords.create("Dam", "dam (failed OR burst OR collapse)", ["simulator"], "crisis", 60, actor_factory("admin"))
+    ids = store([msg(1, "I heard the dam has failed, is it true??"), msg(2, "Lovely day at the dam")])
+    await keywords.match_on_ingest(ids, now=datetime.now(timezone.utc))
+    cards = {c.id: c for c in inbox.list_page(inbox.InboxFilter(), 0).cards}
+    assert cards[ids[0]].tags == ("Dam",) and cards[ids[1]].tags == ()
+    with session_scope() as s:
+        alerts = s.exec(select(Alert).where(Alert.kind == "keyword")).all()
+        assert len(alerts) == 1
+
+
+async def test_missing_search_profile_is_reported_not_crashed(db, actor_factory):
+    kid = keywords.create("Roads", "pothole", ["simulator"], "normal", 60, actor_factory("manager"))
+    assert await keywords.run_keyword(kid) == []
+    assert "no connected simulator profile" in keywords.listing()[0].last_error
+
+
+def test_due_keywords_respect_their_interval(db, actor_factory):
+    kid = keywords.create("Roads", "pothole", ["simulator"], "normal", 120, actor_factory("manager"))
+    now = datetime.now(timezone.utc)
+    assert kid in keywords.due_keyword_ids(now)
+    with session_scope() as s:
+        s.get(KeywordSearch, kid).last_run_at = now
+    assert kid not in keywords.due_keyword_ids(now + timedelta(seconds=60))
+    assert kid in keywords.due_keyword_ids(now + timedelta(seconds=121))
