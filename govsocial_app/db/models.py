@@ -140,12 +140,16 @@ class Message(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("network", "external_id", name="uq_message_network_external"),
-        Index("ix_message_inbox", "direction", "received_at", "id"),
-        Index("ix_message_status_recv", "status", "received_at", "id"),
-        Index("ix_message_profile_recv", "profile_id", "received_at", "id"),
-        Index("ix_message_assignee_recv", "assignee_id", "received_at", "id"),
+        # The inbox pages newest-first by id, so each filter's index ends in id: the database walks it
+        # backwards and stops after one page instead of sorting every match.
+        Index("ix_message_dir_id", "direction", "id"),
+        Index("ix_message_status_id", "status", "id"),
+        Index("ix_message_profile_id", "profile_id", "id"),
+        Index("ix_message_assignee_id", "assignee_id", "id"),
+        Index("ix_message_network_id", "network", "id"),
+        Index("ix_message_received", "received_at"),
         Index("ix_message_conversation", "conversation_key", "created_at"),
-        Index("ix_message_author", "network", "author_handle"),
+        Index("ix_message_author_key", "network", "author_key"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -158,6 +162,7 @@ class Message(SQLModel, table=True):
     in_reply_to_external_id: str = Field(default="", max_length=300)
     author_external_id: str = Field(default="", max_length=200)
     author_handle: str = Field(default="", max_length=200)
+    author_key: str = Field(default="", max_length=200)  # lower case, no leading @: what VIP lists match on
     author_name: str = Field(default="", max_length=200)
     author_avatar_url: str = Field(default="", max_length=500)
     author_followers: int = 0
@@ -393,6 +398,10 @@ class SpikeRule(SQLModel, table=True):
     audience_roles: list[str] = _json(lambda: ["admin", "manager", "responder"])
     last_alert_at: Optional[datetime] = _ts()
     last_alert_count: int = 0
+    # ---- alerts (migration 0003): named recipients besides the roles, and whether the stream is
+    # still above its threshold since the last alert (a surge that never ended re-alerts only when it doubles).
+    audience_user_ids: list[int] = _json(list)
+    surge_active: bool = False
 
 
 class Alert(SQLModel, table=True):
@@ -532,3 +541,19 @@ class JobHeartbeat(SQLModel, table=True):
     holder: str = Field(default="", max_length=120)
     beat_at: datetime = _created()
     detail: dict[str, Any] = _json()
+
+
+# ---------------------------------------------------------------- reports and listening additions (migration 0004)
+
+
+class TopicMatch(SQLModel, table=True):
+    """A message that matches a listening topic's queries; kept so topic views aggregate in SQL."""
+
+    __table_args__ = (
+        UniqueConstraint("topic_id", "message_id", name="uq_topic_match"),
+        Index("ix_topicmatch_message", "message_id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    topic_id: int = Field(foreign_key="listeningtopic.id")
+    message_id: int = Field(foreign_key="message.id")
+    matched_at: datetime = _created()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
-from sqlalchemy import exists, func, or_, text
+from sqlalchemy import exists, func, or_, text, tuple_
 from sqlmodel import Session, col, select
 
 from govsocial_app.db.engine import session_scope
@@ -162,14 +162,8 @@ def _conditions(f: InboxFilter, user_id: int, dialect: str) -> list:
             exists().where(MessageTag.message_id == Message.id, MessageTag.tag_id == f.tag_id, col(MessageTag.removed_at).is_(None))
         )
     if f.vip_list_id:
-        conds.append(
-            exists().where(
-                VipMember.list_id == f.vip_list_id,
-                col(VipMember.deleted_at).is_(None),
-                VipMember.network == Message.network,
-                VipMember.handle == func.lower(func.ltrim(Message.author_handle, "@")),
-            )
-        )
+        members = select(VipMember.network, VipMember.handle).where(VipMember.list_id == f.vip_list_id, col(VipMember.deleted_at).is_(None))
+        conds.append(tuple_(Message.network, Message.author_key).in_(members))
     if f.q:
         search = _text_search(f.q, dialect)
         if search is not None:

@@ -42,6 +42,7 @@ def _row(m: InboundMessage, profile_id: int | None, keyword_id: int | None, now:
         "in_reply_to_external_id": (m.in_reply_to_id or "")[:300],
         "author_external_id": a.external_id[:200],
         "author_handle": a.handle[:200],
+        "author_key": a.handle.lstrip("@").lower()[:200],
         "author_name": (a.display_name or a.handle)[:200],
         "author_avatar_url": (a.avatar_url or "")[:500],
         "author_followers": int(a.followers or 0),

@@ -107,6 +107,7 @@ def _claim(message_id: int, text: str, actor: Actor, seen_reply_id: int) -> Held
             conversation_key=m.conversation_key,
             in_reply_to_external_id=m.external_id,
             author_handle=profile.handle,
+            author_key=profile.handle.lstrip("@").lower(),
             author_name=profile.display_name or profile.handle,
             text=text,
             search_text=search_text(text, profile.handle, profile.display_name),

@@ -101,6 +101,7 @@ class InboxState(AppState):
     held_when: str = ""
     sending: bool = False
     _seen_reply_id: int = 0
+    _last_reply_id: int = 0
     _presence_status: str = ""
 
     # ---------------------------------------------------------------- derived
@@ -156,7 +157,7 @@ class InboxState(AppState):
         self.history = [ThreadView(v.version, False, v.change, v.text, inbox.relative_time(v.captured_at)) for v in d.versions if len(d.versions) > 1]
         self.d_tag_ids = [str(t) for t in d.tag_ids]
         self.d_assignee = str(d.assignee_id or "")
-        self._seen_reply_id = d.last_reply_id
+        self._last_reply_id = d.last_reply_id
         self.limit = replies.char_count(d.card.network, "").limit
 
     def _touch(self, status: str) -> None:
@@ -198,6 +199,10 @@ class InboxState(AppState):
             except UserError as exc:
                 self.open_id, self.error = 0, str(exc)
                 return
+            if self._presence_status == "":
+                # The reply guard's baseline is what the thread held when this person opened it;
+                # later live refreshes show newer replies but must not move the baseline.
+                self._seen_reply_id = self._last_reply_id
             self._touch(presence.VIEWING)
             self.used = replies.char_count(self.d_card.network, self.draft).used
 
@@ -347,6 +352,7 @@ class InboxState(AppState):
         self.draft, self.used, self.held_id = "", 0, 0
         self._touch(presence.VIEWING)
         self._load_detail()
+        self._seen_reply_id = self._last_reply_id
         return rx.toast.success(self._("Reply sent."))
 
     @rx.event

@@ -1,0 +1,186 @@
+"""make bench-inbox: first and next inbox pages over 1,000,000 messages, against the raw SQL of the same query."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+N = int(os.environ.get("BENCH_INBOX_MESSAGES", "1000000"))
+RUNS = int(os.environ.get("BENCH_INBOX_RUNS", "30"))
+ART = Path(__file__).resolve().parents[1] / ".artifacts"
+
+
+def _configure(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("GOVSOCIAL_KEY_FILE", str(ART / "bench.key"))
+    from govsocial_app import config
+    from govsocial_app.db import engine
+
+    config.reset_settings_cache()
+    engine.reset_engine()
+
+
+def _seed(url: str) -> dict:
+    """Bulk-load N messages shaped like the simulator's stream (seeding is not what is measured)."""
+    from sqlalchemy import func, insert
+    from sqlmodel import select
+
+    from connectors.base import Credentials
+    from connectors.simulator import SimulatorConnector
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.migrate import upgrade
+    from govsocial_app.db.models import Message, MessageTag, SocialProfile, Tag, User, VipList, VipMember
+    from govsocial_app.services.textnorm import search_text
+
+    upgrade(url)
+    with session_scope() as s:
+        have = s.exec(select(func.count()).select_from(Message)).one()
+        if have >= N:
+            return {"seeded": 0, "messages": have}
+        s.add(User(email="bench@x.gov", display_name="Bench", password_hash="x", role="responder"))
+        profiles = [SocialProfile(network=n, handle=f"@p{i}", display_name=f"P{i}") for i, n in enumerate(["simulator", "mastodon", "bluesky", "x"])]
+        s.add_all(profiles)
+        tags = [Tag(name=f"Tag {i}") for i in range(20)]
+        s.add_all(tags)
+        vl = VipList(name="Reporters")
+        s.add(vl)
+        s.flush()
+        s.add_all(VipMember(list_id=vl.id, network="simulator", handle=f"author{i}") for i in range(0, 5000, 50))
+        pids, tids, uid = [p.id for p in profiles], [t.id for t in tags], 1
+    until = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    sim = SimulatorConnector(Credentials("simulator", {"handle": "@bench", "profile_key": "bench", "state_path": str(ART / "bench-sim.db")}), clock=lambda: until)
+    pool = [(m.text, m.lang or "en", m.kind) for m in sim.history(until - timedelta(days=10), until, include_public=True)][:5000]
+    rng = random.Random(7)
+    start = until - timedelta(days=90)
+    step = timedelta(days=90) / N
+    batch, done = [], 0
+    t0 = time.perf_counter()
+    with session_scope() as s:
+        conn = s.connection()
+        for i in range(N):
+            text, lang, kind = pool[i % len(pool)]
+            handle = f"author{rng.randrange(5000)}"
+            pid = pids[i % len(pids)]
+            when = start + step * i
+            batch.append({
+                "network": ("simulator", "mastodon", "bluesky", "x")[pids.index(pid)], "external_id": f"b{i}", "profile_id": pid,
+                "direction": "in", "kind": kind, "conversation_key": f"b{i}", "author_handle": handle, "author_key": handle, "author_name": handle.title(),
+                "text": text, "search_text": search_text(text, handle, handle), "lang": lang, "created_at": when, "received_at": when,
+                "status": "completed" if rng.random() < 0.7 else "open", "assignee_id": uid if rng.random() < 0.05 else None, "version": 1,
+                "in_reply_to_external_id": "", "author_external_id": "", "author_avatar_url": "", "url": "", "author_followers": 0,
+                "likes": 0, "reposts": 0, "replies": 0,
+            })
+            if len(batch) == 5000:
+                ids = [r[0] for r in conn.execute(insert(Message).returning(Message.id), batch)]
+                conn.execute(insert(MessageTag), [{"message_id": mid, "tag_id": rng.choice(tids), "created_at": until} for mid in ids if rng.random() < 0.3])
+                done += len(batch)
+                batch = []
+                if done % 100000 == 0:
+                    print(f"seeded {done} ({done / (time.perf_counter() - t0):.0f}/s)", file=sys.stderr)
+        if batch:
+            conn.execute(insert(Message), batch)
+    with session_scope() as s:
+        s.connection().exec_driver_sql("ANALYZE")  # fresh statistics, as a running database would have
+    return {"seeded": N, "seed_s": round(time.perf_counter() - t0, 1)}
+
+
+def _pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def _measure(label: str, fn) -> dict:
+    fn()  # warm the cache
+    times = []
+    for _ in range(RUNS):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(_pct(times, 95), 2)}
+
+
+def _bench(url: str) -> dict:
+    from sqlmodel import col, select
+
+    from govsocial_app.db.engine import get_engine
+    from govsocial_app.db.models import Message
+    from govsocial_app.services import inbox
+
+    _configure(url)
+    seeded = _seed(url)
+    filters = {
+        "all": inbox.InboxFilter(),
+        "open": inbox.InboxFilter(status="open"),
+        "mine": inbox.InboxFilter(assigned="me"),
+        "unassigned_open": inbox.InboxFilter(status="open", assigned="unassigned"),
+        "network": inbox.InboxFilter(network="mastodon"),
+        "profile_open": inbox.InboxFilter(profile_id=2, status="open"),
+        "tag": inbox.InboxFilter(tag_id=3),
+        "vip": inbox.InboxFilter(vip_list_id=1),
+        "arabic_dm": inbox.InboxFilter(lang="ar", kind="dm"),
+        "last_week_open": inbox.InboxFilter(status="open", since=datetime(2026, 10, 25, tzinfo=timezone.utc)),
+    }
+    searches = {"search_word": inbox.InboxFilter(q="flood"), "search_arabic": inbox.InboxFilter(q="الطريق"), "search_open": inbox.InboxFilter(q="bins", status="open")}
+    dialect = get_engine().dialect.name
+    results: dict = {}
+    worst_page = worst_search = 0.0
+    ratios = []
+    raw = get_engine().raw_connection()
+    for name, f in {**filters, **searches}.items():
+        first = inbox.list_page(f, 1)
+        before = first.next_before_id
+        r_first = _measure(name, lambda: inbox.list_page(f, 1))
+        r_next = _measure(name, lambda: inbox.list_page(f, 1, before_id=before)) if before else r_first
+        # The floor: the same page query as raw SQL through the driver, no ORM, no card assembly.
+        stmt = select(Message).where(*inbox._conditions(f, 1, dialect)).order_by(col(Message.id).desc()).limit(51)
+        sql = str(stmt.compile(get_engine(), compile_kwargs={"literal_binds": True}))
+
+        def floor():
+            cur = raw.cursor()
+            cur.execute(sql)
+            cur.fetchall()
+            cur.close()
+
+        r_floor = _measure(name, floor)
+        results[name] = {"first": r_first, "next": r_next, "floor": r_floor, "ratio_p50": round(r_first["p50_ms"] / max(r_floor["p50_ms"], 0.01), 2)}
+        ratios.append(results[name]["ratio_p50"])
+        worst = max(r_first["p95_ms"], r_next["p95_ms"])
+        if name.startswith("search"):
+            worst_search = max(worst_search, worst)
+        else:
+            worst_page = max(worst_page, worst)
+    raw.close()
+    return {"dialect": dialect, **seeded, "per_filter": results, "worst_page_p95_ms": worst_page, "worst_search_p95_ms": worst_search,
+            "median_ratio_to_floor": round(statistics.median(ratios), 2), "goal_page_p95_ms": 50, "goal_search_p95_ms": 100,
+            "meets_goal": worst_page <= 50 and worst_search <= 100}
+
+
+def main() -> None:
+    ART.mkdir(exist_ok=True)
+    out = {"benchmark": "inbox", "messages": N, "runs_per_query": RUNS}
+    out["sqlite"] = _bench(f"sqlite:///{ART / f'bench-inbox-{N}.db'}")
+    pg = os.environ.get("BENCH_PG_URL", f"postgresql+psycopg://postgres@127.0.0.1:5432/govsocial_bench_{N}")
+    try:
+        import psycopg
+
+        admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3)
+        if not admin.execute(f"SELECT 1 FROM pg_database WHERE datname='govsocial_bench_{N}'").fetchone():
+            admin.execute(f"CREATE DATABASE govsocial_bench_{N}")
+        admin.close()
+        out["postgresql"] = _bench(pg)
+    except Exception as exc:  # the benchmark still reports SQLite when PostgreSQL is absent
+        out["postgresql"] = {"skipped": str(exc)[:200]}
+    for key in ("sqlite", "postgresql"):
+        for name, r in list(out[key].get("per_filter", {}).items()):
+            print(f"{key:10} {name:18} first p95 {r['first']['p95_ms']:7.2f} ms  next p95 {r['next']['p95_ms']:7.2f} ms  floor p50 {r['floor']['p50_ms']:7.2f} ms", file=sys.stderr)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
