@@ -51,3 +51,13 @@ test-fast: deps
 
 clean-data:
 	rm -rf data
+
+## Benchmarks: each prints one JSON object as its last line
+bench-inbox: deps
+	$(PY) -m tests.bench.bench_inbox
+
+bench-presence: deps chromium
+	$(PY) -m tests.bench.bench_presence
+
+bench-ingest: deps
+	$(PY) -m tests.bench.bench_ingest

@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import insert, tuple_
-from sqlmodel import Session, select
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
 from connectors.base import InboundMessage
 from govsocial_app.db.engine import session_scope
@@ -86,10 +86,13 @@ def store(
     keys = list(latest)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
-        existing = {
-            (row.network, row.external_id): row
-            for row in session.exec(select(Message).where(tuple_(Message.network, Message.external_id).in_(chunk))).all()
-        }
+        # One lookup per network with a plain IN list: it uses the unique (network, external_id) index on
+        # both databases, where a row-value IN can fall back to a scan on PostgreSQL.
+        existing = {}
+        for network in {n for n, _ in chunk}:
+            ids = [e for n, e in chunk if n == network]
+            for row in session.exec(select(Message).where(Message.network == network, col(Message.external_id).in_(ids))).all():
+                existing[(row.network, row.external_id)] = row
         new_rows = [_row(latest[k], profile_id, keyword_id, _utc(latest[k].created_at) if backfill else now) for k in chunk if k not in existing]
         if new_rows:
             inserted = session.execute(insert(Message).returning(Message.id, Message.text), new_rows).all()

@@ -1,0 +1,95 @@
+"""make bench-presence: how fast "X is viewing" reaches a second browser, against a raw websocket round trip."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TRIALS = int(os.environ.get("BENCH_PRESENCE_TRIALS", "100"))
+
+WATCH = """
+(name) => new Promise((resolve) => {
+  const seen = () => [...document.querySelectorAll('p')].some(p => p.textContent === name + ' is viewing');
+  const start = Date.now();
+  const tick = () => { if (seen()) resolve(Date.now()); else if (Date.now() - start > 10000) resolve(-1); else requestAnimationFrame(tick); };
+  tick();
+})
+"""
+
+
+def _pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+async def _ws_floor(url: str, n: int = 100) -> list[float]:
+    """Engine.IO probe/pong on Reflex's own /_event socket: the transport's round trip with no app work."""
+    import websockets
+
+    ws_url = url.replace("http", "ws") + "/_event/?EIO=4&transport=websocket"
+    out = []
+    async with websockets.connect(ws_url) as ws:
+        await ws.recv()  # the open packet
+        for _ in range(n):
+            t = time.perf_counter()
+            await ws.send("2probe")
+            while (await ws.recv()) != "3probe":
+                pass
+            out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, sign_in, start_app, stop_app
+
+    app = start_app(Path(tempfile.mkdtemp(prefix="bench-presence-")))
+    latencies: list[float] = []
+    misses = 0
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            a = browser.new_context(viewport=DESKTOP).new_page()
+            b = browser.new_context(viewport=DESKTOP).new_page()
+            sign_in(a, app.url, "responder@demo.gov")
+            sign_in(b, app.url, "responder2@demo.gov")
+            b.goto(app.url + "/inbox")
+            a.goto(app.url + "/inbox")
+            links = a.get_by_role("listitem").get_by_role("link")
+            hrefs = [links.nth(i).get_attribute("href") for i in range(min(10, links.count()))]
+            for i in range(TRIALS):
+                href = hrefs[i % len(hrefs)]
+                watcher = b.evaluate_handle(f"({WATCH})('Riley Responder')")
+                # Riley opens a message: the clock starts when the click is dispatched in A's page.
+                t0 = a.evaluate("(h) => { const l = document.querySelector(`a[href=\"${h}\"]`); const t = Date.now(); l.click(); return t; }", href)
+                seen_at = watcher.json_value()
+                if seen_at < 0:
+                    misses += 1
+                else:
+                    latencies.append(seen_at - t0)
+                a.get_by_role("link", name="Back to inbox").click()
+                b.wait_for_function("() => ![...document.querySelectorAll('p')].some(p => p.textContent === 'Riley Responder is viewing')", timeout=10_000)
+            browser.close()
+        floor = asyncio.run(_ws_floor(app.url))
+    finally:
+        stop_app(app.proc)
+    p50, p95 = statistics.median(latencies), _pct(latencies, 95)
+    f50, f95 = statistics.median(floor), _pct(floor, 95)
+    print(f"presence p50 {p50:.0f} ms p95 {p95:.0f} ms; websocket floor p50 {f50:.2f} ms", file=sys.stderr)
+    print(json.dumps({
+        "benchmark": "presence", "trials": TRIALS, "misses": misses,
+        "presence_p50_ms": round(p50, 1), "presence_p95_ms": round(p95, 1),
+        "ws_floor_p50_ms": round(f50, 2), "ws_floor_p95_ms": round(f95, 2),
+        "ratio_p95_to_floor_p95": round(p95 / max(f95, 0.01), 1), "goal_p95_ms": 250, "meets_goal": p95 <= 250 and misses == 0,
+    }))
+
+
+if __name__ == "__main__":
+    main()
