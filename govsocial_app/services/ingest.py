@@ -76,14 +76,15 @@ def store(
     `backfill` stores history as if it had arrived when it was written (received_at = created_at)."""
     now = now or datetime.now(timezone.utc)
     result = IngestResult()
-    # Last report wins when a page repeats an id (an edit reported in the same page).
-    latest: dict[tuple[str, str], InboundMessage] = {}
+    # Every report of an id is kept in order: a page can hold a message and then its edit or deletion,
+    # and the first text must reach the archive before the edit replaces it.
+    reports: dict[tuple[str, str], list[InboundMessage]] = {}
     for m in messages:
         if not m.external_id or not m.network:
             result.skipped += 1
             continue
-        latest[(m.network, m.external_id[:300])] = m
-    keys = list(latest)
+        reports.setdefault((m.network, m.external_id[:300]), []).append(m)
+    keys = list(reports)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         # One lookup per network with a plain IN list: it uses the unique (network, external_id) index on
@@ -93,7 +94,8 @@ def store(
             ids = [e for n, e in chunk if n == network]
             for row in session.exec(select(Message).where(Message.network == network, col(Message.external_id).in_(ids))).all():
                 existing[(row.network, row.external_id)] = row
-        new_rows = [_row(latest[k], profile_id, keyword_id, _utc(latest[k].created_at) if backfill else now) for k in chunk if k not in existing]
+        fresh = [k for k in chunk if k not in existing]
+        new_rows = [_row(reports[k][0], profile_id, keyword_id, _utc(reports[k][0].created_at) if backfill else now) for k in fresh]
         if new_rows:
             inserted = session.execute(insert(Message).returning(Message.id, Message.text), new_rows).all()
             session.execute(
@@ -101,9 +103,19 @@ def store(
                 [{"message_id": mid, "version": 1, "change": "created", "text": text, "captured_at": now, "raw": {}} for mid, text in inserted],
             )
             result.new_ids.extend(mid for mid, _ in inserted)
+            later = [k for k in fresh if len(reports[k]) > 1]
+            if later:
+                for row in session.exec(select(Message).where(col(Message.id).in_([mid for mid, _ in inserted]))).all():
+                    if (row.network, row.external_id) in later:
+                        existing[(row.network, row.external_id)] = row
         for k in chunk:
             row = existing.get(k)
-            if row is not None and _apply_change(session, row, latest[k], now):
+            if row is None:
+                continue
+            changed = False
+            for m in reports[k][1:] if k in fresh else reports[k]:
+                changed |= _apply_change(session, row, m, now)
+            if changed and k not in fresh:
                 result.versioned_ids.append(row.id)
     return result
 

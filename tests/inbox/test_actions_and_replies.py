@@ -182,3 +182,28 @@ def test_notes_are_kept_with_the_author(store, actor_factory):
     assert [(n.author, n.text) for n in inbox.detail(a).notes] == [("Ana", "Escalated to roads team")]
     with session_scope() as s:
         assert s.exec(select(MessageNote)).one().user_id == me.user_id
+
+
+def test_edit_and_delete_in_one_page_keep_every_version(profile):
+    from dataclasses import replace
+
+    from govsocial_app.services import ingest
+
+    original = msg(7, "The shelter on Elm St is full")
+    edited = replace(original, text="The shelter on Elm St is full; use the school gym")
+    deleted = replace(edited, deleted=True)
+    with session_scope() as s:
+        result = ingest.store(s, [original, edited], profile_id=profile)
+    assert len(result.new_ids) == 1
+    with session_scope() as s:
+        ingest.store(s, [deleted], profile_id=profile)
+    history = inbox.detail(result.new_ids[0]).versions
+    assert [(v.change, v.text) for v in history] == [
+        ("created", "The shelter on Elm St is full"),
+        ("edited", "The shelter on Elm St is full; use the school gym"),
+        ("deleted", "The shelter on Elm St is full; use the school gym"),
+    ]
+    with session_scope() as s:
+        again = ingest.store(s, [deleted], profile_id=profile)  # a re-poll of the same state adds nothing
+    assert again.new_ids == [] and again.versioned_ids == []
+    assert len(inbox.detail(result.new_ids[0]).versions) == 3
