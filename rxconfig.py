@@ -3,6 +3,7 @@
 import os
 
 import reflex as rx
+from reflex_base.plugins.sitemap import SitemapPlugin
 
 from govsocial_app.config import get_settings
 
@@ -18,5 +19,5 @@ config = rx.Config(
     backend_port=_port,
     show_built_with_reflex=False,
     plugins=[],
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    disable_plugins=[SitemapPlugin],  # an internal tool: no public sitemap
 )

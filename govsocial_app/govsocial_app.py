@@ -6,11 +6,11 @@ import reflex as rx
 
 from govsocial_app.api import build_api
 from govsocial_app.config import get_settings
-from govsocial_app.pages import admin_audit, admin_users, alerts, inbox, keywords, login, more, profiles, publish, reports
+from govsocial_app.pages import admin_audit, admin_users, alerts, inbox, keywords, login, more, profiles, publish, reports, vips
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import NotSignedIn, UserError
 from govsocial_app.state.admin import AuditState, UsersState
-from govsocial_app.state.settings import KeywordsState, ProfilesState
+from govsocial_app.state.settings import KeywordsState, ProfilesState, VipState
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.live import relay_bus
 
@@ -34,6 +34,7 @@ HEAD = [
     rx.el.link(rel="manifest", href="/manifest.webmanifest"),
     rx.el.link(rel="apple-touch-icon", href="/icons/icon-192.png"),
     rx.el.link(rel="stylesheet", href="/app.css"),
+    rx.script(src="/connection.js"),
 ]
 
 app = rx.App(
@@ -58,6 +59,7 @@ app.add_page(more.page, route=more.ROUTE, on_load=AppState.check_login, title="M
 app.add_page(admin_audit.page, route=admin_audit.ROUTE, on_load=AuditState.load, title="Audit log · GovSocial")
 app.add_page(profiles.page, route=profiles.ROUTE, on_load=ProfilesState.load, title="Profiles · GovSocial")
 app.add_page(keywords.page, route=keywords.ROUTE, on_load=KeywordsState.load, title="Brand keywords · GovSocial")
+app.add_page(vips.page, route=vips.ROUTE, on_load=VipState.load, title="VIP lists · GovSocial")
 app.add_page(admin_users.page, route=admin_users.ROUTE, on_load=UsersState.load, title="Users · GovSocial")
 
 app.register_lifespan_task(relay_bus)

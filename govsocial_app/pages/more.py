@@ -56,6 +56,7 @@ def page() -> rx.Component:
             rx.card(
                 rx.heading(t("Settings"), as_="h2", size="3", margin_bottom="4px"),
                 _link_row("Brand keywords", "/more/keywords", "search"),
+                _link_row("VIP lists", "/more/vips", "star"),
                 rx.cond(AppState.is_admin, _link_row("Profiles", "/more/profiles", "at-sign")),
                 rx.cond(AppState.is_admin, _link_row("Users", "/admin/users", "users")),
                 rx.cond(AppState.is_admin, _link_row("Audit log", "/admin/audit", "scroll-text")),

@@ -7,7 +7,7 @@ import dataclasses
 import reflex as rx
 
 from connectors.registry import NETWORKS, network_choices
-from govsocial_app.services import keywords, profiles
+from govsocial_app.services import keywords, profiles, vip
 from govsocial_app.services.inbox import relative_time
 from govsocial_app.services.keyword_query import describe_syntax
 from govsocial_app.state.app_state import AppState
@@ -155,4 +155,58 @@ class KeywordsState(AppState):
     def delete(self, keyword_id: int):
         actor = self.require("keywords.edit")
         keywords.delete(keyword_id, actor)
+        self._refresh()
+
+
+@dataclasses.dataclass
+class VipListRow:
+    id: int = 0
+    name: str = ""
+    members: int = 0
+
+
+class VipState(AppState):
+    lists: list[VipListRow] = []
+    import_errors: list[str] = []
+    import_result: str = ""
+    import_list: str = ""
+
+    @rx.var
+    def can_edit(self) -> bool:
+        return self.user_role in ("admin", "manager")
+
+    def _refresh(self) -> None:
+        self.lists = [VipListRow(v.id, v.name, v.members) for v in vip.lists()]
+
+    @rx.event
+    def load(self):
+        if not self._load_user():
+            return rx.redirect("/login?next=/more/vips")
+        self.require("inbox.view")
+        self._refresh()
+
+    @rx.event
+    def create(self, form: dict):
+        actor = self.require("vip.edit")
+        vip.create_list(form.get("name", ""), actor)
+        self._refresh()
+
+    @rx.event
+    def rename(self, form: dict):
+        actor = self.require("vip.edit")
+        vip.rename_list(int(form.get("list_id") or 0), form.get("name", ""), actor)
+        self._refresh()
+
+    @rx.event
+    def delete(self, list_id: int):
+        actor = self.require("vip.edit")
+        vip.delete_list(list_id, actor)
+        self._refresh()
+
+    @rx.event
+    def import_csv(self, form: dict):
+        actor = self.require("vip.edit")
+        result = vip.import_csv(int(form.get("list_id") or 0), form.get("csv", ""), actor, tuple(NETWORKS))
+        self.import_errors = result.errors
+        self.import_result = "" if result.errors else self._("Imported {added} new; {already} were already on the list.", added=result.added, already=result.already)
         self._refresh()
