@@ -61,3 +61,6 @@ bench-presence: deps chromium
 
 bench-ingest: deps
 	$(PY) -m tests.bench.bench_ingest
+
+bench-alert: deps
+	$(PY) -m tests.bench.bench_alert

@@ -6,13 +6,17 @@ import reflex as rx
 
 from govsocial_app.api import build_api
 from govsocial_app.config import get_settings
-from govsocial_app.pages import admin_audit, admin_users, alerts, inbox, keywords, login, more, profiles, publish, reports, vips
+from govsocial_app.pages import (
+    admin_audit, admin_users, alert_settings, alerts, inbox, keywords, login, more, notifications, profiles, publish, reports, vips,
+)
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import NotSignedIn, UserError
 from govsocial_app.state.admin import AuditState, UsersState
 from govsocial_app.state.settings import KeywordsState, ProfilesState, VipState
 from govsocial_app.state.app_state import AppState
-from govsocial_app.state.live import relay_bus
+from govsocial_app.state.alerts import AlertSettingsState, AlertsState, relay_alerts
+from govsocial_app.state.live import EXTRA_RELAYS, relay_bus
+from govsocial_app.state.notifications import NotificationsState
 
 log = logging.getLogger("govsocial")
 
@@ -35,6 +39,7 @@ HEAD = [
     rx.el.link(rel="apple-touch-icon", href="/icons/icon-192.png"),
     rx.el.link(rel="stylesheet", href="/app.css"),
     rx.script(src="/connection.js"),
+    rx.script(src="/pwa.js"),  # registers the service worker with a direct call (REFLEX.md)
 ]
 
 app = rx.App(
@@ -53,7 +58,9 @@ app.add_page(_index, route="/", on_load=AppState.check_login, title="GovSocial")
 app.add_page(login.page, route=login.ROUTE, on_load=AppState.check_login_page, title="Sign in · GovSocial")
 app.add_page(inbox.page, route=inbox.ROUTE, on_load=inbox.ON_LOAD, title="Inbox · GovSocial")
 app.add_page(publish.page, route=publish.ROUTE, on_load=AppState.check_login, title="Publish · GovSocial")
-app.add_page(alerts.page, route=alerts.ROUTE, on_load=AppState.check_login, title="Alerts · GovSocial")
+app.add_page(alerts.page, route=alerts.ROUTE, on_load=AlertsState.load, title="Alerts · GovSocial")
+app.add_page(alert_settings.page, route=alert_settings.ROUTE, on_load=AlertSettingsState.load, title="Alert settings · GovSocial")
+app.add_page(notifications.page, route=notifications.ROUTE, on_load=NotificationsState.load, title="Notifications · GovSocial")
 app.add_page(reports.page, route=reports.ROUTE, on_load=AppState.check_login, title="Reports · GovSocial")
 app.add_page(more.page, route=more.ROUTE, on_load=AppState.check_login, title="More · GovSocial")
 app.add_page(admin_audit.page, route=admin_audit.ROUTE, on_load=AuditState.load, title="Audit log · GovSocial")
@@ -62,6 +69,7 @@ app.add_page(keywords.page, route=keywords.ROUTE, on_load=KeywordsState.load, ti
 app.add_page(vips.page, route=vips.ROUTE, on_load=VipState.load, title="VIP lists · GovSocial")
 app.add_page(admin_users.page, route=admin_users.ROUTE, on_load=UsersState.load, title="Users · GovSocial")
 
+EXTRA_RELAYS.append(("alerts", relay_alerts))
 app.register_lifespan_task(relay_bus)
 
 if get_settings().embedded_jobs:

@@ -62,4 +62,7 @@ def build_scheduler(holder: str | None = None) -> AsyncIOScheduler:
     scheduler.add_job(heartbeat, "interval", seconds=15, id="heartbeat", replace_existing=True, args=[holder], next_run_time=datetime.now(timezone.utc))
     scheduler.add_job(poll_due_profiles, "interval", seconds=10, id="poll-profiles", replace_existing=True, next_run_time=datetime.now(timezone.utc))
     scheduler.add_job(run_due_keywords, "interval", seconds=15, id="keyword-searches", replace_existing=True, next_run_time=datetime.now(timezone.utc))
+    from jobs import alerts as alert_jobs
+
+    alert_jobs.register(scheduler)
     return scheduler

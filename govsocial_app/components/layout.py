@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.core.banner import has_connection_errors
 
+from govsocial_app.components.alert_banner import alert_banner, alerts_badge
 from govsocial_app.components.i18n import t
 from govsocial_app.state.app_state import AppState
 
@@ -28,6 +29,7 @@ def _nav_link(key: str, label: str, href: str, icon: str, active: str, *, vertic
         rx.flex(
             rx.icon(icon, size=20, aria_hidden="true"),
             rx.text(t(label), size="1" if vertical else "2", weight="medium"),
+            alerts_badge() if key == "alerts" else rx.fragment(),
             direction="column" if vertical else "row",
             align="center",
             gap="1" if vertical else "3",
@@ -147,6 +149,7 @@ def shell(active: str, *children: rx.Component) -> rx.Component:
     return rx.box(
         rx.el.a(t("Skip to content"), href="#main", class_name="gs-skip"),
         connection_banner(),
+        rx.cond(AppState.signed_in, alert_banner()),
         rx.cond(
             AppState.signed_in,
             rx.flex(

@@ -248,9 +248,10 @@ def _list_pane() -> rx.Component:
             padding_y="12px",
         ),
         rx.el.datalist(rx.foreach(InboxState.opts["tag"], lambda o: rx.el.option(value=o.label)), id="gs-tags"),
-        display=rx.cond(InboxState.open_id > 0, ["none", "none", "none", "block"], "block"),
-        width=rx.cond(InboxState.open_id > 0, ["100%", "100%", "100%", "420px"], "100%"),
-        flex_shrink="0",
+        # Media queries in app.css: with a message open, the list hides on phones and tablets and
+        # narrows to a column on desktops (responsive props cannot sit inside rx.cond).
+        class_name=rx.cond(InboxState.open_id > 0, "gs-list gs-has-open", "gs-list"),
+        min_width="0",
     )
 
 

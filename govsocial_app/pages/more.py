@@ -55,6 +55,8 @@ def page() -> rx.Component:
             ),
             rx.card(
                 rx.heading(t("Settings"), as_="h2", size="3", margin_bottom="4px"),
+                _link_row("Notifications", "/more/notifications", "bell-ring"),
+                _link_row("Alert settings", "/alerts/settings", "siren"),
                 _link_row("Brand keywords", "/more/keywords", "search"),
                 _link_row("VIP lists", "/more/vips", "star"),
                 rx.cond(AppState.is_admin, _link_row("Profiles", "/more/profiles", "at-sign")),

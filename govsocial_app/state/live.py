@@ -95,25 +95,35 @@ async def _refresh_client(app, token: str, changed: list[int]) -> None:
 async def _feed_loop(app) -> None:
     """Bump the shared feed, then refresh, on the server, the inbox of every client of this worker
     that is linked to it: their new-message count, the page they read, and the message they have open."""
-    events = bus.subscribe("inbox")
-    while True:
-        first = await anext(events)
-        batch = [first]
-        deadline = asyncio.get_running_loop().time() + COALESCE_S
-        while (left := deadline - asyncio.get_running_loop().time()) > 0:
-            try:
-                batch.append(await asyncio.wait_for(anext(events), left))
-            except asyncio.TimeoutError:
-                break
-        changed = sorted({int(x) for e in batch for x in (e.get("changed") or [])})[:200]
-        async with app.modify_state(rx.BaseStateToken(ident=FEED_GROUP, cls=InboxFeed)) as root:
-            feed = await root.get_state(InboxFeed)
-            feed.rev += 1
-            feed.head_id = max([feed.head_id, *(int(e.get("head_id") or 0) for e in batch)])
-            feed.changed = changed
-            linked = set(feed._linked_from)
-        local = set(app.event_namespace.token_to_sid) if app.event_namespace else set()
-        await asyncio.gather(*(_refresh_client(app, token, changed) for token in linked & local))
+    queue: asyncio.Queue = asyncio.Queue()
+
+    async def pump() -> None:
+        # Cancelling a pending anext() would close the subscription, so a separate task owns it.
+        async for event in bus.subscribe("inbox"):
+            queue.put_nowait(event)
+
+    pump_task = asyncio.create_task(pump())
+    try:
+        while True:
+            batch = [await queue.get()]
+            await asyncio.sleep(COALESCE_S)
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            await _relay_feed(app, batch)
+    finally:
+        pump_task.cancel()
+
+
+async def _relay_feed(app, batch: list[dict]) -> None:
+    changed = sorted({int(x) for e in batch for x in (e.get("changed") or [])})[:200]
+    async with app.modify_state(rx.BaseStateToken(ident=FEED_GROUP, cls=InboxFeed)) as root:
+        feed = await root.get_state(InboxFeed)
+        feed.rev += 1
+        feed.head_id = max([feed.head_id, *(int(e.get("head_id") or 0) for e in batch)])
+        feed.changed = changed
+        linked = set(feed._linked_from)
+    local = set(app.event_namespace.token_to_sid) if app.event_namespace else set()
+    await asyncio.gather(*(_refresh_client(app, token, changed) for token in linked & local))
 
 
 async def _supervise(name: str, loop, app) -> None:

@@ -62,6 +62,8 @@ def main() -> None:
             sign_in(b, app.url, "responder2@demo.gov")
             b.goto(app.url + "/inbox")
             a.goto(app.url + "/inbox")
+            a.get_by_role("listitem").first.wait_for()
+            b.get_by_role("listitem").first.wait_for()
             links = a.get_by_role("listitem").get_by_role("link")
             hrefs = [links.nth(i).get_attribute("href") for i in range(min(10, links.count()))]
             for i in range(TRIALS):
