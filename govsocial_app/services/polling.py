@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 from connectors.base import AuthError, ConnectorError, RateLimited, TransientError
 from govsocial_app.db.engine import session_scope
-from govsocial_app.db.models import Alert, SocialProfile
-from govsocial_app.services import audit, bus, ingest, profiles
+from govsocial_app.db.models import SocialProfile
+from govsocial_app.services import alerting, audit, bus, ingest, profiles
 from govsocial_app.services.authz import Actor
 
 log = logging.getLogger(__name__)
@@ -70,13 +70,13 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
             cursor = page.cursor
     except AuthError as exc:
         outcome.error = str(exc) or "authentication failed"
-        _record_failure(profile_id, now, outcome.error, status="needs_reconnect", retry=None)
+        await _record_failure(profile_id, now, outcome.error, status="needs_reconnect", retry=None)
     except RateLimited as exc:
         outcome.error = f"rate limited; retrying in {int(exc.retry_after)} s"
-        _record_failure(profile_id, now, outcome.error, retry=timedelta(seconds=max(exc.retry_after, interval)))
+        await _record_failure(profile_id, now, outcome.error, retry=timedelta(seconds=max(exc.retry_after, interval)))
     except (TransientError, ConnectorError) as exc:
         outcome.error = str(exc) or type(exc).__name__
-        _record_failure(profile_id, now, outcome.error, retry=timedelta(seconds=interval * 2))
+        await _record_failure(profile_id, now, outcome.error, retry=timedelta(seconds=interval * 2))
     finally:
         await connector.aclose()
     if new_ids or outcome.versioned:
@@ -88,7 +88,8 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
     return outcome
 
 
-def _record_failure(profile_id: int, now: datetime, error: str, *, retry: timedelta | None, status: str | None = None) -> None:
+async def _record_failure(profile_id: int, now: datetime, error: str, *, retry: timedelta | None, status: str | None = None) -> None:
+    alert_id = None
     with session_scope() as s:
         p = s.get(SocialProfile, profile_id)
         p.last_poll_at = now
@@ -99,7 +100,19 @@ def _record_failure(profile_id: int, now: datetime, error: str, *, retry: timede
             p.status = status
             actor = Actor.system("poller")
             audit.record(s, actor, "profile.needs_reconnect", "profile", p.id, error=error[:200])
-            s.add(Alert(kind="auth", severity="critical", title=f"{p.display_name or p.handle} needs reconnecting",
-                        body=f"{p.network} rejected the stored credentials: {error[:300]}", link="/more", profile_id=p.id))
-    if status:
-        bus.publish("alerts", {"kind": "auth", "profile_id": profile_id})
+            # Admins are the ones who can reconnect a profile: they get it by push, email and in the app.
+            alert = alerting.create_alert(
+                s,
+                alerting.AlertSpec(
+                    kind="auth", severity="critical", title="{profile} needs reconnecting",
+                    body="{network} rejected the stored credentials: {error}",
+                    params={"profile": p.display_name or p.handle, "network": p.network, "error": error[:300]},
+                    link="/more/profiles", profile_id=p.id,
+                ),
+                alerting.Audience(roles=("admin",)),
+                now,
+            )
+            alert_id = alert.id
+    if status and alert_id:
+        alerting.announce([alert_id])
+        await alerting.deliver([alert_id])
