@@ -37,9 +37,9 @@ run: deps
 	GOVSOCIAL_PORT=$(PORT) $(VENV)/bin/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
 
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; \
-	  else echo "Chromium is missing: install Debian's chromium package (apt-get install chromium)"; exit 1; fi; }
+	@{ command -v chromium && command -v pdftoppm && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core fonts-dejavu-core poppler-utils >/dev/null; \
+	  else echo "Missing system packages: apt-get install chromium fonts-dejavu-core poppler-utils"; exit 1; fi; }
 
 ## The whole suite: unit, state, connector, peer and browser tests
 test: deps chromium
@@ -64,3 +64,6 @@ bench-ingest: deps
 
 bench-alert: deps
 	$(PY) -m tests.bench.bench_alert
+
+bench-report: deps
+	$(PY) -m tests.bench.bench_report

@@ -7,7 +7,8 @@ import reflex as rx
 from govsocial_app.api import build_api
 from govsocial_app.config import get_settings
 from govsocial_app.pages import (
-    admin_audit, admin_users, alert_settings, alerts, inbox, keywords, login, more, notifications, profiles, publish, reports, vips,
+    admin_audit, admin_users, alert_settings, alerts, inbox, keywords, listening, login, more, notifications, profiles, publish, reports,
+    vips,
 )
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import NotSignedIn, UserError
@@ -61,7 +62,8 @@ app.add_page(publish.page, route=publish.ROUTE, on_load=AppState.check_login, ti
 app.add_page(alerts.page, route=alerts.ROUTE, on_load=AlertsState.load, title="Alerts · GovSocial")
 app.add_page(alert_settings.page, route=alert_settings.ROUTE, on_load=AlertSettingsState.load, title="Alert settings · GovSocial")
 app.add_page(notifications.page, route=notifications.ROUTE, on_load=NotificationsState.load, title="Notifications · GovSocial")
-app.add_page(reports.page, route=reports.ROUTE, on_load=AppState.check_login, title="Reports · GovSocial")
+app.add_page(reports.page, route=reports.ROUTE, on_load=reports.ON_LOAD, title="Reports · GovSocial")
+app.add_page(listening.page, route=listening.ROUTE, on_load=listening.ON_LOAD, title="Listening · GovSocial")
 app.add_page(more.page, route=more.ROUTE, on_load=AppState.check_login, title="More · GovSocial")
 app.add_page(admin_audit.page, route=admin_audit.ROUTE, on_load=AuditState.load, title="Audit log · GovSocial")
 app.add_page(profiles.page, route=profiles.ROUTE, on_load=ProfilesState.load, title="Profiles · GovSocial")

@@ -65,4 +65,7 @@ def build_scheduler(holder: str | None = None) -> AsyncIOScheduler:
     from jobs import alerts as alert_jobs
 
     alert_jobs.register(scheduler)
+    from jobs import reports as report_jobs
+
+    report_jobs.register(scheduler)
     return scheduler

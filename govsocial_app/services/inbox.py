@@ -134,7 +134,9 @@ def _text_search(q: str, dialect: str):
         match = " ".join(f'"{t.replace(chr(34), "")}"' for t in terms[:-1])
         match = f'{match} "{terms[-1].replace(chr(34), "")}"*'.strip()
         return col(Message.id).in_(text("SELECT rowid FROM message_fts WHERE message_fts MATCH :fts").bindparams(fts=match))
-    return text("to_tsvector('simple', message.search_text) @@ plainto_tsquery('simple', :fts)").bindparams(fts=" ".join(terms))
+    # The same meaning as FTS5 above: every term a quoted lexeme (user input stays literal), the last one a prefix.
+    tsquery = " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms) + ":*"
+    return text("to_tsvector('simple', message.search_text) @@ to_tsquery('simple', :fts)").bindparams(fts=tsquery)
 
 
 def _conditions(f: InboxFilter, user_id: int, dialect: str) -> list:
@@ -192,6 +194,7 @@ class MessageCard:
     assignee: str
     tags: tuple[str, ...]
     vip_lists: tuple[str, ...]
+    claims: tuple[str, ...]  # "Claim: …" labels from the misinformation tracker
     replied_by: str
     replied_at: datetime | None
     edited: bool
@@ -248,6 +251,9 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
     names = dict(s.exec(select(User.id, User.display_name).where(col(User.id).in_(user_ids))).all()) if user_ids else {}
     profile_ids = {m.profile_id for m in rows if m.profile_id}
     profiles = dict(s.exec(select(SocialProfile.id, SocialProfile.handle).where(col(SocialProfile.id).in_(profile_ids))).all()) if profile_ids else {}
+    from govsocial_app.services.claims import claims_for_messages
+
+    claim_labels = claims_for_messages(ids)
     return [
         MessageCard(
             id=m.id,
@@ -264,6 +270,7 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
             assignee=names.get(m.assignee_id, "") if m.assignee_id else "",
             tags=tuple(tags.get(m.id, ())),
             vip_lists=tuple(sorted(vips.get((m.network, m.author_handle.lstrip("@").lower()), ()))),
+            claims=tuple(claim_labels.get(m.id, ())),
             replied_by=names.get(m.replied_by_id, "") if m.replied_by_id else "",
             replied_at=_aware(m.replied_at),
             edited=m.version > 1 and m.network_deleted_at is None,

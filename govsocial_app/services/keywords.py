@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -184,6 +185,9 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
         row = s.get(KeywordSearch, keyword_id)
         row.last_run_at, row.last_error = now, "; ".join(errors)[:1000]
     if matched:
+        from govsocial_app.services import listening
+
+        await asyncio.to_thread(listening.match_new_messages, matched)
         bus.publish("inbox", {"new": len(matched), "head_id": max(matched)})
         if priority in ("priority", "crisis"):
             await _alert(keyword_id, matched, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -82,9 +83,10 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
     if new_ids or outcome.versioned:
         bus.publish("inbox", {"new": len(new_ids), "head_id": max(new_ids, default=0)})
     if new_ids:
-        from govsocial_app.services import keywords
+        from govsocial_app.services import keywords, listening
 
         await keywords.match_on_ingest(new_ids, now=now)
+        await asyncio.to_thread(listening.match_new_messages, new_ids)  # topics, claims, sentiment
     return outcome
 
 

@@ -31,6 +31,7 @@ class CardView:
     assignee: str = ""
     tags: list[str] = dataclasses.field(default_factory=list)
     vips: list[str] = dataclasses.field(default_factory=list)
+    claims: list[str] = dataclasses.field(default_factory=list)
     replied: str = ""
     lang: str = ""
     edited: bool = False
@@ -64,7 +65,7 @@ def _card(c: inbox.MessageCard) -> CardView:
     replied = f"Replied by {c.replied_by} · {inbox.relative_time(c.replied_at)}" if c.replied_by else ""
     return CardView(
         c.id, str(c.id), c.author_name, c.author_handle, c.initials, c.excerpt, inbox.relative_time(c.received_at),
-        c.network, c.profile, c.kind, c.status, c.assignee, list(c.tags), list(c.vip_lists), replied, c.lang,
+        c.network, c.profile, c.kind, c.status, c.assignee, list(c.tags), list(c.vip_lists), list(c.claims), replied, c.lang,
         c.edited, c.network_deleted,
     )
 
@@ -184,6 +185,7 @@ class InboxState(AppState):
         self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in inbox.choices().items()}
         self.views = [Option(v.query, v.name) for v in inbox.saved_views(self.user_id)]
         opened = self._open_from_url(query.get("message", ""))
+        self._prefill_correction(query.get("reply", ""))
         return [InboxFeed.join, InboxPresence.join, *([opened] if opened else [])]
 
     def _open_from_url(self, raw: str):
@@ -204,6 +206,14 @@ class InboxState(AppState):
                 # later live refreshes show newer replies but must not move the baseline.
                 self._seen_reply_id = self._last_reply_id
             self._touch(presence.VIEWING)
+            self.used = replies.char_count(self.d_card.network, self.draft).used
+
+    def _prefill_correction(self, raw: str) -> None:
+        """`reply=correction-<claim id>` (from the claim tracker) starts a reply with the official correction."""
+        if self.open_id and raw.startswith("correction-") and raw[11:].isdigit() and not self.draft.strip():
+            from govsocial_app.services.claims import correction_reply
+
+            self.draft = correction_reply(int(raw[11:]), self.open_id)
             self.used = replies.char_count(self.d_card.network, self.draft).used
 
     @rx.event
