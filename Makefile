@@ -67,3 +67,9 @@ bench-alert: deps
 
 bench-report: deps
 	$(PY) -m tests.bench.bench_report
+
+bench-pause: deps
+	$(PY) -m tests.bench.bench_pause
+
+bench-crash: deps
+	$(PY) -m tests.bench.bench_crash

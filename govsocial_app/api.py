@@ -81,4 +81,6 @@ async def version(_request: Request) -> JSONResponse:
 
 
 def build_api() -> Starlette:
-    return Starlette(routes=[Route("/api/health", health), Route("/api/version", version)])
+    from govsocial_app import api_publishing
+
+    return Starlette(routes=[Route("/api/health", health), Route("/api/version", version), *api_publishing.routes()])

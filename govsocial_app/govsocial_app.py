@@ -6,6 +6,8 @@ import reflex as rx
 
 from govsocial_app.api import build_api
 from govsocial_app.config import get_settings
+from govsocial_app.pages import approvals as approvals_page
+from govsocial_app.pages import calendar as calendar_page
 from govsocial_app.pages import (
     admin_audit, admin_users, alert_settings, alerts, inbox, keywords, listening, login, more, notifications, profiles, publish, reports,
     vips,
@@ -16,8 +18,12 @@ from govsocial_app.state.admin import AuditState, UsersState
 from govsocial_app.state.settings import KeywordsState, ProfilesState, VipState
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.alerts import AlertSettingsState, AlertsState, relay_alerts
+from govsocial_app.state.approvals import ApprovalsState
+from govsocial_app.state.calendar import CalendarState
 from govsocial_app.state.live import EXTRA_RELAYS, relay_bus
 from govsocial_app.state.notifications import NotificationsState
+from govsocial_app.state.pause import relay_pause
+from govsocial_app.state.publish import PublishState
 
 log = logging.getLogger("govsocial")
 
@@ -58,7 +64,9 @@ def _index() -> rx.Component:
 app.add_page(_index, route="/", on_load=AppState.check_login, title="GovSocial")
 app.add_page(login.page, route=login.ROUTE, on_load=AppState.check_login_page, title="Sign in · GovSocial")
 app.add_page(inbox.page, route=inbox.ROUTE, on_load=inbox.ON_LOAD, title="Inbox · GovSocial")
-app.add_page(publish.page, route=publish.ROUTE, on_load=AppState.check_login, title="Publish · GovSocial")
+app.add_page(publish.page, route=publish.ROUTE, on_load=PublishState.load, title="Publish · GovSocial")
+app.add_page(calendar_page.page, route=calendar_page.ROUTE, on_load=CalendarState.load, title="Calendar · GovSocial")
+app.add_page(approvals_page.page, route=approvals_page.ROUTE, on_load=ApprovalsState.load, title="Approvals · GovSocial")
 app.add_page(alerts.page, route=alerts.ROUTE, on_load=AlertsState.load, title="Alerts · GovSocial")
 app.add_page(alert_settings.page, route=alert_settings.ROUTE, on_load=AlertSettingsState.load, title="Alert settings · GovSocial")
 app.add_page(notifications.page, route=notifications.ROUTE, on_load=NotificationsState.load, title="Notifications · GovSocial")
@@ -72,6 +80,7 @@ app.add_page(vips.page, route=vips.ROUTE, on_load=VipState.load, title="VIP list
 app.add_page(admin_users.page, route=admin_users.ROUTE, on_load=UsersState.load, title="Users · GovSocial")
 
 EXTRA_RELAYS.append(("alerts", relay_alerts))
+EXTRA_RELAYS.append(("pause", relay_pause))
 app.register_lifespan_task(relay_bus)
 
 if get_settings().embedded_jobs:

@@ -68,4 +68,7 @@ def build_scheduler(holder: str | None = None) -> AsyncIOScheduler:
     from jobs import reports as report_jobs
 
     report_jobs.register(scheduler)
+    from jobs import publishing as publishing_jobs
+
+    publishing_jobs.register(scheduler)
     return scheduler

@@ -22,6 +22,12 @@ PG_ADMIN_URL = os.environ.get("GOVSOCIAL_TEST_PG", "postgresql+psycopg://postgre
 REDIS_TEST_URL = os.environ.get("GOVSOCIAL_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright's sync API leaves an event loop running in this thread,
+    which would break every asyncio test collected after it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def services_required() -> bool:
     return os.environ.get("GOVSOCIAL_REQUIRE_SERVICES") == "1"
 

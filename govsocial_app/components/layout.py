@@ -7,6 +7,7 @@ from reflex_components_core.core.banner import has_connection_errors
 
 from govsocial_app.components.alert_banner import alert_banner, alerts_badge
 from govsocial_app.components.i18n import t
+from govsocial_app.components.pause import pause_banner, pause_control
 from govsocial_app.state.app_state import AppState
 
 NAV = (
@@ -137,6 +138,7 @@ def page_header(title: str, *actions: rx.Component) -> rx.Component:
         rx.heading(t(title), as_="h1", size="6"),
         rx.spacer(),
         *actions,
+        pause_control(),
         align="center",
         gap="2",
         padding_y="12px",
@@ -149,6 +151,7 @@ def shell(active: str, *children: rx.Component) -> rx.Component:
     return rx.box(
         rx.el.a(t("Skip to content"), href="#main", class_name="gs-skip"),
         connection_banner(),
+        rx.cond(AppState.signed_in, pause_banner()),
         rx.cond(AppState.signed_in, alert_banner()),
         rx.cond(
             AppState.signed_in,

@@ -445,7 +445,7 @@ class PostReport(Report):
         ]
 
     def _table(self, key: str, title: str, rows: list[PostRow], total: int | None = None) -> Table:
-        cols = (Column("published_at", "Published", "datetime"), Column("profile", "Profile"), Column("network", "Network"),
+        cols = (Column("published_at", "Publish date", "datetime"), Column("profile", "Profile"), Column("network", "Network"),
                 Column("text", "Post"), Column("impressions", "Impressions", "int"), Column("likes", "Likes", "int"),
                 Column("reposts", "Reposts", "int"), Column("replies", "Replies", "int"), Column("clicks", "Clicks", "int"),
                 Column("engagements", "Engagements", "int"), Column("rate", "Engagement rate", "pct"))

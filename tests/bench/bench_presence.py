@@ -14,12 +14,13 @@ from pathlib import Path
 TRIALS = int(os.environ.get("BENCH_PRESENCE_TRIALS", "100"))
 
 WATCH = """
-(name) => new Promise((resolve) => {
+(name) => {
+  // Returns at once; records in window.__seenAt the first frame in which the presence text shows.
+  window.__seenAt = null;
   const seen = () => [...document.querySelectorAll('p')].some(p => p.textContent === name + ' is viewing');
-  const start = Date.now();
-  const tick = () => { if (seen()) resolve(Date.now()); else if (Date.now() - start > 10000) resolve(-1); else requestAnimationFrame(tick); };
+  const tick = () => { if (seen()) window.__seenAt = Date.now(); else requestAnimationFrame(tick); };
   tick();
-})
+}
 """
 
 
@@ -29,17 +30,18 @@ def _pct(xs: list[float], p: float) -> float:
 
 
 async def _ws_floor(url: str, n: int = 100) -> list[float]:
-    """Engine.IO probe/pong on Reflex's own /_event socket: the transport's round trip with no app work."""
+    """A socket.io namespace-connect round trip on Reflex's own /_event socket: the transport and the
+    socket.io stack, with no app work (Engine.IO ignores client pings outside a transport upgrade)."""
     import websockets
 
     ws_url = url.replace("http", "ws") + "/_event/?EIO=4&transport=websocket"
     out = []
-    async with websockets.connect(ws_url) as ws:
-        await ws.recv()  # the open packet
-        for _ in range(n):
+    for _ in range(n):
+        async with websockets.connect(ws_url) as ws:
+            await ws.recv()  # the Engine.IO open packet
             t = time.perf_counter()
-            await ws.send("2probe")
-            while (await ws.recv()) != "3probe":
+            await ws.send("40/_event,")
+            while not (await ws.recv()).startswith("40/_event"):
                 pass
             out.append((time.perf_counter() - t) * 1000)
     return out
@@ -68,14 +70,20 @@ def main() -> None:
             hrefs = [links.nth(i).get_attribute("href") for i in range(min(10, links.count()))]
             for i in range(TRIALS):
                 href = hrefs[i % len(hrefs)]
-                watcher = b.evaluate_handle(f"({WATCH})('Riley Responder')")
+                b.evaluate(f"({WATCH})('Riley Responder')")
                 # Riley opens a message: the clock starts when the click is dispatched in A's page.
                 t0 = a.evaluate("(h) => { const l = document.querySelector(`a[href=\"${h}\"]`); const t = Date.now(); l.click(); return t; }", href)
-                seen_at = watcher.json_value()
+                try:
+                    b.wait_for_function("window.__seenAt !== null", timeout=10_000)
+                    seen_at = b.evaluate("window.__seenAt")
+                except Exception:
+                    seen_at = -1
                 if seen_at < 0:
                     misses += 1
                 else:
                     latencies.append(seen_at - t0)
+                if i % 10 == 9:
+                    print(f"trial {i + 1}: last {latencies[-1] if latencies else -1:.0f} ms", file=sys.stderr, flush=True)
                 a.get_by_role("link", name="Back to inbox").click()
                 b.wait_for_function("() => ![...document.querySelectorAll('p')].some(p => p.textContent === 'Riley Responder is viewing')", timeout=10_000)
             browser.close()

@@ -1,0 +1,197 @@
+"""Approvals: the approver's queue (approve or reject with a comment), admin bypass and review, and workflow set-up."""
+
+import reflex as rx
+
+from govsocial_app.components.i18n import t
+from govsocial_app.components.layout import page_header, shell
+from govsocial_app.pages.publish import publish_tabs
+from govsocial_app.state.approvals import STEPS_IN_FORM, ApprovalsState, QueueView, WorkflowRow
+from govsocial_app.state.publish import Option, SummaryView
+
+ROUTE = "/publish/approvals"
+TAP = "44px"
+ROLE_CHOICES = (("none", "No role"), ("admin", "Admins"), ("manager", "Managers"), ("publisher", "Publishers"), ("responder", "Responders"))
+
+
+def _post_card(q: QueueView, decide: bool) -> rx.Component:
+    return rx.card(
+        rx.flex(
+            rx.cond(q.held, rx.badge(t("Held: its time has passed"), color_scheme="orange")),
+            rx.badge(q.workflow, variant="soft"),
+            rx.text(q.when, size="1", color=rx.color("gray", 11)),
+            gap="2", wrap="wrap", align="center",
+        ),
+        rx.text(q.step, size="1", color=rx.color("gray", 11), margin_top="4px"),
+        rx.text(q.text, white_space="pre-wrap", size="3", margin_y="8px"),
+        rx.cond(q.link != "", rx.text(q.link, size="1", color=rx.color("accent", 11), word_break="break-all")),
+        rx.foreach(q.images, lambda alt: rx.flex(rx.icon("image", size=14, aria_hidden="true"), rx.text(t("Image, described as:"), " ", alt, size="1"),
+                                                 gap="1", align="center")),
+        rx.text(t("By"), " ", q.author, " · ", q.profiles, size="1", color=rx.color("gray", 11)),
+        rx.foreach(q.decisions, lambda d: rx.text("✓ ", d, size="1")),
+        rx.cond(q.externals != "", rx.text(t("External approvers:"), " ", q.externals, size="1")),
+        rx.cond(
+            decide,
+            rx.box(
+                rx.text_area(value=ApprovalsState.comments.get(q.id, ""), on_change=lambda v: ApprovalsState.set_comment(q.id, v),
+                             placeholder=t("Comment (needed to reject)"), aria_label=t("Comment"), rows="2", margin_top="8px"),
+                rx.flex(
+                    rx.button(rx.icon("check", size=16, aria_hidden="true"), t("Approve"), color_scheme="green", on_click=ApprovalsState.decide(q.id, "approved"), min_height=TAP),
+                    rx.button(rx.icon("x", size=16, aria_hidden="true"), t("Reject"), color_scheme="red", variant="soft", on_click=ApprovalsState.decide(q.id, "rejected"), min_height=TAP),
+                    gap="2", margin_top="6px",
+                ),
+            ),
+            rx.flex(
+                rx.button(t("Publish past the workflow"), color_scheme="red", variant="outline", on_click=ApprovalsState.open_bypass(q.id), min_height=TAP),
+                rx.button(t("Links for external approvers"), variant="ghost", on_click=ApprovalsState.show_links(q.id), min_height=TAP),
+                gap="2", wrap="wrap", margin_top="6px",
+            ),
+        ),
+        rx.cond(
+            ApprovalsState.links_for == q.id,
+            rx.box(rx.foreach(ApprovalsState.links, lambda o: rx.box(rx.text(o.label, size="1"), rx.code(o.value, size="1", word_break="break-all"),
+                                                                    rx.button(t("Copy"), size="1", variant="ghost", on_click=rx.set_clipboard(o.value))))),
+        ),
+    )
+
+
+def _bypass_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(t("Publish past the workflow?")),
+            rx.dialog.description(t("For emergencies only. The post goes out without the remaining approvals, is flagged for review, and the approvers are told. Your reason is kept in the audit log."), size="2"),
+            rx.text_area(value=ApprovalsState.bypass_reason, on_change=ApprovalsState.set_bypass_reason, placeholder=t("Reason"),
+                         aria_label=t("Reason"), rows="3", margin_top="8px"),
+            rx.flex(
+                rx.dialog.close(rx.button(t("Cancel"), variant="soft", color_scheme="gray", min_height=TAP)),
+                rx.button(t("Publish past the workflow"), color_scheme="red", on_click=ApprovalsState.confirm_bypass, min_height=TAP),
+                gap="2", justify="end", margin_top="12px",
+            ),
+            max_width="480px",
+        ),
+        open=ApprovalsState.bypass_id != "",
+        on_open_change=ApprovalsState.close_bypass,
+    )
+
+
+def _flagged_row(s: SummaryView) -> rx.Component:
+    return rx.flex(
+        rx.box(rx.link(s.excerpt, href="/publish?post=" + s.id, size="2"), rx.text(s.meta, size="1", color=rx.color("gray", 11)), flex="1"),
+        rx.button(t("Mark reviewed"), size="1", variant="soft", on_click=ApprovalsState.reviewed(s.id), min_height="36px"),
+        gap="2", align="center", padding="6px 0",
+    )
+
+
+def _step_fields(i: int) -> rx.Component:
+    return rx.flex(
+        rx.text(t("Step"), " ", str(i), weight="bold", size="2"),
+        rx.input(name=f"name{i}", placeholder=t("Step name"), aria_label=t("Step name"), min_height=TAP),
+        rx.select.root(
+            rx.select.trigger(aria_label=t("Any one or all"), min_height=TAP),
+            rx.select.content(rx.select.item(t("Any one approver"), value="any"), rx.select.item(t("Every approver"), value="all")),
+            name=f"mode{i}", default_value="any",
+        ),
+        rx.select.root(
+            rx.select.trigger(aria_label=t("Approving role"), min_height=TAP),
+            rx.select.content(*[rx.select.item(t(label), value=value) for value, label in ROLE_CHOICES]),
+            name=f"role{i}", default_value="manager" if i == 1 else "none",
+        ),
+        rx.input(name=f"people{i}", placeholder=t("People (emails, comma-separated)"), aria_label=t("People"), min_height=TAP),
+        rx.input(name=f"externals{i}", placeholder="Mayor's office <mayor@city.gov>", aria_label=t("External approvers"), min_height=TAP),
+        gap="2", wrap="wrap", align="center",
+    )
+
+
+def _assignment(o: Option) -> rx.Component:
+    return rx.flex(
+        rx.text(o.label, size="2", min_width="160px"),
+        rx.select.root(
+            rx.select.trigger(aria_label=o.label, min_height=TAP),
+            rx.select.content(rx.select.item(t("No approval needed"), value="none"),
+                              rx.foreach(ApprovalsState.workflow_opts, lambda w: rx.select.item(w.label, value=w.value))),
+            value=ApprovalsState.assigned.get(o.value, "none"),
+            on_change=lambda v: ApprovalsState.assign(o.value, v),
+        ),
+        gap="2", align="center",
+    )
+
+
+def _workflow_row(w: WorkflowRow) -> rx.Component:
+    return rx.flex(
+        rx.box(rx.text(w.name, weight="bold", size="2"), rx.text(w.steps, size="1", color=rx.color("gray", 11)), flex="1"),
+        rx.button(t("Archive"), size="1", variant="ghost", color_scheme="red", on_click=ApprovalsState.archive(w.id), min_height="36px"),
+        gap="2", align="center", padding="6px 0",
+    )
+
+
+def _setup() -> rx.Component:
+    return rx.card(
+        rx.heading(t("Workflows"), as_="h2", size="3"),
+        rx.foreach(ApprovalsState.workflows, _workflow_row),
+        rx.el.details(
+            rx.el.summary(t("New workflow"), min_height=TAP, display="flex", align_items="center", cursor="pointer"),
+            rx.form(
+                rx.flex(
+                    rx.input(name="name", placeholder=t("Workflow name"), aria_label=t("Workflow name"), required=True, min_height=TAP),
+                    *[_step_fields(i) for i in range(1, STEPS_IN_FORM + 1)],
+                    rx.button(t("Save workflow"), type="submit", min_height=TAP),
+                    direction="column", gap="2",
+                ),
+                on_submit=ApprovalsState.save_workflow,
+                reset_on_submit=True,
+            ),
+            rx.cond(ApprovalsState.wf_error != "", rx.callout(ApprovalsState.wf_error, color_scheme="red", role="alert")),
+        ),
+        rx.heading(t("Which profiles need approval"), as_="h3", size="2", margin_top="12px"),
+        rx.foreach(ApprovalsState.assignments, _assignment),
+        rx.heading(t("User groups"), as_="h3", size="2", margin_top="12px"),
+        rx.text(t("Every post written by a member of a group goes through the group's workflow."), size="1", color=rx.color("gray", 11)),
+        rx.foreach(ApprovalsState.groups, lambda g: rx.text(rx.text.strong(g.name), " · ", g.steps, size="2")),
+        rx.el.details(
+            rx.el.summary(t("New user group"), min_height=TAP, display="flex", align_items="center", cursor="pointer"),
+            rx.form(
+                rx.flex(
+                    rx.input(name="name", placeholder=t("Group name"), aria_label=t("Group name"), required=True, min_height=TAP),
+                    rx.input(name="members", placeholder=t("People (emails, comma-separated)"), aria_label=t("People"), required=True, min_height=TAP),
+                    rx.select.root(
+                        rx.select.trigger(aria_label=t("Workflow"), min_height=TAP),
+                        rx.select.content(rx.select.item(t("No approval needed"), value="none"),
+                                          rx.foreach(ApprovalsState.workflow_opts, lambda w: rx.select.item(w.label, value=w.value))),
+                        name="workflow", default_value="none",
+                    ),
+                    rx.button(t("Save group"), type="submit", min_height=TAP),
+                    gap="2", wrap="wrap", align="center",
+                ),
+                on_submit=ApprovalsState.save_group,
+                reset_on_submit=True,
+            ),
+        ),
+        margin_top="16px",
+    )
+
+
+def page() -> rx.Component:
+    return shell(
+        "publish",
+        page_header("Approvals"),
+        publish_tabs("approvals"),
+        rx.heading(t("Waiting for you"), as_="h2", size="4", margin_bottom="8px"),
+        rx.cond(
+            ApprovalsState.mine.length() > 0,
+            rx.grid(rx.foreach(ApprovalsState.mine, lambda q: _post_card(q, True)), columns=rx.breakpoints(initial="1", md="2"), gap="3"),
+            rx.text(t("Nothing is waiting for your approval."), size="2", color=rx.color("gray", 11)),
+        ),
+        rx.cond(
+            ApprovalsState.is_bypasser,
+            rx.box(
+                rx.heading(t("All posts awaiting approval"), as_="h2", size="4", margin_y="12px"),
+                rx.grid(rx.foreach(ApprovalsState.others, lambda q: _post_card(q, False)), columns=rx.breakpoints(initial="1", md="2"), gap="3"),
+                rx.cond(
+                    ApprovalsState.flagged.length() > 0,
+                    rx.card(rx.heading(t("Published past the workflow: review"), as_="h2", size="3"), rx.foreach(ApprovalsState.flagged, _flagged_row),
+                            margin_top="12px"),
+                ),
+                _setup(),
+            ),
+        ),
+        _bypass_dialog(),
+    )

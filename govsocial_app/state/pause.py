@@ -1,0 +1,168 @@
+"""The pause banner every client shares (a SharedState fed from the "pause" bus topic) and the pause/resume controls."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from datetime import datetime, timezone
+
+import reflex as rx
+
+from govsocial_app.services import pause
+from govsocial_app.services.errors import UserError
+from govsocial_app.services.publishing import zone
+from govsocial_app.state.app_state import AppState
+
+log = logging.getLogger(__name__)
+
+PAUSE_GROUP = "pause"  # SharedState group tokens must not contain "_"
+
+
+class PauseBanner(rx.SharedState):
+    """What every signed-in client shows while publishing is paused. A projection of the pause row."""
+
+    paused: bool = False
+    by: str = ""
+    at: str = ""  # ISO 8601, UTC; shown in each browser's local time
+    at_label: str = ""
+    reason: str = ""
+
+    @rx.event
+    async def join(self):
+        linked = await self._link_to(PAUSE_GROUP)
+        _apply(linked, await asyncio.to_thread(pause.pause_projection))
+
+
+def _apply(banner: PauseBanner, projection: dict) -> None:
+    for name in ("paused", "by", "at", "at_label", "reason"):
+        value = projection.get(name, "" if name != "paused" else False)
+        if getattr(banner, name) != value:
+            setattr(banner, name, value)
+
+
+async def relay_pause(app) -> None:
+    """Called by the bus relay on every "pause" event: push the current pause row to every linked client."""
+    projection = await asyncio.to_thread(pause.pause_projection)
+    async with app.modify_state(rx.BaseStateToken(ident=PAUSE_GROUP, cls=PauseBanner)) as root:
+        _apply(await root.get_state(PauseBanner), projection)
+
+
+@dataclasses.dataclass
+class MissedView:
+    id: str = ""
+    excerpt: str = ""
+    due: str = ""
+    profiles: str = ""
+
+
+class PauseState(AppState):
+    can_pause: bool = False
+    confirm_open: bool = False
+    resume_open: bool = False
+    reason: str = ""
+    missed: list[MissedView] = []
+    missed_more: int = 0
+    choices: dict[str, str] = {}  # post id → publish_now, reschedule, draft
+    times: dict[str, str] = {}  # post id → "YYYY-MM-DDTHH:MM" in the user's zone, for reschedule
+    working: bool = False
+    notice: str = ""
+
+    @rx.event
+    def init(self):
+        if self.user_id:
+            self.can_pause = pause.may_pause(self.current_actor())
+
+    @rx.event
+    def open_confirm(self):
+        self.require("publish.pause")
+        self.reason, self.notice, self.confirm_open = "", "", True
+
+    @rx.event
+    def set_confirm_open(self, value: bool):
+        self.confirm_open = value
+
+    @rx.event
+    def set_reason(self, value: str):
+        self.reason = value[:500]
+
+    @rx.event
+    async def confirm_pause(self):
+        actor = self.require("publish.pause")
+        self.working = True
+        yield
+        try:
+            ack = await asyncio.to_thread(pause.pause, actor, self.reason)
+        finally:
+            self.working = False
+        _apply(await self.get_state(PauseBanner), await asyncio.to_thread(pause.pause_projection))
+        self.confirm_open = False
+        msg = self._("Publishing is paused. Nothing more will go out.")
+        if ack.in_flight:
+            msg += " " + self._("{n} posts already being sent when you paused were finished first.", n=ack.in_flight)
+        yield rx.toast.success(msg, position="top-center")
+
+    @rx.event
+    async def open_resume(self):
+        self.require("publish.pause")
+        missed = await asyncio.to_thread(pause.missed_posts)
+        tz = zone(self.user_tz)
+        self.missed = [
+            MissedView(str(m.post_id), m.excerpt, m.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), ", ".join(m.profiles))
+            for m in missed[:50]
+        ]
+        self.missed_more = max(0, len(missed) - 50)
+        self.choices = {m.id: "publish_now" for m in self.missed}
+        self.times, self.notice, self.resume_open = {}, "", True
+
+    @rx.event
+    def set_resume_open(self, value: bool):
+        self.resume_open = value
+
+    @rx.event
+    def choose(self, post_id: str, action: str | list[str]):
+        if isinstance(action, str) and action in ("publish_now", "reschedule", "draft"):
+            self.choices[post_id] = action
+
+    @rx.event
+    def choose_all(self, action: str):
+        if action in ("publish_now", "reschedule", "draft"):
+            self.choices = {k: action for k in self.choices}
+
+    @rx.event
+    def set_time(self, post_id: str, value: str):
+        self.times[post_id] = value
+
+    def _choices(self) -> dict[int, pause.Choice]:
+        tz = zone(self.user_tz)
+        out = {}
+        for key, action in self.choices.items():
+            when = None
+            if action == "reschedule":
+                raw = self.times.get(key, "")
+                try:
+                    when = datetime.fromisoformat(raw).replace(tzinfo=tz).astimezone(timezone.utc) if raw else None
+                except ValueError as exc:
+                    raise UserError("Pick a new date and time to reschedule.") from exc
+            out[int(key)] = pause.Choice(action, when)
+        return out
+
+    @rx.event
+    async def confirm_resume(self):
+        actor = self.require("publish.pause")
+        try:
+            choices = self._choices()
+            # Posts that became due while this dialog was open have no choice yet: they are held, never sent unasked.
+            result = await asyncio.to_thread(pause.resume, actor, choices)
+        except UserError as exc:
+            self.notice = self._(str(exc))
+            return
+        _apply(await self.get_state(PauseBanner), await asyncio.to_thread(pause.pause_projection))
+        self.resume_open = False
+        counts = result.counts
+        yield rx.toast.success(
+            self._("Publishing resumed. Publishing now: {now}. Rescheduled: {later}. Kept as drafts: {draft}. Held for a decision: {held}.",
+                   now=counts.get("publish_now", 0), later=counts.get("reschedule", 0), draft=counts.get("draft", 0),
+                   held=counts.get("hold", 0)),
+            position="top-center",
+        )

@@ -1,0 +1,354 @@
+"""Composer state: one post to several profiles, per-network variants, live counters and previews, images with alt text."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+import reflex as rx
+
+from govsocial_app.services import approvals, campaigns, pause, publishing
+from govsocial_app.services.errors import UserError
+from govsocial_app.services.publishing import ComposerInput, MediaRef, zone
+from govsocial_app.state.app_state import AppState
+
+STATUS_LABELS = {
+    "draft": "Draft", "pending_approval": "Awaiting approval", "scheduled": "Scheduled", "queued": "Queued",
+    "publishing": "Publishing", "published": "Published", "failed": "Failed", "held": "Held",
+}
+MAX_MEDIA = 10
+
+
+@dataclasses.dataclass
+class ProfileOpt:
+    id: str = ""
+    label: str = ""
+    handle: str = ""
+    network: str = ""
+    network_label: str = ""
+
+
+@dataclasses.dataclass
+class CountView:
+    network: str = ""
+    label: str = ""
+    used: int = 0
+    limit: int = 0
+    over: bool = False
+    preview: str = ""
+
+
+@dataclasses.dataclass
+class MediaView:
+    id: str = ""
+    name: str = ""
+    size: str = ""
+    alt: str = ""
+
+
+@dataclasses.dataclass
+class Option:
+    value: str = ""
+    label: str = ""
+
+
+@dataclasses.dataclass
+class SuggestView:
+    label: str = ""
+    day: str = ""
+    time: str = ""
+
+
+@dataclasses.dataclass
+class SummaryView:
+    id: str = ""
+    status: str = ""
+    status_label: str = ""
+    excerpt: str = ""
+    when: str = ""
+    profiles: str = ""
+    reason: str = ""
+    meta: str = ""
+
+
+def size_label(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{max(1, round(n / 1000))} KB"
+
+
+def summary_view(p: publishing.PostSummary, tz_name: str, translate) -> SummaryView:
+    when = p.when.astimezone(zone(tz_name)).strftime("%Y-%m-%d %H:%M") if p.when else ""
+    profiles = ", ".join(p.profiles)
+    return SummaryView(str(p.id), p.status, translate(STATUS_LABELS.get(p.status, p.status)), p.excerpt, when, profiles, p.reason,
+                       " · ".join(x for x in (when, profiles) if x))
+
+
+class PublishState(AppState):
+    profiles: list[ProfileOpt] = []
+    selected: list[str] = []
+    text: str = ""
+    link: str = ""
+    variants: dict[str, str] = {}
+    counts: list[CountView] = []
+    media: list[MediaView] = []
+    campaign: str = "none"
+    campaign_opts: list[Option] = []
+    day: str = ""
+    time: str = ""
+    issues: list[str] = []
+    post_id: int = 0
+    post_status: str = ""
+    post_note: str = ""
+    suggestions: list[SuggestView] = []
+    suggest_text: str = ""
+    attention: list[SummaryView] = []
+    recent: list[SummaryView] = []
+    ext_links: list[Option] = []
+    uploading: bool = False
+
+    # ---------------------------------------------------------------- derived
+
+    @rx.var
+    def can_compose(self) -> bool:
+        return self.user_role in ("admin", "manager", "publisher")
+
+    @rx.var
+    def selected_networks(self) -> list[Option]:
+        by_id = {p.id: p for p in self.profiles}
+        seen: dict[str, str] = {}
+        for pid in self.selected:
+            if pid in by_id:
+                seen.setdefault(by_id[pid].network, by_id[pid].network_label)
+        return [Option(n, label) for n, label in seen.items()]
+
+    @rx.var
+    def post_status_label(self) -> str:
+        return self._(STATUS_LABELS.get(self.post_status, self.post_status)) if self.post_status else ""
+
+    @rx.var
+    def editing_label(self) -> str:
+        return f"#{self.post_id}" if self.post_id else ""
+
+    # ---------------------------------------------------------------- helpers
+
+    def _networks(self) -> list[str]:
+        by_id = {p.id: p.network for p in self.profiles}
+        return [by_id[p] for p in self.selected if p in by_id]
+
+    def _input(self) -> ComposerInput:
+        return ComposerInput(
+            text=self.text, link=self.link.strip(), profile_ids=[int(p) for p in self.selected],
+            variants={k: v for k, v in self.variants.items() if v.strip()},
+            media=[MediaRef(int(m.id), m.alt) for m in self.media],
+            campaign_id=int(self.campaign) if self.campaign.isdigit() else None,
+        )
+
+    def _recount(self) -> None:
+        self.counts = [CountView(c.network, c.label, c.used, c.limit, c.over, c.preview) for c in publishing.counters(self._input(), self._networks())]
+
+    def _lists(self) -> None:
+        self.attention = [summary_view(p, self.user_tz, self._) for p in publishing.needs_attention()]
+        self.recent = [summary_view(p, self.user_tz, self._) for p in publishing.recent_posts(limit=10)]
+
+    def _reset(self) -> None:
+        self.selected, self.text, self.link, self.variants, self.media = [], "", "", {}, []
+        self.campaign, self.day, self.time, self.issues = "none", "", "", []
+        self.post_id, self.post_status, self.post_note, self.suggestions, self.suggest_text, self.ext_links = 0, "", "", [], "", []
+
+    def _open(self, post_id: int) -> None:
+        view = publishing.post_view(post_id)
+        if view is None:
+            raise UserError("This post no longer exists.")
+        tz = zone(self.user_tz)
+        self.post_id, self.post_status = view.id, view.status
+        self.text, self.link = view.text, view.link
+        self.selected = [str(t.profile_id) for t in view.targets]
+        self.variants = {t.network: t.text_override for t in view.targets if t.text_override}
+        self.media = [MediaView(str(m.id), m.name, size_label(m.size_bytes), m.alt_text) for m in view.media]
+        self.campaign = str(view.campaign_id) if view.campaign_id else "none"
+        local = view.scheduled_at.astimezone(tz) if view.scheduled_at else None
+        self.day, self.time = (local.strftime("%Y-%m-%d"), local.strftime("%H:%M")) if local else ("", "")
+        failed = [f"{t.handle}: {t.error}" for t in view.targets if t.status == "failed" and t.error]
+        self.post_note = view.held_reason or "; ".join(failed)
+        self.issues = []
+
+    # ---------------------------------------------------------------- loading
+
+    @rx.event
+    def load(self):
+        if not self._load_user():
+            return rx.redirect("/login?next=/publish")
+        self.require("publish.view")
+        self.profiles = [ProfileOpt(str(p.id), p.label, p.handle, p.network, publishing.network_label(p.network)) for p in publishing.profile_choices()]
+        self.campaign_opts = [Option(str(c.id), c.name) for c in campaigns.list_active()]
+        self._reset()
+        raw = self.router.url.query_parameters.get("post", "")
+        if raw.isdigit():
+            try:
+                self._open(int(raw))
+            except UserError as exc:
+                self.issues = [self._(str(exc))]
+        self._recount()
+        self._lists()
+
+    # ---------------------------------------------------------------- editing
+
+    @rx.event
+    def set_text(self, value: str):
+        self.text = value
+        self._recount()
+
+    @rx.event
+    def set_link(self, value: str):
+        self.link = value
+        self._recount()
+
+    @rx.event
+    def set_variant(self, network: str, value: str):
+        self.variants[network] = value
+        self._recount()
+
+    @rx.event
+    def toggle_profile(self, profile_id: str):
+        self.selected = [p for p in self.selected if p != profile_id] if profile_id in self.selected else self.selected + [profile_id]
+        self._recount()
+
+    @rx.event
+    def set_campaign(self, value: str):
+        self.campaign = value
+
+    @rx.event
+    def set_day(self, value: str):
+        self.day = value
+
+    @rx.event
+    def set_time(self, value: str):
+        self.time = value
+
+    @rx.event
+    def set_alt(self, media_id: str, value: str):
+        self.media = [dataclasses.replace(m, alt=value[:1500]) if m.id == media_id else m for m in self.media]
+
+    @rx.event
+    def remove_media(self, media_id: str):
+        self.media = [m for m in self.media if m.id != media_id]
+
+    @rx.event
+    async def handle_upload(self, files: list[rx.UploadFile]):
+        actor = self.require("publish.compose")
+        if len(self.media) + len(files) > MAX_MEDIA:
+            raise UserError("Attach at most 10 images.")
+        for f in files:
+            data = await f.read()
+            info = publishing.store_media(actor, f.name or "image", data)
+            self.media = self.media + [MediaView(str(info.id), info.name, size_label(info.size_bytes), "")]
+        self._recount()
+
+    @rx.event
+    def new_post(self):
+        self.require("publish.view")
+        self._reset()
+        self._recount()
+        return rx.redirect("/publish")
+
+    # ---------------------------------------------------------------- saving
+
+    def _when(self) -> datetime | None:
+        if not (self.day and self.time):
+            return None
+        return publishing.local_to_utc(self.day, self.time, self.user_tz)
+
+    def _save(self, action: str):
+        actor = self.require("publish.compose")
+        when = self._when() if action in ("schedule", "draft") else None
+        if action == "schedule" and when is None:
+            self.issues = [self._("Pick a date and a time.")]
+            return None
+        try:
+            result = publishing.save(actor, self._input(), action=action, when=when, post_id=self.post_id or None)
+        except publishing.ComposerInvalid as exc:
+            self.issues = [self._(i.msgid, **i.params) for i in exc.issues]
+            return None
+        except UserError as exc:
+            self.issues = [self._(str(exc))]
+            return None
+        self.issues = []
+        self._open(result.post_id)
+        self._lists()
+        if result.status == "pending_approval":
+            msg = self._("Sent for approval ({workflow}). The approvers have been told.", workflow=result.workflow)
+        elif action == "draft":
+            msg = self._("Draft saved.")
+        elif pause.status().paused and result.status in ("scheduled", "queued") and action == "now":
+            msg = self._("Publishing is paused: this post waits until someone resumes.")
+        elif action == "now":
+            msg = self._("Publishing now. It goes out within a few seconds unless publishing is paused.")
+        else:
+            first = min(result.due.values()).astimezone(zone(self.user_tz)).strftime("%Y-%m-%d %H:%M") if result.due else ""
+            msg = self._("Scheduled for {when}.", when=first) if action == "schedule" else self._("Added to the queue: first slot {when}.", when=first)
+        return rx.toast.success(msg, position="top-center")
+
+    @rx.event
+    def save_draft(self):
+        return self._save("draft")
+
+    @rx.event
+    def post_now(self):
+        return self._save("now")
+
+    @rx.event
+    def schedule(self):
+        return self._save("schedule")
+
+    @rx.event
+    def add_to_queue(self):
+        return self._save("queue")
+
+    @rx.event
+    def suggest(self):
+        self.require("publish.compose")
+        sug = publishing.suggest_times([int(p) for p in self.selected], user_tz=self.user_tz)
+        tz = zone(self.user_tz)
+        self.suggestions = [
+            SuggestView(t.astimezone(tz).strftime("%a %d %b, %H:%M"), t.astimezone(tz).strftime("%Y-%m-%d"), t.astimezone(tz).strftime("%H:%M"))
+            for t in sug.times
+        ]
+        self.suggest_text = self._(sug.msgid, **sug.params)
+
+    @rx.event
+    def use_suggestion(self, day: str, time: str):
+        self.day, self.time = day, time
+
+    @rx.event
+    def discard(self):
+        actor = self.require("publish.compose")
+        if self.post_id:
+            publishing.discard(actor, self.post_id)
+        self._reset()
+        self._recount()
+        self._lists()
+        return rx.toast.info(self._("Post discarded."), position="top-center")
+
+    @rx.event
+    def show_links(self):
+        actor = self.require("publish.compose")
+        self.ext_links = [Option(link.url, f"{link.name} <{link.email}>") for link in approvals.external_links(actor, self.post_id)]
+        if not self.ext_links:
+            return rx.toast.info(self._("This step has no external approvers."), position="top-center")
+
+    # ---------------------------------------------------------------- needs attention
+
+    @rx.event
+    def held_choice(self, post_id: str, action: str):
+        actor = self.require("publish.compose")
+        try:
+            publishing.decide_held(actor, int(post_id), action)
+        except UserError as exc:
+            return rx.toast.error(self._(str(exc)), position="top-center")
+        self._lists()
+
+    @rx.event
+    def retry(self, post_id: str):
+        actor = self.require("publish.compose")
+        publishing.retry_failed(actor, int(post_id))
+        self._lists()
+        return rx.toast.success(self._("Trying again now."), position="top-center")

@@ -1,0 +1,46 @@
+"""Publishing jobs: send due posts every few seconds, hold posts whose approval is late, take back stale claims."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta, timezone
+
+log = logging.getLogger(__name__)
+
+PUBLISH_EVERY_S = 2
+HOLD_EVERY_S = 15
+RECOVER_EVERY_S = 30
+
+
+async def publish_due() -> None:
+    from govsocial_app.services import publisher
+
+    stats = await publisher.run_once(max_seconds=20)
+    if stats.claimed:
+        log.info("publishing: %d claimed, %s", stats.claimed, stats.outcomes)
+
+
+async def hold_unapproved() -> None:
+    from govsocial_app.services import approvals
+
+    held = await asyncio.to_thread(approvals.hold_overdue)
+    if held:
+        log.info("publishing: held %d posts whose approval was not finished in time", len(held))
+
+
+async def recover_stale(older_than_s: float | None = None) -> None:
+    from govsocial_app.services import publisher
+
+    await asyncio.to_thread(publisher.recover_stale, older_than_s)
+
+
+def register(scheduler) -> None:
+    """Add the publishing jobs. Exactly one process runs the scheduler (ARCHITECTURE.md), so on start every
+    claim left behind belongs to a dead predecessor and is taken back at once (same idempotency keys)."""
+    now = datetime.now(timezone.utc)
+    opts = {"replace_existing": True, "max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+    scheduler.add_job(recover_stale, "date", run_date=now, id="publish-recover-startup", args=[0], **opts)
+    scheduler.add_job(publish_due, "interval", seconds=PUBLISH_EVERY_S, id="publish-due", next_run_time=now + timedelta(seconds=1), **opts)
+    scheduler.add_job(hold_unapproved, "interval", seconds=HOLD_EVERY_S, id="publish-hold-unapproved", next_run_time=now, **opts)
+    scheduler.add_job(recover_stale, "interval", seconds=RECOVER_EVERY_S, id="publish-recover-stale", **opts)

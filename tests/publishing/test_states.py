@@ -1,0 +1,191 @@
+"""The publishing states on the real classes: composer flow, calendar, approvals, pause/resume, and role checks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import reflex as rx
+
+from govsocial_app.services import approvals, auth, pause, publishing
+from govsocial_app.services.approvals import StepSpec
+from govsocial_app.services.authz import PermissionDenied
+from govsocial_app.services.publishing import ComposerInput
+from tests.publishing.conftest import make_profile
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def states(db):
+    from govsocial_app.state import approvals as _a, calendar as _c, pause as _p, publish as _pub  # noqa: F401  (registers them)
+    from govsocial_app.state.app_state import AppState
+
+    root = rx.State(_reflex_internal_init=True)
+    return root, root.substates[AppState.get_name()]
+
+
+@pytest.fixture
+def as_role(states, actor_factory):
+    _root, app_state = states
+
+    def signed_in(role: str, name: str | None = None):
+        actor = actor_factory(role, name)
+        token, _ = auth.sign_in(actor.label.split("<")[1].rstrip(">"), PASSWORD)
+        app_state.auth_token = token
+        app_state._load_user()
+        return app_state, actor
+
+    return signed_in
+
+
+def sub(app_state, cls):
+    return app_state.substates[cls.get_name()]
+
+
+async def drain(gen):
+    out = []
+    async for item in gen:
+        out.append(item)
+    return out
+
+
+def test_composer_counts_validates_translates_and_schedules(as_role, tmp_path):
+    from govsocial_app.state.publish import PublishState
+
+    pid = make_profile(tmp_path)
+    app_state, _ = as_role("publisher")
+    st = sub(app_state, PublishState)
+    st.load()
+    assert [p.id for p in st.profiles] == [str(pid)]
+    st.toggle_profile(str(pid))
+    st.set_text("x" * 510)
+    assert [(c.label, c.used, c.limit, c.over) for c in st.counts] == [("Simulator", 510, 500, True)]
+    st.post_now()
+    assert st.issues == ["Simulator: 510 of 500 characters. Shorten it by 10."]
+    app_state.lang = "ar"
+    st.post_now()
+    assert st.issues == ["Simulator: 510 من 500 حرفًا. اختصره بمقدار 10."]
+    app_state.lang = "en"
+    st.set_text("Bin collections move one day later next week.")
+    st.schedule()
+    assert st.issues == ["Pick a date and a time."]
+    later = datetime.now(timezone.utc) + timedelta(days=2)
+    st.set_day(later.strftime("%Y-%m-%d"))
+    st.set_time("09:30")
+    st.schedule()
+    assert st.issues == [] and st.post_id and st.post_status == "scheduled"
+    st.suggest()
+    assert len(st.suggestions) == 3 and st.suggest_text.startswith("Not enough history yet")
+
+
+def test_viewers_read_but_cannot_compose_or_pause(as_role, tmp_path):
+    from govsocial_app.state.pause import PauseState
+    from govsocial_app.state.publish import PublishState
+
+    make_profile(tmp_path)
+    app_state, _ = as_role("viewer")
+    st = sub(app_state, PublishState)
+    st.load()
+    assert not st.can_compose
+    with pytest.raises(PermissionDenied):
+        st.post_now()
+    ps = sub(app_state, PauseState)
+    ps.init()
+    assert ps.can_pause is False
+    with pytest.raises(PermissionDenied):
+        ps.open_confirm()
+
+
+async def test_pause_and_resume_through_the_state(as_role, tmp_path, actor_factory):
+    from govsocial_app.state.pause import PauseBanner, PauseState
+
+    pid = make_profile(tmp_path)
+    app_state, _ = as_role("manager", "Morgan Manager")
+    ps = sub(app_state, PauseState)
+    ps.init()
+    assert ps.can_pause
+    ps.open_confirm()
+    ps.set_reason("Flood drill")
+    await drain(ps.confirm_pause())
+    banner = await ps.get_state(PauseBanner)
+    assert banner.paused and banner.by == "Morgan Manager" and banner.reason == "Flood drill"
+    post_id = publishing.save(actor_factory("publisher"), ComposerInput(text="Sandbags", profile_ids=[pid]), action="now").post_id
+    await ps.open_resume()
+    assert [m.id for m in ps.missed] == [str(post_id)] and ps.choices == {str(post_id): "publish_now"}
+    ps.choose(str(post_id), "reschedule")
+    ps.set_time(str(post_id), (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    await drain(ps.confirm_resume())
+    assert "already passed" in ps.notice and pause.status().paused
+    ps.choose(str(post_id), "draft")
+    await drain(ps.confirm_resume())
+    assert not pause.status().paused and not banner.paused
+    assert publishing.post_view(post_id).status == "draft"
+
+
+def test_calendar_views_and_moving_a_post(as_role, tmp_path):
+    from govsocial_app.state.calendar import CalendarState
+
+    pid = make_profile(tmp_path)
+    app_state, actor = as_role("publisher")
+    soon = datetime.now(timezone.utc) + timedelta(hours=3)
+    post_id = publishing.save(actor, ComposerInput(text="Gritters out tonight", profile_ids=[pid]), action="schedule", when=soon).post_id
+    cal = sub(app_state, CalendarState)
+    cal.load()
+    assert any(i.id == str(post_id) for i in cal.items)
+    assert sum(len(d.posts) for w in cal.weeks for d in w) >= 1 and cal.feed_url.endswith(".ics")
+    cal.set_view("week")
+    cal.set_view(["bogus"])
+    assert cal.view == "week"
+    cal.open_post(str(post_id))
+    assert cal.open_text == "Gritters out tonight"
+    new = datetime.now(timezone.utc) + timedelta(days=1)
+    cal.set_new_day(new.strftime("%Y-%m-%d"))
+    cal.set_new_time("10:15")
+    cal.move()
+    assert cal.open_id == "" and publishing.post_view(post_id).scheduled_at.strftime("%H:%M") == "10:15"
+    cal.set_filter("status", "published")
+    assert cal.items == []
+
+
+def test_approvals_queue_decide_and_bypass(as_role, tmp_path, actor_factory):
+    from govsocial_app.state.approvals import ApprovalsState
+
+    admin = actor_factory("admin")
+    pid = make_profile(tmp_path)
+    approvals.require_for_profile(admin, pid, approvals.save_workflow(admin, "Sign-off", [StepSpec("Managers", "all", role="manager")]))
+    author = actor_factory("publisher")
+    first = publishing.save(author, ComposerInput(text="First", profile_ids=[pid]), action="now").post_id
+    second = publishing.save(author, ComposerInput(text="Second", profile_ids=[pid]), action="now").post_id
+    app_state, _ = as_role("manager")
+    st = sub(app_state, ApprovalsState)
+    st.load()
+    assert [q.id for q in st.mine] == [str(first), str(second)] and st.mine[0].mine
+    st.decide(str(first), "rejected")  # no comment: refused with a toast
+    assert len(st.mine) == 2
+    st.set_comment(str(first), "Wrong ward")
+    st.decide(str(first), "rejected")
+    assert [q.id for q in st.mine] == [str(second)]
+    with pytest.raises(PermissionDenied):
+        st.open_bypass(str(second))
+
+    app_state2, _ = as_role("admin")
+    st2 = sub(app_state2, ApprovalsState)
+    st2.load()
+    assert [q.id for q in st2.others] == [str(second)]
+    st2.save_workflow({"name": "Legal", "name1": "Legal", "mode1": "any", "role1": "none", "people1": "", "externals1": "Legal <legal@city.gov>"})
+    assert st2.wf_error == "" and any(w.name == "Legal" for w in st2.workflows)
+    st2.save_workflow({"name": "Bad", "externals1": "legal at city"})
+    assert "Name <email>" in st2.wf_error
+    member = actor_factory("publisher")
+    email = member.label.split("<")[1].rstrip(">")
+    st2.save_group({"name": "Night shift", "members": email, "workflow": st2.workflow_opts[0].value})
+    assert st2.wf_error == "" and st2.groups[0].name == "Night shift" and email in st2.groups[0].steps
+    st2.save_group({"name": "Nobody", "members": "nobody@nowhere.gov", "workflow": "none"})
+    assert "email addresses of its members" in st2.wf_error
+    st2.open_bypass(str(second))
+    st2.set_bypass_reason("Evacuation: no time")
+    st2.confirm_bypass()
+    assert [f.id for f in st2.flagged] == [str(second)]
+    st2.reviewed(str(second))
+    assert st2.flagged == []
