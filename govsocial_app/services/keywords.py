@@ -166,8 +166,11 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
                 key = f"{network}:{i}:{sq.terms}:{sq.lang}"
                 page = await connector.search(sq, cursors.get(key, ""))
                 hits = [m for m in page.items if query.matches(m.text, m.lang, m.author.handle)]
+                # A new search's first page is backlog (a day of recent posts): store it at the times it was
+                # written, so it is not mistaken for a surge arriving now.
+                backlog = not cursors.get(key)
                 with session_scope() as s:
-                    result = ingest.store(s, hits, profile_id=profile.id, keyword_id=keyword_id, now=now)
+                    result = ingest.store(s, hits, profile_id=profile.id, keyword_id=keyword_id, now=now, backfill=backlog)
                     existing = [] if not hits else list(s.exec(
                         select(Message.id).where(Message.network == network, col(Message.external_id).in_([h.external_id for h in hits]))
                     ).all())

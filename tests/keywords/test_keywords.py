@@ -83,3 +83,16 @@ def test_due_keywords_respect_their_interval(db, actor_factory):
         s.get(KeywordSearch, kid).last_run_at = now
     assert kid not in keywords.due_keyword_ids(now + timedelta(seconds=60))
     assert kid in keywords.due_keyword_ids(now + timedelta(seconds=121))
+
+
+async def test_a_new_searchs_backlog_keeps_its_own_times(profile, actor_factory):
+    kid = keywords.create("Bins", "bin OR bins OR recycling OR collection", ["simulator"], "normal", 60, actor_factory("manager"))
+    with session_scope() as s:
+        p = s.get(SocialProfile, profile)
+        p.config = {**p.config, "rate_limit": 0}
+    now = datetime.now(timezone.utc)
+    found = await keywords.run_keyword(kid, now=now)
+    with session_scope() as s:
+        rows = s.exec(select(Message).where(Message.keyword_id == kid)).all()
+    received = [r.received_at if r.received_at.tzinfo else r.received_at.replace(tzinfo=timezone.utc) for r in rows]
+    assert found and min(received) < now - timedelta(hours=1), "backlog must not all look like it arrived now"
