@@ -106,7 +106,7 @@ def test_csv_exports_every_row_and_defuses_formulas(data):
     name, text = reports.export_csv("posts", PERIOD, "posts")
     assert name == "posts-posts-2026-11-11-2026-11-20.csv"
     lines = text.strip().splitlines()
-    assert lines[0].startswith("Published,Profile,Network,Post,Impressions")
+    assert lines[0].startswith("Publish date,Profile,Network,Post,Impressions")
     assert len(lines) == 4
     assert "'=cmd" in text  # a spreadsheet must not run a post's text as a formula
     assert "5.0" in lines[1]  # rate as a percentage
