@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
+from connectors import json_fields
 from connectors.base import (
     KIND_DM,
     KIND_KEYWORD,
@@ -20,15 +21,11 @@ from connectors.base import (
     PublishResult,
 )
 
+_obj, _str, _count = json_fields.obj, json_fields.text, json_fields.count
+
 NETWORK = "mastodon"
 
 # ---------------------------------------------------------------- field helpers
-
-
-def _obj(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PermanentError(f"{what}: expected an object, got {type(value).__name__}")
-    return value
 
 
 def _id(value: Any, what: str) -> str:
@@ -36,16 +33,6 @@ def _id(value: Any, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
         raise PermanentError(f"{what}: missing id")
     return str(value)
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return 0
-    return value
 
 
 def parse_datetime(value: Any, what: str = "created_at") -> datetime:

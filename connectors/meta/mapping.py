@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors import json_fields
 from connectors.base import (
     KIND_COMMENT,
     KIND_MENTION,
@@ -16,27 +17,13 @@ from connectors.base import (
     ProfileMetrics,
 )
 
-
-def _obj(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PermanentError(f"{what}: expected an object, got {type(value).__name__}")
-    return value
+_obj, _str, _count = json_fields.obj, json_fields.text, json_fields.count
 
 
 def _id(value: Any, what: str) -> str:
     # Graph ids are digits, or "<page>_<post>" for Page posts.
     if not isinstance(value, str) or not value or not value.replace("_", "").isdigit():
         raise PermanentError(f"{what}: missing or malformed id")
-    return value
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return 0
     return value
 
 

@@ -6,6 +6,7 @@ import html
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors import json_fields
 from connectors.base import (
     KIND_KEYWORD,
     KIND_MENTION,
@@ -18,28 +19,14 @@ from connectors.base import (
     PublishResult,
 )
 
+_obj, _str, _count = json_fields.obj, json_fields.text, json_fields.count
+
 NETWORK = "x"
-
-
-def _obj(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PermanentError(f"{what}: expected an object, got {type(value).__name__}")
-    return value
 
 
 def _id(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.isdigit():
         raise PermanentError(f"{what}: missing or non-numeric id")
-    return value
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return 0
     return value
 
 
