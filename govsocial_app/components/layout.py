@@ -68,7 +68,7 @@ def side_nav(active: str) -> rx.Component:
                 rx.avatar(fallback=AppState.user_initials, size="2", radius="full"),
                 rx.box(
                     rx.text(AppState.user_name, size="2", weight="medium", trim="both"),
-                    rx.text(AppState.user_role, size="1", color=rx.color("gray", 10)),
+                    rx.text(AppState.user_role, size="1", color=rx.color("gray", 11)),
                 ),
                 gap="2",
                 align="center",
@@ -182,7 +182,7 @@ def not_built(what: str, issue: str) -> rx.Component:
     return rx.callout.root(
         rx.callout.icon(rx.icon("construction", aria_hidden="true")),
         rx.callout.text(t(what)),
-        rx.callout.text(t("Not built yet."), " ", issue, size="1", color=rx.color("gray", 10)),
+        rx.callout.text(t("Not built yet."), " ", issue, size="1", color=rx.color("gray", 11)),
         color_scheme="gray",
         role="note",
     )

@@ -34,7 +34,7 @@ def _row(r) -> rx.Component:
         rx.table.cell(rx.code(r["action"])),
         rx.table.cell(rx.text(r["object"], size="2")),
         rx.table.cell(rx.text(r["detail"], size="1", color=rx.color("gray", 11))),
-        rx.table.cell(rx.text(r["client"], size="1", color=rx.color("gray", 10))),
+        rx.table.cell(rx.text(r["client"], size="1", color=rx.color("gray", 11))),
     )
 
 

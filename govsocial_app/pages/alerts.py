@@ -60,7 +60,7 @@ def _alert(a: AlertView) -> rx.Component:
                 rx.badge(a.severity_label, color_scheme=rx.match(a.severity, *SEVERITY_COLORS.items(), "gray"), variant="solid"),
                 rx.badge(a.kind_label, variant="soft"),
                 rx.spacer(),
-                rx.text(a.when, size="1", color=rx.color("gray", 10), white_space="nowrap"),
+                rx.text(a.when, size="1", color=rx.color("gray", 11), white_space="nowrap"),
                 gap="2", align="center", wrap="wrap",
             ),
             rx.text(a.title, weight="bold", size="3", dir="auto", class_name="gs-text"),
@@ -124,7 +124,7 @@ def page() -> rx.Component:
             AlertsState.alerts.length() > 0,
             rx.el.ul(rx.foreach(AlertsState.alerts, _alert), aria_label=t("Alerts"), padding="0", margin="12px 0 0",
                      display="flex", flex_direction="column", gap="8px"),
-            rx.center(rx.text(t("No alerts match these filters.")), padding="32px", color=rx.color("gray", 10)),
+            rx.center(rx.text(t("No alerts match these filters.")), padding="32px", color=rx.color("gray", 11)),
         ),
         rx.cond(AlertsState.has_more, rx.button(t("Older"), variant="soft", on_click=AlertsState.more, min_height=TAP, margin_top="12px")),
     )

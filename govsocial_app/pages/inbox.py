@@ -150,7 +150,10 @@ def _card(c: CardView) -> rx.Component:
         rx.flex(
             rx.cond(
                 InboxState.can_act,
-                rx.checkbox(checked=selected, on_change=lambda _v: InboxState.toggle_select(c.id), aria_label="Select message from " + c.author, size="3", margin_top="12px"),
+                rx.el.label(
+                    rx.checkbox(checked=selected, on_change=lambda _v: InboxState.toggle_select(c.id), aria_label="Select message from " + c.author, size="3"),
+                    class_name="gs-select",
+                ),
             ),
             rx.link(
                 rx.flex(
@@ -160,10 +163,10 @@ def _card(c: CardView) -> rx.Component:
                             rx.text(c.author, weight="bold", size="2", trim="both", dir="auto"),
                             vip_badges(c.vips),
                             rx.spacer(),
-                            rx.text(c.when, size="1", color=rx.color("gray", 10), white_space="nowrap"),
+                            rx.text(c.when, size="1", color=rx.color("gray", 11), white_space="nowrap"),
                             gap="2", align="center", wrap="wrap",
                         ),
-                        rx.text(c.handle, " · ", c.profile, " · ", c.kind, size="1", color=rx.color("gray", 10), dir="ltr", trim="both"),
+                        rx.text(c.handle, " · ", c.profile, " · ", c.kind, size="1", color=rx.color("gray", 11), dir="ltr", trim="both"),
                         rx.text(c.excerpt, size="2", class_name="gs-text", dir="auto", margin_top="4px"),
                         rx.flex(
                             rx.cond(c.status == "completed", rx.badge(rx.icon("check", size=10, aria_hidden="true"), t("Completed"), color_scheme="green", size="1")),
@@ -186,7 +189,6 @@ def _card(c: CardView) -> rx.Component:
                 flex="1",
                 min_width="0",
                 padding="10px 4px",
-                aria_label=c.author + ": " + c.excerpt,
             ),
             gap="2",
             align="start",
@@ -240,7 +242,7 @@ def _list_pane() -> rx.Component:
         rx.cond(
             InboxState.cards.length() > 0,
             rx.el.ul(rx.foreach(InboxState.cards, _card), padding="0", margin="0", aria_label=t("Messages")),
-            rx.center(rx.text(t("No messages match these filters.")), padding="32px", color=rx.color("gray", 10)),
+            rx.center(rx.text(t("No messages match these filters.")), padding="32px", color=rx.color("gray", 11)),
         ),
         rx.flex(
             rx.cond(InboxState.page_starts.length() > 0, rx.button(t("Newer"), variant="soft", on_click=InboxState.newer, min_height=TAP)),
@@ -267,7 +269,7 @@ def _thread_item(item) -> rx.Component:
             rx.cond(item.status == "failed", rx.badge(t("Not sent"), size="1", color_scheme="red")),
             rx.cond(item.status == "sending", rx.badge(t("Sending…"), size="1")),
             rx.spacer(),
-            rx.text(item.when, size="1", color=rx.color("gray", 10)),
+            rx.text(item.when, size="1", color=rx.color("gray", 11)),
             gap="2", align="center",
         ),
         rx.text(item.text, size="2", class_name="gs-text", dir="auto"),
@@ -404,7 +406,7 @@ def _detail_pane() -> rx.Component:
                 rx.avatar(fallback=c.initials, size="4", radius="full"),
                 rx.box(
                     rx.flex(rx.heading(c.author, as_="h2", size="4", dir="auto"), vip_badges(c.vips), gap="2", align="center", wrap="wrap"),
-                    rx.text(c.handle, " · ", c.profile, " · ", c.kind, " · ", c.when, size="1", color=rx.color("gray", 10), dir="ltr"),
+                    rx.text(c.handle, " · ", c.profile, " · ", c.kind, " · ", c.when, size="1", color=rx.color("gray", 11), dir="ltr"),
                 ),
                 gap="3", align="center", margin_top="8px",
             ),

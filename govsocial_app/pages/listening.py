@@ -36,7 +36,7 @@ def _voice(v: VoiceRow) -> rx.Component:
     return rx.flex(
         rx.box(
             rx.text(v.name, weight="medium"),
-            rx.text(v.handle, " · ", v.network, size="1", color=rx.color("gray", 10)),
+            rx.text(v.handle, " · ", v.network, size="1", color=rx.color("gray", 11)),
             flex="1",
             min_width="150px",
         ),
@@ -130,7 +130,7 @@ def _topics() -> rx.Component:
                 ),
                 rx.heading(t("Trending terms"), size="3", as_="h3"),
                 rx.text(t("Terms mentioned far more in the last day than in each term's own previous seven days."), size="1",
-                        color=rx.color("gray", 10)),
+                        color=rx.color("gray", 11)),
                 rx.box(
                     rx.table.root(
                         rx.table.header(rx.table.row(
@@ -142,21 +142,21 @@ def _topics() -> rx.Component:
                     ),
                     overflow_x="auto",
                 ),
-                rx.cond(ListeningState.trends.length() == 0, rx.text(t("Nothing is bursting right now."), size="2", color=rx.color("gray", 10))),
+                rx.cond(ListeningState.trends.length() == 0, rx.text(t("Nothing is bursting right now."), size="2", color=rx.color("gray", 11))),
                 rx.heading(t("Influential voices"), size="3", as_="h3"),
                 rx.text(t("Ranked by reach × engagement: followers × (1 + likes, reposts and replies on their messages in this topic)."),
-                        size="1", color=rx.color("gray", 10)),
+                        size="1", color=rx.color("gray", 11)),
                 rx.foreach(ListeningState.voices, _voice),
                 rx.heading(t("Constituent concerns"), size="3", as_="h3"),
                 rx.text(t("Messages grouped into themes; each theme is named by its most telling words."), size="1",
-                        color=rx.color("gray", 10)),
+                        color=rx.color("gray", 11)),
                 rx.grid(rx.foreach(ListeningState.concerns, _concern), columns=rx.breakpoints(initial="1", md="2"), gap="2"),
                 rx.cond(ListeningState.concerns.length() == 0, rx.text(t("Not enough messages to find themes."), size="2",
-                                                                        color=rx.color("gray", 10))),
+                                                                        color=rx.color("gray", 11))),
                 direction="column",
                 gap="3",
             ),
-            rx.text(t("No topics yet."), color=rx.color("gray", 10)),
+            rx.text(t("No topics yet."), color=rx.color("gray", 11)),
         ),
         direction="column",
         gap="3",
@@ -176,7 +176,7 @@ def _claim_chip(c: ClaimRow) -> rx.Component:
 
 def _match(m: MatchRow) -> rx.Component:
     return rx.card(
-        rx.text(m.handle, " · ", m.when, size="1", color=rx.color("gray", 10)),
+        rx.text(m.handle, " · ", m.when, size="1", color=rx.color("gray", 11)),
         rx.text(m.text, size="2"),
         rx.flex(
             rx.link(rx.button(rx.icon("reply", size=16, aria_hidden="true"), t("Reply with correction"), min_height=TAP), href=m.reply_href),
@@ -243,7 +243,7 @@ def _claims() -> rx.Component:
                 rx.heading(t("Matched messages"), size="3", as_="h3"),
                 rx.foreach(ListeningState.matched, _match),
                 rx.cond(ListeningState.matched.length() == 0, rx.text(t("No matching messages in this period."), size="2",
-                                                                       color=rx.color("gray", 10))),
+                                                                       color=rx.color("gray", 11))),
                 rx.cond(ListeningState.can_edit,
                         rx.button(t("Stop tracking this claim"), variant="soft", color_scheme="gray", min_height=TAP,
                                   on_click=ListeningState.archive_claim(ListeningState.claim_id))),

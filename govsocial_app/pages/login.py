@@ -68,7 +68,7 @@ def language_switch() -> rx.Component:
 def page() -> rx.Component:
     return rx.box(
         connection_banner(),
-        rx.center(
+        rx.el.main(rx.center(
             rx.flex(
                 rx.flex(
                     rx.icon("megaphone", size=28, aria_hidden="true", color=rx.color("accent", 10)),
@@ -102,7 +102,7 @@ def page() -> rx.Component:
                 padding="24px 16px",
             ),
             min_height="100dvh",
-        ),
+        )),
         dir=AppState.dir,
         lang=AppState.lang,
     )

@@ -26,7 +26,7 @@ def _device(d: DeviceView) -> rx.Component:
                 rx.text(d.label, weight="medium", dir="auto"),
                 rx.text(d.service, " · ", t("added"), " ", d.added,
                         rx.cond(d.last_ok != "", rx.fragment(" · ", t("last alert delivered"), " ", d.last_ok)),
-                        size="1", color=rx.color("gray", 10)),
+                        size="1", color=rx.color("gray", 11)),
                 flex="1", min_width="0",
             ),
             rx.button(rx.icon("trash-2", size=16, aria_hidden="true"), t("Remove"), variant="soft", color_scheme="red", min_height=TAP,
@@ -104,7 +104,7 @@ def page() -> rx.Component:
                 rx.cond(
                     NotificationsState.devices.length() > 0,
                     rx.el.ul(rx.foreach(NotificationsState.devices, _device), padding="0", margin="0", aria_label=t("Your devices")),
-                    rx.text(t("No device receives alerts yet."), size="2", color=rx.color("gray", 10)),
+                    rx.text(t("No device receives alerts yet."), size="2", color=rx.color("gray", 11)),
                 ),
             ),
             _install(),

@@ -65,7 +65,7 @@ def _variant(n: Option) -> rx.Component:
 
 def _media_row(m: MediaView) -> rx.Component:
     return rx.flex(
-        rx.icon("image", size=28, aria_hidden="true", color=rx.color("gray", 10)),
+        rx.icon("image", size=28, aria_hidden="true", color=rx.color("gray", 11)),
         rx.box(
             rx.text(m.name, " · ", m.size, size="1", color=rx.color("gray", 11)),
             rx.el.label(
@@ -96,7 +96,7 @@ def _images() -> rx.Component:
             on_drop=PublishState.handle_upload(rx.upload_files(upload_id=UPLOAD_ID)),
             border="none", padding="0",
         ),
-        rx.text(t("Images stay private until the post is published."), size="1", color=rx.color("gray", 10)),
+        rx.text(t("Images stay private until the post is published."), size="1", color=rx.color("gray", 11)),
     )
 
 
@@ -121,7 +121,7 @@ def _when() -> rx.Component:
                       min_height=TAP, type="button"),
             gap="2", wrap="wrap", align="end",
         ),
-        rx.text(t("Times are in your time zone:"), " ", AppState.user_tz, size="1", color=rx.color("gray", 10)),
+        rx.text(t("Times are in your time zone:"), " ", AppState.user_tz, size="1", color=rx.color("gray", 11)),
         rx.cond(
             PublishState.suggest_text != "",
             rx.callout.root(

@@ -94,7 +94,7 @@ def _number(k: KeyView) -> rx.Component:
         rx.heading(k.value, size="6", as_="p"),
         rx.flex(
             rx.badge(k.change, color_scheme=k.tone, variant="soft"),
-            rx.text(t("Before:"), " ", k.previous, size="1", color=rx.color("gray", 10)),
+            rx.text(t("Before:"), " ", k.previous, size="1", color=rx.color("gray", 11)),
             gap="2",
             align="center",
             wrap="wrap",
@@ -145,8 +145,8 @@ def _table(table: TableView) -> rx.Component:
             width="100%",
             margin_top="6px",
         ),
-        rx.cond(table.rows.length() == 0, rx.text(t("No rows in this period."), size="2", color=rx.color("gray", 10))),
-        rx.cond(table.note != "", rx.text(table.note, size="1", color=rx.color("gray", 10))),
+        rx.cond(table.rows.length() == 0, rx.text(t("No rows in this period."), size="2", color=rx.color("gray", 11))),
+        rx.cond(table.note != "", rx.text(table.note, size="1", color=rx.color("gray", 11))),
         width="100%",
     )
 
@@ -157,8 +157,8 @@ def _sub_row(s: SubView) -> rx.Component:
             rx.box(
                 rx.text(s.report, weight="medium"),
                 rx.text(s.schedule, size="2"),
-                rx.text(s.recipients, size="1", color=rx.color("gray", 10), word_break="break-all"),
-                rx.text(t("Next:"), " ", s.next_run, " · ", s.owner, size="1", color=rx.color("gray", 10)),
+                rx.text(s.recipients, size="1", color=rx.color("gray", 11), word_break="break-all"),
+                rx.text(t("Next:"), " ", s.next_run, " · ", s.owner, size="1", color=rx.color("gray", 11)),
                 flex="1",
                 min_width="200px",
             ),
@@ -176,7 +176,7 @@ def _send_row(x: SendRow) -> rx.Component:
     return rx.flex(
         rx.badge(x.status, color_scheme=x.tone),
         rx.text(x.report, " · ", x.period, size="2"),
-        rx.text(x.detail, size="1", color=rx.color("gray", 10), flex="1", min_width="160px"),
+        rx.text(x.detail, size="1", color=rx.color("gray", 11), flex="1", min_width="160px"),
         rx.cond(x.can_retry, rx.button(t("Retry"), size="1", variant="soft", on_click=ReportsState.retry_send(x.id), min_height=TAP)),
         gap="2",
         align="center",
@@ -239,7 +239,7 @@ def page() -> rx.Component:
             _filters(),
             rx.box(
                 rx.text(ReportsState.period_label, weight="bold"),
-                rx.text(ReportsState.compare_label, size="2", color=rx.color("gray", 10)),
+                rx.text(ReportsState.compare_label, size="2", color=rx.color("gray", 11)),
             ),
             rx.cond(ReportsState.error != "", rx.callout(ReportsState.error, icon="triangle-alert", color_scheme="red", role="alert")),
             rx.cond(ReportsState.summary != "", rx.callout(ReportsState.summary, icon="info", color_scheme="gray")),
