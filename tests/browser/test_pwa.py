@@ -92,12 +92,22 @@ def test_a_push_delivered_through_devtools_shows_a_notification(browser, live_ap
         reg_id = next(r["registrationId"] for r in registrations if r["scopeURL"] == live_app.url + "/" and not r["isDeleted"])
         payload = {"title": "Spike on all profiles: 57 messages in the last hour", "body": "Top terms: flood, bridge.",
                    "url": "https://evil.example/phish", "tag": "alert-99", "severity": "critical"}
-        cdp.send("ServiceWorker.deliverPushMessage", {"origin": live_app.url, "registrationId": reg_id, "data": json.dumps(payload)})
-        shown = _wait_for(
-            page,
+        _wait_for(page, "navigator.serviceWorker.controller !== null")
+        listed = (
             "navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) => ns.map((n) =>"
-            " ({title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url, sticky: n.requireInteraction})))",
+            " ({title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url, sticky: n.requireInteraction})))"
         )
+        # A push delivered while the worker is still starting can be dropped by Chromium; the notification
+        # carries a fixed tag, so delivering again replaces it rather than adding a second one.
+        shown = None
+        for _attempt in range(5):
+            cdp.send("ServiceWorker.deliverPushMessage", {"origin": live_app.url, "registrationId": reg_id, "data": json.dumps(payload)})
+            try:
+                shown = _wait_for(page, listed, timeout_s=6)
+                break
+            except AssertionError:
+                continue
+        assert shown, "no notification appeared after 5 pushes"
         assert shown == [{"title": payload["title"], "body": payload["body"], "tag": "alert-99",
                           # a link to another site is never opened from a notification
                           "url": live_app.url + "/alerts", "sticky": True}]
