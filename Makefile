@@ -37,9 +37,21 @@ run: deps
 	GOVSOCIAL_PORT=$(PORT) $(VENV)/bin/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
 
 chromium:
-	@{ command -v chromium && command -v pdftoppm && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; } >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core fonts-dejavu-core poppler-utils >/dev/null; \
-	  else echo "Missing system packages: apt-get install chromium fonts-dejavu-core poppler-utils"; exit 1; fi; }
+	@{ command -v chromium && command -v pdftoppm && command -v nginx && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core fonts-dejavu-core poppler-utils nginx-light >/dev/null; \
+	  else echo "Missing system packages: apt-get install chromium fonts-dejavu-core poppler-utils nginx-light"; exit 1; fi; }
+
+## Production mode on this machine: PostgreSQL + Redis, the web workers and one separate jobs process
+run-prod: deps
+	@test -n "$$DATABASE_URL" && test -n "$$REDIS_URL" || { echo "run-prod needs DATABASE_URL (PostgreSQL) and REDIS_URL: see README.md, Going to production"; exit 2; }
+	export GOVSOCIAL_MODE=$${GOVSOCIAL_MODE:-production} GOVSOCIAL_EMBEDDED_JOBS=0 REFLEX_LOG_JSON=1; \
+	$(PY) -m govsocial_app.cli migrate && \
+	{ $(PY) -m jobs & jobs_pid=$$!; trap 'kill -TERM $$jobs_pid 2>/dev/null; wait $$jobs_pid' EXIT INT TERM; \
+	  GOVSOCIAL_PORT=$(PORT) $(VENV)/bin/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT); }
+
+## The jobs process alone (exactly one schedules; a second waits as a hot standby)
+jobs: deps
+	GOVSOCIAL_EMBEDDED_JOBS=0 $(PY) -m jobs
 
 ## The whole suite: unit, state, connector, peer and browser tests
 test: deps chromium
@@ -73,3 +85,6 @@ bench-pause: deps
 
 bench-crash: deps
 	$(PY) -m tests.bench.bench_crash
+
+bench-load: deps
+	$(PY) -m tests.bench.bench_load

@@ -4,6 +4,7 @@ import logging
 
 import reflex as rx
 
+from govsocial_app import logs
 from govsocial_app.api import build_api
 from govsocial_app.config import get_settings
 from govsocial_app.pages import approvals as approvals_page
@@ -25,6 +26,7 @@ from govsocial_app.state.notifications import NotificationsState
 from govsocial_app.state.pause import relay_pause
 from govsocial_app.state.publish import PublishState
 
+logs.configure("web")
 log = logging.getLogger("govsocial")
 
 

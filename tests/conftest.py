@@ -135,3 +135,19 @@ def actor_factory(db):
         return Actor(uid, f"{name} <{email}>", role, "127.0.0.1", "pytest")
 
     return make
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole run, shared by tests/browser and tests/prod: Playwright's sync API allows a
+    single instance per thread."""
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        missing_service(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

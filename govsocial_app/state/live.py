@@ -122,8 +122,18 @@ async def _relay_feed(app, batch: list[dict]) -> None:
         feed.head_id = max([feed.head_id, *(int(e.get("head_id") or 0) for e in batch)])
         feed.changed = changed
         linked = set(feed._linked_from)
-    local = set(app.event_namespace.token_to_sid) if app.event_namespace else set()
-    await asyncio.gather(*(_refresh_client(app, token, changed) for token in linked & local))
+    await asyncio.gather(*(_refresh_client(app, token, changed) for token in linked & local_tokens(app)))
+
+
+def local_tokens(app) -> set[str]:
+    """Tokens whose websocket this worker holds. Not `token_to_sid`: under Redis the token manager also caches
+    the sockets of other workers (to route their updates through its lost-and-found channel), so that map
+    would have every worker refresh every client, each refresh repeated once per worker."""
+    namespace = app.event_namespace
+    if namespace is None:
+        return set()
+    manager = namespace._token_manager  # Reflex 0.10.1 exposes no public "my sockets" view
+    return {token for token, record in manager.token_to_socket.items() if record.instance_id == manager.instance_id}
 
 
 async def _supervise(name: str, loop, app) -> None:

@@ -103,16 +103,8 @@ def live_app(tmp_path_factory):
     stop_app(app.proc)
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        missing_service(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+# The session-wide `browser` fixture lives in tests/conftest.py: Playwright's sync API allows one instance per
+# thread, and both tests/browser and tests/prod drive Chromium.
 
 
 def sign_in(page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:

@@ -1,0 +1,43 @@
+"""Root logging for every GovSocial process: one JSON object per line in production (GOVSOCIAL_LOG_JSON), plain text otherwise."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+
+from govsocial_app.config import get_settings
+
+_HANDLER_NAME = "govsocial-root"
+
+
+def json_formatter(process: str) -> logging.Formatter:
+    from pythonjsonlogger.json import JsonFormatter
+
+    # Field names follow what log shippers (Loki, Elastic, CloudWatch) index without a mapping.
+    return JsonFormatter(
+        "%(levelname)s %(name)s %(message)s %(process)d",
+        rename_fields={"levelname": "level", "name": "logger", "process": "pid"},
+        static_fields={"service": f"govsocial-{process}", "host": socket.gethostname()},
+        timestamp="time",
+    )
+
+
+def configure(process: str = "web") -> None:
+    """Install the one root handler (idempotent: the app module is imported again by every worker).
+
+    `process` names the kind of process in each JSON line ("web", "jobs"), so one log stream can hold both."""
+    root = logging.getLogger()
+    if any(h.get_name() == _HANDLER_NAME for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    if get_settings().log_json:
+        handler.setFormatter(json_formatter(process))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(os.environ.get("GOVSOCIAL_LOG_LEVEL", "INFO").upper())
+    # APScheduler logs every job added and run at INFO; with a 2-second publishing loop that drowns everything else.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
