@@ -8,7 +8,6 @@ from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.inbox import CardView, InboxState, Option
-from govsocial_app.state.live import InboxPresence
 
 ROUTE = "/inbox"
 TAP = "44px"
@@ -120,7 +119,7 @@ def _views() -> rx.Component:
 def presence_chips(message_key) -> rx.Component:
     """Who else is on this message right now (never yourself)."""
     return rx.foreach(
-        InboxPresence.entries.get(message_key, []),
+        InboxState.presence.get(message_key, []),
         lambda e: rx.cond(
             e["user_id"] != AppState.user_id.to_string(),
             rx.flex(

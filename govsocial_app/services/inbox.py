@@ -306,6 +306,15 @@ def count_newer(f: InboxFilter, user_id: int, after_id: int) -> int:
         return s.exec(select(func.count()).select_from(Message).where(*conds, Message.id > after_id)).one()
 
 
+def newer_ids(f: InboxFilter, user_id: int, after_id: int, *, limit: int = 1000) -> list[int]:
+    """Ids (newest first, at most `limit`) of messages matching the filter that arrived after `after_id`:
+    one query answers the "N new" count of every person reading the same filter from any page top."""
+    with session_scope() as s:
+        conds = _conditions(f, user_id, s.get_bind().dialect.name)
+        q = select(Message.id).where(*conds, Message.id > after_id).order_by(col(Message.id).desc()).limit(limit)
+        return list(s.exec(q).all())
+
+
 def cards_by_id(ids: list[int]) -> dict[int, MessageCard]:
     with session_scope() as s:
         rows = list(s.exec(select(Message).where(col(Message.id).in_(ids))).all())

@@ -10,7 +10,7 @@ import reflex as rx
 from govsocial_app.services import bus, inbox, presence, replies, vip
 from govsocial_app.services.errors import UserError
 from govsocial_app.state.app_state import AppState
-from govsocial_app.state.live import InboxFeed, InboxPresence
+from govsocial_app.state import live
 
 FILTER_KEYS = ("network", "profile", "tag", "status", "assigned", "vip", "lang", "kind", "since", "until", "q")
 
@@ -104,6 +104,8 @@ class InboxState(AppState):
     _seen_reply_id: int = 0
     _last_reply_id: int = 0
     _presence_status: str = ""
+    # who else is on the messages this client shows (message id → entries), pushed by the live relay
+    presence: dict[str, list[dict[str, str]]] = {}
 
     # ---------------------------------------------------------------- derived
 
@@ -149,6 +151,17 @@ class InboxState(AppState):
         self.next_before = page.next_before_id or 0
         if not before_id:
             self.top_id = page.top_id
+        self._watch()
+
+    def visible_ids(self) -> list[int]:
+        return [c.id for c in self.cards] + ([self.open_id] if self.open_id else [])
+
+    def _watch(self) -> None:
+        """Tell this worker's live relay what this client shows, and show who else is on it now."""
+        ids = self.visible_ids()
+        self.presence = live.presence_slice(live.projection(), ids)
+        live.watch(self.router.session.client_token, user_id=self.user_id, params=self.params, top_id=self.top_id,
+                   new_count=self.new_count, ids=ids, presence_slice=self.presence)
 
     def _load_detail(self) -> None:
         d = inbox.detail(self.open_id)
@@ -186,7 +199,8 @@ class InboxState(AppState):
         self.views = [Option(v.query, v.name) for v in inbox.saved_views(self.user_id)]
         opened = self._open_from_url(query.get("message", ""))
         self._prefill_correction(query.get("reply", ""))
-        return [InboxFeed.join, InboxPresence.join, *([opened] if opened else [])]
+        self._watch()
+        return opened
 
     def _open_from_url(self, raw: str):
         new_id = int(raw) if raw.isdigit() else 0
