@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from govsocial_app.state.app_state import AppState
+
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.pages.alerts import link_button
@@ -145,7 +147,7 @@ def page() -> rx.Component:
                     margin_top="8px",
                 ),
             ),
-            rx.cond(AlertSettingsState.can_manage_mail, _mail()),
+            rx.cond(AppState.is_admin, _mail()),
             direction="column",
             gap="3",
             max_width="860px",

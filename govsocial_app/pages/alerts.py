@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from govsocial_app.state.app_state import AppState
+
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.alerts import KIND_LABELS, AlertsLive, AlertsState, AlertView, TermView
@@ -85,7 +87,7 @@ def _alert(a: AlertView) -> rx.Component:
                 rx.cond(
                     a.acked,
                     rx.text(rx.icon("check", size=14, aria_hidden="true"), " ", a.ack_text, size="2", color=rx.color("green", 11)),
-                    rx.cond(AlertsState.can_ack, rx.button(rx.icon("check", size=16, aria_hidden="true"), t("Acknowledge"), min_height=TAP,
+                    rx.cond(AppState.can_ack, rx.button(rx.icon("check", size=16, aria_hidden="true"), t("Acknowledge"), min_height=TAP,
                                                            on_click=AlertsState.acknowledge(a.id))),
                 ),
                 rx.cond(
@@ -114,7 +116,7 @@ def page() -> rx.Component:
         "alerts",
         page_header(
             "Alerts",
-            rx.cond(AlertsState.can_configure, link_button("Alert settings", "/alerts/settings", "settings")),
+            rx.cond(AppState.can_configure_alerts, link_button("Alert settings", "/alerts/settings", "settings")),
             link_button("Notifications on this device", "/more/notifications", "smartphone"),
         ),
         # Re-read the list whenever the alerts bus bumps the shared revision (a new alert, an acknowledgement).

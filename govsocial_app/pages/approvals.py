@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from govsocial_app.state.app_state import AppState
+
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.pages.publish import publish_tabs
@@ -181,7 +183,7 @@ def page() -> rx.Component:
             rx.text(t("Nothing is waiting for your approval."), size="2", color=rx.color("gray", 11)),
         ),
         rx.cond(
-            ApprovalsState.is_bypasser,
+            AppState.is_admin,
             rx.box(
                 rx.heading(t("All posts awaiting approval"), as_="h2", size="4", margin_y="12px"),
                 rx.grid(rx.foreach(ApprovalsState.others, lambda q: _post_card(q, False)), columns=rx.breakpoints(initial="1", md="2"), gap="3"),

@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from govsocial_app.state.app_state import AppState
+
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.pages.publish import publish_tabs
@@ -147,7 +149,7 @@ def _post_dialog() -> rx.Component:
             rx.text(CalendarState.open_item.profiles, size="1", color=rx.color("gray", 11)),
             rx.text(CalendarState.open_text, white_space="pre-wrap", size="2", margin_y="8px"),
             rx.cond(
-                CalendarState.can_compose & ~CalendarState.open_item.status.contains("publish"),
+                AppState.can_compose & ~CalendarState.open_item.status.contains("publish"),
                 rx.box(
                     rx.text(t("Change the time"), weight="medium", size="2"),
                     rx.flex(

@@ -148,7 +148,7 @@ def _card(c: CardView) -> rx.Component:
     return rx.el.li(
         rx.flex(
             rx.cond(
-                InboxState.can_act,
+                AppState.can_act,
                 rx.el.label(
                     rx.checkbox(checked=selected, on_change=lambda _v: InboxState.toggle_select(c.id), aria_label="Select message from " + c.author, size="3"),
                     class_name="gs-select",
@@ -282,7 +282,7 @@ def _thread_item(item) -> rx.Component:
 
 def _actions() -> rx.Component:
     return rx.cond(
-        InboxState.can_act,
+        AppState.can_act,
         rx.flex(
             rx.cond(
                 InboxState.d_card.status == "completed",
@@ -300,7 +300,7 @@ def _actions() -> rx.Component:
                 on_change=InboxState.assign_to,
             ),
             rx.cond(
-                InboxState.can_edit_vips,
+                AppState.can_manage,
                 rx.select.root(
                     rx.select.trigger(placeholder=t("Add sender to VIP list…"), aria_label=t("Add sender to VIP list"), min_height=TAP),
                     rx.select.content(rx.foreach(InboxState.opts["vip"], lambda o: rx.select.item(o.label, value=o.value))),
@@ -320,14 +320,14 @@ def _tags() -> rx.Component:
             lambda tag: rx.badge(
                 tag,
                 rx.cond(
-                    InboxState.can_act,
+                    AppState.can_act,
                     rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost", aria_label="Remove tag " + tag, on_click=InboxState.remove_tag(tag), min_width="28px", min_height="28px"),
                 ),
                 size="2", variant="outline",
             ),
         ),
         rx.cond(
-            InboxState.can_act,
+            AppState.can_act,
             rx.form(
                 rx.flex(
                     rx.input(name="tag", placeholder=t("Add a tag"), aria_label=t("New tag"), list="gs-tags", min_height=TAP, width="140px"),
@@ -344,7 +344,7 @@ def _tags() -> rx.Component:
 
 def _reply_box() -> rx.Component:
     return rx.cond(
-        InboxState.can_act,
+        AppState.can_act,
         rx.box(
             rx.cond(
                 InboxState.held_id > 0,
@@ -423,7 +423,7 @@ def _detail_pane() -> rx.Component:
                 rx.heading(t("Internal notes"), as_="h3", size="3", margin_y="8px"),
                 rx.foreach(InboxState.notes, lambda n: rx.box(rx.text(n.author, " · ", n.when, size="1", weight="bold"), rx.text(n.text, size="2", class_name="gs-text", dir="auto"), padding="6px 10px", background=rx.color("yellow", 2), border_radius="6px", margin_bottom="4px")),
                 rx.cond(
-                    InboxState.can_act,
+                    AppState.can_act,
                     rx.form(
                         rx.flex(
                             rx.input(name="note", placeholder=t("Add an internal note (not public)"), aria_label=t("Internal note"), min_height=TAP, flex="1"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from govsocial_app.state.app_state import AppState
+
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.listening import ClaimRow, ConcernRow, ListeningState, MatchRow, TopicRow, TrendRow, VoiceRow
@@ -65,7 +67,7 @@ def _concern(c: ConcernRow) -> rx.Component:
 
 def _topic_form() -> rx.Component:
     return rx.cond(
-        ListeningState.can_edit,
+        AppState.can_compose,
         rx.el.details(
             rx.el.summary(t("New topic"), min_height=TAP, display="flex", align_items="center", cursor="pointer"),
             rx.form(
@@ -190,7 +192,7 @@ def _match(m: MatchRow) -> rx.Component:
 
 def _claim_form() -> rx.Component:
     return rx.cond(
-        ListeningState.can_edit,
+        AppState.can_compose,
         rx.el.details(
             rx.el.summary(t("Register a false claim"), min_height=TAP, display="flex", align_items="center", cursor="pointer"),
             rx.form(
@@ -244,7 +246,7 @@ def _claims() -> rx.Component:
                 rx.foreach(ListeningState.matched, _match),
                 rx.cond(ListeningState.matched.length() == 0, rx.text(t("No matching messages in this period."), size="2",
                                                                        color=rx.color("gray", 11))),
-                rx.cond(ListeningState.can_edit,
+                rx.cond(AppState.can_compose,
                         rx.button(t("Stop tracking this claim"), variant="soft", color_scheme="gray", min_height=TAP,
                                   on_click=ListeningState.archive_claim(ListeningState.claim_id))),
                 direction="column",

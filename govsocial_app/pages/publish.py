@@ -246,12 +246,12 @@ def page() -> rx.Component:
             PublishState.attention.length() > 0,
             rx.card(
                 rx.heading(t("Needs attention"), as_="h2", size="3"),
-                rx.foreach(PublishState.attention, lambda s: _summary_row(s, PublishState.can_compose)),
+                rx.foreach(PublishState.attention, lambda s: _summary_row(s, AppState.can_compose)),
                 margin_bottom="12px", id="gs-attention",
             ),
         ),
         rx.grid(
-            rx.cond(PublishState.can_compose, composer(),
+            rx.cond(AppState.can_compose, composer(),
                     rx.callout(t("Your role can read the calendar but not write posts."), icon="info")),
             rx.flex(
                 rx.heading(t("Preview"), as_="h2", size="3"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from govsocial_app.state.app_state import AppState
+
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.reports import KeyView, ReportsState, SendRow, SubView, TableView
@@ -187,7 +189,7 @@ def _send_row(x: SendRow) -> rx.Component:
 
 def _subscribe() -> rx.Component:
     return rx.cond(
-        ReportsState.can_schedule,
+        AppState.can_compose,
         rx.card(
             rx.heading(t("Email this report"), size="3", as_="h2"),
             rx.text(t("The PDF of this report, with the filters above, for the week or month just ended."), size="2",

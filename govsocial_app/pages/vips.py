@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from govsocial_app.state.app_state import AppState
+
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.settings import VipListRow, VipState
@@ -20,7 +22,7 @@ def _row(v: VipListRow) -> rx.Component:
                 flex="1",
             ),
             rx.cond(
-                VipState.can_edit,
+                AppState.can_manage,
                 rx.flex(
                     rx.form(
                         rx.flex(
@@ -87,7 +89,7 @@ def page() -> rx.Component:
         page_header("VIP lists"),
         rx.flex(rx.foreach(VipState.lists, _row), direction="column", gap="2"),
         rx.cond(
-            VipState.can_edit,
+            AppState.can_manage,
             rx.box(
                 rx.card(
                     rx.form(

@@ -117,14 +117,6 @@ class AlertsState(AppState):
     has_more: bool = False
     snoozed: dict[str, str] = {}  # kind -> "until HH:MM" for this user
 
-    @rx.var
-    def can_ack(self) -> bool:
-        return can(self.user_role, "alerts.ack")
-
-    @rx.var
-    def can_configure(self) -> bool:
-        return can(self.user_role, "alerts.configure")
-
     def _day(self, raw: str, end: bool = False) -> datetime | None:
         if not raw:
             return None
@@ -268,10 +260,6 @@ class AlertSettingsState(AppState):
     smtp_sender: str = ""
     smtp_has_password: bool = False
     notice: str = ""
-
-    @rx.var
-    def can_manage_mail(self) -> bool:
-        return self.user_role == "admin"
 
     def _chart(self, views: list[spikes.RuleView]) -> go.Figure:
         labels = [self._(v.label) if v.profile_id is None else v.label for v in views]

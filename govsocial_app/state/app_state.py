@@ -41,6 +41,29 @@ class AppState(rx.State):
     def is_admin(self) -> bool:
         return self.user_role == "admin"
 
+    # What the signed-in role may do, to show or hide controls (every handler checks again on the server).
+    # These live here, never on a page's own state: a computed var in a substate that reads `user_role` or `lang`
+    # makes Reflex load that whole substate (plotly figures and all) for every event on every page.
+    @rx.var
+    def can_act(self) -> bool:
+        return self.user_role in ("admin", "manager", "publisher", "responder")
+
+    @rx.var
+    def can_compose(self) -> bool:
+        return self.user_role in ("admin", "manager", "publisher")
+
+    @rx.var
+    def can_manage(self) -> bool:
+        return self.user_role in ("admin", "manager")
+
+    @rx.var
+    def can_ack(self) -> bool:
+        return can(self.user_role, "alerts.ack")
+
+    @rx.var
+    def can_configure_alerts(self) -> bool:
+        return can(self.user_role, "alerts.configure")
+
     @rx.var
     def user_initials(self) -> str:
         parts = self.user_name.split()

@@ -70,10 +70,6 @@ class ApprovalsState(AppState):
     groups: list[WorkflowRow] = []  # name, and "members → workflow" in `steps`
     wf_error: str = ""
 
-    @rx.var
-    def is_bypasser(self) -> bool:
-        return self.user_role == "admin"
-
     def _view(self, q: approvals.QueueItem) -> QueueView:
         when = q.scheduled_at.astimezone(zone(self.user_tz)).strftime("%Y-%m-%d %H:%M") if q.scheduled_at else self._("As soon as approved")
         step = self._("Step {n} of {total}: {name} ({mode})", n=q.step_index, total=q.step_count, name=q.step_name,
@@ -85,9 +81,9 @@ class ApprovalsState(AppState):
         actor = self.current_actor()
         self.mine = [self._view(q) for q in approvals.queue(actor)]
         mine_ids = {q.id for q in self.mine}
-        self.others = [self._view(q) for q in approvals.queue(actor, all_pending=True) if str(q.post_id) not in mine_ids] if self.is_bypasser else []
-        self.flagged = [summary_view(p, self.user_tz, self._) for p in approvals.flagged_for_review()] if self.is_bypasser else []
-        if self.is_bypasser:
+        self.others = [self._view(q) for q in approvals.queue(actor, all_pending=True) if str(q.post_id) not in mine_ids] if self.is_admin else []
+        self.flagged = [summary_view(p, self.user_tz, self._) for p in approvals.flagged_for_review()] if self.is_admin else []
+        if self.is_admin:
             wfs = approvals.list_workflows()
             self.workflows = [WorkflowRow(str(w.id), w.name, " → ".join(
                 f"{s.name} ({s.mode}: {', '.join(filter(None, [s.role, *[str(u) for u in s.user_ids], *[e for _, e in s.externals]]))})" for s in w.steps))

@@ -73,10 +73,6 @@ class CalendarState(AppState):
     feed_url: str = ""
     c_error: str = ""
 
-    @rx.var
-    def can_compose(self) -> bool:
-        return self.user_role in ("admin", "manager", "publisher")
-
     # ---------------------------------------------------------------- helpers
 
     def _filter(self) -> CalendarFilter:

@@ -114,14 +114,6 @@ class InboxState(AppState):
         return len([k for k in FILTER_KEYS if self.params.get(k)])
 
     @rx.var
-    def can_act(self) -> bool:
-        return self.user_role in ("admin", "manager", "publisher", "responder")
-
-    @rx.var
-    def can_edit_vips(self) -> bool:
-        return self.user_role in ("admin", "manager")
-
-    @rx.var
     def list_href(self) -> str:
         query = urlencode({k: v for k, v in self.params.items() if v})
         return "/inbox" + (f"?{query}" if query else "")

@@ -88,10 +88,6 @@ class ListeningState(AppState):
     matched: list[MatchRow] = []
     error: str = ""
 
-    @rx.var
-    def can_edit(self) -> bool:
-        return self.user_role in ("admin", "manager", "publisher")
-
     def _period(self) -> reports.ReportFilters:
         return reports.last_days(int(self.days) if self.days in DAY_CHOICES else 30, self.user_tz or "UTC")
 

@@ -97,6 +97,7 @@ class PublishState(AppState):
     issues: list[str] = []
     post_id: int = 0
     post_status: str = ""
+    post_status_label: str = ""  # set with post_status, in the reader's language (a computed var reading `lang` would load this state on every page's events)
     post_note: str = ""
     suggestions: list[SuggestView] = []
     suggest_text: str = ""
@@ -108,10 +109,6 @@ class PublishState(AppState):
     # ---------------------------------------------------------------- derived
 
     @rx.var
-    def can_compose(self) -> bool:
-        return self.user_role in ("admin", "manager", "publisher")
-
-    @rx.var
     def selected_networks(self) -> list[Option]:
         by_id = {p.id: p for p in self.profiles}
         seen: dict[str, str] = {}
@@ -119,10 +116,6 @@ class PublishState(AppState):
             if pid in by_id:
                 seen.setdefault(by_id[pid].network, by_id[pid].network_label)
         return [Option(n, label) for n, label in seen.items()]
-
-    @rx.var
-    def post_status_label(self) -> str:
-        return self._(STATUS_LABELS.get(self.post_status, self.post_status)) if self.post_status else ""
 
     @rx.var
     def editing_label(self) -> str:
@@ -153,6 +146,7 @@ class PublishState(AppState):
         self.selected, self.text, self.link, self.variants, self.media = [], "", "", {}, []
         self.campaign, self.day, self.time, self.issues = "none", "", "", []
         self.post_id, self.post_status, self.post_note, self.suggestions, self.suggest_text, self.ext_links = 0, "", "", [], "", []
+        self.post_status_label = ""
 
     def _open(self, post_id: int) -> None:
         view = publishing.post_view(post_id)
@@ -160,6 +154,7 @@ class PublishState(AppState):
             raise UserError("This post no longer exists.")
         tz = zone(self.user_tz)
         self.post_id, self.post_status = view.id, view.status
+        self.post_status_label = self._(STATUS_LABELS.get(view.status, view.status)) if view.status else ""
         self.text, self.link = view.text, view.link
         self.selected = [str(t.profile_id) for t in view.targets]
         self.variants = {t.network: t.text_override for t in view.targets if t.text_override}

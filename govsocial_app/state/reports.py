@@ -129,10 +129,6 @@ class ReportsState(AppState):
     error: str = ""
     loading: bool = False
 
-    @rx.var
-    def can_schedule(self) -> bool:
-        return self.user_role in ("admin", "manager", "publisher")
-
     # ---------------------------------------------------------------- building
 
     def _filters(self) -> reports.ReportFilters:

@@ -112,10 +112,6 @@ class KeywordsState(AppState):
     chosen: list[str] = ["simulator"]
     error: str = ""
 
-    @rx.var
-    def can_edit(self) -> bool:
-        return self.user_role in ("admin", "manager")
-
     def _refresh(self) -> None:
         self.rows = [
             KeywordRow(k.id, k.name, k.query, ", ".join(k.networks), k.priority, k.interval_s, k.is_active,
@@ -170,10 +166,6 @@ class VipState(AppState):
     import_errors: list[str] = []
     import_result: str = ""
     import_list: str = ""
-
-    @rx.var
-    def can_edit(self) -> bool:
-        return self.user_role in ("admin", "manager")
 
     def _refresh(self) -> None:
         self.lists = [VipListRow(v.id, v.name, v.members) for v in vip.lists()]
