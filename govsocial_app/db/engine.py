@@ -36,7 +36,10 @@ def make_engine(url: str, *, one_shot: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if not one_shot:
-        pool_args = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+        # No pre-ping: it costs a round trip on every checkout (about a tenth of a web worker under load). After a
+        # database restart the first statement on each stale connection fails, SQLAlchemy then discards the whole
+        # pool, and that one action shows an error toast; the next one works.
+        pool_args = {"pool_pre_ping": False, "pool_recycle": 1800, "pool_size": 10, "max_overflow": 20}
     return create_engine(url, **pool_args)
 
 

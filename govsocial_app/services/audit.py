@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
+from sqlalchemy import event
 from sqlmodel import Session, col, func, select
 
 from govsocial_app.db.engine import session_scope
@@ -35,7 +36,23 @@ def record(
         user_agent=(actor.user_agent or "")[:300],
     )
     session.add(row)
+    session.info["audited"] = True
     return row
+
+
+_generation = 0
+
+
+def generation() -> int:
+    """Bumped after every committed audited change in this process: caches of slow-changing lists key on it."""
+    return _generation
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_generation(session: Session) -> None:
+    global _generation
+    if session.info.pop("audited", False):
+        _generation += 1
 
 
 def _jsonable(value: Any) -> Any:

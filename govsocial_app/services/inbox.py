@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlencode
@@ -548,7 +549,26 @@ class Choice:
     label: str
 
 
+CHOICES_TTL_S = 15.0  # changes made by other processes (a new language seen by the jobs process) show within this
+_choices_cache: tuple[tuple[int, int], float, dict[str, list[Choice]]] | None = None
+
+
 def choices() -> dict[str, list[Choice]]:
+    """The filter and action options (profiles, tags, VIP lists, assignees, languages). Every inbox load shows
+    them, so they are kept per process until this process audits a change, or for CHOICES_TTL_S."""
+    global _choices_cache
+    from govsocial_app.db.engine import get_engine
+
+    key = (id(get_engine()), audit.generation())
+    cached = _choices_cache
+    if cached is not None and cached[0] == key and cached[1] > time.monotonic():
+        return cached[2]
+    value = _choices()
+    _choices_cache = (key, time.monotonic() + CHOICES_TTL_S, value)
+    return value
+
+
+def _choices() -> dict[str, list[Choice]]:
     with session_scope() as s:
         profiles = s.exec(select(SocialProfile).where(col(SocialProfile.deleted_at).is_(None)).order_by(SocialProfile.id)).all()
         tags = s.exec(select(Tag).where(col(Tag.deleted_at).is_(None)).order_by(Tag.name)).all()

@@ -104,6 +104,7 @@ class InboxState(AppState):
     _seen_reply_id: int = 0
     _last_reply_id: int = 0
     _presence_status: str = ""
+    _views_for: int = 0
     # who else is on the messages this client shows (message id → entries), pushed by the live relay
     presence: dict[str, list[dict[str, str]]] = {}
 
@@ -151,12 +152,14 @@ class InboxState(AppState):
     def _watch(self) -> None:
         """Tell this worker's live relay what this client shows, and show who else is on it now."""
         ids = self.visible_ids()
-        self.presence = live.presence_slice(live.projection(), ids)
+        self.presence = live.presence_slice(live.current_projection(), ids)
         live.watch(self.router.session.client_token, user_id=self.user_id, params=self.params, top_id=self.top_id,
-                   new_count=self.new_count, ids=ids, presence_slice=self.presence)
+                   new_count=self.new_count, ids=ids, presence_slice=self.presence, open_id=self.open_id)
 
     def _load_detail(self) -> None:
-        d = inbox.detail(self.open_id)
+        self._apply_detail(inbox.detail(self.open_id))
+
+    def _apply_detail(self, d: inbox.MessageDetail) -> None:
         self.d_card, self.d_text, self.d_url = _card(d.card), d.text, d.url
         self.thread = [ThreadView(t.id, t.direction == "out", t.sent_by or t.author_name, t.text, inbox.relative_time(t.created_at), t.status) for t in d.conversation]
         self.notes = [NoteView(n.author, n.text, inbox.relative_time(n.created_at)) for n in d.notes]
@@ -188,7 +191,9 @@ class InboxState(AppState):
         except UserError as exc:
             self.error, self.params, self.cards = str(exc), {}, []
         self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in inbox.choices().items()}
-        self.views = [Option(v.query, v.name) for v in inbox.saved_views(self.user_id)]
+        if self._views_for != self.user_id:  # a person's saved views only change through save_view, which re-reads them
+            self.views = [Option(v.query, v.name) for v in inbox.saved_views(self.user_id)]
+            self._views_for = self.user_id
         opened = self._open_from_url(query.get("message", ""))
         self._prefill_correction(query.get("reply", ""))
         self._watch()
@@ -235,6 +240,16 @@ class InboxState(AppState):
     @rx.event
     def clear_filters(self):
         return rx.redirect("/inbox")
+
+    def patch_from_feed(self, cards: dict[int, inbox.MessageCard], details: dict[int, inbox.MessageDetail]) -> None:
+        """Called by the live relay with what changed on this client's screen, read once for all its clients:
+        those cards are replaced in place (the page keeps its order and length), and the open message too."""
+        if not self.user_id or not self.router.url.path.startswith("/inbox"):
+            return
+        if any(c.id in cards for c in self.cards):
+            self.cards = [_card(cards[c.id]) if c.id in cards else c for c in self.cards]
+        if self.open_id in details:
+            self._apply_detail(details[self.open_id])
 
     def refresh_from_feed(self, changed: list[int]) -> None:
         """Called by the live relay when messages arrive or change: count arrivals, refresh what is on screen."""

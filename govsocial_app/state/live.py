@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -37,14 +38,16 @@ class Watch:
     new_count: int
     ids: frozenset[int]
     presence: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    open_id: int = 0
 
 
 _watches: dict[str, Watch] = {}
 
 
-def watch(token: str, *, user_id: int, params: dict[str, str], top_id: int, new_count: int, ids, presence_slice) -> None:
+def watch(token: str, *, user_id: int, params: dict[str, str], top_id: int, new_count: int, ids, presence_slice,
+          open_id: int = 0) -> None:
     if token:
-        _watches[token] = Watch(user_id, tuple(sorted(params.items())), top_id, new_count, frozenset(ids), presence_slice)
+        _watches[token] = Watch(user_id, tuple(sorted(params.items())), top_id, new_count, frozenset(ids), presence_slice, open_id)
 
 
 def unwatch(token: str) -> None:
@@ -61,6 +64,22 @@ def projection() -> dict[str, list[dict[str, str]]]:
         mid: [{k: str(v) for k, v in e.items()} for e in entries]
         for mid, entries in presence.by_message(presence.get_store().snapshot()).items()
     }
+
+
+_cached: tuple[float, dict[str, list[dict[str, str]]]] | None = None
+CACHE_FRESH_S = 2.5
+
+
+def current_projection() -> dict[str, list[dict[str, str]]]:
+    """The projection the presence loop last read (at most a prune interval old, and refreshed within
+    PRESENCE_COALESCE_S of any change), so a page read costs no extra round trip to Redis; fresh otherwise."""
+    global _cached
+    now = time.monotonic()
+    if _cached is not None and now - _cached[0] < CACHE_FRESH_S:
+        return _cached[1]
+    proj = projection()
+    _cached = (now, proj)
+    return proj
 
 
 def presence_slice(proj: dict[str, list[dict[str, str]]], ids) -> dict[str, list[dict[str, str]]]:
@@ -130,8 +149,13 @@ async def _presence_loop(app) -> None:
                     queue.get_nowait()
             except asyncio.TimeoutError:
                 pass
+            global _cached
+            started = time.monotonic()
+            proj = await asyncio.to_thread(projection)
+            _cached = (time.monotonic(), proj)
             if _watches:
-                await _relay_presence(app, await asyncio.to_thread(projection), sem)
+                await _relay_presence(app, proj, sem)
+            await asyncio.sleep(3 * (time.monotonic() - started))  # back off under load, as the feed does
     finally:
         pump_task.cancel()
 
@@ -157,41 +181,66 @@ def _counts(groups: dict[tuple, list[tuple[str, Watch]]]) -> dict[str, int]:
     return out
 
 
+def _read_changes(card_ids: list[int], open_ids: list[int]) -> tuple[dict, dict]:
+    """The changed cards and open messages, read once for every client of this worker that shows them."""
+    from govsocial_app.services import inbox
+    from govsocial_app.services.errors import UserError
+
+    cards = inbox.cards_by_id(card_ids) if card_ids else {}
+    details = {}
+    for mid in open_ids:
+        try:
+            details[mid] = inbox.detail(mid)
+        except UserError:
+            pass  # deleted meanwhile; that client's next load says so
+    return cards, details
+
+
 async def _relay_feed(app, batch: list[dict], sem: asyncio.Semaphore | None = None) -> dict[str, int]:
     """Decide per client what a batch of bus events means for it, then push only that:
-    - a message on its screen changed (or everything did: a VIP list, say): re-read its page and open message;
-    - otherwise, messages arrived or changed elsewhere: only its "N new" count, when the count moved."""
+    - everything changed (a VIP list, say): re-read its page and open message;
+    - a message on its screen changed: replace those cards and the open message, read once for all clients;
+    - messages arrived or changed elsewhere: only its "N new" count, when the count moved."""
     sem = sem or asyncio.Semaphore(PUSH_CONCURRENCY)
     everything = any(e.get("all") for e in batch)
     changed = {int(x) for e in batch for x in (e.get("changed") or [])}
     arrived = any(e.get("new") for e in batch)
-    full, groups = [], defaultdict(list)
+    full, patch, opened, groups = [], {}, set(), defaultdict(list)
     for token, w in _mine(app).items():
-        if everything or (changed & w.ids):
+        if everything:
             full.append(token)
-        elif (arrived or changed) and w.top_id:
+            continue
+        if hit := changed & w.ids:
+            patch[token] = hit
+            opened |= hit & {w.open_id}
+        if (arrived or changed) and w.top_id:
             key = (w.params, w.user_id if dict(w.params).get("assigned") == "me" else 0)
             groups[key].append((token, w))
     counts = await asyncio.to_thread(_counts, groups) if groups else {}
     moved = {t: n for t, n in counts.items() if (w := _watches.get(t)) is not None and n != w.new_count}
-    ids = sorted(changed)[:200]
+    cards, details = {}, {}
+    if patch:
+        shown = sorted(set().union(*patch.values()))
+        cards, details = await asyncio.to_thread(_read_changes, shown, sorted(opened))
 
     async def refresh(inbox_state) -> None:
-        await asyncio.to_thread(inbox_state.refresh_from_feed, [] if everything else ids)
+        await asyncio.to_thread(inbox_state.refresh_from_feed, [])
 
-    def recount(token: str, n: int):
+    def update(token: str):
         async def fn(inbox_state) -> None:
-            if inbox_state.top_id and (w := _watches.get(token)) is not None and w.top_id == inbox_state.top_id:
-                inbox_state.new_count = n
-                w.new_count = n
+            if token in patch:
+                inbox_state.patch_from_feed(cards, details)
+            w = _watches.get(token)
+            if token in moved and inbox_state.top_id and w is not None and w.top_id == inbox_state.top_id:
+                inbox_state.new_count = w.new_count = moved[token]
 
         return fn
 
     await asyncio.gather(
         *(_push(app, t, refresh, sem) for t in full),
-        *(_push(app, t, recount(t, n), sem) for t, n in moved.items()),
+        *(_push(app, t, update(t), sem) for t in set(patch) | set(moved)),
     )
-    return {"refreshed": len(full), "recounted": len(moved)}
+    return {"refreshed": len(full), "patched": len(patch), "recounted": len(moved)}
 
 
 async def _feed_loop(app) -> None:
@@ -206,12 +255,17 @@ async def _feed_loop(app) -> None:
 
     pump_task = asyncio.create_task(pump())
     try:
+        spent = 0.0
         while True:
             batch = [await queue.get()]
-            await asyncio.sleep(FEED_COALESCE_S)
+            # Under load the relay backs off, so pushing never takes more than about a fifth of this worker:
+            # people's own clicks stay fast and live updates arrive a little later.
+            await asyncio.sleep(max(FEED_COALESCE_S, 4 * spent))
             while not queue.empty():
                 batch.append(queue.get_nowait())
+            started = time.monotonic()
             await _relay_feed(app, batch, sem)
+            spent = time.monotonic() - started
     finally:
         pump_task.cancel()
 

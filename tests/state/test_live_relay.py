@@ -22,12 +22,16 @@ class FakeInbox:
         self.user_id, self.ids, self.top_id, self.new_count, self.presence = user_id, ids, top_id, 0, {}
         self.router = SimpleNamespace(url=SimpleNamespace(path=path))
         self.refreshed: list[list[int]] = []
+        self.patched: list[tuple[set[int], set[int]]] = []
 
     def visible_ids(self) -> list[int]:
         return list(self.ids)
 
     def refresh_from_feed(self, changed: list[int]) -> None:
         self.refreshed.append(changed)
+
+    def patch_from_feed(self, cards: dict, details: dict) -> None:
+        self.patched.append((set(cards) & set(self.ids), set(details) & {getattr(self, "open_id", 0)}))
 
 
 class FakeApp:
@@ -71,7 +75,7 @@ async def test_arrivals_recount_each_client_from_one_query_per_filter(store, mon
     real = inbox.newer_ids
     monkeypatch.setattr(inbox, "newer_ids", lambda *args, **kw: queries.append(args) or real(*args, **kw))
 
-    assert await live._relay_feed(app, [{"new": 10, "head_id": first[-1]}]) == {"refreshed": 0, "recounted": 2}
+    assert await live._relay_feed(app, [{"new": 10, "head_id": first[-1]}]) == {"refreshed": 0, "patched": 0, "recounted": 2}
     assert (a.new_count, b.new_count, c.new_count) == (5, 2, 0)
     assert len(queries) == 2, "one query per distinct filter, not one per client"
     assert app.pushes == Counter({"a": 1, "b": 1}), "the Mastodon reader's count did not move: no push"
@@ -84,17 +88,29 @@ async def test_arrivals_recount_each_client_from_one_query_per_filter(store, mon
     assert app.pushes == Counter({"a": 2, "b": 2})
 
 
-async def test_a_change_on_screen_rereads_only_the_pages_showing_it(store):
-    ids = store([msg(n) for n in range(1, 6)])
-    a, b = FakeInbox(1, ids[:2], ids[-1]), FakeInbox(2, ids[2:], ids[-1])
-    app = FakeApp({"a": a, "b": b})
+async def test_a_change_on_screen_patches_only_the_clients_showing_it(store, monkeypatch):
+    ids = store([msg(n) for n in range(1, 7)])
+    a, b, c = FakeInbox(1, ids[:2], ids[-1]), FakeInbox(2, ids[2:5], ids[-1]), FakeInbox(3, ids[:2], ids[-1])
+    app = FakeApp({"a": a, "b": b, "c": c})
     _watch("a", a)
     _watch("b", b)
-    out = await live._relay_feed(app, [{"changed": [ids[0]]}])
-    assert out["refreshed"] == 1 and a.refreshed == [[ids[0]]] and b.refreshed == []
+    c.open_id = ids[0]
+    live.watch("c", user_id=3, params={}, top_id=ids[-1], new_count=0, ids=ids[:2], presence_slice={}, open_id=ids[0])
+    reads, details = [], []
+    real, real_detail = inbox.cards_by_id, inbox.detail
+    monkeypatch.setattr(inbox, "cards_by_id", lambda wanted: reads.append(sorted(wanted)) or real(wanted))
+    monkeypatch.setattr(inbox, "detail", lambda mid: details.append(mid) or real_detail(mid))
+    out = await live._relay_feed(app, [{"changed": [ids[0]]}, {"changed": [ids[5]]}])  # nobody shows ids[5]
+    assert out == {"refreshed": 0, "patched": 2, "recounted": 0}
+    assert reads == [[ids[0]]], "the changed card is read once for every client showing it; unseen changes are not read"
+    assert details == [ids[0]], "the open message's detail is read once, and only for a message someone has open"
+    assert a.patched == [({ids[0]}, set())], "a shows it but has nothing open"
+    assert c.patched == [({ids[0]}, {ids[0]})], "c has it open: the detail comes too"
+    assert b.patched == [] and app.pushes["b"] == 0
+    assert a.refreshed == b.refreshed == c.refreshed == [], "no page is re-read for a change on it"
 
     await live._relay_feed(app, [{"changed": [], "all": True}])  # a VIP list changed: every page re-reads
-    assert a.refreshed[-1] == [] and b.refreshed == [[]]
+    assert a.refreshed == b.refreshed == c.refreshed == [[]]
 
 
 async def test_clients_that_left_the_inbox_or_this_worker_are_forgotten(store):
