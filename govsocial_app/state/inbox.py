@@ -149,11 +149,14 @@ class InboxState(AppState):
     def visible_ids(self) -> list[int]:
         return [c.id for c in self.cards] + ([self.open_id] if self.open_id else [])
 
+    def _token(self) -> str:
+        return self.router.session.client_token
+
     def _watch(self) -> None:
         """Tell this worker's live relay what this client shows, and show who else is on it now."""
         ids = self.visible_ids()
         self.presence = live.presence_slice(live.current_projection(), ids)
-        live.watch(self.router.session.client_token, user_id=self.user_id, params=self.params, top_id=self.top_id,
+        live.watch(self._token(), user_id=self.user_id, params=self.params, top_id=self.top_id,
                    new_count=self.new_count, ids=ids, presence_slice=self.presence, open_id=self.open_id)
 
     def _load_detail(self) -> None:
@@ -184,12 +187,17 @@ class InboxState(AppState):
             return rx.redirect(f"/login?next={self._url()}")
         self.require("inbox.view")
         query = dict(self.router.url.query_parameters)
-        self.params = {k: query[k] for k in FILTER_KEYS if query.get(k)}
-        self.error, self.top_id, self.new_count, self.page_starts, self.selected = "", 0, 0, [], []
-        try:
-            self._read_page()
-        except UserError as exc:
-            self.error, self.params, self.cards = str(exc), {}, []
+        params = {k: query[k] for k in FILTER_KEYS if query.get(k)}
+        # Opening a message, or going back to the list, keeps the page this person was reading when this worker's
+        # live relay has kept it current (same filter, same person); anything else reads the first page afresh.
+        keep = params == self.params and bool(self.cards) and not self.error and live.is_watched(self._token(), self.user_id)
+        self.params, self.selected = params, []
+        if not keep:
+            self.error, self.top_id, self.new_count, self.page_starts = "", 0, 0, []
+            try:
+                self._read_page()
+            except UserError as exc:
+                self.error, self.params, self.cards = str(exc), {}, []
         self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in inbox.choices().items()}
         if self._views_for != self.user_id:  # a person's saved views only change through save_view, which re-reads them
             self.views = [Option(v.query, v.name) for v in inbox.saved_views(self.user_id)]
@@ -342,10 +350,15 @@ class InboxState(AppState):
         self._refresh_after_action()
         return rx.toast.success(self._("Added to the VIP list."))
 
-    def _refresh_after_action(self) -> None:
+    def _refresh_after_action(self, ids: list[int] | None = None) -> None:
+        """Show the result of this person's own action: the cards it touched are re-read in place (the page keeps
+        its order; other people's pages are patched by the live relay), the open message too."""
         self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in inbox.choices().items()}
+        touched = set(ids if ids is not None else self._targets())
         self.selected = []
-        self._read_page(self.page_starts[-1] if self.page_starts else None)
+        if touched & {c.id for c in self.cards}:
+            fresh = inbox.cards_by_id(sorted(touched))
+            self.cards = [_card(fresh[c.id]) if c.id in fresh else c for c in self.cards]
         if self.open_id:
             self._load_detail()
 

@@ -54,6 +54,12 @@ def unwatch(token: str) -> None:
     _watches.pop(token, None)
 
 
+def is_watched(token: str, user_id: int) -> bool:
+    """Whether this worker's relay is keeping this client's page current for this person."""
+    w = _watches.get(token)
+    return w is not None and w.user_id == user_id
+
+
 def watching() -> dict[str, Watch]:
     return dict(_watches)
 
