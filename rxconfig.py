@@ -10,6 +10,13 @@ from govsocial_app.config import get_settings
 _settings = get_settings()
 _port = int(os.environ.get("GOVSOCIAL_PORT", "3000"))
 
+if _settings.redis_url:
+    # Each client's events run on the worker holding its websocket, and the live relay pushes only to that
+    # worker's own clients, so a worker can keep a client's state between events instead of fetching and saving it
+    # in Redis every time (Reflex's opportunistic lock). bench-load: p95 899 ms without, 585 ms with (2 cores).
+    os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
+    os.environ.setdefault("REFLEX_OPLOCK_HOLD_TIME_MS", "5000")
+
 config = rx.Config(
     app_name="govsocial_app",
     db_url=_settings.database_url,
