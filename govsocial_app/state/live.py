@@ -9,6 +9,7 @@ in turn, so with 200 people one presence change cost seconds (bench-load, p95 13
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -136,17 +137,28 @@ async def _relay_presence(app, proj: dict, sem: asyncio.Semaphore) -> int:
     return len(pushes)
 
 
-async def _presence_loop(app) -> None:
-    """Push presence on every change, and prune expired viewers (closed tabs, sleeping phones) every 2 s."""
-    sem = asyncio.Semaphore(PUSH_CONCURRENCY)
+@contextlib.asynccontextmanager
+async def _queued(topic: str):
+    """A bus topic as a queue the relay loops can wait on with a timeout and drain. Cancelling a pending anext()
+    would close the subscription, so a separate task owns it."""
     queue: asyncio.Queue = asyncio.Queue()
 
     async def pump() -> None:
-        async for event in bus.subscribe("presence"):
+        async for event in bus.subscribe(topic):
             queue.put_nowait(event)
 
-    pump_task = asyncio.create_task(pump())
+    task = asyncio.create_task(pump())
     try:
+        yield queue
+    finally:
+        task.cancel()
+
+
+async def _presence_loop(app) -> None:
+    """Push presence on every change, and prune expired viewers (closed tabs, sleeping phones) every 2 s."""
+    global _cached
+    sem = asyncio.Semaphore(PUSH_CONCURRENCY)
+    async with _queued("presence") as queue:
         while True:
             try:
                 await asyncio.wait_for(queue.get(), timeout=PRUNE_EVERY_S)
@@ -155,15 +167,12 @@ async def _presence_loop(app) -> None:
                     queue.get_nowait()
             except asyncio.TimeoutError:
                 pass
-            global _cached
             started = time.monotonic()
             proj = await asyncio.to_thread(projection)
             _cached = (time.monotonic(), proj)
             if _watches:
                 await _relay_presence(app, proj, sem)
             await asyncio.sleep(3 * (time.monotonic() - started))  # back off under load, as the feed does
-    finally:
-        pump_task.cancel()
 
 
 def _counts(groups: dict[tuple, list[tuple[str, Watch]]]) -> dict[str, int]:
@@ -252,15 +261,7 @@ async def _relay_feed(app, batch: list[dict], sem: asyncio.Semaphore | None = No
 async def _feed_loop(app) -> None:
     """Coalesce the inbox topic (a flood is hundreds of events a second) and relay each batch."""
     sem = asyncio.Semaphore(PUSH_CONCURRENCY)
-    queue: asyncio.Queue = asyncio.Queue()
-
-    async def pump() -> None:
-        # Cancelling a pending anext() would close the subscription, so a separate task owns it.
-        async for event in bus.subscribe("inbox"):
-            queue.put_nowait(event)
-
-    pump_task = asyncio.create_task(pump())
-    try:
+    async with _queued("inbox") as queue:
         spent = 0.0
         while True:
             batch = [await queue.get()]
@@ -272,8 +273,6 @@ async def _feed_loop(app) -> None:
             started = time.monotonic()
             await _relay_feed(app, batch, sem)
             spent = time.monotonic() - started
-    finally:
-        pump_task.cancel()
 
 
 def local_tokens(app) -> set[str]:
