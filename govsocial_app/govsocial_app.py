@@ -48,6 +48,7 @@ HEAD = [
     rx.el.link(rel="apple-touch-icon", href="/icons/icon-192.png"),
     rx.el.link(rel="stylesheet", href="/app.css"),
     rx.script(src="/connection.js"),
+    rx.script(src="/presence.js"),
     rx.script(src="/pwa.js"),  # registers the service worker with a direct call (REFLEX.md)
 ]
 

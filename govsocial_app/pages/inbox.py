@@ -445,7 +445,6 @@ def _detail_pane() -> rx.Component:
                 ),
             ),
             rx.box(_reply_box(), margin_top="12px"),
-            rx.moment(interval=8000, on_change=InboxState.heartbeat, display="none"),
             aria_label=t("Message"),
             flex="1",
             min_width="0",
@@ -460,6 +459,10 @@ def page() -> rx.Component:
         "inbox",
         page_header("Inbox"),
         rx.flex(_list_pane(), _detail_pane(), gap="0", align="start"),
+        # assets/presence.js clicks these when the page is hidden or shown (a locked phone, another tab), so the
+        # others on a message stop seeing this person "viewing" it at once; not shown, not in the a11y tree.
+        rx.el.button(id="gs-page-hidden", aria_label="Page hidden", on_click=InboxState.page_hidden, display="none", type="button"),
+        rx.el.button(id="gs-page-visible", aria_label="Page visible", on_click=InboxState.page_visible, display="none", type="button"),
     )
 
 

@@ -9,6 +9,7 @@ from govsocial_app.i18n import is_rtl, translate
 from govsocial_app.services import auth as auth_service
 from govsocial_app.services.authz import Actor, PermissionDenied, can
 from govsocial_app.services.errors import NotSignedIn, UserError
+from govsocial_app.state import live
 
 LOGIN_ROUTE = "/login"
 HOME_ROUTE = "/inbox"
@@ -96,6 +97,9 @@ class AppState(rx.State):
         return translate(msgid, self.lang, **params)
 
     def _load_user(self) -> bool:
+        if not (self.router.url.path or "").startswith("/inbox"):
+            # Every page's load comes here: a client that left the inbox is no longer on its open message.
+            live.leave_inbox(self.router.session.client_token)
         user = auth_service.user_for_token(self.auth_token)
         self.checked = True
         if user is None:

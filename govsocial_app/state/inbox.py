@@ -104,6 +104,7 @@ class InboxState(AppState):
     _seen_reply_id: int = 0
     _last_reply_id: int = 0
     _presence_status: str = ""
+    _away: bool = False  # the page is hidden (phone locked, another tab): off the open message for others
     _views_for: int = 0
     # who else is on the messages this client shows (message id → entries), pushed by the live relay
     presence: dict[str, list[dict[str, str]]] = {}
@@ -157,7 +158,8 @@ class InboxState(AppState):
         ids = self.visible_ids()
         self.presence = live.presence_slice(live.current_projection(), ids)
         live.watch(self._token(), user_id=self.user_id, params=self.params, top_id=self.top_id,
-                   new_count=self.new_count, ids=ids, presence_slice=self.presence, open_id=self.open_id)
+                   new_count=self.new_count, ids=ids, presence_slice=self.presence, open_id=self.open_id,
+                   name=self.user_name, away=self._away)
 
     def _load_detail(self) -> None:
         self._apply_detail(inbox.detail(self.open_id))
@@ -173,7 +175,7 @@ class InboxState(AppState):
         self.limit = replies.char_count(d.card.network, "").limit
 
     def _touch(self, status: str) -> None:
-        if self.open_id:
+        if self.open_id and not self._away:
             presence.get_store().touch(self.open_id, self.user_id, self.user_name, status)
             if status != self._presence_status:
                 self._presence_status = status
@@ -290,10 +292,28 @@ class InboxState(AppState):
 
     # ---------------------------------------------------------------- presence
 
+    # No heartbeat: the worker holding this client's socket keeps its entry alive (live.keep_alive). The page
+    # says only when it is hidden and shown again (assets/presence.js), so a locked phone or a tab in the
+    # background stops showing its person "viewing" at once.
+
     @rx.event
-    def heartbeat(self, _value: str = ""):
+    def page_hidden(self):
+        if not self.user_id or self._away:
+            return
+        self._away = True
         if self.open_id:
-            self._touch(presence.REPLYING if self.draft.strip() else presence.VIEWING)
+            presence.get_store().leave(self.user_id, self.open_id)
+            bus.publish("presence", {"message_id": self.open_id})
+        self._presence_status = "away" if self.open_id else self._presence_status
+        self._watch()
+
+    @rx.event
+    def page_visible(self):
+        if not self.user_id or not self._away:
+            return
+        self._away = False
+        self._touch(presence.REPLYING if self.draft.strip() else presence.VIEWING)
+        self._watch()
 
     # ---------------------------------------------------------------- actions on the open message or a selection
 

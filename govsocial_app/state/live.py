@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import reflex as rx
@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 2.0
 PRESENCE_COALESCE_S = 0.25  # a burst of people opening messages becomes one push
+# What concerns the message a person has open (who else is on it, a reply or tag on it) is pushed at once. Changes
+# to the other cards of their list (tags, status, presence chips) are pushed at most this often per client: with 200
+# people working the same first page, pushing every list change cost about four pushes per person's own click
+# (bench-load), for a list nobody re-reads every second.
+LIST_EVERY_S = 5.0
 FEED_COALESCE_S = 1.0  # a surge of arrivals refreshes each inbox at most once a second
 PUSH_CONCURRENCY = 8  # state pushes in flight per worker, so a surge never starves the clients' own events
 NEW_CAP = 1000  # "N new" counts from one shared query per filter up to this many, then per client
@@ -40,19 +45,49 @@ class Watch:
     ids: frozenset[int]
     presence: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     open_id: int = 0
+    name: str = ""  # how this person appears to others while on open_id
+    away: bool = False  # the page is hidden (a locked phone, another tab): not on open_id as far as others know
+    presence_at: float = field(default_factory=time.monotonic)  # when its presence was last set
+    fed_at: float = field(default_factory=time.monotonic)  # when its cards were last set
+    pending: set[int] = field(default_factory=set)  # cards on its list that changed and wait for their turn
 
 
 _watches: dict[str, Watch] = {}
+_pushes: Counter = Counter()  # state pushes by kind since the last stats line
+STATS_EVERY_S = 60.0
 
 
 def watch(token: str, *, user_id: int, params: dict[str, str], top_id: int, new_count: int, ids, presence_slice,
-          open_id: int = 0) -> None:
+          open_id: int = 0, name: str = "", away: bool = False) -> None:
     if token:
-        _watches[token] = Watch(user_id, tuple(sorted(params.items())), top_id, new_count, frozenset(ids), presence_slice, open_id)
+        _watches[token] = Watch(user_id, tuple(sorted(params.items())), top_id, new_count, frozenset(ids), presence_slice,
+                                open_id, name, away)
 
 
 def unwatch(token: str) -> None:
     _watches.pop(token, None)
+
+
+def leave_inbox(token: str) -> None:
+    """This client left the inbox (another page, signed out): stop keeping it current, and take its person off
+    the message it had open at once, rather than when the entry lapses."""
+    w = _watches.pop(token, None)
+    if w is not None and w.open_id:
+        presence.get_store().leave(w.user_id, w.open_id)
+        bus.publish("presence", {"message_id": w.open_id})
+
+
+def keep_alive(app) -> int:
+    """Re-arm the presence of every client whose socket this worker holds and whose page shows a message:
+    the server-side heartbeat, so no browser sends one. Runs on the event loop with no await between reading
+    the watches and writing the store, so no event of these clients can interleave and be undone by it."""
+    viewers = [(w.user_id, w.open_id, w.name) for w in _mine(app).values() if w.open_id and not w.away]
+    if not viewers:
+        return 0
+    restored = presence.get_store().keep_alive(viewers)
+    if restored:
+        bus.publish("presence", {"restored": restored})
+    return restored
 
 
 def is_watched(token: str, user_id: int) -> bool:
@@ -94,16 +129,17 @@ def presence_slice(proj: dict[str, list[dict[str, str]]], ids) -> dict[str, list
     return {str(i): proj[str(i)] for i in ids if str(i) in proj}
 
 
-async def _push(app, token: str, fn, sem: asyncio.Semaphore) -> None:
+async def _push(app, token: str, fn, sem: asyncio.Semaphore, kind: str = "push") -> None:
     """Change one client's InboxState under its own lock (never a group lock), if it is still on the inbox."""
     from govsocial_app.state.inbox import InboxState
 
+    _pushes[kind] += 1
     async with sem:
         try:
             async with app.modify_state(rx.BaseStateToken(ident=token, cls=InboxState)) as root:
                 inbox_state = await root.get_state(InboxState)
                 if not inbox_state.user_id or not inbox_state.router.url.path.startswith("/inbox"):
-                    unwatch(token)  # it went elsewhere; its next inbox load watches again
+                    leave_inbox(token)  # it went elsewhere; its next inbox load watches again
                     return
                 await fn(inbox_state)
         except Exception:  # one client's stale state must not stop the others' updates
@@ -119,9 +155,16 @@ def _mine(app) -> dict[str, Watch]:
 
 
 async def _relay_presence(app, proj: dict, sem: asyncio.Semaphore) -> int:
-    pushes = []
+    """Push presence to each client whose slice changed: at once when it concerns the message it has open, and
+    otherwise (chips on its list) once LIST_EVERY_S has passed since its last push. A deferred change is
+    picked up by a later pass of the presence loop, which runs at least every PRUNE_EVERY_S."""
+    pushes, now = [], time.monotonic()
     for token, w in _mine(app).items():
-        if presence_slice(proj, w.ids) != w.presence:
+        fresh = presence_slice(proj, w.ids)
+        if fresh == w.presence:
+            continue
+        on_open = bool(w.open_id) and fresh.get(str(w.open_id)) != w.presence.get(str(w.open_id))
+        if on_open or now - w.presence_at >= LIST_EVERY_S:
             pushes.append(token)
 
     def setter(token: str):
@@ -129,11 +172,11 @@ async def _relay_presence(app, proj: dict, sem: asyncio.Semaphore) -> int:
             # Re-sliced under the client's lock: its page may have moved since the watch was written.
             inbox_state.presence = presence_slice(proj, inbox_state.visible_ids())
             if (w := _watches.get(token)) is not None:
-                w.presence = inbox_state.presence
+                w.presence, w.presence_at = inbox_state.presence, time.monotonic()
 
         return fn
 
-    await asyncio.gather(*(_push(app, token, setter(token), sem) for token in pushes))
+    await asyncio.gather(*(_push(app, token, setter(token), sem, "presence") for token in pushes))
     return len(pushes)
 
 
@@ -155,11 +198,25 @@ async def _queued(topic: str):
 
 
 async def _presence_loop(app) -> None:
-    """Push presence on every change, and prune expired viewers (closed tabs, sleeping phones) every 2 s."""
+    """Push presence on every change, prune expired viewers (closed tabs) every 2 s, and keep this worker's own
+    viewers alive every HEARTBEAT_S."""
     global _cached
     sem = asyncio.Semaphore(PUSH_CONCURRENCY)
+    next_beat, next_stats = 0.0, time.monotonic() + STATS_EVERY_S
     async with _queued("presence") as queue:
         while True:
+            if time.monotonic() >= next_stats:
+                next_stats = time.monotonic() + STATS_EVERY_S
+                if _pushes:
+                    log.info("live relay: %d clients watched, pushes in the last %.0f s: %s",
+                             len(_watches), STATS_EVERY_S, dict(_pushes))
+                _pushes.clear()
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + presence.HEARTBEAT_S
+                try:
+                    keep_alive(app)
+                except Exception:  # Redis away for a moment: the next beat tries again, entries last TTL_S
+                    log.exception("could not keep this worker's viewers present")
             try:
                 await asyncio.wait_for(queue.get(), timeout=PRUNE_EVERY_S)
                 await asyncio.sleep(PRESENCE_COALESCE_S)
@@ -214,20 +271,26 @@ def _read_changes(card_ids: list[int], open_ids: list[int]) -> tuple[dict, dict]
 async def _relay_feed(app, batch: list[dict], sem: asyncio.Semaphore | None = None) -> dict[str, int]:
     """Decide per client what a batch of bus events means for it, then push only that:
     - everything changed (a VIP list, say): re-read its page and open message;
-    - a message on its screen changed: replace those cards and the open message, read once for all clients;
+    - a message on its screen changed: replace those cards and the open message, read once for all clients; at
+      once when the open message is among them, else once LIST_EVERY_S has passed since its last cards (until
+      then they wait in its `pending`, and the feed loop comes back for them);
     - messages arrived or changed elsewhere: only its "N new" count, when the count moved."""
     sem = sem or asyncio.Semaphore(PUSH_CONCURRENCY)
     everything = any(e.get("all") for e in batch)
     changed = {int(x) for e in batch for x in (e.get("changed") or [])}
     arrived = any(e.get("new") for e in batch)
     full, patch, opened, groups = [], {}, set(), defaultdict(list)
+    now = time.monotonic()
     for token, w in _mine(app).items():
         if everything:
             full.append(token)
             continue
-        if hit := changed & w.ids:
-            patch[token] = hit
-            opened |= hit & {w.open_id}
+        if hit := (changed | w.pending) & w.ids:
+            if w.open_id in hit or now - w.fed_at >= LIST_EVERY_S:
+                patch[token] = hit
+                opened |= hit & {w.open_id}
+            else:
+                w.pending = hit
         if (arrived or changed) and w.top_id:
             key = (w.params, w.user_id if dict(w.params).get("assigned") == "me" else 0)
             groups[key].append((token, w))
@@ -243,17 +306,19 @@ async def _relay_feed(app, batch: list[dict], sem: asyncio.Semaphore | None = No
 
     def update(token: str):
         async def fn(inbox_state) -> None:
+            w = _watches.get(token)
             if token in patch:
                 inbox_state.patch_from_feed(cards, details)
-            w = _watches.get(token)
+                if w is not None:
+                    w.pending, w.fed_at = set(), time.monotonic()
             if token in moved and inbox_state.top_id and w is not None and w.top_id == inbox_state.top_id:
                 inbox_state.new_count = w.new_count = moved[token]
 
         return fn
 
     await asyncio.gather(
-        *(_push(app, t, refresh, sem) for t in full),
-        *(_push(app, t, update(t), sem) for t in set(patch) | set(moved)),
+        *(_push(app, t, refresh, sem, "refresh") for t in full),
+        *(_push(app, t, update(t), sem, "patch" if t in patch else "count") for t in set(patch) | set(moved)),
     )
     return {"refreshed": len(full), "patched": len(patch), "recounted": len(moved)}
 
@@ -264,7 +329,13 @@ async def _feed_loop(app) -> None:
     async with _queued("inbox") as queue:
         spent = 0.0
         while True:
-            batch = [await queue.get()]
+            if any(w.pending for w in _watches.values()):  # cards waiting for their turn: come back for them
+                try:
+                    batch = [await asyncio.wait_for(queue.get(), timeout=LIST_EVERY_S)]
+                except asyncio.TimeoutError:
+                    batch = []
+            else:
+                batch = [await queue.get()]
             # Under load the relay backs off, so pushing never takes more than about a fifth of this worker:
             # people's own clicks stay fast and live updates arrive a little later.
             await asyncio.sleep(max(FEED_COALESCE_S, 4 * spent))

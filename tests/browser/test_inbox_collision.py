@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, sign_in
+from tests.browser.conftest import DESKTOP, PHONE, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -72,4 +72,38 @@ def test_presence_disappears_when_the_viewer_leaves(browser, live_app):
     expect(b.get_by_text("Morgan Manager is viewing")).to_have_count(1)
     ctx_a.close()  # the tab closes without saying goodbye: presence must expire by itself
     expect(b.get_by_text("Morgan Manager is viewing")).to_have_count(0, timeout=35_000)
+    ctx_b.close()
+
+
+SET_VISIBILITY = """(state) => {
+  Object.defineProperty(document, 'visibilityState', {value: state, configurable: true});
+  document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
+def test_presence_lasts_with_no_browser_heartbeat_and_a_hidden_page_leaves_at_once(browser, live_app):
+    from govsocial_app.services import presence
+
+    ctx_a, ctx_b = browser.new_context(viewport=PHONE), browser.new_context(viewport=DESKTOP)
+    a, b = ctx_a.new_page(), ctx_b.new_page()
+    sign_in(a, live_app.url, "manager@demo.gov")  # Morgan Manager, on a phone
+    sign_in(b, live_app.url, "responder2@demo.gov")
+    a.goto(live_app.url + "/inbox")
+    a.get_by_role("listitem").nth(2).get_by_role("link").first.click()
+    a.wait_for_url(re.compile(r"message=\d+"))
+    message_id = re.search(r"message=(\d+)", a.url).group(1)
+    b.goto(live_app.url + f"/inbox?message={message_id}")  # Sam opens the same message: collision detection
+    viewing = b.get_by_role("region", name="Message").get_by_text("Morgan Manager is viewing")
+    expect(viewing).to_have_count(1)
+    # Well past the entry's TTL: the server keeps an open, visible page present; the browser sends nothing.
+    b.wait_for_timeout((presence.TTL_S + 4) * 1000)
+    expect(viewing).to_have_count(1)
+    a.evaluate(SET_VISIBILITY, "hidden")  # the phone is locked
+    expect(viewing).to_have_count(0, timeout=5_000)  # at once, not when an entry lapses
+    a.evaluate(SET_VISIBILITY, "visible")
+    expect(viewing).to_have_count(1, timeout=5_000)
+    a.get_by_role("link", name="Alerts").click()  # leaving the inbox leaves the message at once too
+    a.wait_for_url(re.compile(r"/alerts"))
+    expect(viewing).to_have_count(0, timeout=5_000)
+    ctx_a.close()
     ctx_b.close()

@@ -101,11 +101,18 @@ async def test_a_change_on_screen_patches_only_the_clients_showing_it(store, mon
     monkeypatch.setattr(inbox, "cards_by_id", lambda wanted: reads.append(sorted(wanted)) or real(wanted))
     monkeypatch.setattr(inbox, "detail", lambda mid: details.append(mid) or real_detail(mid))
     out = await live._relay_feed(app, [{"changed": [ids[0]]}, {"changed": [ids[5]]}])  # nobody shows ids[5]
-    assert out == {"refreshed": 0, "patched": 2, "recounted": 0}
-    assert reads == [[ids[0]]], "the changed card is read once for every client showing it; unseen changes are not read"
+    assert out == {"refreshed": 0, "patched": 1, "recounted": 0}, "c has it open: at once; a only lists it"
     assert details == [ids[0]], "the open message's detail is read once, and only for a message someone has open"
-    assert a.patched == [({ids[0]}, set())], "a shows it but has nothing open"
-    assert c.patched == [({ids[0]}, {ids[0]})], "c has it open: the detail comes too"
+    assert c.patched == [({ids[0]}, {ids[0]})], "c has it open: the card and the detail come at once"
+    assert a.patched == [] and live.watching()["a"].pending == {ids[0]}, "a's list card waits for its turn"
+
+    assert (await live._relay_feed(app, []))["patched"] == 0, "not yet its turn"
+    live._watches["a"].fed_at -= live.LIST_EVERY_S
+    live._watches["c"].fed_at -= live.LIST_EVERY_S
+    out = await live._relay_feed(app, [])  # the feed loop coming back, with no new bus event
+    assert out["patched"] == 1 and a.patched == [({ids[0]}, set())] and live.watching()["a"].pending == set()
+    assert reads == [[ids[0]], [ids[0]]], "read once per pass for every client it is pushed to; unseen changes never"
+    assert len(c.patched) == 1, "nothing new for c"
     assert b.patched == [] and app.pushes["b"] == 0
     assert a.refreshed == b.refreshed == c.refreshed == [], "no page is re-read for a change on it"
 
@@ -124,7 +131,8 @@ async def test_clients_that_left_the_inbox_or_this_worker_are_forgotten(store):
     assert app.pushes["away"] == 1 and "away" not in live.watching() and away.new_count == 0
 
 
-async def test_presence_goes_only_to_clients_showing_that_message(store):
+async def test_presence_goes_only_to_clients_showing_that_message(store, monkeypatch):
+    monkeypatch.setattr(live, "LIST_EVERY_S", 0.0)  # list chips at once here; their pacing is tested below
     ids = store([msg(n) for n in range(1, 5)])
     a, b = FakeInbox(1, ids[:2], ids[-1]), FakeInbox(2, ids[2:], ids[-1])
     app = FakeApp({"a": a, "b": b})
@@ -140,3 +148,72 @@ async def test_presence_goes_only_to_clients_showing_that_message(store):
         presence.get_store().leave(9)
     assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1
     assert a.presence == {}
+
+
+async def test_presence_on_the_open_message_goes_at_once_and_list_chips_at_their_pace(store):
+    ids = store([msg(n) for n in range(1, 5)])
+    reader, lister = FakeInbox(1, ids, ids[-1]), FakeInbox(2, ids, ids[-1])
+    app = FakeApp({"reader": reader, "lister": lister})
+    common = dict(params={}, top_id=ids[-1], new_count=0, ids=ids, presence_slice={})
+    live.watch("reader", user_id=1, open_id=ids[0], name="Riley Responder", **common)
+    live.watch("lister", user_id=2, name="Sam Responder", **common)
+    sem = live.asyncio.Semaphore(4)
+
+    def later(*tokens: str) -> None:  # as if LIST_EVERY_S had passed since these clients' last push
+        for token in tokens:
+            live._watches[token].presence_at -= live.LIST_EVERY_S
+
+    presence.get_store().touch(ids[0], 9, "Dana Duty", presence.REPLYING)
+    try:
+        # Dana is replying to the message Riley has open: collision detection cannot wait.
+        assert await live._relay_presence(app, live.projection(), sem) == 1
+        assert reader.presence[str(ids[0])][0]["text"] == "Dana Duty is replying…" and lister.presence == {}
+        assert await live._relay_presence(app, live.projection(), sem) == 0, "the list chip waits its turn"
+        later("lister")
+        assert await live._relay_presence(app, live.projection(), sem) == 1 and str(ids[0]) in lister.presence
+        presence.get_store().touch(ids[2], 8, "Alex Analyst")  # a card both only list
+        assert await live._relay_presence(app, live.projection(), sem) == 0
+        later("reader", "lister")
+        assert await live._relay_presence(app, live.projection(), sem) == 2
+        assert str(ids[2]) in reader.presence and str(ids[2]) in lister.presence
+    finally:
+        presence.get_store().leave(9)
+        presence.get_store().leave(8)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_worker_keeps_its_own_visible_viewers_present_with_no_browser_heartbeat(store, monkeypatch):
+    ids = store([msg(1), msg(2)])
+    clock = Clock()
+    monkeypatch.setattr(presence, "_store", presence.MemoryPresence(clock))
+    published = []
+    monkeypatch.setattr(live.bus, "publish", lambda topic, event: published.append((topic, event)))
+    here, hidden = FakeInbox(1, ids, ids[0]), FakeInbox(2, ids, ids[0])
+    app = FakeApp({"here": here, "hidden": hidden}, remote=("elsewhere",))
+    common = dict(params={}, top_id=ids[0], new_count=0, ids=ids, presence_slice={})
+    live.watch("here", user_id=1, open_id=ids[0], name="Riley Responder", **common)
+    live.watch("hidden", user_id=2, open_id=ids[1], name="Sam Responder", away=True, **common)
+    live.watch("elsewhere", user_id=3, open_id=ids[0], name="Dana Duty", **common)
+    for user, mid, name in ((1, ids[0], "Riley Responder"), (2, ids[1], "Sam Responder"), (3, ids[0], "Dana Duty")):
+        presence.get_store().touch(mid, user, name)
+
+    for _ in range(6):  # 48 s of beats: more than twice the TTL
+        clock.now += presence.HEARTBEAT_S
+        assert live.keep_alive(app) == 0
+    on = {e.user_id: e.message_id for e in presence.get_store().snapshot()}
+    assert on == {1: ids[0]}, "only the visible client whose socket this worker holds is kept; the others lapse"
+    assert "elsewhere" not in live.watching()
+
+    presence.get_store().leave(1)  # lost (a restarted store): the next beat puts Riley back and says so
+    assert live.keep_alive(app) == 1 and published == [("presence", {"restored": 1})]
+
+    live.leave_inbox("here")  # Riley went to another page: off the message now, not in 20 s
+    assert presence.get_store().snapshot() == [] and published[-1] == ("presence", {"message_id": ids[0]})
+    assert "here" not in live.watching() and live.keep_alive(app) == 0
