@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,7 +16,7 @@ from govsocial_app.services.authz import ROLES, PermissionDenied, can
 from govsocial_app.services.errors import NotSignedIn, UserError
 from govsocial_app.state.app_state import AppState
 
-LIVE_GROUP = "alerts"  # SharedState group tokens must not contain "_"
+CACHE_S = 30.0  # the bus keeps every worker's copy current; this only bounds a missed event
 PAGE = 30
 KIND_LABELS = {"spike": "Spike", "keyword": "Keyword", "auth": "Reconnect", "approval": "Approval", "publish": "Publishing", "system": "System"}
 SEVERITY_LABELS = {"info": "Info", "warning": "Warning", "critical": "Critical"}
@@ -35,11 +36,12 @@ def _local(dt: datetime | None, tz_name: str) -> str:
     return dt.astimezone(_zone(tz_name)).strftime("%Y-%m-%d %H:%M") if dt else ""
 
 
-# ---------------------------------------------------------------- live badge and banner (shared by every client)
+# ---------------------------------------------------------------- live badge and banner (on every screen)
 
 
-class AlertsLive(rx.SharedState):
-    """The unacknowledged count and the newest critical alerts: one copy, pushed to every signed-in screen."""
+class AlertsLive(rx.State):
+    """The unacknowledged count and the newest critical alerts on every signed-in screen. Each worker pushes them to
+    its own clients on the "alerts" bus topic (state/live.py `push_to_every_client`), from one read per worker."""
 
     rev: int = 0
     unacked: int = 0
@@ -47,27 +49,35 @@ class AlertsLive(rx.SharedState):
 
     @rx.event
     async def join(self):
-        app = await self.get_state(AppState)
-        try:
-            app.require("alerts.view")
-        except (NotSignedIn, PermissionDenied):
-            return  # the banner stays empty for a signed-out tab; nothing to protect in doing nothing
-        linked = await self._link_to(LIVE_GROUP)
-        if linked.rev == 0:  # first client since this worker started: fill it in
-            _apply(linked, await asyncio.to_thread(alerting.live_summary))
+        await _apply(self, await _summary())
 
 
-def _apply(live: AlertsLive, summary: alerting.LiveSummary) -> None:
-    live.rev += 1
-    live.unacked = summary.unacknowledged
-    live.critical = [dict(c) for c in summary.critical]
+_cached: tuple[float, alerting.LiveSummary] | None = None
+
+
+async def _summary(fresh: bool = False) -> alerting.LiveSummary:
+    global _cached
+    if fresh or _cached is None or time.monotonic() - _cached[0] > CACHE_S:
+        _cached = (time.monotonic(), await asyncio.to_thread(alerting.live_summary))
+    return _cached[1]
+
+
+async def _apply(live: AlertsLive, summary: alerting.LiveSummary) -> None:
+    app = await live.get_state(AppState)
+    allowed = bool(app.user_id) and can(app.user_role, "alerts.view")
+    unacked = summary.unacknowledged if allowed else 0  # a signed-out tab, or a role without alerts, is told nothing
+    critical = [dict(c) for c in summary.critical] if allowed else []
+    if (live.unacked, live.critical) != (unacked, critical):
+        live.rev += 1
+        live.unacked, live.critical = unacked, critical
 
 
 async def relay_alerts(app) -> None:
-    """Called by the bus relay for every "alerts" event: refresh the badge and banner on every screen."""
-    summary = await asyncio.to_thread(alerting.live_summary)
-    async with app.modify_state(rx.BaseStateToken(ident=LIVE_GROUP, cls=AlertsLive)) as root:
-        _apply(await root.get_state(AlertsLive), summary)
+    """Called by the bus relay for every "alerts" event: refresh the badge and banner on this worker's screens."""
+    from govsocial_app.state import live
+
+    summary = await _summary(fresh=True)
+    await live.push_to_every_client(app, AlertsLive, lambda state: _apply(state, summary))
 
 
 class AlertBannerState(AppState):

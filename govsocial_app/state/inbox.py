@@ -194,6 +194,7 @@ class InboxState(AppState):
         # live relay has kept it current (same filter, same person); anything else reads the first page afresh.
         keep = params == self.params and bool(self.cards) and not self.error and live.is_watched(self._token(), self.user_id)
         self.params, self.selected = params, []
+        self._away = False  # a page that loads is being looked at (a reload keeps this state, "hidden" included)
         if not keep:
             self.error, self.top_id, self.new_count, self.page_starts = "", 0, 0, []
             try:

@@ -346,6 +346,29 @@ async def _feed_loop(app) -> None:
             spent = time.monotonic() - started
 
 
+async def push_to_every_client(app, cls, fn) -> int:
+    """Apply `fn(state)` (sync or async) to the `cls` state of every client whose socket this worker holds, each
+    under its own lock. For the rare app-wide changes (pause, alerts): every worker gets the bus event and pushes
+    to its own clients. Deliberately not one `rx.SharedState` group: every worker writing the one group token made
+    Reflex's opportunistic lock hand its lease between workers and lose writes ("Lock expired", "This is a bug")."""
+    sem = asyncio.Semaphore(PUSH_CONCURRENCY)
+
+    async def one(token: str) -> None:
+        async with sem:
+            try:
+                async with app.modify_state(rx.BaseStateToken(ident=token, cls=cls)) as root:
+                    out = fn(await root.get_state(cls))
+                    if asyncio.iscoroutine(out):
+                        await out
+            except Exception:  # one client's stale state must not stop the others' updates
+                log.exception("could not update %s for one client", cls.__name__)
+
+    tokens = local_tokens(app)
+    _pushes[cls.__name__] += len(tokens)
+    await asyncio.gather(*(one(t) for t in tokens))
+    return len(tokens)
+
+
 def local_tokens(app) -> set[str]:
     """Tokens whose websocket this worker holds. Not `token_to_sid`: under Redis the token manager also caches
     the sockets of other workers (to route their updates through its lost-and-found channel), so that map

@@ -1,10 +1,12 @@
-"""The pause banner every client shares (a SharedState fed from the "pause" bus topic) and the pause/resume controls."""
+"""The pause banner on every signed-in screen (pushed by each worker to its own clients on the "pause" bus topic)
+and the pause/resume controls."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import logging
+import time
 from datetime import datetime, timezone
 
 import reflex as rx
@@ -16,10 +18,10 @@ from govsocial_app.state.app_state import AppState
 
 log = logging.getLogger(__name__)
 
-PAUSE_GROUP = "pause"  # SharedState group tokens must not contain "_"
+CACHE_S = 30.0  # the bus keeps every worker's copy current; this only bounds a missed event
 
 
-class PauseBanner(rx.SharedState):
+class PauseBanner(rx.State):
     """What every signed-in client shows while publishing is paused. A projection of the pause row."""
 
     paused: bool = False
@@ -30,11 +32,23 @@ class PauseBanner(rx.SharedState):
 
     @rx.event
     async def join(self):
-        linked = await self._link_to(PAUSE_GROUP)
-        _apply(linked, await asyncio.to_thread(pause.pause_projection))
+        await _apply(self, await _projection())
 
 
-def _apply(banner: PauseBanner, projection: dict) -> None:
+_cached: tuple[float, dict] | None = None
+
+
+async def _projection(fresh: bool = False) -> dict:
+    """The pause row as banners show it, read once per worker per change rather than once per screen."""
+    global _cached
+    if fresh or _cached is None or time.monotonic() - _cached[0] > CACHE_S:
+        _cached = (time.monotonic(), await asyncio.to_thread(pause.pause_projection))
+    return _cached[1]
+
+
+async def _apply(banner: PauseBanner, projection: dict) -> None:
+    if not (await banner.get_state(AppState)).user_id:
+        projection = {}  # a signed-out tab is told nothing about who paused and why
     for name in ("paused", "by", "at", "at_label", "reason"):
         value = projection.get(name, "" if name != "paused" else False)
         if getattr(banner, name) != value:
@@ -42,10 +56,11 @@ def _apply(banner: PauseBanner, projection: dict) -> None:
 
 
 async def relay_pause(app) -> None:
-    """Called by the bus relay on every "pause" event: push the current pause row to every linked client."""
-    projection = await asyncio.to_thread(pause.pause_projection)
-    async with app.modify_state(rx.BaseStateToken(ident=PAUSE_GROUP, cls=PauseBanner)) as root:
-        _apply(await root.get_state(PauseBanner), projection)
+    """Called by the bus relay on every "pause" event: push the current pause row to this worker's clients."""
+    from govsocial_app.state import live
+
+    projection = await _projection(fresh=True)
+    await live.push_to_every_client(app, PauseBanner, lambda banner: _apply(banner, projection))
 
 
 @dataclasses.dataclass
@@ -95,7 +110,7 @@ class PauseState(AppState):
             ack = await asyncio.to_thread(pause.pause, actor, self.reason)
         finally:
             self.working = False
-        _apply(await self.get_state(PauseBanner), await asyncio.to_thread(pause.pause_projection))
+        await _apply(await self.get_state(PauseBanner), await _projection(fresh=True))
         self.confirm_open = False
         msg = self._("Publishing is paused. Nothing more will go out.")
         if ack.in_flight:
@@ -157,7 +172,7 @@ class PauseState(AppState):
         except UserError as exc:
             self.notice = self._(str(exc))
             return
-        _apply(await self.get_state(PauseBanner), await asyncio.to_thread(pause.pause_projection))
+        await _apply(await self.get_state(PauseBanner), await _projection(fresh=True))
         self.resume_open = False
         counts = result.counts
         yield rx.toast.success(

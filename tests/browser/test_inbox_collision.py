@@ -102,6 +102,11 @@ def test_presence_lasts_with_no_browser_heartbeat_and_a_hidden_page_leaves_at_on
     expect(viewing).to_have_count(0, timeout=5_000)  # at once, not when an entry lapses
     a.evaluate(SET_VISIBILITY, "visible")
     expect(viewing).to_have_count(1, timeout=5_000)
+    a.reload()  # the unloading page turns hidden too: that must not leave Morgan "away" on the reloaded one
+    expect(a.get_by_role("textbox", name="Reply")).to_be_visible()
+    expect(viewing).to_have_count(1, timeout=5_000)
+    b.wait_for_timeout(3_000)
+    expect(viewing).to_have_count(1)
     a.get_by_role("link", name="Alerts").click()  # leaving the inbox leaves the message at once too
     a.wait_for_url(re.compile(r"/alerts"))
     expect(viewing).to_have_count(0, timeout=5_000)

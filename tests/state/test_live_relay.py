@@ -217,3 +217,21 @@ async def test_the_worker_keeps_its_own_visible_viewers_present_with_no_browser_
     live.leave_inbox("here")  # Riley went to another page: off the message now, not in 20 s
     assert presence.get_store().snapshot() == [] and published[-1] == ("presence", {"message_id": ids[0]})
     assert "here" not in live.watching() and live.keep_alive(app) == 0
+
+
+async def test_app_wide_changes_go_to_every_client_of_this_worker_only_and_one_failure_stops_none():
+    class Banner:
+        def __init__(self, fail: bool = False) -> None:
+            self.paused, self.fail = False, fail
+
+    states = {"a": Banner(), "b": Banner(fail=True), "c": Banner()}
+    app = FakeApp(states, remote=("elsewhere",))
+
+    async def apply(banner) -> None:
+        if banner.fail:
+            raise RuntimeError("a stale state")
+        banner.paused = True
+
+    assert await live.push_to_every_client(app, Banner, apply) == 3
+    assert states["a"].paused and states["c"].paused and not states["b"].paused
+    assert app.pushes["elsewhere"] == 0, "the worker holding that socket pushes to it"
