@@ -25,6 +25,17 @@ def _inject(profile_id: int, faults: list[str]) -> None:
     profiles.connector_for(_profile(profile_id)).inject_faults(faults)
 
 
+def _lively() -> dict:
+    """Simulator settings under which a first poll (the last 15 minutes) is sure to find mentions, whatever the
+    wall clock says: the profile's local time is about midday, and a flood began an hour ago (20x the volume).
+    An ordinary night hour has under one mention per 15 minutes, and these tests used to fail at night."""
+    now = datetime.now(timezone.utc)
+    offset = (12 - now.hour) % 24
+    offset = offset - 24 if offset > 12 else offset
+    zone = "UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"  # Etc/GMT-3 is three hours ahead of UTC
+    return {"timezone": zone, "scenario": "flood", "scenario_started_at": (now - timedelta(hours=1)).isoformat()}
+
+
 def _rate_limit_off(profile_id: int, **extra) -> None:
     with session_scope() as s:
         p = s.get(SocialProfile, profile_id)
@@ -32,7 +43,7 @@ def _rate_limit_off(profile_id: int, **extra) -> None:
 
 
 async def test_poll_stores_mentions_and_a_second_poll_adds_no_duplicates(profile):
-    _rate_limit_off(profile)
+    _rate_limit_off(profile, **_lively())
     first = await polling.poll_profile(profile)
     assert first.error == "" and first.new > 0
     stored = _count()
@@ -55,7 +66,7 @@ async def test_rate_limit_is_honoured_and_shown(profile):
 
 
 async def test_server_errors_are_surfaced_on_the_profile_and_lose_nothing(profile):
-    _rate_limit_off(profile)
+    _rate_limit_off(profile, **_lively())
     _inject(profile, ["503"])
     outcome = await polling.poll_profile(profile)
     assert outcome.error and _count() == 0
