@@ -16,6 +16,10 @@ if _settings.redis_url:
     # in Redis every time (Reflex's opportunistic lock). bench-load: p95 899 ms without, 585 ms with (2 cores).
     os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
     os.environ.setdefault("REFLEX_OPLOCK_HOLD_TIME_MS", "5000")
+    # A state lock expires after this long. Reflex's 10 s was too short for an overloaded worker: the lease's write
+    # came after expiry and the event was lost (bench-load, 1 worker, 200 people: 459 unanswered events; 4 with
+    # 30 s). The cost: after a worker crash, its clients' next event waits up to this long for the lock.
+    os.environ.setdefault("REFLEX_REDIS_LOCK_EXPIRATION", "30000")
 
 config = rx.Config(
     app_name="govsocial_app",
