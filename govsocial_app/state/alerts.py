@@ -12,8 +12,8 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from govsocial_app.services import alerting, auth, keyword_alerts, mailer, spikes
-from govsocial_app.services.authz import ROLES, PermissionDenied, can
-from govsocial_app.services.errors import NotSignedIn, UserError
+from govsocial_app.services.authz import ROLES, can
+from govsocial_app.services.errors import UserError
 from govsocial_app.state.app_state import AppState
 
 CACHE_S = 30.0  # the bus keeps every worker's copy current; this only bounds a missed event
