@@ -15,6 +15,11 @@ _SESSION_TMP = Path(tempfile.mkdtemp(prefix="govsocial-tests-"))
 os.environ.setdefault("GOVSOCIAL_DATA_DIR", str(_SESSION_TMP / "data"))
 os.environ.setdefault("GOVSOCIAL_KEY_FILE", str(_SESSION_TMP / "secret.key"))
 os.environ.setdefault("REFLEX_PERF_MODE", "raise")
+# The fixtures point the app at a DATABASE_URL, which alone would mean production mode; tests that need production
+# behaviour say so themselves.
+os.environ.setdefault("GOVSOCIAL_MODE", "demo")
+# The real-peer tests run their servers on loopback; tests of the private-address guard clear this themselves.
+os.environ.setdefault("GOVSOCIAL_ALLOW_PRIVATE_NETWORKS", "127.0.0.0/8,::1/128")
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("REDIS_URL", None)
 

@@ -24,7 +24,7 @@ class LoginState(AppState):
         try:
             token, user = auth_service.sign_in(form.get("email", ""), form.get("password", ""), ip, ua)
         except auth_service.AuthFailed as exc:
-            self.error = self._(str(exc))
+            self.error = self._(str(exc), **exc.params)
             return
         self.error = ""
         self.auth_token = token
