@@ -127,6 +127,10 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if get_settings().trusted_proxy_hops and scope.get("client"):
+            # Our own routes (approval links, iCal, push) see the browser's address, as Reflex's events do.
+            forwarded = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == b"x-forwarded-for"), "")
+            scope = {**scope, "client": (client_ip(scope["client"][0], forwarded), scope["client"][1])}
         start: dict | None = None
         chunks: list[bytes] = []
         size = 0

@@ -134,6 +134,26 @@ def test_client_ip_trusts_only_the_configured_proxies(peer, xff, hops, expected)
     assert client_ip(peer, xff, hops) == expected
 
 
+def test_the_apps_own_routes_see_the_browsers_address_behind_the_proxy(monkeypatch):
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["client"][0])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    scope = {"type": "http", "client": ("127.0.0.1", 5555), "headers": [(b"x-forwarded-for", b"6.6.6.6, 203.0.113.5")]}
+    _run(app, scope)
+    monkeypatch.setenv("GOVSOCIAL_TRUSTED_PROXY_HOPS", "1")
+    config.reset_settings_cache()
+    try:
+        _run(app, scope)
+    finally:
+        monkeypatch.delenv("GOVSOCIAL_TRUSTED_PROXY_HOPS")
+        config.reset_settings_cache()
+    assert seen == ["127.0.0.1", "203.0.113.5"]
+
+
 def test_reflex_is_told_how_many_proxies_to_trust(monkeypatch):
     import importlib
 
