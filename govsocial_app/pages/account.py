@@ -12,13 +12,18 @@ __all__ = ["ROUTE", "page"]
 
 
 def _field(label: str, name: str, autocomplete: str, hint: str = "") -> rx.Component:
-    return rx.el.label(
-        rx.text(t(label), size="2", weight="medium"),
-        rx.input(name=name, type="password", required=True, auto_complete=autocomplete, size="3", width="100%", dir="ltr",
-                 min_length=1, max_length=1024),
-        rx.text(t(hint), size="1", color=rx.color("gray", 11)) if hint else rx.fragment(),
-        display="flex",
-        flex_direction="column",
+    # The hint sits outside the label, so the field's accessible name is just its label.
+    return rx.flex(
+        rx.el.label(
+            rx.text(t(label), size="2", weight="medium"),
+            rx.input(name=name, type="password", required=True, auto_complete=autocomplete, size="3", width="100%", dir="ltr",
+                     max_length=1024, aria_describedby=f"{name}-hint" if hint else None),
+            display="flex",
+            flex_direction="column",
+            gap="4px",
+        ),
+        rx.text(t(hint), id=f"{name}-hint", size="1", color=rx.color("gray", 11)) if hint else rx.fragment(),
+        direction="column",
         gap="4px",
     )
 
