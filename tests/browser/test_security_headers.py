@@ -52,7 +52,9 @@ def test_every_page_works_under_the_content_security_policy(browser, live_app):
             page.wait_for_timeout(400)  # charts, the device check on Notifications (rx.call_script, so eval)
             seen += [f"{path}: {v}" for v in page.evaluate("window.__csp")]
         page.goto(live_app.url + "/reports")
-        expect(page.locator(".js-plotly-plot").first).to_be_visible()
+        chart = page.locator(".js-plotly-plot .main-svg").first  # plotly.js loads on demand: it must be allowed to
+        chart.scroll_into_view_if_needed(timeout=30_000)
+        expect(chart).to_be_visible(timeout=30_000)
         seen += [f"/reports: {v}" for v in page.evaluate("window.__csp")]
     finally:
         ctx.close()
