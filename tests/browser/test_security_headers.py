@@ -48,7 +48,7 @@ def test_every_page_works_under_the_content_security_policy(browser, live_app):
         seen += page.evaluate("window.__csp")
         for path in PAGES:
             page.goto(live_app.url + path)
-            expect(page.get_by_role("heading", level=1).first).to_be_visible()
+            expect(page.get_by_role("heading", level=1).first).to_be_visible(timeout=30_000)  # a busy 2-core machine
             page.wait_for_timeout(400)  # charts, the device check on Notifications (rx.call_script, so eval)
             seen += [f"{path}: {v}" for v in page.evaluate("window.__csp")]
         page.goto(live_app.url + "/reports")
