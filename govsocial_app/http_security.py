@@ -143,7 +143,8 @@ class SecurityHeaders:
                 headers += [(k, v) for k, v in base_headers() if k not in names]
                 message = {**message, "headers": headers}
                 ctype = dict((k.lower(), v) for k, v in headers).get(b"content-type", b"")
-                if b"content-security-policy" in names:
+                if b"content-security-policy" in names or message.get("status") == 304:
+                    # A 304's headers replace the cached page's: a policy without that page's hashes would block it.
                     await send(message)
                 elif ctype.startswith(b"text/html"):
                     start = message  # the policy depends on the body: hold the start until it is complete

@@ -212,6 +212,18 @@ def test_each_page_gets_the_hashes_of_exactly_its_inline_scripts():
         assert b"".join(m.get("body", b"") for m in sent[1:]) == body
 
 
+def test_a_not_modified_answer_keeps_the_cached_pages_policy():
+    """A browser revisiting a page gets 304 and keeps the page it cached; the 304's headers replace the cached ones, so
+    a policy there (without that page's hashes: there is no body) would block the page's own scripts."""
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 304, "headers": [(b"content-type", b"text/html; charset=utf-8")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    headers = dict(_run(app)[0]["headers"])
+    assert b"content-security-policy" not in headers and headers[b"x-content-type-options"] == b"nosniff"
+
+
 def test_a_policy_a_route_sets_itself_is_kept():
     async def app(scope, receive, send):
         await send({"type": "http.response.start", "status": 200,
