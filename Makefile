@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 TOOLS := $(CURDIR)/.tools
 BUN := $(TOOLS)/node_modules/.bin/bun
 PORT ?= 3000
+# Demo mode's accounts share a published password: `make run` listens on this machine only unless told otherwise
+# (make run HOST=0.0.0.0 to show the demo on your network).
+HOST ?= 127.0.0.1
 
 # Reflex must make no network calls but the package registries (see README.md).
 export REFLEX_USE_SYSTEM_BUN := 1
@@ -34,7 +37,7 @@ run: deps
 	$(PY) -m govsocial_app.cli migrate
 	$(PY) -m govsocial_app.cli seed
 	$(PY) -m govsocial_app.cli banner
-	GOVSOCIAL_PORT=$(PORT) $(VENV)/bin/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
+	GOVSOCIAL_PORT=$(PORT) $(VENV)/bin/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT) --backend-host $(HOST)
 
 chromium:
 	@{ command -v chromium && command -v pdftoppm && command -v nginx && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; } >/dev/null 2>&1 || { \

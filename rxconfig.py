@@ -6,6 +6,7 @@ import reflex as rx
 from reflex_base.plugins.sitemap import SitemapPlugin
 
 from govsocial_app.config import get_settings
+from govsocial_app.http_security import allowed_origins
 
 _settings = get_settings()
 _port = int(os.environ.get("GOVSOCIAL_PORT", "3000"))
@@ -22,6 +23,11 @@ if _settings.redis_url:
     os.environ.setdefault("REFLEX_REDIS_LOCK_EXPIRATION", "30000")
 
 config = rx.Config(
+    # Behind the example nginx this is 1 (GOVSOCIAL_TRUSTED_PROXY_HOPS), so sign-in backoff and the audit log see the
+    # browser's address, not the proxy's. 0 ignores X-Forwarded-For, which a browser reaching the app directly could forge.
+    trusted_proxy_hops=_settings.trusted_proxy_hops,
+    # Never "*": with credentials, Starlette answers "*" by reflecting whatever origin asks.
+    cors_allowed_origins=allowed_origins(),
     app_name="govsocial_app",
     db_url=_settings.database_url,
     redis_url=_settings.redis_url or None,

@@ -22,6 +22,7 @@ from connectors.base import (
     RateLimited,
     TransientError,
 )
+from connectors.netguard import BlockedAddress, guarded_transport
 
 __all__ = [
     "MAX_HONOURED_RETRY_AFTER",
@@ -70,15 +71,17 @@ def make_client(
     """An AsyncClient with our user agent, JSON accept header and bounded timeouts."""
     merged = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     merged.update(headers or {})
+    limits = httpx.Limits(max_connections=20, max_keepalive_connections=10)
     return httpx.AsyncClient(
         base_url=base_url,
         headers=merged,
         # A dead host should fail fast; a slow upload may legitimately take the full budget.
         timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        limits=limits,
         # httpx drops the Authorization header when a redirect leaves the origin.
         follow_redirects=True,
-        transport=transport,
+        # Instance URLs come from whoever connects a profile, and redirects from the network: only public addresses.
+        transport=transport or guarded_transport(limits=limits),
     )
 
 
@@ -374,7 +377,13 @@ async def send(
             budget.check()
         try:
             response = await client.request(method, url, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        except httpx.ConnectError as exc:
+            if isinstance(exc.__cause__ or exc.__context__, BlockedAddress):
+                raise PermanentError(f"{method} {url}: {exc}") from exc
+            error = TransientError(f"{method} {url}: could not connect ({type(exc).__name__})")
+            error.not_sent = True  # type: ignore[attr-defined]
+            raise error from exc
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             error = TransientError(f"{method} {url}: could not connect ({type(exc).__name__})")
             error.not_sent = True  # type: ignore[attr-defined]
             raise error from exc

@@ -1,7 +1,8 @@
-"""Plain HTTP routes mounted beside the Reflex app: health, version (and later push, iCal, approval links)."""
+"""Plain HTTP routes mounted beside the Reflex app: health (up/down for anyone, details with the health token), version."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import datetime, timezone
 from importlib.metadata import version as pkg_version
@@ -68,12 +69,19 @@ def health_report() -> tuple[bool, dict]:
     return ok, report
 
 
-async def health(_request: Request) -> JSONResponse:
+def _may_see_details(request: Request) -> bool:
+    """The details (profile handles, error texts, the jobs host) are for monitoring with GOVSOCIAL_HEALTH_TOKEN only."""
+    token = get_settings().health_token
+    given = request.headers.get("authorization", "")
+    return bool(token) and given.startswith("Bearer ") and secrets.compare_digest(given[7:].strip().encode(), token.encode())
+
+
+async def health(request: Request) -> JSONResponse:
     import anyio
 
     ok, report = await anyio.to_thread.run_sync(health_report)
-    report["ok"] = ok
-    return JSONResponse(report, status_code=200 if ok else 503)
+    body = {"ok": ok, **report} if _may_see_details(request) else {"ok": ok}
+    return JSONResponse(body, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
 
 
 async def version(_request: Request) -> JSONResponse:

@@ -7,6 +7,8 @@ import reflex as rx
 from govsocial_app import logs
 from govsocial_app.api import build_api
 from govsocial_app.config import get_settings
+from govsocial_app.http_security import SecurityHeaders, socket_origin_allowed
+from govsocial_app.pages import account as account_page
 from govsocial_app.pages import approvals as approvals_page
 from govsocial_app.pages import calendar as calendar_page
 from govsocial_app.pages import (
@@ -15,6 +17,7 @@ from govsocial_app.pages import (
 )
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import NotSignedIn, UserError
+from govsocial_app.state.account import PasswordState
 from govsocial_app.state.admin import AuditState, UsersState
 from govsocial_app.state.settings import KeywordsState, ProfilesState, VipState
 from govsocial_app.state.app_state import AppState
@@ -55,9 +58,12 @@ HEAD = [
 app = rx.App(
     theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium", has_background=True),
     head_components=HEAD,
-    api_transformer=build_api(),
+    # Our routes first, then security headers around everything (pages, assets, uploads, our routes).
+    api_transformer=[build_api(), SecurityHeaders],
     backend_exception_handler=handle_backend_exception,
 )
+# The event websocket accepts its own page's origin (or an allowed one), not the whole CORS list Reflex would give it.
+app.sio.eio.cors_allowed_origins = socket_origin_allowed
 
 
 def _index() -> rx.Component:
@@ -76,6 +82,7 @@ app.add_page(notifications.page, route=notifications.ROUTE, on_load=Notification
 app.add_page(reports.page, route=reports.ROUTE, on_load=reports.ON_LOAD, title="Reports · GovSocial")
 app.add_page(listening.page, route=listening.ROUTE, on_load=listening.ON_LOAD, title="Listening · GovSocial")
 app.add_page(more.page, route=more.ROUTE, on_load=AppState.check_login, title="More · GovSocial")
+app.add_page(account_page.page, route=account_page.ROUTE, on_load=PasswordState.load, title="Change password · GovSocial")
 app.add_page(admin_audit.page, route=admin_audit.ROUTE, on_load=AuditState.load, title="Audit log · GovSocial")
 app.add_page(profiles.page, route=profiles.ROUTE, on_load=ProfilesState.load, title="Profiles · GovSocial")
 app.add_page(keywords.page, route=keywords.ROUTE, on_load=KeywordsState.load, title="Brand keywords · GovSocial")

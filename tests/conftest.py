@@ -15,6 +15,9 @@ _SESSION_TMP = Path(tempfile.mkdtemp(prefix="govsocial-tests-"))
 os.environ.setdefault("GOVSOCIAL_DATA_DIR", str(_SESSION_TMP / "data"))
 os.environ.setdefault("GOVSOCIAL_KEY_FILE", str(_SESSION_TMP / "secret.key"))
 os.environ.setdefault("REFLEX_PERF_MODE", "raise")
+# The fixtures point the app at a DATABASE_URL, which alone would mean production mode; tests that need production
+# behaviour say so themselves.
+os.environ.setdefault("GOVSOCIAL_MODE", "demo")
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("REDIS_URL", None)
 
@@ -54,6 +57,13 @@ def point_app_at(url: str, redis_url: str = "") -> None:
     crypto.reset_cache()
     bus.reset()
     presence.reset()
+
+
+@pytest.fixture
+def loopback_peers(monkeypatch):
+    """Real third-party servers run on this machine's loopback: allow it, as an on-premises server would be
+    (GOVSOCIAL_ALLOW_PRIVATE_NETWORKS; connectors/netguard.py refuses private addresses otherwise)."""
+    monkeypatch.setenv("GOVSOCIAL_ALLOW_PRIVATE_NETWORKS", "127.0.0.0/8,::1/128")
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,10 @@ class User(SQLModel, table=True):
     theme: str = Field(default="light", max_length=10)
     timezone: str = Field(default="UTC", max_length=64)
     is_active: bool = True
-    ical_token: str = Field(default="", max_length=64, index=True)
+    # Created by the demo seed with the published password: refused in production mode.
+    is_demo: bool = False
+    # SHA-256 of the secret in the user's iCal feed address; the address itself is shown once, when it is made.
+    ical_token_hash: str = Field(default="", max_length=64, index=True)
     created_at: datetime = _created()
     deleted_at: Optional[datetime] = _ts()
 
@@ -73,6 +76,8 @@ class AuthSession(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
+    # The sign-in backoff counts failures per (address, email) since that pair's last success.
+    __table_args__ = (Index("ix_loginattempt_ip_email_at", "client_ip", "email", "at"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     email: str = Field(index=True, max_length=320)
     client_ip: str = Field(default="", max_length=64, index=True)

@@ -194,10 +194,21 @@ def _extras() -> rx.Component:
         rx.el.details(
             rx.el.summary(t("Subscribe in Outlook or Google Calendar"), min_height=TAP, display="flex", align_items="center", cursor="pointer"),
             rx.text(t("This private address shows the publishing calendar in your own calendar app. Anyone with it can read the calendar: keep it to yourself."), size="2"),
-            rx.code(CalendarState.feed_url, word_break="break-all", size="1"),
+            rx.cond(
+                CalendarState.feed_url != "",
+                rx.box(
+                    rx.code(CalendarState.feed_url, word_break="break-all", size="1"),
+                    rx.text(t("Copy it now: for your security it is not shown again."), size="2", weight="medium"),
+                ),
+                rx.cond(CalendarState.has_feed,
+                        rx.text(t("Your address was made earlier and is not shown again. If you lost it, make a new one: the old one then stops working."),
+                                size="2", color=rx.color("gray", 11))),
+            ),
             rx.flex(
-                rx.button(t("Copy"), variant="soft", on_click=rx.set_clipboard(CalendarState.feed_url), min_height=TAP),
-                rx.button(t("Make a new address"), variant="ghost", on_click=CalendarState.new_feed_url, min_height=TAP),
+                rx.cond(CalendarState.feed_url != "",
+                        rx.button(t("Copy"), variant="soft", on_click=rx.set_clipboard(CalendarState.feed_url), min_height=TAP)),
+                rx.button(rx.cond(CalendarState.has_feed, t("Make a new address"), t("Make my calendar address")), variant="soft",
+                          on_click=CalendarState.new_feed_url, min_height=TAP),
                 gap="2", margin_top="6px",
             ),
         ),

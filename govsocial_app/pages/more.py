@@ -40,6 +40,7 @@ def page() -> rx.Component:
                     gap="3",
                     align="center",
                 ),
+                _link_row("Change password", "/more/password", "key-round"),
             ),
             rx.card(
                 rx.heading(t("Language"), as_="h2", size="3", margin_bottom="8px"),

@@ -187,6 +187,20 @@ def _send_row(x: SendRow) -> rx.Component:
     )
 
 
+def _recipient_domains() -> rx.Component:
+    return rx.form(
+        rx.el.label(
+            rx.text(t("Other domains that may receive emailed reports (administrators only)"), size="1"),
+            rx.input(name="domains", default_value=ReportsState.recipient_domains, placeholder="agency.gov, partner.example",
+                     min_height=TAP, dir="ltr", key=ReportsState.recipient_domains),
+            display="flex", flex_direction="column",
+        ),
+        rx.button(t("Save domains"), type="submit", variant="soft", min_height=TAP, margin_top="6px"),
+        on_submit=ReportsState.save_recipient_domains,
+        margin_top="12px",
+    )
+
+
 def _subscribe() -> rx.Component:
     return rx.cond(
         AppState.can_compose,
@@ -212,12 +226,15 @@ def _subscribe() -> rx.Component:
                 rx.el.label(
                     rx.text(t("Recipients (email addresses, separated by commas)"), size="1"),
                     rx.text_area(name="recipients", placeholder="leader@agency.gov, deputy@agency.gov", required=True, min_height="60px"),
+                    rx.text(t("People with a GovSocial account, or addresses in a domain an administrator allowed."), size="1",
+                            color=rx.color("gray", 11)),
                     display="flex", flex_direction="column", margin_top="8px",
                 ),
                 rx.button(t("Subscribe"), type="submit", min_height=TAP, margin_top="8px"),
                 on_submit=ReportsState.subscribe,
                 reset_on_submit=True,
             ),
+            rx.cond(AppState.is_admin, _recipient_domains()),
             rx.cond(ReportsState.subs.length() > 0, rx.heading(t("Subscriptions"), size="2", as_="h3", margin_top="12px")),
             rx.flex(rx.foreach(ReportsState.subs, _sub_row), direction="column", gap="2"),
             rx.cond(ReportsState.sends.length() > 0, rx.heading(t("Recent sends"), size="2", as_="h3", margin_top="12px")),

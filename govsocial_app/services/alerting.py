@@ -307,7 +307,7 @@ async def deliver(alert_ids: Sequence[int] | None = None, *, now: datetime | Non
     if not jobs:
         return DeliveryReport()
     gate = asyncio.Semaphore(SEND_CONCURRENCY)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)) as client:
+    async with webpush.push_client() as client:  # refuses push endpoints on private networks at connection time
         outcomes = await asyncio.gather(*(_send(j, client, gate) for j in jobs))
     report = await asyncio.to_thread(_record, list(outcomes), now)
     if report.failed or report.skipped:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 import secrets
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -11,25 +14,62 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, func, select
 
+from govsocial_app.config import get_settings
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import AuthSession, LoginAttempt, User
 from govsocial_app.services import audit
 from govsocial_app.services.authz import ROLES, Actor
 
-SESSION_DAYS = 14
-MAX_FAILS_PER_EMAIL = 5
-MAX_FAILS_PER_IP = 30
-FAIL_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 hashes anything, but a megabyte "password" is only a way to burn CPU
+MIN_STRENGTH = 3  # zxcvbn's score, 0-4: 3 is "safely unguessable" against an online attack with throttling
+
+# Backoff instead of lockouts. Each (address, email) pair gets FREE_PER_PAIR tries, then waits PAIR_BASE_S after its
+# last failure, doubling with each further failure up to PAIR_MAX_S. A success from that address clears it. Nothing
+# here depends on the email alone, so nobody can lock a named person out from another address; and one address
+# spraying many emails slows down only itself.
+FREE_PER_PAIR = 3
+PAIR_BASE_S = 15
+PAIR_MAX_S = 3600
+PAIR_WINDOW = timedelta(hours=24)
+FREE_PER_ADDRESS = 20
+ADDRESS_BASE_S = 5
+ADDRESS_MAX_S = 900
+ADDRESS_WINDOW = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
 # Verifying against a dummy hash when the email is unknown keeps timing the same,
 # so response time does not reveal which emails have accounts.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+log = logging.getLogger(__name__)
 
 
 class AuthFailed(Exception):
-    """A sign-in failure with a message safe to show the user."""
+    """A sign-in failure with a message safe to show the user: `str(exc)` is the English msgid, `params` fill it."""
+
+    def __init__(self, message: str, **params):
+        super().__init__(message)
+        self.params = params
+
+
+class PasswordRejected(ValueError):
+    """A new password that breaks the rules. `str(exc)` is the English sentence; `msgid` and `params` translate it."""
+
+    def __init__(self, msgid: str, **params):
+        super().__init__(msgid.format(**params) if params else msgid)
+        self.msgid, self.params = msgid, params
+
+
+class TryLater(AuthFailed):
+    """Too many recent failures from this address: `retry_after` seconds until the next try is accepted."""
+
+    def __init__(self, retry_after: float):
+        seconds = max(1, math.ceil(retry_after))
+        if seconds < 120:
+            super().__init__("Too many failed attempts. Try again in {seconds} seconds.", seconds=seconds)
+        else:
+            super().__init__("Too many failed attempts. Try again in {minutes} minutes.", minutes=math.ceil(seconds / 60))
+        self.retry_after = seconds
 
 
 @dataclass(frozen=True)
@@ -63,9 +103,22 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def validate_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
-        raise ValueError(f"The password must be at least {MIN_PASSWORD} characters long.")
+def validate_password(password: str, user_inputs: tuple[str, ...] = ()) -> None:
+    """At least MIN_PASSWORD characters, and not easy to guess (zxcvbn: common passwords, names, dates,
+    keyboard patterns, repeats, and the person's own email and name)."""
+    from zxcvbn import zxcvbn
+
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
+        raise PasswordRejected("The password must be at least {n} characters long.", n=MIN_PASSWORD)
+    if len(password) > MAX_PASSWORD:
+        raise PasswordRejected("The password must be at most {n} characters long.", n=MAX_PASSWORD)
+    inputs = [x for x in user_inputs if x] + ["govsocial", get_settings().agency_name]
+    for x in user_inputs:
+        if "@" in x:
+            inputs.extend(part for part in re.split(r"[@.\-_+]", x) if len(part) > 2)
+    if zxcvbn(password[:100], user_inputs=inputs)["score"] < MIN_STRENGTH:
+        raise PasswordRejected("This password is too easy to guess. Use a longer phrase of several unrelated words.")
 
 
 def _token_hash(token: str) -> str:
@@ -76,63 +129,98 @@ def _signed_in(u: User) -> SignedInUser:
     return SignedInUser(u.id, u.email, u.display_name, u.role, u.locale, u.theme, u.timezone)
 
 
-def _recent_failures(s: Session, email: str, ip: str) -> tuple[int, int]:
-    since = _now() - FAIL_WINDOW
-    by_email = s.exec(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.email == email, LoginAttempt.at >= since, col(LoginAttempt.success).is_(False)
+def _delay(failures: int, free: int, base: float, cap: float) -> float:
+    return 0.0 if failures < free else min(cap, base * 2 ** (failures - free))
+
+
+def retry_after(s: Session, email: str, ip: str, now: datetime | None = None) -> float:
+    """Seconds this address must still wait before trying this email again (0: go ahead)."""
+    now = now or _now()
+    last_ok = s.exec(
+        select(func.max(LoginAttempt.at)).where(LoginAttempt.email == email, LoginAttempt.client_ip == ip, col(LoginAttempt.success).is_(True))
+    ).one()
+    since = max(now - PAIR_WINDOW, _aware(last_ok)) if last_ok else now - PAIR_WINDOW
+    pair_n, pair_last = s.exec(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            LoginAttempt.email == email, LoginAttempt.client_ip == ip, LoginAttempt.at > since, col(LoginAttempt.success).is_(False)
         )
     ).one()
-    by_ip = 0
-    if ip:
-        by_ip = s.exec(
-            select(func.count()).select_from(LoginAttempt).where(
-                LoginAttempt.client_ip == ip, LoginAttempt.at >= since, col(LoginAttempt.success).is_(False)
-            )
-        ).one()
-    return by_email, by_ip
+    addr_n, addr_last = s.exec(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            LoginAttempt.client_ip == ip, LoginAttempt.at > now - ADDRESS_WINDOW, col(LoginAttempt.success).is_(False)
+        )
+    ).one()
+    wait = 0.0
+    if pair_last is not None:
+        wait = max(wait, (_aware(pair_last) - now).total_seconds() + _delay(pair_n, FREE_PER_PAIR, PAIR_BASE_S, PAIR_MAX_S))
+    if addr_last is not None:
+        wait = max(wait, (_aware(addr_last) - now).total_seconds() + _delay(addr_n, FREE_PER_ADDRESS, ADDRESS_BASE_S, ADDRESS_MAX_S))
+    return max(0.0, wait)
+
+
+def _check_password(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _demo_refused(user: User) -> bool:
+    """Demo accounts share a published password: production mode never lets them in."""
+    return bool(user.is_demo) and not get_settings().demo
 
 
 def sign_in(email: str, password: str, client_ip: str = "", user_agent: str = "") -> tuple[str, SignedInUser]:
     """Check the password and open a session. Returns (bearer token, user)."""
     email = normalize_email(email)
+    client_ip = (client_ip or "")[:64]
     if not email or not password:
         raise AuthFailed("Enter your email and password.")
+    failure: AuthFailed | None = None
     with session_scope() as s:
-        by_email, by_ip = _recent_failures(s, email, client_ip)
-        if by_email >= MAX_FAILS_PER_EMAIL or by_ip >= MAX_FAILS_PER_IP:
-            raise AuthFailed("Too many failed sign-in attempts. Wait 15 minutes and try again.")
+        wait = retry_after(s, email, client_ip)
+        if wait > 0:
+            # Not verified, not recorded: trying again early neither costs us a hash nor extends anyone's wait.
+            log.info("sign-in for %s from %s refused: %.0f s of backoff left", email, client_ip or "?", wait)
+            raise TryLater(wait)
         user = s.exec(select(User).where(User.email == email, col(User.deleted_at).is_(None))).first()
-        ok = False
-        try:
-            ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if ok and not user.is_active:
-            ok = False
-        s.add(LoginAttempt(email=email, client_ip=client_ip[:64], success=ok))
-        if not ok:
+        ok = _check_password(user, password) and user.is_active
+        if ok and _demo_refused(user):
+            s.add(LoginAttempt(email=email, client_ip=client_ip, success=False))
+            audit.record(s, Actor(None, email, None, client_ip, user_agent), "auth.sign_in_refused", "user", user.id, reason="demo account")
+            failure = AuthFailed("Demo accounts are turned off in production mode.")
+        elif not ok:
+            s.add(LoginAttempt(email=email, client_ip=client_ip, success=False))
             audit.record(s, Actor(None, email, None, client_ip, user_agent), "auth.sign_in_failed", "user", "")
-            failed = True
+            failure = AuthFailed("That email and password do not match an active account.")
         else:
-            failed = False
+            s.add(LoginAttempt(email=email, client_ip=client_ip, success=True))
             if _hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = _hasher.hash(password)
             token = secrets.token_urlsafe(32)
+            now = _now()
             s.add(
                 AuthSession(
                     token_hash=_token_hash(token),
                     user_id=user.id,
-                    expires_at=_now() + timedelta(days=SESSION_DAYS),
-                    client_ip=client_ip[:64],
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + timedelta(days=get_settings().session_max_days),
+                    client_ip=client_ip,
                     user_agent=user_agent[:300],
                 )
             )
             audit.record(s, _signed_in(user).actor(client_ip, user_agent), "auth.sign_in", "user", user.id)
             result = (token, _signed_in(user))
-    if failed:
-        raise AuthFailed("That email and password do not match an active account.")
+    if failure is not None:
+        raise failure
     return result
+
+
+def _touch_every(idle: timedelta) -> timedelta:
+    # Rarely enough to keep writes off the hot path (every handler resolves the token), often enough that the idle
+    # timeout is exact to within a few minutes.
+    return min(timedelta(minutes=5), idle / 10)
 
 
 def user_for_token(token: str) -> SignedInUser | None:
@@ -149,10 +237,14 @@ def user_for_token(token: str) -> SignedInUser | None:
             return None
         sess, user = row
         now = _now()
-        if sess.revoked_at or _aware(sess.expires_at) <= now or not user.is_active or user.deleted_at:
+        settings = get_settings()
+        idle = timedelta(hours=settings.session_idle_hours)
+        ends = min(_aware(sess.expires_at), _aware(sess.created_at) + timedelta(days=settings.session_max_days))
+        if sess.revoked_at or ends <= now or now - _aware(sess.last_seen_at) > idle:
             return None
-        # Touch at most once a minute to keep writes off the hot path.
-        if now - _aware(sess.last_seen_at) > timedelta(minutes=1):
+        if not user.is_active or user.deleted_at or _demo_refused(user):
+            return None
+        if now - _aware(sess.last_seen_at) > _touch_every(idle):
             sess.last_seen_at = now
         return _signed_in(user)
 
@@ -163,6 +255,51 @@ def sign_out(token: str, actor: Actor) -> None:
         if sess and not sess.revoked_at:
             sess.revoked_at = _now()
             audit.record(s, actor, "auth.sign_out", "user", sess.user_id)
+
+
+def change_password(actor: Actor, current_token: str, current: str, new: str, confirm: str) -> int:
+    """The signed-in person sets a new password. Every other session of theirs ends; this one stays signed in.
+    Returns how many other sessions were signed out. Wrong current passwords count towards the sign-in backoff.
+    Refusals raise AuthFailed (a msgid and its params, for the page to translate)."""
+    ip = (actor.client_ip or "")[:64]
+    if not current or not new:
+        raise AuthFailed("Enter your current password and a new one.")
+    if new != confirm:
+        raise AuthFailed("The two new passwords are not the same.")
+    with session_scope() as s:
+        user = s.get(User, actor.user_id)
+        if user is None or not user.is_active or user.deleted_at:
+            raise AuthFailed("No such user.")
+        email, name = user.email, user.display_name
+        wait = retry_after(s, email, ip)
+        if wait > 0:
+            raise TryLater(wait)
+        if not _check_password(user, current):
+            s.add(LoginAttempt(email=email, client_ip=ip, success=False))
+            audit.record(s, actor, "auth.password_change_failed", "user", user.id)
+            wrong = True
+        else:
+            wrong = False
+    if wrong:
+        raise AuthFailed("Your current password is not right.")
+    if new == current:
+        raise AuthFailed("Choose a password you have not been using.")
+    try:
+        validate_password(new, (email, name))
+    except PasswordRejected as exc:
+        raise AuthFailed(exc.msgid, **exc.params) from None
+    keep = _token_hash(current_token)
+    with session_scope() as s:
+        user = s.get(User, actor.user_id)
+        user.password_hash = hash_password(new)
+        now = _now()
+        others = s.exec(
+            select(AuthSession).where(AuthSession.user_id == user.id, col(AuthSession.revoked_at).is_(None), AuthSession.token_hash != keep)
+        ).all()
+        for other in others:
+            other.revoked_at = now
+        audit.record(s, actor, "auth.password_change", "user", user.id, other_sessions_ended=len(others))
+        return len(others)
 
 
 def create_user(
@@ -177,7 +314,7 @@ def create_user(
     if not display_name:
         raise ValueError("Enter a display name.")
     if check_password:
-        validate_password(password)
+        validate_password(password, (email, display_name))
     with session_scope() as s:
         if s.exec(select(User).where(User.email == email)).first():
             raise ValueError(f"A user with the email {email} already exists.")
@@ -187,7 +324,6 @@ def create_user(
             password_hash=hash_password(password),
             role=role,
             locale=locale,
-            ical_token=secrets.token_urlsafe(24),
         )
         s.add(user)
         s.flush()

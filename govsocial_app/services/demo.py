@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import datetime, timedelta, timezone
 
 from sqlmodel import select
@@ -60,7 +59,7 @@ def seed(history_days: int = 30, now: datetime | None = None) -> dict:
     with session_scope() as s:
         password_hash = auth.hash_password(DEMO_PASSWORD)
         for email, name, role in DEMO_USERS:
-            s.add(User(email=email, display_name=name, password_hash=password_hash, role=role, ical_token=secrets.token_urlsafe(24)))
+            s.add(User(email=email, display_name=name, password_hash=password_hash, role=role, is_demo=True))
         for handle, name, key in DEMO_PROFILES:
             p = SocialProfile(
                 network="simulator",

@@ -1,7 +1,10 @@
-"""A per-user iCal feed of the publishing calendar at a secret URL, for Outlook or Google Calendar."""
+"""A per-user iCal feed of the publishing calendar at a secret URL, for Outlook or Google Calendar.
+
+Only a SHA-256 of each secret is stored, so a copy of the database opens no feed; the address is shown once."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
@@ -23,32 +26,40 @@ STATUS_LABELS = {
 }
 
 
-def feed_url(user_id: int) -> str:
-    """The user's secret feed address, making a token first if they have none."""
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _url(token: str) -> str:
+    return f"{get_settings().public_url}/api/ical/{token}.ics"
+
+
+def has_feed(user_id: int) -> bool:
     with session_scope() as s:
         user = s.get(User, user_id)
-        if not user.ical_token:
-            user.ical_token = secrets.token_urlsafe(24)
-        return f"{get_settings().public_url}/api/ical/{user.ical_token}.ics"
+        return bool(user and user.ical_token_hash)
 
 
 def rotate(actor: Actor) -> str:
-    """A new secret address; the old one stops working at once."""
+    """A new secret address, returned this once: only its hash is stored. Any old address stops working at once."""
     require(actor, "publish.view")
+    token = secrets.token_urlsafe(24)
     with session_scope() as s:
         user = s.get(User, actor.user_id)
-        user.ical_token = secrets.token_urlsafe(24)
-        audit.record(s, actor, "ical.rotate", "user", actor.user_id)
-    return feed_url(actor.user_id)
+        first = not user.ical_token_hash
+        user.ical_token_hash = _hash(token)
+        audit.record(s, actor, "ical.create" if first else "ical.rotate", "user", actor.user_id)
+    return _url(token)
 
 
 def _user_for(token: str) -> User | None:
-    if not token or len(token) < MIN_TOKEN:
+    if not token or len(token) < MIN_TOKEN or len(token) > 200:
         return None
+    digest = _hash(token)
     with session_scope() as s:
-        user = s.exec(select(User).where(User.ical_token == token, User.is_active, col(User.deleted_at).is_(None))).first()
+        user = s.exec(select(User).where(User.ical_token_hash == digest, User.is_active, col(User.deleted_at).is_(None))).first()
         # Compare again in constant time: the index lookup found it, this confirms it byte for byte.
-        return user if user and secrets.compare_digest(user.ical_token, token) else None
+        return user if user and secrets.compare_digest(user.ical_token_hash, digest) else None
 
 
 def feed_for_token(token: str, *, now: datetime | None = None) -> bytes | None:

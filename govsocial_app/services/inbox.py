@@ -27,6 +27,7 @@ from govsocial_app.db.models import (
 from govsocial_app.services import audit, bus
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.links import web_link
 from govsocial_app.services.textnorm import normalize
 
 PAGE_SIZE = 50
@@ -410,9 +411,9 @@ def detail(message_id: int) -> MessageDetail:
         return MessageDetail(
             card=_cards(s, [m])[0],
             text=m.text,
-            url=m.url,
+            url=web_link(m.url),  # rows stored before links were checked at intake are checked here too
             conversation=[
-                ThreadItem(x.id, x.direction, x.author_name, x.author_handle, x.text, _aware(x.created_at), x.url, names.get(x.sent_by_id, ""), x.status)
+                ThreadItem(x.id, x.direction, x.author_name, x.author_handle, x.text, _aware(x.created_at), web_link(x.url), names.get(x.sent_by_id, ""), x.status)
                 for x in convo
             ],
             notes=[NoteItem(n.id, name, n.text, _aware(n.created_at)) for n, name in notes],

@@ -16,6 +16,7 @@ from connectors.base import InboundMessage
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Message, MessageVersion
 from govsocial_app.services import bus
+from govsocial_app.services.links import web_link
 from govsocial_app.services.textnorm import search_text
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,12 @@ def _row(m: InboundMessage, profile_id: int | None, keyword_id: int | None, now:
         "author_handle": a.handle[:200],
         "author_key": a.handle.lstrip("@").lower()[:200],
         "author_name": (a.display_name or a.handle)[:200],
-        "author_avatar_url": (a.avatar_url or "")[:500],
+        "author_avatar_url": web_link(a.avatar_url),
         "author_followers": int(a.followers or 0),
         "text": m.text,
         "search_text": search_text(m.text, a.handle, a.display_name),
         "lang": (m.lang or "")[:8],
-        "url": (m.url or "")[:500],
+        "url": web_link(m.url),
         "created_at": _utc(m.created_at),
         "received_at": now,
         "status": "open",

@@ -105,6 +105,27 @@ def _split_fields(network: str, values: dict[str, str]) -> tuple[dict, dict]:
     return config, secrets
 
 
+async def _check_server_addresses(config: dict) -> None:
+    """A server address typed when connecting a profile must be a public one, or an allowed network
+    (GOVSOCIAL_ALLOW_PRIVATE_NETWORKS): else the server could be made to call services on the internal network.
+    Every connection is checked again when it is made (connectors/netguard.py); this says so clearly, up front."""
+    import httpcore
+
+    from connectors import netguard
+
+    for key, value in config.items():
+        if not key.endswith("_url") or not value:
+            continue
+        url = value if "://" in value else "https://" + value
+        try:
+            await netguard.check_url(url)
+        except netguard.BlockedAddress:
+            raise UserError(f"The server address {value} is on a private or local network. GovSocial connects only to public "
+                            "servers; an administrator can allow a network with GOVSOCIAL_ALLOW_PRIVATE_NETWORKS.") from None
+        except httpcore.ConnectError:
+            pass  # the name does not resolve: the connection check below says so
+
+
 async def connect(network: str, values: dict[str, str], actor: Actor, **connector_kwargs) -> int:
     """Check the credentials with the network first, then store them (secrets encrypted) and start polling."""
     from connectors.base import AuthError, ConnectorError
@@ -117,6 +138,7 @@ async def connect(network: str, values: dict[str, str], actor: Actor, **connecto
 
         config.setdefault("profile_key", config["handle"].lstrip("@").lower())
         config.setdefault("state_path", str(get_settings().data_dir / "simulator.db"))
+    await _check_server_addresses(config)
     connector = create_connector(Credentials(network=network, config=config, secrets=secrets), **connector_kwargs)
     try:
         account = await connector.check()

@@ -34,6 +34,7 @@ from govsocial_app.db.models import (
 from govsocial_app.services import audit, bus
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.links import web_link
 
 log = logging.getLogger(__name__)
 
@@ -618,7 +619,7 @@ def post_view(post_id: int) -> PostView | None:
         return PostView(
             post.id, post.author_id, author.display_name if author else "", post.text, post.link, post.status, aware(post.scheduled_at),
             post.campaign_id, post.held_reason, post.flagged_for_review, post.bypass_reason,
-            tuple(TargetView(t.profile_id, p.handle, p.network, t.status, aware(t.due_at), t.external_url, t.error, t.text_override) for t, p in rows),
+            tuple(TargetView(t.profile_id, p.handle, p.network, t.status, aware(t.due_at), web_link(t.external_url), t.error, t.text_override) for t, p in rows),
             tuple(MediaInfo(m.id, f"{m.mime_type.removeprefix('image/').upper()} {n}", m.mime_type, m.size_bytes, m.alt_text)
                   for n, m in enumerate(media, start=1)),
         )

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from govsocial_app.config import get_settings
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import ReportSend, ReportSubscription, SocialProfile, User
-from govsocial_app.services import audit, mailer, report_pdf, reports
+from govsocial_app.services import audit, mailer, report_pdf, reports, settings_store
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.metrics import as_utc
@@ -114,6 +114,51 @@ def parse_recipients(raw: str | list[str]) -> list[str]:
     return out
 
 
+def check_recipients(emails: list[str]) -> None:
+    outside = [a for a in emails if a not in allowed_recipients(emails)]
+    if outside:
+        raise UserError(f"{outside[0]} cannot receive reports: send them to people with a GovSocial account, or ask an "
+                        "administrator to allow that address's domain.")
+
+
+# ---------------------------------------------------------------- who may receive reports
+
+DOMAINS_SETTING = "reports.recipient_domains"
+_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+
+def recipient_domains() -> list[str]:
+    """Domains outside the user list that reports may be emailed to, as an administrator set them."""
+    return list(settings_store.get(DOMAINS_SETTING, []) or [])
+
+
+def set_recipient_domains(actor: Actor, raw: str | list[str]) -> list[str]:
+    require(actor, "settings.manage")
+    items = raw if isinstance(raw, list) else re.split(r"[\s,;]+", raw or "")
+    domains = list(dict.fromkeys(d.strip().lower().lstrip("@").rstrip(".") for d in items if d.strip()))
+    bad = [d for d in domains if not _DOMAIN.fullmatch(d)]
+    if bad:
+        raise UserError(f"Not a domain name: {bad[0]}")
+    settings_store.set_value(DOMAINS_SETTING, domains, actor, audit_action="reports.recipient_domains", domains=domains)
+    return domains
+
+
+def allowed_recipients(emails: list[str]) -> set[str]:
+    """Which of these addresses may receive the agency's reports: active users of GovSocial, and addresses in a domain
+    (or a subdomain of one) that an administrator allowed. Anyone else could be sent the agency's figures by any publisher."""
+    emails = [e.lower() for e in emails]
+    with session_scope() as s:
+        users = set(s.exec(select(User.email).where(col(User.email).in_(emails), col(User.is_active).is_(True),
+                                                     col(User.deleted_at).is_(None))).all())
+    domains = recipient_domains()
+
+    def in_domain(email: str) -> bool:
+        host = email.rsplit("@", 1)[-1]
+        return any(host == d or host.endswith("." + d) for d in domains)
+
+    return {e for e in emails if e in users or in_domain(e)}
+
+
 def subscribe(actor: Actor, report: str, filters: dict, cadence: str, local_time: str, tz: str, recipients: str | list[str],
               now: datetime | None = None) -> int:
     require(actor, "reports.schedule")
@@ -123,6 +168,7 @@ def subscribe(actor: Actor, report: str, filters: dict, cadence: str, local_time
         raise UserError("Choose weekly or monthly.")
     clean = {"profile_ids": [int(p) for p in filters.get("profile_ids") or []], "networks": [str(n) for n in filters.get("networks") or []]}
     emails = parse_recipients(recipients)
+    check_recipients(emails)
     first = next_run(cadence, local_time, tz, now or datetime.now(timezone.utc))
     with session_scope() as s:
         sub = ReportSubscription(user_id=actor.user_id, report=report, filters=clean, cadence=cadence, local_time=local_time, timezone=tz,
@@ -252,9 +298,14 @@ async def deliver(send_id: int, *, seen_attempts: int | None = None) -> bool:
     send, sub = claimed
     error = ""
     try:
+        # Checked again at each send: someone who left the agency, or a domain no longer allowed, gets nothing more.
+        allowed = await asyncio.to_thread(allowed_recipients, list(sub.recipients))
+        recipients = [r for r in sub.recipients if r in allowed]
+        if not recipients:
+            raise UserError("None of the recipients may receive reports any more.")
         report, pdf = await asyncio.to_thread(render_for, sub, send.period_start, send.period_end)
         subject, body = email_text(report)
-        await mailer.send_mail(list(sub.recipients), subject, body,
+        await mailer.send_mail(recipients, subject, body,
                                attachments=[mailer.Attachment(report_pdf.filename(report), pdf, "application/pdf")])
     except Exception as exc:  # any failure is logged on the send and retried; nothing escapes the job
         error = f"{type(exc).__name__}: {exc}"[:1000]

@@ -3,7 +3,6 @@ the previous period, and the charts, tables and key numbers that the page, the C
 
 from __future__ import annotations
 
-import csv
 import io
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -17,7 +16,7 @@ from sqlmodel import Session, col
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Message, MessageTag, Post, PostTarget, ProfileMetricDaily, SocialProfile, Tag
-from govsocial_app.services import metrics
+from govsocial_app.services import csv_export, metrics
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.metrics import Scope, engagement_rate, period_change
 
@@ -831,19 +830,12 @@ def _csv_header(c: Column) -> str:
     return c.label + {"pct": " (%)", "seconds": " (seconds)"}.get(c.kind, "")
 
 
-def _csv_text(value: Any) -> Any:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet: social content is untrusted.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def table_csv(table: Table) -> str:
     out = io.StringIO()
-    w = csv.writer(out)
+    w = csv_export.writer(out)  # social content is untrusted: no cell may run as a spreadsheet formula
     w.writerow([_csv_header(c) for c in table.columns])
     for row in table.rows:
-        w.writerow([_csv_text(_csv_value(v, c.kind)) for v, c in zip(row, table.columns)])
+        w.writerow([_csv_value(v, c.kind) for v, c in zip(row, table.columns)])
     return out.getvalue()
 
 

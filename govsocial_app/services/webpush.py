@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,6 +29,7 @@ from pywebpush import WebPusher
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from connectors import netguard
 from govsocial_app.config import get_settings
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import PushSubscription, Setting
@@ -148,6 +150,9 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
+_LOOPBACK = ("127.0.0.0/8", "::1/128")  # demo mode: a local push-service mock (see _check_endpoint)
+
+
 def _check_endpoint(endpoint: str) -> None:
     """Push endpoints are https URLs of a push service on the internet. Plain http is accepted only for
     a loopback host in demo mode (local push-service mocks). Anything else would let a signed-in user
@@ -158,11 +163,22 @@ def _check_endpoint(endpoint: str) -> None:
         ip = ipaddress.ip_address(host)
     except ValueError:
         ip = None
-    if parts.scheme == "https" and host and (ip is None or ip.is_global):
-        return
     if parts.scheme == "http" and get_settings().demo and (host == "localhost" or (ip is not None and ip.is_loopback)):
         return
-    raise UserError("This browser gave a push address GovSocial cannot use (it must be https).")
+    if parts.scheme != "https" or not host:
+        raise UserError("This browser gave a push address GovSocial cannot use (it must be https).")
+    try:
+        # A name is resolved too: one that points at the internal network is refused like the address itself.
+        netguard.check_url_now(endpoint)
+    except netguard.BlockedAddress as exc:
+        raise UserError("This push address is on a private network; GovSocial sends only to public push services.") from exc
+    except httpcore.ConnectError:
+        pass  # it does not resolve from here now: each send checks the address again when it connects
+
+
+def push_client() -> httpx.AsyncClient:
+    """Every connection checked again when it is made (the name may resolve differently by then)."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), transport=netguard.guarded_transport(extra=_LOOPBACK if get_settings().demo else ()))
 
 
 def _parse_subscription(subscription: dict[str, Any] | str) -> tuple[str, str, str]:
@@ -301,7 +317,7 @@ async def send(
     keys = await asyncio.to_thread(vapid_keys)
     body, headers = await asyncio.to_thread(_encrypt_and_sign, t, encode_payload(payload), keys, ttl, urgency)
     own = client is None
-    client = client or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    client = client or push_client()
     try:
         resp = await client.post(t.endpoint, content=body, headers=headers)
     except httpx.HTTPError as exc:
@@ -338,7 +354,7 @@ async def send_test(actor: Actor, *, title: str = TEST_TITLE, body: str = TEST_B
     if not targets:
         raise UserError("No device of yours is set up for alerts yet.")
     payload = {"title": title, "body": body, "url": "/more/notifications", "tag": "govsocial-test", "severity": "info"}
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)) as client:
+    async with push_client() as client:
         results = await asyncio.gather(*(send(t, payload, client=client) for t in targets))
     ok = sum(1 for r in results if r.ok)
     return ok, len(results) - ok

@@ -93,6 +93,10 @@ class AppState(rx.State):
             raise PermissionDenied(permission, actor.role)
         return actor
 
+    def _require(self, permission: str) -> Actor:
+        # The private name agreed for phase 1 (sec-state makes it the only one); new code calls this.
+        return self.require(permission)
+
     def _(self, msgid: str, **params) -> str:
         return translate(msgid, self.lang, **params)
 

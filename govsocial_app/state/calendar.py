@@ -70,7 +70,8 @@ class CalendarState(AppState):
     new_time: str = ""
     open_error: str = ""
     # campaigns and the feed
-    feed_url: str = ""
+    feed_url: str = ""  # only right after it is made: the server keeps a hash, never the address
+    has_feed: bool = False
     c_error: str = ""
 
     # ---------------------------------------------------------------- helpers
@@ -119,7 +120,7 @@ class CalendarState(AppState):
         self.require("publish.view")
         self.profile_opts = [Option(str(p.id), p.handle) for p in publishing.profile_choices()]
         self.campaign_opts = [Option(str(c.id), c.name) for c in campaigns.list_active()]
-        self.feed_url = ical.feed_url(self.user_id)
+        self.feed_url, self.has_feed = "", ical.has_feed(self.user_id)
         self.anchor = datetime.now(zone(self.user_tz)).date().isoformat()
         self.open_id = ""
         self._refresh()
@@ -231,5 +232,7 @@ class CalendarState(AppState):
     @rx.event
     def new_feed_url(self):
         actor = self.require("publish.view")
-        self.feed_url = ical.rotate(actor)
-        return rx.toast.success(self._("A new address was made. The old one no longer works."), position="top-center")
+        had = self.has_feed
+        self.feed_url, self.has_feed = ical.rotate(actor), True
+        if had:
+            return rx.toast.success(self._("A new address was made. The old one no longer works."), position="top-center")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import reflex as rx
 
 from govsocial_app.services import auth as auth_service
@@ -9,10 +11,14 @@ from govsocial_app.state.app_state import HOME_ROUTE, AppState
 
 
 def safe_next(raw: str | None) -> str:
-    """Only follow same-site paths after sign-in (no open redirect)."""
-    if raw and raw.startswith("/") and not raw.startswith("//") and not raw.startswith("/login"):
-        return raw
-    return HOME_ROUTE
+    """Only follow same-site paths after sign-in (no open redirect). Browsers read a backslash as a slash, so
+    `/\\evil.com` would be `//evil.com`; tabs and newlines are dropped by them too."""
+    if not raw or not raw.startswith("/") or raw.startswith("/login"):
+        return HOME_ROUTE
+    if "\\" in raw or any(ord(ch) < 32 or ord(ch) == 127 for ch in raw) or raw.startswith("//"):
+        return HOME_ROUTE
+    parts = urlsplit(raw)
+    return raw if not parts.scheme and not parts.netloc else HOME_ROUTE
 
 
 class LoginState(AppState):
@@ -24,7 +30,7 @@ class LoginState(AppState):
         try:
             token, user = auth_service.sign_in(form.get("email", ""), form.get("password", ""), ip, ua)
         except auth_service.AuthFailed as exc:
-            self.error = self._(str(exc))
+            self.error = self._(str(exc), **exc.params)
             return
         self.error = ""
         self.auth_token = token

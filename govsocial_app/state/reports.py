@@ -126,6 +126,7 @@ class ReportsState(AppState):
     network_opts: list[Option] = []
     subs: list[SubView] = []
     sends: list[SendRow] = []
+    recipient_domains: str = ""
     error: str = ""
     loading: bool = False
 
@@ -186,6 +187,7 @@ class ReportsState(AppState):
             for s in report_schedule.subscriptions()
         ]
         self.sends = [self._send_row(x) for x in report_schedule.sends(limit=15)]
+        self.recipient_domains = ", ".join(report_schedule.recipient_domains())
 
     def _send_row(self, x: report_schedule.SendView) -> SendRow:
         labels = {"sent": ("Sent", "green"), "pending": ("Waiting", "gray"), "sending": ("Sending", "blue"),
@@ -272,6 +274,12 @@ class ReportsState(AppState):
                                   form.get("tz") or self.tz, form.get("recipients", ""))
         self._load_schedule()
         return rx.toast.success(self._("Subscribed. The first report goes out on the next scheduled day."))
+
+    @rx.event
+    def save_recipient_domains(self, form: dict):
+        actor = self._require("settings.manage")
+        self.recipient_domains = ", ".join(report_schedule.set_recipient_domains(actor, form.get("domains", "")))
+        return rx.toast.success(self._("Saved."))
 
     @rx.event
     def unsubscribe(self, subscription_id: int):

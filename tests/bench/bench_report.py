@@ -34,8 +34,8 @@ def _seed(path: Path, messages: int) -> None:
     conn.execute("PRAGMA synchronous=OFF")
     now = "2026-11-01 00:00:00.000000"
     conn.executemany(
-        "INSERT INTO user (id, email, display_name, password_hash, role, locale, theme, timezone, is_active, ical_token, created_at) "
-        "VALUES (?, ?, ?, 'x', 'responder', 'en', 'light', 'UTC', 1, '', ?)",
+        "INSERT INTO user (id, email, display_name, password_hash, role, locale, theme, timezone, is_active, is_demo, ical_token_hash, created_at) "
+        "VALUES (?, ?, ?, 'x', 'responder', 'en', 'light', 'UTC', 1, 0, '', ?)",
         [(i, f"u{i}@b.gov", f"User {i}", now) for i in range(1, 9)],
     )
     conn.executemany(

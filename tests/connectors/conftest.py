@@ -27,3 +27,8 @@ def _fresh_rate_budgets():
     http.reset_budgets()
     yield
     http.reset_budgets()
+
+
+@pytest.fixture(autouse=True)
+def _real_peers_on_loopback(loopback_peers):
+    """mastodon_mock and the other real servers here listen on 127.0.0.1 (see tests/conftest.py loopback_peers)."""

@@ -88,7 +88,7 @@ def self_signed_cert(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def nginx_site(app_port: int, http_port: int, https_port: int, cert: Path, key: Path) -> str:
+def nginx_site(app_port: int, http_port: int, https_port: int, cert: Path, key: Path, log_dir: Path) -> str:
     """The example with only its addresses rewritten for loopback; every rewrite must hit, so the example cannot drift."""
     site = NGINX_EXAMPLE.read_text()
     rewrites = {
@@ -99,6 +99,7 @@ def nginx_site(app_port: int, http_port: int, https_port: int, cert: Path, key: 
         "listen [::]:443 ssl http2;": "",
         "/etc/ssl/certs/social.example.gov.pem": str(cert),
         "/etc/ssl/private/social.example.gov.key": str(key),
+        "/var/log/nginx/govsocial.access.log": str(log_dir / "govsocial.access.log"),
     }
     for old, new in rewrites.items():
         assert old in site, f"{NGINX_EXAMPLE} no longer contains {old!r}: update the example and this rewrite together"
@@ -111,7 +112,7 @@ def start_nginx(tmp: Path, app_port: int, https_port: int) -> tuple[subprocess.P
     prefix.mkdir()
     cert, key = self_signed_cert(prefix)
     http_port = free_port()
-    (prefix / "govsocial.conf").write_text(nginx_site(app_port, http_port, https_port, cert, key))
+    (prefix / "govsocial.conf").write_text(nginx_site(app_port, http_port, https_port, cert, key, prefix))
     temp_paths = "\n".join(f"  {kind}_temp_path {prefix / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     (prefix / "nginx.conf").write_text(
         ("user root;\n" if os.geteuid() == 0 else "")
@@ -138,6 +139,18 @@ def start_nginx(tmp: Path, app_port: int, https_port: int) -> tuple[subprocess.P
 # ---------------------------------------------------------------- the whole stack
 
 
+def adopt_demo_accounts(database_url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text('UPDATE "user" SET is_demo = false'))
+    finally:
+        engine.dispose()
+
+
 @dataclass
 class Stack:
     tmp: Path
@@ -150,6 +163,12 @@ class Stack:
     nginx: subprocess.Popen | None = None
     public_url: str = ""
     jobs: list[subprocess.Popen] = field(default_factory=list)
+    health_token: str = ""
+
+    def health(self, **kwargs) -> dict:
+        """/api/health with its details (they need the health token)."""
+        return httpx.get(self.url + "/api/health", headers={"Authorization": f"Bearer {self.health_token}"}, verify=False, timeout=10,
+                         **kwargs).json()
 
     @property
     def url(self) -> str:
@@ -194,8 +213,11 @@ def start_stack(tmp: Path, *, workers: int = 3, nginx: bool = True, seed_days: i
     import redis
     from cryptography.fernet import Fernet
 
+    import secrets
+
     redis.Redis.from_url(PROD_REDIS).flushdb()
     url, name = create_database()
+    health_token = secrets.token_urlsafe(16)
     https_port = free_port()
     public = f"https://127.0.0.1:{https_port}" if nginx else ""
     common = {
@@ -207,19 +229,23 @@ def start_stack(tmp: Path, *, workers: int = 3, nginx: bool = True, seed_days: i
         "GOVSOCIAL_EMBEDDED_JOBS": "0",
         "GOVSOCIAL_LOG_JSON": "1",
         "GRANIAN_WORKERS": str(workers),
+        "GOVSOCIAL_HEALTH_TOKEN": health_token,
         "REFLEX_WEB_WORKDIR": str(WEB_DIR),
         "REFLEX_STATES_WORKDIR": str(STATES_DIR),
-        **({"REFLEX_API_URL": public, "GOVSOCIAL_PUBLIC_URL": public} if public else {}),
+        # Behind the example nginx, as its header says: one trusted proxy.
+        **({"REFLEX_API_URL": public, "GOVSOCIAL_PUBLIC_URL": public, "GOVSOCIAL_TRUSTED_PROXY_HOPS": "1"} if public else {}),
         **(extra_env or {}),
     }
     env = reflex_env(common)
-    stack = Stack(tmp, url, name, PROD_REDIS, workers, env, public_url=public)
+    stack = Stack(tmp, url, name, PROD_REDIS, workers, env, public_url=public, health_token=health_token)
     try:
         # Demo data needs demo mode; everything after runs as production would.
         seed_env = {**env, "GOVSOCIAL_MODE": "demo"}
         subprocess.run([PY, "-m", "govsocial_app.cli", "migrate"], cwd=REPO, env=seed_env, check=True, capture_output=True)
         subprocess.run([PY, "-m", "govsocial_app.cli", "seed", "--days", str(seed_days)], cwd=REPO, env=seed_env, check=True, capture_output=True)
         env["GOVSOCIAL_MODE"] = "production"
+        # Production refuses demo accounts. The tests stand for an agency that made these people's accounts itself.
+        adopt_demo_accounts(url)
         if before_app is not None:
             before_app(stack)
         stack.start_jobs("jobs-primary")

@@ -93,7 +93,8 @@ def test_the_example_nginx_serves_every_route_reflex_needs(prod):
     http = httpx.Client(base_url=prod.url, verify=False, timeout=10)
     assert http.get("/ping").status_code == 200
     assert http.get("/_health").status_code == 200
-    health = http.get("/api/health").json()
+    assert http.get("/api/health").json() == {"ok": True}  # anyone: up or down, nothing more
+    health = prod.health()
     assert health["database"] == {"ok": True, "dialect": "postgresql"}
     assert health["redis"]["ok"] is True
     assert health["jobs"]["ok"] is True and health["jobs"]["holder"] == holder_of(prod.jobs[0])
@@ -251,5 +252,128 @@ def test_killing_the_jobs_process_lets_the_standby_take_over(prod):
     primary.send_signal(signal.SIGKILL)
     primary.wait()
     wait_for_holder(prod.database_url, lambda h: h == holder_of(standby), timeout=30)
-    health = httpx.get(prod.url + "/api/health", verify=False, timeout=10).json()
+    health = prod.health()
     assert health["jobs"]["holder"] == holder_of(standby) and health["jobs"]["ok"]
+
+
+# ---------------------------------------------------------------- security review (issue 13): headers, addresses, logs
+
+SECURITY_HEADERS = {
+    "strict-transport-security": "max-age=31536000",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+}
+
+
+def test_every_location_sends_the_security_headers_once(prod):
+    http = httpx.Client(base_url=prod.url, verify=False, timeout=10)
+    login = http.get("/login/")
+    asset = re.search(r'(/assets/[^"\']+\.js)', login.text).group(1)
+    paths = ["/", "/login/", asset, "/sw.js", "/manifest.webmanifest", "/api/version", "/api/health", "/_health", "/ping",
+             "/_upload/nothing-here.png", "/no-such-page", "/api/ical/" + "x" * 32 + ".ics"]
+    for path in paths:
+        res = http.get(path)
+        for name, value in SECURITY_HEADERS.items():
+            assert res.headers.get_list(name) == [value], f"{path}: {name} is {res.headers.get_list(name)}"
+        policies = res.headers.get_list("content-security-policy")
+        assert policies and all("frame-ancestors 'none'" in p and "object-src 'none'" in p for p in policies), f"{path}: {policies}"
+    # A page gets nginx's floor and the app's own policy, which allows exactly the page's inline scripts.
+    policies = http.get("/login/").headers.get_list("content-security-policy")
+    assert len(policies) == 2 and any("'sha256-" in p and "'unsafe-inline'" not in p.split("style-src")[0] for p in policies)
+    # Errors nginx makes itself carry them too ("always"): a request header larger than nginx accepts.
+    refused = http.get("/login/", headers={"Cookie": "x=" + "y" * 10_000})
+    assert refused.status_code in (400, 494) and refused.headers.get("x-content-type-options") == "nosniff"
+    assert "frame-ancestors 'none'" in refused.headers.get("content-security-policy", "")
+
+
+NAMESPACE = "/_event"
+LOGIN_SUBMIT = ("reflex___state____state.govsocial_app___state___app_state____app_state"
+                ".govsocial_app___state___login____login_state.submit")
+
+
+async def _sign_in_over_the_socket(url: str, source_ip: str, email: str, password: str, forwarded_for: str = "") -> dict:
+    """What a browser's sign-in sends, from a chosen loopback source address, through nginx."""
+    import asyncio
+    import uuid
+
+    import aiohttp
+    import socketio
+
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(source_ip, 0), ssl=False))
+    sio = socketio.AsyncClient(reconnection=False, http_session=session, ssl_verify=False)
+    updates: asyncio.Queue = asyncio.Queue()
+    sio.on("event", lambda update: updates.put_nowait(update), namespace=NAMESPACE)
+    try:
+        await sio.connect(f"{url}?token={uuid.uuid4()}", socketio_path="_event", namespaces=[NAMESPACE], transports=["websocket"],
+                          headers={"X-Forwarded-For": forwarded_for} if forwarded_for else {}, wait_timeout=20)
+        await sio.emit("event", {"name": LOGIN_SUBMIT, "payload": {"form": {"email": email, "password": password}},
+                                 "router_data": {"pathname": "/login", "asPath": "/login"}}, namespace=NAMESPACE)
+        return await asyncio.wait_for(updates.get(), 30)
+    finally:
+        await sio.disconnect()
+        await session.close()
+
+
+def _socket_sign_in(*args, **kwargs) -> dict:
+    """Playwright's sync API keeps an event loop running in this thread: run the client in a thread of its own."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _sign_in_over_the_socket(*args, **kwargs)).result()
+
+
+def _audit_ips(email: str, action: str) -> list[str]:
+    from sqlmodel import select
+
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import AuditLog
+
+    with session_scope() as s:
+        return [r.client_ip for r in s.exec(select(AuditLog).where(AuditLog.action == action, AuditLog.actor_label.contains(email))
+                                                  .order_by(AuditLog.id)).all()]
+
+
+def test_sign_ins_through_nginx_record_each_browsers_own_address(prod):
+    from tests.browser.conftest import DEMO_PASSWORD
+
+    _socket_sign_in(prod.url, "127.0.0.2", "viewer@demo.gov", DEMO_PASSWORD)
+    # A client's own X-Forwarded-For is not believed: nginx appends the address it saw, and that is the one used.
+    _socket_sign_in(prod.url, "127.0.0.3", "viewer@demo.gov", DEMO_PASSWORD, forwarded_for="198.51.100.1")
+    assert _audit_ips("viewer@demo.gov", "auth.sign_in")[-2:] == ["127.0.0.2", "127.0.0.3"]
+
+
+def test_failures_from_one_browser_do_not_lock_out_the_same_person_elsewhere(prod):
+    from tests.browser.conftest import DEMO_PASSWORD
+
+    for _ in range(6):  # the old rules: 5 failures locked the account for everyone behind nginx
+        answer = _socket_sign_in(prod.url, "127.0.0.4", "manager@demo.gov", "not the password")
+        assert "redirect" not in str(answer)
+    assert set(_audit_ips("manager@demo.gov", "auth.sign_in_failed")) == {"127.0.0.4"}
+    blocked = _socket_sign_in(prod.url, "127.0.0.4", "manager@demo.gov", DEMO_PASSWORD)
+    assert "Try again in" in str(blocked) and "redirect" not in str(blocked)
+    answer = _socket_sign_in(prod.url, "127.0.0.5", "manager@demo.gov", DEMO_PASSWORD)
+    assert "'error_rx_state_': ''" in str(answer) and "Try again" not in str(answer), answer
+    assert _audit_ips("manager@demo.gov", "auth.sign_in")[-1] == "127.0.0.5"  # signed in, from the other address
+
+
+def test_ical_addresses_stay_out_of_the_access_log(prod):
+    from sqlmodel import select
+
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import User
+    from govsocial_app.services import ical
+    from govsocial_app.services.authz import Actor
+
+    with session_scope() as s:
+        manager = s.exec(select(User).where(User.email == "manager@demo.gov")).one()
+        actor = Actor(manager.id, "Morgan Manager <manager@demo.gov>", "manager", "127.0.0.1", "prod-test")
+    token = ical.rotate(actor).rsplit("/", 1)[1].removesuffix(".ics")
+    res = httpx.get(f"{prod.url}/api/ical/{token}.ics", verify=False, timeout=10)
+    assert res.status_code == 200 and res.text.startswith("BEGIN:VCALENDAR")
+    log = prod.tmp / "nginx/govsocial.access.log"
+    deadline = time.monotonic() + 5
+    while "/api/ical/" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    text = log.read_text()
+    assert "GET /api/ical/[redacted].ics" in text and token not in text

@@ -23,7 +23,7 @@ def test_ical_route_serves_the_feed_and_404s_a_bad_token(db, tmp_path, actor_fac
     author = actor_factory("publisher")
     publishing.save(author, ComposerInput(text="Gritters out", profile_ids=[make_profile(tmp_path)]), action="schedule",
                     when=datetime.now(timezone.utc) + timedelta(days=1))
-    path = ical.feed_url(author.user_id).split("127.0.0.1:3000", 1)[1]
+    path = ical.rotate(author).split("127.0.0.1:3000", 1)[1]
     res = _client().get(path)
     assert res.status_code == 200 and res.headers["content-type"].startswith("text/calendar")
     assert [str(e["summary"]) for e in Calendar.from_ical(res.content).walk("VEVENT")] == ["[Scheduled] Gritters out"]

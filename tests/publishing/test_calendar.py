@@ -126,8 +126,12 @@ def test_ical_feed_parses_back_with_icalendar(plan):
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import User
 
-    url = ical.feed_url(plan["author"].user_id)
+    assert not ical.has_feed(plan["author"].user_id)
+    url = ical.rotate(plan["author"])
     token = url.rsplit("/", 1)[1].removesuffix(".ics")
+    with session_scope() as s:
+        stored = s.get(User, plan["author"].user_id).ical_token_hash
+    assert ical.has_feed(plan["author"].user_id) and token not in stored and len(stored) == 64  # a hash, never the secret
     body = ical.feed_for_token(token, now=NOW)
     cal = Calendar.from_ical(body)
     events = {str(e["uid"]): e for e in cal.walk("VEVENT")}

@@ -133,7 +133,9 @@ def test_calendar_views_and_moving_a_post(as_role, tmp_path):
     cal = sub(app_state, CalendarState)
     cal.load()
     assert any(i.id == str(post_id) for i in cal.items)
-    assert sum(len(d.posts) for w in cal.weeks for d in w) >= 1 and cal.feed_url.endswith(".ics")
+    assert sum(len(d.posts) for w in cal.weeks for d in w) >= 1 and cal.feed_url == "" and not cal.has_feed
+    cal.new_feed_url()
+    assert cal.feed_url.endswith(".ics") and cal.has_feed
     cal.set_view("week")
     cal.set_view(["bogus"])
     assert cal.view == "week"

@@ -20,6 +20,17 @@ from tests.reports import factory as F
 from tests.reports.conftest import at
 
 
+@pytest.fixture(autouse=True)
+def _agency_domains(request):
+    """The agency's administrator allowed its own domains for emailed reports (tests below that need a database)."""
+    if "db" in request.fixturenames or "any_db" in request.fixturenames:
+        request.getfixturevalue("db" if "db" in request.fixturenames else "any_db")
+        from govsocial_app.services import settings_store
+        from govsocial_app.services.authz import Actor
+
+        settings_store.set_value(RS.DOMAINS_SETTING, ["riverton.gov", "b.gov"], Actor.system("test"))
+
+
 def test_next_run_weekly_is_monday_at_local_time():
     # Fri 13 Nov 2026 → Mon 16 Nov 08:00 in Dubai (UTC+4) = 04:00 UTC
     assert RS.next_run("weekly", "08:00", "Asia/Dubai", at(13)) == datetime(2026, 11, 16, 4, 0, tzinfo=timezone.utc)
@@ -180,3 +191,35 @@ def test_subscribing_needs_the_permission(db, actor_factory):
     assert RS.subscriptions() == []
     with session_scope() as s:
         assert s.query(ReportSend).count() == 0
+
+
+# ---------------------------------------------------------------- who may receive reports (security review, issue 13)
+
+
+def test_reports_go_only_to_users_or_allowed_domains(db, actor_factory):
+    from govsocial_app.services import auth
+    from govsocial_app.services.authz import Actor
+
+    publisher, admin = actor_factory("publisher"), actor_factory("admin")
+    auth.create_user("chief@county.example", "County Chief", "a long enough phrase", "viewer", Actor.system("t"))
+    with pytest.raises(UserError, match="attacker@gmail.com cannot receive reports"):
+        RS.subscribe(publisher, "tags", {}, "weekly", "08:00", "UTC", "lead@riverton.gov, attacker@gmail.com", now=at(13))
+    with pytest.raises(UserError, match="cannot receive"):
+        RS.subscribe(publisher, "tags", {}, "weekly", "08:00", "UTC", "x@riverton.gov.evil.example", now=at(13))
+    # A GovSocial user anywhere, the allowed domains and their subdomains are fine.
+    RS.subscribe(publisher, "tags", {}, "weekly", "08:00", "UTC", "chief@county.example, lead@riverton.gov, ops@fire.riverton.gov", now=at(13))
+    with pytest.raises(Exception, match="settings.manage"):
+        RS.set_recipient_domains(publisher, "gmail.com")
+    assert RS.set_recipient_domains(admin, "Partner.example, @riverton.gov") == ["partner.example", "riverton.gov"]
+    with pytest.raises(UserError, match="Not a domain"):
+        RS.set_recipient_domains(admin, "not a domain!")
+    with session_scope() as s:
+        assert s.query(AuditLog).filter(AuditLog.action == "reports.recipient_domains").count() >= 1
+
+
+async def test_a_recipient_no_longer_allowed_gets_nothing_more(db, actor_factory, smtp):
+    manager = actor_factory("manager")
+    sub_id = RS.subscribe(manager, "tags", {}, "weekly", "08:00", "UTC", "lead@riverton.gov, partner@b.gov", now=at(13))
+    RS.set_recipient_domains(actor_factory("admin"), "riverton.gov")  # b.gov is no longer allowed
+    assert await RS.send_now(manager, sub_id, now=at(13))
+    assert [rcpts for rcpts, _raw in smtp.inbox.messages] == [["lead@riverton.gov"]]

@@ -8,6 +8,7 @@ import reflex as rx
 from govsocial_app.i18n import catalog
 from govsocial_app.services import auth, reports
 from govsocial_app.services.authz import PermissionDenied
+from govsocial_app.services.errors import UserError
 from tests.reports.conftest import PERIOD_END, PERIOD_START
 
 PASSWORD = "correct horse battery"
@@ -72,6 +73,13 @@ def test_viewers_cannot_subscribe_but_publishers_can(signed_in):
         st.subscribe({"cadence": "weekly", "time": "08:00", "tz": "UTC", "recipients": "a@b.gov"})
     st, _ = signed_in("publisher", ReportsState)
     st.start, st.end = PERIOD_START.isoformat(), PERIOD_END.isoformat()
+    with pytest.raises(UserError, match="cannot receive reports"):  # an outside address nobody allowed
+        st.subscribe({"cadence": "monthly", "time": "07:00", "tz": "UTC", "recipients": "a@b.gov"})
+    with pytest.raises(PermissionDenied):
+        st.save_recipient_domains({"domains": "b.gov"})
+    admin, _ = signed_in("admin", ReportsState)
+    admin.save_recipient_domains({"domains": "b.gov"})
+    assert admin.recipient_domains == "b.gov"
     st.subscribe({"cadence": "monthly", "time": "07:00", "tz": "UTC", "recipients": "a@b.gov"})
     assert len(st.subs) == 1 and "1st" in st.subs[0].schedule
 

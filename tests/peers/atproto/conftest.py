@@ -35,3 +35,8 @@ def atproto_network():
         yield network
     finally:
         harness.stop(network)
+
+
+@pytest.fixture(autouse=True)
+def _dev_network_on_loopback(loopback_peers):
+    """The AT Protocol dev network listens on 127.0.0.1 (see tests/conftest.py loopback_peers)."""
