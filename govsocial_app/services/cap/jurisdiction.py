@@ -183,6 +183,24 @@ def _geometries(obj: Any) -> Iterable[Mapping[str, Any]]:
         raise InvalidBoundary(f"The boundary must be a Polygon or MultiPolygon; found {kind!r}.")
 
 
+def _rings_closed(geometry: Mapping[str, Any]) -> None:
+    """GeoJSON (RFC 7946 §3.1.6) requires closed rings; shapely would close them silently, hiding a cut-off file."""
+    coords = geometry.get("coordinates")
+    polygons = [coords] if geometry.get("type") == "Polygon" else (coords if isinstance(coords, list) else [])
+    if not isinstance(polygons, list) or not polygons:
+        raise InvalidBoundary(f"The {geometry.get('type')} has no coordinates.")
+    for polygon in polygons:
+        if not isinstance(polygon, list) or not polygon:
+            raise InvalidBoundary(f"The {geometry.get('type')} has malformed coordinates.")
+        for ring in polygon:
+            if not isinstance(ring, list) or len(ring) < 4:
+                raise InvalidBoundary("A polygon ring in the boundary has fewer than 4 positions.")
+            if ring[0] != ring[-1]:
+                raise InvalidBoundary(
+                    f"A polygon ring in the boundary does not close: it starts at {ring[0]} and ends at {ring[-1]}."
+                )
+
+
 def load_boundary(data: str | bytes | Mapping[str, Any], *, name: str = "", geocodes: Iterable[tuple[str, str]] = ()) -> Jurisdiction:
     """A Jurisdiction from GeoJSON: a Polygon, MultiPolygon, or a Feature/FeatureCollection of them (unioned).
     Raises InvalidBoundary with a message an admin can act on; repairs nothing silently."""
@@ -197,6 +215,7 @@ def load_boundary(data: str | bytes | Mapping[str, Any], *, name: str = "", geoc
         obj = data
     parts = []
     for geometry in _geometries(obj):
+        _rings_closed(geometry)
         try:
             geom = shape(geometry)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.ShapelyError) as exc:
