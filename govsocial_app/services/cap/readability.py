@@ -23,8 +23,12 @@ The formula (the paper, and OsmanReadability.calculateOsman):
 Social posts are almost never diacritised, and OSMAN's authors add diacritics with a diacritiser first (Mishkal,
 later Farasa), which needs models we cannot ship. Without diacritics we ESTIMATE each word's vowels (see
 `_estimate_word`), and the result says so (`estimated=True`): scores of undiacritised text are lower (harder)
-than of the same text fully diacritised, so the default Arabic threshold is calibrated on undiacritised text
-(tests/cap/test_readability.py keeps OSMAN's own easy / news / academic example texts in that order).
+than of the same text fully diacritised. On the authors' own graded examples, undiacritised, the estimate keeps
+their order (children's book 108 > sports news 88 > university book 77; tests/cap/test_readability.py), and a
+plain three-sentence flood instruction scores about 76: OSMAN counts the plural imperatives (انتقلوا، تقودوا) as
+"faseeh" and short posts give it little to average over. So the default Arabic target (ARABIC_PASS = 70) is
+provisional: it passes plain instructions and fails run-on sentences of long words, admins can change it, and
+readability should stay advisory (not blocking) for Arabic until it is calibrated on real approved posts.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import regex
 __all__ = ["ARABIC_PASS", "ENGLISH_PASS", "Readability", "arabic_counts", "osman", "score"]
 
 ENGLISH_PASS = 60.0  # Flesch Reading Ease 60+: "plain English", about a US grade 8-9 reader
-ARABIC_PASS = 80.0  # OSMAN, undiacritised estimate: between OSMAN's news example (about 86) and its academic one (about 76)
+ARABIC_PASS = 70.0  # OSMAN on undiacritised text (estimated): provisional, see the module docstring
 
 _FATHA, _DAMMA, _KASRA = "\u064e", "\u064f", "\u0650"
 _SHORT = {_FATHA, _DAMMA, _KASRA}
@@ -92,26 +96,37 @@ def _syllables_diacritised(word: str) -> int:
     return short + 2 * long + 2 * stress
 
 
+_PROCLITICS = set("\u0648\u0641\u0628\u0643\u0644")  # و ف ب ك ل: "and", "so", "with", "like", "for"
+_ALEF, _LAM = "\u0627", "\u0644"
+
+
 def _estimate_word(word: str) -> tuple[int, int]:
     """(syllables, vowel marks) of an undiacritised word as OSMAN would count them after diacritisation.
-    Each consonant is taken to carry a short vowel, except: the lam of the article "ال" (sukun), a consonant
-    followed by alef/waw/ya (which carries the long vowel instead: 2), and the word's last letter (pausal sukun).
-    Alef/waw/ya after a consonant are the long vowels themselves; at a word's start they are consonants (hamza,
-    w, y). This estimate errs harder on words with consonant clusters (sukun) and easier on case endings."""
+    Each consonant is taken to carry a short vowel (1), except where MSA spelling tells us it has none:
+    the lam of the article "ال" (also after a proclitic و ف ب ك ل: "wal-", "bil-"); the consonant after a
+    word-initial alef (اِنْـ, اِسْتـ: Form VII-X verbs and their nouns); and the word's last letter (pausal
+    sukun). A consonant followed by alef/waw/ya carries that long vowel instead (2), and those letters are the
+    vowel itself, not consonants, except at a word's start. This errs harder on other consonant clusters and
+    easier on case endings; tests/cap/test_readability.py checks it keeps the authors' graded texts in order."""
     letters = [ch for ch in word if ch != _TATWEEL and not _ALL_MARKS.match(ch)]
     if not letters:
         return 0, 0
-    start = 2 if len(letters) > 3 and letters[0] == "\u0627" and letters[1] == "\u0644" else 0
-    syllables = 1 if start else 0  # "al" is one short syllable
-    marks = 1 if start else 0
-    i = start
+    syllables = marks = 0
+    i = 0
+    if len(letters) > 4 and letters[0] in _PROCLITICS and letters[1] == _ALEF and letters[2] == _LAM:
+        syllables, marks, i = 2, 2, 3  # "wa" + "l": the article's alef is elided
+    elif len(letters) > 3 and letters[0] == _ALEF and letters[1] == _LAM:
+        syllables, marks, i = 1, 1, 2  # "al"
+    elif len(letters) > 3 and letters[0] == _ALEF and letters[1] not in _LONG_LETTERS:
+        syllables, marks, i = 1, 1, 2  # "in-", "is-": the next consonant has sukun
+    start = i
     while i < len(letters):
         ch = letters[i]
         nxt = letters[i + 1] if i + 1 < len(letters) else ""
-        if ch in _LONG_LETTERS and i > start:
-            i += 1  # already counted with the consonant before it
+        if ch in _LONG_LETTERS and i > 0 and i >= start and i != start:
+            i += 1  # a long vowel: counted with the consonant before it
             continue
-        if nxt in _LONG_LETTERS:
+        if nxt in _LONG_LETTERS and i + 1 < len(letters):
             syllables += 2
             marks += 1
         elif i < len(letters) - 1:
