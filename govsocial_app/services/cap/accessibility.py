@@ -13,11 +13,22 @@ import regex
 from connectors import textcount
 from govsocial_app.services.cap.readability import ARABIC_PASS, ENGLISH_PASS, score
 
-__all__ = ["CHECKS", "MESSAGES", "Checklist", "CheckItem", "Media", "PostContent", "check_post", "split_hashtag", "warm"]
+__all__ = ["CHECKS", "MESSAGES", "TITLES", "Checklist", "CheckItem", "Media", "PostContent", "check_post", "split_hashtag", "warm"]
 
 Status = Literal["pass", "fail", "n/a"]
 
 CHECKS = ("alt_text", "captions", "hashtag_case", "all_caps", "emoji_words", "link_text", "readability")
+
+# The checklist's item names, as the composer and the approver's view list them (English msgids).
+TITLES = {
+    "alt_text": "Alt text on every image",
+    "captions": "Captions on every video",
+    "hashtag_case": "Multi-word hashtags in CamelCase",
+    "all_caps": "No sentences in capitals",
+    "emoji_words": "Emoji not in place of words",
+    "link_text": "Links say where they lead",
+    "readability": "Readability",
+}
 
 # English msgids with {named} parameters; the UI shows translate(msgid, lang, **params).
 MESSAGES = {
