@@ -115,7 +115,7 @@ async def test_poll_fetches_new_entries_then_uses_a_conditional_get(server):
     server.put("/index.atom", atom_index(server.base, [("0412", "2026-11-24T17:05:00Z", "/cap/0412.xml")]),
                content_type="application/atom+xml", last_modified="Tue, 24 Nov 2026 17:05:00 GMT")
     first = await poll_source(server.url("/index.atom"), policy=PollPolicy(interval_s=5))
-    assert first.status == "ok" and first.http_status == 200 and first.entries_total == 1
+    assert first.status == "ok" and first.http_status == 200 and first.entries_total == 1 and first.feed_kind == "atom"
     (got,) = first.alerts
     assert got.error is None and got.alert.identifier == "NWS-FLW-STO-2026-0412" and got.raw == fixture("flood_alert")
     assert first.state.etag and first.state.last_modified == "Tue, 24 Nov 2026 17:05:00 GMT"

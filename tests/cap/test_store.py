@@ -4,7 +4,7 @@ their decision, updates and cancellations linked to what they replace, the juris
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import pytest
 from sqlmodel import select
@@ -100,6 +100,13 @@ def test_alerts_are_decided_stored_once_and_linked_to_their_updates(database):
         assert infos[1].headline.startswith("تحذير من الفيضان")
         assert infos[0].areas[0]["circles"] == [[38.575, -121.49, 2.5]]
         assert flood.raw_xml.startswith('<?xml version="1.0" encoding="UTF-8"?>') and flood.expires is not None
+        flood.expires = flood.expires.replace(tzinfo=flood.expires.tzinfo or timezone.utc)
+
+    drafts = store.drafts_for(first.raised[0], networks=["mastodon", "x"])
+    assert [d.base_language for d in drafts.languages] == ["en", "ar"] and drafts.expires == flood.expires
+    assert drafts.language("ar").per_network["x"].length <= 280
+    with pytest.raises(UserError):
+        store.drafts_for(999_999)
 
     again = store.ingest_poll(sid, [_fetched("flood_alert")], now=FLOOD_NOW)
     assert again.raised == () and again.duplicates == 1  # the same message from a second source or poll

@@ -289,6 +289,7 @@ class PollResult:
     error_code: str = ""
     entries_total: int = 0
     deferred: int = 0  # new entries left for the next poll (MAX_ENTRIES_PER_POLL)
+    feed_kind: str = ""  # atom, rss, cap, alerts: what the source turned out to be
 
 
 class _HTTPProblem(Exception):
@@ -424,7 +425,7 @@ async def poll_source(
             # Do not let a 304 hide the entries still to fetch.
             new_state = replace(new_state, etag="", last_modified="")
         return PollResult("ok", new_state, next_delay(policy, headers=response.headers), fetched, response.status_code,
-                          entries_total=len(index.entries), deferred=deferred)
+                          entries_total=len(index.entries), deferred=deferred, feed_kind=index.kind)
     finally:
         if own_client:
             await client.aclose()

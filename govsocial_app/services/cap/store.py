@@ -18,10 +18,12 @@ from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import CapAlert, CapInfo, CapJurisdiction, CapSource, TranslationPair
 from govsocial_app.services import audit
 from govsocial_app.services.authz import Actor, require
+from govsocial_app.services.cap.drafts import AlertDraft, build_drafts
 from govsocial_app.services.cap.errors import InvalidBoundary
 from govsocial_app.services.cap.feeds import FetchedAlert, PollResult, PollState, policy_for
 from govsocial_app.services.cap.jurisdiction import Decision, EarlierState, Jurisdiction, Thresholds, decide, load_boundary
 from govsocial_app.services.cap.model import Alert, Reference
+from govsocial_app.services.cap.parse import parse_alert
 from govsocial_app.services.cap.translation_memory import TMEntry, TranslationMemory
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.textnorm import normalize
@@ -31,6 +33,8 @@ __all__ = [
     "SourceView",
     "create_source",
     "current_jurisdiction",
+    "delete_source",
+    "drafts_for",
     "due_sources",
     "earlier_states",
     "ingest_poll",
@@ -207,8 +211,8 @@ def record_poll(source_id: int, result: PollResult, *, now: datetime, kind: str 
                 row.status_code = result.alerts[[f.error is not None for f in result.alerts].index(True)].error.code  # type: ignore[union-attr]
                 for problem in problems:
                     log.warning("CAP source %s: %s", row.name, problem)
-            if kind:
-                row.feed_kind = kind
+            if kind or result.feed_kind:
+                row.feed_kind = kind or result.feed_kind
         session.add(row)
 
 
@@ -323,6 +327,18 @@ def ingest_poll(source_id: int | None, fetched: Sequence[FetchedAlert], *, now: 
             (raised if decision.raised else stored).append(result.id)
             follow.extend(str(r) for r in decision.follow_up)
     return IngestReport(tuple(raised), tuple(stored), duplicates, tuple(invalid), tuple(follow))
+
+
+def drafts_for(cap_alert_id: int, *, networks=None) -> AlertDraft:
+    """The composer's drafts for a stored alert (one per language of the blocks that qualified), re-read from the
+    kept XML so they match what was received exactly. UserError when the alert does not exist."""
+    with session_scope() as session:
+        row = session.get(CapAlert, cap_alert_id)
+        if row is None:
+            raise UserError("That official alert no longer exists.")
+        raw, indexes = row.raw_xml, list(row.info_indexes or [])
+    alert = parse_alert(raw.encode("utf-8"), validate_schema=False)  # it passed validation when it arrived
+    return build_drafts(alert, info_indexes=indexes or None, networks=networks)
 
 
 # ---------------------------------------------------------------- jurisdiction
