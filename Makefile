@@ -19,7 +19,7 @@ export REFLEX_USE_GRANIAN := 1
 export PATH := $(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run run-prod jobs test test-fast deps chromium clean-data \
-	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load
+	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap
 
 deps: $(VENV)/.installed $(BUN)
 
@@ -91,3 +91,7 @@ bench-crash: deps
 
 bench-load: deps
 	$(PY) -m tests.bench.bench_load
+
+## CAP library floor (parse only) and in-process pipeline; the poll-to-push bench comes with the wiring
+bench-cap: deps
+	$(PY) -m tests.bench.bench_cap

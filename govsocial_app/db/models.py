@@ -562,3 +562,121 @@ class TopicMatch(SQLModel, table=True):
     topic_id: int = Field(foreign_key="listeningtopic.id")
     message_id: int = Field(foreign_key="message.id")
     matched_at: datetime = _created()
+
+
+# ======================================================================== CAP official alerts (migration 0006_cap)
+# Issue 18. Written by services/cap/store.py only. Nothing here is ever hard-deleted.
+
+
+class CapSource(SQLModel, table=True):
+    """A CAP alert source an admin configured: an Atom/RSS index of CAP messages, an IPAWS-style feed, or one
+    CAP URL. `status` and `status_message` are what the admin sees; `poll_state` is feeds.PollState as JSON."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    url: str = Field(max_length=1000)
+    interval_s: int = 60
+    allowed_hosts: list[str] = _json(list)  # hosts besides the feed's own that entry links may point to
+    validate_schema: bool = True
+    enabled: bool = True
+    status: str = Field(default="new", max_length=20)  # new, ok, not_modified, error
+    status_code: str = Field(default="", max_length=40)  # a CapError/feed code when status is error
+    status_message: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    feed_kind: str = Field(default="", max_length=10)  # atom, rss, cap, alerts (what the last poll found)
+    failures: int = 0
+    poll_state: dict[str, Any] = _json()
+    last_polled_at: Optional[datetime] = _ts()
+    last_ok_at: Optional[datetime] = _ts()
+    next_poll_at: Optional[datetime] = _ts(index=True)
+    created_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class CapAlert(SQLModel, table=True):
+    """One received CAP message, raised or stored only, with the decision's reasons; the raw XML is kept."""
+
+    __table_args__ = (
+        UniqueConstraint("sender", "identifier", name="uq_capalert_sender_identifier"),
+        Index("ix_capalert_decision_received", "decision", "received_at"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source_id: Optional[int] = Field(default=None, foreign_key="capsource.id", index=True)
+    sender: str = Field(max_length=255)
+    identifier: str = Field(max_length=255)
+    sent: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    status: str = Field(max_length=20)
+    msg_type: str = Field(max_length=20)
+    scope: str = Field(max_length=20)
+    references: list[str] = _json(list)  # "sender,identifier,sent" as CAP writes them
+    incidents: list[str] = _json(list)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    expires: Optional[datetime] = _ts()
+    decision: str = Field(max_length=10)  # raise, store
+    decision_kind: str = Field(default="new", max_length=10)  # new, update, cancel
+    reasons: list[dict[str, Any]] = _json(list)  # [{"code": ..., "params": {...}}]
+    info_indexes: list[int] = _json(list)  # the info blocks that qualified
+    follow_up: list[str] = _json(list)  # earlier raised alerts this one updates or cancels
+    superseded_by_id: Optional[int] = Field(default=None, foreign_key="capalert.id")
+    app_alert_id: Optional[int] = Field(default=None, foreign_key="alert.id")  # the Alerts card, once wired
+    raw_xml: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = _created()
+
+
+class CapInfo(SQLModel, table=True):
+    """One <info> block of a received alert (one per language and event)."""
+
+    __table_args__ = (UniqueConstraint("alert_id", "position", name="uq_capinfo_alert_position"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="capalert.id", index=True)
+    position: int
+    language: str = Field(max_length=35)
+    categories: list[str] = _json(list)
+    event: str = Field(sa_column=Column(Text, nullable=False))
+    urgency: str = Field(max_length=20)
+    severity: str = Field(max_length=20)
+    certainty: str = Field(max_length=20)
+    response_types: list[str] = _json(list)
+    sender_name: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    headline: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    instruction: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    web: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    contact: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    effective: Optional[datetime] = _ts()
+    onset: Optional[datetime] = _ts()
+    expires: Optional[datetime] = _ts()
+    parameters: list[list[str]] = _json(list)  # [[valueName, value], ...]
+    areas: list[dict[str, Any]] = _json(list)  # [{"description", "polygons", "circles", "geocodes"}]
+
+
+class CapJurisdiction(SQLModel, table=True):
+    """The agency's boundary and thresholds; a new upload adds a row and soft-deletes the previous one."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    boundary: dict[str, Any] = _json()  # GeoJSON geometry (Polygon or MultiPolygon), WGS 84
+    geocodes: list[list[str]] = _json(list)  # [["SAME", "006067"], ...] matched as well as the shape
+    thresholds: dict[str, Any] = _json()  # jurisdiction.Thresholds.to_dict()
+    created_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class TranslationPair(SQLModel, table=True):
+    """An approved translation of one sentence, for the translation memory (it serves both directions)."""
+
+    __table_args__ = (
+        UniqueConstraint("source_lang", "target_lang", "pair_key", name="uq_translationpair_key"),
+        Index("ix_translationpair_langs", "source_lang", "target_lang"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source_lang: str = Field(max_length=35)
+    target_lang: str = Field(max_length=35)
+    source_text: str = Field(sa_column=Column(Text, nullable=False))
+    target_text: str = Field(sa_column=Column(Text, nullable=False))
+    pair_key: str = Field(max_length=64)  # sha256 of both sentences once folded: the same pair is kept once
+    post_id: Optional[int] = Field(default=None, foreign_key="post.id")
+    approved_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    approved_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
