@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from tests.alerts.conftest import smtp_configured, smtp_peer  # noqa: F401  (the aiosmtpd peer, reused)
 from tests.conftest import missing_service
 from tests.identity.helpers import PASSWORD
 from tests.peers.oidc import harness

@@ -11,7 +11,7 @@ from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import User
 from govsocial_app.services import settings_store
 from govsocial_app.services.authz import ROLES, Actor, require
-from govsocial_app.services.errors import UserError
+from govsocial_app.services.identity.errors import IdentityError
 
 TWO_FACTOR_ROLES = "identity.two_factor_roles"
 PASSWORD_SIGN_IN = "identity.password_sign_in"  # "everyone" or "break_glass"
@@ -43,21 +43,21 @@ def set_policy(policy: SignInPolicy, actor: Actor, *, sso_enabled: bool) -> None
     require(actor, "settings.manage")
     unknown = [r for r in policy.two_factor_roles if r not in ROLES]
     if unknown:
-        raise UserError(f"Unknown role {unknown[0]!r}.")
+        raise IdentityError("Unknown role {role}.", role=unknown[0])
     if policy.password_sign_in not in PASSWORD_MODES:
-        raise UserError("Choose whether everyone or only break-glass admins may sign in with a password.")
+        raise IdentityError("Choose whether everyone or only break-glass admins may sign in with a password.")
     with session_scope() as s:
         admins = set(s.exec(select(User.id).where(
             col(User.id).in_(policy.break_glass_user_ids or [-1]), User.role == "admin", col(User.is_active).is_(True),
             col(User.deleted_at).is_(None),
         )).all())
         if set(policy.break_glass_user_ids) - admins:
-            raise UserError("Break-glass accounts must be active admins.")
+            raise IdentityError("Break-glass accounts must be active admins.")
         if policy.password_sign_in == "break_glass":
             if not sso_enabled:
-                raise UserError("Set up single sign-on before turning password sign-in off.")
+                raise IdentityError("Set up single sign-on before turning password sign-in off.")
             if not admins:
-                raise UserError("Choose at least one break-glass admin, or nobody could sign in while single sign-on is down.")
+                raise IdentityError("Choose at least one break-glass admin, or nobody could sign in while single sign-on is down.")
         old = get_policy(s)
         if old.two_factor_roles != policy.two_factor_roles:
             settings_store.put(s, TWO_FACTOR_ROLES, list(policy.two_factor_roles), actor, audit_action="identity.two_factor_roles",

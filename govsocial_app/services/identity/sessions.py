@@ -15,7 +15,7 @@ from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import AuthSession, SessionSignIn, User
 from govsocial_app.services import audit, crypto
 from govsocial_app.services.authz import Actor, PermissionDenied, can
-from govsocial_app.services.errors import UserError
+from govsocial_app.services.identity.errors import IdentityError
 
 # services/auth.py's lifetime until the session settings land there (GOVSOCIAL_SESSION_MAX_DAYS / _IDLE_HOURS);
 # read through getattr so this module works on either side of that change.
@@ -70,12 +70,13 @@ def describe_device(user_agent: str) -> tuple[str, str, str]:
     def version(part) -> str:
         return " ".join(x for x in (part.family, part.major) if x) if part else ""
 
-    browser = version(ua) if ua and ua.family != "Other" else "Unknown browser"
+    known = ua is not None and ua.family != "Other"
+    # A script keeps its own product name (curl, python-httpx), so a stolen token used from one stands out.
+    browser = version(ua) if known else (user_agent.split("/", 1)[0].strip()[:40] or "Unknown browser")
+    if not known and ("(" in browser or " " in browser):
+        browser = "Unknown browser"
     os_name = version(os_) if os_ and os_.family != "Other" else ""
     device = dev.family if dev and dev.family not in ("Other", "Mac", "Generic Smartphone", "Generic Feature Phone") else ""
-    # Spiders and scripts keep their own name (curl, python-httpx) so a stolen token used from one stands out.
-    if browser == "Unknown browser" and ua and ua.family == "Other":
-        browser = user_agent.split("/", 1)[0][:40] or browser
     return (browser, os_name, device)
 
 
@@ -152,7 +153,7 @@ def revoke_session(session_id: int, actor: Actor) -> None:
     with session_scope() as s:
         sess = s.get(AuthSession, session_id)
         if sess is None:
-            raise UserError("That session no longer exists.")
+            raise IdentityError("That session no longer exists.")
         _may_manage(actor, sess.user_id)
         if sess.revoked_at is None:
             sess.revoked_at = _now()
@@ -168,7 +169,7 @@ def revoke_all(user_id: int, actor: Actor, *, keep_token: str = "") -> int:
     now = _now()
     with session_scope() as s:
         if s.get(User, user_id) is None:
-            raise UserError("No such user.")
+            raise IdentityError("No such user.")
         ended = 0
         for sess in s.exec(select(AuthSession).where(AuthSession.user_id == user_id, col(AuthSession.revoked_at).is_(None))):
             if keep and sess.token_hash == keep:
