@@ -186,7 +186,7 @@ class InboxState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect(f"/login?next={self._url()}")
+            return self._to_login()
         self.require("inbox.view")
         query = dict(self.router.url.query_parameters)
         params = {k: query[k] for k in FILTER_KEYS if query.get(k)}

@@ -148,7 +148,7 @@ class ListeningState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/reports/listening")
+            return self._to_login()
         self.require("reports.view")
         self.error = ""
         self._load_topics()

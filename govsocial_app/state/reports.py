@@ -200,7 +200,7 @@ class ReportsState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/reports")
+            return self._to_login()
         self.require("reports.view")
         q = self.router.url.query_parameters
         self.tz = self.user_tz or "UTC"

@@ -57,7 +57,7 @@ class ProfilesState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/more/profiles")
+            return self._to_login()
         self.require("profiles.manage")
         self._set_fields()
         self._refresh()
@@ -122,7 +122,7 @@ class KeywordsState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/more/keywords")
+            return self._to_login()
         self.require("inbox.view")
         self._refresh()
 
@@ -173,7 +173,7 @@ class VipState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/more/vips")
+            return self._to_login()
         self.require("inbox.view")
         self._refresh()
 
