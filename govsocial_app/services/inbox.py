@@ -568,6 +568,17 @@ def choices() -> dict[str, list[Choice]]:
     return value
 
 
+def canonical_params(params: dict[str, str]) -> dict[str, str]:
+    """A link may name a tag (`/inbox?tag=Roads`, any case) as well as give its id; the name becomes the id."""
+    raw = params.get("tag", "")
+    if not raw or raw.isdigit() or raw == "all":
+        return params
+    match = next((c.value for c in choices()["tag"] if c.label.casefold() == raw.casefold()), None)
+    if match is None:
+        raise UserError(f"There is no tag called “{raw[:60]}”.")
+    return {**params, "tag": match}
+
+
 def _choices() -> dict[str, list[Choice]]:
     with session_scope() as s:
         profiles = s.exec(select(SocialProfile).where(col(SocialProfile.deleted_at).is_(None)).order_by(SocialProfile.id)).all()

@@ -190,13 +190,18 @@ class InboxState(AppState):
         self.require("inbox.view")
         query = dict(self.router.url.query_parameters)
         params = {k: query[k] for k in FILTER_KEYS if query.get(k)}
+        bad_link = ""
+        try:
+            params = inbox.canonical_params(params)
+        except UserError as exc:
+            bad_link, params = str(exc), {}
         # Opening a message, or going back to the list, keeps the page this person was reading when this worker's
         # live relay has kept it current (same filter, same person); anything else reads the first page afresh.
-        keep = params == self.params and bool(self.cards) and not self.error and live.is_watched(self._token(), self.user_id)
+        keep = params == self.params and bool(self.cards) and not self.error and not bad_link and live.is_watched(self._token(), self.user_id)
         self.params, self.selected = params, []
         self._away = False  # a page that loads is being looked at (a reload keeps this state, "hidden" included)
         if not keep:
-            self.error, self.top_id, self.new_count, self.page_starts = "", 0, 0, []
+            self.error, self.top_id, self.new_count, self.page_starts = bad_link, 0, 0, []
             try:
                 self._read_page()
             except UserError as exc:
