@@ -16,7 +16,7 @@ export REFLEX_USE_GRANIAN := 1
 export PATH := $(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run run-prod jobs test test-fast deps chromium clean-data \
-	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load
+	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-signin
 
 deps: $(VENV)/.installed $(BUN)
 
@@ -70,6 +70,9 @@ bench-inbox: deps
 
 bench-presence: deps chromium
 	$(PY) -m tests.bench.bench_presence
+
+bench-signin: deps chromium
+	$(PY) -m tests.bench.bench_signin
 
 bench-ingest: deps
 	$(PY) -m tests.bench.bench_ingest

@@ -34,6 +34,28 @@ def _topic_chip(topic: TopicRow) -> rx.Component:
     )
 
 
+def _voice_numbers(v: VoiceRow) -> rx.Component:
+    """Reach as a list of its own: each number with its word, apart on screen (a dot between them) and for screen
+    readers (list items), never "38,000 followers405 engagements" run together."""
+    def item(*parts, first: bool = False) -> rx.Component:
+        dot = rx.fragment() if first else rx.text("·", as_="span", aria_hidden="true", color=rx.color("gray", 11), margin_inline_end="8px")
+        return rx.el.li(dot, rx.text(*parts, as_="span", white_space="nowrap"), display="inline-flex", align_items="baseline")
+
+    return rx.el.ul(
+        item(v.followers, " ", t("followers"), first=True),
+        item(v.engagements, " ", t("engagements")),
+        item(v.messages, " ", rx.cond(v.messages == 1, t("message"), t("messages"))),
+        aria_label=t("Reach"),
+        display="flex",
+        flex_wrap="wrap",
+        column_gap="8px",
+        list_style="none",
+        padding="0",
+        margin="0",
+        font_size="var(--font-size-1)",
+    )
+
+
 def _voice(v: VoiceRow) -> rx.Component:
     return rx.flex(
         rx.box(
@@ -43,9 +65,7 @@ def _voice(v: VoiceRow) -> rx.Component:
             min_width="150px",
         ),
         rx.foreach(v.vips, lambda name: rx.badge(rx.icon("star", size=12, aria_hidden="true"), name, color_scheme="amber")),
-        rx.text(v.followers, " ", t("followers"), size="1"),
-        rx.text(v.engagements, " ", t("engagements"), size="1"),
-        rx.text(v.messages, " ", t("messages"), size="1"),
+        _voice_numbers(v),
         gap="2",
         align="center",
         wrap="wrap",
