@@ -57,7 +57,7 @@ def side_nav(active: str) -> rx.Component:
         rx.flex(
             rx.flex(
                 rx.icon("megaphone", size=22, aria_hidden="true", color=rx.color("accent", 10)),
-                rx.heading("GovSocial", size="4"),
+                rx.text("GovSocial", size="4", weight="bold"),  # the brand, not a heading: each page has its own h1
                 align="center",
                 gap="2",
                 padding="8px 12px 16px",
@@ -167,7 +167,7 @@ def shell(active: str, *children: rx.Component) -> rx.Component:
                 ),
                 width="100%",
             ),
-            rx.center(rx.spinner(size="3"), height="60vh", aria_label="Loading"),
+            rx.center(rx.spinner(size="3"), height="60vh", role="status", aria_label=t("Loading")),
         ),
         rx.cond(AppState.signed_in, bottom_nav(active)),
         dir=AppState.dir,

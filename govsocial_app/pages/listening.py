@@ -8,6 +8,7 @@ from govsocial_app.state.app_state import AppState
 
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
+from govsocial_app.components.table import scroll_table, table_body, table_header
 from govsocial_app.state.listening import ClaimRow, ConcernRow, ListeningState, MatchRow, TopicRow, TrendRow, VoiceRow
 
 ROUTE = "/reports/listening"
@@ -153,16 +154,14 @@ def _topics() -> rx.Component:
                 rx.heading(t("Trending terms"), size="3", as_="h3"),
                 rx.text(t("Terms mentioned far more in the last day than in each term's own previous seven days."), size="1",
                         color=rx.color("gray", 11)),
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(rx.table.row(
-                            rx.table.column_header_cell(t("Term")), rx.table.column_header_cell(t("Last day")),
-                            rx.table.column_header_cell(t("Daily average before")), rx.table.column_header_cell(t("Burst score")),
-                        )),
-                        rx.table.body(rx.foreach(ListeningState.trends, _trend)),
-                        size="1",
-                    ),
-                    overflow_x="auto",
+                scroll_table(
+                    t("Trending terms"),
+                    table_header(rx.table.row(
+                        rx.table.column_header_cell(t("Term")), rx.table.column_header_cell(t("Last day")),
+                        rx.table.column_header_cell(t("Daily average before")), rx.table.column_header_cell(t("Burst score")),
+                    )),
+                    table_body(rx.foreach(ListeningState.trends, _trend)),
+                    size="1",
                 ),
                 rx.cond(ListeningState.trends.length() == 0, rx.text(t("Nothing is bursting right now."), size="2", color=rx.color("gray", 11))),
                 rx.heading(t("Influential voices"), size="3", as_="h3"),
