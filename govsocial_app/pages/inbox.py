@@ -159,7 +159,7 @@ def _card(c: CardView) -> rx.Component:
                             rx.text(c.when, size="1", color=rx.color("gray", 11), white_space="nowrap"),
                             gap="2", align="center", wrap="wrap",
                         ),
-                        rx.text(rx.el.bdi(c.handle, dir="ltr"), " · ", c.profile, " · ", c.kind, size="1", color=rx.color("gray", 11), trim="both"),
+                        rx.text(rx.el.bdi(c.handle, dir="ltr"), " · ", rx.el.bdi(c.profile), " · ", c.kind, size="1", color=rx.color("gray", 11), trim="both"),
                         rx.text(c.excerpt, size="2", class_name="gs-text", dir="auto", margin_top="4px"),
                         rx.flex(
                             rx.cond(c.status == "completed", rx.badge(rx.icon("check", size=10, aria_hidden="true"), t("Completed"), color_scheme="green", size="1")),
@@ -399,7 +399,7 @@ def _detail_pane() -> rx.Component:
                 rx.avatar(fallback=c.initials, size="4", radius="full"),
                 rx.box(
                     rx.flex(rx.heading(c.author, as_="h2", size="4", dir="auto"), vip_badges(c.vips), gap="2", align="center", wrap="wrap"),
-                    rx.text(rx.el.bdi(c.handle, dir="ltr"), " · ", c.profile, " · ", c.kind, " · ", c.when, size="1", color=rx.color("gray", 11)),
+                    rx.text(rx.el.bdi(c.handle, dir="ltr"), " · ", rx.el.bdi(c.profile), " · ", c.kind, " · ", c.when, size="1", color=rx.color("gray", 11)),
                 ),
                 gap="3", align="center", margin_top="8px",
             ),

@@ -76,6 +76,10 @@ def test_arabic_interface_is_right_to_left(browser, live_app):
     box = page.get_by_role("link", name="البريد الوارد").bounding_box()
     # In RTL the first navigation entry (Inbox) sits at the right-hand end of the bottom bar.
     assert box["x"] > PHONE["width"] / 2
+    # Nothing sticks out sideways (the skip link, parked 9,999 px to the side, made the Arabic page 10,000 px wide).
+    page.goto(live_app.url + "/inbox")
+    expect(page.get_by_role("heading", name="البريد الوارد", level=1)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("link", name="Inbox")).to_be_visible()
     ctx.close()
