@@ -6,7 +6,7 @@ import reflex as rx
 from reflex_components_core.core.banner import has_connection_errors
 
 from govsocial_app.components.alert_banner import alert_banner, alerts_badge
-from govsocial_app.components.i18n import t
+from govsocial_app.components.i18n import role_label, t
 from govsocial_app.components.pause import pause_banner, pause_control
 from govsocial_app.state.app_state import AppState
 
@@ -68,7 +68,7 @@ def side_nav(active: str) -> rx.Component:
                 rx.avatar(fallback=AppState.user_initials, size="2", radius="full"),
                 rx.box(
                     rx.text(AppState.user_name, size="2", weight="medium", trim="both"),
-                    rx.text(AppState.user_role, size="1", color=rx.color("gray", 11)),
+                    rx.text(role_label(AppState.user_role), size="1", color=rx.color("gray", 11)),
                 ),
                 gap="2",
                 align="center",

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from govsocial_app.components.i18n import t
+from govsocial_app.components.i18n import role_label, t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.components.table import scroll_table, table_body, table_header
 from govsocial_app.state.admin import UsersState
@@ -16,7 +16,7 @@ def _user_row(u) -> rx.Component:
         rx.table.cell(
             rx.select.root(
                 rx.select.trigger(aria_label=t("Role of") + " " + u["name"], min_height="44px"),
-                rx.select.content(rx.foreach(UsersState.roles, lambda role: rx.select.item(role, value=role))),
+                rx.select.content(rx.foreach(UsersState.roles, lambda role: rx.select.item(role_label(role), value=role))),
                 value=u["role"],
                 on_change=lambda role: UsersState.change_role(u["id"], role),
             ),
@@ -37,7 +37,15 @@ def _create_form() -> rx.Component:
             rx.el.label(rx.text(t("Name"), size="1"), rx.input(name="name", required=True, min_height="44px"), display="flex", flex_direction="column"),
             rx.el.label(rx.text(t("Email"), size="1"), rx.input(name="email", type="email", required=True, min_height="44px"), display="flex", flex_direction="column"),
             rx.el.label(rx.text(t("Password"), size="1"), rx.input(name="password", type="password", required=True, min_height="44px", auto_complete="new-password"), display="flex", flex_direction="column"),
-            rx.el.label(rx.text(t("Role"), size="1"), rx.select(UsersState.roles, name="role", default_value="responder"), display="flex", flex_direction="column"),
+            rx.el.label(
+                rx.text(t("Role"), size="1"),
+                rx.select.root(
+                    rx.select.trigger(aria_label=t("Role"), min_height="44px"),
+                    rx.select.content(rx.foreach(UsersState.roles, lambda role: rx.select.item(role_label(role), value=role))),
+                    name="role", default_value="responder",
+                ),
+                display="flex", flex_direction="column",
+            ),
             rx.button(t("Add user"), type="submit", min_height="44px"),
             gap="2", wrap="wrap", align="end",
         ),
