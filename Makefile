@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS := $(CURDIR)/.tools
 BUN := $(TOOLS)/node_modules/.bin/bun
+# Deque's accessibility engine, which the browser tests inject into every page (tests/browser/test_accessibility.py)
+AXE := $(TOOLS)/node_modules/axe-core/axe.min.js
+NPM_TOOLS := bun@1.4.4 axe-core@4.14.1
 PORT ?= 3000
 # Demo mode's accounts share a published password: `make run` listens on this machine only unless told otherwise
 # (make run HOST=0.0.0.0 to show the demo on your network).
@@ -19,18 +22,19 @@ export REFLEX_USE_GRANIAN := 1
 export PATH := $(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run run-prod jobs test test-fast deps chromium clean-data \
-	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap
+	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin
 
-deps: $(VENV)/.installed $(BUN)
+deps: $(VENV)/.installed $(BUN) $(AXE)
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
 
-$(BUN):
+# One npm install for every tool: a later install of one package alone would prune the others.
+$(BUN) $(AXE):
 	@mkdir -p $(TOOLS)
-	cd $(TOOLS) && npm install --no-save --no-audit --no-fund --loglevel=error bun@1.4.4
+	cd $(TOOLS) && npm install --no-save --no-audit --no-fund --loglevel=error $(NPM_TOOLS)
 
 ## Embedded mode: SQLite, the simulator and the jobs inside one process on http://127.0.0.1:3000
 run: deps
@@ -73,6 +77,9 @@ bench-inbox: deps
 
 bench-presence: deps chromium
 	$(PY) -m tests.bench.bench_presence
+
+bench-signin: deps chromium
+	$(PY) -m tests.bench.bench_signin
 
 bench-ingest: deps
 	$(PY) -m tests.bench.bench_ingest

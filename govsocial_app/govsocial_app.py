@@ -6,6 +6,7 @@ import reflex as rx
 
 from govsocial_app import logs
 from govsocial_app.api import build_api
+from govsocial_app.components.i18n import t
 from govsocial_app.config import get_settings
 from govsocial_app.http_security import SecurityHeaders, socket_origin_allowed
 from govsocial_app.pages import account as account_page
@@ -67,7 +68,13 @@ app.sio.eio.cors_allowed_origins = socket_origin_allowed
 
 
 def _index() -> rx.Component:
-    return rx.center(rx.spinner(size="3"), height="100vh")
+    """The root address shows nothing of its own: its on_load sends a person to the inbox or to sign in
+    (AppState.check_login); until then, a named spinner."""
+    return rx.box(
+        rx.el.main(rx.center(rx.spinner(size="3"), role="status", aria_label=t("Loading"), height="100vh")),
+        dir=AppState.dir,
+        lang=AppState.lang,
+    )
 
 
 app.add_page(_index, route="/", on_load=AppState.check_login, title="GovSocial")

@@ -10,6 +10,14 @@ from govsocial_app.i18n import catalog
 USED_MSGIDS: set[str] = set()
 
 
+ROLE_LABELS = {"admin": "Admin", "manager": "Manager", "publisher": "Publisher", "responder": "Responder", "viewer": "Viewer"}
+
+
+def role_label(role) -> rx.Var:
+    """A role's name in the reader's language (the value stays the role's key)."""
+    return rx.match(role, *[(key, t(label)) for key, label in ROLE_LABELS.items()], role)
+
+
 def t(msgid: str) -> rx.Var:
     from govsocial_app.state.app_state import AppState
 

@@ -6,7 +6,7 @@ import reflex as rx
 from reflex_components_core.core.banner import has_connection_errors
 
 from govsocial_app.components.alert_banner import alert_banner, alerts_badge
-from govsocial_app.components.i18n import t
+from govsocial_app.components.i18n import role_label, t
 from govsocial_app.components.pause import pause_banner, pause_control
 from govsocial_app.state.app_state import AppState
 
@@ -57,7 +57,7 @@ def side_nav(active: str) -> rx.Component:
         rx.flex(
             rx.flex(
                 rx.icon("megaphone", size=22, aria_hidden="true", color=rx.color("accent", 10)),
-                rx.heading("GovSocial", size="4"),
+                rx.text("GovSocial", size="4", weight="bold"),  # the brand, not a heading: each page has its own h1
                 align="center",
                 gap="2",
                 padding="8px 12px 16px",
@@ -68,7 +68,7 @@ def side_nav(active: str) -> rx.Component:
                 rx.avatar(fallback=AppState.user_initials, size="2", radius="full"),
                 rx.box(
                     rx.text(AppState.user_name, size="2", weight="medium", trim="both"),
-                    rx.text(AppState.user_role, size="1", color=rx.color("gray", 11)),
+                    rx.text(role_label(AppState.user_role), size="1", color=rx.color("gray", 11)),
                 ),
                 gap="2",
                 align="center",
@@ -167,7 +167,7 @@ def shell(active: str, *children: rx.Component) -> rx.Component:
                 ),
                 width="100%",
             ),
-            rx.center(rx.spinner(size="3"), height="60vh", aria_label="Loading"),
+            rx.center(rx.spinner(size="3"), height="60vh", role="status", aria_label=t("Loading")),
         ),
         rx.cond(AppState.signed_in, bottom_nav(active)),
         dir=AppState.dir,

@@ -4,6 +4,7 @@ import reflex as rx
 
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
+from govsocial_app.components.table import scroll_table, table_body, table_header
 from govsocial_app.state.admin import AuditState
 
 ROUTE = "/admin/audit"
@@ -13,11 +14,11 @@ def _filters() -> rx.Component:
     return rx.form(
         rx.flex(
             rx.el.label(rx.text(t("Action"), size="1"), rx.select.root(
-                rx.select.trigger(aria_label="Action", min_height="44px"),
+                rx.select.trigger(aria_label=t("Action"), min_height="44px"),
                 rx.select.content(rx.select.item(t("All actions"), value="all"), rx.foreach(AuditState.action_choices, lambda a: rx.select.item(a, value=a))),
                 name="action", default_value="all",
             ), display="flex", flex_direction="column"),
-            rx.el.label(rx.text(t("Who"), size="1"), rx.input(name="actor", placeholder="name or email", min_height="44px"), display="flex", flex_direction="column"),
+            rx.el.label(rx.text(t("Who"), size="1"), rx.input(name="actor", placeholder=t("name or email"), min_height="44px"), display="flex", flex_direction="column"),
             rx.el.label(rx.text(t("From"), size="1"), rx.input(name="since", type="date", min_height="44px"), display="flex", flex_direction="column"),
             rx.el.label(rx.text(t("To"), size="1"), rx.input(name="until", type="date", min_height="44px"), display="flex", flex_direction="column"),
             rx.button(t("Filter"), type="submit", min_height="44px"),
@@ -44,12 +45,12 @@ def page() -> rx.Component:
         page_header("Audit log", rx.button(rx.icon("download", size=16, aria_hidden="true"), t("Export CSV"), on_click=AuditState.export_csv, variant="soft", min_height="44px")),
         _filters(),
         rx.box(
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(t(h)) for h in ("When (UTC)", "Who", "Action", "Object", "Detail", "Client")])),
-                rx.table.body(rx.foreach(AuditState.rows, _row)),
+            scroll_table(
+                t("Audit log"),
+                table_header(rx.table.row(*[rx.table.column_header_cell(t(h)) for h in ("When (UTC)", "Who", "Action", "Object", "Detail", "Client")])),
+                table_body(rx.foreach(AuditState.rows, _row)),
                 size="1",
             ),
-            overflow_x="auto",
             margin_top="12px",
         ),
         rx.cond(AuditState.has_more, rx.button(t("Load more"), on_click=AuditState.more, variant="soft", margin_top="12px", min_height="44px")),

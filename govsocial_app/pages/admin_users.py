@@ -2,8 +2,9 @@
 
 import reflex as rx
 
-from govsocial_app.components.i18n import t
+from govsocial_app.components.i18n import role_label, t
 from govsocial_app.components.layout import page_header, shell
+from govsocial_app.components.table import scroll_table, table_body, table_header
 from govsocial_app.state.admin import UsersState
 
 ROUTE = "/admin/users"
@@ -13,7 +14,12 @@ def _user_row(u) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(u["name"], weight="medium"), rx.text(u["email"], size="1", color=rx.color("gray", 11), dir="ltr")),
         rx.table.cell(
-            rx.select(UsersState.roles, value=u["role"], on_change=lambda role: UsersState.change_role(u["id"], role), aria_label="Role"),
+            rx.select.root(
+                rx.select.trigger(aria_label=t("Role of") + " " + u["name"], min_height="44px"),
+                rx.select.content(rx.foreach(UsersState.roles, lambda role: rx.select.item(role_label(role), value=role))),
+                value=u["role"],
+                on_change=lambda role: UsersState.change_role(u["id"], role),
+            ),
         ),
         rx.table.cell(
             rx.button(
@@ -31,7 +37,15 @@ def _create_form() -> rx.Component:
             rx.el.label(rx.text(t("Name"), size="1"), rx.input(name="name", required=True, min_height="44px"), display="flex", flex_direction="column"),
             rx.el.label(rx.text(t("Email"), size="1"), rx.input(name="email", type="email", required=True, min_height="44px"), display="flex", flex_direction="column"),
             rx.el.label(rx.text(t("Password"), size="1"), rx.input(name="password", type="password", required=True, min_height="44px", auto_complete="new-password"), display="flex", flex_direction="column"),
-            rx.el.label(rx.text(t("Role"), size="1"), rx.select(UsersState.roles, name="role", default_value="responder"), display="flex", flex_direction="column"),
+            rx.el.label(
+                rx.text(t("Role"), size="1"),
+                rx.select.root(
+                    rx.select.trigger(aria_label=t("Role"), min_height="44px"),
+                    rx.select.content(rx.foreach(UsersState.roles, lambda role: rx.select.item(role_label(role), value=role))),
+                    name="role", default_value="responder",
+                ),
+                display="flex", flex_direction="column",
+            ),
             rx.button(t("Add user"), type="submit", min_height="44px"),
             gap="2", wrap="wrap", align="end",
         ),
@@ -48,11 +62,11 @@ def page() -> rx.Component:
         rx.cond(UsersState.error != "", rx.callout(UsersState.error, color_scheme="red", icon="triangle-alert", role="alert", margin_top="8px")),
         rx.cond(UsersState.notice != "", rx.callout(UsersState.notice, color_scheme="green", icon="check", role="status", margin_top="8px")),
         rx.box(
-            rx.table.root(
-                rx.table.header(rx.table.row(rx.table.column_header_cell(t("User")), rx.table.column_header_cell(t("Role")), rx.table.column_header_cell(t("Status")))),
-                rx.table.body(rx.foreach(UsersState.users, _user_row)),
+            scroll_table(
+                t("Users"),
+                table_header(rx.table.row(rx.table.column_header_cell(t("User")), rx.table.column_header_cell(t("Role")), rx.table.column_header_cell(t("Status")))),
+                table_body(rx.foreach(UsersState.users, _user_row)),
             ),
-            overflow_x="auto",
             margin_top="12px",
         ),
     )

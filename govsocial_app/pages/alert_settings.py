@@ -24,17 +24,21 @@ def _number(label: str, name: str, value, **props) -> rx.Component:
 
 
 def _check(name, label, checked) -> rx.Component:
-    return rx.el.label(rx.checkbox(name=name, default_checked=checked, size="2"), rx.text(label, size="2"),
+    return rx.el.label(rx.checkbox(name=name, default_checked=checked, size="2", aria_label=label), rx.text(label, size="2"),
                        display="inline-flex", align_items="center", gap="6px", min_height=TAP, padding_inline_end="8px")
 
 
 def _audience(roles, user_ids) -> rx.Component:
     return rx.box(
         rx.text(t("Who is alerted"), size="1", color=rx.color("gray", 11)),
-        rx.flex(rx.foreach(AlertSettingsState.roles, lambda r: _check("role_" + r, r, roles.contains(r))), wrap="wrap"),
+        # The loop variables must not be called like the rule's (`r` in _rule): Reflex compiles each foreach to a JS
+        # arrow function named after the Python parameter, and an inner `r` shadowed the rule, so `r.roles` was
+        # undefined and the whole page crashed ("Cannot read properties of undefined (reading 'includes')").
+        rx.flex(rx.foreach(AlertSettingsState.roles, lambda role: _check("role_" + role, role, roles.contains(role))), wrap="wrap"),
         rx.el.details(
             rx.el.summary(t("Named people"), min_height=TAP, display="flex", align_items="center", cursor="pointer"),
-            rx.flex(rx.foreach(AlertSettingsState.people, lambda p: _check("user_" + p.id, p.name, user_ids.contains(p.id))), wrap="wrap"),
+            rx.flex(rx.foreach(AlertSettingsState.people, lambda person: _check("user_" + person.id, person.name, user_ids.contains(person.id))),
+                    wrap="wrap"),
         ),
     )
 

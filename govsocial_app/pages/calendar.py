@@ -94,11 +94,16 @@ def _list_row(i: ItemView) -> rx.Component:
 
 
 def list_view() -> rx.Component:
+    # A real list: every row a list item (a role="list" holding buttons and a "Show more" was invalid, axe critical).
     return rx.box(
-        rx.cond(CalendarState.items.length() > 0, rx.foreach(CalendarState.items, _list_row),
-                rx.text(t("Nothing planned from this month on."), size="2", color=rx.color("gray", 11), padding="12px 0")),
+        rx.cond(
+            CalendarState.items.length() > 0,
+            rx.el.ul(rx.foreach(CalendarState.items, lambda i: rx.el.li(_list_row(i))), aria_label=t("Planned posts"),
+                     list_style="none", padding="0", margin="0"),
+            rx.text(t("Nothing planned from this month on."), size="2", color=rx.color("gray", 11), padding="12px 0"),
+        ),
         rx.cond(CalendarState.list_more, rx.button(t("Show more"), variant="soft", on_click=CalendarState.more_list, min_height=TAP, margin_top="8px")),
-        id="gs-list", role="list",
+        id="gs-list",
     )
 
 

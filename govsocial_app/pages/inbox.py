@@ -124,14 +124,8 @@ def presence_chips(message_key) -> rx.Component:
             e["user_id"] != AppState.user_id.to_string(),
             rx.flex(
                 rx.avatar(fallback=e["initials"], size="1", radius="full", color_scheme="orange"),
-                rx.text(
-                    rx.cond(
-                        AppState.lang == "ar",
-                        e["name"] + rx.cond(e["status"] == "replying", " يكتب ردًا…", " يشاهد"),
-                        e["text"],
-                    ),
-                    size="1", weight="medium",
-                ),
+                # The name, then what they are doing in the reader's language (catalogue msgids, Arabic included).
+                rx.text(e["name"], " ", rx.cond(e["status"] == "replying", t("is replying…"), t("is viewing")), size="1", weight="medium"),
                 gap="1", align="center", role="status", aria_live="polite",
                 background=rx.color("orange", 3), color=rx.color("orange", 11), padding="2px 8px 2px 2px", border_radius="999px",
             ),
@@ -140,7 +134,7 @@ def presence_chips(message_key) -> rx.Component:
 
 
 def vip_badges(vips) -> rx.Component:
-    return rx.foreach(vips, lambda name: rx.badge(rx.icon("star", size=10, aria_hidden="true"), "VIP · ", name, color_scheme="amber", variant="solid", size="1"))
+    return rx.foreach(vips, lambda name: rx.badge(rx.icon("star", size=10, aria_hidden="true"), t("VIP"), " · ", name, color_scheme="amber", variant="solid", size="1"))
 
 
 def _card(c: CardView) -> rx.Component:
@@ -150,7 +144,7 @@ def _card(c: CardView) -> rx.Component:
             rx.cond(
                 AppState.can_act,
                 rx.el.label(
-                    rx.checkbox(checked=selected, on_change=lambda _v: InboxState.toggle_select(c.id), aria_label="Select message from " + c.author, size="3"),
+                    rx.checkbox(checked=selected, on_change=lambda _v: InboxState.toggle_select(c.id), aria_label=t("Select message from") + " " + c.author, size="3"),
                     class_name="gs-select",
                 ),
             ),
@@ -165,7 +159,7 @@ def _card(c: CardView) -> rx.Component:
                             rx.text(c.when, size="1", color=rx.color("gray", 11), white_space="nowrap"),
                             gap="2", align="center", wrap="wrap",
                         ),
-                        rx.text(c.handle, " · ", c.profile, " · ", c.kind, size="1", color=rx.color("gray", 11), dir="ltr", trim="both"),
+                        rx.text(rx.el.bdi(c.handle, dir="ltr"), " · ", rx.el.bdi(c.profile), " · ", c.kind, size="1", color=rx.color("gray", 11), trim="both"),
                         rx.text(c.excerpt, size="2", class_name="gs-text", dir="auto", margin_top="4px"),
                         rx.flex(
                             rx.cond(c.status == "completed", rx.badge(rx.icon("check", size=10, aria_hidden="true"), t("Completed"), color_scheme="green", size="1")),
@@ -321,7 +315,7 @@ def _tags() -> rx.Component:
                 tag,
                 rx.cond(
                     AppState.can_act,
-                    rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost", aria_label="Remove tag " + tag, on_click=InboxState.remove_tag(tag), min_width="28px", min_height="28px"),
+                    rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost", aria_label=t("Remove tag") + " " + tag, on_click=InboxState.remove_tag(tag), min_width="28px", min_height="28px"),
                 ),
                 size="2", variant="outline",
             ),
@@ -405,7 +399,7 @@ def _detail_pane() -> rx.Component:
                 rx.avatar(fallback=c.initials, size="4", radius="full"),
                 rx.box(
                     rx.flex(rx.heading(c.author, as_="h2", size="4", dir="auto"), vip_badges(c.vips), gap="2", align="center", wrap="wrap"),
-                    rx.text(c.handle, " · ", c.profile, " · ", c.kind, " · ", c.when, size="1", color=rx.color("gray", 11), dir="ltr"),
+                    rx.text(rx.el.bdi(c.handle, dir="ltr"), " · ", rx.el.bdi(c.profile), " · ", c.kind, " · ", c.when, size="1", color=rx.color("gray", 11)),
                 ),
                 gap="3", align="center", margin_top="8px",
             ),

@@ -54,7 +54,7 @@ def _form() -> rx.Component:
                     rx.flex(
                         rx.foreach(
                             KeywordsState.network_options,
-                            lambda n: rx.el.label(rx.checkbox(checked=KeywordsState.chosen.contains(n), on_change=lambda _v: KeywordsState.toggle_network(n)), rx.text(n), display="flex", gap="6px", align_items="center", min_height=TAP),
+                            lambda n: rx.el.label(rx.checkbox(checked=KeywordsState.chosen.contains(n), on_change=lambda _v: KeywordsState.toggle_network(n), aria_label=n), rx.text(n), display="flex", gap="6px", align_items="center", min_height=TAP),
                         ),
                         gap="3", wrap="wrap",
                     ),

@@ -8,6 +8,7 @@ from govsocial_app.state.app_state import AppState
 
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
+from govsocial_app.components.table import scroll_table, table_body, table_header
 from govsocial_app.state.listening import ClaimRow, ConcernRow, ListeningState, MatchRow, TopicRow, TrendRow, VoiceRow
 
 ROUTE = "/reports/listening"
@@ -34,6 +35,28 @@ def _topic_chip(topic: TopicRow) -> rx.Component:
     )
 
 
+def _voice_numbers(v: VoiceRow) -> rx.Component:
+    """Reach as a list of its own: each number with its word, apart on screen (a dot between them) and for screen
+    readers (list items), never "38,000 followers405 engagements" run together."""
+    def item(*parts, first: bool = False) -> rx.Component:
+        dot = rx.fragment() if first else rx.text("·", as_="span", aria_hidden="true", color=rx.color("gray", 11), margin_inline_end="8px")
+        return rx.el.li(dot, rx.text(*parts, as_="span", white_space="nowrap"), display="inline-flex", align_items="baseline")
+
+    return rx.el.ul(
+        item(v.followers, " ", t("followers"), first=True),
+        item(v.engagements, " ", t("engagements")),
+        item(v.messages, " ", rx.cond(v.messages == 1, t("message"), t("messages"))),
+        aria_label=t("Reach"),
+        display="flex",
+        flex_wrap="wrap",
+        column_gap="8px",
+        list_style="none",
+        padding="0",
+        margin="0",
+        font_size="var(--font-size-1)",
+    )
+
+
 def _voice(v: VoiceRow) -> rx.Component:
     return rx.flex(
         rx.box(
@@ -43,9 +66,7 @@ def _voice(v: VoiceRow) -> rx.Component:
             min_width="150px",
         ),
         rx.foreach(v.vips, lambda name: rx.badge(rx.icon("star", size=12, aria_hidden="true"), name, color_scheme="amber")),
-        rx.text(v.followers, " ", t("followers"), size="1"),
-        rx.text(v.engagements, " ", t("engagements"), size="1"),
-        rx.text(v.messages, " ", t("messages"), size="1"),
+        _voice_numbers(v),
         gap="2",
         align="center",
         wrap="wrap",
@@ -133,16 +154,14 @@ def _topics() -> rx.Component:
                 rx.heading(t("Trending terms"), size="3", as_="h3"),
                 rx.text(t("Terms mentioned far more in the last day than in each term's own previous seven days."), size="1",
                         color=rx.color("gray", 11)),
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(rx.table.row(
-                            rx.table.column_header_cell(t("Term")), rx.table.column_header_cell(t("Last day")),
-                            rx.table.column_header_cell(t("Daily average before")), rx.table.column_header_cell(t("Burst score")),
-                        )),
-                        rx.table.body(rx.foreach(ListeningState.trends, _trend)),
-                        size="1",
-                    ),
-                    overflow_x="auto",
+                scroll_table(
+                    t("Trending terms"),
+                    table_header(rx.table.row(
+                        rx.table.column_header_cell(t("Term")), rx.table.column_header_cell(t("Last day")),
+                        rx.table.column_header_cell(t("Daily average before")), rx.table.column_header_cell(t("Burst score")),
+                    )),
+                    table_body(rx.foreach(ListeningState.trends, _trend)),
+                    size="1",
                 ),
                 rx.cond(ListeningState.trends.length() == 0, rx.text(t("Nothing is bursting right now."), size="2", color=rx.color("gray", 11))),
                 rx.heading(t("Influential voices"), size="3", as_="h3"),

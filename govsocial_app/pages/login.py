@@ -6,6 +6,7 @@ import reflex as rx
 
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import connection_banner
+from govsocial_app.components.prefetch import prefetch_page
 from govsocial_app.services.demo import DEMO_PASSWORD, DEMO_USERS
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.login import LoginState
@@ -68,6 +69,7 @@ def language_switch() -> rx.Component:
 def page() -> rx.Component:
     return rx.box(
         connection_banner(),
+        prefetch_page(page="/inbox"),
         rx.el.main(rx.center(
             rx.flex(
                 rx.flex(

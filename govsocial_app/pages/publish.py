@@ -37,7 +37,8 @@ def publish_tabs(active: str) -> rx.Component:
 
 def _profile_chip(p: ProfileOpt) -> rx.Component:
     return rx.el.label(
-        rx.checkbox(checked=PublishState.selected.contains(p.id), on_change=lambda _v: PublishState.toggle_profile(p.id)),
+        rx.checkbox(checked=PublishState.selected.contains(p.id), on_change=lambda _v: PublishState.toggle_profile(p.id),
+                    aria_label=p.label + " (" + p.network_label + ")"),
         rx.text(p.label, size="2", weight="medium"),
         rx.badge(p.network_label, variant="soft", size="1"),
         display="flex", gap="8px", align_items="center", padding="8px 12px", min_height=TAP, cursor="pointer",
@@ -83,11 +84,23 @@ def _media_row(m: MediaView) -> rx.Component:
     )
 
 
+def _labelled_upload(label, *children, **props) -> rx.Component:
+    """rx.upload with a name on its file input too: react-dropzone's input is only visually hidden, so a screen
+    reader meets it, and without a name it is an unlabelled field (axe: label, critical). rx.upload has no prop
+    for the input, so the name goes on the Input it builds."""
+    upload = rx.upload(*children, **props)
+    zone = upload.children[0]
+    file_input = zone.children[0]
+    file_input.custom_attrs["aria-label"] = label
+    return upload
+
+
 def _images() -> rx.Component:
     return rx.box(
         rx.text(t("Images"), size="2", weight="medium"),
         rx.foreach(PublishState.media, _media_row),
-        rx.upload(
+        _labelled_upload(
+            t("Attach images"),
             rx.button(rx.icon("image-plus", size=16, aria_hidden="true"), t("Attach images"), variant="soft", min_height=TAP, type="button"),
             id=UPLOAD_ID,
             accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"], "image/gif": [".gif"], "image/webp": [".webp"]},

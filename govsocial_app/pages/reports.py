@@ -8,6 +8,7 @@ from govsocial_app.state.app_state import AppState
 
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
+from govsocial_app.components.table import scroll_table, table_body, table_header
 from govsocial_app.state.reports import KeyView, ReportsState, SendRow, SubView, TableView
 
 ROUTE = "/reports"
@@ -137,13 +138,13 @@ def _table(table: TableView) -> rx.Component:
             gap="2",
         ),
         rx.box(
-            rx.table.root(
-                rx.table.header(rx.table.row(rx.foreach(table.headers, lambda h, i: _header_cell(table, h, i)))),
-                rx.table.body(rx.foreach(table.rows, lambda row: rx.table.row(rx.foreach(row, lambda cell: rx.table.cell(cell))))),
+            scroll_table(
+                table.title,
+                table_header(rx.table.row(rx.foreach(table.headers, lambda h, i: _header_cell(table, h, i)))),
+                table_body(rx.foreach(table.rows, lambda row: rx.table.row(rx.foreach(row, lambda cell: rx.table.cell(cell))))),
                 size="1",
                 variant="surface",
             ),
-            overflow_x="auto",
             width="100%",
             margin_top="6px",
         ),

@@ -19,6 +19,7 @@ from govsocial_app.db.models import ListeningTopic, Message, Setting, TopicMatch
 from govsocial_app.services import audit, claims, keyword_query, metrics, settings_store, textnorm
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.reports import Series
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,19 @@ CONCERN_SAMPLE = 2000
 
 
 # ---------------------------------------------------------------- sentiment
+
+# One meaning, one colour, wherever sentiment is drawn (chart bars and their legends, on screen and on paper):
+# negative red, neutral grey, positive green (Radix red 9, slate 9 and green 10, each at least 3:1 on white).
+SENTIMENT_COLORS = {"negative": "#e5484d", "neutral": "#8b8d98", "positive": "#2b9a66"}
+
+
+def sentiment_series(positive, neutral, negative) -> tuple[Series, Series, Series]:
+    """The three sentiment series of a chart, named and coloured by what they mean, never by their position."""
+    return (
+        Series("Positive", tuple(positive), SENTIMENT_COLORS["positive"]),
+        Series("Neutral", tuple(neutral), SENTIMENT_COLORS["neutral"]),
+        Series("Negative", tuple(negative), SENTIMENT_COLORS["negative"]),
+    )
 
 
 @lru_cache(maxsize=1)

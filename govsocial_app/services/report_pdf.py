@@ -121,7 +121,12 @@ def _tick_labels(x: tuple[str, ...], room: int) -> list[str]:
     return [s if i % step == 0 else "" for i, s in enumerate(short)]
 
 
-def _legend(d: Drawing, names: list[str], x: float, y: float) -> None:
+def _series_colors(series) -> list:
+    """A series' own colour when it has a meaning (sentiment), else the palette's, for its bars and its legend alike."""
+    return [colors.HexColor(s.color) if s.color else PALETTE[i % len(PALETTE)] for i, s in enumerate(series)]
+
+
+def _legend(d: Drawing, names: list[str], x: float, y: float, swatches: list) -> None:
     if len(names) < 2:
         return
     regular, _bold = fonts()
@@ -132,7 +137,7 @@ def _legend(d: Drawing, names: list[str], x: float, y: float) -> None:
     leg.columnMaximum = 1
     labels = [visual(R.short(n, 32)) for n in names]
     leg.deltax = max(stringWidth(label, regular, 8) for label in labels) + 24
-    leg.colorNamePairs = [(PALETTE[i % len(PALETTE)], label) for i, label in enumerate(labels)]
+    leg.colorNamePairs = [(swatches[i], label) for i, label in enumerate(labels)]
     d.add(leg)
 
 
@@ -191,8 +196,9 @@ def chart_drawing(chart: R.Chart, width: float = CHART_W, height: float = CHART_
         c.valueAxis.labelTextFormat = "%.1f%%"
     else:
         c.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
+    series_colors = _series_colors(chart.series)
     for i in range(len(data)):
-        color = PALETTE[i % len(PALETTE)]
+        color = series_colors[i]
         if chart.kind == "line":
             c.lines[i].strokeColor = color
             c.lines[i].strokeWidth = 1.6
@@ -200,7 +206,7 @@ def chart_drawing(chart: R.Chart, width: float = CHART_W, height: float = CHART_
             c.bars[i].fillColor = color
             c.bars[i].strokeColor = None
     d.add(c)
-    _legend(d, names, c.x, 4)
+    _legend(d, names, c.x, 4, series_colors)
     return d
 
 

@@ -132,6 +132,7 @@ class Table:
 class Series:
     name: str
     values: tuple[float | None, ...]
+    color: str = ""  # a colour that means something (sentiment); empty takes the next one of the chart palette
 
 
 @dataclass(frozen=True)

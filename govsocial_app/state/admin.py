@@ -52,7 +52,7 @@ class AuditState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/admin/audit")
+            return self._to_login()
         self.require("audit.view")
         self.action_choices = audit.actions()
         self.rows = self._fetch()
@@ -97,7 +97,7 @@ class UsersState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/admin/users")
+            return self._to_login()
         self.require("users.manage")
         self._refresh()
 

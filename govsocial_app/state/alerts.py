@@ -174,7 +174,7 @@ class AlertsState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/alerts")
+            return self._to_login()
         self.require("alerts.view")
         self.alerts = self._fetch()
         self._refresh_snoozes()
@@ -312,7 +312,7 @@ class AlertSettingsState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/alerts/settings")
+            return self._to_login()
         self.require("alerts.configure")
         self.notice = ""
         self._refresh()

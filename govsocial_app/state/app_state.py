@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import reflex as rx
 
 from govsocial_app.config import get_settings
@@ -115,14 +117,34 @@ class AppState(rx.State):
         self.device_lang = user.locale
         return True
 
+    def _to_login(self):
+        """Send a signed-out person to sign in, and back to this exact address afterwards (path and query,
+        URL-encoded so `/inbox?tag=Roads&message=5` survives as one `next`). The root address needs no `next`.
+        It replaces the history entry, so Back does not return to a page that bounces to sign-in again."""
+        url = self.router.url
+        here = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        if here == "/":
+            return rx.redirect(LOGIN_ROUTE, replace=True)
+        return rx.redirect(f"{LOGIN_ROUTE}?{urlencode({'next': here})}", replace=True)
+
     # ---- events
 
     @rx.event
     def check_login(self):
-        """on_load of every signed-in page."""
+        """on_load of the root address and of pages that need only a signed-in person.
+
+        The root address shows nothing of its own: it sends a signed-out person to sign in and a signed-in one to
+        the inbox. It used to do only the first, and that was the "first sign-in from / hangs" bug (issue 14): `/`
+        redirected to `/login?next=/`, sign-in redirected back to `next` = `/`, and Reflex's frontend treats a
+        `_redirect` as a client-side `navigate()` whose only follow-up is the new page's on_load
+        (`on_load_internal` from the location effect in `.web/utils/state.js`); this handler found the person
+        signed in and returned nothing, so no further event ever came and the root's spinner stayed up for good.
+        The only websocket frame after that is Engine.IO's ping, 25 s after the socket opened.
+        """
         if not self._load_user():
-            path = self.router.url.path or HOME_ROUTE
-            return rx.redirect(f"{LOGIN_ROUTE}?next={path}")
+            return self._to_login()
+        if (self.router.url.path or "/") == "/":
+            return rx.redirect(HOME_ROUTE, replace=True)
 
     @rx.event
     def check_login_page(self):

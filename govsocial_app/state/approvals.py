@@ -100,7 +100,7 @@ class ApprovalsState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/publish/approvals")
+            return self._to_login()
         self.require("publish.view")
         self.comments, self.bypass_id, self.links, self.links_for = {}, "", [], ""
         self._refresh()

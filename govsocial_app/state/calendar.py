@@ -116,7 +116,7 @@ class CalendarState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/publish/calendar")
+            return self._to_login()
         self.require("publish.view")
         self.profile_opts = [Option(str(p.id), p.handle) for p in publishing.profile_choices()]
         self.campaign_opts = [Option(str(c.id), c.name) for c in campaigns.list_active()]

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from govsocial_app.i18n import translate
 from govsocial_app.services import bus, inbox, presence, replies, vip
 from govsocial_app.services.errors import UserError
 from govsocial_app.state.app_state import AppState
@@ -61,12 +62,19 @@ class Option:
     label: str = ""
 
 
-def _card(c: inbox.MessageCard) -> CardView:
-    replied = f"Replied by {c.replied_by} · {inbox.relative_time(c.replied_at)}" if c.replied_by else ""
+# How each message type reads on a card: msgids of the catalogue, so Arabic shows "إشارة", not "mention".
+KIND_LABELS = {"mention": "Mention", "comment": "Comment", "dm": "Direct message", "reply": "Reply", "keyword": "Keyword match"}
+CHANGE_LABELS = {"created": "Created", "edited": "Edited", "deleted": "Deleted on network"}
+
+
+def _card(c: inbox.MessageCard, lang: str = "en", tz: str = "UTC") -> CardView:
+    """A card as this reader sees it: times, the message type and "Replied by" in their language and time zone."""
+    when = inbox.relative_time(c.received_at, lang=lang, tz=tz)
+    replied = translate("Replied by {name} · {when}", lang, name=c.replied_by, when=inbox.relative_time(c.replied_at, lang=lang, tz=tz)) if c.replied_by else ""
     return CardView(
-        c.id, str(c.id), c.author_name, c.author_handle, c.initials, c.excerpt, inbox.relative_time(c.received_at),
-        c.network, c.profile, c.kind, c.status, c.assignee, list(c.tags), list(c.vip_lists), list(c.claims), replied, c.lang,
-        c.edited, c.network_deleted,
+        c.id, str(c.id), c.author_name, c.author_handle, c.initials, c.excerpt, when,
+        c.network, c.profile, translate(KIND_LABELS.get(c.kind, c.kind), lang), c.status, c.assignee, list(c.tags), list(c.vip_lists),
+        list(c.claims), replied, c.lang, c.edited, c.network_deleted,
     )
 
 
@@ -105,7 +113,7 @@ class InboxState(AppState):
     _last_reply_id: int = 0
     _presence_status: str = ""
     _away: bool = False  # the page is hidden (phone locked, another tab): off the open message for others
-    _views_for: int = 0
+    _views_for: str = ""  # "user id:language" the saved views were read for
     # who else is on the messages this client shows (message id → entries), pushed by the live relay
     presence: dict[str, list[dict[str, str]]] = {}
 
@@ -132,6 +140,17 @@ class InboxState(AppState):
 
     # ---------------------------------------------------------------- helpers
 
+    def _view(self, c: inbox.MessageCard) -> CardView:
+        return _card(c, self.lang, self.user_tz)
+
+    def _ago(self, dt) -> str:
+        return inbox.relative_time(dt, lang=self.lang, tz=self.user_tz)
+
+    def _view_options(self) -> list[Option]:
+        """Saved views; the starter views' names ("My open", "VIPs", "Crisis") are catalogue msgids, so they read
+        in the reader's language. A name a person typed is not in the catalogue and shows as typed."""
+        return [Option(v.query, self._(v.name)) for v in inbox.saved_views(self.user_id)]
+
     def _filter(self) -> inbox.InboxFilter:
         return inbox.filter_from_params(self.params)
 
@@ -141,7 +160,7 @@ class InboxState(AppState):
 
     def _read_page(self, before_id: int | None = None) -> None:
         page = inbox.list_page(self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None)
-        self.cards = [_card(c) for c in page.cards]
+        self.cards = [self._view(c) for c in page.cards]
         self.next_before = page.next_before_id or 0
         if not before_id:
             self.top_id = page.top_id
@@ -165,10 +184,11 @@ class InboxState(AppState):
         self._apply_detail(inbox.detail(self.open_id))
 
     def _apply_detail(self, d: inbox.MessageDetail) -> None:
-        self.d_card, self.d_text, self.d_url = _card(d.card), d.text, d.url
-        self.thread = [ThreadView(t.id, t.direction == "out", t.sent_by or t.author_name, t.text, inbox.relative_time(t.created_at), t.status) for t in d.conversation]
-        self.notes = [NoteView(n.author, n.text, inbox.relative_time(n.created_at)) for n in d.notes]
-        self.history = [ThreadView(v.version, False, v.change, v.text, inbox.relative_time(v.captured_at)) for v in d.versions if len(d.versions) > 1]
+        self.d_card, self.d_text, self.d_url = self._view(d.card), d.text, d.url
+        self.thread = [ThreadView(t.id, t.direction == "out", t.sent_by or t.author_name, t.text, self._ago(t.created_at), t.status) for t in d.conversation]
+        self.notes = [NoteView(n.author, n.text, self._ago(n.created_at)) for n in d.notes]
+        self.history = [ThreadView(v.version, False, self._(CHANGE_LABELS.get(v.change, v.change)), v.text, self._ago(v.captured_at))
+                        for v in d.versions if len(d.versions) > 1]
         self.d_tag_ids = [str(t) for t in d.tag_ids]
         self.d_assignee = str(d.assignee_id or "")
         self._last_reply_id = d.last_reply_id
@@ -186,25 +206,30 @@ class InboxState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect(f"/login?next={self._url()}")
+            return self._to_login()
         self.require("inbox.view")
         query = dict(self.router.url.query_parameters)
         params = {k: query[k] for k in FILTER_KEYS if query.get(k)}
+        bad_link = ""
+        try:
+            params = inbox.canonical_params(params)
+        except UserError as exc:
+            bad_link, params = str(exc), {}
         # Opening a message, or going back to the list, keeps the page this person was reading when this worker's
         # live relay has kept it current (same filter, same person); anything else reads the first page afresh.
-        keep = params == self.params and bool(self.cards) and not self.error and live.is_watched(self._token(), self.user_id)
+        keep = params == self.params and bool(self.cards) and not self.error and not bad_link and live.is_watched(self._token(), self.user_id)
         self.params, self.selected = params, []
         self._away = False  # a page that loads is being looked at (a reload keeps this state, "hidden" included)
         if not keep:
-            self.error, self.top_id, self.new_count, self.page_starts = "", 0, 0, []
+            self.error, self.top_id, self.new_count, self.page_starts = bad_link, 0, 0, []
             try:
                 self._read_page()
             except UserError as exc:
                 self.error, self.params, self.cards = str(exc), {}, []
         self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in inbox.choices().items()}
-        if self._views_for != self.user_id:  # a person's saved views only change through save_view, which re-reads them
-            self.views = [Option(v.query, v.name) for v in inbox.saved_views(self.user_id)]
-            self._views_for = self.user_id
+        if self._views_for != f"{self.user_id}:{self.lang}":  # they change only through save_view, which re-reads them
+            self.views = self._view_options()
+            self._views_for = f"{self.user_id}:{self.lang}"
         opened = self._open_from_url(query.get("message", ""))
         self._prefill_correction(query.get("reply", ""))
         self._watch()
@@ -258,7 +283,7 @@ class InboxState(AppState):
         if not self.user_id or not self.router.url.path.startswith("/inbox"):
             return
         if any(c.id in cards for c in self.cards):
-            self.cards = [_card(cards[c.id]) if c.id in cards else c for c in self.cards]
+            self.cards = [self._view(cards[c.id]) if c.id in cards else c for c in self.cards]
         if self.open_id in details:
             self._apply_detail(details[self.open_id])
 
@@ -379,7 +404,7 @@ class InboxState(AppState):
         self.selected = []
         if touched & {c.id for c in self.cards}:
             fresh = inbox.cards_by_id(sorted(touched))
-            self.cards = [_card(fresh[c.id]) if c.id in fresh else c for c in self.cards]
+            self.cards = [self._view(fresh[c.id]) if c.id in fresh else c for c in self.cards]
         if self.open_id:
             self._load_detail()
 
@@ -389,7 +414,7 @@ class InboxState(AppState):
     def save_view(self, form: dict):
         actor = self.require("views.save")
         inbox.save_view(self.user_id, form.get("name", ""), self._filter(), actor)
-        self.views = [Option(v.query, v.name) for v in inbox.saved_views(self.user_id)]
+        self.views = self._view_options()
         return rx.toast.success(self._("View saved."))
 
     # ---------------------------------------------------------------- replying
@@ -412,7 +437,7 @@ class InboxState(AppState):
         self.sending = False
         if isinstance(result, replies.HeldReply):
             self.held_id, self.held_by, self.held_text = result.reply_id, result.by, result.text
-            self.held_when = inbox.relative_time(result.at)
+            self.held_when = self._ago(result.at)
             return
         self.draft, self.used, self.held_id = "", 0, 0
         self._touch(presence.VIEWING)

@@ -114,8 +114,7 @@ class ListeningState(AppState):
         neg = reports.daily({h: neg for h, (_n, _s, _p, neg) in v.sentiment_by_hour.items()}, f)
         scored = reports.daily({h: n for h, (n, _s, _p, _neg) in v.sentiment_by_hour.items()}, f)
         neutral = [max(0, n - p - q) for n, p, q in zip(scored, pos, neg)]
-        self.fig_sentiment = figure(reports.Chart("s", "", "stacked", x, (
-            reports.Series("Positive", tuple(pos)), reports.Series("Neutral", tuple(neutral)), reports.Series("Negative", tuple(neg)))), tr)
+        self.fig_sentiment = figure(reports.Chart("s", "", "stacked", x, listening.sentiment_series(pos, neutral, neg)), tr)
         self.trends = [TrendRow(t.term, t.count, f"{t.baseline:.1f}", f"{t.score:.1f}") for t in v.trends]
         self.voices = [self._voice(x, x.vip_lists) for x in v.voices]
         self.concerns = [ConcernRow(c.label, c.size, c.examples) for c in v.concerns]
@@ -148,7 +147,7 @@ class ListeningState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/reports/listening")
+            return self._to_login()
         self.require("reports.view")
         self.error = ""
         self._load_topics()

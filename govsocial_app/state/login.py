@@ -35,4 +35,5 @@ class LoginState(AppState):
         self.error = ""
         self.auth_token = token
         self._load_user()
-        return rx.redirect(safe_next(self.router.url.query_parameters.get("next")))
+        # Replace the sign-in page in the history, so Back after signing in does not land on it again.
+        return rx.redirect(safe_next(self.router.url.query_parameters.get("next")), replace=True)

@@ -63,7 +63,7 @@ class NotificationsState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/more/notifications")
+            return self._to_login()
         self.require("self.edit")
         self.vapid_key = webpush.vapid_keys().public_key
         self.error = self.notice = ""

@@ -171,7 +171,7 @@ class PublishState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/publish")
+            return self._to_login()
         self.require("publish.view")
         self.profiles = [ProfileOpt(str(p.id), p.label, p.handle, p.network, publishing.network_label(p.network)) for p in publishing.profile_choices()]
         self.campaign_opts = [Option(str(c.id), c.name) for c in campaigns.list_active()]

@@ -73,7 +73,7 @@ def figure(chart: reports.Chart, tr) -> go.Figure:
         fig.update_yaxes(autorange="reversed")
     for i, s in enumerate(chart.series if chart.kind != "heatmap" else ()):
         values = [None if v is None else (v * 100 if pct else v) for v in s.values]
-        color = PALETTE[i % len(PALETTE)]
+        color = s.color or PALETTE[i % len(PALETTE)]
         if chart.kind == "line":
             fig.add_trace(go.Scatter(x=list(chart.x), y=values, name=tr(s.name), mode="lines", line={"color": color, "width": 2},
                                      connectgaps=True))
@@ -202,7 +202,7 @@ class ReportsState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/reports")
+            return self._to_login()
         self.require("reports.view")
         q = self.router.url.query_parameters
         self.tz = self.user_tz or "UTC"

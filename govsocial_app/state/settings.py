@@ -44,7 +44,7 @@ class ProfilesState(AppState):
 
     def _refresh(self) -> None:
         self.rows = [
-            ProfileRow(h.id, h.network, h.handle, h.display_name, h.status, relative_time(h.last_success_at) or "never", h.last_error, h.rate)
+            ProfileRow(h.id, h.network, h.handle, h.display_name, h.status, relative_time(h.last_success_at, lang=self.lang, tz=self.user_tz) or self._("never"), h.last_error, h.rate)
             for h in profiles.health()
         ]
 
@@ -57,7 +57,7 @@ class ProfilesState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/more/profiles")
+            return self._to_login()
         self.require("profiles.manage")
         self._set_fields()
         self._refresh()
@@ -115,14 +115,14 @@ class KeywordsState(AppState):
     def _refresh(self) -> None:
         self.rows = [
             KeywordRow(k.id, k.name, k.query, ", ".join(k.networks), k.priority, k.interval_s, k.is_active,
-                       relative_time(k.last_run_at) or "not yet", k.last_error, k.matches)
+                       relative_time(k.last_run_at, lang=self.lang, tz=self.user_tz) or self._("not yet"), k.last_error, k.matches)
             for k in keywords.listing()
         ]
 
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/more/keywords")
+            return self._to_login()
         self.require("inbox.view")
         self._refresh()
 
@@ -173,7 +173,7 @@ class VipState(AppState):
     @rx.event
     def load(self):
         if not self._load_user():
-            return rx.redirect("/login?next=/more/vips")
+            return self._to_login()
         self.require("inbox.view")
         self._refresh()
 

@@ -107,17 +107,26 @@ def live_app(tmp_path_factory):
 # thread, and both tests/browser and tests/prod drive Chromium.
 
 
-def sign_in(page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto(base_url + "/login")
+def phone_context(browser, **options):
+    """A browser context the size of a phone (390×844, touch): where browser tests start unless a test is about
+    the desktop layout."""
+    return browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, **options)
+
+
+def sign_in(page, base_url: str, email: str, password: str = DEMO_PASSWORD, *, start: str = "/", lands: str = "**/inbox**") -> None:
+    """Sign in the way a person does: open an address signed out (the root by default), get sent to the sign-in
+    page, and land where they were going (the inbox from the root; a deep link comes back to itself)."""
+    page.goto(base_url + start)
+    page.wait_for_url("**/login**")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/inbox**", timeout=20_000)
+    page.wait_for_url(lands, timeout=20_000)
 
 
 @pytest.fixture
 def phone_page(browser, live_app):
-    ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    ctx = phone_context(browser)
     page = ctx.new_page()
     page.set_default_timeout(15_000)
     yield page

@@ -7,13 +7,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, sign_in
+from tests.browser.conftest import DESKTOP, phone_context, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 def test_two_responders_see_each_other_and_the_second_reply_is_held(browser, live_app):
-    ctx_a, ctx_b = browser.new_context(viewport=DESKTOP), browser.new_context(viewport=DESKTOP)
+    ctx_a, ctx_b = phone_context(browser), phone_context(browser)
     a, b = ctx_a.new_page(), ctx_b.new_page()
     for page in (a, b):
         page.set_default_timeout(15_000)
@@ -61,7 +61,7 @@ def test_two_responders_see_each_other_and_the_second_reply_is_held(browser, liv
 
 
 def test_presence_disappears_when_the_viewer_leaves(browser, live_app):
-    ctx_a, ctx_b = browser.new_context(viewport=DESKTOP), browser.new_context(viewport=DESKTOP)
+    ctx_a, ctx_b = phone_context(browser), browser.new_context(viewport=DESKTOP)
     a, b = ctx_a.new_page(), ctx_b.new_page()
     sign_in(a, live_app.url, "manager@demo.gov")  # Morgan Manager
     sign_in(b, live_app.url, "responder2@demo.gov")
@@ -85,7 +85,7 @@ SET_VISIBILITY = """(state) => {
 def test_presence_lasts_with_no_browser_heartbeat_and_a_hidden_page_leaves_at_once(browser, live_app):
     from govsocial_app.services import presence
 
-    ctx_a, ctx_b = browser.new_context(viewport=PHONE), browser.new_context(viewport=DESKTOP)
+    ctx_a, ctx_b = phone_context(browser), browser.new_context(viewport=DESKTOP)
     a, b = ctx_a.new_page(), ctx_b.new_page()
     sign_in(a, live_app.url, "manager@demo.gov")  # Morgan Manager, on a phone
     sign_in(b, live_app.url, "responder2@demo.gov")

@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, sign_in
+from tests.browser.conftest import DESKTOP, phone_context, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 def test_manager_pauses_from_a_phone_and_everyone_sees_it(browser, live_app):
     base = live_app.url
-    phone_ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    phone_ctx = phone_context(browser)
     other_ctx = browser.new_context(viewport=DESKTOP)
     try:
         phone, other = phone_ctx.new_page(), other_ctx.new_page()
@@ -63,7 +63,7 @@ def test_manager_pauses_from_a_phone_and_everyone_sees_it(browser, live_app):
 
 
 def test_a_viewer_has_no_pause_button(browser, live_app):
-    ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    ctx = phone_context(browser)
     try:
         page = ctx.new_page()
         sign_in(page, live_app.url, "viewer@demo.gov")

@@ -15,7 +15,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.alerts.push_receiver import Browser
-from tests.browser.conftest import PHONE, sign_in
+from tests.browser.conftest import phone_context, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -75,7 +75,7 @@ def test_service_worker_is_registered_and_controls_the_page(phone_page, live_app
 
 
 def test_a_push_delivered_through_devtools_shows_a_notification(browser, live_app):
-    ctx = browser.new_context(viewport=PHONE)
+    ctx = phone_context(browser)
     ctx.grant_permissions(["notifications"], origin=live_app.url)
     page = ctx.new_page()
     page.set_default_timeout(15_000)
@@ -116,7 +116,7 @@ def test_a_push_delivered_through_devtools_shows_a_notification(browser, live_ap
 
 
 def test_offline_the_last_inbox_page_is_shown_as_text(browser, live_app):
-    ctx = browser.new_context(viewport=PHONE)
+    ctx = phone_context(browser)
     page = ctx.new_page()
     page.set_default_timeout(15_000)
     try:
@@ -150,7 +150,7 @@ def test_offline_the_last_inbox_page_is_shown_as_text(browser, live_app):
 
 
 def test_enable_alerts_stores_this_device_and_lists_it(browser, live_app):
-    ctx = browser.new_context(viewport=PHONE)
+    ctx = phone_context(browser)
     page = ctx.new_page()
     page.set_default_timeout(15_000)
     try:
@@ -188,7 +188,7 @@ def test_the_alert_centre_acknowledges_with_who_and_when(browser, live_app):
             alerting.create_alert(s, spec, alerting.Audience(("admin",)), datetime.now(timezone.utc))
     finally:
         point_app_at(f"sqlite:///{_SESSION_TMP / 'unused.db'}")
-    ctx = browser.new_context(viewport=PHONE)
+    ctx = phone_context(browser)
     page = ctx.new_page()
     page.set_default_timeout(15_000)
     try:

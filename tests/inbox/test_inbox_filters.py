@@ -64,6 +64,20 @@ def test_network_profile_lang_and_date_filters(store, profile):
     assert ids(inbox.InboxFilter(since=T0 + timedelta(hours=1))) == []
 
 
+def test_a_link_may_name_a_tag_instead_of_its_id(store, actor_factory):
+    """`/inbox?tag=Roads` is what a person writes in a message to a colleague; it must open that tag's messages."""
+    me = actor_factory("responder")
+    a, _b = store([msg(1), msg(2)])
+    tag_id = inbox.add_tag([a], "Roads", me)
+    for raw in ("Roads", "roads", str(tag_id)):
+        params = inbox.canonical_params({"tag": raw, "status": "open"})
+        assert params == {"tag": str(tag_id), "status": "open"}
+        assert ids(inbox.filter_from_params(params)) == [a]
+    with pytest.raises(UserError, match="no tag called “Bridges”"):
+        inbox.canonical_params({"tag": "Bridges"})
+    assert inbox.canonical_params({"status": "open"}) == {"status": "open"}
+
+
 def test_tag_filter_and_untag(store, actor_factory):
     me = actor_factory("responder")
     a, b = store([msg(1), msg(2)])

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, DESKTOP, sign_in
+from tests.browser.conftest import CHROMIUM, DESKTOP, phone_context, sign_in
 from tests.conftest import missing_service, point_app_at
 from tests.prod import stack as stack_mod
 from tests.prod.helpers import heartbeat, holder_of, wait_for_holder
@@ -73,8 +73,8 @@ def _apart(prod, a, b) -> None:
 
 @pytest.fixture(scope="module")
 def two_users(prod, browser):
-    """Riley and Sam, signed in through nginx, in two browsers."""
-    ctx_a = browser.new_context(viewport=DESKTOP, ignore_https_errors=True)
+    """Riley on a phone and Sam at a desk, each signed in from the root address through nginx."""
+    ctx_a = phone_context(browser, ignore_https_errors=True)
     ctx_b = browser.new_context(viewport=DESKTOP, ignore_https_errors=True)
     a, b = ctx_a.new_page(), ctx_b.new_page()
     for page in (a, b):

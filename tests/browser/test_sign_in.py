@@ -1,0 +1,55 @@
+"""Signing in the way a person does: from the root address on a phone, and from a link a colleague sent."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DEMO_PASSWORD, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def _submit(page, email: str) -> None:
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_sign_in_from_the_root_on_a_phone_lands_in_the_inbox(phone_page, live_app):
+    """Issue 14: from `/` the sign-in went back to `/`, which showed a spinner for good."""
+    page = phone_page
+    page.goto(live_app.url + "/")
+    page.wait_for_url(re.compile(r"/login/?$"))  # the root needs no ?next=/
+    _submit(page, "responder@demo.gov")
+    page.wait_for_url(re.compile(r"/inbox/?$"))
+    expect(page.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
+    expect(page.get_by_role("list", name="Messages").get_by_role("listitem").first).to_be_visible()
+    # The root address itself takes a signed-in person to the inbox, however they reach it.
+    page.goto(live_app.url + "/")
+    page.wait_for_url(re.compile(r"/inbox/?$"))
+    page.goto(live_app.url + "/login?next=/")  # an old bookmark
+    page.wait_for_url(re.compile(r"/inbox/?$"))
+
+
+def test_a_link_to_reports_survives_sign_in(phone_page, live_app):
+    sign_in(phone_page, live_app.url, "manager@demo.gov", start="/reports", lands=re.compile(r"/reports/?$"))
+    expect(phone_page.get_by_role("heading", name="Reports", level=1)).to_be_visible()
+
+
+def test_a_link_to_a_tag_in_the_inbox_survives_sign_in(phone_page, live_app):
+    page = phone_page
+    page.goto(live_app.url + "/inbox?tag=Roads&status=open")
+    page.wait_for_url(re.compile(r"/login\?next="))
+    _submit(page, "responder@demo.gov")
+    page.wait_for_url(re.compile(r"/inbox/?\?tag=Roads&status=open$"))
+    cards = page.get_by_role("list", name="Messages").get_by_role("listitem")
+    expect(cards.first).to_be_visible()
+    assert page.get_by_role("alert").filter(has_text=re.compile(r"\w")).count() == 0, "the link was refused"
+    # Every message shown carries the Roads tag: the filter came through, not just the address.
+    for i in range(min(cards.count(), 10)):
+        expect(cards.nth(i).get_by_text("Roads", exact=True)).to_be_visible()
+    page.locator("summary", has_text="Filters").click()
+    expect(page.get_by_role("combobox", name="Tag")).to_have_text("Roads")
