@@ -32,8 +32,8 @@ async def test_missing_required_fields_get_a_clear_message(db, actor_factory):
         await profiles.connect("mastodon", {"access_token": "x"}, actor_factory("admin"))
 
 
-async def test_rejected_credentials_are_not_stored(db, actor_factory):
-    # Nothing listens on this port: the check fails, and nothing is saved.
+async def test_rejected_credentials_are_not_stored(db, actor_factory, loopback_peers):
+    # Nothing listens on this port (loopback allowed, as for an on-premises server): the check fails, nothing is saved.
     with pytest.raises(UserError, match="Could not reach|refused"):
         await profiles.connect("mastodon", {"instance_url": "http://127.0.0.1:9", "access_token": "x"}, actor_factory("admin"))
     assert profiles.health() == []
