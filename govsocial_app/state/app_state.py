@@ -93,6 +93,10 @@ class AppState(rx.State):
             raise PermissionDenied(permission, actor.role)
         return actor
 
+    def _require(self, permission: str) -> Actor:
+        # Bridge for new code until the sec-state branch renames require → _require everywhere (then drop this).
+        return self.require(permission)
+
     def _(self, msgid: str, **params) -> str:
         return translate(msgid, self.lang, **params)
 

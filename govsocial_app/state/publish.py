@@ -7,7 +7,7 @@ from datetime import datetime
 
 import reflex as rx
 
-from govsocial_app.services import approvals, campaigns, pause, publishing
+from govsocial_app.services import approval_external, campaigns, pause, publishing
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.publishing import ComposerInput, MediaRef, zone
 from govsocial_app.state.app_state import AppState
@@ -103,7 +103,6 @@ class PublishState(AppState):
     suggest_text: str = ""
     attention: list[SummaryView] = []
     recent: list[SummaryView] = []
-    ext_links: list[Option] = []
     uploading: bool = False
 
     # ---------------------------------------------------------------- derived
@@ -145,7 +144,7 @@ class PublishState(AppState):
     def _reset(self) -> None:
         self.selected, self.text, self.link, self.variants, self.media = [], "", "", {}, []
         self.campaign, self.day, self.time, self.issues = "none", "", "", []
-        self.post_id, self.post_status, self.post_note, self.suggestions, self.suggest_text, self.ext_links = 0, "", "", [], "", []
+        self.post_id, self.post_status, self.post_note, self.suggestions, self.suggest_text = 0, "", "", [], ""
         self.post_status_label = ""
 
     def _open(self, post_id: int) -> None:
@@ -324,11 +323,19 @@ class PublishState(AppState):
         return rx.toast.info(self._("Post discarded."), position="top-center")
 
     @rx.event
-    def show_links(self):
-        actor = self.require("publish.compose")
-        self.ext_links = [Option(link.url, f"{link.name} <{link.email}>") for link in approvals.external_links(actor, self.post_id)]
-        if not self.ext_links:
-            return rx.toast.info(self._("This step has no external approvers."), position="top-center")
+    async def resend_links(self):
+        """Email the current step's link again to its external approvers. Staff never see the link itself."""
+        actor = self._require("publish.compose")
+        try:
+            ids = approval_external.resend(actor, self.post_id)
+        except UserError as exc:
+            return rx.toast.info(self._(str(exc)), position="top-center")
+        report = await approval_external.deliver(ids)
+        if report.failed:
+            return rx.toast.error(self._("The link could not be emailed yet; it is tried again automatically: {error}",
+                                         error="; ".join(report.errors)[:300]), position="top-center")
+        return rx.toast.success(self._("The link was emailed again to {n} external approvers. Earlier links no longer work.", n=str(report.sent)),
+                                position="top-center")
 
     # ---------------------------------------------------------------- needs attention
 
