@@ -87,8 +87,13 @@ _NO_STORE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-F
              "X-Content-Type-Options": "nosniff", "Content-Security-Policy": _CSP}
 
 
+def _ltr(text: str) -> str:
+    return f"\u2066{text}\u2069"
+
+
 def _when(dt: datetime | None) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M UTC") if dt else ""
+    # Isolated left-to-right, so "2026-12-06 13:55 UTC" reads the same inside an Arabic sentence.
+    return _ltr(dt.strftime("%Y-%m-%d %H:%M UTC")) if dt else ""
 
 
 def _error_card(message: str) -> str:
@@ -120,7 +125,7 @@ def _start_page(lang: str, error: str = "") -> str:
 def _code_page(lang: str, sid: str, view: approval_external.ReviewView, error: str = "") -> str:
     _ = _t(lang)
     csrf = approval_external.csrf_token(sid)
-    sent = (_("To confirm it is you, we emailed a 6-digit code to {email}. It works for 10 minutes.", email=view.email_masked)
+    sent = (_("To confirm it is you, we emailed a 6-digit code to {email}. It works for 10 minutes.", email=_ltr(view.email_masked))
             if view.code_sent else _("No code is waiting for you: send a new one."))
     return "".join([
         f'<p>{sent}</p>',
@@ -150,7 +155,7 @@ def _review_page(lang: str, sid: str, view: approval_external.ReviewView, error:
         parts += [
             '<section class="card">',
             f'<p class="net">{html.escape(r.label)} · <span class="ltr">{html.escape(r.handle)}</span></p>',
-            f'<div class="post">{html.escape(r.text)}</div>',
+            f'<div class="post" dir="auto">{html.escape(r.text)}</div>',
             f'<p class="muted">{html.escape(note)}</p>' if note else "",
             "</section>",
         ]
@@ -158,20 +163,20 @@ def _review_page(lang: str, sid: str, view: approval_external.ReviewView, error:
         parts.append(f'<section class="card"><p class="net">{_("Images")}</p>')
         for n, alt in enumerate(view.images, start=1):
             parts.append(f'<figure><img src="/approve/image/{n}" alt="{html.escape(alt)}">'
-                         f'<figcaption>{_("Image {n}, described as:", n=str(n))} {html.escape(alt)}</figcaption></figure>')
+                         f'<figcaption>{_("Image {n}, described as:", n=str(n))} <bdi>{html.escape(alt)}</bdi></figcaption></figure>')
         parts.append("</section>")
     parts += [
-        f'<p class="muted">{_("You confirmed your address, {email}, with a code.", email=view.email)} '
+        f'<p class="muted">{_("You confirmed your address, {email}, with a code.", email=_ltr(view.email))} '
         f'{_("This link works until {when}", when=_when(view.expires))}</p>',
         _error_card(error) if error else "",
         f'<form method="post" action="/approve/decide?lang={lang}" class="card">',
         f'<input type="hidden" name="csrf" value="{approval_external.csrf_token(sid)}">',
         f'<input type="hidden" name="seen" value="{html.escape(view.content_hash)}">',
-        f'<label for="name">{_("Your name")}</label><input id="name" name="name" required autocomplete="name" value="{v.get("name", html.escape(view.invited_name))}">',
+        f'<label for="name">{_("Your name")}</label><input id="name" name="name" required autocomplete="name" dir="auto" value="{v.get("name", html.escape(view.invited_name))}">',
         f'<fieldset><legend><strong>{_("Your decision")}</strong></legend>',
         f'<label class="choice"><input type="radio" name="decision" value="approved" required{checked["approved"]}> {_("Approve")}</label>',
         f'<label class="choice"><input type="radio" name="decision" value="rejected"{checked["rejected"]}> {_("Reject")}</label></fieldset>',
-        f'<label for="comment">{_("Comment (needed to reject)")}</label><textarea id="comment" name="comment" rows="3">{v.get("comment", "")}</textarea>',
+        f'<label for="comment">{_("Comment (needed to reject)")}</label><textarea id="comment" name="comment" rows="3" dir="auto">{v.get("comment", "")}</textarea>',
         f'<p><button type="submit">{_("Send my decision")}</button></p>',
         "</form>",
     ]
@@ -320,6 +325,12 @@ async def staff_media(request: Request) -> Response:
     return _private_file(*found)
 
 
+async def approve_legacy(request: Request) -> Response:
+    """Links made before approvals were emailed with a code carried their key in the path; they no longer open anything."""
+    lang = _lang(request)
+    return _page(lang, "Approval link", _start_page(lang, translate(approval_external.EXPIRED, lang)), 410)
+
+
 async def ical_feed(request: Request) -> Response:
     token = request.path_params["token"]
     body = await anyio.to_thread.run_sync(lambda: ical.feed_for_token(token))
@@ -341,4 +352,5 @@ def routes() -> list[Route]:
         Route("/approve/new-code", approve_new_code, methods=["POST"]),
         Route("/approve/decide", approve_decide, methods=["POST"]),
         Route("/approve/image/{n}", approve_image, methods=["GET"]),
+        Route("/approve/{token}", approve_legacy, methods=["GET", "POST"]),  # last: after every named /approve/ route
     ]

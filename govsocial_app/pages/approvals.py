@@ -17,8 +17,9 @@ ROLE_CHOICES = (("none", "No role"), ("admin", "Admins"), ("manager", "Managers"
 
 def _network(n: NetworkView) -> rx.Component:
     return rx.box(
-        rx.text(n.label, size="1", weight="bold", color=rx.color("gray", 11)),
-        rx.text(n.text, white_space="pre-wrap", size="3", overflow_wrap="anywhere", margin_top="2px"),
+        rx.text(n.label, size="1", weight="bold", color=rx.color("gray", 11), dir="auto"),
+        # Social content is in any language: each text takes its own direction, whatever the page's.
+        rx.text(n.text, white_space="pre-wrap", size="3", overflow_wrap="anywhere", margin_top="2px", dir="auto"),
         rx.cond(n.note != "", rx.text(n.note, size="1", color=rx.color("gray", 11), margin_top="2px")),
         border_inline_start=f"3px solid {rx.color('accent', 7)}", padding_inline_start="10px", margin_y="10px",
     )
@@ -28,7 +29,7 @@ def _image(i: ImageView) -> rx.Component:
     return rx.el.figure(
         rx.image(src=i.url, alt=i.alt, width="100%", max_height="360px", object_fit="contain", border_radius="8px",
                  border=f"1px solid {rx.color('gray', 6)}", loading="lazy"),
-        rx.el.figcaption(rx.text(i.caption, size="1", color=rx.color("gray", 11))),
+        rx.el.figcaption(rx.text(i.caption, " ", rx.el.bdi(i.alt), size="1", color=rx.color("gray", 11))),
         margin="8px 0",
     )
 

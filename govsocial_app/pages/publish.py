@@ -196,7 +196,7 @@ def composer() -> rx.Component:
             ),
             _actions(),
             rx.cond(
-                (PublishState.post_status == "pending_approval") | (PublishState.post_status == "held"),
+                PublishState.ext_waiting & AppState.can_compose,
                 rx.button(t("Email the link again to external approvers"), variant="ghost", on_click=PublishState.resend_links, min_height=TAP),
             ),
             direction="column",

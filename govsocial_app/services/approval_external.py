@@ -190,6 +190,16 @@ def invite_step(s: Session, post: Post, step: ApprovalStep, *, decided: set[str]
     return ids
 
 
+def step_has_externals(post_id: int) -> bool:
+    """Whether the step a post waits on has external approvers (so staff may send them the link again)."""
+    from govsocial_app.services import approvals
+
+    with session_scope() as s:
+        post = s.get(Post, post_id)
+        step = approvals.current_step(s, post) if post is not None and post.deleted_at is None else None
+        return bool(step and _externals(step))
+
+
 def resend(actor: Actor, post_id: int, *, now: datetime | None = None) -> list[int]:
     """Staff send the current step's link again to its external approvers (never to themselves); older links stop working."""
     from govsocial_app.services import approvals

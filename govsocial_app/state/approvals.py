@@ -31,7 +31,7 @@ class NetworkView:
 class ImageView:
     url: str = ""  # a private, short-lived address (never /_upload)
     alt: str = ""
-    caption: str = ""
+    caption: str = ""  # "Image 1, described as:" in the reader's language; the alt text follows, in its own direction
 
 
 @dataclasses.dataclass
@@ -96,7 +96,7 @@ class ApprovalsState(AppState):
                       mode=self._("any one approver") if q.step_mode == "any" else self._("every approver"))
         networks = [NetworkView(f"{r.label} · {r.handle}", r.text, self._(r.note_msgid, **dict(r.note_params)) if r.note_msgid else "")
                     for r in q.targets]
-        images = [ImageView(approvals.media_url(user_id, m.media_id), m.alt_text, self._("Image {n}, described as:", n=str(n)) + " " + m.alt_text)
+        images = [ImageView(approvals.media_url(user_id, m.media_id), m.alt_text, self._("Image {n}, described as:", n=str(n)))
                   for n, m in enumerate(q.media, start=1)]
         changes = ""
         if q.changed_since:

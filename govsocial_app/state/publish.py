@@ -78,7 +78,8 @@ def size_label(n: int) -> str:
 def summary_view(p: publishing.PostSummary, tz_name: str, translate) -> SummaryView:
     when = p.when.astimezone(zone(tz_name)).strftime("%Y-%m-%d %H:%M") if p.when else ""
     profiles = ", ".join(p.profiles)
-    return SummaryView(str(p.id), p.status, translate(STATUS_LABELS.get(p.status, p.status)), p.excerpt, when, profiles, p.reason,
+    # Fixed reasons (held, not sent) are catalogue entries; free text (a rejection's comment) comes back as it is.
+    return SummaryView(str(p.id), p.status, translate(STATUS_LABELS.get(p.status, p.status)), p.excerpt, when, profiles, translate(p.reason),
                        " · ".join(x for x in (when, profiles) if x))
 
 
@@ -104,6 +105,7 @@ class PublishState(AppState):
     attention: list[SummaryView] = []
     recent: list[SummaryView] = []
     uploading: bool = False
+    ext_waiting: bool = False  # the post waits on a step with external approvers
 
     # ---------------------------------------------------------------- derived
 
@@ -146,6 +148,7 @@ class PublishState(AppState):
         self.campaign, self.day, self.time, self.issues = "none", "", "", []
         self.post_id, self.post_status, self.post_note, self.suggestions, self.suggest_text = 0, "", "", [], ""
         self.post_status_label = ""
+        self.ext_waiting = False
 
     def _open(self, post_id: int) -> None:
         view = publishing.post_view(post_id)
@@ -153,6 +156,7 @@ class PublishState(AppState):
             raise UserError("This post no longer exists.")
         tz = zone(self.user_tz)
         self.post_id, self.post_status = view.id, view.status
+        self.ext_waiting = view.status in ("pending_approval", "held") and approval_external.step_has_externals(view.id)
         self.post_status_label = self._(STATUS_LABELS.get(view.status, view.status)) if view.status else ""
         self.text, self.link = view.text, view.link
         self.selected = [str(t.profile_id) for t in view.targets]
@@ -162,7 +166,7 @@ class PublishState(AppState):
         local = view.scheduled_at.astimezone(tz) if view.scheduled_at else None
         self.day, self.time = (local.strftime("%Y-%m-%d"), local.strftime("%H:%M")) if local else ("", "")
         failed = [f"{t.handle}: {t.error}" for t in view.targets if t.status == "failed" and t.error]
-        self.post_note = view.held_reason or "; ".join(failed)
+        self.post_note = self._(view.held_reason) if view.held_reason else "; ".join(failed)
         self.issues = []
 
     # ---------------------------------------------------------------- loading

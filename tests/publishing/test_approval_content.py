@@ -66,23 +66,51 @@ def _decide(actor, post_id, decision="approved", comment=""):
     return approvals.decide(actor, post_id, decision, comment, seen_hash=approval_content.current_hash(post_id))
 
 
-@pytest.fixture
-def team(db, actor_factory):
-    return {
-        "admin": actor_factory("admin", "Avery Admin"),
-        "author": actor_factory("publisher", "Parker Publisher"),
-        "m1": actor_factory("manager", "Morgan Manager"),
-        "m2": actor_factory("manager", "Max Manager"),
-    }
+def _people(make) -> dict:
+    return {"admin": make("admin", "Avery Admin"), "author": make("publisher", "Parker Publisher"),
+            "m1": make("manager", "Morgan Manager"), "m2": make("manager", "Max Manager")}
+
+
+def _make_actor(role: str, name: str):
+    """Like the actor_factory fixture, without its SQLite `db` (which would re-point the app away from PostgreSQL)."""
+    import uuid
+
+    from govsocial_app.services import auth
+    from govsocial_app.services.authz import Actor
+
+    email = f"{role}-{uuid.uuid4().hex[:6]}@test.gov"
+    return Actor(auth.create_user(email, name, "correct horse battery", role, Actor.system("test")), f"{name} <{email}>", role, "127.0.0.1", "pytest")
 
 
 @pytest.fixture
-def governed(team, tmp_path):
+def team(db):
+    return _people(_make_actor)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both_team(request):
+    """The team on SQLite and on PostgreSQL (the sender's check and the decision lock differ by dialect)."""
+    if request.param == "sqlite":
+        request.getfixturevalue("db")
+    else:
+        request.getfixturevalue("pg_db")
+    from govsocial_app.db.engine import get_engine
+
+    assert get_engine().dialect.name == request.param
+    return _people(_make_actor)
+
+
+def _governed(team, tmp_path):
     """A simulator profile whose posts need one manager's approval."""
     wf = approvals.save_workflow(team["admin"], "Comms sign-off", [StepSpec("Managers", "any", role="manager")])
     pid = make_profile(tmp_path, handle="@riverton")
     approvals.require_for_profile(team["admin"], pid, wf)
     return pid
+
+
+@pytest.fixture
+def governed(team, tmp_path):
+    return _governed(team, tmp_path)
 
 
 def _image(actor, alt="Map of the Elm St closure", data=PNG):
@@ -143,9 +171,10 @@ def test_the_hash_covers_texts_media_alt_link_time_and_profiles():
 # ---------------------------------------------------------------- the reported scenario
 
 
-def test_unapproved_variant_can_no_longer_publish(team, governed):
+def test_unapproved_variant_can_no_longer_publish(both_team, tmp_path):
     """"Road works on Elm St" was approved; then a per-network variant the approvers never saw went out.
     Now the sender refuses it, the post goes back to its approvers as a new version, and the author is told."""
+    team, governed = both_team, _governed(both_team, tmp_path)
     r = publishing.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="now")
     assert _decide(team["m1"], r.post_id).finished
     approved = _post(r.post_id).approved_hash
@@ -260,7 +289,8 @@ def test_posts_without_a_workflow_are_not_checked(team, tmp_path):
 # ---------------------------------------------------------------- whoever changed it cannot approve it
 
 
-def test_a_manager_who_edits_a_pending_post_cannot_approve_it(team, governed):
+def test_a_manager_who_edits_a_pending_post_cannot_approve_it(both_team, tmp_path):
+    team, governed = both_team, _governed(both_team, tmp_path)
     r = publishing.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="now")
     # Morgan (a manager) rewrites Parker's pending post, then tries to approve their own words.
     publishing.save(team["m1"], ComposerInput(text=ROAD + ": closed until Friday", profile_ids=[governed]), action="now", post_id=r.post_id)

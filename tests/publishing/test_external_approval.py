@@ -183,6 +183,13 @@ def test_the_whole_external_flow_over_http(setup):
     assert web.urls and all(key not in url for url in web.urls)
 
 
+def test_links_of_the_old_kind_open_nothing(db):
+    web = Recorder()
+    old = web.get("/approve/eyJwIjoxLCJzIjoxfQ.c2lnbmF0dXJl")
+    assert old.status_code == 410 and "expired" in old.text
+    assert web.get("/approve/open.js").status_code == 200
+
+
 def test_arabic_pages_are_right_to_left(setup):
     _deliver()
     key = _key(_mails_to(setup["peer"], MAYOR)[0])
