@@ -65,15 +65,15 @@ def _t(lang: str):
     return lambda m, **p: html.escape(translate(m, lang, **p))
 
 
-def _page(lang: str, title: str, body: str, status: int = 200) -> HTMLResponse:
+def _page(lang: str, title: str, body: str, status: int = 200, *, switch: bool = True) -> HTMLResponse:
     _ = _t(lang)
     other, other_name = ("en", "English") if lang == "ar" else ("ar", "العربية")
+    nav = f'<nav class="lang" aria-label="{_("Language")}"><a href="/approve?lang={other}" lang="{other}">{other_name}</a></nav>' if switch else ""
     doc = (
         f'<!doctype html><html lang="{lang}" dir="{"rtl" if is_rtl(lang) else "ltr"}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">'
         f'<title>{_(title)} · GovSocial</title><style>{_STYLE}</style><script src="/approve/open.js" defer></script></head><body><main>'
-        f'<nav class="lang" aria-label="{_("Language")}"><a href="/approve?lang={other}" lang="{other}">{other_name}</a></nav>'
-        f"<h1>{_(title)}</h1>"
+        f"{nav}<h1>{_(title)}</h1>"
         f'<p id="gs-opening" role="status" hidden>{_("Opening your approval link…")}</p>'
         f'<div id="gs-main">{body}</div>'
         # Always present, so a link opened while an older visit is still on this device replaces it.
@@ -294,7 +294,7 @@ async def approve_decide(request: Request) -> Response:
     except UserError as exc:
         return await _render(request, lang, _form_error(lang, exc), values, status=409 if str(exc) == approval_external.CHANGED else 422)
     done = "Thank you. Your approval has been recorded." if result.decision == "approved" else "Thank you. Your rejection and comment have been sent to the author."
-    response = _page(lang, "Decision recorded", f'<div class="card ok" role="status">{html.escape(translate(done, lang))}</div>')
+    response = _page(lang, "Decision recorded", f'<div class="card ok" role="status">{html.escape(translate(done, lang))}</div>', switch=False)
     response.delete_cookie(COOKIE, path="/approve")
     return response
 

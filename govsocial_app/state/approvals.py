@@ -100,7 +100,9 @@ class ApprovalsState(AppState):
                   for n, m in enumerate(q.media, start=1)]
         changes = ""
         if q.changed_since:
-            what = ", ".join(self._(msgid, **params) for msgid, params in q.changes) or self._("nothing you can see")
+            # Handles are isolated (U+2068…U+2069) so they keep their own direction inside an Arabic sentence.
+            what = ", ".join(self._(msgid, **{k: f"\u2068{v}\u2069" for k, v in params.items()}) for msgid, params in q.changes)
+            what = what or self._("nothing you can see")
             changes = self._("New version: earlier decisions no longer count. Changed since version {n}: {what}.", n=str(q.changed_since), what=what)
         return QueueView(
             str(q.post_id), q.author, when, ", ".join(q.profiles), q.workflow, step, q.held, q.mine_to_decide, list(q.decisions),
