@@ -33,7 +33,7 @@ def png(width: int = 480, height: int = 270) -> bytes:
             + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
 
 
-def setup_post(app_db: str, smtp: SmtpPeer) -> int:
+def setup_post(app_db: str, smtp: SmtpPeer) -> tuple[int, int]:
     """Mail settings, a two-step workflow (a manager, then the mayor's office) and a post with a Bluesky variant and an
     image, written into the running app's database through the services, as the composer would."""
     from sqlmodel import select
@@ -49,12 +49,15 @@ def setup_post(app_db: str, smtp: SmtpPeer) -> int:
     with session_scope() as s:
         people = {u.email: u for u in s.exec(select(User)).all()}
         admin, author = people["admin@demo.gov"], people["publisher@demo.gov"]
-        city = s.exec(select(SocialProfile).where(SocialProfile.handle == "@cityofriverton")).one().id
-        bsky = SocialProfile(network="bluesky", handle="riverton.bsky.social", display_name="City of Riverton", status="disconnected",
+        # Profiles of this test's own, so the workflow it sets up never reaches another test's posts.
+        demo = s.exec(select(SocialProfile).where(SocialProfile.handle == "@cityofriverton")).one()
+        roads = SocialProfile(network="simulator", handle="@riverton_roads", display_name="Riverton Roads", external_id="riverton-roads",
+                              config={**demo.config, "handle": "@riverton_roads", "profile_key": "riverton-roads"})
+        bsky = SocialProfile(network="bluesky", handle="riverton.bsky.social", display_name="Riverton Roads", status="disconnected",
                              config={"service": "https://bsky.invalid"})
-        s.add(bsky)
+        s.add_all([roads, bsky])
         s.flush()
-        bsky_id = bsky.id
+        city, bsky_id = roads.id, bsky.id
     admin_actor, author_actor = (Actor(u.id, f"{u.display_name} <{u.email}>", u.role, "127.0.0.1", "browser test") for u in (admin, author))
     mailer.save_config(mailer.SmtpConfig(smtp.host, smtp.port, USERNAME, PASSWORD, sender="GovSocial <approvals@riverton.example>",
                                          ca_file=str(smtp.cert_path)), admin_actor)
@@ -67,7 +70,25 @@ def setup_post(app_db: str, smtp: SmtpPeer) -> int:
         text=MAIN, link="https://riverton.example/roadworks", profile_ids=[city, bsky_id], variants={"bluesky": VARIANT},
         media=[publishing.MediaRef(media.id, "Road works sign at the corner of Elm St and Oak Ave")]), action="now")
     assert r.status == "pending_approval"
-    return r.post_id
+    return r.post_id, wf
+
+
+def tear_down(workflow_id: int) -> None:
+    """Leave the shared app as the other browser tests expect it: no workflow on any profile, no mail server, no extra profiles."""
+    from sqlmodel import select
+
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import Setting, SocialProfile, utcnow
+    from govsocial_app.services import approvals, mailer
+    from govsocial_app.services.authz import Actor
+
+    approvals.archive_workflow(Actor(None, "browser test", "system"), workflow_id)
+    with session_scope() as s:
+        row = s.get(Setting, mailer.SETTING)
+        if row is not None:
+            s.delete(row)
+        for p in s.exec(select(SocialProfile).where(SocialProfile.display_name == "Riverton Roads")).all():
+            p.status, p.deleted_at = "disconnected", utcnow()
 
 
 def _wait_for_mail(smtp: SmtpPeer, to: str, count: int, timeout: float = 40.0):
@@ -94,7 +115,7 @@ def smtp(tmp_path):
 def test_manager_sees_what_is_sent_then_the_mayor_approves_by_emailed_link_and_code(browser, live_app, smtp, tmp_path):
     from tests.conftest import _SESSION_TMP, point_app_at
 
-    post_id = setup_post(f"sqlite:///{live_app.data_dir / 'govsocial.db'}", smtp)
+    post_id, workflow_id = setup_post(f"sqlite:///{live_app.data_dir / 'govsocial.db'}", smtp)
     try:
         # ---- the duty manager, on a phone, from the front door
         ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
@@ -117,7 +138,7 @@ def test_manager_sees_what_is_sent_then_the_mayor_approves_by_emailed_link_and_c
         expect(page.get_by_role("heading", name="Waiting for you")).to_be_visible()
 
         card = page.locator(".rt-Card").filter(has_text="What each network will receive").first
-        expect(card.get_by_text("Simulator · @cityofriverton")).to_be_visible()
+        expect(card.get_by_text("Simulator · @riverton_roads")).to_be_visible()
         expect(card.get_by_text(MAIN + "\n\nhttps://riverton.example/roadworks")).to_be_visible()
         expect(card.get_by_text("Bluesky · riverton.bsky.social")).to_be_visible()
         expect(card.get_by_text(VARIANT + "\nhttps://riverton.example/roadworks")).to_be_visible()  # the variant, as Bluesky gets it
@@ -170,4 +191,5 @@ def test_manager_sees_what_is_sent_then_the_mayor_approves_by_emailed_link_and_c
 
         assert publishing.post_view(post_id).status in ("scheduled", "publishing", "published", "failed")
     finally:
+        tear_down(workflow_id)
         point_app_at(f"sqlite:///{_SESSION_TMP / 'unused.db'}")
