@@ -11,6 +11,7 @@ log = logging.getLogger(__name__)
 PUBLISH_EVERY_S = 2
 HOLD_EVERY_S = 15
 RECOVER_EVERY_S = 30
+APPROVAL_LINKS_EVERY_S = 10
 
 
 async def publish_due() -> None:
@@ -35,6 +36,15 @@ async def recover_stale(older_than_s: float | None = None) -> None:
     await asyncio.to_thread(publisher.recover_stale, older_than_s)
 
 
+async def send_approval_links() -> None:
+    """Email external approvers their links (new steps, resends) and retry the ones that failed."""
+    from govsocial_app.services import approval_external
+
+    report = await approval_external.deliver()
+    if report.sent or report.failed:
+        log.info("approval links: %d sent, %d failed %s", report.sent, report.failed, report.errors[:3])
+
+
 def register(scheduler) -> None:
     """Add the publishing jobs. Exactly one process runs the scheduler (ARCHITECTURE.md), so on start every
     claim left behind belongs to a dead predecessor and is taken back at once (same idempotency keys)."""
@@ -44,3 +54,5 @@ def register(scheduler) -> None:
     scheduler.add_job(publish_due, "interval", seconds=PUBLISH_EVERY_S, id="publish-due", next_run_time=now + timedelta(seconds=1), **opts)
     scheduler.add_job(hold_unapproved, "interval", seconds=HOLD_EVERY_S, id="publish-hold-unapproved", next_run_time=now, **opts)
     scheduler.add_job(recover_stale, "interval", seconds=RECOVER_EVERY_S, id="publish-recover-stale", **opts)
+    scheduler.add_job(send_approval_links, "interval", seconds=APPROVAL_LINKS_EVERY_S, id="approval-links",
+                      next_run_time=now + timedelta(seconds=2), **opts)

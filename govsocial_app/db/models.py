@@ -299,9 +299,27 @@ class Post(SQLModel, table=True):
     bypassed_by: Optional[int] = None
     flagged_for_review: bool = False
     held_reason: str = Field(default="", max_length=300)
+    # What approvers approve is bound to a SHA-256 of the exact content (services/approval_content.py).
+    content_version: int = 0  # the number of the latest PostVersion
+    approval_round: int = 0  # bumped each time the workflow starts again; only this round's decisions count
+    approved_version: int = 0  # the version the workflow last approved (or an admin bypassed)
+    approved_hash: str = Field(default="", max_length=64)  # the sender refuses anything else
     created_at: datetime = _created()
     updated_at: datetime = _created()
     deleted_at: Optional[datetime] = _ts()
+
+
+class PostVersion(SQLModel, table=True):
+    """Every distinct content of a post (texts per network, media hashes, alt texts, link, time, profiles), never deleted."""
+
+    __table_args__ = (UniqueConstraint("post_id", "number", name="uq_postversion_number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    number: int
+    content_hash: str = Field(max_length=64)
+    manifest: dict[str, Any] = _json()
+    edited_by: Optional[int] = None  # None: not a person (content found changed by the sender)
+    created_at: datetime = _created()
 
 
 class PostTarget(SQLModel, table=True):
@@ -368,6 +386,52 @@ class ApprovalDecision(SQLModel, table=True):
     decision: str = Field(max_length=10)  # approved, rejected
     comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     at: datetime = _created()
+    content_hash: str = Field(default="", max_length=64)  # the exact content the approver was shown
+    version: int = 0
+    round: int = 0
+
+
+class ApprovalInvite(SQLModel, table=True):
+    """An external approver's emailed link for one step of one round. Only a hash of its key is kept;
+    the key is made when the email is sent and exists nowhere else but in that email."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    step_id: int = Field(foreign_key="approvalstep.id")
+    round: int = 0
+    version: int = 0
+    email: str = Field(max_length=320)
+    name: str = Field(default="", max_length=200)
+    key_hash: Optional[str] = Field(default=None, max_length=64, unique=True)
+    status: str = Field(default="pending", max_length=10, index=True)  # pending, sending, retrying, sent, failed, cancelled
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = _ts()
+    last_error: str = Field(default="", max_length=1000)
+    sent_by: Optional[int] = None  # None: sent automatically when the step opened
+    created_at: datetime = _created()
+    sent_at: Optional[datetime] = _ts()
+    expires_at: Optional[datetime] = _ts()
+    revoked_at: Optional[datetime] = _ts()
+    decided_at: Optional[datetime] = _ts()
+
+
+class ApprovalVisit(SQLModel, table=True):
+    """One browser's session on an external approval link: a hashed cookie, a hashed one-time code, attempts."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    invite_id: int = Field(foreign_key="approvalinvite.id", index=True)
+    sid_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    code_hash: str = Field(default="", max_length=64)
+    code_sent_at: Optional[datetime] = _ts()
+    code_expires_at: Optional[datetime] = _ts()
+    code_attempts: int = 0
+    codes_sent: int = 0
+    verified_at: Optional[datetime] = _ts()
+    closed_at: Optional[datetime] = _ts()
+    client_ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
 
 
 # ---------------------------------------------------------------- keywords, alerts

@@ -7,7 +7,7 @@ from govsocial_app.state.app_state import AppState
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.pages.publish import publish_tabs
-from govsocial_app.state.approvals import STEPS_IN_FORM, ApprovalsState, QueueView, WorkflowRow
+from govsocial_app.state.approvals import NOBODY_LEFT, STEPS_IN_FORM, ApprovalsState, ImageView, NetworkView, QueueView, WorkflowRow
 from govsocial_app.state.publish import Option, SummaryView
 
 ROUTE = "/publish/approvals"
@@ -15,25 +15,48 @@ TAP = "44px"
 ROLE_CHOICES = (("none", "No role"), ("admin", "Admins"), ("manager", "Managers"), ("publisher", "Publishers"), ("responder", "Responders"))
 
 
+def _network(n: NetworkView) -> rx.Component:
+    return rx.box(
+        rx.text(n.label, size="1", weight="bold", color=rx.color("gray", 11), dir="auto"),
+        # Social content is in any language: each text takes its own direction, whatever the page's.
+        rx.text(n.text, white_space="pre-wrap", size="3", overflow_wrap="anywhere", margin_top="2px", dir="auto"),
+        rx.cond(n.note != "", rx.text(n.note, size="1", color=rx.color("gray", 11), margin_top="2px")),
+        border_inline_start=f"3px solid {rx.color('accent', 7)}", padding_inline_start="10px", margin_y="10px",
+    )
+
+
+def _image(i: ImageView) -> rx.Component:
+    return rx.el.figure(
+        rx.image(src=i.url, alt=i.alt, width="100%", max_height="360px", object_fit="contain", border_radius="8px",
+                 border=f"1px solid {rx.color('gray', 6)}", loading="lazy"),
+        rx.el.figcaption(rx.text(i.caption, " ", rx.el.bdi(i.alt), size="1", color=rx.color("gray", 11))),
+        margin="8px 0",
+    )
+
+
 def _post_card(q: QueueView, decide: bool) -> rx.Component:
     return rx.card(
         rx.flex(
             rx.cond(q.held, rx.badge(t("Held: its time has passed"), color_scheme="orange")),
             rx.badge(q.workflow, variant="soft"),
+            rx.badge(q.version, variant="outline", color_scheme="gray"),
             rx.text(q.when, size="1", color=rx.color("gray", 11)),
             gap="2", wrap="wrap", align="center",
         ),
         rx.text(q.step, size="1", color=rx.color("gray", 11), margin_top="4px"),
-        rx.text(q.text, white_space="pre-wrap", size="3", margin_y="8px"),
-        rx.cond(q.link != "", rx.text(q.link, size="1", color=rx.color("accent", 11), word_break="break-all")),
-        rx.foreach(q.images, lambda alt: rx.flex(rx.icon("image", size=14, aria_hidden="true"), rx.text(t("Image, described as:"), " ", alt, size="1"),
-                                                 gap="1", align="center")),
+        rx.cond(q.changes != "", rx.callout(q.changes, icon="history", color_scheme="amber", size="1", margin_top="8px")),
+        rx.text(t("What each network will receive"), as_="p", size="2", weight="bold", margin_top="10px"),
+        rx.foreach(q.networks, _network),
+        rx.foreach(q.images, _image),
         rx.text(t("By"), " ", q.author, " · ", q.profiles, size="1", color=rx.color("gray", 11)),
+        rx.cond(q.editors != "", rx.text(q.editors, size="1", color=rx.color("gray", 11))),
         rx.foreach(q.decisions, lambda d: rx.text("✓ ", d, size="1")),
-        rx.cond(q.externals != "", rx.text(t("External approvers:"), " ", q.externals, size="1")),
-        rx.cond(
-            decide,
-            rx.box(
+        rx.cond(q.externals.length() > 0, rx.box(rx.text(t("External approvers:"), size="1", weight="bold"),
+                                                  rx.foreach(q.externals, lambda e: rx.text(e, size="1")))),
+        rx.cond(q.nobody_left, rx.callout(t(NOBODY_LEFT), icon="triangle_alert", color_scheme="red", size="1", margin_top="6px")),
+        rx.cond(q.blocked != "", rx.callout(q.blocked, icon="info", color_scheme="gray", size="1", margin_top="6px")),
+        rx.text(t("Content fingerprint"), " ", rx.code(q.fingerprint, size="1"), size="1", color=rx.color("gray", 10), margin_top="4px"),
+        *([rx.box(
                 rx.text_area(value=ApprovalsState.comments.get(q.id, ""), on_change=lambda v: ApprovalsState.set_comment(q.id, v),
                              placeholder=t("Comment (needed to reject)"), aria_label=t("Comment"), rows="2", margin_top="8px"),
                 rx.flex(
@@ -41,17 +64,13 @@ def _post_card(q: QueueView, decide: bool) -> rx.Component:
                     rx.button(rx.icon("x", size=16, aria_hidden="true"), t("Reject"), color_scheme="red", variant="soft", on_click=ApprovalsState.decide(q.id, "rejected"), min_height=TAP),
                     gap="2", margin_top="6px",
                 ),
-            ),
-            rx.flex(
-                rx.button(t("Publish past the workflow"), color_scheme="red", variant="outline", on_click=ApprovalsState.open_bypass(q.id), min_height=TAP),
-                rx.button(t("Links for external approvers"), variant="ghost", on_click=ApprovalsState.show_links(q.id), min_height=TAP),
-                gap="2", wrap="wrap", margin_top="6px",
-            ),
-        ),
-        rx.cond(
-            ApprovalsState.links_for == q.id,
-            rx.box(rx.foreach(ApprovalsState.links, lambda o: rx.box(rx.text(o.label, size="1"), rx.code(o.value, size="1", word_break="break-all"),
-                                                                    rx.button(t("Copy"), size="1", variant="ghost", on_click=rx.set_clipboard(o.value))))),
+            )] if decide else []),
+        rx.flex(
+            *([] if decide else [rx.cond(AppState.is_admin, rx.button(
+                t("Publish past the workflow"), color_scheme="red", variant="outline", on_click=ApprovalsState.open_bypass(q.id), min_height=TAP))]),
+            rx.cond(AppState.can_compose & (q.externals.length() > 0),
+                    rx.button(t("Email the link again"), variant="ghost", on_click=ApprovalsState.resend_links(q.id), min_height=TAP)),
+            gap="2", wrap="wrap", margin_top="6px",
         ),
     )
 
@@ -181,6 +200,15 @@ def page() -> rx.Component:
             ApprovalsState.mine.length() > 0,
             rx.grid(rx.foreach(ApprovalsState.mine, lambda q: _post_card(q, True)), columns=rx.breakpoints(initial="1", md="2"), gap="3"),
             rx.text(t("Nothing is waiting for your approval."), size="2", color=rx.color("gray", 11)),
+        ),
+        rx.cond(
+            ApprovalsState.blocked.length() > 0,
+            rx.box(
+                rx.heading(t("Waiting for others"), as_="h2", size="4", margin_y="12px"),
+                rx.text(t("You would approve these, but you wrote or changed them, so someone else decides."), size="2",
+                        color=rx.color("gray", 11), margin_bottom="8px"),
+                rx.grid(rx.foreach(ApprovalsState.blocked, lambda q: _post_card(q, False)), columns=rx.breakpoints(initial="1", md="2"), gap="3"),
+            ),
         ),
         rx.cond(
             AppState.is_admin,

@@ -209,11 +209,8 @@ def composer() -> rx.Component:
             ),
             _actions(),
             rx.cond(
-                PublishState.post_status == "pending_approval",
-                rx.box(
-                    rx.button(t("Links for external approvers"), variant="ghost", on_click=PublishState.show_links, min_height=TAP),
-                    rx.foreach(PublishState.ext_links, lambda o: rx.box(rx.text(o.label, size="2"), rx.code(o.value, size="1", word_break="break-all"))),
-                ),
+                PublishState.ext_waiting & AppState.can_compose,
+                rx.button(t("Email the link again to external approvers"), variant="ghost", on_click=PublishState.resend_links, min_height=TAP),
             ),
             direction="column",
             gap="3",

@@ -1,49 +1,48 @@
-"""Approval workflows: ordered steps (any or all of a role, users or external approvers), decisions, signed links, bypass, holds."""
+"""Approval workflows: ordered steps (any or all of a role, users or external approvers), decisions bound to the exact
+content (services/approval_content.py), emailed links with one-time codes (services/approval_external.py), bypass, holds."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-import json
 import logging
-import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from govsocial_app.config import get_settings
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import (
     ApprovalDecision,
     ApprovalStep,
     ApprovalWorkflow,
+    MediaAsset,
     Post,
     PostTarget,
-    Setting,
     SocialProfile,
     User,
     UserGroup,
     utcnow,
 )
-from govsocial_app.services import audit, crypto
+from govsocial_app.services import approval_content, approval_external, audit
+from govsocial_app.services.approval_external import ExternalStatus, LinkError  # noqa: F401  (re-exported)
 from govsocial_app.services.authz import Actor, can, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.publishing import alt_texts, aware, lock_post, notify, release
+from govsocial_app.services.publishing import aware, lock_post, notify, release
 
 log = logging.getLogger(__name__)
 
-LINK_KEY = "approvals.link_key"
-LINK_TTL = timedelta(hours=72)
 APPROVAL_ROLES = ("admin", "manager", "publisher", "responder", "viewer")
+MEDIA_URL_TTL = timedelta(minutes=15)
 
-
-class LinkError(UserError):
-    """An external approval link that cannot be used; the message says why."""
-
-
+WAITING = "A post is waiting for your approval: {excerpt}"
+CHANGED_WHILE_READING = "This post changed while you were reading it. Check the new version, then decide."
+OWN_POST = "You cannot approve or reject your own post."
+EDITED_IT = "You changed this post (version {version}), so someone who did not change it must decide."
+NOBODY_LEFT = ("No one who may decide this step is left: everyone who could has written or changed the post. "
+               "An admin can publish past the workflow or change it.")
+MSGIDS = (WAITING, CHANGED_WHILE_READING, OWN_POST, EDITED_IT, NOBODY_LEFT)
 # ---------------------------------------------------------------- defining workflows
 
 
@@ -199,54 +198,87 @@ def current_step(s: Session, post: Post) -> ApprovalStep | None:
     return _steps(s, post.workflow_id)[post.approval_step]
 
 
-def _step_users(s: Session, step: ApprovalStep, author_id: int) -> set[int]:
-    """Staff who may decide this step. Authors never approve their own posts."""
+def _role_users(s: Session, step: ApprovalStep) -> set[int]:
+    """Active staff the step names, before anyone is excluded."""
     ids = set(int(u) for u in step.approver_user_ids or ())
     if step.approver_role:
         ids |= set(s.exec(select(User.id).where(User.role == step.approver_role)).all())
-    active = set(s.exec(select(User.id).where(col(User.id).in_(ids or [-1]), User.is_active, col(User.deleted_at).is_(None))).all())
-    return active - {author_id}
+    return set(s.exec(select(User.id).where(col(User.id).in_(ids or [-1]), User.is_active, col(User.deleted_at).is_(None))).all())
+
+
+def _step_users(s: Session, step: ApprovalStep, post: Post, editors: dict[int, int] | None = None) -> set[int]:
+    """Staff who may decide this step: never the author, never anyone who changed the content since it was last approved."""
+    if editors is None:
+        editors = approval_content.editors_since_approval(s, post)
+    return _role_users(s, step) - {post.author_id} - set(editors)
 
 
 def _externals(step: ApprovalStep) -> dict[str, str]:
-    return {e["email"].lower(): e.get("name", "") for e in step.external_approvers or () if e.get("email")}
+    return approval_external._externals(step)
 
 
-def _decisions(s: Session, post: Post, step: ApprovalStep) -> list[ApprovalDecision]:
-    # Only decisions on the current content count: editing the post (updated_at) starts approval again.
-    since = aware(post.updated_at)
-    return [d for d in s.exec(select(ApprovalDecision).where(ApprovalDecision.post_id == post.id, ApprovalDecision.step_id == step.id)).all()
-            if aware(d.at) >= since]
+def round_decisions(s: Session, post: Post, step: ApprovalStep, digest: str | None = None) -> list[ApprovalDecision]:
+    """Decisions that count: made in this round of the workflow, on the content as it is now."""
+    digest = digest if digest is not None else approval_content.load(s, post).sha256
+    return list(s.exec(select(ApprovalDecision).where(
+        ApprovalDecision.post_id == post.id, ApprovalDecision.step_id == step.id, ApprovalDecision.round == post.approval_round,
+        ApprovalDecision.content_hash == digest)).all())
 
 
-def _step_done(s: Session, post: Post, step: ApprovalStep) -> bool:
-    approved = [d for d in _decisions(s, post, step) if d.decision == "approved"]
+def _step_done(s: Session, post: Post, step: ApprovalStep, digest: str) -> bool:
+    approved = [d for d in round_decisions(s, post, step, digest) if d.decision == "approved"]
     if step.mode == "any":
         return bool(approved)
-    need_users = _step_users(s, step, post.author_id)
+    need_users = _step_users(s, step, post)
     need_ext = set(_externals(step))
     got_users = {d.user_id for d in approved if d.user_id}
     got_ext = {d.external_email.lower() for d in approved if d.external_email}
     return bool(need_users | need_ext) and need_users <= got_users and need_ext <= got_ext
 
 
-def start(s: Session, post: Post, now: datetime) -> None:
-    """A post has just been submitted (or resubmitted): begin at the first step and tell its approvers."""
+def start(s: Session, post: Post, now: datetime, *, msgid: str = WAITING) -> None:
+    """A post has just been submitted, resubmitted or changed: a new round begins at the first step. Decisions and
+    links of earlier rounds stop counting; the first step's approvers are told (external ones by email)."""
+    if not post.content_version:
+        approval_content.record_version(s, post, None, now)
     post.approval_step = 0
-    _announce_step(s, post)
+    post.approval_round = (post.approval_round or 0) + 1
+    approval_external.revoke_all(s, post.id, now)
+    _announce_step(s, post, now, msgid)
 
 
-def _announce_step(s: Session, post: Post) -> None:
+def content_changed(s: Session, post: Post, editor_id: int | None, now: datetime) -> bool:
+    """After a change outside the composer's save (a new time from the calendar or after a pause): keep the new
+    version and, for a post under a workflow that is past the draft stage, start the workflow again.
+    True when the post needs approval again."""
+    if not approval_content.record_version(s, post, editor_id, now):
+        return False
+    if not post.workflow_id or post.status == "draft":
+        return False
+    for t in s.exec(select(PostTarget).where(PostTarget.post_id == post.id, PostTarget.status == "due")).all():
+        t.status = "pending"
+    if post.status not in ("pending_approval", "held"):
+        post.status = "pending_approval"
+    post.held_reason = ""
+    start(s, post, now, msgid=approval_content.CHANGED_NOTICE)
+    return True
+
+
+def _announce_step(s: Session, post: Post, now: datetime, msgid: str = WAITING) -> None:
     step = current_step(s, post)
     if step is None:
         return
-    notify(s, _step_users(s, step, post.author_id), "approval", "A post is waiting for your approval: {excerpt}",
-           params={"excerpt": _excerpt(post.text)}, link=f"/publish/approvals?post={post.id}", post_id=post.id)
+    notify(s, _step_users(s, step, post), "approval", msgid, params={"excerpt": excerpt(post.text)},
+           link=f"/publish/approvals?post={post.id}", post_id=post.id)
+    approval_external.invite_step(s, post, step, now=now)
 
 
-def _excerpt(text: str, n: int = 80) -> str:
+def excerpt(text: str, n: int = 80) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+_excerpt = excerpt
 
 
 @dataclass(frozen=True)
@@ -263,36 +295,44 @@ class DecisionResult:
         return self.msgid.format(**self.params)
 
 
-def _record(s: Session, post: Post, step: ApprovalStep, decision: str, comment: str, now: datetime, *,
-            user_id: int | None = None, ext_name: str = "", ext_email: str = "") -> DecisionResult:
+def record_decision(s: Session, post: Post, step: ApprovalStep, decision: str, comment: str, now: datetime, digest: str, *,
+                    user_id: int | None = None, ext_name: str = "", ext_email: str = "") -> DecisionResult:
+    """Record one decision on the content whose hash is `digest`, and move the workflow on. The caller has checked
+    that `digest` is the post's content now and that this person may decide."""
     s.add(ApprovalDecision(post_id=post.id, step_id=step.id, user_id=user_id, external_name=ext_name, external_email=ext_email,
-                           decision=decision, comment=comment, at=now))
+                           decision=decision, comment=comment, at=now, content_hash=digest, version=post.content_version,
+                           round=post.approval_round))
     s.flush()
     who = ext_name or (s.get(User, user_id).display_name if user_id else "")
     if decision == "rejected":
         post.status, post.held_reason = "draft", f"Rejected by {who}: {comment}"[:300]
         for t in s.exec(select(PostTarget).where(PostTarget.post_id == post.id, PostTarget.status == "due")).all():
             t.status = "pending"
+        approval_external.revoke_all(s, post.id, now)
         notify(s, {post.author_id}, "approval", "{who} rejected your post: {comment}", params={"who": who, "comment": comment or "—"},
                body=post.text[:500], link=f"/publish?post={post.id}", severity="warning", post_id=post.id)
         return DecisionResult(post.id, decision, post.status, True, "Rejected. The author has been told.")
-    if not _step_done(s, post, step):
+    if not _step_done(s, post, step, digest):
         return DecisionResult(post.id, decision, post.status, False, "Approved. This step still needs the other approvers.")
     post.approval_step += 1
     if approval_pending(s, post):
-        _announce_step(s, post)
+        _announce_step(s, post, now)
         return DecisionResult(post.id, decision, post.status, False, "Approved. The post moves on to the next step.")
     was_held = post.status == "held"
+    post.approved_hash, post.approved_version = digest, post.content_version
+    approval_external.revoke_all(s, post.id, now)
     release(s, post, now)
-    notify(s, {post.author_id}, "approval", "Your post was approved: {excerpt}", params={"excerpt": _excerpt(post.text)},
+    notify(s, {post.author_id}, "approval", "Your post was approved: {excerpt}", params={"excerpt": excerpt(post.text)},
            link=f"/publish?post={post.id}", post_id=post.id)
     if was_held:
         return DecisionResult(post.id, decision, post.status, True, "Approved. Its time had passed, so it goes out now (unless publishing is paused).")
     return DecisionResult(post.id, decision, post.status, True, "Approved. The post is scheduled.")
 
 
-def decide(actor: Actor, post_id: int, decision: str, comment: str = "", *, now: datetime | None = None) -> DecisionResult:
-    """An approver's decision on the current step. A rejection needs a comment so the author knows what to change."""
+def decide(actor: Actor, post_id: int, decision: str, comment: str = "", *, seen_hash: str, now: datetime | None = None) -> DecisionResult:
+    """An approver's decision on the current step, bound to `seen_hash`: the content hash of what they were shown.
+    If the post has changed since, nothing is recorded and they are asked to look again.
+    A rejection needs a comment so the author knows what to change."""
     require(actor, "publish.view")
     if decision not in ("approved", "rejected"):
         raise UserError("Approve or reject.")
@@ -308,180 +348,72 @@ def decide(actor: Actor, post_id: int, decision: str, comment: str = "", *, now:
         if step is None:
             raise UserError("This post is not waiting for approval any more.")
         if post.author_id == actor.user_id:
-            raise UserError("You cannot approve or reject your own post.")
-        if actor.user_id not in _step_users(s, step, post.author_id):
+            raise UserError(OWN_POST)
+        editors = approval_content.editors_since_approval(s, post)
+        if actor.user_id in editors:
+            raise UserError(EDITED_IT.format(version=editors[actor.user_id]))
+        if actor.user_id not in _step_users(s, step, post, editors):
             raise UserError("You are not an approver for this step.")
-        if any(d.user_id == actor.user_id for d in _decisions(s, post, step)):
+        digest = approval_content.load(s, post).sha256
+        if seen_hash != digest:
+            raise UserError(CHANGED_WHILE_READING)
+        if any(d.user_id == actor.user_id for d in round_decisions(s, post, step, digest)):
             raise UserError("You have already decided on this step.")
-        result = _record(s, post, step, decision, comment, now, user_id=actor.user_id)
+        result = record_decision(s, post, step, decision, comment, now, digest, user_id=actor.user_id)
         audit.record(s, actor, f"approval.{decision}", "post", post.id, step=step.position, step_name=step.name, comment=comment,
-                     post_status=post.status)
+                     post_status=post.status, content_hash=digest, version=post.content_version)
         return result
 
 
-# ---------------------------------------------------------------- external approvers: signed, expiring links
-
-
-def _link_key() -> bytes:
-    """A random key kept (encrypted with the Fernet secret) in settings, shared by every process."""
-    with session_scope() as s:
-        row = s.get(Setting, LINK_KEY)
-        if row is not None:
-            return bytes.fromhex(crypto.decrypt_json(row.value)["key"])
-    key = secrets.token_bytes(32)
-    try:
-        with session_scope() as s:
-            s.add(Setting(key=LINK_KEY, value=crypto.encrypt_json({"key": key.hex()})))
-    except IntegrityError:  # another process made one first: use that
-        return _link_key()
-    return key
+# ---------------------------------------------------------------- images for staff: short-lived, per-user addresses
 
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _media_sig(payload: str) -> str:
+    return _b64(hmac.new(approval_external.server_key(), f"media:{payload}".encode(), hashlib.sha256).digest())
 
 
-def make_token(post_id: int, step_id: int, email: str, version: datetime, *, expires: datetime) -> str:
-    payload = json.dumps({"p": post_id, "s": step_id, "e": email.lower(), "v": int(aware(version).timestamp() * 1000),
-                          "x": int(expires.timestamp())}, separators=(",", ":")).encode()
-    sig = hmac.new(_link_key(), payload, hashlib.sha256).digest()
-    return f"{_b64(payload)}.{_b64(sig)}"
+def media_url(user_id: int, media_id: int, *, now: datetime | None = None) -> str:
+    """A private address for one image, for one signed-in user, for MEDIA_URL_TTL. Never the public /_upload mount:
+    the route checks the signature, the expiry, and that the user may still see posts."""
+    expires = int(((now or utcnow()) + MEDIA_URL_TTL).timestamp())
+    payload = f"{int(user_id)}.{int(media_id)}.{expires}"
+    return f"/api/approval-media/{payload}.{_media_sig(payload)}"
 
 
-@dataclass(frozen=True)
-class LinkClaims:
-    post_id: int
-    step_id: int
-    email: str
-    version_ms: int
-    expires: datetime
-
-
-def verify_token(token: str, *, now: datetime | None = None) -> LinkClaims:
-    """Check the signature first (constant time), then expiry. Raises LinkError with a message for the visitor."""
-    from datetime import timezone
-
-    now = now or utcnow()
+def open_media(token: str, *, now: datetime | None = None) -> tuple[str, str] | None:
+    """(path, type) for a valid image address; None for anything else (the route answers 404 alike)."""
     try:
-        body, sig = token.split(".")
-        payload = _unb64(body)
-        given = _unb64(sig)
-    except (ValueError, TypeError):
-        raise LinkError("This approval link is not valid. Check that you copied all of it.") from None
-    if not hmac.compare_digest(hmac.new(_link_key(), payload, hashlib.sha256).digest(), given):
-        raise LinkError("This approval link is not valid. Check that you copied all of it.")
-    data = json.loads(payload)
-    expires = datetime.fromtimestamp(int(data["x"]), tz=timezone.utc)
-    if now >= expires:
-        raise LinkError("This approval link has expired. Ask the team for a new one.")
-    return LinkClaims(int(data["p"]), int(data["s"]), str(data["e"]), int(data["v"]), expires)
-
-
-@dataclass(frozen=True)
-class ExternalLink:
-    name: str
-    email: str
-    url: str
-    expires: datetime
-    decided: str  # "", "approved" or "rejected"
-
-
-def external_links(actor: Actor, post_id: int, *, now: datetime | None = None, ttl: timedelta = LINK_TTL) -> list[ExternalLink]:
-    """Links for the current step's external approvers, to send them (they need no account)."""
-    require(actor, "publish.compose")
-    now = now or utcnow()
+        user_id, media_id, expires, sig = token.split(".")
+        payload = f"{int(user_id)}.{int(media_id)}.{int(expires)}"
+    except ValueError:
+        return None
+    if not hmac.compare_digest(_media_sig(payload), sig):
+        return None
+    if (now or utcnow()) >= datetime.fromtimestamp(int(expires), tz=timezone.utc):
+        return None
     with session_scope() as s:
-        post = s.get(Post, post_id)
-        step = current_step(s, post) if post else None
-        if step is None:
-            return []
-        decided = {d.external_email.lower(): d.decision for d in _decisions(s, post, step) if d.external_email}
-        base = get_settings().public_url
-        out = []
-        for email, name in _externals(step).items():
-            token = make_token(post.id, step.id, email, post.updated_at, expires=now + ttl)
-            out.append(ExternalLink(name, email, f"{base}/approve/{token}", now + ttl, decided.get(email, "")))
-        audit.record(s, actor, "approval.links", "post", post_id, emails=sorted(_externals(step)))
-        return out
-
-
-@dataclass(frozen=True)
-class ExternalView:
-    post_id: int
-    text: str
-    link: str
-    profiles: tuple[str, ...]
-    scheduled_at: datetime | None
-    invited_name: str
-    invited_email: str
-    step_name: str
-    expires: datetime
-    images: tuple[str, ...] = ()
-
-
-def _external_context(s: Session, claims: LinkClaims) -> tuple[Post, ApprovalStep]:
-    post = s.get(Post, claims.post_id)
-    if post is None or post.deleted_at is not None:
-        raise LinkError("This post has been withdrawn.")
-    step = current_step(s, post)
-    if step is None or step.id != claims.step_id:
-        raise LinkError("This post no longer needs a decision from this link: it has moved on or been withdrawn.")
-    if int(aware(post.updated_at).timestamp() * 1000) != claims.version_ms:
-        raise LinkError("The post has been changed since this link was made. Ask the team for a new link.")
-    if claims.email not in _externals(step):
-        raise LinkError("This link's approver is no longer on the workflow.")
-    return post, step
-
-
-def external_view(token: str, *, now: datetime | None = None) -> ExternalView:
-    claims = verify_token(token, now=now)
-    with session_scope() as s:
-        post, step = _external_context(s, claims)
-        handles = tuple(s.exec(
-            select(SocialProfile.handle).join(PostTarget, col(PostTarget.profile_id) == SocialProfile.id)
-            .where(PostTarget.post_id == post.id, PostTarget.status != "cancelled")
-        ).all())
-        return ExternalView(post.id, post.text, post.link, handles, aware(post.scheduled_at), _externals(step)[claims.email], claims.email,
-                            step.name, claims.expires, alt_texts(s, post.id))
-
-
-def decide_external(token: str, name: str, email: str, decision: str, comment: str = "", *, client_ip: str = "",
-                    user_agent: str = "", now: datetime | None = None) -> DecisionResult:
-    """An external approver's decision through their link. Audited under the name and email they gave."""
-    now = now or utcnow()
-    claims = verify_token(token, now=now)
-    name, email, comment = (name or "").strip()[:200], (email or "").strip().lower()[:320], (comment or "").strip()[:2000]
-    if not name or "@" not in email:
-        raise UserError("Give your name and email address.")
-    if email != claims.email:
-        raise UserError("Use the email address this link was sent to.")
-    if decision not in ("approved", "rejected"):
-        raise UserError("Approve or reject.")
-    if decision == "rejected" and not comment:
-        raise UserError("Say why you are rejecting it, so the author knows what to change.")
-    actor = Actor(None, f"{name} <{email}> (external approver)", "external", client_ip, user_agent)
-    with session_scope() as s:
-        post = lock_post(s, claims.post_id)
-        if post is None:
-            raise LinkError("This post has been withdrawn.")
-        post, step = _external_context(s, claims)
-        if any(d.external_email.lower() == email for d in _decisions(s, post, step)):
-            raise LinkError("You have already decided on this post. Thank you.")
-        result = _record(s, post, step, decision, comment, now, ext_name=name, ext_email=email)
-        audit.record(s, actor, f"approval.external_{decision}", "post", post.id, step=step.position, name=name, email=email,
-                     comment=comment, post_status=post.status)
-        return result
+        user = s.get(User, int(user_id))
+        if user is None or not user.is_active or user.deleted_at is not None or not can(user.role, "publish.view"):
+            return None
+        m = s.get(MediaAsset, int(media_id))
+        if m is None or m.deleted_at is not None:
+            return None
+        post = s.get(Post, m.post_id) if m.post_id else None
+        if (post is None or post.deleted_at is not None) and m.uploaded_by != user.id:
+            return None
+        return m.path, m.mime_type
 
 
 # ---------------------------------------------------------------- bypass, holds, the queue
 
 
-def bypass(actor: Actor, post_id: int, reason: str, *, now: datetime | None = None) -> str:
-    """Emergency: an admin publishes past a pending workflow. Needs a reason; flagged for review; audited."""
+def bypass(actor: Actor, post_id: int, reason: str, *, seen_hash: str, now: datetime | None = None) -> str:
+    """Emergency: an admin publishes past a pending workflow the content they were shown (`seen_hash`).
+    Needs a reason; flagged for review; audited."""
     require(actor, "publish.bypass")
     reason = (reason or "").strip()
     if len(reason) < 5:
@@ -494,14 +426,20 @@ def bypass(actor: Actor, post_id: int, reason: str, *, now: datetime | None = No
         step = current_step(s, post)
         if step is None:
             raise UserError("This post is not waiting for approval any more.")
-        waiting = _step_users(s, step, post.author_id)
+        digest = approval_content.load(s, post).sha256
+        if seen_hash != digest:
+            raise UserError(CHANGED_WHILE_READING)
+        waiting = _step_users(s, step, post)
         post.bypass_reason, post.bypassed_by, post.flagged_for_review = reason[:1000], actor.user_id, True
         post.approval_step = len(_steps(s, post.workflow_id))
+        post.approved_hash, post.approved_version = digest, post.content_version
+        approval_external.revoke_all(s, post.id, now)
         release(s, post, now)
         notify(s, waiting | {post.author_id}, "approval", "{who} published past the approval workflow: {reason}",
                params={"who": actor.label.split(" <")[0], "reason": reason}, body=post.text[:500], link=f"/publish?post={post.id}",
                severity="warning", post_id=post.id)
-        audit.record(s, actor, "approval.bypass", "post", post.id, reason=reason, step=step.position)
+        audit.record(s, actor, "approval.bypass", "post", post.id, reason=reason, step=step.position, content_hash=digest,
+                     version=post.content_version)
         return post.status
 
 
@@ -528,9 +466,9 @@ def hold_overdue(now: datetime | None = None) -> list[int]:
         for post in posts:
             step = current_step(s, post)
             post.status, post.held_reason = "held", "Approval was not finished by its time"
-            users = {post.author_id} | (_step_users(s, step, post.author_id) if step else set())
+            users = {post.author_id} | (_step_users(s, step, post) if step else set())
             notify(s, users, "approval", "A post reached its time before it was approved, so it is held: {excerpt}",
-                   params={"excerpt": _excerpt(post.text)}, link=f"/publish/approvals?post={post.id}", severity="warning", post_id=post.id)
+                   params={"excerpt": excerpt(post.text)}, link=f"/publish/approvals?post={post.id}", severity="warning", post_id=post.id)
             audit.record(s, Actor.system("publisher"), "approval.held", "post", post.id, step=post.approval_step)
             held.append(post.id)
     return held
@@ -541,7 +479,6 @@ class QueueItem:
     post_id: int
     author: str
     excerpt: str
-    text: str
     link: str
     scheduled_at: datetime | None
     profiles: tuple[str, ...]
@@ -553,12 +490,38 @@ class QueueItem:
     held: bool
     mine_to_decide: bool
     decisions: tuple[str, ...]
-    externals: tuple[str, ...]
-    images: tuple[str, ...] = ()
+    externals: tuple[ExternalStatus, ...]
+    targets: tuple[approval_content.Rendered, ...] = ()  # every network's final text, exactly as it will be sent
+    media: tuple[approval_content.MediaContent, ...] = ()
+    content_hash: str = ""
+    version: int = 0
+    changes: tuple[tuple[str, dict[str, str]], ...] = ()  # since `changed_since`, the version earlier decisions were made on
+    changed_since: int = 0
+    editors: tuple[str, ...] = ()  # who, besides the author, changed it since it was last approved (they cannot decide)
+    blocked_msgid: str = ""  # why this reader cannot decide it ("" when they can, or are not an approver)
+    blocked_params: dict[str, str] = field(default_factory=dict)
+    nobody_left: bool = False
+
+
+def _changes(s: Session, post: Post, content: approval_content.Content) -> tuple[int, tuple[tuple[str, dict[str, str]], ...]]:
+    """What changed since the last version anyone decided on (approvers see it is a new version, and how)."""
+    seen = s.exec(select(ApprovalDecision.version).where(ApprovalDecision.post_id == post.id, col(ApprovalDecision.version) > 0,
+                                                         col(ApprovalDecision.version) < post.content_version)
+                  .order_by(col(ApprovalDecision.version).desc())).first()
+    if not seen:
+        return 0, ()
+    old = approval_content.version_manifest(s, post.id, seen)
+    if old is None:
+        return 0, ()
+    handles = {t.profile_id: t.handle for t in content.targets}
+    for p in s.exec(select(SocialProfile).where(col(SocialProfile.id).in_([t["profile"] for t in old.get("targets", [])] or [-1]))).all():
+        handles.setdefault(p.id, p.handle)
+    return seen, tuple(approval_content.changes(old, content.manifest(), handles))
 
 
 def queue(actor: Actor, *, all_pending: bool = False, limit: int = 50) -> list[QueueItem]:
-    """Posts waiting for this approver's decision (or, for those who can bypass, every pending post)."""
+    """Posts waiting for this approver's decision, with everything that will be published; posts this reader would
+    approve but may not (they wrote or changed it), with the reason; and, for those who can bypass, every pending post."""
     require(actor, "publish.view")
     if all_pending and not can(actor.role, "publish.bypass"):
         all_pending = False
@@ -572,23 +535,35 @@ def queue(actor: Actor, *, all_pending: bool = False, limit: int = 50) -> list[Q
             step = current_step(s, post)
             if step is None:
                 continue
-            decisions = _decisions(s, post, step)
-            mine = actor.user_id in _step_users(s, step, post.author_id) and not any(d.user_id == actor.user_id for d in decisions)
-            if not (mine or all_pending):
+            content = approval_content.load(s, post)
+            digest = content.sha256
+            editors = approval_content.editors_since_approval(s, post)
+            eligible = _step_users(s, step, post, editors)
+            decisions = round_decisions(s, post, step, digest)
+            mine = actor.user_id in eligible and not any(d.user_id == actor.user_id for d in decisions)
+            named = actor.user_id in _role_users(s, step)
+            blocked, blocked_params = "", {}
+            if named and actor.user_id == post.author_id:
+                blocked = OWN_POST
+            elif named and actor.user_id in editors:
+                blocked, blocked_params = EDITED_IT, {"version": str(editors[actor.user_id])}
+            if not (mine or blocked or all_pending):
                 continue
             author = s.get(User, post.author_id)
-            handles = tuple(s.exec(
-                select(SocialProfile.handle).join(PostTarget, col(PostTarget.profile_id) == SocialProfile.id)
-                .where(PostTarget.post_id == post.id, PostTarget.status != "cancelled")
-            ).all())
-            names = {u.id: u.display_name for u in s.exec(select(User).where(col(User.id).in_([d.user_id for d in decisions if d.user_id] or [-1]))).all()}
+            people = {u.id: u.display_name for u in s.exec(select(User).where(
+                col(User.id).in_([d.user_id for d in decisions if d.user_id] + list(editors) or [-1]))).all()}
+            since, changed = _changes(s, post, content)
+            decided_ext = {d.external_email.lower(): d.decision for d in decisions if d.external_email}
             out.append(QueueItem(
-                post.id, author.display_name if author else "", _excerpt(post.text, 140), post.text, post.link, aware(post.scheduled_at), handles,
-                workflow_name(s, post.workflow_id), step.name, step.mode, post.approval_step + 1, len(_steps(s, post.workflow_id)),
-                post.status == "held", mine,
-                tuple(f"{d.external_name or names.get(d.user_id, '?')}: {d.decision}" + (f" ({d.comment})" if d.comment else "") for d in decisions),
-                tuple(f"{n} <{e}>" for e, n in _externals(step).items()),
-                alt_texts(s, post.id),
+                post.id, author.display_name if author else "", excerpt(post.text, 140), content.link, content.scheduled_at,
+                tuple(t.handle for t in content.targets), workflow_name(s, post.workflow_id), step.name, step.mode,
+                post.approval_step + 1, len(_steps(s, post.workflow_id)), post.status == "held", mine,
+                tuple(f"{d.external_name or people.get(d.user_id, '?')}: {d.decision}" + (f" ({d.comment})" if d.comment else "") for d in decisions),
+                approval_external.statuses(s, post, step, decided_ext),
+                tuple(approval_content.render(t, content.link) for t in content.targets), content.media, digest,
+                max(post.content_version, 1), changed, since, tuple(people.get(u, "?") for u in sorted(editors) if u != post.author_id),
+                blocked, blocked_params,
+                not eligible and not _externals(step),
             ))
             if len(out) >= limit:
                 break
@@ -596,12 +571,13 @@ def queue(actor: Actor, *, all_pending: bool = False, limit: int = 50) -> list[Q
 
 
 def history(post_id: int) -> list[dict[str, str]]:
-    """Every decision ever made on a post, oldest first (superseded rounds included)."""
+    """Every decision ever made on a post, oldest first (superseded rounds and versions included)."""
     with session_scope() as s:
         rows = s.exec(select(ApprovalDecision).where(ApprovalDecision.post_id == post_id).order_by(col(ApprovalDecision.id))).all()
         names = {u.id: u.display_name for u in s.exec(select(User).where(col(User.id).in_([r.user_id for r in rows if r.user_id] or [-1]))).all()}
         return [{"who": r.external_name or names.get(r.user_id, "?"), "external": r.external_email, "decision": r.decision,
-                 "comment": r.comment, "at": aware(r.at).isoformat()} for r in rows]
+                 "comment": r.comment, "at": aware(r.at).isoformat(), "version": str(r.version), "content_hash": r.content_hash}
+                for r in rows]
 
 
 def flagged_for_review(limit: int = 30):

@@ -296,7 +296,8 @@ def resume(actor: Actor, choices: dict[int, Choice] | None = None, bulk: Choice 
         missed = _group(_missed_rows(s, now))
         for m in missed:
             choice = choices.get(m.post_id) or bulk or Choice("hold")
-            publishing.apply_choice(s, m.post_id, choice.action, choice.when, now=now, reason="Missed during the pause")
+            publishing.apply_choice(s, m.post_id, choice.action, choice.when, now=now, reason="Missed during the pause",
+                                    editor_id=actor.user_id)
             result.counts[choice.action] = result.counts.get(choice.action, 0) + 1
             result.post_ids.setdefault(choice.action, []).append(m.post_id)
         value = {"paused": False, "last": {**current, "resumed_by": _name(actor), "resumed_at": now.isoformat()}}

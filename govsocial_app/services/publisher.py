@@ -38,7 +38,7 @@ from sqlmodel import Session, col, func, select
 from connectors.base import AuthError, Connector, MediaAttachment, OutboundPost, PermanentError, PublishResult, RateLimited, TransientError
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import MediaAsset, Post, PostTarget, SocialProfile, utcnow
-from govsocial_app.services import audit, pause
+from govsocial_app.services import approval_content, audit, pause
 from govsocial_app.services.authz import Actor
 from govsocial_app.services.publishing import aware, lock_post, notify
 
@@ -222,7 +222,12 @@ def _default_factory(profile_id: int) -> Connector:
 
 
 async def send(c: Claim, connector: Connector) -> str:
-    """Publish one claimed target and record what happened. Returns published, retry, failed or lost."""
+    """Publish one claimed target and record what happened. Returns published, retry, failed, lost or refused."""
+    # --- approvals (sec-approvals): send nothing but the content a workflow approved (its SHA-256); otherwise the
+    # claim is taken back and the post goes back to its approvers, and its author is told.
+    if not await asyncio.to_thread(approval_content.approved_to_send, c.post_id, c.target_id, c.token, c.profile_id, c.text, c.link, c.media):
+        return "refused"
+    # --- end approvals
     post = OutboundPost(text=c.text, idempotency_key=c.idempotency_key, media=c.media, link=c.link)
     try:
         result = await asyncio.wait_for(connector.publish(post), CALL_TIMEOUT_S)

@@ -375,7 +375,7 @@ def save(
 
     "Post now" and schedules never publish from here: the publishing job is the only sender, so the pause
     flag and the claim protocol cover every post."""
-    from govsocial_app.services import approvals
+    from govsocial_app.services import approval_content, approvals
 
     require(actor, "publish.compose")
     if action not in ACTIONS:
@@ -425,10 +425,13 @@ def save(
             for t in targets:
                 t.status = "due"
         s.flush()
+        # Who changed the content, and into what: approvals bind to it, and editors may not approve their own words.
+        approval_content.record_version(s, post, actor.user_id, now)
         if post.status == "pending_approval":
             approvals.start(s, post, now)
         audit.record(s, actor, f"post.{action}", "post", post.id, status=post.status,
-                     profiles=[p.handle for p in profiles], scheduled_at=post.scheduled_at, workflow=workflow_id)
+                     profiles=[p.handle for p in profiles], scheduled_at=post.scheduled_at, workflow=workflow_id,
+                     version=post.content_version)
         wf_name = approvals.workflow_name(s, workflow_id) if workflow_id else ""
         return SaveResult(post.id, post.status, post.scheduled_at, {t.profile_id: aware(t.due_at) for t in targets if t.due_at}, wf_name)
 
@@ -472,8 +475,12 @@ def release(s: Session, post: Post, now: datetime) -> None:
     post.status, post.held_reason = "scheduled", ""
 
 
-def apply_choice(s: Session, post_id: int, action: str, when: datetime | None, *, now: datetime, reason: str = "") -> None:
-    """What to do with a post that missed its time (after a pause, or held): publish now, reschedule, draft, or hold."""
+def apply_choice(s: Session, post_id: int, action: str, when: datetime | None, *, now: datetime, reason: str = "",
+                 editor_id: int | None = None) -> None:
+    """What to do with a post that missed its time (after a pause, or held): publish now, reschedule, draft, or hold.
+    A new time is a change of approved content: under a workflow, the post needs approval again."""
+    from govsocial_app.services import approvals
+
     post = s.get(Post, post_id)
     targets = s.exec(
         select(PostTarget).where(PostTarget.post_id == post_id, col(PostTarget.status).in_(("due", "pending")))
@@ -486,6 +493,7 @@ def apply_choice(s: Session, post_id: int, action: str, when: datetime | None, *
         for t in targets:
             t.status, t.due_at, t.next_attempt_at = "due", when, None
         post.status, post.scheduled_at, post.held_reason = "scheduled", when, ""
+        approvals.content_changed(s, post, editor_id, now)
     elif action == "draft":
         for t in targets:
             t.status = "pending"
@@ -513,13 +521,19 @@ def decide_held(actor: Actor, post_id: int, action: str, when: datetime | None =
             raise UserError("This post is not held.")
         if action != "draft" and approvals.approval_pending(s, post):
             raise UserError("This post is still waiting for approval; it goes out as soon as it is approved.")
-        apply_choice(s, post_id, action, when, now=now)
+        apply_choice(s, post_id, action, when, now=now, editor_id=actor.user_id)
         audit.record(s, actor, f"post.held_{action}", "post", post_id, when=when)
         return post.status
 
 
-def reschedule(actor: Actor, post_id: int, when: datetime, *, now: datetime | None = None) -> datetime:
-    """Move a post to a new time (the calendar's date/time picker). Approvals already given still stand."""
+@dataclass(frozen=True)
+class Rescheduled:
+    when: datetime
+    needs_approval: bool  # the time is part of what approvers approve: under a workflow, a new time needs approval again
+
+
+def reschedule(actor: Actor, post_id: int, when: datetime, *, now: datetime | None = None) -> Rescheduled:
+    """Move a post to a new time (the calendar's date/time picker). Under a workflow, the new time needs approval again."""
     from govsocial_app.services import approvals
 
     require(actor, "publish.compose")
@@ -537,11 +551,12 @@ def reschedule(actor: Actor, post_id: int, when: datetime, *, now: datetime | No
         if post.status == "held" and approvals.approval_pending(s, post):
             post.status, post.held_reason = "pending_approval", ""  # its new time has not come yet
         elif post.status == "held":
-            apply_choice(s, post_id, "reschedule", when, now=now)
+            apply_choice(s, post_id, "reschedule", when, now=now, editor_id=actor.user_id)
         elif post.status == "queued":
             post.status = "scheduled"
-        audit.record(s, actor, "post.reschedule", "post", post_id, old=old, new=when)
-        return when
+        again = approvals.content_changed(s, post, actor.user_id, now)
+        audit.record(s, actor, "post.reschedule", "post", post_id, old=old, new=when, needs_approval=again)
+        return Rescheduled(when, again or approvals.approval_pending(s, post))
 
 
 def discard(actor: Actor, post_id: int) -> None:

@@ -7,7 +7,7 @@ import re
 
 import reflex as rx
 
-from govsocial_app.services import approvals
+from govsocial_app.services import approval_external, approvals
 from govsocial_app.services import auth as auth_service
 from govsocial_app.services.approvals import StepSpec
 from govsocial_app.services.errors import UserError
@@ -16,15 +16,28 @@ from govsocial_app.state.app_state import AppState
 from govsocial_app.state.publish import Option, SummaryView, summary_view
 
 STEPS_IN_FORM = 3
+NOBODY_LEFT = approvals.NOBODY_LEFT
 _EXTERNAL = re.compile(r"\s*(?P<name>[^<,]+?)\s*<(?P<email>[^>\s]+@[^>\s]+)>\s*")
+
+
+@dataclasses.dataclass
+class NetworkView:
+    label: str = ""  # "Mastodon · @city"
+    text: str = ""  # exactly what that network receives
+    note: str = ""  # how the network treats the link, where it differs
+
+
+@dataclasses.dataclass
+class ImageView:
+    url: str = ""  # a private, short-lived address (never /_upload)
+    alt: str = ""
+    caption: str = ""  # "Image 1, described as:" in the reader's language; the alt text follows, in its own direction
 
 
 @dataclasses.dataclass
 class QueueView:
     id: str = ""
     author: str = ""
-    text: str = ""
-    link: str = ""
     when: str = ""
     profiles: str = ""
     workflow: str = ""
@@ -32,8 +45,15 @@ class QueueView:
     held: bool = False
     mine: bool = False
     decisions: list[str] = dataclasses.field(default_factory=list)
-    externals: str = ""
-    images: list[str] = dataclasses.field(default_factory=list)
+    externals: list[str] = dataclasses.field(default_factory=list)
+    networks: list[NetworkView] = dataclasses.field(default_factory=list)
+    images: list[ImageView] = dataclasses.field(default_factory=list)
+    version: str = ""
+    changes: str = ""  # "New version: …" when earlier decisions were made on another version
+    editors: str = ""
+    blocked: str = ""  # why this reader may not decide it
+    nobody_left: bool = False
+    fingerprint: str = ""
 
 
 @dataclasses.dataclass
@@ -56,13 +76,13 @@ def parse_externals(raw: str) -> tuple[tuple[str, str], ...]:
 
 class ApprovalsState(AppState):
     mine: list[QueueView] = []
+    blocked: list[QueueView] = []
     others: list[QueueView] = []
     flagged: list[SummaryView] = []
     comments: dict[str, str] = {}
     bypass_id: str = ""
     bypass_reason: str = ""
-    links: list[Option] = []
-    links_for: str = ""
+    _shown: dict[str, str] = {}  # post id → the content hash this reader was shown (their decision is bound to it)
     workflows: list[WorkflowRow] = []
     workflow_opts: list[Option] = []
     assignments: list[Option] = []  # value = profile id, label = handle
@@ -70,18 +90,37 @@ class ApprovalsState(AppState):
     groups: list[WorkflowRow] = []  # name, and "members → workflow" in `steps`
     wf_error: str = ""
 
-    def _view(self, q: approvals.QueueItem) -> QueueView:
+    def _view(self, q: approvals.QueueItem, user_id: int) -> QueueView:
         when = q.scheduled_at.astimezone(zone(self.user_tz)).strftime("%Y-%m-%d %H:%M") if q.scheduled_at else self._("As soon as approved")
         step = self._("Step {n} of {total}: {name} ({mode})", n=q.step_index, total=q.step_count, name=q.step_name,
                       mode=self._("any one approver") if q.step_mode == "any" else self._("every approver"))
-        return QueueView(str(q.post_id), q.author, q.text, q.link, when, ", ".join(q.profiles), q.workflow, step, q.held, q.mine_to_decide,
-                         list(q.decisions), ", ".join(q.externals), list(q.images))
+        networks = [NetworkView(f"{r.label} · {r.handle}", r.text, self._(r.note_msgid, **dict(r.note_params)) if r.note_msgid else "")
+                    for r in q.targets]
+        images = [ImageView(approvals.media_url(user_id, m.media_id), m.alt_text, self._("Image {n}, described as:", n=str(n)))
+                  for n, m in enumerate(q.media, start=1)]
+        changes = ""
+        if q.changed_since:
+            # Handles are isolated (U+2068…U+2069) so they keep their own direction inside an Arabic sentence.
+            what = ", ".join(self._(msgid, **{k: f"\u2068{v}\u2069" for k, v in params.items()}) for msgid, params in q.changes)
+            what = what or self._("nothing you can see")
+            changes = self._("New version: earlier decisions no longer count. Changed since version {n}: {what}.", n=str(q.changed_since), what=what)
+        return QueueView(
+            str(q.post_id), q.author, when, ", ".join(q.profiles), q.workflow, step, q.held, q.mine_to_decide, list(q.decisions),
+            [f"{e.name} <{e.email}>: {self._(e.msgid, **e.params)}" for e in q.externals], networks, images,
+            self._("Version {n}", n=str(q.version)), changes,
+            self._("Changed since the last approval by: {names}", names=", ".join(q.editors)) if q.editors else "",
+            self._(q.blocked_msgid, **q.blocked_params) if q.blocked_msgid else "", q.nobody_left, q.content_hash[:12],
+        )
 
     def _refresh(self) -> None:
         actor = self.current_actor()
-        self.mine = [self._view(q) for q in approvals.queue(actor)]
-        mine_ids = {q.id for q in self.mine}
-        self.others = [self._view(q) for q in approvals.queue(actor, all_pending=True) if str(q.post_id) not in mine_ids] if self.is_admin else []
+        items = approvals.queue(actor, all_pending=self.is_admin)
+        self._shown = {str(q.post_id): q.content_hash for q in items}
+        views = [(q, self._view(q, actor.user_id)) for q in items]
+        self.mine = [v for q, v in views if q.mine_to_decide]
+        self.blocked = [v for q, v in views if not q.mine_to_decide and q.blocked_msgid]
+        shown = {v.id for v in self.mine} | {v.id for v in self.blocked}
+        self.others = [v for _q, v in views if v.id not in shown] if self.is_admin else []
         self.flagged = [summary_view(p, self.user_tz, self._) for p in approvals.flagged_for_review()] if self.is_admin else []
         if self.is_admin:
             wfs = approvals.list_workflows()
@@ -102,7 +141,7 @@ class ApprovalsState(AppState):
         if not self._load_user():
             return self._to_login()
         self.require("publish.view")
-        self.comments, self.bypass_id, self.links, self.links_for = {}, "", [], ""
+        self.comments, self.bypass_id = {}, ""
         self._refresh()
 
     @rx.event
@@ -113,8 +152,9 @@ class ApprovalsState(AppState):
     def decide(self, post_id: str, decision: str):
         actor = self.require("publish.view")
         try:
-            result = approvals.decide(actor, int(post_id), decision, self.comments.get(post_id, ""))
+            result = approvals.decide(actor, int(post_id), decision, self.comments.get(post_id, ""), seen_hash=self._shown.get(post_id, ""))
         except UserError as exc:
+            self._refresh()  # if it changed meanwhile, the new version is what they now see
             return rx.toast.error(self._(str(exc)), position="top-center")
         self.comments.pop(post_id, None)
         self._refresh()
@@ -138,8 +178,9 @@ class ApprovalsState(AppState):
     def confirm_bypass(self):
         actor = self.require("publish.bypass")
         try:
-            approvals.bypass(actor, int(self.bypass_id), self.bypass_reason)
+            approvals.bypass(actor, int(self.bypass_id), self.bypass_reason, seen_hash=self._shown.get(self.bypass_id, ""))
         except UserError as exc:
+            self._refresh()
             return rx.toast.error(self._(str(exc)), position="top-center")
         self.bypass_id = ""
         self._refresh()
@@ -152,11 +193,20 @@ class ApprovalsState(AppState):
         self._refresh()
 
     @rx.event
-    def show_links(self, post_id: str):
-        actor = self.require("publish.compose")
-        self.links_for = post_id
-        self.links = [Option(link.url, f"{link.name} <{link.email}>" + (f" · {link.decided}" if link.decided else ""))
-                      for link in approvals.external_links(actor, int(post_id))]
+    async def resend_links(self, post_id: str):
+        """Email the step's link again to its external approvers. Staff never see the link itself."""
+        actor = self._require("publish.compose")
+        try:
+            ids = approval_external.resend(actor, int(post_id))
+        except UserError as exc:
+            return rx.toast.error(self._(str(exc)), position="top-center")
+        report = await approval_external.deliver(ids)
+        self._refresh()
+        if report.failed:
+            return rx.toast.error(self._("The link could not be emailed yet; it is tried again automatically: {error}",
+                                         error="; ".join(report.errors)[:300]), position="top-center")
+        return rx.toast.success(self._("The link was emailed again to {n} external approvers. Earlier links no longer work.", n=str(report.sent)),
+                                position="top-center")
 
     # ---------------------------------------------------------------- set-up (admins)
 

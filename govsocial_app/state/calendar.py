@@ -205,13 +205,16 @@ class CalendarState(AppState):
         actor = self.require("publish.compose")
         try:
             when = publishing.local_to_utc(self.new_day, self.new_time, self.user_tz)
-            publishing.reschedule(actor, int(self.open_id), when)
+            moved = publishing.reschedule(actor, int(self.open_id), when)
         except UserError as exc:
             self.open_error = self._(str(exc))
             return
         self.open_id = ""
         self._refresh()
-        return rx.toast.success(self._("Moved to {when}.", when=f"{self.new_day} {self.new_time}"), position="top-center")
+        msg = self._("Moved to {when}.", when=f"{self.new_day} {self.new_time}")
+        if moved.needs_approval:
+            msg += " " + self._("The new time needs approval again.")
+        return rx.toast.success(msg, position="top-center")
 
     # ---------------------------------------------------------------- campaigns and the feed
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import reflex as rx
 
-from govsocial_app.services import approvals, campaigns, pause, publishing
+from govsocial_app.services import approval_external, campaigns, pause, publishing
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.publishing import ComposerInput, MediaRef, zone
 from govsocial_app.state.app_state import AppState
@@ -78,7 +78,8 @@ def size_label(n: int) -> str:
 def summary_view(p: publishing.PostSummary, tz_name: str, translate) -> SummaryView:
     when = p.when.astimezone(zone(tz_name)).strftime("%Y-%m-%d %H:%M") if p.when else ""
     profiles = ", ".join(p.profiles)
-    return SummaryView(str(p.id), p.status, translate(STATUS_LABELS.get(p.status, p.status)), p.excerpt, when, profiles, p.reason,
+    # Fixed reasons (held, not sent) are catalogue entries; free text (a rejection's comment) comes back as it is.
+    return SummaryView(str(p.id), p.status, translate(STATUS_LABELS.get(p.status, p.status)), p.excerpt, when, profiles, translate(p.reason),
                        " · ".join(x for x in (when, profiles) if x))
 
 
@@ -103,8 +104,8 @@ class PublishState(AppState):
     suggest_text: str = ""
     attention: list[SummaryView] = []
     recent: list[SummaryView] = []
-    ext_links: list[Option] = []
     uploading: bool = False
+    ext_waiting: bool = False  # the post waits on a step with external approvers
 
     # ---------------------------------------------------------------- derived
 
@@ -145,8 +146,9 @@ class PublishState(AppState):
     def _reset(self) -> None:
         self.selected, self.text, self.link, self.variants, self.media = [], "", "", {}, []
         self.campaign, self.day, self.time, self.issues = "none", "", "", []
-        self.post_id, self.post_status, self.post_note, self.suggestions, self.suggest_text, self.ext_links = 0, "", "", [], "", []
+        self.post_id, self.post_status, self.post_note, self.suggestions, self.suggest_text = 0, "", "", [], ""
         self.post_status_label = ""
+        self.ext_waiting = False
 
     def _open(self, post_id: int) -> None:
         view = publishing.post_view(post_id)
@@ -154,6 +156,7 @@ class PublishState(AppState):
             raise UserError("This post no longer exists.")
         tz = zone(self.user_tz)
         self.post_id, self.post_status = view.id, view.status
+        self.ext_waiting = view.status in ("pending_approval", "held") and approval_external.step_has_externals(view.id)
         self.post_status_label = self._(STATUS_LABELS.get(view.status, view.status)) if view.status else ""
         self.text, self.link = view.text, view.link
         self.selected = [str(t.profile_id) for t in view.targets]
@@ -163,7 +166,7 @@ class PublishState(AppState):
         local = view.scheduled_at.astimezone(tz) if view.scheduled_at else None
         self.day, self.time = (local.strftime("%Y-%m-%d"), local.strftime("%H:%M")) if local else ("", "")
         failed = [f"{t.handle}: {t.error}" for t in view.targets if t.status == "failed" and t.error]
-        self.post_note = view.held_reason or "; ".join(failed)
+        self.post_note = self._(view.held_reason) if view.held_reason else "; ".join(failed)
         self.issues = []
 
     # ---------------------------------------------------------------- loading
@@ -324,11 +327,19 @@ class PublishState(AppState):
         return rx.toast.info(self._("Post discarded."), position="top-center")
 
     @rx.event
-    def show_links(self):
-        actor = self.require("publish.compose")
-        self.ext_links = [Option(link.url, f"{link.name} <{link.email}>") for link in approvals.external_links(actor, self.post_id)]
-        if not self.ext_links:
-            return rx.toast.info(self._("This step has no external approvers."), position="top-center")
+    async def resend_links(self):
+        """Email the current step's link again to its external approvers. Staff never see the link itself."""
+        actor = self._require("publish.compose")
+        try:
+            ids = approval_external.resend(actor, self.post_id)
+        except UserError as exc:
+            return rx.toast.info(self._(str(exc)), position="top-center")
+        report = await approval_external.deliver(ids)
+        if report.failed:
+            return rx.toast.error(self._("The link could not be emailed yet; it is tried again automatically: {error}",
+                                         error="; ".join(report.errors)[:300]), position="top-center")
+        return rx.toast.success(self._("The link was emailed again to {n} external approvers. Earlier links no longer work.", n=str(report.sent)),
+                                position="top-center")
 
     # ---------------------------------------------------------------- needs attention
 

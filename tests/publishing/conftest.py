@@ -9,6 +9,7 @@ import pytest
 
 from connectors.base import Credentials
 from connectors.simulator import SimulatorConnector
+from tests.alerts.smtp_peer import PASSWORD, USERNAME, SmtpPeer
 
 
 def make_profile(tmp_path, network: str = "simulator", handle: str | None = None, **extra) -> int:
@@ -48,3 +49,23 @@ def now():
 @pytest.fixture
 def later(now):
     return now + timedelta(hours=2)
+
+
+@pytest.fixture
+def smtp_peer(tmp_path):
+    peer = SmtpPeer(tmp_path).start()
+    yield peer
+    peer.stop()
+
+
+@pytest.fixture
+def smtp_configured(db, smtp_peer, actor_factory):
+    """The app's mail settings point at a real SMTP server (aiosmtpd, STARTTLS, AUTH, its self-signed CA trusted)."""
+    from govsocial_app.services import mailer
+
+    mailer.save_config(
+        mailer.SmtpConfig(smtp_peer.host, smtp_peer.port, USERNAME, PASSWORD, starttls=True, sender="GovSocial <approvals@test.gov>",
+                          ca_file=str(smtp_peer.cert_path)),
+        actor_factory("admin", "Mail Admin"),
+    )
+    return smtp_peer

@@ -1,4 +1,4 @@
-"""The HTTP routes: the iCal feed and the external approvers' page (no account, plain HTML form)."""
+"""The HTTP routes: the iCal feed (the external approvers' pages: test_external_approval.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from govsocial_app import api_publishing
-from govsocial_app.services import approvals, audit, ical, publishing
-from govsocial_app.services.approvals import StepSpec
+from govsocial_app.services import ical, publishing
 from govsocial_app.services.publishing import ComposerInput
 from tests.publishing.conftest import make_profile
 
@@ -28,28 +27,3 @@ def test_ical_route_serves_the_feed_and_404s_a_bad_token(db, tmp_path, actor_fac
     assert res.status_code == 200 and res.headers["content-type"].startswith("text/calendar")
     assert [str(e["summary"]) for e in Calendar.from_ical(res.content).walk("VEVENT")] == ["[Scheduled] Gritters out"]
     assert _client().get("/api/ical/" + "x" * 32 + ".ics").status_code == 404
-
-
-def test_external_approver_page_and_decision(db, tmp_path, actor_factory):
-    admin, author = actor_factory("admin"), actor_factory("publisher")
-    pid = make_profile(tmp_path)
-    approvals.require_for_profile(admin, pid, approvals.save_workflow(
-        admin, "Mayor", [StepSpec("Mayor's office", "any", externals=(("Mayor's office", "mayor@city.gov"),))]))
-    r = publishing.save(author, ComposerInput(text="Curfew lifted <b>tonight</b>", profile_ids=[pid]), action="now")
-    [link] = approvals.external_links(author, r.post_id)
-    path = "/approve/" + link.url.rsplit("/approve/", 1)[1]
-    client = _client()
-    page = client.get(path)
-    assert page.status_code == 200 and "Curfew lifted &lt;b&gt;tonight&lt;/b&gt;" in page.text  # escaped, never rendered
-    assert page.headers["referrer-policy"] == "no-referrer" and 'name="email"' in page.text
-    assert 'dir="rtl"' in client.get(path + "?lang=ar").text
-    wrong = client.post(path, data={"name": "Pat", "email": "pat@else.gov", "decision": "approved"})
-    assert wrong.status_code == 422 and "Use the email address this link was sent to." in wrong.text
-    ok = client.post(path, data={"name": "Pat Mayor", "email": "mayor@city.gov", "decision": "approved", "comment": "Go"})
-    assert ok.status_code == 200 and "Your approval has been recorded" in ok.text
-    assert publishing.post_view(r.post_id).status == "scheduled"
-    assert audit.count(["approval.external_approved"]) == 1
-    again = client.get(path)
-    assert again.status_code == 410 and "no longer needs a decision" in again.text
-    tampered = client.get(path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB"))
-    assert tampered.status_code == 410 and "not valid" in tampered.text

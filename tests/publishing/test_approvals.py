@@ -1,4 +1,4 @@
-"""The approval state machine: any/all steps, rejection, external links (expiry, tampering), bypass, holds."""
+"""The approval state machine: any/all steps, rejection, editing restarts it, bypass, holds (external approvers: test_external_approval.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from govsocial_app.services import approvals, publishing
-from govsocial_app.services.approvals import LinkError, StepSpec
+from govsocial_app.services import approval_content, approvals, publishing
+from govsocial_app.services.approvals import StepSpec
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.publishing import ComposerInput
 from tests.publishing.conftest import make_profile
+
+
+def decide(actor, post_id, decision, comment="", **kw):
+    """An approver deciding on what they were shown: the post's content as it is now."""
+    return approvals.decide(actor, post_id, decision, comment, seen_hash=approval_content.current_hash(post_id), **kw)
 
 
 def _post(post_id):
@@ -72,27 +77,27 @@ def test_any_of_a_role_approves_in_one_decision(team, tmp_path):
     assert r.status == "pending_approval" and r.workflow == "Comms sign-off"
     assert _target_statuses(r.post_id) == ["pending"]
     assert any("waiting for your approval" in t for t in _alerts_for(team["m1"].user_id))
-    res = approvals.decide(team["m1"], r.post_id, "approved")
+    res = decide(team["m1"], r.post_id, "approved")
     assert res.finished and _post(r.post_id).status == "scheduled" and _target_statuses(r.post_id) == ["due"]
     assert any("Your post was approved" in t for t in _alerts_for(team["author"].user_id))
     with pytest.raises(UserError):
-        approvals.decide(team["m2"], r.post_id, "approved")  # nothing left to decide
+        decide(team["m2"], r.post_id, "approved")  # nothing left to decide
 
 
 def test_all_needs_every_approver_and_steps_run_in_order(team, tmp_path):
     steps = [StepSpec("Both managers", "all", role="manager"), StepSpec("Legal", "any", user_ids=(team["legal"].user_id,))]
     r, _ = _submit(team, tmp_path, steps)
     with pytest.raises(UserError, match="not an approver"):
-        approvals.decide(team["legal"], r.post_id, "approved")  # step 2 is not open yet
-    first = approvals.decide(team["m1"], r.post_id, "approved")
+        decide(team["legal"], r.post_id, "approved")  # step 2 is not open yet
+    first = decide(team["m1"], r.post_id, "approved")
     assert not first.finished and _post(r.post_id).approval_step == 0
     with pytest.raises(UserError, match="already decided"):
-        approvals.decide(team["m1"], r.post_id, "approved")
-    second = approvals.decide(team["m2"], r.post_id, "approved")
+        decide(team["m1"], r.post_id, "approved")
+    second = decide(team["m2"], r.post_id, "approved")
     assert second.message == "Approved. The post moves on to the next step." and _post(r.post_id).approval_step == 1
     assert [q.post_id for q in approvals.queue(team["legal"])] == [r.post_id]
     assert approvals.queue(team["m1"]) == []
-    done = approvals.decide(team["legal"], r.post_id, "approved", "Fine by legal")
+    done = decide(team["legal"], r.post_id, "approved", "Fine by legal")
     assert done.finished and _post(r.post_id).status == "scheduled"
     assert len(_audit("approval.approved")) == 3
 
@@ -100,8 +105,8 @@ def test_all_needs_every_approver_and_steps_run_in_order(team, tmp_path):
 def test_reject_needs_a_comment_returns_to_draft_and_tells_the_author(team, tmp_path):
     r, _ = _submit(team, tmp_path, [StepSpec("Managers", "all", role="manager")])
     with pytest.raises(UserError, match="Say why"):
-        approvals.decide(team["m1"], r.post_id, "rejected", "")
-    res = approvals.decide(team["m1"], r.post_id, "rejected", "Wrong date for the notice")
+        decide(team["m1"], r.post_id, "rejected", "")
+    res = decide(team["m1"], r.post_id, "rejected", "Wrong date for the notice")
     post = _post(r.post_id)
     assert res.finished and post.status == "draft" and "Wrong date" in post.held_reason
     assert _target_statuses(r.post_id) == ["pending"]
@@ -112,17 +117,17 @@ def test_authors_cannot_approve_their_own_posts(team, tmp_path):
     steps = [StepSpec("Publishers", "any", role="publisher")]
     r, _ = _submit(team, tmp_path, steps)
     with pytest.raises(UserError, match="your own post"):
-        approvals.decide(team["author"], r.post_id, "approved")
+        decide(team["author"], r.post_id, "approved")
 
 
 def test_editing_the_post_restarts_approval(team, tmp_path):
     r, pid = _submit(team, tmp_path, [StepSpec("Managers", "all", role="manager")])
-    approvals.decide(team["m1"], r.post_id, "approved")
+    decide(team["m1"], r.post_id, "approved")
     publishing.save(team["author"], ComposerInput(text="Boil water notice lifted for all areas", profile_ids=[pid]), action="schedule",
                     when=datetime.now(timezone.utc) + timedelta(hours=3), post_id=r.post_id)
-    res = approvals.decide(team["m2"], r.post_id, "approved")
+    res = decide(team["m2"], r.post_id, "approved")
     assert not res.finished  # m1's approval was for the old text
-    assert approvals.decide(team["m1"], r.post_id, "approved").finished
+    assert decide(team["m1"], r.post_id, "approved").finished
 
 
 def test_profiles_with_different_workflows_must_be_posted_separately(team, tmp_path):
@@ -142,69 +147,6 @@ def test_a_user_groups_workflow_applies_to_its_members(team, tmp_path):
     assert other.status == "scheduled"
 
 
-# ---------------------------------------------------------------- external approvers
-
-
-def test_external_link_approves_and_audits_name_and_email(team, tmp_path):
-    r, _ = _submit(team, tmp_path, [StepSpec("Mayor's office", "any", externals=(("Mayor's office", "Mayor@City.gov"),))])
-    [link] = approvals.external_links(team["author"], r.post_id)
-    token = link.url.rsplit("/approve/", 1)[1]
-    view = approvals.external_view(token)
-    assert view.text == "Boil water notice lifted {today}" and view.invited_email == "mayor@city.gov"
-    with pytest.raises(UserError, match="email address this link was sent to"):
-        approvals.decide_external(token, "Pat", "someone@else.gov", "approved")
-    res = approvals.decide_external(token, "Pat Mayor", "mayor@city.gov", "approved", "OK to go", client_ip="10.0.0.9")
-    assert res.finished and _post(r.post_id).status == "scheduled"
-    [row] = _audit("approval.external_approved")
-    assert row.actor_label == "Pat Mayor <mayor@city.gov> (external approver)" and row.client_ip == "10.0.0.9"
-    assert row.detail["email"] == "mayor@city.gov" and row.detail["comment"] == "OK to go"
-    with pytest.raises(LinkError):
-        approvals.decide_external(token, "Pat Mayor", "mayor@city.gov", "approved")  # used up: the post moved on
-
-
-def test_external_link_expires(team, tmp_path):
-    r, _ = _submit(team, tmp_path, [StepSpec("Legal", "any", externals=(("Legal", "legal@city.gov"),))])
-    now = datetime.now(timezone.utc)
-    [link] = approvals.external_links(team["author"], r.post_id, now=now, ttl=timedelta(hours=1))
-    token = link.url.rsplit("/", 1)[1]
-    approvals.verify_token(token, now=now + timedelta(minutes=59))
-    with pytest.raises(LinkError, match="expired"):
-        approvals.decide_external(token, "Lee", "legal@city.gov", "approved", now=now + timedelta(hours=1, seconds=1))
-
-
-def test_tampered_links_are_refused(team, tmp_path):
-    import base64
-    import json
-
-    r, _ = _submit(team, tmp_path, [StepSpec("Legal", "any", externals=(("Legal", "legal@city.gov"),))])
-    [link] = approvals.external_links(team["author"], r.post_id)
-    token = link.url.rsplit("/", 1)[1]
-    body, sig = token.split(".")
-    data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    data["x"] += 10 * 86400  # try to extend the expiry
-    forged = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).rstrip(b"=").decode() + "." + sig
-    for bad in (forged, token[:-2] + ("AA" if not token.endswith("AA") else "BB"), "garbage", token.replace(".", "")):
-        with pytest.raises(LinkError, match="not valid"):
-            approvals.verify_token(bad)
-
-
-def test_link_dies_when_the_post_changes(team, tmp_path):
-    r, pid = _submit(team, tmp_path, [StepSpec("Legal", "any", externals=(("Legal", "legal@city.gov"),))])
-    [link] = approvals.external_links(team["author"], r.post_id)
-    publishing.save(team["author"], ComposerInput(text="Changed text", profile_ids=[pid]), action="schedule",
-                    when=datetime.now(timezone.utc) + timedelta(hours=3), post_id=r.post_id)
-    with pytest.raises(LinkError, match="changed since"):
-        approvals.external_view(link.url.rsplit("/", 1)[1])
-
-
-def test_all_mode_waits_for_staff_and_externals(team, tmp_path):
-    steps = [StepSpec("Joint", "all", user_ids=(team["m1"].user_id,), externals=(("Legal", "legal@city.gov"),))]
-    r, _ = _submit(team, tmp_path, steps)
-    assert not approvals.decide(team["m1"], r.post_id, "approved").finished
-    token = approvals.external_links(team["author"], r.post_id)[0].url.rsplit("/", 1)[1]
-    assert approvals.decide_external(token, "Lee", "legal@city.gov", "approved").finished
-
-
 # ---------------------------------------------------------------- bypass and holds
 
 
@@ -213,17 +155,17 @@ def test_bypass_needs_admin_and_reason_and_is_flagged(team, tmp_path):
 
     r, _ = _submit(team, tmp_path, [StepSpec("Managers", "all", role="manager")], action="now")
     with pytest.raises(PermissionDenied):
-        approvals.bypass(team["m1"], r.post_id, "urgent evacuation order")
+        approvals.bypass(team["m1"], r.post_id, "urgent evacuation order", seen_hash="")
     with pytest.raises(UserError, match="reason"):
-        approvals.bypass(team["admin"], r.post_id, "")
-    assert approvals.bypass(team["admin"], r.post_id, "Evacuation order, no time to wait") == "scheduled"
+        approvals.bypass(team["admin"], r.post_id, "", seen_hash="")
+    assert approvals.bypass(team["admin"], r.post_id, "Evacuation order, no time to wait", seen_hash=approval_content.current_hash(r.post_id)) == "scheduled"
     post = _post(r.post_id)
     assert post.flagged_for_review and post.bypassed_by == team["admin"].user_id and _target_statuses(r.post_id) == ["due"]
     [row] = _audit("approval.bypass")
     assert row.detail["reason"] == "Evacuation order, no time to wait"
     assert any("published past the approval workflow" in t for t in _alerts_for(team["m2"].user_id))
     with pytest.raises(UserError):
-        approvals.decide(team["m1"], r.post_id, "approved")
+        decide(team["m1"], r.post_id, "approved")
     approvals.mark_reviewed(team["admin"], r.post_id)
     assert not _post(r.post_id).flagged_for_review
 
@@ -238,7 +180,7 @@ def test_overdue_approval_is_held_not_dropped_then_goes_out_when_approved(team, 
     held_notice = "A post reached its time before it was approved, so it is held: Boil water notice lifted {today}"
     assert held_notice in _alerts_for(team["author"].user_id) and held_notice in _alerts_for(team["m1"].user_id)
     assert [q.held for q in approvals.queue(team["m2"])] == [True]
-    res = approvals.decide(team["m2"], r.post_id, "approved", now=soon + timedelta(minutes=10))
+    res = decide(team["m2"], r.post_id, "approved", now=soon + timedelta(minutes=10))
     assert "goes out now" in res.message and _target_statuses(r.post_id) == ["due"]
     assert approvals.hold_overdue(now=soon + timedelta(hours=1)) == []
 
@@ -247,7 +189,7 @@ def test_post_now_with_a_workflow_waits_for_approval_without_being_held(team, tm
     r, _ = _submit(team, tmp_path, [StepSpec("Managers", "any", role="manager")], action="now")
     assert r.status == "pending_approval" and r.scheduled_at is None
     assert approvals.hold_overdue(now=datetime.now(timezone.utc) + timedelta(days=1)) == []
-    approvals.decide(team["m1"], r.post_id, "approved")
+    decide(team["m1"], r.post_id, "approved")
     assert _target_statuses(r.post_id) == ["due"]
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from govsocial_app.services import approvals, pause, publisher, publishing
+from govsocial_app.services import approval_content, approvals, pause, publisher, publishing
 from govsocial_app.services.approvals import StepSpec
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.pause import Choice
@@ -74,7 +74,7 @@ def test_approval_completing_during_the_pause_does_not_publish(db, tmp_path, act
     approvals.require_for_profile(admin, pid, approvals.save_workflow(admin, "Sign-off", [StepSpec("m", "any", role="manager")]))
     r = publishing.save(author, ComposerInput(text="Shelter open at the school", profile_ids=[pid]), action="now")
     pause.pause(manager, "Storm")
-    approvals.decide(manager, r.post_id, "approved")
+    approvals.decide(manager, r.post_id, "approved", seen_hash=approval_content.current_hash(r.post_id))
     asyncio.run(publisher.run_once(max_seconds=2))
     assert _created(pid) == []
     assert [m.post_id for m in pause.missed_posts()] == [r.post_id]

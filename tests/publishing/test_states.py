@@ -191,3 +191,54 @@ def test_approvals_queue_decide_and_bypass(as_role, tmp_path, actor_factory):
     assert [f.id for f in st2.flagged] == [str(second)]
     st2.reviewed(str(second))
     assert st2.flagged == []
+
+
+def test_the_queue_state_shows_each_networks_text_and_images_and_binds_decisions(as_role, tmp_path, actor_factory):
+    from govsocial_app.services import approval_content
+    from govsocial_app.state.approvals import ApprovalsState
+
+    admin, author = actor_factory("admin"), actor_factory("publisher")
+    pid, masto = make_profile(tmp_path, handle="@riverton"), make_profile(tmp_path, network="mastodon", handle="@riverton@social.example")
+    approvals.require_for_profile(admin, pid, approvals.save_workflow(admin, "Sign-off", [StepSpec("Managers", "any", role="manager")]))
+    media = publishing.store_media(author, "map.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    r = publishing.save(author, ComposerInput(text="Road works on Elm St", profile_ids=[pid, masto], variants={"mastodon": "UNAPPROVED VARIANT"},
+                                              media=[publishing.MediaRef(media.id, "Map of Elm St")]), action="now")
+    app_state, manager = as_role("manager", "Morgan Manager")
+    st = sub(app_state, ApprovalsState)
+    st.load()
+    [card] = st.mine
+    assert [(n.label, n.text) for n in card.networks] == [("Simulator · @riverton", "Road works on Elm St"),
+                                                         ("Mastodon · @riverton@social.example", "UNAPPROVED VARIANT")]
+    [image] = card.images
+    assert image.url.startswith("/api/approval-media/") and image.alt == "Map of Elm St" and "/_upload" not in image.url
+    assert card.version == "Version 1" and card.fingerprint == approval_content.current_hash(r.post_id)[:12]
+    assert not hasattr(ApprovalsState, "show_links") and "links" not in ApprovalsState.__fields__
+
+    # The author changes the variant while Morgan reads: Morgan's click does not approve the new words.
+    publishing.save(author, ComposerInput(text="Road works on Elm St", profile_ids=[pid, masto], variants={"mastodon": "Another variant"},
+                                          media=[publishing.MediaRef(media.id, "Map of Elm St")]), action="now", post_id=r.post_id)
+    st.decide(str(r.post_id), "approved")
+    assert publishing.post_view(r.post_id).status == "pending_approval"
+    [card] = st.mine
+    assert card.networks[1].text == "Another variant" and card.version == "Version 2"
+    st.decide(str(r.post_id), "approved")
+    assert publishing.post_view(r.post_id).status == "scheduled"
+
+
+def test_an_editor_sees_why_they_cannot_decide(as_role, tmp_path, actor_factory):
+    from govsocial_app.state.approvals import ApprovalsState
+
+    admin, author = actor_factory("admin"), actor_factory("publisher")
+    pid = make_profile(tmp_path)
+    approvals.require_for_profile(admin, pid, approvals.save_workflow(admin, "Sign-off", [StepSpec("Managers", "any", role="manager")]))
+    r = publishing.save(author, ComposerInput(text="First words", profile_ids=[pid]), action="now")
+    app_state, manager = as_role("manager", "Morgan Manager")
+    publishing.save(manager, ComposerInput(text="Morgan's words", profile_ids=[pid]), action="now", post_id=r.post_id)
+    st = sub(app_state, ApprovalsState)
+    st.load()
+    assert st.mine == [] and [c.id for c in st.blocked] == [str(r.post_id)]
+    assert st.blocked[0].blocked == "You changed this post (version 2), so someone who did not change it must decide."
+    assert st.blocked[0].nobody_left  # Morgan is the only manager
+    app_state.lang = "ar"
+    st._refresh()
+    assert st.blocked[0].blocked.startswith("أنت غيّرت هذا المنشور")
