@@ -347,6 +347,9 @@ def test_the_migration_sends_posts_approved_without_a_hash_back_to_their_approve
         c.execute(sql("INSERT INTO user (id, email, display_name, password_hash, role, locale, theme, timezone, is_active, ical_token, created_at) "
                       "VALUES (1, 'a@x.gov', 'A', 'x', 'publisher', 'en', 'light', 'UTC', 1, '', :n)"), {"n": now})
         c.execute(sql("INSERT INTO approvalworkflow (id, name, created_at) VALUES (1, 'W', :n)"), {"n": now})
+        c.execute(sql("INSERT INTO socialprofile (id, network, handle, display_name, external_id, config, secrets_enc, status, cursor, "
+                      "poll_interval_s, last_error, rate_limit, timezone, queue_slots, created_at) "
+                      "VALUES (1, 'simulator', '@x', 'X', '', '{}', '', 'active', '', 60, '', '{}', 'UTC', '[]', :n)"), {"n": now})
         for pid, status, wf in ((1, "scheduled", 1), (2, "pending_approval", 1), (3, "scheduled", None), (4, "published", 1)):
             c.execute(sql("INSERT INTO post (id, author_id, text, link, status, workflow_id, approval_step, bypass_reason, flagged_for_review, "
                           "held_reason, created_at, updated_at) VALUES (:i, 1, 't', '', :s, :w, :step, '', 0, '', :n, :n)"),
