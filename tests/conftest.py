@@ -133,8 +133,11 @@ def redis_url():
 
 
 @pytest.fixture
-def actor_factory(db):
-    """Create a user with a role and return the Actor that service calls take."""
+def actor_factory(request):
+    """Create a user with a role and return the Actor that service calls take, in the test's own database:
+    PostgreSQL when the test asks for `pg_db`, else a fresh SQLite one. (Depending on `db` unconditionally pointed
+    the app back at SQLite after `pg_db`, so PostgreSQL tests silently ran on SQLite.)"""
+    request.getfixturevalue("pg_db" if "pg_db" in request.fixturenames else "db")
     from govsocial_app.services import auth
     from govsocial_app.services.authz import Actor
 

@@ -112,3 +112,16 @@ def test_migrations_run_from_empty_to_head_and_back_on_sqlite(tmp_path):
     upgrade(url)
     downgrade(url, "base")
     upgrade(url)
+
+
+def test_actor_factory_creates_users_in_the_tests_own_postgresql_database(pg_db, actor_factory):
+    """A test asking for pg_db and actor_factory runs on PostgreSQL, not on a SQLite file swapped in behind it."""
+    from sqlmodel import select
+
+    from govsocial_app.db.engine import get_engine, session_scope
+    from govsocial_app.db.models import User
+
+    actor = actor_factory("manager")
+    assert get_engine().dialect.name == "postgresql"
+    with session_scope() as s:
+        assert s.exec(select(User.role).where(User.id == actor.user_id)).one() == "manager"
