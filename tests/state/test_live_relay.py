@@ -24,13 +24,13 @@ class FakeInbox:
         self.refreshed: list[list[int]] = []
         self.patched: list[tuple[set[int], set[int]]] = []
 
-    def visible_ids(self) -> list[int]:
+    def _visible_ids(self) -> list[int]:
         return list(self.ids)
 
-    def refresh_from_feed(self, changed: list[int]) -> None:
+    def _refresh_from_feed(self, changed: list[int]) -> None:
         self.refreshed.append(changed)
 
-    def patch_from_feed(self, cards: dict, details: dict) -> None:
+    def _patch_from_feed(self, cards: dict, details: dict) -> None:
         self.patched.append((set(cards) & set(self.ids), set(details) & {getattr(self, "open_id", 0)}))
 
 
