@@ -70,8 +70,9 @@ async def _apply(live: AlertsLive, summary: alerting.LiveSummary) -> None:
     app = await live.get_state(AppState)
     actor = await session_actor(app.auth_token)  # re-checked: a revoked session or deactivated person gets nothing
     allowed = actor is not None and actor.user_id == app.user_id and can(actor.role, "alerts.view")
-    unacked = summary.unacknowledged if allowed else 0  # a signed-out tab, or a role without alerts, is told nothing
-    critical = [dict(c) for c in summary.critical] if allowed else []
+    # A signed-out tab, or a role without alerts, is told nothing; anyone else the team's alerts and their own.
+    unacked, critical = summary.for_user(actor.user_id) if allowed else (0, [])
+    critical = [dict(c) for c in critical]
     if (live.unacked, live.critical) != (unacked, critical):
         live.rev += 1
         live.unacked, live.critical = unacked, critical
@@ -170,8 +171,8 @@ class AlertsState(AppState):
         )
 
     def _fetch(self, before_id: int | None = None) -> list[AlertView]:
-        self._require("alerts.view")  # a helper that reads data checks for itself
-        rows = alerting.history(self._filter(), lang=self.lang, before_id=before_id, limit=PAGE + 1)
+        actor = self._require("alerts.view")  # a helper that reads data checks for itself
+        rows = alerting.history(self._filter(), viewer_id=actor.user_id, lang=self.lang, before_id=before_id, limit=PAGE + 1)
         self.has_more = len(rows) > PAGE
         return [self._view(r) for r in rows[:PAGE]]
 

@@ -30,6 +30,7 @@ class PauseBanner(rx.State):
     at: str = ""  # ISO 8601, UTC; shown in each browser's local time
     at_label: str = ""
     reason: str = ""
+    holds_replies: bool = False  # the banner then says that replies wait too
 
     @rx.event
     @requires(SIGNED_IN, signed_out="ignore")
@@ -55,8 +56,8 @@ async def _apply(banner: PauseBanner, projection: dict) -> None:
     actor = await session_actor(app.auth_token)
     if actor is None or actor.user_id != app.user_id:
         projection = {}  # a signed-out tab (or a revoked session) is told nothing about who paused and why
-    for name in ("paused", "by", "at", "at_label", "reason"):
-        value = projection.get(name, "" if name != "paused" else False)
+    for name in ("paused", "by", "at", "at_label", "reason", "holds_replies"):
+        value = projection.get(name, False if name in ("paused", "holds_replies") else "")
         if getattr(banner, name) != value:
             setattr(banner, name, value)
 
