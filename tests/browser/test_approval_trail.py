@@ -3,6 +3,7 @@ gets the link by email (a real SMTP server), confirms the one-time code and appr
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 import re
 import struct
 import time
@@ -51,8 +52,11 @@ def setup_post(app_db: str, smtp: SmtpPeer) -> tuple[int, int]:
         admin, author = people["admin@demo.gov"], people["publisher@demo.gov"]
         # Profiles of this test's own, so the workflow it sets up never reaches another test's posts.
         demo = s.exec(select(SocialProfile).where(SocialProfile.handle == "@cityofriverton")).one()
+        # Never polled (its next poll is years away): its mentions would otherwise fill the shared inbox, and after
+        # tear_down they belong to a removed profile that nobody can reply from (the collision test opened one).
         roads = SocialProfile(network="simulator", handle="@riverton_roads", display_name="Riverton Roads", external_id="riverton-roads",
-                              config={**demo.config, "handle": "@riverton_roads", "profile_key": "riverton-roads"})
+                              config={**demo.config, "handle": "@riverton_roads", "profile_key": "riverton-roads"},
+                              next_poll_at=datetime.now(timezone.utc) + timedelta(days=3650))
         bsky = SocialProfile(network="bluesky", handle="riverton.bsky.social", display_name="Riverton Roads", status="disconnected",
                              config={"service": "https://bsky.invalid"})
         s.add_all([roads, bsky])

@@ -80,6 +80,8 @@ def test_arabic_interface_is_right_to_left(browser, live_app):
     page.goto(live_app.url + "/inbox")
     expect(page.get_by_role("heading", name="البريد الوارد", level=1)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # The language switch lives on More, and switching back brings English back everywhere.
+    page.goto(live_app.url + "/more")
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("link", name="Inbox")).to_be_visible()
     ctx.close()
