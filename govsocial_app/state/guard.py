@@ -143,6 +143,28 @@ def requires(permission: str, *, signed_out: str = "raise"):
     return decorate
 
 
+def undeclared() -> list[str]:
+    """Handlers of the app's states that carry neither guard ("Class.handler"). Reflex's own states and the
+    `setvar` it adds everywhere (it only dispatches to the state's own, guarded, `set_<name>` handlers) are not ours."""
+    import reflex as rx
+
+    out, stack = [], list(rx.State.get_substates())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.get_substates())
+        if not cls.__module__.startswith("govsocial_app"):
+            continue
+        out += [f"{cls.__name__}.{name}" for name, h in cls.event_handlers.items() if name != "setvar" and guard_of(h.fn) is None]
+    return sorted(out)
+
+
+def refuse_undeclared() -> None:
+    """Called when the app is built: a handler without a guard stops the app from starting, rather than answering
+    anyone who sends it (tests/state/test_handler_guard.py says the same, earlier)."""
+    if missing := undeclared():
+        raise RuntimeError(f"event handlers with neither @requires nor @public (govsocial_app/state/guard.py): {missing}")
+
+
 def public(reason: str):
     """Declare a handler that must work signed out, and why. It still checks anything it changes itself."""
 

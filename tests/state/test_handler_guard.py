@@ -76,8 +76,21 @@ def test_every_handler_declares_its_guard():
         elif guard == "public":
             public.add(label(cls, name))
     assert not undeclared, f"handlers with neither @requires nor @public: {undeclared}"
+    from govsocial_app.state.guard import undeclared as startup_check
+
+    assert startup_check() == []  # the same walk the app runs when it is built (guard.refuse_undeclared)
     assert public == EXPECTED_PUBLIC
     assert set(PUBLIC_REASONS) >= EXPECTED_PUBLIC and all(PUBLIC_REASONS[p].strip() for p in EXPECTED_PUBLIC)
+
+
+def test_the_app_refuses_to_start_with_an_unguarded_handler(monkeypatch):
+    from govsocial_app.state import guard
+    from govsocial_app.state.inbox import InboxState
+
+    guarded = InboxState.event_handlers["show_new"].fn
+    monkeypatch.delattr(guarded, guard.GUARD_ATTR)
+    with pytest.raises(RuntimeError, match="InboxState.show_new"):
+        guard.refuse_undeclared()
 
 
 def test_helpers_are_private():
