@@ -46,11 +46,13 @@ async def send_approval_links() -> None:
 
 
 def register(scheduler) -> None:
-    """Add the publishing jobs. Exactly one process runs the scheduler (ARCHITECTURE.md), so on start every
-    claim left behind belongs to a dead predecessor and is taken back at once (same idempotency keys)."""
+    """Add the publishing jobs. On start, claims left behind are taken back only once they are stale
+    (older than publisher.stale_after_s(), which exceeds the publisher's call timeout): after a fail-over the
+    old leader's sends may still be running, and a zero threshold recovered them mid-flight (issue 13). A
+    recovered claim becomes "unknown" and is reconciled with the network, never resent blind."""
     now = datetime.now(timezone.utc)
     opts = {"replace_existing": True, "max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
-    scheduler.add_job(recover_stale, "date", run_date=now, id="publish-recover-startup", args=[0], **opts)
+    scheduler.add_job(recover_stale, "date", run_date=now, id="publish-recover-startup", **opts)
     scheduler.add_job(publish_due, "interval", seconds=PUBLISH_EVERY_S, id="publish-due", next_run_time=now + timedelta(seconds=1), **opts)
     scheduler.add_job(hold_unapproved, "interval", seconds=HOLD_EVERY_S, id="publish-hold-unapproved", next_run_time=now, **opts)
     scheduler.add_job(recover_stale, "interval", seconds=RECOVER_EVERY_S, id="publish-recover-stale", **opts)

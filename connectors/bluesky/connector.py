@@ -219,6 +219,10 @@ class BlueskyConnector:
             uri = mapping.created_ref_from(created)["uri"]
             return mapping.publish_result_from(uri, record, (await self._current_session()).handle)
 
+    async def find_published(self, post: OutboundPost, since: datetime) -> PublishResult | None:
+        """The record key is derived from the idempotency key, so getRecord answers exactly (404: absent)."""
+        return await self._existing_post(await self._current_session(), records.record_key(post.idempotency_key))
+
     async def aclose(self) -> None:
         await self._client.aclose()
 

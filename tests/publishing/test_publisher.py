@@ -102,11 +102,14 @@ def test_response_lost_after_the_network_acted_does_not_duplicate(db, tmp_path, 
     pid = make_profile(tmp_path)
     _seed(actor_factory("publisher"), [pid], 1)
     simulator_for(pid).inject_faults(["timeout-after"])
-    assert asyncio.run(publisher.run_once()).outcomes == {"retry": 1}
+    assert asyncio.run(publisher.run_once()).outcomes == {"unknown": 1}
+    assert _targets()[0].status == "unknown"
     [c] = publisher.claim_due(now=datetime.now(timezone.utc) + timedelta(seconds=10))
+    assert c.reconcile
     assert asyncio.run(publisher.send(c, simulator_for(pid))) == "published"
     log = simulator_for(pid).received_log()
-    assert [r["outcome"].split(";")[0] for r in log] == ["created", "deduplicated"]
+    # Reconciled by reading the network, not by resending under the key.
+    assert [r["outcome"].split(";")[0] for r in log] == ["created"]
     assert _targets()[0].external_id == log[0]["external_id"]
 
 
