@@ -46,6 +46,7 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
         cursor, interval = profile.cursor, profile.poll_interval_s
     outcome = PollOutcome(profile_id)
     new_ids: list[int] = []
+    changed_ids: list[int] = []
     try:
         for _ in range(MAX_PAGES):
             page = await connector.fetch_mentions(cursor)
@@ -66,6 +67,7 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
             new_ids += result.new_ids
             outcome.new += len(result.new_ids)
             outcome.versioned += len(result.versioned_ids)
+            changed_ids += result.versioned_ids
             if not page.cursor or page.cursor == cursor or not page.items:
                 break
             cursor = page.cursor
@@ -80,14 +82,51 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
         await _record_failure(profile_id, now, outcome.error, retry=timedelta(seconds=interval * 2))
     finally:
         await connector.aclose()
-    if new_ids or outcome.versioned:
-        bus.publish("inbox", {"new": len(new_ids), "head_id": max(new_ids, default=0)})
+    if new_ids or changed_ids:
+        # Edits and deletions ride along as "changed", so open screens patch "Edited" / "Deleted on network"
+        # live even when a poll brings nothing new (before, {"new": 0} dropped them).
+        bus.publish("inbox", {"new": len(new_ids), "head_id": max(new_ids, default=0), "changed": sorted(set(changed_ids))[:50]})
     if new_ids:
         from govsocial_app.services import keywords, listening
 
         await keywords.match_on_ingest(new_ids, now=now)
         await asyncio.to_thread(listening.match_new_messages, new_ids)  # topics, claims, sentiment
     return outcome
+
+
+async def mark_needs_reconnect(profile_id: int, error: str, *, source: str, now: datetime | None = None) -> bool:
+    """The network refused the profile's credentials (in a poll, search, publish or reply): mark the profile
+    "needs reconnecting" and alert admins once. Returns True when this call changed the status."""
+    now = now or datetime.now(timezone.utc)
+    alert_id = None
+    with session_scope() as s:
+        p = s.get(SocialProfile, profile_id)
+        if p is None or p.status in ("needs_reconnect", "disconnected"):
+            return False
+        p.last_error, p.last_error_at = error[:1000], now
+        alert_id = _needs_reconnect(s, p, error, now, source)
+    alerting.announce([alert_id])
+    await alerting.deliver([alert_id])
+    return True
+
+
+def _needs_reconnect(s, p: SocialProfile, error: str, now: datetime, source: str = "poll") -> int:
+    p.status = "needs_reconnect"
+    actor = Actor.system("poller" if source == "poll" else source)
+    audit.record(s, actor, "profile.needs_reconnect", "profile", p.id, error=error[:200], source=source)
+    # Admins are the ones who can reconnect a profile: they get it by push, email and in the app.
+    alert = alerting.create_alert(
+        s,
+        alerting.AlertSpec(
+            kind="auth", severity="critical", title="{profile} needs reconnecting",
+            body="{network} rejected the stored credentials: {error}",
+            params={"profile": p.display_name or p.handle, "network": p.network, "error": error[:300]},
+            link="/more/profiles", profile_id=p.id,
+        ),
+        alerting.Audience(roles=("admin",)),
+        now,
+    )
+    return alert.id
 
 
 async def _record_failure(profile_id: int, now: datetime, error: str, *, retry: timedelta | None, status: str | None = None) -> None:
@@ -99,22 +138,7 @@ async def _record_failure(profile_id: int, now: datetime, error: str, *, retry: 
         p.last_error_at = now
         p.next_poll_at = now + retry if retry else None
         if status and p.status != status:
-            p.status = status
-            actor = Actor.system("poller")
-            audit.record(s, actor, "profile.needs_reconnect", "profile", p.id, error=error[:200])
-            # Admins are the ones who can reconnect a profile: they get it by push, email and in the app.
-            alert = alerting.create_alert(
-                s,
-                alerting.AlertSpec(
-                    kind="auth", severity="critical", title="{profile} needs reconnecting",
-                    body="{network} rejected the stored credentials: {error}",
-                    params={"profile": p.display_name or p.handle, "network": p.network, "error": error[:300]},
-                    link="/more/profiles", profile_id=p.id,
-                ),
-                alerting.Audience(roles=("admin",)),
-                now,
-            )
-            alert_id = alert.id
+            alert_id = _needs_reconnect(s, p, error, now)
     if status and alert_id:
         alerting.announce([alert_id])
         await alerting.deliver([alert_id])

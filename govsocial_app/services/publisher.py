@@ -298,8 +298,21 @@ async def send(c: Claim, connector: Connector) -> str:
     except Exception as exc:  # noqa: BLE001 - every outcome must be recorded; unknown errors count as transient
         if not isinstance(exc, (TransientError, RateLimited, PermanentError, AuthError)):
             log.exception("publisher: unexpected error publishing target %s", c.target_id)
-        return await asyncio.to_thread(record_failure, c, exc)
+        outcome = await asyncio.to_thread(record_failure, c, exc)
+        if isinstance(exc, AuthError):
+            await _refused(c.profile_id, exc)
+        return outcome
     return "published" if await asyncio.to_thread(record_success, c, result) else "lost"
+
+
+async def _refused(profile_id: int, exc: AuthError) -> None:
+    """Refused credentials: the profile needs reconnecting and admins are alerted (once), as when polling."""
+    from govsocial_app.services import polling
+
+    try:
+        await polling.mark_needs_reconnect(profile_id, str(exc) or "the network refused the credentials", source="publisher")
+    except Exception:  # noqa: BLE001 - the post's own outcome is already recorded
+        log.exception("publisher: could not mark profile %s as needing reconnection", profile_id)
 
 
 @dataclass
@@ -329,7 +342,10 @@ async def run_once(
                     conn = exc
                 connectors[c.profile_id] = conn
             if isinstance(conn, BaseException):
-                return await asyncio.to_thread(partial(record_failure, unknown=c.reconcile), c, conn)
+                outcome = await asyncio.to_thread(partial(record_failure, unknown=c.reconcile), c, conn)
+                if isinstance(conn, AuthError):
+                    await _refused(c.profile_id, conn)
+                return outcome
             return await send(c, conn)
 
     try:
