@@ -12,6 +12,7 @@ PUBLISH_EVERY_S = 2
 HOLD_EVERY_S = 15
 RECOVER_EVERY_S = 30
 APPROVAL_LINKS_EVERY_S = 10
+REPLIES_EVERY_S = 5
 
 
 async def publish_due() -> None:
@@ -36,6 +37,16 @@ async def recover_stale(older_than_s: float | None = None) -> None:
     await asyncio.to_thread(publisher.recover_stale, older_than_s)
 
 
+async def settle_replies() -> None:
+    """Replies queued during a pause (sent once it is lifted), and replies whose outcome is unknown or that are
+    stuck in "sending" (reconciled with the network first; never resent blind)."""
+    from govsocial_app.services import replies
+
+    counts = await replies.process_pending()
+    if counts:
+        log.info("replies: %s", counts)
+
+
 async def send_approval_links() -> None:
     """Email external approvers their links (new steps, resends) and retry the ones that failed."""
     from govsocial_app.services import approval_external
@@ -56,5 +67,7 @@ def register(scheduler) -> None:
     scheduler.add_job(publish_due, "interval", seconds=PUBLISH_EVERY_S, id="publish-due", next_run_time=now + timedelta(seconds=1), **opts)
     scheduler.add_job(hold_unapproved, "interval", seconds=HOLD_EVERY_S, id="publish-hold-unapproved", next_run_time=now, **opts)
     scheduler.add_job(recover_stale, "interval", seconds=RECOVER_EVERY_S, id="publish-recover-stale", **opts)
+    scheduler.add_job(settle_replies, "interval", seconds=REPLIES_EVERY_S, id="replies-pending",
+                      next_run_time=now + timedelta(seconds=3), **opts)
     scheduler.add_job(send_approval_links, "interval", seconds=APPROVAL_LINKS_EVERY_S, id="approval-links",
                       next_run_time=now + timedelta(seconds=2), **opts)
