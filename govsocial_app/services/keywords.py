@@ -34,9 +34,17 @@ class KeywordView:
     interval_s: int
     is_active: bool
     last_run_at: datetime | None
-    last_error: str
+    last_error: str  # the health line: the last run's errors, then the notices below
     matches: int
+    # Health notices as (English msgid, params), for a translated display: "this server searches hashtags only",
+    # "Nothing found for {days} days".
+    notices: tuple[tuple[str, dict], ...] = ()
+    last_match_at: datetime | None = None
 
+
+HASHTAGS_ONLY = "this server searches hashtags only"
+NOTHING_FOUND = "Nothing found for {days} days"
+QUIET_AFTER = timedelta(days=3)  # a keyword silent this long says so: a search that cannot work looks the same
 
 def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
@@ -102,16 +110,35 @@ def delete(keyword_id: int, actor: Actor) -> None:
         audit.record(s, actor, "keyword.delete", "keyword", keyword_id, name=row.name)
 
 
-def listing() -> list[KeywordView]:
+def listing(*, now: datetime | None = None) -> list[KeywordView]:
     from sqlalchemy import func
 
+    now = now or datetime.now(timezone.utc)
     with session_scope() as s:
-        counts = dict(s.exec(select(Message.keyword_id, func.count()).where(col(Message.keyword_id).is_not(None)).group_by(Message.keyword_id)).all())
+        stats = {kid: (n, last) for kid, n, last in s.exec(
+            select(Message.keyword_id, func.count(), func.max(Message.received_at)).where(col(Message.keyword_id).is_not(None))
+            .group_by(Message.keyword_id)
+        ).all()}
         rows = s.exec(select(KeywordSearch).where(col(KeywordSearch.deleted_at).is_(None)).order_by(KeywordSearch.name)).all()
-        return [
-            KeywordView(k.id, k.name, k.query, tuple(k.networks), k.priority, k.interval_s, k.is_active, _aware(k.last_run_at), k.last_error, counts.get(k.id, 0))
-            for k in rows
-        ]
+        views = []
+        for k in rows:
+            count, last_match = stats.get(k.id, (0, None))
+            notices = _notices(k, _aware(last_match), now)
+            line = "; ".join([k.last_error] * bool(k.last_error) + [msg.format(**params) for msg, params in notices
+                                                                   if msg.format(**params) not in k.last_error])
+            views.append(KeywordView(k.id, k.name, k.query, tuple(k.networks), k.priority, k.interval_s, k.is_active,
+                                     _aware(k.last_run_at), line, count, notices, _aware(last_match)))
+        return views
+
+
+def _notices(k: KeywordSearch, last_match: datetime | None, now: datetime) -> tuple[tuple[str, dict], ...]:
+    notices: list[tuple[str, dict]] = []
+    if HASHTAGS_ONLY in (k.last_error or ""):
+        notices.append((HASHTAGS_ONLY, {}))
+    since = last_match or _aware(k.created_at)
+    if k.is_active and k.last_run_at is not None and since is not None and now - since >= QUIET_AFTER:
+        notices.append((NOTHING_FOUND, {"days": (now - since).days}))
+    return tuple(notices)
 
 
 # ---------------------------------------------------------------- running

@@ -54,6 +54,7 @@ class QueuedReply:
     """Publishing is paused: the reply is kept and goes out when publishing resumes (audited both times)."""
 
     outbound_id: int
+    message: str = "Publishing is paused. Your reply is queued and will be sent when publishing resumes."
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class UncertainReply:
     """The network failed after it may have posted the reply: it is being checked, never resent blind."""
 
     outbound_id: int
+    message: str = "We could not confirm whether your reply was sent. We are checking with the network; it will not be sent twice."
 
 
 @dataclass(frozen=True)

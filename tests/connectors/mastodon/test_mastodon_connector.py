@@ -23,6 +23,7 @@ from connectors.base import (
 )
 from connectors.http import OutcomeUnknown
 from connectors.mastodon import MastodonConnector, authorize_url, exchange_code, register_app
+from connectors.mastodon.connector import HashtagsOnly
 from connectors.mastodon.oauth import AppRegistration
 
 from connector_testkit import load_fixture
@@ -461,3 +462,65 @@ async def test_server_capping_page_size_still_pages_on(connector, api):
 def _capped(request: httpx.Request) -> httpx.Request:
     """The request as a Mastodon older than 4.1 sees it: at most 30 notifications a page."""
     return httpx.Request(request.method, request.url.copy_set_param("limit", "30"), headers=request.headers)
+
+
+# ---------------------------------------------------------------- issue 14: servers that search hashtags only
+
+
+def _own_status(text: str) -> dict:
+    status = copy.deepcopy(fx("status"))
+    status["content"] = f"<p>{text}</p>"
+    status["account"]["id"] = OWN_ID
+    return status
+
+
+async def test_a_server_that_cannot_search_text_is_detected(connector, api):
+    """A word from our own newest status finds nothing: the server has no full-text search (hashtags only)."""
+    own = _own_status("Flooding update for Riverside")
+    api.get(f"/api/v1/accounts/{fx('verify_credentials')['id']}/statuses").respond(200, json=[own])
+    search = api.get("/api/v2/search").respond(200, json={"accounts": [], "statuses": [], "hashtags": []})
+    with pytest.raises(HashtagsOnly, match="this server searches hashtags only"):
+        await connector.search(SearchQuery("flooding"))
+    assert [c.request.url.params["q"] for c in search.calls] == ["flooding", "Riverside"]
+
+
+async def test_a_full_text_server_that_found_nothing_is_not_called_hashtags_only(connector, api):
+    own = _own_status("Flooding update for Riverside")
+    api.get(f"/api/v1/accounts/{fx('verify_credentials')['id']}/statuses").respond(200, json=[own])
+
+    def answer(request):
+        found = [own] if request.url.params["q"] == "Riverside" else []
+        return httpx.Response(200, json={"accounts": [], "statuses": found, "hashtags": []})
+
+    api.get("/api/v2/search").mock(side_effect=answer)
+    page = await connector.search(SearchQuery("flooding"))
+    assert page.items == [] and page.cursor == ""
+
+
+async def test_hashtag_terms_use_the_tag_timeline_not_search(connector, api):
+    tag = api.get("/api/v1/timelines/tag/flooding").respond(200, json=[fx("status")])
+    search = api.get("/api/v2/search").respond(200, json={"accounts": [], "statuses": [], "hashtags": []})
+    page = await connector.search(SearchQuery("#flooding"))
+    assert tag.call_count == 1 and search.call_count == 0 and len(page.items) == 1
+
+
+async def test_reconcile_finds_our_status_by_text_and_time(connector, api):
+    from datetime import datetime, timedelta, timezone
+
+    own = _own_status("Road closed on Elm St")
+    own["created_at"] = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    older = _own_status("Something else")
+    older["created_at"] = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat().replace("+00:00", "Z")
+    api.get(f"/api/v1/accounts/{fx('verify_credentials')['id']}/statuses").respond(200, json=[own, older])
+    since = datetime.now(timezone.utc) - timedelta(minutes=1)
+    found = await connector.find_published(OutboundPost(text="Road closed on Elm St", idempotency_key="k"), since)
+    assert found is not None and found.external_id == own["id"]
+    assert await connector.find_published(OutboundPost(text="Never posted", idempotency_key="k2"), since) is None
+
+
+async def test_reconcile_that_cannot_read_raises_rather_than_guessing(connector, api, sleeps):
+    from datetime import datetime, timezone
+
+    api.get(f"/api/v1/accounts/{fx('verify_credentials')['id']}/statuses").respond(502)
+    with pytest.raises(TransientError):
+        await connector.find_published(OutboundPost(text="Road closed", idempotency_key="k"), datetime.now(timezone.utc))
