@@ -181,7 +181,10 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
         query = parse(kw.query)
         plan = [(network, _search_profile(s, network)) for network in kw.networks]
         cursors, priority = dict(kw.cursors), kw.priority
+    from govsocial_app.services import keyword_alerts
+
     matched: list[int] = []
+    alert_ids: list[int] = []
     errors: list[str] = []
     for network, profile in plan:
         if profile is None:
@@ -204,6 +207,11 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
                     tag_matches(s, s.get(KeywordSearch, keyword_id), existing)
                     row = s.get(KeywordSearch, keyword_id)
                     row.cursors = {**row.cursors, key: page.cursor or cursors.get(key, "")}
+                    if result.new_ids and priority in ("priority", "crisis"):
+                        # The alert commits with the matches (and the cursor) or not at all (issue 13).
+                        s.flush()
+                        alert_id = keyword_alerts.record_matches_in(s, keyword_id, result.new_ids, now)
+                        alert_ids += [alert_id] if alert_id is not None else []
                 matched += result.new_ids
         except RateLimited as exc:
             errors.append(f"{network}: rate limited for {int(exc.retry_after)} s")
@@ -219,8 +227,11 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
 
         await asyncio.to_thread(listening.match_new_messages, matched)
         bus.publish("inbox", {"new": len(matched), "head_id": max(matched)})
-        if priority in ("priority", "crisis"):
-            await _alert(keyword_id, matched, now)
+    if alert_ids:
+        try:
+            await announce_alerts(alert_ids, now)
+        except Exception:  # noqa: BLE001 - stored and pending: the alert job delivers them
+            log.exception("keyword %s: delivering alerts failed; the alert job will retry", keyword_id)
     return matched
 
 
@@ -228,6 +239,43 @@ async def _alert(keyword_id: int, message_ids: list[int], now: datetime) -> None
     from govsocial_app.services import keyword_alerts
 
     await keyword_alerts.on_keyword_matches(keyword_id, message_ids, now)
+
+
+def match_in_session(s: Session, message_ids: list[int], now: datetime) -> list[int]:
+    """Tag newly stored messages with every active keyword they match and raise priority/crisis alerts, inside
+    the ingest transaction: the matches and alerts commit with the messages or not at all (issue 13: alerts
+    were lost when matching failed after the ingest commit). Returns the alert ids to announce after commit."""
+    from govsocial_app.services import keyword_alerts
+
+    if not message_ids:
+        return []
+    keywords = s.exec(select(KeywordSearch).where(col(KeywordSearch.is_active).is_(True), col(KeywordSearch.deleted_at).is_(None))).all()
+    if not keywords:
+        return []
+    messages = s.exec(select(Message).where(col(Message.id).in_(message_ids))).all()
+    alert_ids = []
+    for kw in keywords:
+        try:
+            query = parse(kw.query)
+        except QuerySyntaxError:
+            continue
+        hits = [m.id for m in messages if query.matches(m.text, m.lang, m.author_handle)]
+        tag_matches(s, kw, hits)
+        if hits and kw.priority in ("priority", "crisis"):
+            s.flush()
+            alert_id = keyword_alerts.record_matches_in(s, kw.id, hits, now)
+            if alert_id is not None:
+                alert_ids.append(alert_id)
+    return alert_ids
+
+
+async def announce_alerts(alert_ids: list[int], now: datetime | None = None) -> None:
+    """After the commit: tell the web workers, then try delivering at once (the alert job retries what is left)."""
+    from govsocial_app.services import alerting
+
+    if alert_ids:
+        alerting.announce(alert_ids)
+        await alerting.deliver(alert_ids, now=now)
 
 
 async def match_on_ingest(message_ids: list[int], *, now: datetime | None = None) -> None:

@@ -45,8 +45,11 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
         connector = profiles.connector_for(profile, **connector_kwargs)
         cursor, interval = profile.cursor, profile.poll_interval_s
     outcome = PollOutcome(profile_id)
+    from govsocial_app.services import keywords
+
     new_ids: list[int] = []
     changed_ids: list[int] = []
+    alert_ids: list[int] = []
     try:
         for _ in range(MAX_PAGES):
             page = await connector.fetch_mentions(cursor)
@@ -54,6 +57,8 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
                 log.warning("profile %s: skipped an item: %s", profile_id, reason)
             with session_scope() as s:
                 result = ingest.store(s, page.items, profile_id=profile_id, now=now)
+                # Keyword tags and crisis alerts commit with the messages (and the cursor) or not at all.
+                alert_ids += keywords.match_in_session(s, result.new_ids, now)
                 p = s.get(SocialProfile, profile_id)
                 p.cursor = page.cursor or cursor
                 p.last_poll_at = p.last_success_at = now
@@ -80,16 +85,24 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
     except (TransientError, ConnectorError) as exc:
         outcome.error = str(exc) or type(exc).__name__
         await _record_failure(profile_id, now, outcome.error, retry=timedelta(seconds=interval * 2))
+    except Exception as exc:  # noqa: BLE001 - e.g. keyword matching failed: that page rolled back, retried next poll
+        log.exception("profile %s: storing a page failed; it will be fetched again", profile_id)
+        outcome.error = f"could not store what the network sent: {type(exc).__name__}"
+        await _record_failure(profile_id, now, outcome.error, retry=timedelta(seconds=interval))
     finally:
         await connector.aclose()
     if new_ids or changed_ids:
         # Edits and deletions ride along as "changed", so open screens patch "Edited" / "Deleted on network"
         # live even when a poll brings nothing new (before, {"new": 0} dropped them).
         bus.publish("inbox", {"new": len(new_ids), "head_id": max(new_ids, default=0), "changed": sorted(set(changed_ids))[:50]})
+    if alert_ids:
+        try:
+            await keywords.announce_alerts(alert_ids, now=now)
+        except Exception:  # noqa: BLE001 - the alerts are stored; the alert job delivers what is pending
+            log.exception("profile %s: delivering keyword alerts failed; the alert job will retry", profile_id)
     if new_ids:
-        from govsocial_app.services import keywords, listening
+        from govsocial_app.services import listening
 
-        await keywords.match_on_ingest(new_ids, now=now)
         await asyncio.to_thread(listening.match_new_messages, new_ids)  # topics, claims, sentiment
     return outcome
 
