@@ -8,7 +8,7 @@ import logging
 import re
 import time
 import urllib.parse
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -159,6 +159,28 @@ class MastodonConnector:
             return await self._client.mention_notifications(min_id=min_id, limit=limit)
 
         return await self._collect(fetch, mapper, cursor, page_size=NOTIFICATIONS_PAGE, max_items=NOTIFICATIONS_PAGE * MAX_PAGES_PER_POLL)
+
+    async def recheck(self, external_ids: list[str]) -> list[InboundMessage]:
+        """The current state of statuses we received: Mastodon sends no notification when a mention is edited or
+        deleted, so the poller asks again for recent ones. A 404 means deleted (reported with deleted=True)."""
+        limiter = asyncio.Semaphore(4)
+        own_id = await self._own_account_id()
+
+        async def one(status_id: str) -> InboundMessage | None:
+            async with limiter:
+                try:
+                    status = await self._client.status(status_id)
+                except PermanentError as exc:
+                    if "HTTP 404" in str(exc) or "HTTP 410" in str(exc):
+                        return _deleted(self.network, status_id)
+                    log.info("mastodon %s: could not re-check %s: %s", self.instance_host, status_id, exc)
+                    return None
+                try:
+                    return mapping.map_status(status, kind="mention", own_account_id=own_id, instance_host=self.instance_host)
+                except PermanentError:
+                    return None
+
+        return [m for m in await asyncio.gather(*(one(i) for i in external_ids)) if m is not None]
 
     async def search(self, query: SearchQuery, cursor: str = "") -> Page:
         terms = query.terms.strip()
@@ -327,6 +349,12 @@ class MastodonConnector:
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
+
+
+def _deleted(network: str, external_id: str) -> InboundMessage:
+    """A stand-in for a message the network no longer has: ingest records the deletion as a version."""
+    return InboundMessage(network=network, external_id=external_id, author=Author("", ""), text="",
+                          created_at=datetime.now(timezone.utc), deleted=True)
 
 
 def _status_text(post: OutboundPost) -> str:

@@ -15,6 +15,11 @@ from govsocial_app.services.authz import Actor
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 5  # per run, so one busy profile cannot starve the others
+# Networks that never notify an edit or deletion of a mention (Mastodon, Bluesky) get recently received
+# messages re-checked: a few per poll, sampled from the last day, and only while the rate budget is healthy.
+RECHECK_WINDOW = timedelta(hours=24)
+RECHECK_PER_POLL = 8
+RECHECK_MIN_BUDGET = 0.5  # skip re-checking when less than this share of the rate limit is left
 
 
 @dataclass
@@ -50,6 +55,7 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
     new_ids: list[int] = []
     changed_ids: list[int] = []
     alert_ids: list[int] = []
+    last_rate_limit = None
     try:
         for _ in range(MAX_PAGES):
             page = await connector.fetch_mentions(cursor)
@@ -73,9 +79,11 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
             outcome.new += len(result.new_ids)
             outcome.versioned += len(result.versioned_ids)
             changed_ids += result.versioned_ids
+            last_rate_limit = page.rate_limit
             if not page.cursor or page.cursor == cursor or not page.items:
                 break
             cursor = page.cursor
+        changed_ids += await _recheck(connector, profile_id, now, last_rate_limit, exclude=set(new_ids))
     except AuthError as exc:
         outcome.error = str(exc) or "authentication failed"
         await _record_failure(profile_id, now, outcome.error, status="needs_reconnect", retry=None)
@@ -105,6 +113,46 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
 
         await asyncio.to_thread(listening.match_new_messages, new_ids)  # topics, claims, sentiment
     return outcome
+
+
+def _recheck_candidates(profile_id: int, now: datetime, exclude: set[int]) -> list[str]:
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from govsocial_app.db.models import Message
+
+    with session_scope() as s:
+        rows = s.exec(
+            select(Message.id, Message.external_id).where(
+                Message.profile_id == profile_id, Message.direction == "in", col(Message.network_deleted_at).is_(None),
+                col(Message.deleted_at).is_(None), Message.received_at >= now - RECHECK_WINDOW,
+                col(Message.kind).in_(("mention", "reply", "comment", "dm")),
+            ).order_by(func.random()).limit(RECHECK_PER_POLL + len(exclude))
+        ).all()
+    return [e for i, e in rows if i not in exclude][:RECHECK_PER_POLL]
+
+
+async def _recheck(connector, profile_id: int, now: datetime, rate_limit, *, exclude: set[int]) -> list[int]:
+    """Record edits and deletions of recently received messages that the network does not notify. Never fails
+    the poll: what could not be checked now is sampled again later."""
+    recheck = getattr(connector, "recheck", None)
+    if recheck is None:
+        return []
+    if rate_limit is not None and rate_limit.limit and rate_limit.remaining is not None \
+            and rate_limit.remaining < rate_limit.limit * RECHECK_MIN_BUDGET:
+        return []
+    try:
+        ids = await asyncio.to_thread(_recheck_candidates, profile_id, now, exclude)
+        if not ids:
+            return []
+        current = await recheck(ids)
+        asked = set(ids)
+        with session_scope() as s:
+            result = ingest.store(s, [m for m in current if m.external_id in asked], profile_id=profile_id, now=now)
+        return result.versioned_ids
+    except Exception as exc:  # noqa: BLE001 - re-checking is best effort; the mentions themselves are stored
+        log.info("profile %s: re-checking recent messages failed: %s", profile_id, exc)
+        return []
 
 
 async def mark_needs_reconnect(profile_id: int, error: str, *, source: str, now: datetime | None = None) -> bool:

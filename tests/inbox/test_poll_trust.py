@@ -107,3 +107,46 @@ async def test_a_crisis_alert_survives_a_delivery_failure_after_the_commit(profi
         [alert] = s.exec(select(Alert).where(Alert.kind == "keyword")).all()
         # Its deliveries wait for the alert job's retry instead of vanishing.
         assert s.exec(select(func.count()).select_from(AlertDelivery).where(AlertDelivery.alert_id == alert.id)).one() >= 1
+
+
+class Rechecking(Scripted):
+    """Like Mastodon: mentions never report edits or deletions, but the current state can be asked for."""
+
+    def __init__(self, pages, current):
+        super().__init__(pages)
+        self.current = current
+        self.rechecked: list[list[str]] = []
+
+    async def recheck(self, external_ids):
+        self.rechecked.append(list(external_ids))
+        return [self.current[e] for e in external_ids if e in self.current]
+
+
+async def test_networks_that_do_not_notify_edits_get_recent_messages_rechecked(profile, monkeypatch):
+    from dataclasses import replace
+
+    first, second = msg(1, "Pothole on Main St"), msg(2, "Thanks for fixing the light")
+    current = {first.external_id: replace(first, text="Pothole on Main St, big one"), second.external_id: replace(second, deleted=True)}
+    fake = Rechecking({"": Page(items=[first, second], cursor="c1")}, current)
+    monkeypatch.setattr(profiles, "connector_for", lambda profile, **kw: fake)
+    await polling.poll_profile(profile)
+    assert fake.rechecked == []  # just arrived: nothing to re-check yet
+    seen = _published(monkeypatch)
+    outcome = await polling.poll_profile(profile)
+    assert outcome.new == 0 and sorted(fake.rechecked[0]) == sorted(current)
+    with session_scope() as s:
+        rows = {m.external_id: m for m in s.exec(select(Message)).all()}
+        assert rows[first.external_id].text == "Pothole on Main St, big one"
+        assert rows[second.external_id].network_deleted_at is not None
+    assert [p for t, p in seen if t == "inbox"][0]["changed"] == sorted(m.id for m in rows.values())
+
+
+async def test_rechecking_is_skipped_when_the_rate_budget_is_low(profile, monkeypatch):
+    from connectors.base import RateLimit
+
+    fake = Rechecking({"": Page(items=[msg(1)], cursor="c1")}, {})
+    monkeypatch.setattr(profiles, "connector_for", lambda profile, **kw: fake)
+    await polling.poll_profile(profile)
+    fake.pages["c1"] = Page(items=[], cursor="c1", rate_limit=RateLimit(limit=300, remaining=20))
+    await polling.poll_profile(profile)
+    assert fake.rechecked == []

@@ -524,3 +524,14 @@ async def test_reconcile_that_cannot_read_raises_rather_than_guessing(connector,
     api.get(f"/api/v1/accounts/{fx('verify_credentials')['id']}/statuses").respond(502)
     with pytest.raises(TransientError):
         await connector.find_published(OutboundPost(text="Road closed", idempotency_key="k"), datetime.now(timezone.utc))
+
+
+async def test_recheck_reports_edits_and_deletions(connector, api):
+    edited = copy.deepcopy(fx("status"))
+    edited["content"] = "<p>edited text</p>"
+    api.get(f"/api/v1/statuses/{edited['id']}").respond(200, json=edited)
+    api.get("/api/v1/statuses/999").respond(404, json={"error": "Record not found"})
+    api.get("/api/v1/statuses/500").respond(500)
+    got = {m.external_id: m for m in await connector.recheck([edited["id"], "999"])}
+    assert got[edited["id"]].text == "edited text" and not got[edited["id"]].deleted
+    assert got["999"].deleted
