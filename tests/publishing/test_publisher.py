@@ -186,3 +186,54 @@ def test_a_profile_that_cannot_connect_fails_its_posts_not_the_job(db, tmp_path,
     assert stats.outcomes == {"published": 1, "failed": 1}
     failed = [t for t in _targets() if t.status == "failed"]
     assert failed[0].profile_id == bad and "disconnected" in failed[0].error
+
+
+def test_a_post_whose_outcome_is_unknown_cannot_be_edited(db, tmp_path, actor_factory):
+    """Editing the text of a post that may already be on the network would make reconciliation miss it."""
+    import pytest
+
+    from govsocial_app.services.errors import UserError
+
+    pid = make_profile(tmp_path)
+    author = actor_factory("publisher")
+    [post_id] = _seed(author, [pid], 1)
+    simulator_for(pid).inject_faults(["timeout-after"])
+    assert asyncio.run(publisher.run_once()).outcomes == {"unknown": 1}
+    with pytest.raises(UserError, match="being published"):
+        publishing.save(author, ComposerInput(text="Changed words", profile_ids=[pid]), action="now", post_id=post_id)
+
+
+def test_reconciling_that_keeps_failing_ends_in_check_and_tells_the_author(db, tmp_path, actor_factory):
+    from connectors.base import TransientError
+
+    pid = make_profile(tmp_path)
+    _seed(actor_factory("publisher"), [pid], 1)
+    simulator_for(pid).inject_faults(["timeout-after"])
+    assert asyncio.run(publisher.run_once()).outcomes == {"unknown": 1}
+
+    class Blind:
+        network = "simulator"
+
+        async def find_published(self, post, since):
+            raise TransientError("cannot list our posts right now")
+
+        async def publish(self, post):  # pragma: no cover - must never be called
+            raise AssertionError("a post with an unknown outcome was resent blind")
+
+    t0 = datetime.now(timezone.utc)
+    outcomes = []
+    for i in range(publisher.MAX_ATTEMPTS - 1):
+        [c] = publisher.claim_due(now=t0 + timedelta(hours=i + 1))
+        assert c.reconcile
+        outcomes.append(asyncio.run(publisher.send(c, Blind())))
+    assert outcomes[-1] == "check" and set(outcomes[:-1]) == {"unknown"}
+    assert publisher.claim_due(now=t0 + timedelta(days=1)) == []  # a person must look now
+    [t] = _targets()
+    assert t.status == "check" and "check the profile" in t.error
+    assert len([r for r in simulator_for(pid).received_log() if r["outcome"].startswith("created")]) == 1
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import Alert
+
+    with session_scope() as s:
+        titles = [a.title for a in s.exec(select(Alert).where(Alert.kind == "publish")).all()]
+    assert any("could not confirm" in t for t in titles)
