@@ -237,3 +237,29 @@ def test_reconciling_that_keeps_failing_ends_in_check_and_tells_the_author(db, t
     with session_scope() as s:
         titles = [a.title for a in s.exec(select(Alert).where(Alert.kind == "publish")).all()]
     assert any("could not confirm" in t for t in titles)
+
+
+def test_fail_over_startup_recovery_leaves_the_old_leaders_sends_alone(db, tmp_path, actor_factory):
+    """Issue 13: a new jobs leader recovered claims with a zero threshold while the old leader's sends still ran,
+    and resent them. Startup recovery now waits for staleness, and what it recovers is reconciled first."""
+    from jobs import publishing as jobs_publishing
+
+    jobs_added = {}
+
+    class Recorder:
+        def add_job(self, func, trigger, **kwargs):
+            jobs_added[kwargs["id"]] = kwargs
+
+    jobs_publishing.register(Recorder())
+    assert not jobs_added["publish-recover-startup"].get("args")  # the default, stale, threshold
+
+    pid = make_profile(tmp_path)
+    _seed(actor_factory("publisher"), [pid], 1)
+    [in_flight] = publisher.claim_due()  # the old leader is sending this one right now
+    asyncio.run(jobs_publishing.recover_stale())
+    assert [t.status for t in _targets()] == ["claimed"]
+    # Once it is really stale, it is recovered as "unknown", never "due": the next claim reconciles first.
+    later = datetime.now(timezone.utc) + timedelta(seconds=publisher.stale_after_s() + 1)
+    assert publisher.recover_stale(now=later) == 1
+    assert [t.status for t in _targets()] == ["unknown"]
+    assert publisher.stale_after_s() > 2 * publisher.CALL_TIMEOUT_S
