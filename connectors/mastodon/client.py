@@ -110,10 +110,12 @@ class MastodonClient:
         response = await self._get("/api/v1/notifications", params)
         return _list_body(response), link_cursor(response.headers.get("link"), "prev", "min_id")
 
-    async def tag_timeline(self, tag: str, *, min_id: str = "", limit: int = STATUSES_PAGE) -> tuple[list[Any], str]:
-        params: dict[str, str | int] = {"limit": limit}
+    async def tag_timeline(self, tag: str, *, min_id: str = "", limit: int = STATUSES_PAGE, all_tags: tuple[str, ...] = ()) -> tuple[list[Any], str]:
+        params: list[tuple[str, str | int]] = [("limit", limit)]
         if min_id:
-            params["min_id"] = min_id
+            params.append(("min_id", min_id))
+        # Statuses carrying every one of these tags too (Mastodon 3.0+); works where text search does not.
+        params += [("all[]", t) for t in all_tags]
         response = await self._get(f"/api/v1/timelines/tag/{urllib.parse.quote(tag, safe='')}", params)
         return _list_body(response), link_cursor(response.headers.get("link"), "prev", "min_id")
 

@@ -187,14 +187,18 @@ class MastodonConnector:
         if not terms:
             raise PermanentError("empty search query")
         page_size = max(1, min(STATUSES_PAGE, query.limit))
-        tag = _SINGLE_HASHTAG.fullmatch(terms)
+        words = terms.split()
+        hashtags = [w[1:] for w in words if _SINGLE_HASHTAG.fullmatch(w)]
+        # Only hashtags (one, or several that must all be present): the tag timeline, which every server
+        # serves, even those whose search finds no post text (issue 14).
+        tag = _SINGLE_HASHTAG.fullmatch(words[0]) if words and len(hashtags) == len(words) else None
 
         if cursor == "0":
             cursor = ""  # written by earlier versions; it meant "nothing seen yet"
 
         async def fetch(min_id: str, limit: int) -> tuple[list[Any], str]:
             if tag:
-                return await self._client.tag_timeline(tag.group(1), min_id=min_id, limit=limit)
+                return await self._client.tag_timeline(tag.group(1), min_id=min_id, limit=limit, all_tags=tuple(hashtags[1:]))
             # /api/v2/search takes no min_id: one page of the newest matches; _collect drops what is not newer.
             return await self._client.search_statuses(terms, limit=limit)
 

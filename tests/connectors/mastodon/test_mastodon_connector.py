@@ -535,3 +535,10 @@ async def test_recheck_reports_edits_and_deletions(connector, api):
     got = {m.external_id: m for m in await connector.recheck([edited["id"], "999"])}
     assert got[edited["id"]].text == "edited text" and not got[edited["id"]].deleted
     assert got["999"].deleted
+
+
+async def test_several_hashtags_use_the_tag_timeline_with_all(connector, api):
+    tag = api.get("/api/v1/timelines/tag/flood").respond(200, json=[fx("status")])
+    search = api.get("/api/v2/search").respond(200, json={"accounts": [], "statuses": [], "hashtags": []})
+    await connector.search(SearchQuery("#flood #riverton"))
+    assert search.call_count == 0 and tag.calls[0].request.url.params.get_list("all[]") == ["riverton"]
