@@ -215,7 +215,13 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
                 matched += result.new_ids
         except RateLimited as exc:
             errors.append(f"{network}: rate limited for {int(exc.retry_after)} s")
-        except (AuthError, ConnectorError) as exc:
+        except AuthError as exc:
+            errors.append(f"{network}: the network refused the credentials of {profile.handle}: {exc}")
+            from govsocial_app.services import polling
+
+            # Refused when searching is refused everywhere: the profile needs reconnecting, admins are alerted.
+            await polling.mark_needs_reconnect(profile.id, str(exc) or "credentials refused", source="keyword search", now=now)
+        except ConnectorError as exc:
             errors.append(f"{network}: {exc}")
         finally:
             await connector.aclose()

@@ -45,3 +45,26 @@ async def test_a_mastodon_server_that_searches_hashtags_only_shows_on_the_keywor
     assert (keywords.HASHTAGS_ONLY, {}) in view.notices
     with session_scope() as s:
         assert "0" not in s.get(KeywordSearch, kid).cursors.values()
+
+
+async def test_a_search_refused_with_400_invalid_bearer_token_marks_the_profile(db, actor_factory):
+    from sqlmodel import select
+
+    from govsocial_app.db.models import Alert
+
+    actor_factory("admin")
+    with session_scope() as s:
+        p = SocialProfile(network="mastodon", handle="@city", display_name="City", external_id="7", status="active",
+                          config={"instance_url": BASE, "account_id": "7"}, secrets_enc=encrypt_json({"access_token": "revoked"}))
+        s.add(p)
+        s.flush()
+        pid = p.id
+    kid = keywords.create("Flooding", "flooding", ["mastodon"], "normal", 60, actor_factory("manager"))
+    with respx.mock(base_url=BASE, assert_all_called=False) as api:
+        api.get("/api/v2/search").respond(400, json={"error": "Invalid Bearer token"})
+        assert await keywords.run_keyword(kid) == []
+    [view] = keywords.listing()
+    assert "refused the credentials" in view.last_error
+    with session_scope() as s:
+        assert s.get(SocialProfile, pid).status == "needs_reconnect"
+        assert len(s.exec(select(Alert).where(Alert.kind == "auth")).all()) == 1
