@@ -69,10 +69,9 @@ def _value(session: Session) -> dict[str, Any]:
 
 
 # The decision (issue 13): a pause stops replies to the public too, as the words on screen say. A reply written
-# during a pause is kept with REPLY_WAITING as its status and sent, once, when publishing resumes; the reply
+# during a pause is kept as "queued" and sent, once, when publishing resumes (the `replies-pending` job); the reply
 # sender (services/replies.py) checks `replies_held` in the transaction that claims a reply, like posts do.
 PAUSE_HOLDS_REPLIES = True
-REPLY_WAITING = "waiting_for_resume"
 
 
 def replies_held(session: Session) -> bool:

@@ -110,7 +110,7 @@ def _claim(message_id: int, text: str, actor: Actor, seen_reply_id: int) -> Held
         # The pause lock first, as the publishing claim takes it: a pause committed before this holds the
         # reply; a reply claimed before the pause is one the pause's drain waits for.
         pause.lock(s, exclusive=False)
-        paused = pause.is_paused(s)
+        paused = pause.replies_held(s)
         _lock_message(s, message_id)
         m = s.get(Message, message_id)
         if m is None or m.deleted_at is not None or m.direction != "in":
@@ -294,7 +294,7 @@ def _take(now: datetime, stuck_after_s: float) -> list[tuple[int, str, bool]]:
     taken: list[tuple[int, str, bool]] = []
     with session_scope() as s:
         pause.lock(s, exclusive=False)
-        paused = pause.is_paused(s)
+        paused = pause.replies_held(s)
         cutoff = now - timedelta(seconds=stuck_after_s)
         stuck = s.execute(
             update(Message).where(Message.direction == "out", Message.status == "sending", col(Message.completed_at) <= cutoff)

@@ -469,6 +469,9 @@ class InboxState(AppState):
         self._touch(presence.VIEWING)
         self._load_detail()
         self._seen_reply_id = self._last_reply_id
+        if isinstance(result, (replies.QueuedReply, replies.UncertainReply)):
+            # Not sent (yet): publishing is paused, or the network's answer was lost and it is being checked.
+            return rx.toast.warning(self._(result.message))
         return rx.toast.success(self._("Reply sent."))
 
     @rx.event

@@ -18,6 +18,10 @@ STATUS_LABELS = {
     "publishing": "Publishing", "published": "Published", "failed": "Failed", "held": "Held",
 }
 MAX_MEDIA = 10
+UNCERTAIN = {
+    "unknown": "{handle}: checking with the network whether this was published; it will not be sent twice",
+    "check": "{handle}: we could not confirm whether this was published. Look on the network before trying again",
+}
 
 
 @dataclasses.dataclass
@@ -169,6 +173,8 @@ class PublishState(AppState):
         local = view.scheduled_at.astimezone(tz) if view.scheduled_at else None
         self.day, self.time = (local.strftime("%Y-%m-%d"), local.strftime("%H:%M")) if local else ("", "")
         failed = [f"{t.handle}: {t.error}" for t in view.targets if t.status == "failed" and t.error]
+        # The network's answer was lost after sending (publisher.py): it is being checked, or needs a person to look.
+        failed += [self._(UNCERTAIN[t.status], handle=t.handle) for t in view.targets if t.status in UNCERTAIN]
         self.post_note = self._(view.held_reason) if view.held_reason else "; ".join(failed)
         self.issues = []
 

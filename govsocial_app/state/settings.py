@@ -123,9 +123,17 @@ class KeywordsState(AppState):
         self._require("inbox.view")  # a helper that reads data checks for itself
         self.rows = [
             KeywordRow(k.id, k.name, k.query, ", ".join(k.networks), k.priority, k.interval_s, k.is_active,
-                       relative_time(k.last_run_at, lang=self.lang, tz=self.user_tz) or self._("not yet"), k.last_error, k.matches)
+                       relative_time(k.last_run_at, lang=self.lang, tz=self.user_tz) or self._("not yet"), self._health(k), k.matches)
             for k in keywords.listing()
         ]
+
+    def _health(self, k) -> str:
+        """The keyword's health line in the reader's language: the service's notices ("this server searches hashtags
+        only", "Nothing found for N days") are translated; a network's own error text stays as the network wrote it."""
+        line = k.last_error
+        for msgid, params in k.notices:
+            line = line.replace(msgid.format(**params), self._(msgid, **params))
+        return line
 
     @rx.event
     @requires("inbox.view", signed_out="login")

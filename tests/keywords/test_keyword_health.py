@@ -68,3 +68,30 @@ async def test_a_search_refused_with_400_invalid_bearer_token_marks_the_profile(
     with session_scope() as s:
         assert s.get(SocialProfile, pid).status == "needs_reconnect"
         assert len(s.exec(select(Alert).where(Alert.kind == "auth")).all()) == 1
+
+
+def test_the_keywords_page_shows_the_health_notice_in_arabic(db, actor_factory):
+    """The notice is the service's English msgid; the Keywords page shows it in the reader's language."""
+    import reflex as rx
+
+    import govsocial_app.govsocial_app  # noqa: F401
+    from govsocial_app.i18n import translate
+    from govsocial_app.services import auth
+    from govsocial_app.state.app_state import AppState
+    from govsocial_app.state.settings import KeywordsState
+
+    manager = actor_factory("manager")
+    kid = keywords.create("Flooding", "flooding", ["simulator"], "normal", 60, manager)
+    with session_scope() as s:
+        row = s.get(KeywordSearch, kid)
+        row.created_at, row.last_run_at = datetime.now(timezone.utc) - timedelta(days=5), datetime.now(timezone.utc)
+    root = rx.State(_reflex_internal_init=True)
+    app = root.substates[AppState.get_name()]
+    app.auth_token, _ = auth.sign_in(manager.label.split("<")[1].rstrip(">"), "correct horse battery")
+    page = app.substates[KeywordsState.get_name()]
+    app.lang = "ar"
+    page._refresh()
+    [row] = page.rows
+    arabic = translate(keywords.NOTHING_FOUND, "ar", days=5)
+    assert arabic != keywords.NOTHING_FOUND.format(days=5) and arabic in row.last_error
+    assert "Nothing found" not in row.last_error

@@ -70,3 +70,28 @@ def test_the_banner_and_the_dialog_say_replies_wait_in_english_and_arabic():
     for msgid in (BANNER, DIALOG):
         arabic = translate(msgid, "ar")
         assert arabic != msgid and "الردود" in arabic
+
+
+
+async def test_a_reply_held_by_the_pause_is_never_announced_as_sent(db, actor_factory, monkeypatch):
+    """The reply sender keeps a reply written during a pause (replies.QueuedReply) or one whose answer was lost
+    (UncertainReply); the screen must say so, in the reader's language, never "Reply sent."."""
+    from govsocial_app.services import replies
+    from govsocial_app.state.app_state import AppState
+    from govsocial_app.state.inbox import InboxState
+
+    app = banner_for(actor_factory("responder")).parent_state.substates[AppState.get_name()]
+    inbox = app.substates[InboxState.get_name()]
+    monkeypatch.setattr(InboxState, "_load_detail", lambda self: None)
+    for result in (replies.QueuedReply(outbound_id=1), replies.UncertainReply(outbound_id=2)):
+
+        async def fake_send(message_id, text, actor, *, seen_reply_id, _result=result):
+            return _result
+
+        monkeypatch.setattr(replies, "send_reply", fake_send)
+        for lang in ("en", "ar"):
+            app.lang, inbox.open_id, inbox.draft = lang, 1, "We are on it."
+            toast = str(await InboxState.send_reply.fn(inbox))
+            assert translate(result.message, lang) in toast
+            assert translate("Reply sent.", lang) not in toast
+            assert inbox.draft == ""  # kept on the server, not lost with the draft
