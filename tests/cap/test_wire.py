@@ -280,3 +280,20 @@ def test_the_cap_atom_feed_carries_alert_update_and_cancel_each_valid_against_th
     assert client.get("/api/cap/abc.xml").status_code == 404
     with pytest.raises(Exception):
         emergency.update_published(admin, result.post_id, {"en": "again"})
+
+
+def test_every_new_message_has_arabic_with_parameters_the_caller_provides():
+    import string
+
+    from govsocial_app.i18n import catalog
+
+    arabic = catalog("ar")
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    offered = {"headline", "headline_ar", "sender", "event", "event_ar", "expires", "posts", "error", "item", "message"}
+    for msgid in (*official.MSGIDS, *emergency.MSGIDS):
+        assert msgid in arabic, msgid
+        assert fields(arabic[msgid]) <= offered and fields(msgid) <= offered, msgid
+        assert arabic[msgid] != msgid
