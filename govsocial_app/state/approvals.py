@@ -54,6 +54,7 @@ class QueueView:
     blocked: str = ""  # why this reader may not decide it
     nobody_left: bool = False
     fingerprint: str = ""
+    checklist: list[str] = dataclasses.field(default_factory=list)  # the accessibility checklist, one line per item (cap-wire)
 
 
 @dataclasses.dataclass
@@ -110,7 +111,17 @@ class ApprovalsState(AppState):
             self._("Version {n}", n=str(q.version)), changes,
             self._("Changed since the last approval by: {names}", names=", ".join(q.editors)) if q.editors else "",
             self._(q.blocked_msgid, **q.blocked_params) if q.blocked_msgid else "", q.nobody_left, q.content_hash[:12],
+            self._checklist(q.post_id),
         )
+
+    def _checklist(self, post_id: int) -> list[str]:
+        from govsocial_app.services.cap import emergency
+        from govsocial_app.services.cap.accessibility import TITLES
+
+        texts, alts = emergency.post_texts(post_id)
+        marks = {"pass": "✓", "fail": "✗", "n/a": "–"}
+        return [f"{marks[i.status]} {self._(TITLES[i.key])} ({lang}): {self._(i.msgid, **i.params)}"
+                for lang, checklist in emergency.checklists(texts, alts).items() for i in checklist.items]
 
     def _refresh(self) -> None:
         actor = self.current_actor()
@@ -151,6 +162,12 @@ class ApprovalsState(AppState):
     @rx.event
     def decide(self, post_id: str, decision: str):
         actor = self.require("publish.view")
+        if decision == "approved":
+            from govsocial_app.services.cap import emergency
+
+            if blocked := emergency.approval_refusal(int(post_id)):  # an admin made these accessibility items blocking
+                return rx.toast.error(" ".join(self._(i.msgid, **{**i.params, "item": self._(i.params["item"])}) for i in blocked),
+                                      position="top-center")
         try:
             result = approvals.decide(actor, int(post_id), decision, self.comments.get(post_id, ""), seen_hash=self._shown.get(post_id, ""))
         except UserError as exc:

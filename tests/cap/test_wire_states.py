@@ -140,3 +140,32 @@ async def test_one_tap_from_an_official_alert_fills_both_languages_and_enforces_
     assert st.follow_up == "cancel"
     st.done_follow_up()
     assert emergency.view(post_id).follow_up == ""
+
+
+def test_the_approver_sees_the_checklist_and_cannot_approve_past_a_blocking_item(app_state, as_role, actor_factory, tmp_path):
+    from govsocial_app.services import approvals, publishing
+    from govsocial_app.services.approvals import StepSpec
+    from govsocial_app.services.publishing import ComposerInput
+    from govsocial_app.state.approvals import ApprovalsState
+
+    admin = actor_factory("admin")
+    pid = make_profile(tmp_path)
+    approvals.require_for_profile(admin, pid, approvals.save_workflow(admin, "Sign-off", [StepSpec("Managers", "any", role="manager")]))
+    author = actor_factory("publisher")
+    post_id = emergency.save(author, ComposerInput(text="EVACUATE THE RIVER DISTRICT NOW. Go to the school.", profile_ids=[pid]),
+                             action="now", second_text="غادروا منطقة النهر الآن.").post_id
+    emergency.set_blocking_items(admin, ["all_caps"])
+    as_role("manager")
+    st = sub(app_state, ApprovalsState)
+    st.load()
+    (card,) = st.mine
+    assert any(line.startswith("✗ No sentences in capitals (en)") for line in card.checklist)
+    assert any("(ar)" in line for line in card.checklist)
+    st.decide(str(post_id), "approved")
+    with session_scope() as s:
+        assert s.get(Post, post_id).status == "pending_approval"
+    emergency.set_blocking_items(admin, [])
+    st.decide(str(post_id), "approved")
+    with session_scope() as s:
+        assert s.get(Post, post_id).status != "pending_approval"
+    assert publishing  # the same post, approved once the item no longer blocks

@@ -240,6 +240,26 @@ def save(actor: Actor, inp: ComposerInput, *, action: str, second_text: str = ""
     return result
 
 
+def post_texts(post_id: int) -> tuple[dict[str, str], list[str]]:
+    """A saved post's versions by language and its images' alt texts (for the approver's checklist)."""
+    with session_scope() as s:
+        post = s.get(Post, post_id)
+        if post is None:
+            return {}, []
+        em = _emergency(s, post_id)
+        texts = {"en": post.text}
+        if em and (em.languages.get(SECOND_LANGUAGE) or {}).get("text", "").strip():
+            texts[SECOND_LANGUAGE] = em.languages[SECOND_LANGUAGE]["text"]
+        alts = [a for a in s.exec(select(MediaAsset.alt_text).where(MediaAsset.post_id == post_id, MediaAsset.deleted_at.is_(None)))]
+        return texts, alts
+
+
+def approval_refusal(post_id: int) -> list[Issue]:
+    """The blocking accessibility items that stop an approval (checked again by the publisher before sending)."""
+    texts, alts = post_texts(post_id)
+    return blocking_issues(texts, alts) if texts else []
+
+
 # ---------------------------------------------------------------- the publisher's last check
 
 
