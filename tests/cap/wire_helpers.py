@@ -16,7 +16,7 @@ def shifted(name: str, now: datetime, *, tag: str = "") -> bytes:
     """The fixture with every CAP time moved so that FLOOD_NOW becomes `now` (and identifiers tagged, if asked)."""
     delta: timedelta = now - FLOOD_NOW
     text = fixture(name).decode("utf-8")
-    text = _CAP_TIME.sub(lambda m: (datetime.fromisoformat(m.group(0)) + delta).isoformat(), text)
+    text = _CAP_TIME.sub(lambda m: (datetime.fromisoformat(m.group(0)) + delta).replace(microsecond=0).isoformat(), text)
     if tag:
         text = text.replace("NWS-FLW-STO-2026-", f"NWS-FLW-STO-{tag}-")
     return text.encode("utf-8")
