@@ -222,6 +222,7 @@ class PublishState(AppState):
 
     @rx.event
     def set_second_text(self, value: str):
+        self._require("publish.compose")
         self.second_text = value
         self._recount()
 
