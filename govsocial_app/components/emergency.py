@@ -95,3 +95,28 @@ def follow_up_callout() -> rx.Component:
             color_scheme="amber", role="status", id="gs-follow-up",
         ),
     )
+
+
+def published_warning() -> rx.Component:
+    """A published emergency post: correct its warning (a CAP Update) or withdraw it (a CAP Cancel) in GovSocial's feed."""
+    return rx.cond(
+        PublishState.is_emergency & (PublishState.post_status == "published"),
+        rx.card(
+            rx.heading(t("Warning in the CAP feed"), as_="h3", size="3"),
+            rx.cond(
+                PublishState.withdrawn,
+                rx.text(t("This warning was withdrawn."), size="2", color=rx.color("gray", 11)),
+                rx.flex(
+                    rx.text(t("Edit the texts above, then send the correction; the posts on the networks stay as they are."), size="1",
+                            color=rx.color("gray", 11)),
+                    rx.button(t("Send correction"), variant="soft", min_height=TAP, on_click=PublishState.correct_warning),
+                    rx.el.label(rx.text(t("Why is it withdrawn?"), size="2"),
+                                rx.input(value=PublishState.withdraw_note, on_change=PublishState.set_withdraw_note, min_height=TAP),
+                                display="flex", flex_direction="column", gap="2px"),
+                    rx.button(t("Withdraw the warning"), color_scheme="red", variant="soft", min_height=TAP, on_click=PublishState.withdraw_warning),
+                    direction="column", gap="2",
+                ),
+            ),
+            id="gs-cap-warning",
+        ),
+    )

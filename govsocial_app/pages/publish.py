@@ -5,7 +5,7 @@ import reflex as rx
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.app_state import AppState
-from govsocial_app.components.emergency import checklist_panel, emergency_panel, follow_up_callout
+from govsocial_app.components.emergency import checklist_panel, emergency_panel, follow_up_callout, published_warning
 from govsocial_app.state.publish import CountView, MediaView, Option, ProfileOpt, PublishState, SuggestView, SummaryView
 
 ROUTE = "/publish"
@@ -212,6 +212,7 @@ def composer() -> rx.Component:
                 ),
             ),
             _actions(),
+            published_warning(),
             rx.cond(
                 PublishState.ext_waiting & AppState.can_compose,
                 rx.button(t("Email the link again to external approvers"), variant="ghost", on_click=PublishState.resend_links, min_height=TAP),

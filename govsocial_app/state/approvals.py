@@ -174,6 +174,10 @@ class ApprovalsState(AppState):
             self._refresh()  # if it changed meanwhile, the new version is what they now see
             return rx.toast.error(self._(str(exc)), position="top-center")
         self.comments.pop(post_id, None)
+        if decision == "approved":
+            from govsocial_app.services.cap import emergency
+
+            emergency.remember_pair(actor, int(post_id))  # an approved twin post teaches the translation memory
         self._refresh()
         return rx.toast.success(self._(result.msgid, **result.params), position="top-center")
 

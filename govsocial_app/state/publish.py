@@ -143,6 +143,9 @@ class PublishState(AppState):
     checklist: list[CheckView] = []
     tm_suggestions: list[TMView] = []
     follow_up: str = ""  # "", "update", "cancel": the official alert changed after this post went out
+    is_emergency: bool = False  # a saved emergency post: once published, its CAP warning can be corrected or withdrawn
+    withdrawn: bool = False
+    withdraw_note: str = ""
 
     # ---------------------------------------------------------------- derived
 
@@ -204,6 +207,7 @@ class PublishState(AppState):
 
     def _open_emergency(self, post_id: int) -> None:
         em = emergency.view(post_id)
+        self.is_emergency, self.withdrawn, self.withdraw_note = em is not None, bool(em and em.withdrawn), ""
         if em is None:
             self.cap_alert_id, self.second_text, self.expires_label, self.follow_up = 0, "", "", ""
             return
@@ -246,6 +250,31 @@ class PublishState(AppState):
             emergency.acknowledge_follow_up(actor, self.post_id)
         self.follow_up = ""
 
+    @rx.event
+    def set_withdraw_note(self, value: str):
+        self._require("publish.compose")
+        self.withdraw_note = value[:500]
+
+    @rx.event
+    def correct_warning(self):
+        """A published emergency post's warning, corrected: GovSocial's CAP feed carries an Update."""
+        actor = self._require("publish.compose")
+        try:
+            emergency.update_published(actor, self.post_id, self._texts())
+        except UserError as exc:
+            return rx.toast.error(self._(str(exc)), position="top-center")
+        return rx.toast.success(self._("The correction goes out in the CAP feed as an Update."), position="top-center")
+
+    @rx.event
+    def withdraw_warning(self):
+        actor = self._require("publish.compose")
+        try:
+            emergency.withdraw(actor, self.post_id, self.withdraw_note)
+        except UserError as exc:
+            return rx.toast.error(self._(str(exc)), position="top-center")
+        self.withdrawn = True
+        return rx.toast.success(self._("The warning is withdrawn: the CAP feed carries a Cancel."), position="top-center")
+
     def _save_call(self, actor, action: str, when):
         if self.cap_alert_id or self.second_text.strip():
             return emergency.save(actor, self._input(), action=action, second_text=self.second_text,
@@ -266,6 +295,7 @@ class PublishState(AppState):
         self.ext_waiting = False
         self.cap_alert_id, self.second_text, self.expires_label, self.follow_up = 0, "", "", ""
         self.lang_counts, self.checklist, self.tm_suggestions = [], [], []
+        self.is_emergency, self.withdrawn, self.withdraw_note = False, False, ""
 
     def _open(self, post_id: int) -> None:
         view = publishing.post_view(post_id)

@@ -140,6 +140,24 @@ async def test_one_tap_from_an_official_alert_fills_both_languages_and_enforces_
     assert st.follow_up == "cancel"
     st.done_follow_up()
     assert emergency.view(post_id).follow_up == ""
+    # Its own warning in GovSocial's CAP feed: corrected (an Update), then withdrawn (a Cancel) with a reason.
+    from govsocial_app.db.models import CapOutMessage
+    from govsocial_app.services.cap import outbound
+
+    assert st.is_emergency and not st.withdrawn
+    outbound.sync()
+    st.set_second_text(st.second_text + " تحديث.")
+    st.correct_warning()
+    outbound.sync(datetime.now(timezone.utc) + timedelta(seconds=1))
+    st.withdraw_warning()
+    assert not st.withdrawn  # a withdrawal needs its reason
+    st.set_withdraw_note("The river is back below flood stage.")
+    st.withdraw_warning()
+    assert st.withdrawn
+    outbound.sync(datetime.now(timezone.utc) + timedelta(seconds=2))
+    with session_scope() as s:
+        kinds = [m.msg_type for m in s.exec(select(CapOutMessage).where(CapOutMessage.post_id == post_id).order_by(CapOutMessage.seq))]
+    assert kinds == ["Alert", "Update", "Cancel"]
 
 
 def test_the_approver_sees_the_checklist_and_cannot_approve_past_a_blocking_item(app_state, as_role, actor_factory, tmp_path):
@@ -168,4 +186,5 @@ def test_the_approver_sees_the_checklist_and_cannot_approve_past_a_blocking_item
     st.decide(str(post_id), "approved")
     with session_scope() as s:
         assert s.get(Post, post_id).status != "pending_approval"
-    assert publishing  # the same post, approved once the item no longer blocks
+    # The approved twin post taught the translation memory.
+    assert len(store.load_translation_memory()) >= 1

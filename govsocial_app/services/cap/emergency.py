@@ -16,7 +16,7 @@ from connectors.registry import limits_for
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import CapAlert, MediaAsset, Post, PostEmergency
 from govsocial_app.services import audit, publishing, settings_store
-from govsocial_app.services.authz import Actor, require
+from govsocial_app.services.authz import Actor, can, require
 from govsocial_app.services.cap import store
 from govsocial_app.services.cap.accessibility import CHECKS, Checklist, Media, PostContent, check_post
 from govsocial_app.services.cap.drafts import RTL_LANGUAGES, build_drafts, fit_text
@@ -237,7 +237,25 @@ def save(actor: Actor, inp: ComposerInput, *, action: str, second_text: str = ""
         s.add(em)
         audit.record(s, actor, "post.emergency", "post", result.post_id, cap_alert=cap_id, expires=expires,
                      languages=["en", *em.languages])
+    if action != "draft" and result.status != "pending_approval" and can(actor.role, store.APPROVE_PERMISSION):
+        remember_pair(actor, result.post_id)  # someone who may approve posts sent it out without a workflow
     return result
+
+
+def remember_pair(actor: Actor, post_id: int) -> int | None:
+    """Once a twin post is approved, its two versions enter the translation memory (sentence by sentence where the
+    two versions have as many sentences, else as a whole)."""
+    from govsocial_app.services.cap.translation_memory import split_sentences
+
+    texts, _alts = post_texts(post_id)
+    if SECOND_LANGUAGE not in texts or not texts["en"].strip():
+        return None
+    first, second = split_sentences(texts["en"]), split_sentences(texts[SECOND_LANGUAGE])
+    pairs = list(zip(first, second)) if first and len(first) == len(second) else [(texts["en"], texts[SECOND_LANGUAGE])]
+    added = None
+    for source, target in pairs:
+        added = store.remember_translation(actor, "en", SECOND_LANGUAGE, source, target, post_id=post_id) or added
+    return added
 
 
 def post_texts(post_id: int) -> tuple[dict[str, str], list[str]]:
