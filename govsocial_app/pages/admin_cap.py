@@ -5,6 +5,7 @@ import reflex as rx
 
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
+from govsocial_app.pages.publish import _labelled_upload
 from govsocial_app.state.cap_admin import CapAdminState
 
 ROUTE = "/admin/cap"
@@ -77,7 +78,8 @@ def _boundary() -> rx.Component:
             rx.button(t("Save jurisdiction"), type="submit", min_height=TAP, margin_top="6px"),
             on_submit=CapAdminState.save_boundary_text, reset_on_submit=False, margin_top="8px",
         ),
-        rx.upload(
+        _labelled_upload(
+            t("Upload a GeoJSON file"),
             rx.button(rx.icon("upload", size=16, aria_hidden="true"), t("Upload a GeoJSON file"), variant="soft", min_height=TAP, type="button"),
             id=UPLOAD_ID, accept={"application/geo+json": [".geojson"], "application/json": [".json"]}, multiple=False, max_files=1,
             on_drop=CapAdminState.upload_boundary(rx.upload_files(upload_id=UPLOAD_ID)), border="none", padding="0", margin_top="6px",
