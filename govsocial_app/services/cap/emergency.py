@@ -295,8 +295,7 @@ def refusal(post_id: int, text: str, alts: Sequence[str] = (), now: datetime | N
         return ""
     texts = {"en": text}
     if em and em.languages.get(SECOND_LANGUAGE, {}).get("text", "").strip():
-        second = em.languages[SECOND_LANGUAGE]["text"]
-        texts = {"en": text.replace(second, "").strip() or text, SECOND_LANGUAGE: second}
+        texts = post_texts(post_id)[0]  # each version on its own (the network's text combines them, cut to fit)
     issues = blocking_issues(texts, alts, keys)
     return BLOCKED_SEND.format(item=issues[0].params["item"]) if issues else ""
 
