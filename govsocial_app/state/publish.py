@@ -19,6 +19,7 @@ STATUS_LABELS = {
     "publishing": "Publishing", "published": "Published", "failed": "Failed", "held": "Held",
 }
 MAX_MEDIA = 10
+LANGUAGE_NAMES = {"en": "English", "ar": "العربية"}  # each language named in itself, as the language switch does
 
 
 @dataclasses.dataclass
@@ -190,7 +191,7 @@ class PublishState(AppState):
         texts = self._texts()
         if len(texts) > 1:
             self.lang_counts = [
-                LangCountView(c.language, c.direction, f"{self._('Arabic' if c.language == 'ar' else 'English')} · "
+                LangCountView(c.language, c.direction, f"{LANGUAGE_NAMES.get(c.language, c.language)} · "
                               f"{publishing.network_label(c.network)}", c.used, c.limit, c.over)
                 for c in emergency.language_counts(texts, self.link.strip(), self._networks())
             ]
