@@ -102,3 +102,4 @@ bench-load: deps
 ## CAP library floor (parse only) and in-process pipeline; the poll-to-push bench comes with the wiring
 bench-cap: deps
 	$(PY) -m tests.bench.bench_cap
+	$(PY) -m tests.bench.bench_cap_e2e

@@ -19,7 +19,9 @@ from govsocial_app.pages import (
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import NotSignedIn, UserError
 from govsocial_app.state.account import PasswordState
+from govsocial_app.pages import admin_cap
 from govsocial_app.state.admin import AuditState, UsersState
+from govsocial_app.state.cap_admin import CapAdminState
 from govsocial_app.state.settings import KeywordsState, ProfilesState, VipState
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.alerts import AlertSettingsState, AlertsState, relay_alerts
@@ -96,6 +98,7 @@ app.add_page(profiles.page, route=profiles.ROUTE, on_load=ProfilesState.load, ti
 app.add_page(keywords.page, route=keywords.ROUTE, on_load=KeywordsState.load, title="Brand keywords · GovSocial")
 app.add_page(vips.page, route=vips.ROUTE, on_load=VipState.load, title="VIP lists · GovSocial")
 app.add_page(admin_users.page, route=admin_users.ROUTE, on_load=UsersState.load, title="Users · GovSocial")
+app.add_page(admin_cap.page, route=admin_cap.ROUTE, on_load=CapAdminState.load, title="Official alerts · GovSocial")
 
 guard.refuse_undeclared()  # every handler of every state is authorised on the server, or declared public
 

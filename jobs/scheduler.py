@@ -71,4 +71,7 @@ def build_scheduler(holder: str | None = None) -> AsyncIOScheduler:
     from jobs import publishing as publishing_jobs
 
     publishing_jobs.register(scheduler)
+    from jobs import cap as cap_jobs
+
+    cap_jobs.register(scheduler)
     return scheduler

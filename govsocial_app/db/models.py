@@ -856,3 +856,46 @@ class SignInChallenge(SQLModel, table=True):
 
 
 # ================================================================ identity (migration 0006_identity) — end
+
+# ================================================================ CAP wired into the product (migration 0007_cap_wire) — begin
+# Only new tables, keyed by post id, so Post itself is untouched (services/cap/emergency.py, services/cap/outbound.py).
+
+
+class PostEmergency(SQLModel, table=True):
+    """What makes a post an emergency post: the official alert it came from, the expiry it may not outlive, its
+    language versions (a twin post), and a follow-up flag set when the source updates or cancels the alert."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", unique=True)
+    cap_alert_id: Optional[int] = Field(default=None, foreign_key="capalert.id", index=True)
+    cap_ref: str = Field(default="", max_length=600)  # "sender,identifier,sent" of that alert (what references name)
+    expires_at: Optional[datetime] = _ts()
+    languages: dict[str, Any] = _json()  # {"ar": {"text": ..., "dir": "rtl"}}: versions beside the post's own text
+    primary_language: str = Field(default="en", max_length=10)
+    follow_up: str = Field(default="", max_length=20)  # "", "update", "cancel"
+    follow_up_alert_id: Optional[int] = Field(default=None, foreign_key="capalert.id")
+    follow_up_at: Optional[datetime] = _ts()
+    # The published warning as GovSocial's CAP feed carries it: an edit after publishing bumps out_version (a CAP
+    # Update); a withdrawal sets withdrawn_at (a CAP Cancel). The social posts themselves are not changed.
+    out_texts: dict[str, Any] = _json()  # {"en": text, "ar": text} once edited; empty: the post's own texts
+    out_version: int = 1
+    withdrawn_at: Optional[datetime] = _ts()
+    withdrawn_note: str = Field(default="", max_length=500)
+    created_at: datetime = _created()
+
+
+class CapOutMessage(SQLModel, table=True):
+    """One CAP 1.2 message GovSocial published about one of its emergency posts (Alert, then Update, Cancel)."""
+
+    __table_args__ = (UniqueConstraint("post_id", "seq", name="uq_capoutmessage_seq"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", index=True)
+    seq: int
+    identifier: str = Field(max_length=255, unique=True)
+    msg_type: str = Field(max_length=10)
+    content_version: int = 0
+    sent: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    xml: str = Field(sa_column=Column(Text, nullable=False))
+
+
+# ================================================================ CAP wired into the product — end

@@ -83,7 +83,12 @@ def _alert(a: AlertView) -> rx.Component:
                 ),
             ),
             rx.flex(
-                rx.cond(a.link != "", link_button("Open in inbox", a.link, "inbox")),
+                rx.cond(
+                    a.kind == "official",
+                    rx.cond(a.link.contains("cap="), link_button("Draft a post", a.link, "pen-line"),
+                            rx.cond(a.link.contains("post="), link_button("Open the post", a.link, "flag"))),
+                    rx.cond(a.link != "", link_button("Open in inbox", a.link, "inbox")),
+                ),
                 rx.cond(
                     a.acked,
                     rx.text(rx.icon("check", size=14, aria_hidden="true"), " ", a.ack_text, size="2", color=rx.color("green", 11)),
@@ -121,6 +126,16 @@ def page() -> rx.Component:
         ),
         # Re-read the list whenever the alerts bus bumps the shared revision (a new alert, an acknowledgement).
         rx.box(key=AlertsLive.rev.to_string(), on_mount=AlertsState.refresh, display="none"),
+        rx.cond(
+            AlertsState.follow_ups.length() > 0,
+            rx.callout.root(
+                rx.callout.icon(rx.icon("flag", aria_hidden="true")),
+                rx.callout.text(t("Posts to follow up"), weight="bold"),
+                rx.el.ul(rx.foreach(AlertsState.follow_ups, lambda f: rx.el.li(rx.link(f["text"], href="/publish?post=" + f["post"]))),
+                         margin="0", padding_inline_start="18px"),
+                color_scheme="amber", role="status", id="gs-follow-ups", margin_bottom="8px",
+            ),
+        ),
         _filters(),
         rx.cond(
             AlertsState.alerts.length() > 0,

@@ -48,6 +48,10 @@ def _post_card(q: QueueView, decide: bool) -> rx.Component:
         rx.text(t("What each network will receive"), as_="p", size="2", weight="bold", margin_top="10px"),
         rx.foreach(q.networks, _network),
         rx.foreach(q.images, _image),
+        rx.el.details(
+            rx.el.summary(t("Accessibility checklist"), min_height="44px", display="flex", align_items="center", cursor="pointer"),
+            rx.foreach(q.checklist, lambda line: rx.text(line, size="1", dir="auto", class_name="gs-text")),
+        ),
         rx.text(t("By"), " ", q.author, " · ", q.profiles, size="1", color=rx.color("gray", 11)),
         rx.cond(q.editors != "", rx.text(q.editors, size="1", color=rx.color("gray", 11))),
         rx.foreach(q.decisions, lambda d: rx.text("✓ ", d, size="1")),

@@ -5,6 +5,7 @@ import reflex as rx
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.app_state import AppState
+from govsocial_app.components.emergency import checklist_panel, emergency_panel, follow_up_callout, published_warning
 from govsocial_app.state.publish import CountView, MediaView, Option, ProfileOpt, PublishState, SuggestView, SummaryView
 
 ROUTE = "/publish"
@@ -169,6 +170,7 @@ def composer() -> rx.Component:
                 align="center", gap="2",
             ),
             rx.cond(PublishState.post_note != "", rx.callout(PublishState.post_note, icon="info", color_scheme="amber")),
+            follow_up_callout(),
             rx.box(
                 rx.text(t("Post to"), size="2", weight="medium"),
                 rx.flex(rx.foreach(PublishState.profiles, _profile_chip), gap="2", wrap="wrap", role="group", aria_label=t("Post to")),
@@ -179,6 +181,8 @@ def composer() -> rx.Component:
                              placeholder=t("What do you want to tell the public?")),
             ),
             rx.flex(rx.foreach(PublishState.counts, _counter), gap="2", wrap="wrap", aria_live="polite", id="gs-counters"),
+            emergency_panel(),
+            checklist_panel(),
             rx.cond(
                 PublishState.selected_networks.length() > 0,
                 rx.el.details(
@@ -208,6 +212,7 @@ def composer() -> rx.Component:
                 ),
             ),
             _actions(),
+            published_warning(),
             rx.cond(
                 PublishState.ext_waiting & AppState.can_compose,
                 rx.button(t("Email the link again to external approvers"), variant="ghost", on_click=PublishState.resend_links, min_height=TAP),

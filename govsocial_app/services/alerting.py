@@ -28,7 +28,7 @@ from govsocial_app.services.errors import UserError
 
 log = logging.getLogger(__name__)
 
-KINDS = ("spike", "keyword", "auth", "approval", "publish", "system")
+KINDS = ("spike", "keyword", "auth", "approval", "publish", "system", "official")
 SEVERITIES = ("info", "warning", "critical")
 SYSTEM = Actor.system("alerts")
 AUDIENCE_SETTING = "alerts.audience"  # {kind: {"roles": [...], "user_ids": [...]}}; spike rules carry their own
@@ -39,6 +39,7 @@ DEFAULT_ROLES = {
     "approval": ("admin", "manager"),
     "publish": ("admin", "manager", "publisher"),
     "system": ("admin",),
+    "official": ("admin", "manager", "publisher", "responder"),  # official (CAP) alerts: services/cap/official.py
 }
 SNOOZE = timedelta(hours=1)
 MAX_ATTEMPTS = 6

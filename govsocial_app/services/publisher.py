@@ -253,6 +253,12 @@ def ambiguous(exc: BaseException) -> bool:
 ConnectorFactory = Callable[[int], Connector]
 
 
+def emergency_refusal(c: Claim) -> str:
+    from govsocial_app.services.cap import emergency
+
+    return emergency.refusal(c.post_id, c.text, [m.alt_text for m in c.media])
+
+
 def _default_factory(profile_id: int) -> Connector:
     from govsocial_app.services import profiles
 
@@ -272,6 +278,11 @@ async def send(c: Claim, connector: Connector) -> str:
     if not await asyncio.to_thread(approval_content.approved_to_send, c.post_id, c.target_id, c.token, c.profile_id, c.text, c.link, c.media):
         return "refused"
     # --- end approvals
+    # --- emergency gate (cap-wire): an expired official alert or a blocking accessibility item stops it here.
+    refusal = await asyncio.to_thread(emergency_refusal, c)
+    if refusal:
+        return await asyncio.to_thread(record_failure, c, PermanentError(refusal))
+    # --- end emergency gate
     post = OutboundPost(text=c.text, idempotency_key=c.idempotency_key, media=c.media, link=c.link)
     if c.reconcile:
         finder = getattr(connector, "find_published", None)

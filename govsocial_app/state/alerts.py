@@ -19,7 +19,8 @@ from govsocial_app.state.app_state import AppState
 
 CACHE_S = 30.0  # the bus keeps every worker's copy current; this only bounds a missed event
 PAGE = 30
-KIND_LABELS = {"spike": "Spike", "keyword": "Keyword", "auth": "Reconnect", "approval": "Approval", "publish": "Publishing", "system": "System"}
+KIND_LABELS = {"spike": "Spike", "keyword": "Keyword", "auth": "Reconnect", "approval": "Approval", "publish": "Publishing", "system": "System",
+               "official": "Official"}
 SEVERITY_LABELS = {"info": "Info", "warning": "Warning", "critical": "Critical"}
 CHANNEL_LABELS = {"push": "Push", "email": "Email", "inapp": "In-app"}
 STATUS_LABELS = {"pending": "pending", "sending": "sending", "sent": "sent", "retrying": "retrying", "failed": "failed", "skipped": "skipped"}
@@ -133,6 +134,7 @@ class AlertsState(AppState):
     f_until: str = ""
     has_more: bool = False
     snoozed: dict[str, str] = {}  # kind -> "until HH:MM" for this user
+    follow_ups: list[dict[str, str]] = []  # published emergency posts whose official alert changed (cap-wire)
 
     def _day(self, raw: str, end: bool = False) -> datetime | None:
         if not raw:
@@ -188,6 +190,16 @@ class AlertsState(AppState):
         self._require("alerts.view")
         self.alerts = self._fetch()
         self._refresh_snoozes()
+        self._refresh_follow_ups()
+
+    def _refresh_follow_ups(self) -> None:
+        from govsocial_app.services.cap import emergency
+
+        self.follow_ups = [
+            {"post": str(pid), "text": self._("Post #{id}: its official alert was cancelled." if kind == "cancel"
+                                              else "Post #{id}: its official alert was updated.", id=pid)}
+            for pid, kind in emergency.flagged_posts()
+        ]
 
     @rx.event
     @requires("alerts.view", signed_out="ignore")
@@ -196,6 +208,7 @@ class AlertsState(AppState):
         if self.user_id:
             self._require("alerts.view")
             self.alerts = self._fetch()
+            self._refresh_follow_ups()
 
     @rx.event
     @requires("alerts.view")

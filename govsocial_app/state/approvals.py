@@ -55,6 +55,7 @@ class QueueView:
     blocked: str = ""  # why this reader may not decide it
     nobody_left: bool = False
     fingerprint: str = ""
+    checklist: list[str] = dataclasses.field(default_factory=list)  # the accessibility checklist, one line per item (cap-wire)
 
 
 @dataclasses.dataclass
@@ -111,7 +112,17 @@ class ApprovalsState(AppState):
             self._("Version {n}", n=str(q.version)), changes,
             self._("Changed since the last approval by: {names}", names=", ".join(q.editors)) if q.editors else "",
             self._(q.blocked_msgid, **q.blocked_params) if q.blocked_msgid else "", q.nobody_left, q.content_hash[:12],
+            self._checklist(q.post_id),
         )
+
+    def _checklist(self, post_id: int) -> list[str]:
+        from govsocial_app.services.cap import emergency
+        from govsocial_app.services.cap.accessibility import TITLES
+
+        texts, alts = emergency.post_texts(post_id)
+        marks = {"pass": "✓", "fail": "✗", "n/a": "–"}
+        return [f"{marks[i.status]} {self._(TITLES[i.key])} ({lang}): {self._(i.msgid, **i.params)}"
+                for lang, checklist in emergency.checklists(texts, alts).items() for i in checklist.items]
 
     def _refresh(self) -> None:
         self._require("publish.view")  # a helper that reads data checks for itself
@@ -156,12 +167,22 @@ class ApprovalsState(AppState):
     @requires("publish.view")
     def decide(self, post_id: str, decision: str):
         actor = self._require("publish.view")
+        if decision == "approved":
+            from govsocial_app.services.cap import emergency
+
+            if blocked := emergency.approval_refusal(int(post_id)):  # an admin made these accessibility items blocking
+                return rx.toast.error(" ".join(self._(i.msgid, **{**i.params, "item": self._(i.params["item"])}) for i in blocked),
+                                      position="top-center")
         try:
             result = approvals.decide(actor, int(post_id), decision, self.comments.get(post_id, ""), seen_hash=self._shown.get(post_id, ""))
         except UserError as exc:
             self._refresh()  # if it changed meanwhile, the new version is what they now see
             return rx.toast.error(self._(str(exc)), position="top-center")
         self.comments.pop(post_id, None)
+        if decision == "approved":
+            from govsocial_app.services.cap import emergency
+
+            emergency.remember_pair(actor, int(post_id))  # an approved twin post teaches the translation memory
         self._refresh()
         return rx.toast.success(self._(result.msgid, **result.params), position="top-center")
 

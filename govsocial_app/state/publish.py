@@ -8,6 +8,8 @@ from datetime import datetime
 import reflex as rx
 
 from govsocial_app.services import approval_external, campaigns, pause, publishing
+from govsocial_app.services.authz import can
+from govsocial_app.services.cap import emergency
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.publishing import ComposerInput, MediaRef, zone
 from govsocial_app.state.guard import requires
@@ -22,6 +24,7 @@ UNCERTAIN = {
     "unknown": "{handle}: checking with the network whether this was published; it will not be sent twice",
     "check": "{handle}: we could not confirm whether this was published. Look on the network before trying again",
 }
+LANGUAGE_NAMES = {"en": "English", "ar": "العربية"}  # each language named in itself, as the language switch does
 
 
 @dataclasses.dataclass
@@ -76,6 +79,33 @@ class SummaryView:
     meta: str = ""
 
 
+@dataclasses.dataclass
+class LangCountView:
+    language: str = ""
+    direction: str = "ltr"
+    label: str = ""
+    used: int = 0
+    limit: int = 0
+    over: bool = False
+
+
+@dataclasses.dataclass
+class CheckView:
+    key: str = ""
+    language: str = ""
+    status: str = ""  # pass, fail, n/a
+    title: str = ""
+    message: str = ""
+    blocking: bool = False
+
+
+@dataclasses.dataclass
+class TMView:
+    source: str = ""
+    target: str = ""
+    score: str = ""
+
+
 def size_label(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{max(1, round(n / 1000))} KB"
 
@@ -111,6 +141,17 @@ class PublishState(AppState):
     recent: list[SummaryView] = []
     uploading: bool = False
     ext_waiting: bool = False  # the post waits on a step with external approvers
+    # ---- emergency posts (cap-wire): the official alert, its expiry, the Arabic version, the checklist
+    cap_alert_id: int = 0
+    second_text: str = ""
+    expires_label: str = ""
+    lang_counts: list[LangCountView] = []
+    checklist: list[CheckView] = []
+    tm_suggestions: list[TMView] = []
+    follow_up: str = ""  # "", "update", "cancel": the official alert changed after this post went out
+    is_emergency: bool = False  # a saved emergency post: once published, its CAP warning can be corrected or withdrawn
+    withdrawn: bool = False
+    withdraw_note: str = ""
 
     # ---------------------------------------------------------------- derived
 
@@ -143,6 +184,117 @@ class PublishState(AppState):
 
     def _recount(self) -> None:
         self.counts = [CountView(c.network, c.label, c.used, c.limit, c.over, c.preview) for c in publishing.counters(self._input(), self._networks())]
+        self._recheck()
+
+    # ---------------------------------------------------------------- emergency posts (services/cap/emergency.py)
+
+    def _texts(self) -> dict[str, str]:
+        return {"en": self.text, "ar": self.second_text} if self.second_text.strip() else {"en": self.text}
+
+    def _recheck(self) -> None:
+        """Counters per language and the accessibility checklist (each language), recomputed as the author types."""
+        texts = self._texts()
+        if len(texts) > 1:
+            self.lang_counts = [
+                LangCountView(c.language, c.direction, f"{LANGUAGE_NAMES.get(c.language, c.language)} · "
+                              f"{publishing.network_label(c.network)}", c.used, c.limit, c.over)
+                for c in emergency.language_counts(texts, self.link.strip(), self._networks())
+            ]
+        else:
+            self.lang_counts = []
+        from govsocial_app.services.cap.accessibility import TITLES
+
+        blocking = set(emergency.blocking_items())
+        checks = emergency.checklists({k: v for k, v in texts.items() if v.strip()}, [m.alt for m in self.media])
+        self.checklist = [
+            CheckView(item.key, lang, item.status, self._(TITLES[item.key]), self._(item.msgid, **item.params), item.key in blocking)
+            for lang, checklist in checks.items() for item in checklist.items
+        ]
+
+    def _open_emergency(self, post_id: int) -> None:
+        em = emergency.view(post_id)
+        self.is_emergency, self.withdrawn, self.withdraw_note = em is not None, bool(em and em.withdrawn), ""
+        if em is None:
+            self.cap_alert_id, self.second_text, self.expires_label, self.follow_up = 0, "", "", ""
+            return
+        self.cap_alert_id, self.second_text, self.follow_up = em.cap_alert_id or 0, em.second_text, em.follow_up
+        self.expires_label = em.expires.astimezone(zone(self.user_tz)).strftime("%Y-%m-%d %H:%M") if em.expires else ""
+
+    def _open_alert(self, cap_alert_id: int) -> None:
+        """One tap on an official alert: the draft per language, its link and its expiry."""
+        draft = emergency.draft_for_alert(self._require("publish.compose"), cap_alert_id)
+        self.cap_alert_id = cap_alert_id
+        self.text, self.second_text, self.link = draft.texts.get("en", ""), draft.texts.get("ar", ""), draft.link
+        if not self.text and self.second_text:  # an Arabic-only alert
+            self.text, self.second_text = self.second_text, ""
+        self.expires_label = draft.expires.astimezone(zone(self.user_tz)).strftime("%Y-%m-%d %H:%M") if draft.expires else ""
+        self.selected = [p.id for p in self.profiles]
+
+    @rx.event
+    @requires("publish.compose")
+    def set_second_text(self, value: str):
+        self._require("publish.compose")
+        self.second_text = value
+        self._recount()
+
+    @rx.event
+    @requires("publish.compose")
+    def suggest_translation(self):
+        self._require("publish.compose")
+        self.tm_suggestions = [TMView(src, tgt, f"{score:.0f}") for src, tgt, score in emergency.suggestions(self.text)]
+        if not self.tm_suggestions:
+            return rx.toast.info(self._("No earlier translation is close to this text."), position="top-center")
+
+    @rx.event
+    @requires("publish.compose")
+    def use_translation(self, target: str):
+        self._require("publish.compose")
+        self.second_text = (self.second_text.rstrip() + " " + target).strip() if self.second_text.strip() else target
+        self._recount()
+
+    @rx.event
+    @requires("publish.compose")
+    def done_follow_up(self):
+        actor = self._require("publish.compose")
+        if self.post_id:
+            emergency.acknowledge_follow_up(actor, self.post_id)
+        self.follow_up = ""
+
+    @rx.event
+    @requires("publish.compose")
+    def set_withdraw_note(self, value: str):
+        self._require("publish.compose")
+        self.withdraw_note = value[:500]
+
+    @rx.event
+    @requires("publish.compose")
+    def correct_warning(self):
+        """A published emergency post's warning, corrected: GovSocial's CAP feed carries an Update."""
+        actor = self._require("publish.compose")
+        try:
+            emergency.update_published(actor, self.post_id, self._texts())
+        except UserError as exc:
+            return rx.toast.error(self._(str(exc)), position="top-center")
+        return rx.toast.success(self._("The correction goes out in the CAP feed as an Update."), position="top-center")
+
+    @rx.event
+    @requires("publish.compose")
+    def withdraw_warning(self):
+        actor = self._require("publish.compose")
+        try:
+            emergency.withdraw(actor, self.post_id, self.withdraw_note)
+        except UserError as exc:
+            return rx.toast.error(self._(str(exc)), position="top-center")
+        self.withdrawn = True
+        return rx.toast.success(self._("The warning is withdrawn: the CAP feed carries a Cancel."), position="top-center")
+
+    def _save_call(self, actor, action: str, when):
+        if self.cap_alert_id or self.second_text.strip():
+            return emergency.save(actor, self._input(), action=action, second_text=self.second_text,
+                                  cap_alert_id=self.cap_alert_id or None, when=when, post_id=self.post_id or None)
+        if emergency.blocking_items() and action != "draft":
+            return emergency.save(actor, self._input(), action=action, when=when, post_id=self.post_id or None)
+        return publishing.save(actor, self._input(), action=action, when=when, post_id=self.post_id or None)
 
     def _lists(self) -> None:
         self._require("publish.view")  # a helper that reads data checks for itself
@@ -155,6 +307,9 @@ class PublishState(AppState):
         self.post_id, self.post_status, self.post_note, self.suggestions, self.suggest_text = 0, "", "", [], ""
         self.post_status_label = ""
         self.ext_waiting = False
+        self.cap_alert_id, self.second_text, self.expires_label, self.follow_up = 0, "", "", ""
+        self.lang_counts, self.checklist, self.tm_suggestions = [], [], []
+        self.is_emergency, self.withdrawn, self.withdraw_note = False, False, ""
 
     def _open(self, post_id: int) -> None:
         self._require("publish.view")  # a helper that reads data checks for itself
@@ -177,6 +332,7 @@ class PublishState(AppState):
         failed += [self._(UNCERTAIN[t.status], handle=t.handle) for t in view.targets if t.status in UNCERTAIN]
         self.post_note = self._(view.held_reason) if view.held_reason else "; ".join(failed)
         self.issues = []
+        self._open_emergency(post_id)
 
     # ---------------------------------------------------------------- loading
 
@@ -193,6 +349,12 @@ class PublishState(AppState):
         if raw.isdigit():
             try:
                 self._open(int(raw))
+            except UserError as exc:
+                self.issues = [self._(str(exc))]
+        cap = self.router.url.query_parameters.get("cap", "")
+        if cap.isdigit() and not raw and can(self.user_role, "publish.compose"):
+            try:
+                self._open_alert(int(cap))
             except UserError as exc:
                 self.issues = [self._(str(exc))]
         self._recount()
@@ -283,7 +445,7 @@ class PublishState(AppState):
             self.issues = [self._("Pick a date and a time.")]
             return None
         try:
-            result = publishing.save(actor, self._input(), action=action, when=when, post_id=self.post_id or None)
+            result = self._save_call(actor, action, when)
         except publishing.ComposerInvalid as exc:
             self.issues = [self._(i.msgid, **i.params) for i in exc.issues]
             return None

@@ -1,0 +1,376 @@
+"""Emergency posts: the composer's bilingual draft from an official alert, the alert's expiry that a post may not
+outlive, twin posts (an English and an Arabic version approved as one post, combined per network), the admins'
+blocking accessibility items, and the gate the publisher calls right before sending."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlmodel import Session, select
+
+from connectors import textcount
+from connectors.registry import limits_for
+from govsocial_app.db.engine import session_scope
+from govsocial_app.db.models import CapAlert, MediaAsset, Post, PostEmergency
+from govsocial_app.services import audit, publishing, settings_store
+from govsocial_app.services.authz import Actor, can, require
+from govsocial_app.services.cap import store
+from govsocial_app.services.cap.accessibility import CHECKS, Checklist, Media, PostContent, check_post
+from govsocial_app.services.cap.drafts import RTL_LANGUAGES, build_drafts, fit_text
+from govsocial_app.services.cap.parse import parse_alert
+from govsocial_app.services.errors import UserError
+from govsocial_app.services.publishing import ComposerInput, ComposerInvalid, Issue
+
+BLOCKING_SETTING = "cap.accessibility.blocking"  # [check keys] that stop publishing
+SEPARATOR = "\n\n"
+SECOND_LANGUAGE = "ar"
+
+EXPIRED = "The official alert expired at {expires}: this post cannot go out after it."
+AFTER_EXPIRY = "The official alert expires at {expires}. Choose a time before then."
+NO_QUEUE = "An emergency post cannot wait in the queue: post it now or schedule it before the alert expires."
+BLOCKED = "Accessibility: {item}. {message}"
+BLOCKED_SEND = "Not sent: the accessibility check \"{item}\" failed and an admin made it blocking."
+MSGIDS = (EXPIRED, AFTER_EXPIRY, NO_QUEUE, BLOCKED, BLOCKED_SEND)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+
+
+def _fmt(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# ---------------------------------------------------------------- the composer's draft
+
+
+@dataclass(frozen=True)
+class EmergencyDraft:
+    cap_alert_id: int
+    cap_ref: str
+    texts: Mapping[str, str]  # "en" / "ar" -> the full text of that language
+    directions: Mapping[str, str]
+    link: str
+    expires: datetime | None
+    msg_type: str
+
+
+def draft_for_alert(actor: Actor, cap_alert_id: int) -> EmergencyDraft:
+    """One text per language (English and Arabic where the alert has them) from headline, instruction, description
+    and web, with the alert's expiry."""
+    require(actor, "publish.compose")
+    draft = store.drafts_for(cap_alert_id, networks=())
+    with session_scope() as s:
+        row = s.get(CapAlert, cap_alert_id)
+        raw = row.raw_xml
+    alert = parse_alert(raw.encode("utf-8"), validate_schema=False)
+    texts, dirs = {}, {}
+    for lang in draft.languages:
+        texts.setdefault(lang.base_language, lang.full_text)
+        dirs.setdefault(lang.base_language, lang.direction)
+    web = next((d.web for d in draft.languages if d.web), "")
+    return EmergencyDraft(cap_alert_id, str(alert.reference), texts, dirs, web, draft.expires, draft.msg_type)
+
+
+def direction(lang: str) -> str:
+    return "rtl" if lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+
+
+# ---------------------------------------------------------------- twin posts
+
+
+def combined(primary: str, second: str) -> str:
+    """One post carrying both versions, the primary language first."""
+    return SEPARATOR.join(t.strip() for t in (primary, second) if t and t.strip())
+
+
+def fitted_combined(primary: str, second: str, link: str, network: str) -> str:
+    """Both versions in one post within the network's limit: each language keeps as much as fits (whole sentences
+    first, as the CAP drafts do), the primary language taking at most half when both cannot fit whole."""
+    limits = limits_for(network)
+    whole = combined(primary, second)
+    if textcount.count(publishing.body_for(whole, link), limits) <= limits.max_chars:
+        return whole
+    half = dataclasses.replace(limits, max_chars=max(1, (limits.max_chars - len(SEPARATOR)) // 2))
+    first = fit_text(primary, lambda cut: publishing.body_for(cut, link), half) or primary[:1]
+    rest = fit_text(second, lambda cut: publishing.body_for(combined(first, cut), link), limits)
+    return combined(first, rest)
+
+
+def twin_input(inp: ComposerInput, networks: Sequence[str], second_text: str) -> ComposerInput:
+    """The post with its second language: each network gets one combined post (both languages, cut to fit) unless
+    the author wrote that network's own text. The versions travel in one post, so they are approved as one unit."""
+    if not second_text.strip():
+        return inp
+    variants = dict(inp.variants)
+    for network in dict.fromkeys(networks):
+        if not (variants.get(network) or "").strip():
+            variants[network] = fitted_combined(inp.text, second_text, inp.link, network)
+    return dataclasses.replace(inp, variants=variants)
+
+
+@dataclass(frozen=True)
+class LanguageCount:
+    language: str
+    direction: str
+    network: str
+    used: int
+    limit: int
+    preview: str
+
+    @property
+    def over(self) -> bool:
+        return self.used > self.limit
+
+
+def language_counts(texts: Mapping[str, str], link: str, networks: Sequence[str]) -> list[LanguageCount]:
+    """Counters and previews per language and network (what each version costs of the combined post's budget)."""
+    out = []
+    for network in dict.fromkeys(networks):
+        limits = limits_for(network)
+        for lang, text in texts.items():
+            body = publishing.body_for(text, link) if lang == "en" else text
+            out.append(LanguageCount(lang, direction(lang), network, textcount.count(body, limits), limits.max_chars, body))
+    return out
+
+
+def suggestions(text: str, source_lang: str = "en", target_lang: str = SECOND_LANGUAGE, limit: int = 3) -> list[tuple[str, str, float]]:
+    """Previously approved translations of the same or a close sentence: (source sentence, translation, score)."""
+    from govsocial_app.services.cap.translation_memory import split_sentences
+
+    memory = store.load_translation_memory()
+    out = []
+    for sentence in split_sentences(text):
+        for found in memory.suggest(sentence, source_lang, target_lang, limit=1):
+            out.append((found.entry.source, found.entry.target, found.score))
+    return out[:limit]
+
+
+# ---------------------------------------------------------------- accessibility
+
+
+def blocking_items() -> list[str]:
+    return [k for k in settings_store.get(BLOCKING_SETTING, []) or [] if k in CHECKS]
+
+
+def set_blocking_items(actor: Actor, keys: Sequence[str]) -> list[str]:
+    require(actor, "settings.manage")
+    unknown = [k for k in keys if k not in CHECKS]
+    if unknown:
+        raise UserError(f"Unknown accessibility check: {', '.join(unknown)}.")
+    chosen = [k for k in CHECKS if k in set(keys)]
+    with session_scope() as s:
+        settings_store.put(s, BLOCKING_SETTING, chosen, actor, audit_action="cap.accessibility.blocking", items=chosen)
+    return chosen
+
+
+def checklists(texts: Mapping[str, str], alts: Sequence[str] = ()) -> dict[str, Checklist]:
+    media = tuple(Media("image", alt) for alt in alts)
+    return {lang: check_post(PostContent(text, lang, media)) for lang, text in texts.items() if text.strip()}
+
+
+def blocking_issues(texts: Mapping[str, str], alts: Sequence[str] = (), keys: Sequence[str] | None = None) -> list[Issue]:
+    keys = blocking_items() if keys is None else list(keys)
+    if not keys:
+        return []
+    from govsocial_app.services.cap.accessibility import TITLES
+
+    issues = []
+    for lang, checklist in checklists(texts, alts).items():
+        for item in checklist.blocking(keys):
+            issues.append(Issue(BLOCKED, {"item": TITLES[item.key], "message": item.english()}, "", "accessibility"))
+    return issues
+
+
+# ---------------------------------------------------------------- saving an emergency post
+
+
+def _emergency(s: Session, post_id: int) -> PostEmergency | None:
+    return s.exec(select(PostEmergency).where(PostEmergency.post_id == post_id)).first()
+
+
+def expiry_issues(expires: datetime | None, action: str, when: datetime | None, now: datetime) -> list[Issue]:
+    if expires is None:
+        return []
+    if now >= expires:
+        return [Issue(EXPIRED, {"expires": _fmt(expires)}, "", "when")]
+    if action == "queue":
+        return [Issue(NO_QUEUE, {}, "", "when")]
+    if action == "schedule" and when is not None and when > expires:
+        return [Issue(AFTER_EXPIRY, {"expires": _fmt(expires)}, "", "when")]
+    return []
+
+
+def save(actor: Actor, inp: ComposerInput, *, action: str, second_text: str = "", cap_alert_id: int | None = None,
+         when: datetime | None = None, post_id: int | None = None, now: datetime | None = None) -> publishing.SaveResult:
+    """publishing.save for a post that carries an official alert's expiry and/or a second language: refuses a time
+    after the expiry and the admins' blocking accessibility items (each language checked), then records both."""
+    require(actor, "publish.compose")
+    now = now or datetime.now(timezone.utc)
+    expires, cap_ref = None, ""
+    with session_scope() as s:
+        existing = _emergency(s, post_id) if post_id else None
+        cap_id = cap_alert_id or (existing.cap_alert_id if existing else None)
+        if cap_id:
+            row = s.get(CapAlert, cap_id)
+            if row is None:
+                raise UserError("That official alert no longer exists.")
+            alert = parse_alert(row.raw_xml.encode("utf-8"), validate_schema=False)
+            expires = build_drafts(alert, info_indexes=row.info_indexes or None, networks=()).expires
+            cap_ref = str(alert.reference)
+        networks = [p.network for p in publishing._profiles(s, inp.profile_ids)] if inp.profile_ids else []
+        alts = [a for (a,) in s.exec(select(MediaAsset.alt_text).where(MediaAsset.id.in_([m.media_id for m in inp.media])))] if inp.media else []
+    alts = [m.alt_text for m in inp.media] or alts
+    if action != "draft":
+        issues = expiry_issues(expires, action, publishing.aware(when), now)
+        issues += blocking_issues({"en": inp.text, SECOND_LANGUAGE: second_text}, alts)
+        if issues:
+            raise ComposerInvalid(issues)
+    result = publishing.save(actor, twin_input(inp, networks, second_text), action=action, when=when, post_id=post_id, now=now)
+    with session_scope() as s:
+        em = _emergency(s, result.post_id) or PostEmergency(post_id=result.post_id, created_at=now)
+        em.cap_alert_id, em.cap_ref, em.expires_at = cap_id, cap_ref or em.cap_ref, expires
+        em.languages = {SECOND_LANGUAGE: {"text": second_text, "dir": direction(SECOND_LANGUAGE)}} if second_text.strip() else {}
+        s.add(em)
+        audit.record(s, actor, "post.emergency", "post", result.post_id, cap_alert=cap_id, expires=expires,
+                     languages=["en", *em.languages])
+    if action != "draft" and result.status != "pending_approval" and can(actor.role, store.APPROVE_PERMISSION):
+        remember_pair(actor, result.post_id)  # someone who may approve posts sent it out without a workflow
+    return result
+
+
+def remember_pair(actor: Actor, post_id: int) -> int | None:
+    """Once a twin post is approved, its two versions enter the translation memory (sentence by sentence where the
+    two versions have as many sentences, else as a whole)."""
+    from govsocial_app.services.cap.translation_memory import split_sentences
+
+    texts, _alts = post_texts(post_id)
+    if SECOND_LANGUAGE not in texts or not texts["en"].strip():
+        return None
+    first, second = split_sentences(texts["en"]), split_sentences(texts[SECOND_LANGUAGE])
+    pairs = list(zip(first, second)) if first and len(first) == len(second) else [(texts["en"], texts[SECOND_LANGUAGE])]
+    added = None
+    for source, target in pairs:
+        added = store.remember_translation(actor, "en", SECOND_LANGUAGE, source, target, post_id=post_id) or added
+    return added
+
+
+def post_texts(post_id: int) -> tuple[dict[str, str], list[str]]:
+    """A saved post's versions by language and its images' alt texts (for the approver's checklist)."""
+    with session_scope() as s:
+        post = s.get(Post, post_id)
+        if post is None:
+            return {}, []
+        em = _emergency(s, post_id)
+        texts = {"en": post.text}
+        if em and (em.languages.get(SECOND_LANGUAGE) or {}).get("text", "").strip():
+            texts[SECOND_LANGUAGE] = em.languages[SECOND_LANGUAGE]["text"]
+        alts = [a for a in s.exec(select(MediaAsset.alt_text).where(MediaAsset.post_id == post_id, MediaAsset.deleted_at.is_(None)))]
+        return texts, alts
+
+
+def approval_refusal(post_id: int) -> list[Issue]:
+    """The blocking accessibility items that stop an approval (checked again by the publisher before sending)."""
+    texts, alts = post_texts(post_id)
+    return blocking_issues(texts, alts) if texts else []
+
+
+# ---------------------------------------------------------------- the publisher's last check
+
+
+def refusal(post_id: int, text: str, alts: Sequence[str] = (), now: datetime | None = None) -> str:
+    """Called by the publisher right before sending one target: "" to send, else the reason it must not go out
+    (the official alert has expired, or a blocking accessibility item fails)."""
+    now = now or datetime.now(timezone.utc)
+    with session_scope() as s:
+        em = _emergency(s, post_id)
+        expires = _aware(em.expires_at) if em else None
+    if expires is not None and now >= expires:
+        return EXPIRED.format(expires=_fmt(expires))
+    keys = blocking_items()
+    if not keys:
+        return ""
+    texts = {"en": text}
+    if em and em.languages.get(SECOND_LANGUAGE, {}).get("text", "").strip():
+        texts = post_texts(post_id)[0]  # each version on its own (the network's text combines them, cut to fit)
+    issues = blocking_issues(texts, alts, keys)
+    return BLOCKED_SEND.format(item=issues[0].params["item"]) if issues else ""
+
+
+# ---------------------------------------------------------------- what the composer shows of a saved post
+
+
+@dataclass(frozen=True)
+class EmergencyView:
+    post_id: int
+    cap_alert_id: int | None
+    expires: datetime | None
+    second_text: str
+    follow_up: str  # "", "update", "cancel"
+    follow_up_alert_id: int | None
+    withdrawn: bool
+
+
+def view(post_id: int) -> EmergencyView | None:
+    with session_scope() as s:
+        em = _emergency(s, post_id)
+        if em is None:
+            return None
+        return EmergencyView(post_id, em.cap_alert_id, _aware(em.expires_at), (em.languages.get(SECOND_LANGUAGE) or {}).get("text", ""),
+                             em.follow_up, em.follow_up_alert_id, em.withdrawn_at is not None)
+
+
+def acknowledge_follow_up(actor: Actor, post_id: int) -> None:
+    require(actor, "publish.compose")
+    with session_scope() as s:
+        em = _emergency(s, post_id)
+        if em is None or not em.follow_up:
+            return
+        audit.record(s, actor, "post.cap_follow_up_done", "post", post_id, kind=em.follow_up)
+        em.follow_up = ""
+        s.add(em)
+
+
+def flagged_posts(limit: int = 20) -> list[tuple[int, str]]:
+    """Published emergency posts whose official alert was updated or cancelled: (post id, "update"|"cancel")."""
+    with session_scope() as s:
+        rows = s.exec(select(PostEmergency).where(PostEmergency.follow_up != "").order_by(PostEmergency.follow_up_at.desc()).limit(limit)).all()
+        return [(r.post_id, r.follow_up) for r in rows]
+
+
+def withdraw(actor: Actor, post_id: int, note: str, now: datetime | None = None) -> None:
+    """Withdraw a published emergency post's warning: the CAP feed carries a Cancel (the social posts stay)."""
+    require(actor, "publish.compose")
+    note = (note or "").strip()[:500]
+    if not note:
+        raise UserError("Say why the warning is withdrawn: the note goes out with the cancellation.")
+    with session_scope() as s:
+        em = _emergency(s, post_id)
+        if em is None:
+            raise UserError("This post is not an emergency post.")
+        if em.withdrawn_at is None:
+            em.withdrawn_at, em.withdrawn_note = now or datetime.now(timezone.utc), note
+            s.add(em)
+            audit.record(s, actor, "post.emergency_withdraw", "post", post_id, note=note)
+
+
+def update_published(actor: Actor, post_id: int, texts: Mapping[str, str]) -> int:
+    """Correct a published warning: the CAP feed carries an Update with these texts. Returns the new version."""
+    require(actor, "publish.compose")
+    clean = {k: v.strip() for k, v in texts.items() if k in ("en", SECOND_LANGUAGE) and v and v.strip()}
+    if "en" not in clean:
+        raise UserError("The English text of the warning is needed.")
+    with session_scope() as s:
+        em = _emergency(s, post_id)
+        post = s.get(Post, post_id)
+        if em is None or post is None:
+            raise UserError("This post is not an emergency post.")
+        if em.withdrawn_at is not None:
+            raise UserError("This warning was withdrawn; it can no longer be changed.")
+        em.out_texts, em.out_version = clean, em.out_version + 1
+        s.add(em)
+        audit.record(s, actor, "post.emergency_update", "post", post_id, version=em.out_version)
+        return em.out_version
