@@ -101,7 +101,8 @@ def _dispose(args) -> None:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2)
-    print(f"Disposed; certificate {cert}.")
+    entries = retention.certificate(cert, Actor.system("cli dispose"))["entries"]
+    print(f"Disposed of {len(entries)} record(s); certificate {cert}. Records on hold were kept.")
 
 
 def main(argv: list[str] | None = None) -> None:
