@@ -10,6 +10,7 @@ from govsocial_app.services import audit
 from govsocial_app.services import auth as auth_service
 from govsocial_app.services.authz import ROLES
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.records import chain
 from govsocial_app.state.app_state import AppState
 
 PAGE = 50
@@ -32,6 +33,7 @@ class AuditState(AppState):
     f_until: str = ""
     has_more: bool = False
     action_choices: list[str] = []
+    chain_heads: list[dict[str, str]] = []
 
     def _filter(self) -> audit.AuditFilter:
         until = _parse_day(self.f_until)
@@ -56,6 +58,11 @@ class AuditState(AppState):
         self.require("audit.view")
         self.action_choices = audit.actions()
         self.rows = self._fetch()
+        self.chain_heads = [
+            {"chain": h.chain, "seq": str(h.seq), "hash": h.hash,
+             "at": h.updated_at.strftime("%Y-%m-%d %H:%M UTC") if h.updated_at else ""}
+            for h in chain.current_heads()
+        ]
 
     @rx.event
     def apply(self, form: dict):

@@ -218,3 +218,11 @@ def verify(conn: Connection, chain: str, anchors: Iterable[tuple[int, str]] = ()
         problem(f"{chain}: {unchained} row(s) outside the chain (inserted)")
     res.head_seq, res.head_hash = head_seq, head_hash
     return res
+
+
+def current_heads() -> list[Head]:
+    """Each chain's head now: what the admin page shows for an outside party to write down and check later."""
+    from govsocial_app.db.engine import get_engine
+
+    with get_engine().connect() as conn:
+        return heads(conn)
