@@ -13,6 +13,8 @@ def ts(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
+        if len(value) == 26 and value[10] == " " and value[19] == ".":  # SQLite's own storage format, UTC
+            return value[:10] + "T" + value[11:] + "Z"
         value = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
     if isinstance(value, datetime):
         if value.tzinfo is not None:
@@ -36,9 +38,12 @@ def _default(o: Any) -> Any:
     raise TypeError(f"not JSON: {type(o).__name__}")
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+
+
 def dumps(obj: Any) -> bytes:
     """Canonical JSON: sorted keys, no spaces, UTF-8 (not \\u escapes), timestamps as `ts()`."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default).encode("utf-8")
+    return _ENCODER.encode(obj).encode("utf-8")
 
 
 def sha256(obj: Any) -> str:
@@ -49,16 +54,20 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# A chained row's canonical form is a JSON array in a fixed order, led by its format name (an array, not an object:
+# verify-audit hashes a million rows, and an array encodes in half the time of an object with sorted keys).
+AUDIT_FORMAT = "govsocial.audit/1"  # [format, seq, at, actor_id, actor_label, action, object_type, object_id, detail, client_ip, user_agent, prev]
+VERSION_FORMAT = "govsocial.archive/1"  # [format, seq, message_id, version, change, text, captured_at, raw, prev]
+
+
 def audit_form(seq: int, at: Any, actor_id: Any, actor_label: str, action: str, object_type: str, object_id: str,
-               detail: Any, client_ip: str, user_agent: str, prev_hash: str) -> dict:
+               detail: Any, client_ip: str, user_agent: str, prev_hash: str) -> list:
     """What an audit row's hash covers: every column but the surrogate id and its own hash."""
-    return {"seq": seq, "at": ts(at), "actor_id": actor_id, "actor_label": actor_label or "", "action": action,
-            "object_type": object_type or "", "object_id": object_id or "", "detail": json_value(detail),
-            "client_ip": client_ip or "", "user_agent": user_agent or "", "prev": prev_hash}
+    return [AUDIT_FORMAT, seq, ts(at), actor_id, actor_label or "", action, object_type or "", object_id or "",
+            json_value(detail), client_ip or "", user_agent or "", prev_hash]
 
 
 def version_form(seq: int, message_id: int, version: int, change: str, text: str, captured_at: Any, raw: Any,
-                 prev_hash: str) -> dict:
+                 prev_hash: str) -> list:
     """What an archive version's hash covers."""
-    return {"seq": seq, "message_id": message_id, "version": version, "change": change, "text": text or "",
-            "captured_at": ts(captured_at), "raw": json_value(raw), "prev": prev_hash}
+    return [VERSION_FORMAT, seq, message_id, version, change, text or "", ts(captured_at), json_value(raw), prev_hash]
