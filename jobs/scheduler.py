@@ -71,4 +71,7 @@ def build_scheduler(holder: str | None = None) -> AsyncIOScheduler:
     from jobs import publishing as publishing_jobs
 
     publishing_jobs.register(scheduler)
+    from jobs import records as records_jobs
+
+    records_jobs.register(scheduler)
     return scheduler

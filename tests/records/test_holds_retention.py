@@ -132,6 +132,9 @@ def test_nothing_is_destroyed_without_approval_even_through_the_cli(officer, cap
         cli.main(["dispose", "--proposal", str(proposal)])
     assert exit_.value.code == 2 and "approval" in capsys.readouterr().err
     assert _message_ids() >= set(ids)
+    with pytest.raises(UserError):
+        retention.approve(proposal, Actor.system("a script"))  # a job or script cannot approve
+    assert _message_ids() >= set(ids)
     retention.reject(proposal, officer)
     with pytest.raises(UserError):
         retention.approve(proposal, officer)
@@ -194,3 +197,19 @@ def test_officer_fixture_follows_the_database(any_db, officer):
     from govsocial_app.db.engine import dialect
 
     assert dialect() == ("sqlite" if any_db.startswith("sqlite") else "postgresql")
+
+
+def test_the_disposal_job_only_proposes(officer):
+    import asyncio
+
+    from jobs import records as records_jobs
+    from jobs.scheduler import build_scheduler
+
+    ids = ingest_messages(2, created=OLD, prefix="j")
+    retention.set_schedule("inbound_message", 1, True, officer)
+    asyncio.run(records_jobs.propose_disposal())
+    with session_scope() as s:
+        [p] = s.exec(select(DisposalProposal)).all()
+    assert p.status == "proposed" and sorted(i["id"] for i in p.items) == sorted(ids)
+    assert _message_ids() >= set(ids)
+    assert build_scheduler("test").get_job("records-disposal-proposal") is not None

@@ -269,6 +269,8 @@ def _locked_proposal(s: Session, proposal_id: int) -> DisposalProposal:
 
 def approve(proposal_id: int, actor: Actor) -> int:
     """A records officer approves; the records are destroyed in the same transaction. Returns the certificate id."""
+    if actor.user_id is None:
+        raise UserError("Only a records officer, signed in as a person, can approve a disposal.")
     with session_scope() as s:
         require_officer(actor, s)
         p = _locked_proposal(s, proposal_id)
