@@ -55,7 +55,7 @@ def test_other_roles_cannot_touch_requests(actor_factory):
         requests.list_requests(publisher)
 
 
-def test_export_package_is_redacted_complete_and_verifiable(officer, tmp_path, capsys):
+def test_export_package_is_redacted_complete_and_verifiable(any_db, officer, tmp_path, capsys):
     ids = ingest_messages(3, text="water main break {i}, call +1 555 010 1234 or mail bob@example.org. شكرا لكم")
     rid = _request(officer)
     requests.add_redaction(rid, "emails", "personal_privacy", officer)
