@@ -84,7 +84,7 @@ def _schedule_row(x) -> rx.Component:
             rx.input(type="hidden", name="record_type", value=x["type"]),
             rx.text(x["label"], weight="bold", min_width="140px", flex="1"),
             rx.input(name="years", type="number", min="1", max="100", default_value=x["years"], aria_label=t("Years to keep") + " " + x["label"], min_height=TAP, width="90px"),
-            rx.el.label(rx.checkbox(name="year_end", default_checked=x["year_end"] == "yes"), rx.text(t("after the end of the calendar year"), size="2"), display="flex", gap="2", align_items="center", min_height=TAP),
+            rx.el.label(rx.checkbox(name="year_end", default_checked=x["year_end"] == "yes", aria_label=t("after the end of the calendar year") + " " + x["label"]), rx.text(t("after the end of the calendar year"), size="2"), display="flex", gap="2", align_items="center", min_height=TAP),
             rx.button(t("Save"), type="submit", variant="soft", min_height=TAP, aria_label=t("Save schedule") + " " + x["label"]),
             gap="2", wrap="wrap", align="center",
         ),
