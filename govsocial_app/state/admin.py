@@ -10,6 +10,7 @@ from govsocial_app.services import audit
 from govsocial_app.services import auth as auth_service
 from govsocial_app.services.authz import ROLES
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.records import access as records_access
 from govsocial_app.services.records import chain
 from govsocial_app.state.app_state import AppState
 
@@ -96,8 +97,10 @@ class UsersState(AppState):
     roles: list[str] = list(ROLES)
 
     def _refresh(self) -> None:
+        officers = set(records_access.officer_admin_ids())
         self.users = [
-            {"id": str(u.id), "email": u.email, "name": u.display_name, "role": u.role, "active": "yes" if u.is_active else "no"}
+            {"id": str(u.id), "email": u.email, "name": u.display_name, "role": u.role, "active": "yes" if u.is_active else "no",
+             "records": "yes" if u.id in officers else "no"}
             for u in auth_service.list_users(include_inactive=True)
         ]
 
@@ -126,6 +129,13 @@ class UsersState(AppState):
             auth_service.set_role(int(user_id), role, actor)
         except ValueError as exc:
             self.error = self._(str(exc))
+        self._refresh()
+
+    @rx.event
+    def set_records_grant(self, user_id: str, granted: bool | str):
+        # Issue 16: an admin is a records officer only once another admin grants it here.
+        actor = self._require("records.grant")
+        records_access.set_grant(int(user_id), granted in (True, "yes", "true"), actor)
         self._refresh()
 
     @rx.event

@@ -86,3 +86,26 @@ def test_granted_admin_is_a_records_officer(records_state, actor_factory):
     access.set_grant(admin.user_id, True, actor_factory("admin", "Granting Admin"))
     state.load()
     assert len(state.schedule_rows) >= 4
+
+
+def test_admins_grant_the_records_permission_on_the_users_page(app_state, actor_factory):
+    from govsocial_app.state.admin import UsersState
+    from govsocial_app.services.records import access
+
+    granting = actor_factory("admin", "Granting Admin")
+    other = actor_factory("admin", "Other Admin")
+    token, _ = auth.sign_in(granting.label.split("<")[1].rstrip(">"), PASSWORD)
+    app_state.auth_token = token
+    users = app_state.substates[UsersState.get_name()]
+    users.load()
+    users.set_records_grant(str(other.user_id), True)
+    assert other.user_id in access.granted_admins()
+    assert [u["records"] for u in users.users if u["id"] == str(other.user_id)] == ["yes"]
+    users.set_records_grant(str(other.user_id), False)
+    assert other.user_id not in access.granted_admins()
+
+    manager = actor_factory("manager")
+    token, _ = auth.sign_in(manager.label.split("<")[1].rstrip(">"), PASSWORD)
+    app_state.auth_token = token
+    with pytest.raises(PermissionDenied):
+        users.set_records_grant(str(other.user_id), True)
