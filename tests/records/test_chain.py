@@ -189,3 +189,24 @@ def test_migration_backfills_existing_rows(tmp_path):
         assert _verify().ok and _verify().head_seq == 5
     finally:
         point_app_at(f"sqlite:///{tmp_path / 'unused.db'}")
+
+
+def test_concurrent_ingests_never_fork_the_archive_chain(pg_db):
+    errors: list[BaseException] = []
+
+    def ingester(k: int) -> None:
+        try:
+            for b in range(5):
+                ingest_messages(20, prefix=f"t{k}-{b}-")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ingester, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    res = _verify("archive")
+    assert res.ok, res.problems
+    assert res.rows == res.head_seq == 400
