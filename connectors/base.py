@@ -195,6 +195,11 @@ class Connector(Protocol):
     async def publish(self, post: OutboundPost) -> PublishResult:
         """Publish a post or a reply. Must be safe to call twice with the same idempotency key."""
 
+    async def find_published(self, post: OutboundPost, since: datetime) -> PublishResult | None:
+        """Reconcile after an ambiguous failure: the post if an earlier attempt made it (published at or after
+        `since`), None when the network confirms it is absent. Raises (TransientError, PermanentError, ...) when
+        it cannot tell: the caller must then neither resend nor guess."""
+
     async def profile_metrics(self) -> ProfileMetrics:
         """Follower and post counts for the connected account."""
 

@@ -268,12 +268,19 @@ def error_message(response: httpx.Response) -> str:
     return f"{status}: {message}" if message else f"{status} {response.reason_phrase}".strip()
 
 
-def json_body(response: httpx.Response) -> Any:
-    """The decoded JSON body; a network answering 2xx with something else is a PermanentError."""
+def json_body(response: httpx.Response, *, wrote: bool | None = None) -> Any:
+    """The decoded JSON body. A network answering 2xx with something else is a PermanentError for a read,
+    but for a write (`wrote`, by default any POST or PATCH) it is OutcomeUnknown: a 2xx says the server
+    acted, so the caller must reconcile rather than record a failure that a retry would turn into a double."""
     try:
         return response.json()
     except (ValueError, UnicodeDecodeError) as exc:
-        raise PermanentError(f"{response.request.url}: expected JSON, got {response.headers.get('content-type', '?')}") from exc
+        message = f"{response.request.url}: expected JSON, got {response.headers.get('content-type', '?')}"
+        if wrote is None:
+            wrote = response.request.method.upper() in ("POST", "PATCH")
+        if wrote and response.status_code < 300:
+            raise OutcomeUnknown(message + "; the server answered success, so the write may have been done") from exc
+        raise PermanentError(message) from exc
 
 
 ErrorMapper = Callable[[httpx.Response], ConnectorError | None]
@@ -316,12 +323,13 @@ def _error_for(response: httpx.Response, error_mapper: ErrorMapper | None) -> Co
 # ---------------------------------------------------------------- send
 
 
-def _resend_safe(method: str, headers: Any, idempotent: bool | None) -> bool:
+def _resend_safe(method: str, idempotent: bool | None) -> bool:
+    # An Idempotency-Key header does NOT make a POST safe to resend: many servers (mastodon_mock, several
+    # Mastodon-API servers, proxies in front of them) ignore it, and a resend after a 502 that came after
+    # the server stored the post published it twice. Only the caller can vouch for a write (`idempotent=True`).
     if idempotent is not None:
         return idempotent
-    if method.upper() in _RESEND_SAFE_METHODS:
-        return True
-    return bool(headers) and any(str(name).lower() == "idempotency-key" for name in dict(headers))
+    return method.upper() in _RESEND_SAFE_METHODS
 
 
 def _should_retry(resend_safe: bool) -> Callable[[BaseException], bool]:
@@ -368,9 +376,10 @@ async def send(
     """Send one request, retrying what is safe to retry; return a response below 400 or raise a typed error.
 
     `idempotent` overrides the method-based guess of whether a resend could act
-    twice (POST/PATCH count as idempotent only with an Idempotency-Key header).
+    twice (POST/PATCH never count as idempotent by themselves, Idempotency-Key or not: after an
+    ambiguous failure they raise OutcomeUnknown and the caller reconciles).
     `error_mapper` lets a connector translate network-specific error bodies first."""
-    resend_safe = _resend_safe(method, kwargs.get("headers"), idempotent)
+    resend_safe = _resend_safe(method, idempotent)
 
     async def attempt_once() -> httpx.Response:
         if budget is not None:
@@ -402,9 +411,13 @@ async def send(
         error = _error_for(response, error_mapper)
         if isinstance(error, RateLimited) and budget is not None:
             budget.mark_exhausted(error.retry_after)
-        if response.status_code == 503 and isinstance(error, TransientError):
+        if response.status_code == 503 and isinstance(error, TransientError) and resend_safe:
             error.not_sent = True  # type: ignore[attr-defined]
-        elif type(error) is TransientError and not resend_safe:
+        elif not resend_safe and not isinstance(error, OutcomeUnknown) and (
+            isinstance(error, TransientError) or (response.status_code >= 500 and isinstance(error, RateLimited))
+        ):
+            # Any 5xx to a write may come from a proxy after the server acted (observed: 502 after the post was
+            # stored), and a 503 with a long Retry-After is no proof that nothing was done.
             error = OutcomeUnknown(str(error))
         log.debug("%s %s -> %s (%s)", method, url, response.status_code, error)
         raise error

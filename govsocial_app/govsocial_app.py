@@ -27,6 +27,7 @@ from govsocial_app.state.approvals import ApprovalsState
 from govsocial_app.state.calendar import CalendarState
 from govsocial_app.state.live import EXTRA_RELAYS, relay_bus
 from govsocial_app.state.notifications import NotificationsState
+from govsocial_app.state import guard
 from govsocial_app.state.pause import relay_pause
 from govsocial_app.state.publish import PublishState
 from govsocial_app.pages import records as records_page
@@ -98,6 +99,8 @@ app.add_page(keywords.page, route=keywords.ROUTE, on_load=KeywordsState.load, ti
 app.add_page(vips.page, route=vips.ROUTE, on_load=VipState.load, title="VIP lists · GovSocial")
 app.add_page(admin_users.page, route=admin_users.ROUTE, on_load=UsersState.load, title="Users · GovSocial")
 app.add_page(records_page.page, route=records_page.ROUTE, on_load=RecordsState.load, title="Records · GovSocial")
+
+guard.refuse_undeclared()  # every handler of every state is authorised on the server, or declared public
 
 EXTRA_RELAYS.append(("alerts", relay_alerts))
 EXTRA_RELAYS.append(("pause", relay_pause))

@@ -12,6 +12,7 @@ PUBLISH_EVERY_S = 2
 HOLD_EVERY_S = 15
 RECOVER_EVERY_S = 30
 APPROVAL_LINKS_EVERY_S = 10
+REPLIES_EVERY_S = 5
 
 
 async def publish_due() -> None:
@@ -36,6 +37,16 @@ async def recover_stale(older_than_s: float | None = None) -> None:
     await asyncio.to_thread(publisher.recover_stale, older_than_s)
 
 
+async def settle_replies() -> None:
+    """Replies queued during a pause (sent once it is lifted), and replies whose outcome is unknown or that are
+    stuck in "sending" (reconciled with the network first; never resent blind)."""
+    from govsocial_app.services import replies
+
+    counts = await replies.process_pending()
+    if counts:
+        log.info("replies: %s", counts)
+
+
 async def send_approval_links() -> None:
     """Email external approvers their links (new steps, resends) and retry the ones that failed."""
     from govsocial_app.services import approval_external
@@ -46,13 +57,17 @@ async def send_approval_links() -> None:
 
 
 def register(scheduler) -> None:
-    """Add the publishing jobs. Exactly one process runs the scheduler (ARCHITECTURE.md), so on start every
-    claim left behind belongs to a dead predecessor and is taken back at once (same idempotency keys)."""
+    """Add the publishing jobs. On start, claims left behind are taken back only once they are stale
+    (older than publisher.stale_after_s(), which exceeds the publisher's call timeout): after a fail-over the
+    old leader's sends may still be running, and a zero threshold recovered them mid-flight (issue 13). A
+    recovered claim becomes "unknown" and is reconciled with the network, never resent blind."""
     now = datetime.now(timezone.utc)
     opts = {"replace_existing": True, "max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
-    scheduler.add_job(recover_stale, "date", run_date=now, id="publish-recover-startup", args=[0], **opts)
+    scheduler.add_job(recover_stale, "date", run_date=now, id="publish-recover-startup", **opts)
     scheduler.add_job(publish_due, "interval", seconds=PUBLISH_EVERY_S, id="publish-due", next_run_time=now + timedelta(seconds=1), **opts)
     scheduler.add_job(hold_unapproved, "interval", seconds=HOLD_EVERY_S, id="publish-hold-unapproved", next_run_time=now, **opts)
     scheduler.add_job(recover_stale, "interval", seconds=RECOVER_EVERY_S, id="publish-recover-stale", **opts)
+    scheduler.add_job(settle_replies, "interval", seconds=REPLIES_EVERY_S, id="replies-pending",
+                      next_run_time=now + timedelta(seconds=3), **opts)
     scheduler.add_job(send_approval_links, "interval", seconds=APPROVAL_LINKS_EVERY_S, id="approval-links",
                       next_run_time=now + timedelta(seconds=2), **opts)

@@ -1,7 +1,7 @@
 """the public record: hash chains over the audit log and the archive, legal holds, retention, disposal, requests
 
 Revision ID: 0007_records
-Revises: 0006_approval_content
+Revises: 0007_personal_alerts
 
 Existing audit rows and archive versions are chained here in id order (the append-only trigger is lifted for the
 backfill only, inside this transaction), so verify-audit covers history from the day this revision ran.
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_records"
-down_revision = "0006_approval_content"
+down_revision = "0007_personal_alerts"
 branch_labels = None
 depends_on = None
 

@@ -35,6 +35,10 @@ def xrpc_error(response: httpx.Response) -> ConnectorError | None:
         return SessionExpired(error_message(response))
     if name == "RecordNotFound":
         return RecordNotFound(error_message(response))
+    # Refused credentials the PDS reports as 400 (atproto lexicons: createSession's AccountTakedown and
+    # AuthFactorTokenRequired; AuthenticationRequired/InvalidToken on some PDS versions): a reconnect, not a bug.
+    if name in ("AuthenticationRequired", "AccountTakedown", "AuthFactorTokenRequired", "AuthMissing", "AccountDeactivated"):
+        return AuthError(error_message(response))
     return None
 
 

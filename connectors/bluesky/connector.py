@@ -219,6 +219,26 @@ class BlueskyConnector:
             uri = mapping.created_ref_from(created)["uri"]
             return mapping.publish_result_from(uri, record, (await self._current_session()).handle)
 
+    async def recheck(self, external_ids: list[str]) -> list[InboundMessage]:
+        """Bluesky notifies no deletions: getPosts omits deleted posts, which come back with deleted=True."""
+        from datetime import timezone
+
+        views = await self._get_posts(list(external_ids))
+        found: dict[str, InboundMessage] = {}
+        for view in views:
+            try:
+                message = mapping.message_from_post_view(view, kind="mention")
+            except ConnectorError:
+                continue
+            found[message.external_id] = message
+        return [found.get(uri) or InboundMessage(network=self.network, external_id=uri, author=Author("", ""), text="",
+                                                 created_at=datetime.now(timezone.utc), deleted=True)
+                for uri in external_ids]
+
+    async def find_published(self, post: OutboundPost, since: datetime) -> PublishResult | None:
+        """The record key is derived from the idempotency key, so getRecord answers exactly (404: absent)."""
+        return await self._existing_post(await self._current_session(), records.record_key(post.idempotency_key))
+
     async def aclose(self) -> None:
         await self._client.aclose()
 

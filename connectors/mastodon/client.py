@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from connectors import http
-from connectors.base import PermanentError, RateLimit, TransientError
+from connectors.base import AuthError, ConnectorError, PermanentError, RateLimit, TransientError
 
 # Mastodon accepts up to 80 notifications and 40 statuses per page.
 NOTIFICATIONS_PAGE = 80
@@ -31,6 +31,25 @@ def normalise_instance_url(instance_url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise PermanentError(f"instance_url {instance_url!r} is not an http(s) URL")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+# What Mastodon and API-compatible servers say about a token they refuse. Mastodon itself answers 401
+# "The access token is invalid" (or "...was revoked"/"...expired"); some compatible servers answer
+# 400 "Invalid Bearer token" (observed on a real server, issue 14), others 403 "This action is outside
+# the authorized scopes" (a scope problem: also a reconnect). Anything else 4xx stays a PermanentError.
+_REFUSED_TOKEN = ("invalid bearer token", "access token is invalid", "access token was revoked",
+                  "access token expired", "token is invalid", "invalid_token", "invalid token", "unauthorized")
+
+
+def mastodon_error(response: httpx.Response) -> ConnectorError | None:
+    """Refused credentials as AuthError, whatever 4xx status the server chose for them."""
+    if response.status_code in (401, 403):
+        return AuthError(http.error_message(response))
+    if response.status_code in (400, 422):
+        message = http.error_message(response)
+        if any(marker in message.lower() for marker in _REFUSED_TOKEN) or "invalid_token" in response.headers.get("www-authenticate", ""):
+            return AuthError(message)
+    return None
 
 
 def link_cursor(link_header: str | None, rel: str, param: str) -> str:
@@ -68,17 +87,19 @@ class MastodonClient:
 
     async def _get(self, path: str, params: Any = None, *, auth: bool = True) -> httpx.Response:
         return await http.send(
-            self._http, "GET", self._url(path), params=params, headers=self._auth() if auth else None, budget=self._budget
+            self._http, "GET", self._url(path), params=params, headers=self._auth() if auth else None, budget=self._budget,
+            error_mapper=mastodon_error,
         )
 
     async def verify_credentials(self) -> dict[str, Any]:
         return http.json_body(await self._get("/api/v1/accounts/verify_credentials"))
 
     async def instance(self) -> dict[str, Any]:
-        """`/api/v2/instance`, falling back to v1 on servers older than Mastodon 4.0."""
+        """`/api/v2/instance`, falling back to v1 on servers older than Mastodon 4.0, and on a server whose v2
+        fails with a server error (observed: 5xx after 4-5 s on a real API-compatible server)."""
         try:
             return http.json_body(await self._get("/api/v2/instance", auth=False))
-        except PermanentError:
+        except (PermanentError, TransientError):
             return http.json_body(await self._get("/api/v1/instance", auth=False))
 
     async def mention_notifications(self, *, min_id: str = "", limit: int = NOTIFICATIONS_PAGE) -> tuple[list[Any], str]:
@@ -89,17 +110,26 @@ class MastodonClient:
         response = await self._get("/api/v1/notifications", params)
         return _list_body(response), link_cursor(response.headers.get("link"), "prev", "min_id")
 
-    async def tag_timeline(self, tag: str, *, min_id: str = "", limit: int = STATUSES_PAGE) -> tuple[list[Any], str]:
-        params: dict[str, str | int] = {"limit": limit}
+    async def tag_timeline(self, tag: str, *, min_id: str = "", limit: int = STATUSES_PAGE, all_tags: tuple[str, ...] = ()) -> tuple[list[Any], str]:
+        params: list[tuple[str, str | int]] = [("limit", limit)]
         if min_id:
-            params["min_id"] = min_id
+            params.append(("min_id", min_id))
+        # Statuses carrying every one of these tags too (Mastodon 3.0+); works where text search does not.
+        params += [("all[]", t) for t in all_tags]
         response = await self._get(f"/api/v1/timelines/tag/{urllib.parse.quote(tag, safe='')}", params)
         return _list_body(response), link_cursor(response.headers.get("link"), "prev", "min_id")
 
-    async def search_statuses(self, q: str, *, min_id: str = "", limit: int = STATUSES_PAGE) -> tuple[list[Any], str]:
+    async def own_statuses(self, account_id: str, *, limit: int = STATUSES_PAGE, max_id: str = "") -> list[Any]:
+        """The account's own statuses, newest first (reblogs excluded)."""
+        params: dict[str, str | int] = {"limit": limit, "exclude_reblogs": "true"}
+        if max_id:
+            params["max_id"] = max_id
+        return _list_body(await self._get(f"/api/v1/accounts/{urllib.parse.quote(account_id, safe='')}/statuses", params))
+
+    async def search_statuses(self, q: str, *, limit: int = STATUSES_PAGE) -> tuple[list[Any], str]:
+        # Never min_id here: /api/v2/search is not a timeline, and a server answered every search that
+        # carried one with nothing (issue 14). The connector drops what it has already seen instead.
         params: dict[str, str | int] = {"q": q, "type": "statuses", "limit": limit, "resolve": "false"}
-        if min_id:
-            params["min_id"] = min_id
         body = http.json_body(await self._get("/api/v2/search", params))
         statuses = body.get("statuses") if isinstance(body, dict) else None
         if not isinstance(statuses, list):
@@ -125,6 +155,7 @@ class MastodonClient:
             files={"file": (file.name, content, mime_type)},
             data={"description": description},
             budget=self._budget,
+            error_mapper=mastodon_error,
             # A duplicate upload only leaves an unattached file that the server prunes; losing one loses the post.
             idempotent=True,
         )
@@ -158,9 +189,12 @@ class MastodonClient:
             "POST",
             self._url("/api/v1/statuses"),
             json=body,
-            # Mastodon remembers the key for an hour, so a resend after a timeout returns the same status.
+            # Mastodon itself remembers the key for an hour, but mastodon_mock and other API-compatible servers
+            # ignore it, so http.send never resends this POST: an ambiguous failure raises OutcomeUnknown and the
+            # publisher reconciles with MastodonConnector.find_published.
             headers=self._auth({"Idempotency-Key": idempotency_key}),
             budget=self._budget,
+            error_mapper=mastodon_error,
         )
         return http.json_body(response)
 

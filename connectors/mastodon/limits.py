@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from connectors.base import Limits
@@ -16,7 +17,9 @@ DEFAULT_LIMITS = Limits(
     max_image_bytes=10 * 1024 * 1024,
     image_types=("image/jpeg", "image/png", "image/gif", "image/webp"),
     alt_text_max=1500,
-    supports_idempotency=True,
+    # Mastodon documents Idempotency-Key, but mastodon_mock and many API-compatible servers ignore it:
+    # not honoured until the instance shows it is Mastodon itself (see honours_idempotency).
+    supports_idempotency=False,
     supports_search=True,
 )
 
@@ -27,10 +30,26 @@ def _positive_int(value: Any) -> int | None:
     return value
 
 
+OFFICIAL_SOURCE = "https://github.com/mastodon/mastodon"
+_PLAIN_VERSION = re.compile(r"\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?")
+
+
+def honours_idempotency(instance: Any) -> bool:
+    """Only Mastodon itself (v2 instance: source_url is the official repository, a plain version) is known to
+    honour Idempotency-Key. Forks and compatible servers say "4.0.0 (compatible; X)" or link elsewhere. Even
+    then nothing relies on it for safety: the publisher reconciles after any ambiguous failure."""
+    if not isinstance(instance, dict):
+        return False
+    version = instance.get("version")
+    return (instance.get("source_url") == OFFICIAL_SOURCE and isinstance(version, str)
+            and _PLAIN_VERSION.fullmatch(version.strip()) is not None)
+
+
 def limits_from_instance(instance: Any, base: Limits = DEFAULT_LIMITS) -> Limits:
     """Limits from `/api/v2/instance` (or v1) JSON; any field the server omits or garbles keeps its default.
 
     Glitch-soc and other forks raise `max_characters`, which is why we ask."""
+    base = dataclasses.replace(base, supports_idempotency=honours_idempotency(instance))
     config = instance.get("configuration") if isinstance(instance, dict) else None
     if not isinstance(config, dict):
         return base

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 import logging
 from pathlib import Path
 from typing import Any
@@ -150,9 +151,16 @@ class FacebookConnector:
             data[f"attached_media[{index}]"] = json.dumps({"media_fbid": media_id})
         return await self._graph.post(f"{self.page_id}/feed", data)
 
-    async def _find_own(self, text: str, reply_to: str) -> PublishResult | None:
+    async def find_published(self, post: OutboundPost, since: datetime) -> PublishResult | None:
+        """The Graph API has no idempotency: reconcile by the Page's recent posts (or the comment's replies)
+        with the same text. Failing to look raises, so the publisher never resends on a guess."""
+        return await self._find_own(post.text, post.in_reply_to_id, strict=True)
+
+    async def _find_own(self, text: str, reply_to: str, *, strict: bool = False) -> PublishResult | None:
         """An identical recent post or reply by the Page, which an earlier attempt may have made."""
         if not text.strip():
+            if strict:
+                raise PermanentError("a post without text cannot be looked up on Facebook; check the Page")
             return None
         try:
             if reply_to:
@@ -164,6 +172,8 @@ class FacebookConnector:
             else:
                 items = await self._graph.edge(f"{self.page_id}/posts", {"fields": "id,message,created_time", "limit": 10}, max_pages=1)
         except PermanentError as exc:
+            if strict:
+                raise
             log.info("facebook: could not check for an earlier identical post: %s", exc)
             return None
         for item in items:

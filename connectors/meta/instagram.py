@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 import re
 from collections.abc import Callable
 from typing import Any
@@ -195,10 +196,19 @@ class InstagramConnector:
             await http.sleep(CONTAINER_POLL_SECONDS)
         raise TransientError(f"media container {container_id} is still processing")
 
-    async def _find_own_media(self, caption: str) -> PublishResult | None:
+    async def find_published(self, post: OutboundPost, since: datetime) -> PublishResult | None:
+        """No idempotency on the Graph API: reconcile by our recent media (or the comment's replies) with the
+        same caption or text. Failing to look raises, so the publisher never resends on a guess."""
+        if post.in_reply_to_id:
+            return await self._find_own_reply(post.in_reply_to_id, post.text, strict=True)
+        return await self._find_own_media(post.text, strict=True)
+
+    async def _find_own_media(self, caption: str, *, strict: bool = False) -> PublishResult | None:
         try:
             items = await self._graph.edge(f"{self.ig_user_id}/media", {"fields": "id,caption,timestamp,permalink", "limit": 10}, max_pages=1)
         except PermanentError as exc:
+            if strict:
+                raise
             log.info("instagram: could not check for an earlier identical post: %s", exc)
             return None
         for item in items:
@@ -206,10 +216,12 @@ class InstagramConnector:
                 return PublishResult(external_id=item["id"], url=str(item.get("permalink") or ""))
         return None
 
-    async def _find_own_reply(self, comment_id: str, text: str) -> PublishResult | None:
+    async def _find_own_reply(self, comment_id: str, text: str, *, strict: bool = False) -> PublishResult | None:
         try:
             items = await self._graph.edge(f"{quote_id(comment_id)}/replies", {"fields": "id,text,timestamp,username,from{id}"}, max_pages=1)
         except PermanentError as exc:
+            if strict:
+                raise
             log.info("instagram: could not check for an earlier identical reply: %s", exc)
             return None
         for item in items:

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.base import AuthError, ConnectorError, MediaAttachment, PermanentError, RateLimited, TransientError
+from connectors.http import OutcomeUnknown
 from connectors.simulator import corpus, limits
 from connectors.simulator.content import (
     CREATED,
@@ -83,6 +84,10 @@ class SimConfig:
     display_name: str = ""
     rate_limit: int = DEFAULT_QUOTA  # 0 turns the quota off
     idempotency_ttl: float = DEFAULT_IDEMPOTENCY_TTL_S  # seconds; 0 keeps keys forever
+    # Like mastodon_mock and many Mastodon-API servers: every publish creates a post, whatever its key.
+    honour_idempotency: bool = True
+    # The share of stored posts whose answer is lost as a 502 (a proxy failing after the server acted).
+    fault_after_store_rate: float = 0.0
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> SimConfig:
@@ -148,6 +153,8 @@ class SimConfig:
             display_name=text("display_name"),
             rate_limit=int(number("rate_limit", DEFAULT_QUOTA, 0, 1_000_000)),
             idempotency_ttl=number("idempotency_ttl", DEFAULT_IDEMPOTENCY_TTL_S, 0, 10 * 365 * 86_400),
+            honour_idempotency=str(config.get("honour_idempotency", True)).strip().lower() not in ("false", "0", "no", "off"),
+            fault_after_store_rate=number("fault_after_store_rate", 0.0, 0.0, 1.0),
         )
 
 
@@ -646,7 +653,7 @@ class SimulatorServer:
             suffix = "; the response was lost (simulated timeout)" if fail_after else ""
             with self._write(conn):
                 row = None
-                if key:
+                if key and self.config.honour_idempotency:
                     found = conn.execute(
                         "SELECT external_id, created_at_us FROM idempotency WHERE profile_key = ? AND key = ?",
                         (self.config.profile_key, key),
@@ -658,10 +665,31 @@ class SimulatorServer:
                     self._log(conn, now, key, row["external_id"], True, text, in_reply_to_id, "deduplicated" + suffix)
                 else:
                     row = self._insert_post(conn, now, key, body, in_reply_to_id, parent, media, link)
+                    if not fail_after and self.config.fault_after_store_rate:
+                        roll = random.Random(stable_int(self.seed, "after-store", row["seq"])).random()
+                        if roll < self.config.fault_after_store_rate:
+                            fail_after, suffix = True, "; answered 502 after storing it (simulated proxy)"
                     self._log(conn, now, key, row["external_id"], False, text, in_reply_to_id, "created" + suffix)
         if fail_after:
-            raise TransientError("the request timed out (simulated) after the server had acted on it")
+            # Ambiguous by construction: the caller cannot know the post exists, so it must reconcile.
+            raise OutcomeUnknown("the request failed (simulated) after the server had acted on it")
         return self._status(row)
+
+    def find_own_post(self, text: str, link: str, in_reply_to_id: str, since: datetime) -> dict | None:
+        """Our newest post with this text (and parent) published at or after `since`, as the network lists it.
+        Like a timeline read, it never looks at idempotency keys."""
+        body = limits.post_body(text, link)
+        since_us = int(since.timestamp() * 1_000_000)
+        with self._db() as conn:
+            self._gate(conn, self.now_us())
+            rows = conn.execute(
+                "SELECT * FROM posts WHERE profile_key = ? AND published_at_us >= ? AND in_reply_to_id = ? ORDER BY seq DESC",
+                (self.config.profile_key, since_us, in_reply_to_id or ""),
+            ).fetchall()
+        for row in rows:
+            if row["text"] == body:
+                return self._status(row)
+        return None
 
     def _insert_post(self, conn, now_us, key, body, in_reply_to_id, parent, media, link) -> sqlite3.Row:
         seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM posts").fetchone()[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -54,6 +55,8 @@ class SimulatorConnector:
         try:
             self.config: SimConfig | None = SimConfig.from_mapping(credentials.config or {})
             self._server = SimulatorServer(self.config, self._now)
+            if not self.config.honour_idempotency:
+                self.limits = dataclasses.replace(LIMITS, supports_idempotency=False)
         except ConfigError as exc:
             # A bad profile must not crash whoever builds connectors; every call reports it instead.
             self.config = None
@@ -107,6 +110,11 @@ class SimulatorConnector:
             )
         )
         return mapping.publish_result_from_raw(raw)
+
+    async def find_published(self, post: OutboundPost, since: datetime) -> PublishResult | None:
+        """Our own posts since `since` with the same text and parent (never by key: a network may ignore keys)."""
+        raw = await self._call(lambda s: s.find_own_post(post.text, post.link, post.in_reply_to_id, since))
+        return mapping.publish_result_from_raw(raw) if raw else None
 
     async def profile_metrics(self) -> ProfileMetrics:
         return mapping.profile_metrics_from_raw(await self._call(lambda s: s.account_metrics()))

@@ -40,6 +40,12 @@ def x_error(response: httpx.Response) -> ConnectorError | None:
         return DuplicatePost(http.error_message(response))
     if kind.endswith("/client-forbidden") or kind.endswith("/not-authorized-for-resource"):
         return AuthError(http.error_message(response))
+    # Refused tokens X answers with 400: v1.1 codes 32 (could not authenticate), 89 (invalid or expired token),
+    # 215 (bad authentication data); OAuth 2.0 "invalid_grant"/"invalid_token" (a revoked refresh token).
+    errors = body.get("errors")
+    codes = {e.get("code") for e in errors if isinstance(e, dict)} if isinstance(errors, list) else set()
+    if codes & {32, 89, 215} or body.get("error") in ("invalid_grant", "invalid_token"):
+        return AuthError(http.error_message(response))
     return None
 
 

@@ -229,16 +229,27 @@ class XConnector:
             raise
         return mapping.map_created_post(body, self._username)
 
-    async def _find_own_post(self, text: str) -> PublishResult | None:
+    async def find_published(self, post: OutboundPost, since: datetime) -> PublishResult | None:
+        """X has no idempotency key and no record key we choose: reconcile by our own recent posts (GET
+        /2/users/:id/tweets, newest first) with the same text, created since the first attempt. A failure to
+        look propagates, so the publisher marks the post "unknown — check" rather than resending."""
+        text = post.text
+        if post.link and post.link not in text:
+            text = f"{text}\n\n{post.link}" if text else post.link
+        return await self._find_own_post(text, since=since, strict=True)
+
+    async def _find_own_post(self, text: str, *, since: datetime | None = None, strict: bool = False) -> PublishResult | None:
         wanted = _normalise(text)
         try:
             body = await self._client.own_recent_posts(self.user_id)
             posts, _, _, _ = mapping.page_posts(body)
         except (PermanentError, TransientError) as exc:
+            if strict:
+                raise
             # Not being able to look is no reason not to publish; X's own duplicate check still applies.
             log.info("x: could not check recent posts for a duplicate: %s", exc)
             return None
-        cutoff = datetime.now(UTC) - DUPLICATE_WINDOW
+        cutoff = since if since is not None else datetime.now(UTC) - DUPLICATE_WINDOW
         for candidate in posts:
             if not isinstance(candidate, dict) or not isinstance(candidate.get("id"), str):
                 continue

@@ -25,6 +25,10 @@ def pause_banner() -> rx.Component:
                         rx.cond(PauseBanner.reason != "", rx.fragment(" · ", t("Reason:"), " ", PauseBanner.reason)),
                         size="2",
                     ),
+                    rx.cond(
+                        PauseBanner.holds_replies,
+                        rx.text(t("Nothing goes out, replies included: replies written now wait and are sent when publishing resumes."), size="2"),
+                    ),
                     flex="1",
                 ),
                 id="gs-pause-banner",
@@ -49,7 +53,7 @@ def _confirm_dialog() -> rx.Component:
         rx.dialog.content(
             rx.dialog.title(t("Pause all publishing?")),
             rx.dialog.description(
-                t("Nothing will go out until someone resumes: no scheduled or queued posts, no newly approved posts and no automatic replies. Everyone sees a banner."),
+                t("Nothing will go out until someone resumes: no scheduled or queued posts, no newly approved posts and no replies. Replies written meanwhile wait and are sent when publishing resumes. Everyone sees a banner."),
                 size="2",
             ),
             rx.el.label(

@@ -511,6 +511,16 @@ class AlertDelivery(SQLModel, table=True):
     sent_at: Optional[datetime] = _ts()
 
 
+class AlertRecipient(SQLModel, table=True):
+    """The people a personal alert (publishing.notify: "your post was rejected", "approve this") is for. An alert
+    with recipients is shown, counted and acknowledged only by them; one without is the whole team's."""
+
+    __table_args__ = (UniqueConstraint("alert_id", "user_id", name="uq_alertrecipient_alert_user"), Index("ix_alertrecipient_user", "user_id", "alert_id"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id")
+    user_id: int = Field(foreign_key="user.id")
+
+
 class AlertSnooze(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)

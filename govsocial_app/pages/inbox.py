@@ -261,6 +261,8 @@ def _thread_item(item) -> rx.Component:
             rx.cond(item.outbound, rx.badge(t("Our reply"), size="1", color_scheme="green")),
             rx.cond(item.status == "failed", rx.badge(t("Not sent"), size="1", color_scheme="red")),
             rx.cond(item.status == "sending", rx.badge(t("Sending…"), size="1")),
+            rx.cond(item.status == "queued", rx.badge(t("Queued: publishing is paused"), size="1", color_scheme="orange")),
+            rx.cond(item.status == "unknown", rx.badge(t("Checking whether it was sent"), size="1", color_scheme="orange")),
             rx.spacer(),
             rx.text(item.when, size="1", color=rx.color("gray", 11)),
             gap="2", align="center",

@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 from sqlalchemy import update
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, exists, func, or_, select
 
 from govsocial_app.config import get_settings
 from govsocial_app.db.engine import session_scope
-from govsocial_app.db.models import Alert, AlertDelivery, AlertSnooze, User
+from govsocial_app.db.models import Alert, AlertDelivery, AlertRecipient, AlertSnooze, User
 from govsocial_app.i18n import translate
 from govsocial_app.services import audit, bus, mailer, settings_store, webpush
 from govsocial_app.services.authz import ROLES, Actor, require
@@ -163,6 +163,11 @@ def create_alert(s: Session, spec: AlertSpec, audience: Audience, now: datetime 
     )
     s.add(alert)
     s.flush()
+    # A personal alert (publishing.notify puts its people in data["user_ids"]) is only theirs to see and acknowledge.
+    personal = sorted({int(u) for u in (spec.data.get("user_ids") or ())})
+    if personal:
+        known = set(s.exec(select(User.id).where(col(User.id).in_(personal))).all())
+        s.add_all([AlertRecipient(alert_id=alert.id, user_id=u) for u in personal if u in known])
     audit.record(s, SYSTEM, "alert.raise", "alert", alert.id, kind=alert.kind, severity=alert.severity, title=alert.title[:200],
                  recipients=len(recipients))
     rows = [AlertDelivery(alert_id=alert.id, channel="inapp", target="banner", status="sent", attempts=1, sent_at=now)]
@@ -323,8 +328,8 @@ def acknowledge(alert_id: int, actor: Actor, now: datetime | None = None) -> Non
     now = _now(now)
     with session_scope() as s:
         alert = s.get(Alert, alert_id)
-        if alert is None:
-            raise UserError("That alert no longer exists.")
+        if alert is None or not s.exec(select(Alert.id).where(Alert.id == alert_id, visible_to(actor.user_id))).first():
+            raise UserError("That alert no longer exists.")  # someone else's personal alert: not even its existence
         if alert.acknowledged_at is not None:
             return  # someone else was quicker; the page shows who
         alert.acknowledged_at, alert.acknowledged_by = now, actor.user_id
@@ -393,6 +398,14 @@ class AlertRow:
     deliveries: tuple[DeliveryLine, ...]
 
 
+def visible_to(user_id: int | None):
+    """The alerts this person may see: the team's (no named recipients) and the personal ones addressed to them."""
+    personal = exists().where(AlertRecipient.alert_id == Alert.id)
+    if user_id is None:
+        return ~personal
+    return or_(~personal, exists().where(AlertRecipient.alert_id == Alert.id, AlertRecipient.user_id == user_id))
+
+
 def _conditions(f: HistoryFilter) -> list:
     conds = []
     if f.kind:
@@ -424,10 +437,10 @@ def _delivery_lines(s: Session, alert_ids: list[int]) -> dict[int, tuple[Deliver
     }
 
 
-def history(f: HistoryFilter, *, lang: str = "en", before_id: int | None = None, limit: int = 50) -> list[AlertRow]:
-    """Newest first, keyset-paged by id."""
+def history(f: HistoryFilter, *, viewer_id: int | None, lang: str = "en", before_id: int | None = None, limit: int = 50) -> list[AlertRow]:
+    """Newest first, keyset-paged by id: the team's alerts and the viewer's own personal ones."""
     with session_scope() as s:
-        q = select(Alert).where(*_conditions(f))
+        q = select(Alert).where(*_conditions(f), visible_to(viewer_id))
         if before_id:
             q = q.where(Alert.id < before_id)
         alerts = s.exec(q.order_by(col(Alert.id).desc()).limit(limit)).all()
@@ -448,18 +461,35 @@ def history(f: HistoryFilter, *, lang: str = "en", before_id: int | None = None,
 
 @dataclass(frozen=True)
 class LiveSummary:
-    unacknowledged: int
+    unacknowledged: int  # the team's open alerts
     critical: tuple[dict[str, str], ...]  # newest unacknowledged critical alerts: id, title_en, title_ar, link
+    personal: dict[int, int] = field(default_factory=dict)  # user id → their open personal alerts
+    personal_critical: dict[int, tuple[dict[str, str], ...]] = field(default_factory=dict)
+
+    def for_user(self, user_id: int) -> tuple[int, list[dict[str, str]]]:
+        """What one person's badge and banner show: the team's alerts and their own, never another person's."""
+        mine = list(self.personal_critical.get(user_id, ()))
+        return self.unacknowledged + self.personal.get(user_id, 0), (mine + list(self.critical))[: max(len(self.critical), 3)]
 
 
 def live_summary(limit: int = 3) -> LiveSummary:
-    """What every signed-in screen shows: the badge count and the banner."""
+    """What every signed-in screen shows, read once for all of them: the team's badge count and banner, and each
+    person's own personal alerts on top (LiveSummary.for_user)."""
+    def banner(a: Alert) -> dict[str, str]:
+        return {"id": str(a.id), "title_en": rendered(a, "en")[0], "title_ar": rendered(a, "ar")[0], "link": a.link or "/alerts"}
+
     with session_scope() as s:
-        open_count = s.exec(select(func.count()).select_from(Alert).where(col(Alert.acknowledged_at).is_(None))).one()
-        rows = s.exec(
-            select(Alert).where(col(Alert.acknowledged_at).is_(None), Alert.severity == "critical").order_by(col(Alert.id).desc()).limit(limit)
-        ).all()
-        critical = tuple(
-            {"id": str(a.id), "title_en": rendered(a, "en")[0], "title_ar": rendered(a, "ar")[0], "link": a.link or "/alerts"} for a in rows
-        )
-        return LiveSummary(open_count, critical)
+        team, open_ = visible_to(None), col(Alert.acknowledged_at).is_(None)
+        open_count = s.exec(select(func.count()).select_from(Alert).where(open_, team)).one()
+        rows = s.exec(select(Alert).where(open_, team, Alert.severity == "critical").order_by(col(Alert.id).desc()).limit(limit)).all()
+        personal = dict(s.exec(
+            select(AlertRecipient.user_id, func.count()).join(Alert, Alert.id == AlertRecipient.alert_id).where(open_).group_by(AlertRecipient.user_id)
+        ).all())
+        crit: dict[int, list[dict[str, str]]] = {}
+        for uid, a in s.exec(
+            select(AlertRecipient.user_id, Alert).join(Alert, Alert.id == AlertRecipient.alert_id)
+            .where(open_, Alert.severity == "critical").order_by(col(Alert.id).desc()).limit(200)
+        ).all():
+            if len(crit.setdefault(uid, [])) < limit:
+                crit[uid].append(banner(a))
+        return LiveSummary(open_count, tuple(banner(a) for a in rows), personal, {u: tuple(v) for u, v in crit.items()})

@@ -223,8 +223,10 @@ def _touch_every(idle: timedelta) -> timedelta:
     return min(timedelta(minutes=5), idle / 10)
 
 
-def user_for_token(token: str) -> SignedInUser | None:
-    """The user behind a bearer token, or None when it is unknown, expired, revoked or the user is gone."""
+def user_for_token(token: str, *, touch: bool = True) -> SignedInUser | None:
+    """The user behind a bearer token, or None when it is unknown, expired, revoked or the user is gone.
+    `touch=False` (the live relay re-checking a session before a push) does not count as activity, so an open tab
+    that only receives updates still reaches the idle timeout."""
     if not token:
         return None
     with session_scope() as s:
@@ -244,7 +246,7 @@ def user_for_token(token: str) -> SignedInUser | None:
             return None
         if not user.is_active or user.deleted_at or _demo_refused(user):
             return None
-        if now - _aware(sess.last_seen_at) > _touch_every(idle):
+        if touch and now - _aware(sess.last_seen_at) > _touch_every(idle):
             sess.last_seen_at = now
         return _signed_in(user)
 

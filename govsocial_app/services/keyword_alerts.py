@@ -47,41 +47,49 @@ def _take_cooldown(s, keyword_id: int, now: datetime) -> bool:
 def record_matches(keyword_id: int, message_ids: Sequence[int], now: datetime | None = None) -> int | None:
     """Raise the keyword's alert for these newly stored matches, unless it is cooling down or not a
     priority/crisis keyword. Returns the alert id, or None."""
+    with session_scope() as s:
+        alert_id = record_matches_in(s, keyword_id, message_ids, now)
+    if alert_id is not None:
+        alerting.announce([alert_id])
+    return alert_id
+
+
+def record_matches_in(s, keyword_id: int, message_ids: Sequence[int], now: datetime | None = None) -> int | None:
+    """record_matches inside the caller's transaction, so the alert (and its pending deliveries) commit with the
+    messages that raised it: a failure after the ingest commit can no longer lose a crisis alert. The caller
+    announces after its commit; the alert delivery job sends what is pending."""
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     ids = list(dict.fromkeys(message_ids))
     if not ids:
         return None
-    with session_scope() as s:
-        kw = s.get(KeywordSearch, keyword_id)
-        if kw is None or kw.deleted_at is not None or not kw.is_active or kw.priority not in ALERTING_PRIORITIES:
-            return None
-        if not _take_cooldown(s, keyword_id, now):
-            return None
-        texts = s.exec(select(Message.text).where(col(Message.id).in_(ids[:TERMS_SAMPLE]))).all()
-        first = _aware(s.exec(select(func.min(Message.received_at)).where(col(Message.id).in_(ids))).one()) or now
-        terms = top_terms(texts)
-        since = first.astimezone(timezone.utc).replace(second=0, microsecond=0)
-        # Matches carry the keyword's name as a tag (services/keywords.py), wherever they were found.
-        tag_id = s.exec(
-            select(Tag.id).where(func.lower(Tag.name) == " ".join(kw.name.split()).lower(), col(Tag.deleted_at).is_(None))
-        ).first()
-        scope = {"tag_id": tag_id} if tag_id else {"kind": "keyword"}
-        spec = alerting.AlertSpec(
-            kind="keyword",
-            severity="critical" if kw.priority == "crisis" else "warning",
-            title=TITLE,
-            body=BODY,
-            params={"priority": "Crisis" if kw.priority == "crisis" else "Priority", "name": kw.name, "count": len(ids),
-                    "terms": ", ".join(t for t, _ in terms) or "—"},
-            translate_params=("priority",),
-            link="/inbox?" + InboxFilter(since=since, **scope).to_query(),
-            keyword_id=kw.id,
-            data={"count": len(ids), "terms": [[t, n] for t, n in terms], "priority": kw.priority, "query": kw.query,
-                  "term_links": {t: "/inbox?" + InboxFilter(since=since, q=t, **scope).to_query() for t, _ in terms}},
-        )
-        alert_id = alerting.create_alert(s, spec, alerting.audience_for("keyword", s), now).id
-    alerting.announce([alert_id])
-    return alert_id
+    kw = s.get(KeywordSearch, keyword_id)
+    if kw is None or kw.deleted_at is not None or not kw.is_active or kw.priority not in ALERTING_PRIORITIES:
+        return None
+    if not _take_cooldown(s, keyword_id, now):
+        return None
+    texts = s.exec(select(Message.text).where(col(Message.id).in_(ids[:TERMS_SAMPLE]))).all()
+    first = _aware(s.exec(select(func.min(Message.received_at)).where(col(Message.id).in_(ids))).one()) or now
+    terms = top_terms(texts)
+    since = first.astimezone(timezone.utc).replace(second=0, microsecond=0)
+    # Matches carry the keyword's name as a tag (services/keywords.py), wherever they were found.
+    tag_id = s.exec(
+        select(Tag.id).where(func.lower(Tag.name) == " ".join(kw.name.split()).lower(), col(Tag.deleted_at).is_(None))
+    ).first()
+    scope = {"tag_id": tag_id} if tag_id else {"kind": "keyword"}
+    spec = alerting.AlertSpec(
+        kind="keyword",
+        severity="critical" if kw.priority == "crisis" else "warning",
+        title=TITLE,
+        body=BODY,
+        params={"priority": "Crisis" if kw.priority == "crisis" else "Priority", "name": kw.name, "count": len(ids),
+                "terms": ", ".join(t for t, _ in terms) or "—"},
+        translate_params=("priority",),
+        link="/inbox?" + InboxFilter(since=since, **scope).to_query(),
+        keyword_id=kw.id,
+        data={"count": len(ids), "terms": [[t, n] for t, n in terms], "priority": kw.priority, "query": kw.query,
+              "term_links": {t: "/inbox?" + InboxFilter(since=since, q=t, **scope).to_query() for t, _ in terms}},
+    )
+    return alerting.create_alert(s, spec, alerting.audience_for("keyword", s), now).id
 
 
 async def on_keyword_matches(keyword_id: int, message_ids: Sequence[int], now: datetime | None = None) -> int | None:

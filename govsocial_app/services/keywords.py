@@ -34,9 +34,17 @@ class KeywordView:
     interval_s: int
     is_active: bool
     last_run_at: datetime | None
-    last_error: str
+    last_error: str  # the health line: the last run's errors, then the notices below
     matches: int
+    # Health notices as (English msgid, params), for a translated display: "this server searches hashtags only",
+    # "Nothing found for {days} days".
+    notices: tuple[tuple[str, dict], ...] = ()
+    last_match_at: datetime | None = None
 
+
+HASHTAGS_ONLY = "this server searches hashtags only"
+NOTHING_FOUND = "Nothing found for {days} days"
+QUIET_AFTER = timedelta(days=3)  # a keyword silent this long says so: a search that cannot work looks the same
 
 def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
@@ -102,16 +110,35 @@ def delete(keyword_id: int, actor: Actor) -> None:
         audit.record(s, actor, "keyword.delete", "keyword", keyword_id, name=row.name)
 
 
-def listing() -> list[KeywordView]:
+def listing(*, now: datetime | None = None) -> list[KeywordView]:
     from sqlalchemy import func
 
+    now = now or datetime.now(timezone.utc)
     with session_scope() as s:
-        counts = dict(s.exec(select(Message.keyword_id, func.count()).where(col(Message.keyword_id).is_not(None)).group_by(Message.keyword_id)).all())
+        stats = {kid: (n, last) for kid, n, last in s.exec(
+            select(Message.keyword_id, func.count(), func.max(Message.received_at)).where(col(Message.keyword_id).is_not(None))
+            .group_by(Message.keyword_id)
+        ).all()}
         rows = s.exec(select(KeywordSearch).where(col(KeywordSearch.deleted_at).is_(None)).order_by(KeywordSearch.name)).all()
-        return [
-            KeywordView(k.id, k.name, k.query, tuple(k.networks), k.priority, k.interval_s, k.is_active, _aware(k.last_run_at), k.last_error, counts.get(k.id, 0))
-            for k in rows
-        ]
+        views = []
+        for k in rows:
+            count, last_match = stats.get(k.id, (0, None))
+            notices = _notices(k, _aware(last_match), now)
+            line = "; ".join([k.last_error] * bool(k.last_error) + [msg.format(**params) for msg, params in notices
+                                                                   if msg.format(**params) not in k.last_error])
+            views.append(KeywordView(k.id, k.name, k.query, tuple(k.networks), k.priority, k.interval_s, k.is_active,
+                                     _aware(k.last_run_at), line, count, notices, _aware(last_match)))
+        return views
+
+
+def _notices(k: KeywordSearch, last_match: datetime | None, now: datetime) -> tuple[tuple[str, dict], ...]:
+    notices: list[tuple[str, dict]] = []
+    if HASHTAGS_ONLY in (k.last_error or ""):
+        notices.append((HASHTAGS_ONLY, {}))
+    since = last_match or _aware(k.created_at)
+    if k.is_active and k.last_run_at is not None and since is not None and now - since >= QUIET_AFTER:
+        notices.append((NOTHING_FOUND, {"days": (now - since).days}))
+    return tuple(notices)
 
 
 # ---------------------------------------------------------------- running
@@ -154,7 +181,10 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
         query = parse(kw.query)
         plan = [(network, _search_profile(s, network)) for network in kw.networks]
         cursors, priority = dict(kw.cursors), kw.priority
+    from govsocial_app.services import keyword_alerts
+
     matched: list[int] = []
+    alert_ids: list[int] = []
     errors: list[str] = []
     for network, profile in plan:
         if profile is None:
@@ -177,10 +207,21 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
                     tag_matches(s, s.get(KeywordSearch, keyword_id), existing)
                     row = s.get(KeywordSearch, keyword_id)
                     row.cursors = {**row.cursors, key: page.cursor or cursors.get(key, "")}
+                    if result.new_ids and priority in ("priority", "crisis"):
+                        # The alert commits with the matches (and the cursor) or not at all (issue 13).
+                        s.flush()
+                        alert_id = keyword_alerts.record_matches_in(s, keyword_id, result.new_ids, now)
+                        alert_ids += [alert_id] if alert_id is not None else []
                 matched += result.new_ids
         except RateLimited as exc:
             errors.append(f"{network}: rate limited for {int(exc.retry_after)} s")
-        except (AuthError, ConnectorError) as exc:
+        except AuthError as exc:
+            errors.append(f"{network}: the network refused the credentials of {profile.handle}: {exc}")
+            from govsocial_app.services import polling
+
+            # Refused when searching is refused everywhere: the profile needs reconnecting, admins are alerted.
+            await polling.mark_needs_reconnect(profile.id, str(exc) or "credentials refused", source="keyword search", now=now)
+        except ConnectorError as exc:
             errors.append(f"{network}: {exc}")
         finally:
             await connector.aclose()
@@ -192,8 +233,11 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
 
         await asyncio.to_thread(listening.match_new_messages, matched)
         bus.publish("inbox", {"new": len(matched), "head_id": max(matched)})
-        if priority in ("priority", "crisis"):
-            await _alert(keyword_id, matched, now)
+    if alert_ids:
+        try:
+            await announce_alerts(alert_ids, now)
+        except Exception:  # noqa: BLE001 - stored and pending: the alert job delivers them
+            log.exception("keyword %s: delivering alerts failed; the alert job will retry", keyword_id)
     return matched
 
 
@@ -201,6 +245,43 @@ async def _alert(keyword_id: int, message_ids: list[int], now: datetime) -> None
     from govsocial_app.services import keyword_alerts
 
     await keyword_alerts.on_keyword_matches(keyword_id, message_ids, now)
+
+
+def match_in_session(s: Session, message_ids: list[int], now: datetime) -> list[int]:
+    """Tag newly stored messages with every active keyword they match and raise priority/crisis alerts, inside
+    the ingest transaction: the matches and alerts commit with the messages or not at all (issue 13: alerts
+    were lost when matching failed after the ingest commit). Returns the alert ids to announce after commit."""
+    from govsocial_app.services import keyword_alerts
+
+    if not message_ids:
+        return []
+    keywords = s.exec(select(KeywordSearch).where(col(KeywordSearch.is_active).is_(True), col(KeywordSearch.deleted_at).is_(None))).all()
+    if not keywords:
+        return []
+    messages = s.exec(select(Message).where(col(Message.id).in_(message_ids))).all()
+    alert_ids = []
+    for kw in keywords:
+        try:
+            query = parse(kw.query)
+        except QuerySyntaxError:
+            continue
+        hits = [m.id for m in messages if query.matches(m.text, m.lang, m.author_handle)]
+        tag_matches(s, kw, hits)
+        if hits and kw.priority in ("priority", "crisis"):
+            s.flush()
+            alert_id = keyword_alerts.record_matches_in(s, kw.id, hits, now)
+            if alert_id is not None:
+                alert_ids.append(alert_id)
+    return alert_ids
+
+
+async def announce_alerts(alert_ids: list[int], now: datetime | None = None) -> None:
+    """After the commit: tell the web workers, then try delivering at once (the alert job retries what is left)."""
+    from govsocial_app.services import alerting
+
+    if alert_ids:
+        alerting.announce(alert_ids)
+        await alerting.deliver(alert_ids, now=now)
 
 
 async def match_on_ingest(message_ids: list[int], *, now: datetime | None = None) -> None:

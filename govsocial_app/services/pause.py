@@ -68,6 +68,18 @@ def _value(session: Session) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+# The decision (issue 13): a pause stops replies to the public too, as the words on screen say. A reply written
+# during a pause is kept as "queued" and sent, once, when publishing resumes (the `replies-pending` job); the reply
+# sender (services/replies.py) checks `replies_held` in the transaction that claims a reply, like posts do.
+PAUSE_HOLDS_REPLIES = True
+
+
+def replies_held(session: Session) -> bool:
+    """Whether a reply must wait now: true while publishing is paused. Call after `lock(session, exclusive=False)`
+    in the transaction that claims the reply, so a pause that commits first is never overtaken."""
+    return PAUSE_HOLDS_REPLIES and is_paused(session)
+
+
 def is_paused(session: Session) -> bool:
     """For every service that sends anything (scheduled posts, automatic replies): check this in the same
     transaction that claims the work, after `lock(session, exclusive=False)` when it must be race-free."""
@@ -103,6 +115,7 @@ def pause_projection() -> dict[str, Any]:
         "at": st.at.isoformat() if st.at else "",
         "at_label": st.at.strftime("%Y-%m-%d %H:%M UTC") if st.at else "",
         "reason": st.reason,
+        "holds_replies": st.paused and PAUSE_HOLDS_REPLIES,
     }
 
 

@@ -15,6 +15,11 @@ from govsocial_app.services.authz import Actor
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 5  # per run, so one busy profile cannot starve the others
+# Networks that never notify an edit or deletion of a mention (Mastodon, Bluesky) get recently received
+# messages re-checked: a few per poll, sampled from the last day, and only while the rate budget is healthy.
+RECHECK_WINDOW = timedelta(hours=24)
+RECHECK_PER_POLL = 8
+RECHECK_MIN_BUDGET = 0.5  # skip re-checking when less than this share of the rate limit is left
 
 
 @dataclass
@@ -45,7 +50,12 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
         connector = profiles.connector_for(profile, **connector_kwargs)
         cursor, interval = profile.cursor, profile.poll_interval_s
     outcome = PollOutcome(profile_id)
+    from govsocial_app.services import keywords
+
     new_ids: list[int] = []
+    changed_ids: list[int] = []
+    alert_ids: list[int] = []
+    last_rate_limit = None
     try:
         for _ in range(MAX_PAGES):
             page = await connector.fetch_mentions(cursor)
@@ -53,6 +63,8 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
                 log.warning("profile %s: skipped an item: %s", profile_id, reason)
             with session_scope() as s:
                 result = ingest.store(s, page.items, profile_id=profile_id, now=now)
+                # Keyword tags and crisis alerts commit with the messages (and the cursor) or not at all.
+                alert_ids += keywords.match_in_session(s, result.new_ids, now)
                 p = s.get(SocialProfile, profile_id)
                 p.cursor = page.cursor or cursor
                 p.last_poll_at = p.last_success_at = now
@@ -66,9 +78,12 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
             new_ids += result.new_ids
             outcome.new += len(result.new_ids)
             outcome.versioned += len(result.versioned_ids)
+            changed_ids += result.versioned_ids
+            last_rate_limit = page.rate_limit
             if not page.cursor or page.cursor == cursor or not page.items:
                 break
             cursor = page.cursor
+        changed_ids += await _recheck(connector, profile_id, now, last_rate_limit, exclude=set(new_ids))
     except AuthError as exc:
         outcome.error = str(exc) or "authentication failed"
         await _record_failure(profile_id, now, outcome.error, status="needs_reconnect", retry=None)
@@ -78,16 +93,101 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
     except (TransientError, ConnectorError) as exc:
         outcome.error = str(exc) or type(exc).__name__
         await _record_failure(profile_id, now, outcome.error, retry=timedelta(seconds=interval * 2))
+    except Exception as exc:  # noqa: BLE001 - e.g. keyword matching failed: that page rolled back, retried next poll
+        log.exception("profile %s: storing a page failed; it will be fetched again", profile_id)
+        outcome.error = f"could not store what the network sent: {type(exc).__name__}"
+        await _record_failure(profile_id, now, outcome.error, retry=timedelta(seconds=interval))
     finally:
         await connector.aclose()
-    if new_ids or outcome.versioned:
-        bus.publish("inbox", {"new": len(new_ids), "head_id": max(new_ids, default=0)})
+    if new_ids or changed_ids:
+        # Edits and deletions ride along as "changed", so open screens patch "Edited" / "Deleted on network"
+        # live even when a poll brings nothing new (before, {"new": 0} dropped them).
+        bus.publish("inbox", {"new": len(new_ids), "head_id": max(new_ids, default=0), "changed": sorted(set(changed_ids))[:50]})
+    if alert_ids:
+        try:
+            await keywords.announce_alerts(alert_ids, now=now)
+        except Exception:  # noqa: BLE001 - the alerts are stored; the alert job delivers what is pending
+            log.exception("profile %s: delivering keyword alerts failed; the alert job will retry", profile_id)
     if new_ids:
-        from govsocial_app.services import keywords, listening
+        from govsocial_app.services import listening
 
-        await keywords.match_on_ingest(new_ids, now=now)
         await asyncio.to_thread(listening.match_new_messages, new_ids)  # topics, claims, sentiment
     return outcome
+
+
+def _recheck_candidates(profile_id: int, now: datetime, exclude: set[int]) -> list[str]:
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from govsocial_app.db.models import Message
+
+    with session_scope() as s:
+        rows = s.exec(
+            select(Message.id, Message.external_id).where(
+                Message.profile_id == profile_id, Message.direction == "in", col(Message.network_deleted_at).is_(None),
+                col(Message.deleted_at).is_(None), Message.received_at >= now - RECHECK_WINDOW,
+                col(Message.kind).in_(("mention", "reply", "comment", "dm")),
+            ).order_by(func.random()).limit(RECHECK_PER_POLL + len(exclude))
+        ).all()
+    return [e for i, e in rows if i not in exclude][:RECHECK_PER_POLL]
+
+
+async def _recheck(connector, profile_id: int, now: datetime, rate_limit, *, exclude: set[int]) -> list[int]:
+    """Record edits and deletions of recently received messages that the network does not notify. Never fails
+    the poll: what could not be checked now is sampled again later."""
+    recheck = getattr(connector, "recheck", None)
+    if recheck is None:
+        return []
+    if rate_limit is not None and rate_limit.limit and rate_limit.remaining is not None \
+            and rate_limit.remaining < rate_limit.limit * RECHECK_MIN_BUDGET:
+        return []
+    try:
+        ids = await asyncio.to_thread(_recheck_candidates, profile_id, now, exclude)
+        if not ids:
+            return []
+        current = await recheck(ids)
+        asked = set(ids)
+        with session_scope() as s:
+            result = ingest.store(s, [m for m in current if m.external_id in asked], profile_id=profile_id, now=now)
+        return result.versioned_ids
+    except Exception as exc:  # noqa: BLE001 - re-checking is best effort; the mentions themselves are stored
+        log.info("profile %s: re-checking recent messages failed: %s", profile_id, exc)
+        return []
+
+
+async def mark_needs_reconnect(profile_id: int, error: str, *, source: str, now: datetime | None = None) -> bool:
+    """The network refused the profile's credentials (in a poll, search, publish or reply): mark the profile
+    "needs reconnecting" and alert admins once. Returns True when this call changed the status."""
+    now = now or datetime.now(timezone.utc)
+    alert_id = None
+    with session_scope() as s:
+        p = s.get(SocialProfile, profile_id)
+        if p is None or p.status in ("needs_reconnect", "disconnected"):
+            return False
+        p.last_error, p.last_error_at = error[:1000], now
+        alert_id = _needs_reconnect(s, p, error, now, source)
+    alerting.announce([alert_id])
+    await alerting.deliver([alert_id])
+    return True
+
+
+def _needs_reconnect(s, p: SocialProfile, error: str, now: datetime, source: str = "poll") -> int:
+    p.status = "needs_reconnect"
+    actor = Actor.system("poller" if source == "poll" else source)
+    audit.record(s, actor, "profile.needs_reconnect", "profile", p.id, error=error[:200], source=source)
+    # Admins are the ones who can reconnect a profile: they get it by push, email and in the app.
+    alert = alerting.create_alert(
+        s,
+        alerting.AlertSpec(
+            kind="auth", severity="critical", title="{profile} needs reconnecting",
+            body="{network} rejected the stored credentials: {error}",
+            params={"profile": p.display_name or p.handle, "network": p.network, "error": error[:300]},
+            link="/more/profiles", profile_id=p.id,
+        ),
+        alerting.Audience(roles=("admin",)),
+        now,
+    )
+    return alert.id
 
 
 async def _record_failure(profile_id: int, now: datetime, error: str, *, retry: timedelta | None, status: str | None = None) -> None:
@@ -99,22 +199,7 @@ async def _record_failure(profile_id: int, now: datetime, error: str, *, retry: 
         p.last_error_at = now
         p.next_poll_at = now + retry if retry else None
         if status and p.status != status:
-            p.status = status
-            actor = Actor.system("poller")
-            audit.record(s, actor, "profile.needs_reconnect", "profile", p.id, error=error[:200])
-            # Admins are the ones who can reconnect a profile: they get it by push, email and in the app.
-            alert = alerting.create_alert(
-                s,
-                alerting.AlertSpec(
-                    kind="auth", severity="critical", title="{profile} needs reconnecting",
-                    body="{network} rejected the stored credentials: {error}",
-                    params={"profile": p.display_name or p.handle, "network": p.network, "error": error[:300]},
-                    link="/more/profiles", profile_id=p.id,
-                ),
-                alerting.Audience(roles=("admin",)),
-                now,
-            )
-            alert_id = alert.id
+            alert_id = _needs_reconnect(s, p, error, now)
     if status and alert_id:
         alerting.announce([alert_id])
         await alerting.deliver([alert_id])

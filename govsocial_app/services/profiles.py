@@ -128,7 +128,7 @@ async def _check_server_addresses(config: dict) -> None:
 
 async def connect(network: str, values: dict[str, str], actor: Actor, **connector_kwargs) -> int:
     """Check the credentials with the network first, then store them (secrets encrypted) and start polling."""
-    from connectors.base import AuthError, ConnectorError
+    from connectors.base import AuthError, ConnectorError, PermanentError
     from connectors.registry import create_connector
 
     require(actor, "profiles.manage")
@@ -143,7 +143,10 @@ async def connect(network: str, values: dict[str, str], actor: Actor, **connecto
     try:
         account = await connector.check()
     except AuthError as exc:
-        raise UserError(f"The network refused these credentials: {exc}") from exc
+        raise UserError(f"The network refused the credentials: {exc}") from exc
+    except PermanentError as exc:
+        # It answered, so it was reached: saying "could not reach" sent people checking their network.
+        raise UserError(f"The network answered with an error while checking the connection: {exc}") from exc
     except ConnectorError as exc:
         raise UserError(f"Could not reach the network to check the connection: {exc}") from exc
     finally:
@@ -160,7 +163,7 @@ async def connect(network: str, values: dict[str, str], actor: Actor, **connecto
 
 
 async def check_connection(profile_id: int, actor: Actor, **connector_kwargs) -> str:
-    from connectors.base import AuthError, ConnectorError
+    from connectors.base import AuthError, ConnectorError, PermanentError
 
     require(actor, "profiles.manage")
     with session_scope() as s:
@@ -173,6 +176,8 @@ async def check_connection(profile_id: int, actor: Actor, **connector_kwargs) ->
         account = await connector.check()
     except AuthError as exc:
         status, error = "needs_reconnect", f"The network refused the stored credentials: {exc}"
+    except PermanentError as exc:
+        error = f"The network answered with an error: {exc}"
     except ConnectorError as exc:
         error = f"Could not reach the network: {exc}"
     finally:

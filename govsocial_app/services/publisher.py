@@ -13,13 +13,17 @@ The protocol, and why no post is sent twice or lost even if the process is kille
    for a transient failure, or "failed" with the network's message (and a notice to the author).
 
 A kill between 1 and 2 leaves a claim that nothing sent; a kill between 2 and 3 leaves a claim the
-network accepted. Either way the claim goes stale, `recover_stale` puts it back to "due", and the next
-send carries the same key: the simulator and Mastodon return the post they already made (for an hour),
-Bluesky derives its record key from it, and the X and Facebook connectors, whose networks have no
-idempotency, first look for an identical post of ours from the last hours and return that instead.
-Residual risk, documented in the issue note: on X, Facebook and Instagram, if that look-up itself fails
-while the earlier attempt had gone through, the retry can duplicate; and every network forgets keys
-eventually (an hour on Mastodon), so retries stop well inside that (backoff totals about 8 minutes)."""
+network accepted. We cannot tell which, and neither can an ambiguous failure (timeout after sending,
+connection reset, 5xx, success with a body we cannot read): many servers ignore Idempotency-Key, so a
+resend "with the same key" can publish twice (issue 14). So such a target becomes "unknown" and is
+never resent blind: the next claim first *reconciles*, asking the network through
+`connector.find_published` whether the post exists (Mastodon: our own recent statuses by text and time;
+Bluesky: the record key derived from our idempotency key; X/Meta: our recent posts by text; simulator:
+its timeline by text). Found: recorded as published. Confirmed absent: sent. The network cannot say:
+back to "unknown" with a backoff, and after MAX_ATTEMPTS "check" (a person must look), with a notice to
+the author. Stale claims (a dead publisher, or a fail-over) are recovered to "unknown", never "due".
+Residual risk, documented in the issue note: a human posting the identical text on the same profile
+inside the window would be taken for ours (we then record their post instead of publishing)."""
 
 from __future__ import annotations
 
@@ -30,12 +34,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, func, select
 
 from connectors.base import AuthError, Connector, MediaAttachment, OutboundPost, PermanentError, PublishResult, RateLimited, TransientError
+from connectors.http import OutcomeUnknown
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import MediaAsset, Post, PostTarget, SocialProfile, utcnow
 from govsocial_app.services import approval_content, audit, pause
@@ -52,12 +58,17 @@ MAX_ATTEMPTS = 6
 BACKOFF_S = (5, 15, 45, 120, 300)  # about 8 minutes in all: well inside every network's idempotency window
 
 
+UNKNOWN = "unknown"  # the network may or may not have the post: reconcile before anything else
+CHECK = "check"  # reconciling failed MAX_ATTEMPTS times: a person must look; never sent automatically
+
+
 def stale_after_s() -> float:
-    """A claim older than this belongs to a publisher that died. It must exceed CALL_TIMEOUT_S."""
+    """A claim older than this belongs to a publisher that died. It must exceed 2 x CALL_TIMEOUT_S (a
+    reconciling send looks, then publishes, each bounded by CALL_TIMEOUT_S)."""
     try:
-        return max(float(os.environ.get("GOVSOCIAL_PUBLISH_STALE_S", "120")), 0.5)
+        return max(float(os.environ.get("GOVSOCIAL_PUBLISH_STALE_S", "180")), 0.5)
     except ValueError:
-        return 120.0
+        return 180.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,8 @@ class Claim:
     idempotency_key: str
     attempts: int
     media: tuple[MediaAttachment, ...] = ()
+    reconcile: bool = False  # the outcome of an earlier attempt is unknown: look before sending
+    since: datetime | None = None  # the post cannot be on the network before this (its due time)
 
 
 # ---------------------------------------------------------------- 1. claim
@@ -86,19 +99,20 @@ def claim_due(*, now: datetime | None = None, limit: int = BATCH) -> list[Claim]
         if pause.is_paused(s):
             return []
         q = (
-            select(PostTarget.id)
-            .where(PostTarget.status == "due", col(PostTarget.due_at) <= now,
+            select(PostTarget.id, PostTarget.status)
+            .where(col(PostTarget.status).in_(("due", UNKNOWN)), col(PostTarget.due_at) <= now,
                    or_(col(PostTarget.next_attempt_at).is_(None), col(PostTarget.next_attempt_at) <= now))
             .order_by(col(PostTarget.due_at), col(PostTarget.id))
             .limit(limit)
         )
         if s.get_bind().dialect.name != "sqlite":
             q = q.with_for_update(skip_locked=True)  # two workers never wait on, or take, the same rows
-        ids = list(s.exec(q).all())
+        found = {i: status for i, status in s.exec(q).all()}
+        ids = list(found)
         if not ids:
             return []
         s.execute(
-            update(PostTarget).where(col(PostTarget.id).in_(ids), PostTarget.status == "due")
+            update(PostTarget).where(col(PostTarget.id).in_(ids), col(PostTarget.status).in_(("due", UNKNOWN)))
             .values(status="claimed", claim_token=token, claimed_at=now, attempts=PostTarget.attempts + 1)
         )
         rows = s.exec(
@@ -110,19 +124,20 @@ def claim_due(*, now: datetime | None = None, limit: int = BATCH) -> list[Claim]
             media.setdefault(m.post_id, []).append(MediaAttachment(m.path, m.mime_type, m.alt_text))
         return [
             Claim(t.id, token, p.id, t.profile_id, p.author_id, t.text_override or p.text, p.link, t.idempotency_key, t.attempts,
-                  tuple(media.get(p.id, ())))
+                  tuple(media.get(p.id, ())), reconcile=found.get(t.id) == UNKNOWN, since=aware(t.due_at))
             for t, p in rows
         ]
 
 
 def recover_stale(older_than_s: float | None = None, *, now: datetime | None = None) -> int:
-    """Claims whose publisher died go back to "due"; the next send reuses the idempotency key."""
+    """Claims whose publisher died become "unknown": it may have sent them, so the next claim reconciles
+    (asks the network) before anything is sent again. Never back to "due", which would resend blind."""
     now = now or utcnow()
     cutoff = now - timedelta(seconds=stale_after_s() if older_than_s is None else older_than_s)
     with session_scope() as s:
         n = s.execute(
             update(PostTarget).where(PostTarget.status == "claimed", col(PostTarget.claimed_at) <= cutoff)
-            .values(status="due", claim_token="", next_attempt_at=None)
+            .values(status=UNKNOWN, claim_token="", next_attempt_at=None)
         ).rowcount
         if n:
             audit.record(s, SYSTEM, "publish.recover_stale", "post_target", "", count=n, older_than_s=older_than_s)
@@ -140,13 +155,14 @@ def _settle_post(s: Session, post: Post) -> None:
     ).all())
     if counts and set(counts) == {"published"}:
         post.status = "published"
-    elif counts.get("failed") and not (counts.get("due") or counts.get("claimed") or counts.get("pending")):
+    elif counts.get("failed") and not (counts.get("due") or counts.get("claimed") or counts.get("pending")
+                                       or counts.get(UNKNOWN) or counts.get(CHECK)):
         post.status = "failed"
     elif counts.get("published") or counts.get("failed"):
         post.status = "publishing"
 
 
-def record_success(c: Claim, result: PublishResult, *, now: datetime | None = None) -> bool:
+def record_success(c: Claim, result: PublishResult, *, now: datetime | None = None, reconciled: bool = False) -> bool:
     now = now or utcnow()
     with session_scope() as s:
         post = lock_post(s, c.post_id)
@@ -155,7 +171,7 @@ def record_success(c: Claim, result: PublishResult, *, now: datetime | None = No
             update(PostTarget)
             .where(PostTarget.id == c.target_id, or_(
                 (col(PostTarget.status) == "claimed") & (col(PostTarget.claim_token) == c.token),
-                col(PostTarget.status) == "due"))
+                col(PostTarget.status).in_(("due", UNKNOWN, CHECK))))
             .values(status="published", external_id=result.external_id[:300], external_url=(result.url or "")[:500],
                     published_at=aware(result.published_at) or now, error="", claim_token="", next_attempt_at=None)
         ).rowcount
@@ -165,18 +181,32 @@ def record_success(c: Claim, result: PublishResult, *, now: datetime | None = No
         if post is not None:
             _settle_post(s, post)
         audit.record(s, SYSTEM, "publish.published", "post_target", c.target_id, post_id=c.post_id, external_id=result.external_id,
-                     url=result.url, attempts=c.attempts)
+                     url=result.url, attempts=c.attempts, reconciled=reconciled)
         return True
 
 
-def record_failure(c: Claim, exc: BaseException, *, now: datetime | None = None) -> str:
-    """"retry" (back to due, with a backoff), "failed" (the author is told), or "lost" (no longer our claim)."""
+def record_failure(c: Claim, exc: BaseException, *, now: datetime | None = None, unknown: bool = False) -> str:
+    """"retry" (back to due, with a backoff), "unknown" (the network may have it: reconcile next), "check"
+    (reconciling kept failing: a person must look; the author is told), "failed" (the author is told), or
+    "lost" (no longer our claim)."""
     now = now or utcnow()
     message = str(exc) or type(exc).__name__
     transient = not isinstance(exc, (PermanentError, AuthError))
     if isinstance(exc, AuthError):
         message = f"The profile needs reconnecting: {message}"
-    if transient and c.attempts < MAX_ATTEMPTS:
+    if unknown or ambiguous(exc):
+        # It may be on the network. Never "due" (a blind resend), never "failed" (a person would resend).
+        if c.attempts < MAX_ATTEMPTS:
+            delay = BACKOFF_S[min(c.attempts, len(BACKOFF_S)) - 1]
+            if isinstance(exc, RateLimited):
+                delay = max(delay, exc.retry_after)
+            values = {"status": UNKNOWN, "next_attempt_at": now + timedelta(seconds=delay), "error": message[:2000], "claim_token": ""}
+            outcome = UNKNOWN
+        else:
+            message = f"Unknown outcome after {c.attempts} attempts; check the profile on the network before publishing again: {message}"
+            values = {"status": CHECK, "error": message[:2000], "claim_token": ""}
+            outcome = CHECK
+    elif transient and c.attempts < MAX_ATTEMPTS:
         delay = BACKOFF_S[min(c.attempts, len(BACKOFF_S)) - 1]
         if isinstance(exc, RateLimited):
             delay = max(delay, exc.retry_after)
@@ -199,8 +229,22 @@ def record_failure(c: Claim, exc: BaseException, *, now: datetime | None = None)
             handle = s.exec(select(SocialProfile.handle).where(SocialProfile.id == c.profile_id)).first() or "?"
             notify(s, {c.author_id}, "publish", "Your post could not be published on {profile}: {error}",
                    params={"profile": handle, "error": message[:300]}, link=f"/publish?post={c.post_id}", severity="warning", post_id=c.post_id)
+        elif outcome == CHECK and post is not None:
+            _settle_post(s, post)
+            handle = s.exec(select(SocialProfile.handle).where(SocialProfile.id == c.profile_id)).first() or "?"
+            notify(s, {c.author_id}, "publish",
+                   "We could not confirm whether your post went out on {profile}. Check the profile before publishing it again: {error}",
+                   params={"profile": handle, "error": message[:300]}, link=f"/publish?post={c.post_id}", severity="warning", post_id=c.post_id)
         audit.record(s, SYSTEM, f"publish.{outcome}", "post_target", c.target_id, post_id=c.post_id, error=message[:500], attempts=c.attempts)
     return outcome
+
+
+def ambiguous(exc: BaseException) -> bool:
+    """A failure after which the network may have the post: a timeout, reset or 5xx after sending, a 2xx we
+    could not read, our own timeout around the call, or an error we do not know."""
+    if isinstance(exc, (OutcomeUnknown, asyncio.TimeoutError)):
+        return True
+    return not isinstance(exc, (TransientError, RateLimited, PermanentError, AuthError))
 
 
 # ---------------------------------------------------------------- 2. send, and the job's loop
@@ -229,17 +273,46 @@ async def send(c: Claim, connector: Connector) -> str:
         return "refused"
     # --- end approvals
     post = OutboundPost(text=c.text, idempotency_key=c.idempotency_key, media=c.media, link=c.link)
+    if c.reconcile:
+        finder = getattr(connector, "find_published", None)
+        if finder is None:
+            return await asyncio.to_thread(
+                partial(record_failure, unknown=True), c,
+                PermanentError(f"{getattr(connector, 'network', 'this network')} cannot be asked whether the post exists"))
+        try:
+            found = await asyncio.wait_for(finder(post, c.since or utcnow()), CALL_TIMEOUT_S)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - cannot tell: stays unknown, nothing is sent
+            log.info("publisher: could not reconcile target %s: %s", c.target_id, exc)
+            return await asyncio.to_thread(partial(record_failure, unknown=True), c, exc)
+        if found is not None:
+            return "published" if await asyncio.to_thread(record_success, c, found, reconciled=True) else "lost"
+        log.info("publisher: target %s confirmed absent on the network; sending", c.target_id)
     try:
         result = await asyncio.wait_for(connector.publish(post), CALL_TIMEOUT_S)
     except asyncio.TimeoutError:
-        return await asyncio.to_thread(record_failure, c, TransientError(f"the network did not answer within {CALL_TIMEOUT_S:.0f} s"))
+        return await asyncio.to_thread(record_failure, c, OutcomeUnknown(f"the network did not answer within {CALL_TIMEOUT_S:.0f} s"))
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 - every outcome must be recorded; unknown errors count as transient
         if not isinstance(exc, (TransientError, RateLimited, PermanentError, AuthError)):
             log.exception("publisher: unexpected error publishing target %s", c.target_id)
-        return await asyncio.to_thread(record_failure, c, exc)
+        outcome = await asyncio.to_thread(record_failure, c, exc)
+        if isinstance(exc, AuthError):
+            await _refused(c.profile_id, exc)
+        return outcome
     return "published" if await asyncio.to_thread(record_success, c, result) else "lost"
+
+
+async def _refused(profile_id: int, exc: AuthError) -> None:
+    """Refused credentials: the profile needs reconnecting and admins are alerted (once), as when polling."""
+    from govsocial_app.services import polling
+
+    try:
+        await polling.mark_needs_reconnect(profile_id, str(exc) or "the network refused the credentials", source="publisher")
+    except Exception:  # noqa: BLE001 - the post's own outcome is already recorded
+        log.exception("publisher: could not mark profile %s as needing reconnection", profile_id)
 
 
 @dataclass
@@ -269,7 +342,10 @@ async def run_once(
                     conn = exc
                 connectors[c.profile_id] = conn
             if isinstance(conn, BaseException):
-                return await asyncio.to_thread(record_failure, c, conn)
+                outcome = await asyncio.to_thread(partial(record_failure, unknown=c.reconcile), c, conn)
+                if isinstance(conn, AuthError):
+                    await _refused(c.profile_id, conn)
+                return outcome
             return await send(c, conn)
 
     try:

@@ -357,7 +357,9 @@ def _editable(s: Session, post_id: int) -> Post:
     if s.get_bind().dialect.name != "sqlite":
         # The job claims with SKIP LOCKED: holding these rows keeps it off them until this change commits.
         targets = targets.with_for_update()
-    busy = [t for t in s.exec(targets).all() if t.status in ("claimed", "published")]
+    # "unknown"/"check" (publisher.py): it may be on the network already; changing its text would make the
+    # reconciliation miss it and send a second, different post.
+    busy = [t for t in s.exec(targets).all() if t.status in ("claimed", "published", "unknown", "check")]
     if busy or post.status not in EDITABLE:
         raise UserError("This post is being published or has been published; it can no longer be changed.")
     return post
@@ -718,7 +720,7 @@ def next_free_slot(s: Session, profile: SocialProfile, after: datetime, *, exclu
     tz = zone(profile.timezone)
     horizon = after + timedelta(weeks=weeks)
     taken_q = select(PostTarget.due_at).where(
-        PostTarget.profile_id == profile.id, col(PostTarget.status).in_(("pending", "due", "claimed", "published")),
+        PostTarget.profile_id == profile.id, col(PostTarget.status).in_(("pending", "due", "claimed", "published", "unknown", "check")),
         col(PostTarget.due_at) > after, col(PostTarget.due_at) <= horizon,
     )
     if exclude_post:

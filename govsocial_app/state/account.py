@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from govsocial_app.services import auth as auth_service
+from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 
 ROUTE = "/more/password"
@@ -15,6 +16,7 @@ class PasswordState(AppState):
     notice: str = ""
 
     @rx.event
+    @requires("self.edit", signed_out="login")
     def load(self):
         if not self._load_user():
             return rx.redirect(f"/login?next={ROUTE}")
@@ -22,6 +24,7 @@ class PasswordState(AppState):
         self.error = self.notice = ""
 
     @rx.event
+    @requires("self.edit")
     def submit(self, form: dict):
         actor = self._require("self.edit")
         try:

@@ -12,6 +12,7 @@ from govsocial_app.services.authz import ROLES
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.records import access as records_access
 from govsocial_app.services.records import chain
+from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 
 PAGE = 50
@@ -44,6 +45,7 @@ class AuditState(AppState):
         )
 
     def _fetch(self, before_id: int | None = None) -> list[dict[str, str]]:
+        self._require("audit.view")  # a helper that reads data checks for itself
         rows = audit.search(self._filter(), before_id=before_id, limit=PAGE + 1)
         self.has_more = len(rows) > PAGE
         return [
@@ -53,10 +55,11 @@ class AuditState(AppState):
         ]
 
     @rx.event
+    @requires("audit.view", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("audit.view")
+        self._require("audit.view")
         self.action_choices = audit.actions()
         self.rows = self._fetch()
         self.chain_heads = [
@@ -66,22 +69,25 @@ class AuditState(AppState):
         ]
 
     @rx.event
+    @requires("audit.view")
     def apply(self, form: dict):
-        self.require("audit.view")
+        self._require("audit.view")
         self.f_action = "" if form.get("action") in (None, "all") else form["action"]
         self.f_actor = form.get("actor", "")
         self.f_since, self.f_until = form.get("since", ""), form.get("until", "")
         self.rows = self._fetch()
 
     @rx.event
+    @requires("audit.view")
     def more(self):
-        self.require("audit.view")
+        self._require("audit.view")
         if self.rows:
             self.rows = self.rows + self._fetch(int(self.rows[-1]["id"]))
 
     @rx.event
+    @requires("audit.view")
     def export_csv(self):
-        actor = self.require("audit.view")
+        actor = self._require("audit.view")
         data = audit.export_csv(self._filter())
         from govsocial_app.db.engine import session_scope
 
@@ -97,6 +103,7 @@ class UsersState(AppState):
     roles: list[str] = list(ROLES)
 
     def _refresh(self) -> None:
+        self._require("users.manage")  # a helper that reads data checks for itself
         officers = set(records_access.officer_admin_ids())
         self.users = [
             {"id": str(u.id), "email": u.email, "name": u.display_name, "role": u.role, "active": "yes" if u.is_active else "no",
@@ -105,15 +112,17 @@ class UsersState(AppState):
         ]
 
     @rx.event
+    @requires("users.manage", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("users.manage")
+        self._require("users.manage")
         self._refresh()
 
     @rx.event
+    @requires("users.manage")
     def create(self, form: dict):
-        actor = self.require("users.manage")
+        actor = self._require("users.manage")
         try:
             auth_service.create_user(form.get("email", ""), form.get("name", ""), form.get("password", ""), form.get("role", "viewer"), actor)
         except ValueError as exc:
@@ -123,8 +132,9 @@ class UsersState(AppState):
         self._refresh()
 
     @rx.event
+    @requires("users.manage")
     def change_role(self, user_id: str, role: str):
-        actor = self.require("users.manage")
+        actor = self._require("users.manage")
         try:
             auth_service.set_role(int(user_id), role, actor)
         except ValueError as exc:
@@ -132,6 +142,7 @@ class UsersState(AppState):
         self._refresh()
 
     @rx.event
+    @requires("records.grant")
     def set_records_grant(self, user_id: str, granted: bool | str):
         # Issue 16: an admin is a records officer only once another admin grants it here.
         actor = self._require("records.grant")
@@ -139,8 +150,9 @@ class UsersState(AppState):
         self._refresh()
 
     @rx.event
+    @requires("users.manage")
     def toggle_active(self, user_id: str, active: str):
-        actor = self.require("users.manage")
+        actor = self._require("users.manage")
         try:
             auth_service.set_active(int(user_id), active != "yes", actor)
         except ValueError as exc:

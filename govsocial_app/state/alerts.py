@@ -14,6 +14,7 @@ import reflex as rx
 from govsocial_app.services import alerting, auth, keyword_alerts, mailer, spikes
 from govsocial_app.services.authz import ROLES, can
 from govsocial_app.services.errors import UserError
+from govsocial_app.state.guard import SIGNED_IN, requires
 from govsocial_app.state.app_state import AppState
 
 CACHE_S = 30.0  # the bus keeps every worker's copy current; this only bounds a missed event
@@ -48,6 +49,7 @@ class AlertsLive(rx.State):
     critical: list[dict[str, str]] = []
 
     @rx.event
+    @requires(SIGNED_IN, signed_out="ignore")
     async def join(self):
         await _apply(self, await _summary())
 
@@ -63,10 +65,14 @@ async def _summary(fresh: bool = False) -> alerting.LiveSummary:
 
 
 async def _apply(live: AlertsLive, summary: alerting.LiveSummary) -> None:
+    from govsocial_app.state.live import session_actor
+
     app = await live.get_state(AppState)
-    allowed = bool(app.user_id) and can(app.user_role, "alerts.view")
-    unacked = summary.unacknowledged if allowed else 0  # a signed-out tab, or a role without alerts, is told nothing
-    critical = [dict(c) for c in summary.critical] if allowed else []
+    actor = await session_actor(app.auth_token)  # re-checked: a revoked session or deactivated person gets nothing
+    allowed = actor is not None and actor.user_id == app.user_id and can(actor.role, "alerts.view")
+    # A signed-out tab, or a role without alerts, is told nothing; anyone else the team's alerts and their own.
+    unacked, critical = summary.for_user(actor.user_id) if allowed else (0, [])
+    critical = [dict(c) for c in critical]
     if (live.unacked, live.critical) != (unacked, critical):
         live.rev += 1
         live.unacked, live.critical = unacked, critical
@@ -84,8 +90,9 @@ class AlertBannerState(AppState):
     """Acknowledge straight from the banner, on any page."""
 
     @rx.event
+    @requires("alerts.ack")
     def acknowledge(self, alert_id: str):
-        actor = self.require("alerts.ack")
+        actor = self._require("alerts.ack")
         alerting.acknowledge(int(alert_id), actor)
         return rx.toast.success(self._("Alert acknowledged."), position="top-center")
 
@@ -164,58 +171,68 @@ class AlertsState(AppState):
         )
 
     def _fetch(self, before_id: int | None = None) -> list[AlertView]:
-        rows = alerting.history(self._filter(), lang=self.lang, before_id=before_id, limit=PAGE + 1)
+        actor = self._require("alerts.view")  # a helper that reads data checks for itself
+        rows = alerting.history(self._filter(), viewer_id=actor.user_id, lang=self.lang, before_id=before_id, limit=PAGE + 1)
         self.has_more = len(rows) > PAGE
         return [self._view(r) for r in rows[:PAGE]]
 
     def _refresh_snoozes(self) -> None:
+        self._require("alerts.view")  # a helper that reads data checks for itself
         self.snoozed = {k: _local(v, self.user_tz)[-5:] for k, v in alerting.snoozes(self.user_id).items()}
 
     @rx.event
+    @requires("alerts.view", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("alerts.view")
+        self._require("alerts.view")
         self.alerts = self._fetch()
         self._refresh_snoozes()
 
     @rx.event
+    @requires("alerts.view", signed_out="ignore")
     def refresh(self):
         """The alerts bus said something changed: re-read the first page (kept short)."""
         if self.user_id:
-            self.require("alerts.view")
+            self._require("alerts.view")
             self.alerts = self._fetch()
 
     @rx.event
+    @requires("alerts.view")
     def apply(self, form: dict):
-        self.require("alerts.view")
+        self._require("alerts.view")
         self.f_kind, self.f_ack = form.get("kind") or "all", form.get("ack") or "all"
         self.f_since, self.f_until = form.get("since", ""), form.get("until", "")
         self.alerts = self._fetch()
 
     @rx.event
+    @requires("alerts.view")
     def set_kind(self, value: str):
         self.f_kind = value
 
     @rx.event
+    @requires("alerts.view")
     def set_ack(self, value: str):
         self.f_ack = value
 
     @rx.event
+    @requires("alerts.view")
     def more(self):
-        self.require("alerts.view")
+        self._require("alerts.view")
         if self.alerts:
             self.alerts = self.alerts + self._fetch(self.alerts[-1].id)
 
     @rx.event
+    @requires("alerts.ack")
     def acknowledge(self, alert_id: int):
-        actor = self.require("alerts.ack")
+        actor = self._require("alerts.ack")
         alerting.acknowledge(alert_id, actor)
         self.alerts = self._fetch()
 
     @rx.event
+    @requires("alerts.view")
     def snooze(self, kind: str):
-        actor = self.require("alerts.view")
+        actor = self._require("alerts.view")
         until = alerting.snooze(kind, actor)
         self._refresh_snoozes()
         return rx.toast.info(self._("No push or email for {kind} alerts until {until}.", kind=self._(KIND_LABELS.get(kind, kind)),
@@ -284,6 +301,7 @@ class AlertSettingsState(AppState):
         return fig
 
     def _refresh(self) -> None:
+        self._require("alerts.configure")  # a helper that reads data checks for itself
         views = spikes.rules()
         self.rules = [
             RuleRow(
@@ -310,10 +328,11 @@ class AlertSettingsState(AppState):
             self.smtp_sender, self.smtp_has_password = (cfg.sender, bool(cfg.password)) if cfg else ("", False)
 
     @rx.event
+    @requires("alerts.configure", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("alerts.configure")
+        self._require("alerts.configure")
         self.notice = ""
         self._refresh()
 
@@ -329,8 +348,9 @@ class AlertSettingsState(AppState):
             raise UserError(message) from exc
 
     @rx.event
+    @requires("alerts.configure")
     def save_rule(self, form: dict):
-        actor = self.require("alerts.configure")
+        actor = self._require("alerts.configure")
         spikes.update_rule(
             self._number(form.get("rule_id"), self._("That spike rule no longer exists.")), actor,
             enabled=form.get("enabled") in ("on", True, "true"),
@@ -344,8 +364,9 @@ class AlertSettingsState(AppState):
         return rx.toast.success(self._("Spike settings saved."), position="top-center")
 
     @rx.event
+    @requires("alerts.configure")
     def save_keyword_cooldown(self, form: dict):
-        actor = self.require("alerts.configure")
+        actor = self._require("alerts.configure")
         keyword_alerts.set_cooldown(
             self._number(form.get("keyword_id"), self._("That keyword no longer exists.")),
             self._number(form.get("cooldown"), self._("The cool-down must be a whole number of minutes.")), actor,
@@ -354,15 +375,17 @@ class AlertSettingsState(AppState):
         return rx.toast.success(self._("Cool-down saved."), position="top-center")
 
     @rx.event
+    @requires("alerts.configure")
     def save_keyword_audience(self, form: dict):
-        actor = self.require("alerts.configure")
+        actor = self._require("alerts.configure")
         alerting.set_audience("keyword", self._picked(form, "role_"), [int(u) for u in self._picked(form, "user_")], actor)
         self._refresh()
         return rx.toast.success(self._("Keyword alert recipients saved."), position="top-center")
 
     @rx.event
+    @requires("settings.manage")
     def save_smtp(self, form: dict):
-        actor = self.require("settings.manage")
+        actor = self._require("settings.manage")
         password = form.get("password") or ""
         mailer.save_config(
             mailer.SmtpConfig(
@@ -376,9 +399,10 @@ class AlertSettingsState(AppState):
         return rx.toast.success(self._("Email settings saved."), position="top-center")
 
     @rx.event(background=True)
+    @requires("settings.manage")
     async def send_test_email(self):
         async with self:
-            actor = self.require("settings.manage")
+            actor = self._require("settings.manage")
             to, subject, text = self.user_email, self._(mailer.TEST_SUBJECT), self._(mailer.TEST_BODY)
             sent = self._("Test email sent to {to}.", to=to)
         try:

@@ -11,7 +11,8 @@ from govsocial_app.i18n import is_rtl, translate
 from govsocial_app.services import auth as auth_service
 from govsocial_app.services.authz import Actor, PermissionDenied, can
 from govsocial_app.services.errors import NotSignedIn, UserError
-from govsocial_app.state import live
+from govsocial_app.state import guard, live
+from govsocial_app.state.guard import public, requires
 
 LOGIN_ROUTE = "/login"
 HOME_ROUTE = "/inbox"
@@ -86,23 +87,22 @@ class AppState(rx.State):
     def _client(self) -> tuple[str, str]:
         return self.router.session.client_ip or "", self.router.headers.user_agent or ""
 
-    def current_actor(self) -> Actor:
-        """Resolve the token to a user now (never trust fields the browser could have kept)."""
+    def _current_actor(self) -> Actor:
+        """Resolve the token to a user now (never trust fields the browser could have kept). Within one event the
+        guard (state/guard.py) has just resolved it, and that answer is reused."""
+        if (actor := guard.cached_actor(self.auth_token)) is not None:
+            return actor
         user = auth_service.user_for_token(self.auth_token)
         if user is None:
             raise NotSignedIn()
         ip, ua = self._client()
         return user.actor(ip, ua)
 
-    def require(self, permission: str) -> Actor:
-        actor = self.current_actor()
+    def _require(self, permission: str) -> Actor:
+        actor = self._current_actor()
         if not can(actor.role, permission):
             raise PermissionDenied(permission, actor.role)
         return actor
-
-    def _require(self, permission: str) -> Actor:
-        # The private name agreed for phase 1 (sec-state makes it the only one); new code calls this.
-        return self.require(permission)
 
     def _(self, msgid: str, **params) -> str:
         return translate(msgid, self.lang, **params)
@@ -135,6 +135,7 @@ class AppState(rx.State):
     # ---- events
 
     @rx.event
+    @public("the root address and signed-in pages send a signed-out visitor to sign in")
     def check_login(self):
         """on_load of the root address and of pages that need only a signed-in person.
 
@@ -152,6 +153,7 @@ class AppState(rx.State):
             return rx.redirect(HOME_ROUTE, replace=True)
 
     @rx.event
+    @public("the sign-in page itself")
     def check_login_page(self):
         """on_load of the login page: go straight in when already signed in."""
         self.lang = self.device_lang if self.device_lang in ("en", "ar") else "en"
@@ -159,10 +161,12 @@ class AppState(rx.State):
             return rx.redirect(HOME_ROUTE)
 
     @rx.event
+    @public("signing out must work with a session that already ended; it revokes only the token it holds")
     def sign_out(self):
         try:
-            actor = self.current_actor()
+            actor = self._current_actor()
             auth_service.sign_out(self.auth_token, actor)
+            live.forget_session(self.auth_token)
         except NotSignedIn:
             pass
         self.auth_token = ""
@@ -170,18 +174,20 @@ class AppState(rx.State):
         return rx.redirect(LOGIN_ROUTE)
 
     @rx.event
+    @public("the language toggle on the sign-in page; a signed-in person's choice is saved only after self.edit")
     def set_language(self, lang: str):
         if lang not in ("en", "ar"):
             raise UserError("Unknown language.")
         self.device_lang = lang
         if self.auth_token:
-            actor = self.require("self.edit")
+            actor = self._require("self.edit")
             auth_service.update_preferences(actor.user_id, actor, locale=lang)
         self.lang = lang
 
     @rx.event
+    @requires("self.edit")
     def set_theme(self, theme: str):
         if theme not in ("light", "dark"):
             raise UserError("Unknown theme.")
-        actor = self.require("self.edit")
+        actor = self._require("self.edit")
         auth_service.update_preferences(actor.user_id, actor, theme=theme)

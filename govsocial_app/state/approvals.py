@@ -12,6 +12,7 @@ from govsocial_app.services import auth as auth_service
 from govsocial_app.services.approvals import StepSpec
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.publishing import zone
+from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.publish import Option, SummaryView, summary_view
 
@@ -113,7 +114,8 @@ class ApprovalsState(AppState):
         )
 
     def _refresh(self) -> None:
-        actor = self.current_actor()
+        self._require("publish.view")  # a helper that reads data checks for itself
+        actor = self._current_actor()
         items = approvals.queue(actor, all_pending=self.is_admin)
         self._shown = {str(q.post_id): q.content_hash for q in items}
         views = [(q, self._view(q, actor.user_id)) for q in items]
@@ -137,20 +139,23 @@ class ApprovalsState(AppState):
                            for gid, name, members, wf in approvals.groups()]
 
     @rx.event
+    @requires("publish.view", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("publish.view")
+        self._require("publish.view")
         self.comments, self.bypass_id = {}, ""
         self._refresh()
 
     @rx.event
+    @requires("publish.view")
     def set_comment(self, post_id: str, value: str):
         self.comments[post_id] = value[:2000]
 
     @rx.event
+    @requires("publish.view")
     def decide(self, post_id: str, decision: str):
-        actor = self.require("publish.view")
+        actor = self._require("publish.view")
         try:
             result = approvals.decide(actor, int(post_id), decision, self.comments.get(post_id, ""), seen_hash=self._shown.get(post_id, ""))
         except UserError as exc:
@@ -161,22 +166,26 @@ class ApprovalsState(AppState):
         return rx.toast.success(self._(result.msgid, **result.params), position="top-center")
 
     @rx.event
+    @requires("publish.bypass")
     def open_bypass(self, post_id: str):
-        self.require("publish.bypass")
+        self._require("publish.bypass")
         self.bypass_id, self.bypass_reason = post_id, ""
 
     @rx.event
+    @requires("publish.view")
     def close_bypass(self, value: bool = False):
         if not value:
             self.bypass_id = ""
 
     @rx.event
+    @requires("publish.bypass")
     def set_bypass_reason(self, value: str):
         self.bypass_reason = value[:1000]
 
     @rx.event
+    @requires("publish.bypass")
     def confirm_bypass(self):
-        actor = self.require("publish.bypass")
+        actor = self._require("publish.bypass")
         try:
             approvals.bypass(actor, int(self.bypass_id), self.bypass_reason, seen_hash=self._shown.get(self.bypass_id, ""))
         except UserError as exc:
@@ -187,12 +196,14 @@ class ApprovalsState(AppState):
         return rx.toast.warning(self._("Published past the workflow. It is flagged for review and the approvers have been told."), position="top-center")
 
     @rx.event
+    @requires("publish.bypass")
     def reviewed(self, post_id: str):
-        actor = self.require("publish.bypass")
+        actor = self._require("publish.bypass")
         approvals.mark_reviewed(actor, int(post_id))
         self._refresh()
 
     @rx.event
+    @requires("publish.compose")
     async def resend_links(self, post_id: str):
         """Email the step's link again to its external approvers. Staff never see the link itself."""
         actor = self._require("publish.compose")
@@ -211,8 +222,9 @@ class ApprovalsState(AppState):
     # ---------------------------------------------------------------- set-up (admins)
 
     @rx.event
+    @requires("workflows.manage")
     def save_workflow(self, form: dict):
-        actor = self.require("workflows.manage")
+        actor = self._require("workflows.manage")
         emails = {u.email.lower(): u.id for u in auth_service.list_users()}
         steps = []
         try:
@@ -236,8 +248,9 @@ class ApprovalsState(AppState):
         return rx.toast.success(self._("Workflow saved."), position="top-center")
 
     @rx.event
+    @requires("workflows.manage")
     def save_group(self, form: dict):
-        actor = self.require("workflows.manage")
+        actor = self._require("workflows.manage")
         emails = {u.email.lower(): u.id for u in auth_service.list_users()}
         wanted = [e.strip().lower() for e in (form.get("members") or "").split(",") if e.strip()]
         if not (form.get("name") or "").strip() or not wanted or any(e not in emails for e in wanted):
@@ -249,13 +262,15 @@ class ApprovalsState(AppState):
         self._refresh()
 
     @rx.event
+    @requires("workflows.manage")
     def assign(self, profile_id: str, workflow_id: str):
-        actor = self.require("workflows.manage")
+        actor = self._require("workflows.manage")
         approvals.require_for_profile(actor, int(profile_id), int(workflow_id) if workflow_id.isdigit() else None)
         self._refresh()
 
     @rx.event
+    @requires("workflows.manage")
     def archive(self, workflow_id: str):
-        actor = self.require("workflows.manage")
+        actor = self._require("workflows.manage")
         approvals.archive_workflow(actor, int(workflow_id))
         self._refresh()

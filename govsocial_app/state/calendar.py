@@ -11,6 +11,7 @@ from govsocial_app.services import calendar, campaigns, ical, publishing
 from govsocial_app.services.calendar import CalendarFilter
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.publishing import zone
+from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.publish import STATUS_LABELS, Option
 
@@ -100,6 +101,7 @@ class CalendarState(AppState):
             return datetime.now(zone(self.user_tz)).date()
 
     def _refresh(self) -> None:
+        self._require("publish.view")  # a helper that reads data checks for itself
         a, f, tz = self._anchor(), self._filter(), self.user_tz
         m = calendar.month(a.year, a.month, tz, f)
         self.weeks = [[self._day(d) for d in w] for w in m.weeks]
@@ -114,10 +116,11 @@ class CalendarState(AppState):
     # ---------------------------------------------------------------- loading and navigation
 
     @rx.event
+    @requires("publish.view", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("publish.view")
+        self._require("publish.view")
         self.profile_opts = [Option(str(p.id), p.handle) for p in publishing.profile_choices()]
         self.campaign_opts = [Option(str(c.id), c.name) for c in campaigns.list_active()]
         self.feed_url, self.has_feed = "", ical.has_feed(self.user_id)
@@ -129,11 +132,13 @@ class CalendarState(AppState):
             return CalendarState.open_post(raw)
 
     @rx.event
+    @requires("publish.view")
     def set_view(self, view: str | list[str]):
         if isinstance(view, str) and view in ("month", "week", "list"):
             self.view = view
 
     @rx.event
+    @requires("publish.view")
     def step(self, direction: int):
         a = self._anchor()
         if self.view == "week":
@@ -145,11 +150,13 @@ class CalendarState(AppState):
         self._refresh()
 
     @rx.event
+    @requires("publish.view")
     def today(self):
         self.anchor = datetime.now(zone(self.user_tz)).date().isoformat()
         self._refresh()
 
     @rx.event
+    @requires("publish.view")
     def set_filter(self, key: str, value: str):
         if key not in ("profile", "campaign", "status"):
             raise UserError("Unknown filter.")
@@ -157,11 +164,13 @@ class CalendarState(AppState):
         self._refresh()
 
     @rx.event
+    @requires("publish.view")
     def toggle_overlay(self, value: bool):
         self.overlay = value
         self._refresh()
 
     @rx.event
+    @requires("publish.view")
     def more_list(self):
         if not self.items:
             return
@@ -175,8 +184,9 @@ class CalendarState(AppState):
     # ---------------------------------------------------------------- one post
 
     @rx.event
+    @requires("publish.view")
     def open_post(self, post_id: str):
-        self.require("publish.view")
+        self._require("publish.view")
         view = publishing.post_view(int(post_id))
         if view is None:
             return rx.toast.error(self._("This post no longer exists."), position="top-center")
@@ -188,21 +198,25 @@ class CalendarState(AppState):
         self.new_day, self.new_time = (local.strftime("%Y-%m-%d"), local.strftime("%H:%M")) if local else ("", "")
 
     @rx.event
+    @requires("publish.view")
     def close_post(self, value: bool = False):
         if not value:
             self.open_id = ""
 
     @rx.event
+    @requires("publish.view")
     def set_new_day(self, value: str):
         self.new_day = value
 
     @rx.event
+    @requires("publish.view")
     def set_new_time(self, value: str):
         self.new_time = value
 
     @rx.event
+    @requires("publish.compose")
     def move(self):
-        actor = self.require("publish.compose")
+        actor = self._require("publish.compose")
         try:
             when = publishing.local_to_utc(self.new_day, self.new_time, self.user_tz)
             moved = publishing.reschedule(actor, int(self.open_id), when)
@@ -219,8 +233,9 @@ class CalendarState(AppState):
     # ---------------------------------------------------------------- campaigns and the feed
 
     @rx.event
+    @requires("campaigns.edit")
     def add_campaign(self, form: dict):
-        actor = self.require("campaigns.edit")
+        actor = self._require("campaigns.edit")
         try:
             starts = date.fromisoformat(form["starts"]) if form.get("starts") else None
             ends = date.fromisoformat(form["ends"]) if form.get("ends") else None
@@ -233,8 +248,9 @@ class CalendarState(AppState):
         self._refresh()
 
     @rx.event
+    @requires("publish.view")
     def new_feed_url(self):
-        actor = self.require("publish.view")
+        actor = self._require("publish.view")
         had = self.has_feed
         self.feed_url, self.has_feed = ical.rotate(actor), True
         if had:

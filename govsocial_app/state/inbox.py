@@ -10,6 +10,7 @@ import reflex as rx
 from govsocial_app.i18n import translate
 from govsocial_app.services import bus, inbox, presence, replies, vip
 from govsocial_app.services.errors import UserError
+from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state import live
 
@@ -159,6 +160,7 @@ class InboxState(AppState):
         return "/inbox" + (f"?{urlencode(query)}" if query else "")
 
     def _read_page(self, before_id: int | None = None) -> None:
+        self._require("inbox.view")  # a helper that reads data checks for itself
         page = inbox.list_page(self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None)
         self.cards = [self._view(c) for c in page.cards]
         self.next_before = page.next_before_id or 0
@@ -166,7 +168,7 @@ class InboxState(AppState):
             self.top_id = page.top_id
         self._watch()
 
-    def visible_ids(self) -> list[int]:
+    def _visible_ids(self) -> list[int]:
         return [c.id for c in self.cards] + ([self.open_id] if self.open_id else [])
 
     def _token(self) -> str:
@@ -174,13 +176,14 @@ class InboxState(AppState):
 
     def _watch(self) -> None:
         """Tell this worker's live relay what this client shows, and show who else is on it now."""
-        ids = self.visible_ids()
+        ids = self._visible_ids()
         self.presence = live.presence_slice(live.current_projection(), ids)
         live.watch(self._token(), user_id=self.user_id, params=self.params, top_id=self.top_id,
                    new_count=self.new_count, ids=ids, presence_slice=self.presence, open_id=self.open_id,
                    name=self.user_name, away=self._away)
 
     def _load_detail(self) -> None:
+        self._require("inbox.view")  # a helper that reads data checks for itself
         self._apply_detail(inbox.detail(self.open_id))
 
     def _apply_detail(self, d: inbox.MessageDetail) -> None:
@@ -204,10 +207,11 @@ class InboxState(AppState):
     # ---------------------------------------------------------------- loading
 
     @rx.event
+    @requires("inbox.view", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("inbox.view")
+        self._require("inbox.view")
         query = dict(self.router.url.query_parameters)
         params = {k: query[k] for k in FILTER_KEYS if query.get(k)}
         bad_link = ""
@@ -264,22 +268,26 @@ class InboxState(AppState):
             self.used = replies.char_count(self.d_card.network, self.draft).used
 
     @rx.event
+    @requires("inbox.view")
     def set_filter(self, key: str, value: str):
         if key not in FILTER_KEYS:
             raise UserError("Unknown filter.")
         return rx.redirect(self._url(**{key: "" if value == "all" else value, "message": ""}))
 
     @rx.event
+    @requires("inbox.view")
     def apply_search(self, form: dict):
         return rx.redirect(self._url(q=(form.get("q") or "").strip(), since=form.get("since", ""), until=form.get("until", "")))
 
     @rx.event
+    @requires("inbox.view")
     def clear_filters(self):
         return rx.redirect("/inbox")
 
-    def patch_from_feed(self, cards: dict[int, inbox.MessageCard], details: dict[int, inbox.MessageDetail]) -> None:
+    def _patch_from_feed(self, cards: dict[int, inbox.MessageCard], details: dict[int, inbox.MessageDetail]) -> None:
         """Called by the live relay with what changed on this client's screen, read once for all its clients:
         those cards are replaced in place (the page keeps its order and length), and the open message too."""
+        self._require("inbox.view")  # a helper that reads data checks for itself
         if not self.user_id or not self.router.url.path.startswith("/inbox"):
             return
         if any(c.id in cards for c in self.cards):
@@ -287,8 +295,9 @@ class InboxState(AppState):
         if self.open_id in details:
             self._apply_detail(details[self.open_id])
 
-    def refresh_from_feed(self, changed: list[int]) -> None:
+    def _refresh_from_feed(self, changed: list[int]) -> None:
         """Called by the live relay when messages arrive or change: count arrivals, refresh what is on screen."""
+        self._require("inbox.view")  # a helper that reads data checks for itself
         if not self.user_id or not self.router.url.path.startswith("/inbox"):
             return
         try:
@@ -301,17 +310,20 @@ class InboxState(AppState):
             pass  # the filter or message became invalid meanwhile; the next load says so
 
     @rx.event
+    @requires("inbox.view")
     def show_new(self):
         self.top_id, self.new_count, self.page_starts = 0, 0, []
         self._read_page()
 
     @rx.event
+    @requires("inbox.view")
     def older(self):
         if self.next_before:
             self.page_starts = self.page_starts + [self.next_before]
             self._read_page(self.next_before)
 
     @rx.event
+    @requires("inbox.view")
     def newer(self):
         self.page_starts = self.page_starts[:-1]
         self._read_page(self.page_starts[-1] if self.page_starts else None)
@@ -323,6 +335,7 @@ class InboxState(AppState):
     # background stops showing its person "viewing" at once.
 
     @rx.event
+    @requires("inbox.view")
     def page_hidden(self):
         if not self.user_id or self._away:
             return
@@ -334,6 +347,7 @@ class InboxState(AppState):
         self._watch()
 
     @rx.event
+    @requires("inbox.view")
     def page_visible(self):
         if not self.user_id or not self._away:
             return
@@ -347,22 +361,26 @@ class InboxState(AppState):
         return list(self.selected) if self.selected else ([self.open_id] if self.open_id else [])
 
     @rx.event
+    @requires("inbox.view")
     def toggle_select(self, message_id: int):
         self.selected = [m for m in self.selected if m != message_id] if message_id in self.selected else self.selected + [message_id]
 
     @rx.event
+    @requires("inbox.view")
     def clear_selection(self):
         self.selected = []
 
     @rx.event
+    @requires("inbox.act")
     def add_tag(self, form: dict):
-        actor = self.require("inbox.act")
+        actor = self._require("inbox.act")
         inbox.add_tag(self._targets(), form.get("tag", ""), actor)
         self._refresh_after_action()
 
     @rx.event
+    @requires("inbox.act")
     def remove_tag(self, tag_name: str):
-        actor = self.require("inbox.act")
+        actor = self._require("inbox.act")
         tag_id = next((int(o.value) for o in self.opts.get("tag", []) if o.label == tag_name), None)
         if tag_id is None:
             self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in inbox.choices().items()}
@@ -371,27 +389,31 @@ class InboxState(AppState):
         self._refresh_after_action()
 
     @rx.event
+    @requires("inbox.act")
     def assign_to(self, user_id: str):
-        actor = self.require("inbox.act")
+        actor = self._require("inbox.act")
         target = None if user_id in ("", "none") else (self.user_id if user_id == "me" else int(user_id))
         inbox.assign(self._targets(), target, actor)
         self._refresh_after_action()
 
     @rx.event
+    @requires("inbox.act")
     def set_status(self, status: str):
-        actor = self.require("inbox.act")
+        actor = self._require("inbox.act")
         inbox.set_status(self._targets(), status, actor)
         self._refresh_after_action()
 
     @rx.event
+    @requires("inbox.act")
     def add_note(self, form: dict):
-        actor = self.require("inbox.act")
+        actor = self._require("inbox.act")
         inbox.add_note(self.open_id, form.get("note", ""), actor)
         self._refresh_after_action()
 
     @rx.event
+    @requires("vip.edit")
     def add_to_vip(self, list_id: str):
-        actor = self.require("vip.edit")
+        actor = self._require("vip.edit")
         vip.add_member(int(list_id), self.d_card.network, self.d_card.handle, self.d_card.author, actor)
         self._refresh_after_action()
         return rx.toast.success(self._("Added to the VIP list."))
@@ -399,6 +421,7 @@ class InboxState(AppState):
     def _refresh_after_action(self, ids: list[int] | None = None) -> None:
         """Show the result of this person's own action: the cards it touched are re-read in place (the page keeps
         its order; other people's pages are patched by the live relay), the open message too."""
+        self._require("inbox.view")  # a helper that reads data checks for itself
         self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in inbox.choices().items()}
         touched = set(ids if ids is not None else self._targets())
         self.selected = []
@@ -411,8 +434,9 @@ class InboxState(AppState):
     # ---------------------------------------------------------------- saved views
 
     @rx.event
+    @requires("views.save")
     def save_view(self, form: dict):
-        actor = self.require("views.save")
+        actor = self._require("views.save")
         inbox.save_view(self.user_id, form.get("name", ""), self._filter(), actor)
         self.views = self._view_options()
         return rx.toast.success(self._("View saved."))
@@ -420,14 +444,16 @@ class InboxState(AppState):
     # ---------------------------------------------------------------- replying
 
     @rx.event
+    @requires("inbox.view")
     def set_draft(self, text: str):
         self.draft = text
         self.used = replies.char_count(self.d_card.network, text).used if self.open_id else 0
         self._touch(presence.REPLYING if text.strip() else presence.VIEWING)
 
     @rx.event
+    @requires("inbox.reply")
     async def send_reply(self):
-        actor = self.require("inbox.reply")
+        actor = self._require("inbox.reply")
         self.reply_error, self.sending = "", True
         try:
             result = await replies.send_reply(self.open_id, self.draft, actor, seen_reply_id=self._seen_reply_id)
@@ -443,14 +469,19 @@ class InboxState(AppState):
         self._touch(presence.VIEWING)
         self._load_detail()
         self._seen_reply_id = self._last_reply_id
+        if isinstance(result, (replies.QueuedReply, replies.UncertainReply)):
+            # Not sent (yet): publishing is paused, or the network's answer was lost and it is being checked.
+            return rx.toast.warning(self._(result.message))
         return rx.toast.success(self._("Reply sent."))
 
     @rx.event
+    @requires("inbox.reply")
     async def send_anyway(self):
         self._seen_reply_id, self.held_id = max(self._seen_reply_id, self.held_id), 0
         return InboxState.send_reply
 
     @rx.event
+    @requires("inbox.view")
     def discard_held(self):
         self.draft, self.used, self.held_id = "", 0, 0
         self._touch(presence.VIEWING)

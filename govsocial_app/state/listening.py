@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from govsocial_app.services import claims, listening, reports
+from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.reports import Option, figure
 
@@ -92,12 +93,14 @@ class ListeningState(AppState):
         return reports.last_days(int(self.days) if self.days in DAY_CHOICES else 30, self.user_tz or "UTC")
 
     def _load_topics(self) -> None:
+        self._require("reports.view")  # a helper that reads data checks for itself
         rows = listening.topics()
         self.topics = [TopicRow(t.id, t.name, " · ".join(t.queries), t.matches) for t in rows]
         if rows and self.topic_id not in {t.id for t in rows}:
             self.topic_id = rows[0].id
 
     def _load_view(self) -> None:
+        self._require("reports.view")  # a helper that reads data checks for itself
         if not self.topic_id:
             self.total, self.trends, self.voices, self.concerns = 0, [], [], []
             return
@@ -124,6 +127,7 @@ class ListeningState(AppState):
         return VoiceRow(x.handle, x.name, x.network, f"{x.followers:,}", f"{x.engagements:,}", x.messages, list(vips))
 
     def _load_claims(self) -> None:
+        self._require("reports.view")  # a helper that reads data checks for itself
         rows = claims.claims()
         self.claims = [ClaimRow(c.id, c.text, c.correction, c.link, c.matches, f"{c.last_match_at:%Y-%m-%d %H:%M}" if c.last_match_at else "")
                        for c in rows]
@@ -145,10 +149,11 @@ class ListeningState(AppState):
         ]
 
     @rx.event
+    @requires("reports.view", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("reports.view")
+        self._require("reports.view")
         self.error = ""
         self._load_topics()
         self.network_opts = [Option(n, n) for n in sorted({n for n in self._networks()})]
@@ -162,27 +167,31 @@ class ListeningState(AppState):
         return [p.network for p in profiles.summaries()]
 
     @rx.event
+    @requires("reports.view")
     def select_topic(self, topic_id: int):
-        self.require("reports.view")
+        self._require("reports.view")
         self.topic_id = topic_id
         self._load_view()
 
     @rx.event
+    @requires("reports.view")
     def set_days(self, days: str):
-        self.require("reports.view")
+        self._require("reports.view")
         self.days = days if days in DAY_CHOICES else "30"
         self._load_view()
         self._load_claims()
 
     @rx.event
+    @requires("reports.view")
     def set_network(self, network: str):
-        self.require("reports.view")
+        self._require("reports.view")
         self.network = network
         self._load_view()
 
     @rx.event
+    @requires("listening.edit")
     def create_topic(self, form: dict):
-        actor = self.require("listening.edit")
+        actor = self._require("listening.edit")
         queries = [q for q in (form.get("queries") or "").splitlines() if q.strip()]
         self.topic_id = listening.create_topic(actor, form.get("name", ""), queries)
         self._load_topics()
@@ -190,29 +199,33 @@ class ListeningState(AppState):
         return rx.toast.success(self._("Topic saved."))
 
     @rx.event
+    @requires("listening.edit")
     def archive_topic(self, topic_id: int):
-        actor = self.require("listening.edit")
+        actor = self._require("listening.edit")
         listening.archive_topic(actor, topic_id)
         self._load_topics()
         self._load_view()
 
     @rx.event
+    @requires("listening.edit")
     def create_claim(self, form: dict):
-        actor = self.require("listening.edit")
+        actor = self._require("listening.edit")
         lang = "ar" if form.get("lang") == "ar" else "en"
         self.claim_id = claims.create_claim(actor, form.get("text", ""), form.get("correction", ""), form.get("link", ""), lang)
         self._load_claims()
         return rx.toast.success(self._("Claim registered. Matching messages are flagged in the inbox."))
 
     @rx.event
+    @requires("reports.view")
     def select_claim(self, claim_id: int):
-        self.require("reports.view")
+        self._require("reports.view")
         self.claim_id = claim_id
         self._load_claims()
 
     @rx.event
+    @requires("listening.edit")
     def archive_claim(self, claim_id: int):
-        actor = self.require("listening.edit")
+        actor = self._require("listening.edit")
         claims.archive_claim(actor, claim_id)
         self._load_claims()
 

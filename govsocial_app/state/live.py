@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import reflex as rx
 
 from govsocial_app.services import bus, presence
+from govsocial_app.services.authz import can
+from govsocial_app.state import guard
 
 log = logging.getLogger(__name__)
 
@@ -141,9 +143,43 @@ async def _push(app, token: str, fn, sem: asyncio.Semaphore, kind: str = "push")
                 if not inbox_state.user_id or not inbox_state.router.url.path.startswith("/inbox"):
                     leave_inbox(token)  # it went elsewhere; its next inbox load watches again
                     return
-                await fn(inbox_state)
+                actor = await session_actor(inbox_state.auth_token)
+                if actor is None or actor.user_id != inbox_state.user_id or not can(actor.role, "inbox.view"):
+                    leave_inbox(token)  # signed out, revoked or deactivated meanwhile: nothing more is pushed
+                    return
+                with guard.acting(inbox_state.auth_token, actor):
+                    await fn(inbox_state)
         except Exception:  # one client's stale state must not stop the others' updates
             log.exception("could not update the inbox of one client")
+
+
+SESSION_RECHECK_S = 5.0  # a revoked or deactivated session stops receiving pushes within this long
+_sessions: dict[str, tuple[float, object]] = {}
+
+
+async def session_actor(auth_token: str):
+    """The signed-in person behind a client's bearer token, or None: re-checked before the relay pushes anything
+    to it (a revoked session, an expired one, or a deactivated person gets nothing more), at most once per
+    SESSION_RECHECK_S per token, and without counting as activity for the idle timeout."""
+    from govsocial_app.services import auth as auth_service
+
+    if not auth_token:
+        return None
+    now = time.monotonic()
+    hit = _sessions.get(auth_token)
+    if hit is not None and now - hit[0] < SESSION_RECHECK_S:
+        return hit[1]
+    user = await asyncio.to_thread(auth_service.user_for_token, auth_token, touch=False)
+    actor = user.actor("", "live relay") if user is not None else None
+    if len(_sessions) > 10_000:
+        _sessions.clear()
+    _sessions[auth_token] = (now, actor)
+    return actor
+
+
+def forget_session(auth_token: str) -> None:
+    """Sign-out on this worker: no cached answer outlives it here."""
+    _sessions.pop(auth_token, None)
 
 
 def _mine(app) -> dict[str, Watch]:
@@ -170,7 +206,7 @@ async def _relay_presence(app, proj: dict, sem: asyncio.Semaphore) -> int:
     def setter(token: str):
         async def fn(inbox_state) -> None:
             # Re-sliced under the client's lock: its page may have moved since the watch was written.
-            inbox_state.presence = presence_slice(proj, inbox_state.visible_ids())
+            inbox_state.presence = presence_slice(proj, inbox_state._visible_ids())
             if (w := _watches.get(token)) is not None:
                 w.presence, w.presence_at = inbox_state.presence, time.monotonic()
 
@@ -302,13 +338,13 @@ async def _relay_feed(app, batch: list[dict], sem: asyncio.Semaphore | None = No
         cards, details = await asyncio.to_thread(_read_changes, shown, sorted(opened))
 
     async def refresh(inbox_state) -> None:
-        await asyncio.to_thread(inbox_state.refresh_from_feed, [])
+        await asyncio.to_thread(inbox_state._refresh_from_feed, [])
 
     def update(token: str):
         async def fn(inbox_state) -> None:
             w = _watches.get(token)
             if token in patch:
-                inbox_state.patch_from_feed(cards, details)
+                inbox_state._patch_from_feed(cards, details)
                 if w is not None:
                     w.pending, w.fed_at = set(), time.monotonic()
             if token in moved and inbox_state.top_id and w is not None and w.top_id == inbox_state.top_id:

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import reflex as rx
 
 from govsocial_app.services import auth as auth_service
+from govsocial_app.state.guard import public
 from govsocial_app.state.app_state import HOME_ROUTE, AppState
 
 
@@ -25,6 +26,7 @@ class LoginState(AppState):
     error: str = ""
 
     @rx.event
+    @public("signing in")
     def submit(self, form: dict):
         ip, ua = self._client()
         try:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import reflex as rx
 
 from govsocial_app.services import webpush
+from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 
 # What window.govsocialPush.subscribe() answers when it cannot subscribe (assets/pwa.js), and what to tell the user.
@@ -56,24 +57,28 @@ class NotificationsState(AppState):
         return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
     def _refresh(self) -> None:
+        self._require("self.edit")  # a helper that reads data checks for itself
         self.devices = [
             DeviceView(d.id, d.label, d.service, self._when(d.created_at), self._when(d.last_success_at)) for d in webpush.devices(self.user_id)
         ]
 
     @rx.event
+    @requires("self.edit", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("self.edit")
+        self._require("self.edit")
         self.vapid_key = webpush.vapid_keys().public_key
         self.error = self.notice = ""
         self._refresh()
 
     @rx.event
+    @requires("self.edit")
     def set_label(self, value: str):
         self.label = value[:120]
 
     @rx.event
+    @requires("self.edit")
     def set_device_info(self, info: dict):
         info = info or {}
         self.push_supported = bool(info.get("supported"))
@@ -81,9 +86,10 @@ class NotificationsState(AppState):
         self.standalone, self.ios, self.installable = bool(info.get("standalone")), bool(info.get("ios")), bool(info.get("installable"))
 
     @rx.event
+    @requires("self.edit")
     def save_subscription(self, result: dict):
         """The answer of window.govsocialPush.subscribe(), run on the tap so the browser may ask for permission."""
-        actor = self.require("self.edit")
+        actor = self._require("self.edit")
         result = result or {}
         if not result.get("ok"):
             self.notice, self.error = "", self._(SUBSCRIBE_ERRORS.get(str(result.get("error")), SUBSCRIBE_ERRORS["failed"]))
@@ -93,21 +99,24 @@ class NotificationsState(AppState):
         self._refresh()
 
     @rx.event
+    @requires("self.edit")
     def remove(self, device_id: int):
-        actor = self.require("self.edit")
+        actor = self._require("self.edit")
         webpush.unsubscribe(actor, device_id)
         self._refresh()
 
     @rx.event
+    @requires("self.edit")
     def install_result(self, outcome: str):
         self.installable = False
         if outcome == "accepted":
             self.notice = self._("GovSocial is being installed.")
 
     @rx.event(background=True)
+    @requires("self.edit")
     async def send_test(self):
         async with self:
-            actor = self.require("self.edit")
+            actor = self._require("self.edit")
             title, body = self._(webpush.TEST_TITLE), self._(webpush.TEST_BODY)
         delivered, failed = await webpush.send_test(actor, title=title, body=body)
         async with self:

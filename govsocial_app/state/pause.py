@@ -14,6 +14,7 @@ import reflex as rx
 from govsocial_app.services import pause
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.publishing import zone
+from govsocial_app.state.guard import SIGNED_IN, requires
 from govsocial_app.state.app_state import AppState
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,10 @@ class PauseBanner(rx.State):
     at: str = ""  # ISO 8601, UTC; shown in each browser's local time
     at_label: str = ""
     reason: str = ""
+    holds_replies: bool = False  # the banner then says that replies wait too
 
     @rx.event
+    @requires(SIGNED_IN, signed_out="ignore")
     async def join(self):
         await _apply(self, await _projection())
 
@@ -47,10 +50,14 @@ async def _projection(fresh: bool = False) -> dict:
 
 
 async def _apply(banner: PauseBanner, projection: dict) -> None:
-    if not (await banner.get_state(AppState)).user_id:
-        projection = {}  # a signed-out tab is told nothing about who paused and why
-    for name in ("paused", "by", "at", "at_label", "reason"):
-        value = projection.get(name, "" if name != "paused" else False)
+    from govsocial_app.state.live import session_actor
+
+    app = await banner.get_state(AppState)
+    actor = await session_actor(app.auth_token)
+    if actor is None or actor.user_id != app.user_id:
+        projection = {}  # a signed-out tab (or a revoked session) is told nothing about who paused and why
+    for name in ("paused", "by", "at", "at_label", "reason", "holds_replies"):
+        value = projection.get(name, False if name in ("paused", "holds_replies") else "")
         if getattr(banner, name) != value:
             setattr(banner, name, value)
 
@@ -84,26 +91,31 @@ class PauseState(AppState):
     notice: str = ""
 
     @rx.event
+    @requires(SIGNED_IN, signed_out="ignore")
     def init(self):
         if self.user_id:
-            self.can_pause = pause.may_pause(self.current_actor())
+            self.can_pause = pause.may_pause(self._current_actor())
 
     @rx.event
+    @requires("publish.pause")
     def open_confirm(self):
-        self.require("publish.pause")
+        self._require("publish.pause")
         self.reason, self.notice, self.confirm_open = "", "", True
 
     @rx.event
+    @requires("publish.pause")
     def set_confirm_open(self, value: bool):
         self.confirm_open = value
 
     @rx.event
+    @requires("publish.pause")
     def set_reason(self, value: str):
         self.reason = value[:500]
 
     @rx.event
+    @requires("publish.pause")
     async def confirm_pause(self):
-        actor = self.require("publish.pause")
+        actor = self._require("publish.pause")
         self.working = True
         yield
         try:
@@ -118,8 +130,9 @@ class PauseState(AppState):
         yield rx.toast.success(msg, position="top-center")
 
     @rx.event
+    @requires("publish.pause")
     async def open_resume(self):
-        self.require("publish.pause")
+        self._require("publish.pause")
         missed = await asyncio.to_thread(pause.missed_posts)
         tz = zone(self.user_tz)
         self.missed = [
@@ -131,20 +144,24 @@ class PauseState(AppState):
         self.times, self.notice, self.resume_open = {}, "", True
 
     @rx.event
+    @requires("publish.pause")
     def set_resume_open(self, value: bool):
         self.resume_open = value
 
     @rx.event
+    @requires("publish.pause")
     def choose(self, post_id: str, action: str | list[str]):
         if isinstance(action, str) and action in ("publish_now", "reschedule", "draft"):
             self.choices[post_id] = action
 
     @rx.event
+    @requires("publish.pause")
     def choose_all(self, action: str):
         if action in ("publish_now", "reschedule", "draft"):
             self.choices = {k: action for k in self.choices}
 
     @rx.event
+    @requires("publish.pause")
     def set_time(self, post_id: str, value: str):
         self.times[post_id] = value
 
@@ -163,8 +180,9 @@ class PauseState(AppState):
         return out
 
     @rx.event
+    @requires("publish.pause")
     async def confirm_resume(self):
-        actor = self.require("publish.pause")
+        actor = self._require("publish.pause")
         try:
             choices = self._choices()
             # Posts that became due while this dialog was open have no choice yet: they are held, never sent unasked.

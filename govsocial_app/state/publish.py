@@ -10,6 +10,7 @@ import reflex as rx
 from govsocial_app.services import approval_external, campaigns, pause, publishing
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.publishing import ComposerInput, MediaRef, zone
+from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 
 STATUS_LABELS = {
@@ -17,6 +18,10 @@ STATUS_LABELS = {
     "publishing": "Publishing", "published": "Published", "failed": "Failed", "held": "Held",
 }
 MAX_MEDIA = 10
+UNCERTAIN = {
+    "unknown": "{handle}: checking with the network whether this was published; it will not be sent twice",
+    "check": "{handle}: we could not confirm whether this was published. Look on the network before trying again",
+}
 
 
 @dataclasses.dataclass
@@ -140,6 +145,7 @@ class PublishState(AppState):
         self.counts = [CountView(c.network, c.label, c.used, c.limit, c.over, c.preview) for c in publishing.counters(self._input(), self._networks())]
 
     def _lists(self) -> None:
+        self._require("publish.view")  # a helper that reads data checks for itself
         self.attention = [summary_view(p, self.user_tz, self._) for p in publishing.needs_attention()]
         self.recent = [summary_view(p, self.user_tz, self._) for p in publishing.recent_posts(limit=10)]
 
@@ -151,6 +157,7 @@ class PublishState(AppState):
         self.ext_waiting = False
 
     def _open(self, post_id: int) -> None:
+        self._require("publish.view")  # a helper that reads data checks for itself
         view = publishing.post_view(post_id)
         if view is None:
             raise UserError("This post no longer exists.")
@@ -166,16 +173,19 @@ class PublishState(AppState):
         local = view.scheduled_at.astimezone(tz) if view.scheduled_at else None
         self.day, self.time = (local.strftime("%Y-%m-%d"), local.strftime("%H:%M")) if local else ("", "")
         failed = [f"{t.handle}: {t.error}" for t in view.targets if t.status == "failed" and t.error]
+        # The network's answer was lost after sending (publisher.py): it is being checked, or needs a person to look.
+        failed += [self._(UNCERTAIN[t.status], handle=t.handle) for t in view.targets if t.status in UNCERTAIN]
         self.post_note = self._(view.held_reason) if view.held_reason else "; ".join(failed)
         self.issues = []
 
     # ---------------------------------------------------------------- loading
 
     @rx.event
+    @requires("publish.view", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("publish.view")
+        self._require("publish.view")
         self.profiles = [ProfileOpt(str(p.id), p.label, p.handle, p.network, publishing.network_label(p.network)) for p in publishing.profile_choices()]
         self.campaign_opts = [Option(str(c.id), c.name) for c in campaigns.list_active()]
         self._reset()
@@ -191,48 +201,58 @@ class PublishState(AppState):
     # ---------------------------------------------------------------- editing
 
     @rx.event
+    @requires("publish.compose")
     def set_text(self, value: str):
         self.text = value
         self._recount()
 
     @rx.event
+    @requires("publish.compose")
     def set_link(self, value: str):
         self.link = value
         self._recount()
 
     @rx.event
+    @requires("publish.compose")
     def set_variant(self, network: str, value: str):
         self.variants[network] = value
         self._recount()
 
     @rx.event
+    @requires("publish.compose")
     def toggle_profile(self, profile_id: str):
         self.selected = [p for p in self.selected if p != profile_id] if profile_id in self.selected else self.selected + [profile_id]
         self._recount()
 
     @rx.event
+    @requires("publish.compose")
     def set_campaign(self, value: str):
         self.campaign = value
 
     @rx.event
+    @requires("publish.compose")
     def set_day(self, value: str):
         self.day = value
 
     @rx.event
+    @requires("publish.compose")
     def set_time(self, value: str):
         self.time = value
 
     @rx.event
+    @requires("publish.compose")
     def set_alt(self, media_id: str, value: str):
         self.media = [dataclasses.replace(m, alt=value[:1500]) if m.id == media_id else m for m in self.media]
 
     @rx.event
+    @requires("publish.compose")
     def remove_media(self, media_id: str):
         self.media = [m for m in self.media if m.id != media_id]
 
     @rx.event
+    @requires("publish.compose")
     async def handle_upload(self, files: list[rx.UploadFile]):
-        actor = self.require("publish.compose")
+        actor = self._require("publish.compose")
         if len(self.media) + len(files) > MAX_MEDIA:
             raise UserError("Attach at most 10 images.")
         for f in files:
@@ -242,8 +262,9 @@ class PublishState(AppState):
         self._recount()
 
     @rx.event
+    @requires("publish.view")
     def new_post(self):
-        self.require("publish.view")
+        self._require("publish.view")
         self._reset()
         self._recount()
         return rx.redirect("/publish")
@@ -256,7 +277,7 @@ class PublishState(AppState):
         return publishing.local_to_utc(self.day, self.time, self.user_tz)
 
     def _save(self, action: str):
-        actor = self.require("publish.compose")
+        actor = self._require("publish.compose")
         when = self._when() if action in ("schedule", "draft") else None
         if action == "schedule" and when is None:
             self.issues = [self._("Pick a date and a time.")]
@@ -286,24 +307,29 @@ class PublishState(AppState):
         return rx.toast.success(msg, position="top-center")
 
     @rx.event
+    @requires("publish.compose")
     def save_draft(self):
         return self._save("draft")
 
     @rx.event
+    @requires("publish.compose")
     def post_now(self):
         return self._save("now")
 
     @rx.event
+    @requires("publish.compose")
     def schedule(self):
         return self._save("schedule")
 
     @rx.event
+    @requires("publish.compose")
     def add_to_queue(self):
         return self._save("queue")
 
     @rx.event
+    @requires("publish.compose")
     def suggest(self):
-        self.require("publish.compose")
+        self._require("publish.compose")
         sug = publishing.suggest_times([int(p) for p in self.selected], user_tz=self.user_tz)
         tz = zone(self.user_tz)
         self.suggestions = [
@@ -313,12 +339,14 @@ class PublishState(AppState):
         self.suggest_text = self._(sug.msgid, **sug.params)
 
     @rx.event
+    @requires("publish.compose")
     def use_suggestion(self, day: str, time: str):
         self.day, self.time = day, time
 
     @rx.event
+    @requires("publish.compose")
     def discard(self):
-        actor = self.require("publish.compose")
+        actor = self._require("publish.compose")
         if self.post_id:
             publishing.discard(actor, self.post_id)
         self._reset()
@@ -327,6 +355,7 @@ class PublishState(AppState):
         return rx.toast.info(self._("Post discarded."), position="top-center")
 
     @rx.event
+    @requires("publish.compose")
     async def resend_links(self):
         """Email the current step's link again to its external approvers. Staff never see the link itself."""
         actor = self._require("publish.compose")
@@ -344,8 +373,9 @@ class PublishState(AppState):
     # ---------------------------------------------------------------- needs attention
 
     @rx.event
+    @requires("publish.compose")
     def held_choice(self, post_id: str, action: str):
-        actor = self.require("publish.compose")
+        actor = self._require("publish.compose")
         try:
             publishing.decide_held(actor, int(post_id), action)
         except UserError as exc:
@@ -353,8 +383,9 @@ class PublishState(AppState):
         self._lists()
 
     @rx.event
+    @requires("publish.compose")
     def retry(self, post_id: str):
-        actor = self.require("publish.compose")
+        actor = self._require("publish.compose")
         publishing.retry_failed(actor, int(post_id))
         self._lists()
         return rx.toast.success(self._("Trying again now."), position="top-center")

@@ -11,6 +11,7 @@ from govsocial_app.services import inbox
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.records import export, holds, requests, retention
 from govsocial_app.state.app_state import AppState
+from govsocial_app.state.guard import requires
 
 PERM = "records.manage"
 
@@ -49,6 +50,7 @@ class RecordsState(AppState):
     reason_codes: list[str] = list(requests.REASON_CODES)
 
     def _refresh(self, actor) -> None:
+        self._require(PERM)  # a helper that reads data checks for itself
         self.hold_rows = [{"id": str(h.id), "matter": h.matter, "scope": _scope_text(h.scope), "since": h.created_at.strftime("%Y-%m-%d"),
                        "released": h.released_at.strftime("%Y-%m-%d") if h.released_at else ""} for h in holds.list_holds(actor)]
         self.schedule_rows = [{"type": x.record_type, "label": x.label, "years": str(x.keep_years or ""), "year_end": "yes" if x.after_year_end else "no"}
@@ -60,6 +62,7 @@ class RecordsState(AppState):
                           "sha": r.export_sha256} for r in requests.list_requests(actor)]
 
     def _refresh_request(self, actor) -> None:
+        self._require(PERM)  # a helper that reads data checks for itself
         if not self.selected:
             self.preview, self.redactions, self.preview_total = [], [], 0
             return
@@ -72,6 +75,7 @@ class RecordsState(AppState):
                             "record": str(x.message_id or "")} for x in requests.redactions(rid, actor)]
 
     @rx.event
+    @requires(PERM, signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
@@ -83,6 +87,7 @@ class RecordsState(AppState):
         self._refresh(actor)
 
     @rx.event
+    @requires(PERM)
     def place_hold(self, form: dict):
         actor = self._require(PERM)
         since, until = _day(form.get("since", ""), "from"), _day(form.get("until", ""), "to")
@@ -97,6 +102,7 @@ class RecordsState(AppState):
         self._refresh(actor)
 
     @rx.event
+    @requires(PERM)
     def release_hold(self, form: dict):
         actor = self._require(PERM)
         holds.release(int(form.get("hold_id", "0") or 0), actor, form.get("reason", ""))
@@ -104,6 +110,7 @@ class RecordsState(AppState):
         self._refresh(actor)
 
     @rx.event
+    @requires(PERM)
     def set_schedule(self, form: dict):
         actor = self._require(PERM)
         try:
@@ -115,6 +122,7 @@ class RecordsState(AppState):
         self._refresh(actor)
 
     @rx.event
+    @requires(PERM)
     def propose(self):
         actor = self._require(PERM)
         pid = retention.propose(actor)
@@ -122,6 +130,7 @@ class RecordsState(AppState):
         self._refresh(actor)
 
     @rx.event
+    @requires(PERM)
     def approve(self, proposal_id: str):
         actor = self._require(PERM)
         retention.approve(int(proposal_id), actor)
@@ -129,12 +138,14 @@ class RecordsState(AppState):
         self._refresh(actor)
 
     @rx.event
+    @requires(PERM)
     def reject(self, proposal_id: str):
         actor = self._require(PERM)
         retention.reject(int(proposal_id), actor)
         self._refresh(actor)
 
     @rx.event
+    @requires(PERM)
     def download_certificate(self, certificate_id: str):
         actor = self._require(PERM)
         import json
@@ -143,6 +154,7 @@ class RecordsState(AppState):
         return rx.download(data=json.dumps(cert, ensure_ascii=False, indent=1), filename=f"disposal-certificate-{certificate_id}.json")
 
     @rx.event
+    @requires(PERM)
     def create_request(self, form: dict):
         actor = self._require(PERM)
         received = _day(form.get("received", ""), "received") or date.today()
@@ -154,18 +166,21 @@ class RecordsState(AppState):
         self._refresh_request(actor)
 
     @rx.event
+    @requires(PERM)
     def open_request(self, request_id: str):
         actor = self._require(PERM)
         self.selected = request_id
         self._refresh_request(actor)
 
     @rx.event
+    @requires(PERM)
     def set_request_status(self, status: str):
         actor = self._require(PERM)
         requests.set_status(int(self.selected), status, actor)
         self._refresh(actor)
 
     @rx.event
+    @requires(PERM)
     def add_redaction(self, form: dict):
         actor = self._require(PERM)
         requests.add_redaction(int(self.selected), form.get("kind", ""), form.get("reason", ""), actor,
@@ -173,12 +188,14 @@ class RecordsState(AppState):
         self._refresh_request(actor)
 
     @rx.event
+    @requires(PERM)
     def remove_redaction(self, redaction_id: str):
         actor = self._require(PERM)
         requests.remove_redaction(int(redaction_id), actor)
         self._refresh_request(actor)
 
     @rx.event(background=True)
+    @requires(PERM)
     async def export_request(self):
         async with self:
             actor = self._require(PERM)
@@ -196,6 +213,7 @@ class RecordsState(AppState):
                     self._refresh(actor)
 
     @rx.event
+    @requires(PERM)
     def download_export(self):
         actor = self._require(PERM)
         name, data = export.download(int(self.selected), actor)

@@ -11,6 +11,7 @@ import reflex as rx
 from govsocial_app.services import profiles as profile_service
 from govsocial_app.services import report_pdf, report_schedule, reports
 from govsocial_app.services.errors import UserError
+from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 
 PALETTE = ("#3e63dd", "#e5484d", "#30a46c", "#f76b15", "#8e4ec6", "#12a594", "#ffc53d", "#6f6e77")
@@ -142,7 +143,8 @@ class ReportsState(AppState):
         )
 
     def _build(self) -> None:
-        self.require("reports.view")
+        self._require("reports.view")  # a helper that reads data checks for itself
+        self._require("reports.view")
         self.error = ""
         try:
             f = self._filters()
@@ -178,6 +180,7 @@ class ReportsState(AppState):
         return TableView(t.key, self._(t.title), [self._(c.label) for c in t.columns], sortable, rows, note)
 
     def _load_schedule(self) -> None:
+        self._require("reports.view")  # a helper that reads data checks for itself
         names = dict(reports.REPORTS)
         self.subs = [
             SubView(s.id, self._(names.get(s.report, s.report)),
@@ -200,10 +203,11 @@ class ReportsState(AppState):
     # ---------------------------------------------------------------- events
 
     @rx.event
+    @requires("reports.view", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("reports.view")
+        self._require("reports.view")
         q = self.router.url.query_parameters
         self.tz = self.user_tz or "UTC"
         self.kind = q.get("report", self.kind) if q.get("report") in reports.REPORTS else self.kind
@@ -216,6 +220,7 @@ class ReportsState(AppState):
         self._load_schedule()
 
     @rx.event
+    @requires("reports.view")
     def set_kind(self, kind: str):
         if kind not in reports.REPORTS:
             raise UserError(self._("Unknown report."))
@@ -223,27 +228,32 @@ class ReportsState(AppState):
         self._build()
 
     @rx.event
+    @requires("reports.view")
     def set_preset(self, days: str):
         f = reports.last_days(PRESETS.get(days, 30), self.tz)
         self.start, self.end = f.start.isoformat(), f.end.isoformat()
         self._build()
 
     @rx.event
+    @requires("reports.view")
     def apply_dates(self, form: dict):
         self.start, self.end = form.get("start", self.start), form.get("end", self.end)
         self._build()
 
     @rx.event
+    @requires("reports.view")
     def set_profile(self, value: str):
         self.profile = value
         self._build()
 
     @rx.event
+    @requires("reports.view")
     def set_network(self, value: str):
         self.network = value
         self._build()
 
     @rx.event
+    @requires("reports.view")
     def sort_by(self, key: str):
         if key not in reports.POST_SORTS:
             return
@@ -252,23 +262,26 @@ class ReportsState(AppState):
         self._build()
 
     @rx.event
+    @requires("reports.view")
     def download_csv(self, table_key: str):
-        self.require("reports.view")
+        self._require("reports.view")
         options = {"sort": self.sort, "descending": self.descending} if self.kind == "posts" else {}
         name, text = reports.export_csv(self.kind, self._filters(), table_key, **options)
         return rx.download(data=text, filename=name, mime_type="text/csv")
 
     @rx.event
+    @requires("reports.view")
     def download_pdf(self):
-        self.require("reports.view")
+        self._require("reports.view")
         report = reports.build(self.kind, self._filters(), **({"limit": None} if self.kind == "posts" else {}))
         names = [o.label for o in self.profile_opts if o.value == self.profile]
         return rx.download(data=report_pdf.render(report, profile_names=names), filename=report_pdf.filename(report),
                            mime_type="application/pdf")
 
     @rx.event
+    @requires("reports.schedule")
     def subscribe(self, form: dict):
-        actor = self.require("reports.schedule")
+        actor = self._require("reports.schedule")
         f = self._filters()
         report_schedule.subscribe(actor, self.kind, f.to_dict(), form.get("cadence", "weekly"), form.get("time", "08:00"),
                                   form.get("tz") or self.tz, form.get("recipients", ""))
@@ -276,27 +289,31 @@ class ReportsState(AppState):
         return rx.toast.success(self._("Subscribed. The first report goes out on the next scheduled day."))
 
     @rx.event
+    @requires("settings.manage")
     def save_recipient_domains(self, form: dict):
         actor = self._require("settings.manage")
         self.recipient_domains = ", ".join(report_schedule.set_recipient_domains(actor, form.get("domains", "")))
         return rx.toast.success(self._("Saved."))
 
     @rx.event
+    @requires("reports.schedule")
     def unsubscribe(self, subscription_id: int):
-        actor = self.require("reports.schedule")
+        actor = self._require("reports.schedule")
         report_schedule.unsubscribe(actor, subscription_id)
         self._load_schedule()
 
     @rx.event
+    @requires("reports.schedule")
     async def retry_send(self, send_id: int):
-        actor = self.require("reports.schedule")
+        actor = self._require("reports.schedule")
         ok = await report_schedule.retry_now(actor, send_id)
         self._load_schedule()
         return rx.toast.success(self._("Sent.")) if ok else rx.toast.error(self._("Sending failed again; see the error."))
 
     @rx.event
+    @requires("reports.schedule")
     async def send_now(self, subscription_id: int):
-        actor = self.require("reports.schedule")
+        actor = self._require("reports.schedule")
         ok = await report_schedule.send_now(actor, subscription_id)
         self._load_schedule()
         return rx.toast.success(self._("Sent.")) if ok else rx.toast.error(self._("Sending failed; it will be retried."))

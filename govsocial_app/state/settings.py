@@ -10,6 +10,7 @@ from connectors.registry import NETWORKS, network_choices
 from govsocial_app.services import keywords, profiles, vip
 from govsocial_app.services.inbox import relative_time
 from govsocial_app.services.keyword_query import describe_syntax
+from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 
 
@@ -43,6 +44,7 @@ class ProfilesState(AppState):
     working: bool = False
 
     def _refresh(self) -> None:
+        self._require("profiles.manage")  # a helper that reads data checks for itself
         self.rows = [
             ProfileRow(h.id, h.network, h.handle, h.display_name, h.status, relative_time(h.last_success_at, lang=self.lang, tz=self.user_tz) or self._("never"), h.last_error, h.rate)
             for h in profiles.health()
@@ -55,38 +57,43 @@ class ProfilesState(AppState):
         ]
 
     @rx.event
+    @requires("profiles.manage", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("profiles.manage")
+        self._require("profiles.manage")
         self._set_fields()
         self._refresh()
 
     @rx.event
+    @requires("profiles.manage")
     def choose_network(self, network: str):
-        self.require("profiles.manage")
+        self._require("profiles.manage")
         if network in NETWORKS:
             self.network = network
             self._set_fields()
 
     @rx.event
+    @requires("profiles.manage")
     async def connect(self, form: dict):
-        actor = self.require("profiles.manage")
+        actor = self._require("profiles.manage")
         self.error = ""
         await profiles.connect(self.network, form, actor)
         self._refresh()
         return rx.toast.success(self._("Profile connected."))
 
     @rx.event
+    @requires("profiles.manage")
     async def check(self, profile_id: int):
-        actor = self.require("profiles.manage")
+        actor = self._require("profiles.manage")
         message = await profiles.check_connection(profile_id, actor)
         self._refresh()
         return rx.toast.success(message)
 
     @rx.event
+    @requires("profiles.manage")
     def disconnect(self, profile_id: int):
-        actor = self.require("profiles.manage")
+        actor = self._require("profiles.manage")
         profiles.disconnect(profile_id, actor)
         self._refresh()
 
@@ -113,26 +120,38 @@ class KeywordsState(AppState):
     error: str = ""
 
     def _refresh(self) -> None:
+        self._require("inbox.view")  # a helper that reads data checks for itself
         self.rows = [
             KeywordRow(k.id, k.name, k.query, ", ".join(k.networks), k.priority, k.interval_s, k.is_active,
-                       relative_time(k.last_run_at, lang=self.lang, tz=self.user_tz) or self._("not yet"), k.last_error, k.matches)
+                       relative_time(k.last_run_at, lang=self.lang, tz=self.user_tz) or self._("not yet"), self._health(k), k.matches)
             for k in keywords.listing()
         ]
 
+    def _health(self, k) -> str:
+        """The keyword's health line in the reader's language: the service's notices ("this server searches hashtags
+        only", "Nothing found for N days") are translated; a network's own error text stays as the network wrote it."""
+        line = k.last_error
+        for msgid, params in k.notices:
+            line = line.replace(msgid.format(**params), self._(msgid, **params))
+        return line
+
     @rx.event
+    @requires("inbox.view", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("inbox.view")
+        self._require("inbox.view")
         self._refresh()
 
     @rx.event
+    @requires("keywords.edit")
     def toggle_network(self, network: str):
         self.chosen = [n for n in self.chosen if n != network] if network in self.chosen else self.chosen + [network]
 
     @rx.event
+    @requires("keywords.edit")
     def create(self, form: dict):
-        actor = self.require("keywords.edit")
+        actor = self._require("keywords.edit")
         try:
             interval = int(form.get("interval") or 120)
         except ValueError:
@@ -142,14 +161,16 @@ class KeywordsState(AppState):
         return rx.toast.success(self._("Keyword saved; it runs from now on."))
 
     @rx.event
+    @requires("keywords.edit")
     def set_active(self, keyword_id: int, active: bool):
-        actor = self.require("keywords.edit")
+        actor = self._require("keywords.edit")
         keywords.update(keyword_id, actor, is_active=active)
         self._refresh()
 
     @rx.event
+    @requires("keywords.edit")
     def delete(self, keyword_id: int):
-        actor = self.require("keywords.edit")
+        actor = self._require("keywords.edit")
         keywords.delete(keyword_id, actor)
         self._refresh()
 
@@ -168,36 +189,42 @@ class VipState(AppState):
     import_list: str = ""
 
     def _refresh(self) -> None:
+        self._require("inbox.view")  # a helper that reads data checks for itself
         self.lists = [VipListRow(v.id, v.name, v.members) for v in vip.lists()]
 
     @rx.event
+    @requires("inbox.view", signed_out="login")
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.require("inbox.view")
+        self._require("inbox.view")
         self._refresh()
 
     @rx.event
+    @requires("vip.edit")
     def create(self, form: dict):
-        actor = self.require("vip.edit")
+        actor = self._require("vip.edit")
         vip.create_list(form.get("name", ""), actor)
         self._refresh()
 
     @rx.event
+    @requires("vip.edit")
     def rename(self, form: dict):
-        actor = self.require("vip.edit")
+        actor = self._require("vip.edit")
         vip.rename_list(int(form.get("list_id") or 0), form.get("name", ""), actor)
         self._refresh()
 
     @rx.event
+    @requires("vip.edit")
     def delete(self, list_id: int):
-        actor = self.require("vip.edit")
+        actor = self._require("vip.edit")
         vip.delete_list(list_id, actor)
         self._refresh()
 
     @rx.event
+    @requires("vip.edit")
     def import_csv(self, form: dict):
-        actor = self.require("vip.edit")
+        actor = self._require("vip.edit")
         result = vip.import_csv(int(form.get("list_id") or 0), form.get("csv", ""), actor, tuple(NETWORKS))
         self.import_errors = result.errors
         self.import_result = "" if result.errors else self._("Imported {added} new; {already} were already on the list.", added=result.added, already=result.already)

@@ -110,7 +110,7 @@ async def test_deliveries_give_up_after_the_last_attempt_and_say_so(db, actor_fa
     assert len(receiver.pushes) == alerting.MAX_ATTEMPTS
     with session_scope() as s:
         assert s.exec(select(AuditLog).where(AuditLog.action == "alert.delivery_failed")).one().detail["channel"] == "push"
-    [row] = alerting.history(alerting.HistoryFilter())
+    [row] = alerting.history(alerting.HistoryFilter(), viewer_id=None)
     assert alerting.DeliveryLine("push", "failed", 1, push.last_error) in row.deliveries
 
 
@@ -158,7 +158,7 @@ def test_acknowledge_records_who_and_when_once_and_is_audited(db, actor_factory)
         alerting.acknowledge(alert_id, viewer)
     alerting.acknowledge(alert_id, responder, now=NOW + timedelta(minutes=3))
     alerting.acknowledge(alert_id, actor_factory("manager"), now=NOW + timedelta(minutes=4))  # too late: stays Riley's
-    [row] = alerting.history(alerting.HistoryFilter())
+    [row] = alerting.history(alerting.HistoryFilter(), viewer_id=None)
     assert row.acknowledged_by == "Riley" and row.acknowledged_at == NOW + timedelta(minutes=3)
     with session_scope() as s:
         assert len(s.exec(select(AuditLog).where(AuditLog.action == "alert.ack")).all()) == 1
@@ -172,14 +172,14 @@ def test_history_filters_by_kind_acknowledgement_severity_and_date(db, actor_fac
     alerting.acknowledge(c, responder, now=NOW)
 
     def ids(**f):
-        return [r.id for r in alerting.history(alerting.HistoryFilter(**f))]
+        return [r.id for r in alerting.history(alerting.HistoryFilter(**f), viewer_id=None)]
 
     assert ids() == [c, b, a]
     assert ids(kind="spike") == [c, a]
     assert ids(acknowledged="no") == [b, a] and ids(acknowledged="yes") == [c]
     assert ids(severity="warning") == [b]
     assert ids(since=NOW - timedelta(days=1, hours=1), until=NOW - timedelta(hours=1)) == [b]
-    assert [r.id for r in alerting.history(alerting.HistoryFilter(), before_id=c, limit=1)] == [b]
+    assert [r.id for r in alerting.history(alerting.HistoryFilter(), viewer_id=None, before_id=c, limit=1)] == [b]
 
 
 def test_live_summary_counts_unacknowledged_and_lists_critical_ones(db, actor_factory):

@@ -17,6 +17,7 @@ async def main() -> None:
 
     scheduler = AsyncIOScheduler(job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}, timezone="UTC")
     publishing.PUBLISH_EVERY_S = float(os.environ.get("BENCH_PUBLISH_EVERY_S", publishing.PUBLISH_EVERY_S))
+    publishing.RECOVER_EVERY_S = float(os.environ.get("BENCH_RECOVER_EVERY_S", publishing.RECOVER_EVERY_S))
     publishing.register(scheduler)
     scheduler.start()
     stop = asyncio.Event()

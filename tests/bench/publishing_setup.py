@@ -56,7 +56,8 @@ def drop_postgres(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def make_posts(data_dir: Path, n: int, *, profiles: int = 2, due: datetime | None = None, spread_s: float = 50.0) -> list[int]:
+def make_posts(data_dir: Path, n: int, *, profiles: int = 2, due: datetime | None = None, spread_s: float = 50.0,
+               sim_config: dict | None = None) -> list[int]:
     """`n` posts due within one minute, spread over `profiles` simulator profiles (one target each). Returns profile ids."""
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import Post, PostTarget, SocialProfile, User
@@ -70,7 +71,8 @@ def make_posts(data_dir: Path, n: int, *, profiles: int = 2, due: datetime | Non
         for i in range(profiles):
             key = f"bench{uuid.uuid4().hex[:8]}"
             p = SocialProfile(network="simulator", handle=f"@{key}", display_name=f"Bench {i}",
-                              config={"handle": f"@{key}", "profile_key": key, "state_path": str(data_dir / "simulator.db"), "rate_limit": 0})
+                              config={"handle": f"@{key}", "profile_key": key, "state_path": str(data_dir / "simulator.db"), "rate_limit": 0,
+                                      **(sim_config or {})})
             s.add(p)
             s.flush()
             pids.append(p.id)

@@ -24,9 +24,13 @@ def sleeps(monkeypatch) -> list[float]:
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_budgets():
+    from connectors.mastodon import connector as mastodon_connector
+
     http.reset_budgets()
+    mastodon_connector.reset_caches()
     yield
     http.reset_budgets()
+    mastodon_connector.reset_caches()
 
 
 @pytest.fixture(autouse=True)

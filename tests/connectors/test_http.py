@@ -187,11 +187,34 @@ async def test_post_without_key_is_resent_when_never_delivered(client, sleeps):
 
 
 @respx.mock
-async def test_post_with_idempotency_key_is_retried(client, sleeps):
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("connection reset"), httpx.Response(502), httpx.Response(500),
+     httpx.Response(504), httpx.Response(503, headers={"Retry-After": "2"}), httpx.Response(503, headers={"Retry-After": "600"})],
+    ids=["timeout", "reset", "502", "500", "504", "503-short", "503-long"],
+)
+async def test_post_with_idempotency_key_is_not_resent_after_ambiguous_failure(client, sleeps, failure):
+    """Issue 14: servers (and proxies) ignore Idempotency-Key, so a key never makes a resend safe."""
+    route = respx.post(f"{BASE}/x")
+    route.side_effect = [failure, httpx.Response(200, json={"id": "1"})]
+    with pytest.raises(http.OutcomeUnknown):
+        await http.send(client, "POST", "/x", headers={"Idempotency-Key": "abc"})
+    assert route.call_count == 1
+
+
+@respx.mock
+async def test_post_declared_idempotent_by_its_caller_is_retried(client, sleeps):
     route = respx.post(f"{BASE}/x")
     route.side_effect = [httpx.ReadTimeout("slow"), httpx.Response(200, json={"id": "1"})]
-    await http.send(client, "POST", "/x", headers={"Idempotency-Key": "abc"})
+    await http.send(client, "POST", "/x", idempotent=True)
     assert route.call_count == 2
+
+
+def test_success_with_invalid_json_after_a_write_is_outcome_unknown():
+    """Issue 13: a 2xx with a garbled body to a POST means the server acted; recording a failure invites a double."""
+    response = httpx.Response(200, text="<html>ok</html>", request=httpx.Request("POST", BASE + "/statuses"))
+    with pytest.raises(http.OutcomeUnknown):
+        http.json_body(response)
 
 
 @respx.mock

@@ -102,11 +102,14 @@ def test_response_lost_after_the_network_acted_does_not_duplicate(db, tmp_path, 
     pid = make_profile(tmp_path)
     _seed(actor_factory("publisher"), [pid], 1)
     simulator_for(pid).inject_faults(["timeout-after"])
-    assert asyncio.run(publisher.run_once()).outcomes == {"retry": 1}
+    assert asyncio.run(publisher.run_once()).outcomes == {"unknown": 1}
+    assert _targets()[0].status == "unknown"
     [c] = publisher.claim_due(now=datetime.now(timezone.utc) + timedelta(seconds=10))
+    assert c.reconcile
     assert asyncio.run(publisher.send(c, simulator_for(pid))) == "published"
     log = simulator_for(pid).received_log()
-    assert [r["outcome"].split(";")[0] for r in log] == ["created", "deduplicated"]
+    # Reconciled by reading the network, not by resending under the key.
+    assert [r["outcome"].split(";")[0] for r in log] == ["created"]
     assert _targets()[0].external_id == log[0]["external_id"]
 
 
@@ -183,3 +186,80 @@ def test_a_profile_that_cannot_connect_fails_its_posts_not_the_job(db, tmp_path,
     assert stats.outcomes == {"published": 1, "failed": 1}
     failed = [t for t in _targets() if t.status == "failed"]
     assert failed[0].profile_id == bad and "disconnected" in failed[0].error
+
+
+def test_a_post_whose_outcome_is_unknown_cannot_be_edited(db, tmp_path, actor_factory):
+    """Editing the text of a post that may already be on the network would make reconciliation miss it."""
+    import pytest
+
+    from govsocial_app.services.errors import UserError
+
+    pid = make_profile(tmp_path)
+    author = actor_factory("publisher")
+    [post_id] = _seed(author, [pid], 1)
+    simulator_for(pid).inject_faults(["timeout-after"])
+    assert asyncio.run(publisher.run_once()).outcomes == {"unknown": 1}
+    with pytest.raises(UserError, match="being published"):
+        publishing.save(author, ComposerInput(text="Changed words", profile_ids=[pid]), action="now", post_id=post_id)
+
+
+def test_reconciling_that_keeps_failing_ends_in_check_and_tells_the_author(db, tmp_path, actor_factory):
+    from connectors.base import TransientError
+
+    pid = make_profile(tmp_path)
+    _seed(actor_factory("publisher"), [pid], 1)
+    simulator_for(pid).inject_faults(["timeout-after"])
+    assert asyncio.run(publisher.run_once()).outcomes == {"unknown": 1}
+
+    class Blind:
+        network = "simulator"
+
+        async def find_published(self, post, since):
+            raise TransientError("cannot list our posts right now")
+
+        async def publish(self, post):  # pragma: no cover - must never be called
+            raise AssertionError("a post with an unknown outcome was resent blind")
+
+    t0 = datetime.now(timezone.utc)
+    outcomes = []
+    for i in range(publisher.MAX_ATTEMPTS - 1):
+        [c] = publisher.claim_due(now=t0 + timedelta(hours=i + 1))
+        assert c.reconcile
+        outcomes.append(asyncio.run(publisher.send(c, Blind())))
+    assert outcomes[-1] == "check" and set(outcomes[:-1]) == {"unknown"}
+    assert publisher.claim_due(now=t0 + timedelta(days=1)) == []  # a person must look now
+    [t] = _targets()
+    assert t.status == "check" and "check the profile" in t.error
+    assert len([r for r in simulator_for(pid).received_log() if r["outcome"].startswith("created")]) == 1
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import Alert
+
+    with session_scope() as s:
+        titles = [a.title for a in s.exec(select(Alert).where(Alert.kind == "publish")).all()]
+    assert any("could not confirm" in t for t in titles)
+
+
+def test_fail_over_startup_recovery_leaves_the_old_leaders_sends_alone(db, tmp_path, actor_factory):
+    """Issue 13: a new jobs leader recovered claims with a zero threshold while the old leader's sends still ran,
+    and resent them. Startup recovery now waits for staleness, and what it recovers is reconciled first."""
+    from jobs import publishing as jobs_publishing
+
+    jobs_added = {}
+
+    class Recorder:
+        def add_job(self, func, trigger, **kwargs):
+            jobs_added[kwargs["id"]] = kwargs
+
+    jobs_publishing.register(Recorder())
+    assert not jobs_added["publish-recover-startup"].get("args")  # the default, stale, threshold
+
+    pid = make_profile(tmp_path)
+    _seed(actor_factory("publisher"), [pid], 1)
+    [in_flight] = publisher.claim_due()  # the old leader is sending this one right now
+    asyncio.run(jobs_publishing.recover_stale())
+    assert [t.status for t in _targets()] == ["claimed"]
+    # Once it is really stale, it is recovered as "unknown", never "due": the next claim reconciles first.
+    later = datetime.now(timezone.utc) + timedelta(seconds=publisher.stale_after_s() + 1)
+    assert publisher.recover_stale(now=later) == 1
+    assert [t.status for t in _targets()] == ["unknown"]
+    assert publisher.stale_after_s() > 2 * publisher.CALL_TIMEOUT_S

@@ -242,3 +242,26 @@ def test_an_editor_sees_why_they_cannot_decide(as_role, tmp_path, actor_factory)
     app_state.lang = "ar"
     st._refresh()
     assert st.blocked[0].blocked.startswith("أنت غيّرت هذا المنشور")
+
+
+def test_the_composer_says_a_post_is_being_checked_when_the_network_answer_was_lost(as_role, tmp_path):
+    """publisher.py marks a target "unknown" after an ambiguous failure; the author sees that it is being checked
+    (and, in Arabic, in Arabic), not a blank note that invites a second publish."""
+    import asyncio
+
+    from govsocial_app.i18n import translate
+    from govsocial_app.services import publisher
+    from govsocial_app.state.publish import UNCERTAIN, PublishState
+    from tests.publishing.conftest import simulator_for
+
+    pid = make_profile(tmp_path)
+    app_state, author = as_role("publisher")
+    r = publishing.save(author, ComposerInput(text="Road closed on Elm St", profile_ids=[pid]), action="now")
+    simulator_for(pid).inject_faults(["timeout-after"])
+    assert asyncio.run(publisher.run_once()).outcomes == {"unknown": 1}
+    st = sub(app_state, PublishState)
+    for lang in ("en", "ar"):
+        app_state.lang = lang
+        st._open(r.post_id)
+        handle = publishing.post_view(r.post_id).targets[0].handle
+        assert translate(UNCERTAIN["unknown"], lang, handle=handle) in st.post_note

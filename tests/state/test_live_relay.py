@@ -20,17 +20,18 @@ class FakeInbox:
 
     def __init__(self, user_id: int, ids: list[int], top_id: int, path: str = "/inbox") -> None:
         self.user_id, self.ids, self.top_id, self.new_count, self.presence = user_id, ids, top_id, 0, {}
+        self.auth_token = f"token-{user_id}"
         self.router = SimpleNamespace(url=SimpleNamespace(path=path))
         self.refreshed: list[list[int]] = []
         self.patched: list[tuple[set[int], set[int]]] = []
 
-    def visible_ids(self) -> list[int]:
+    def _visible_ids(self) -> list[int]:
         return list(self.ids)
 
-    def refresh_from_feed(self, changed: list[int]) -> None:
+    def _refresh_from_feed(self, changed: list[int]) -> None:
         self.refreshed.append(changed)
 
-    def patch_from_feed(self, cards: dict, details: dict) -> None:
+    def _patch_from_feed(self, cards: dict, details: dict) -> None:
         self.patched.append((set(cards) & set(self.ids), set(details) & {getattr(self, "open_id", 0)}))
 
 
@@ -55,8 +56,23 @@ class FakeApp:
 @pytest.fixture(autouse=True)
 def _clean_watches():
     live._watches.clear()
+    live._sessions.clear()
     yield
     live._watches.clear()
+    live._sessions.clear()
+
+
+@pytest.fixture(autouse=True)
+def _live_sessions(request, monkeypatch):
+    """The stand-in clients hold live sessions ("token-<user id>"); the test of revoked sessions uses real ones."""
+    if "real_sessions" in request.keywords:
+        return
+    from govsocial_app.services.authz import Actor
+
+    async def session_actor(token: str):
+        return Actor(int(token.split("-")[1]), "Tester", "viewer") if token.startswith("token-") else None
+
+    monkeypatch.setattr(live, "session_actor", session_actor)
 
 
 def _watch(token: str, s: FakeInbox, params: dict | None = None) -> None:
@@ -235,3 +251,40 @@ async def test_app_wide_changes_go_to_every_client_of_this_worker_only_and_one_f
     assert await live.push_to_every_client(app, Banner, apply) == 3
     assert states["a"].paused and states["c"].paused and not states["b"].paused
     assert app.pushes["elsewhere"] == 0, "the worker holding that socket pushes to it"
+
+
+@pytest.mark.real_sessions
+@pytest.mark.parametrize("ended", ["revoked", "deactivated"])
+async def test_a_revoked_or_deactivated_session_gets_no_more_live_updates(store, actor_factory, ended):
+    """The relay re-checks each client's session before it pushes (issue 13): a tab whose session was revoked, or
+    whose person was deactivated, stops receiving changed cards and counts, and is no longer watched."""
+    from govsocial_app.services import auth
+    from govsocial_app.services.authz import Actor
+
+    ids = store([msg(n) for n in range(1, 4)])
+    kept, gone = actor_factory("viewer"), actor_factory("viewer")
+    clients = {}
+    for name, actor in (("kept", kept), ("gone", gone)):
+        token, _ = auth.sign_in(actor.label.split("<")[1].rstrip(">"), "correct horse battery")
+        s = FakeInbox(actor.user_id, ids, ids[-1])
+        s.auth_token = token
+        clients[name] = s
+        _watch(name, s)
+    app = FakeApp(clients)
+    for token in clients:
+        live._watches[token].fed_at = 0  # due for its list push now
+    await live._relay_feed(app, [{"changed": [ids[0]]}])
+    assert [p[0] for p in clients["kept"].patched] == [{ids[0]}] and clients["gone"].patched
+
+    if ended == "revoked":
+        auth.sign_out(clients["gone"].auth_token, gone)
+    else:
+        auth.set_active(gone.user_id, False, Actor.system("test"))
+    live._sessions.clear()  # the relay re-checks a session at most every SESSION_RECHECK_S; the test does not wait
+    for s in clients.values():
+        s.patched.clear()
+    for token in clients:
+        live._watches[token].fed_at = 0  # due for its list push now
+    await live._relay_feed(app, [{"changed": [ids[1]]}])
+    assert [p[0] for p in clients["kept"].patched] == [{ids[1]}]
+    assert clients["gone"].patched == [] and "gone" not in live.watching()

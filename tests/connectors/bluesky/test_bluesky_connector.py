@@ -639,3 +639,25 @@ async def test_aclose_closes_its_own_client(api):
     connector = make_connector()
     await connector.aclose()
     assert connector._client._http.is_closed
+
+
+# ---------------------------------------------------------------- reconciling and refused credentials (issue 14)
+
+
+async def test_find_published_asks_for_the_record_key_derived_from_our_key(publishing, connector):
+    since = datetime(2026, 11, 24, tzinfo=UTC)
+    assert await connector.find_published(OutboundPost(text="x", idempotency_key="post-42"), since) is None
+    publishing["getRecord"].respond(json=fx("com.atproto.repo.getRecord"))
+    found = await connector.find_published(OutboundPost(text="x", idempotency_key="post-42"), since)
+    assert found is not None and found.external_id == ROOT_URI
+    assert publishing["getRecord"].calls.last.request.url.params["rkey"] == record_key("post-42")
+    assert publishing["createRecord"].call_count == 0
+
+
+def test_refused_sign_in_answered_with_400_is_an_auth_error():
+    from connectors.base import AuthError
+    from connectors.bluesky.client import xrpc_error
+
+    response = httpx.Response(400, json={"error": "AccountTakedown", "message": "Account has been taken down"},
+                              request=httpx.Request("POST", "https://pds.example/xrpc/com.atproto.server.createSession"))
+    assert isinstance(xrpc_error(response), AuthError)

@@ -21,7 +21,9 @@ from connectors.base import (
     SearchQuery,
     TransientError,
 )
+from connectors.http import OutcomeUnknown
 from connectors.mastodon import MastodonConnector, authorize_url, exchange_code, register_app
+from connectors.mastodon.connector import HashtagsOnly
 from connectors.mastodon.oauth import AppRegistration
 
 from connector_testkit import load_fixture
@@ -131,8 +133,27 @@ async def test_limits_fall_back_to_v1_instance(connector, api):
 
 async def test_limits_keep_defaults_when_instance_down(connector, api, sleeps):
     api.get("/api/v2/instance").respond(500)
+    api.get("/api/v1/instance").respond(502)
     limits = await connector.load_limits()
     assert limits.max_chars == 500
+
+
+async def test_limits_fall_back_to_v1_when_v2_fails_with_a_server_error(connector, api, sleeps):
+    """Issue 14: a real server answered /api/v2/instance with 5xx; v1 still had the limits."""
+    api.get("/api/v2/instance").respond(502)
+    v1 = api.get("/api/v1/instance").respond(200, json={**fx("instance_v1"), "configuration": {"statuses": {"max_characters": 1000}}})
+    limits = await connector.load_limits()
+    assert limits.max_chars == 1000 and v1.call_count == 1
+
+
+async def test_limits_are_cached_per_profile_not_asked_on_every_publish(credentials, api, sleeps):
+    v2 = api.get("/api/v2/instance").respond(200, json=fx("instance_v2"))
+    api.post("/api/v1/statuses").respond(200, json=fx("status"))
+    for n in range(3):
+        fresh = MastodonConnector(credentials)
+        await fresh.publish(OutboundPost(text=f"Notice {n}", idempotency_key=f"k{n}"))
+        await fresh.aclose()
+    assert v2.call_count == 1
 
 
 async def test_profile_metrics(connector, api):
@@ -270,12 +291,24 @@ async def test_keyword_search_uses_v2_search(connector, api):
     assert len(page.items) == 1
 
 
-async def test_search_with_cursor_passes_min_id_and_drops_seen(connector, api):
+async def test_search_with_cursor_never_sends_min_id_and_drops_seen(connector, api):
+    """Issue 14: a server answered every /api/v2/search carrying min_id with nothing."""
     status = fx("status")
     route = api.get("/api/v2/search").respond(200, json={"accounts": [], "statuses": [status], "hashtags": []})
     page = await connector.search(SearchQuery("inheritance"), cursor=status["id"])
-    assert route.calls[0].request.url.params["min_id"] == status["id"]
+    assert route.call_count == 1 and "min_id" not in route.calls[0].request.url.params
     assert page.items == [] and page.cursor == status["id"]
+
+
+async def test_search_never_stores_cursor_zero_nor_sends_it(connector, api):
+    route = api.get("/api/v2/search").respond(200, json={"accounts": [], "statuses": [fx("status")], "hashtags": []})
+    page = await connector.search(SearchQuery("inheritance"), cursor="0")  # written by older versions
+    assert "min_id" not in route.calls[0].request.url.params
+    assert [m.external_id for m in page.items] == [fx("status")["id"]]
+    api.get("/api/v2/search").respond(200, json={"accounts": [], "statuses": [], "hashtags": []})
+    api.get(url__regex=r".*/api/v1/accounts/.*/statuses.*").respond(200, json=[])
+    empty = await connector.search(SearchQuery("nothing-here"))
+    assert empty.cursor != "0"
 
 
 async def test_search_language_filter(connector, api):
@@ -302,13 +335,14 @@ async def test_publish_sends_idempotency_key_and_reply(connector, api):
     assert result.published_at is not None
 
 
-async def test_publish_is_retried_after_timeout_under_the_same_key(connector, api, sleeps):
+async def test_publish_is_not_resent_after_timeout_even_with_a_key(connector, api, sleeps):
+    """Issue 14: servers ignore Idempotency-Key, so a timeout after sending is OutcomeUnknown, not a resend."""
     route = api.post("/api/v1/statuses")
     route.side_effect = [httpx.ReadTimeout("slow"), httpx.Response(200, json=fx("status"))]
-    result = await connector.publish(OutboundPost(text="Road closed", idempotency_key="k"))
-    assert route.call_count == 2
-    assert {c.request.headers["Idempotency-Key"] for c in route.calls} == {"k"}
-    assert result.external_id == fx("status")["id"]
+    with pytest.raises(OutcomeUnknown):
+        await connector.publish(OutboundPost(text="Road closed", idempotency_key="k"))
+    assert route.call_count == 1
+    assert route.calls[0].request.headers["Idempotency-Key"] == "k"
 
 
 async def test_publish_appends_link(connector, api):
@@ -363,11 +397,12 @@ async def test_publish_missing_file_is_permanent(connector, api):
         await connector.publish(post)
 
 
-async def test_publish_5xx_retried_then_transient(connector, api, sleeps):
-    route = api.post("/api/v1/statuses").respond(503)
-    with pytest.raises(TransientError):
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_publish_5xx_is_outcome_unknown_and_not_resent(connector, api, sleeps, status):
+    route = api.post("/api/v1/statuses").respond(status)
+    with pytest.raises(OutcomeUnknown):
         await connector.publish(OutboundPost(text="hi", idempotency_key="k"))
-    assert route.call_count == 4
+    assert route.call_count == 1
 
 
 async def test_aclose_leaves_injected_client_open(credentials):
@@ -427,3 +462,83 @@ async def test_server_capping_page_size_still_pages_on(connector, api):
 def _capped(request: httpx.Request) -> httpx.Request:
     """The request as a Mastodon older than 4.1 sees it: at most 30 notifications a page."""
     return httpx.Request(request.method, request.url.copy_set_param("limit", "30"), headers=request.headers)
+
+
+# ---------------------------------------------------------------- issue 14: servers that search hashtags only
+
+
+def _own_status(text: str) -> dict:
+    status = copy.deepcopy(fx("status"))
+    status["content"] = f"<p>{text}</p>"
+    status["account"]["id"] = OWN_ID
+    return status
+
+
+async def test_a_server_that_cannot_search_text_is_detected(connector, api):
+    """A word from our own newest status finds nothing: the server has no full-text search (hashtags only)."""
+    own = _own_status("Flooding update for Riverside")
+    api.get(f"/api/v1/accounts/{fx('verify_credentials')['id']}/statuses").respond(200, json=[own])
+    search = api.get("/api/v2/search").respond(200, json={"accounts": [], "statuses": [], "hashtags": []})
+    with pytest.raises(HashtagsOnly, match="this server searches hashtags only"):
+        await connector.search(SearchQuery("flooding"))
+    assert [c.request.url.params["q"] for c in search.calls] == ["flooding", "Riverside"]
+
+
+async def test_a_full_text_server_that_found_nothing_is_not_called_hashtags_only(connector, api):
+    own = _own_status("Flooding update for Riverside")
+    api.get(f"/api/v1/accounts/{fx('verify_credentials')['id']}/statuses").respond(200, json=[own])
+
+    def answer(request):
+        found = [own] if request.url.params["q"] == "Riverside" else []
+        return httpx.Response(200, json={"accounts": [], "statuses": found, "hashtags": []})
+
+    api.get("/api/v2/search").mock(side_effect=answer)
+    page = await connector.search(SearchQuery("flooding"))
+    assert page.items == [] and page.cursor == ""
+
+
+async def test_hashtag_terms_use_the_tag_timeline_not_search(connector, api):
+    tag = api.get("/api/v1/timelines/tag/flooding").respond(200, json=[fx("status")])
+    search = api.get("/api/v2/search").respond(200, json={"accounts": [], "statuses": [], "hashtags": []})
+    page = await connector.search(SearchQuery("#flooding"))
+    assert tag.call_count == 1 and search.call_count == 0 and len(page.items) == 1
+
+
+async def test_reconcile_finds_our_status_by_text_and_time(connector, api):
+    from datetime import datetime, timedelta, timezone
+
+    own = _own_status("Road closed on Elm St")
+    own["created_at"] = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    older = _own_status("Something else")
+    older["created_at"] = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat().replace("+00:00", "Z")
+    api.get(f"/api/v1/accounts/{fx('verify_credentials')['id']}/statuses").respond(200, json=[own, older])
+    since = datetime.now(timezone.utc) - timedelta(minutes=1)
+    found = await connector.find_published(OutboundPost(text="Road closed on Elm St", idempotency_key="k"), since)
+    assert found is not None and found.external_id == own["id"]
+    assert await connector.find_published(OutboundPost(text="Never posted", idempotency_key="k2"), since) is None
+
+
+async def test_reconcile_that_cannot_read_raises_rather_than_guessing(connector, api, sleeps):
+    from datetime import datetime, timezone
+
+    api.get(f"/api/v1/accounts/{fx('verify_credentials')['id']}/statuses").respond(502)
+    with pytest.raises(TransientError):
+        await connector.find_published(OutboundPost(text="Road closed", idempotency_key="k"), datetime.now(timezone.utc))
+
+
+async def test_recheck_reports_edits_and_deletions(connector, api):
+    edited = copy.deepcopy(fx("status"))
+    edited["content"] = "<p>edited text</p>"
+    api.get(f"/api/v1/statuses/{edited['id']}").respond(200, json=edited)
+    api.get("/api/v1/statuses/999").respond(404, json={"error": "Record not found"})
+    api.get("/api/v1/statuses/500").respond(500)
+    got = {m.external_id: m for m in await connector.recheck([edited["id"], "999"])}
+    assert got[edited["id"]].text == "edited text" and not got[edited["id"]].deleted
+    assert got["999"].deleted
+
+
+async def test_several_hashtags_use_the_tag_timeline_with_all(connector, api):
+    tag = api.get("/api/v1/timelines/tag/flood").respond(200, json=[fx("status")])
+    search = api.get("/api/v2/search").respond(200, json={"accounts": [], "statuses": [], "hashtags": []})
+    await connector.search(SearchQuery("#flood #riverton"))
+    assert search.call_count == 0 and tag.calls[0].request.url.params.get_list("all[]") == ["riverton"]

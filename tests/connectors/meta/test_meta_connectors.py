@@ -355,3 +355,19 @@ async def test_ig_post_metrics(instagram, graph):
     graph.get("/").respond(200, json=fx("ig_post_metrics"))
     metrics = await instagram.post_metrics(["17920238422030506"])
     assert (metrics[0].likes, metrics[0].replies) == (120, 9)
+
+
+# ---------------------------------------------------------------- reconciling (issue 14)
+
+
+async def test_fb_find_published_finds_our_post_and_raises_when_it_cannot_look(facebook, graph):
+    recent = {"data": [{"id": f"{PAGE}_9", "message": "Boil water notice", "created_time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")}]}
+    route = graph.get(f"/{PAGE}/posts")
+    route.respond(200, json=recent)
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    found = await facebook.find_published(OutboundPost(text="Boil water notice", idempotency_key="k"), since)
+    assert found is not None and found.external_id == f"{PAGE}_9"
+    assert await facebook.find_published(OutboundPost(text="Not posted", idempotency_key="k"), since) is None
+    route.respond(400, json={"error": {"message": "Unsupported get request", "type": "GraphMethodException", "code": 100}})
+    with pytest.raises(PermanentError):
+        await facebook.find_published(OutboundPost(text="Boil water notice", idempotency_key="k"), since)

@@ -374,3 +374,27 @@ async def test_publish_invalid_request_message(connector, api, no_recent_posts):
     api.post("/2/tweets").respond(400, json=fx("error_invalid_request"))
     with pytest.raises(PermanentError, match="parameter is required"):
         await connector.publish(OutboundPost(text="hi", idempotency_key="k"))
+
+
+# ---------------------------------------------------------------- reconciling (issue 14)
+
+
+async def test_find_published_matches_our_post_since_the_first_attempt(connector, api):
+    recent = {"data": [{"id": "77", "text": "Evacuate zone B", "created_at": datetime.now(UTC).isoformat()}], "meta": {"result_count": 1}}
+    api.get(f"/2/users/{ME}/tweets").respond(200, json=recent)
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    found = await connector.find_published(OutboundPost(text="Evacuate zone B", idempotency_key="k"), since)
+    assert found is not None and found.external_id == "77"
+    assert await connector.find_published(OutboundPost(text="Other words", idempotency_key="k"), since) is None
+
+
+async def test_find_published_that_cannot_look_raises_instead_of_saying_absent(connector, api, sleeps):
+    api.get(f"/2/users/{ME}/tweets").respond(503)
+    with pytest.raises(TransientError):
+        await connector.find_published(OutboundPost(text="Evacuate", idempotency_key="k"), datetime.now(UTC))
+
+
+async def test_refused_token_answered_with_400_is_an_auth_error(connector, api):
+    api.get(f"/2/users/{ME}/mentions").respond(400, json={"errors": [{"code": 89, "message": "Invalid or expired token."}]})
+    with pytest.raises(AuthError):
+        await connector.fetch_mentions()
