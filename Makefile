@@ -22,7 +22,7 @@ export REFLEX_USE_GRANIAN := 1
 export PATH := $(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run run-prod jobs test test-fast deps chromium clean-data \
-	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin
+	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin bench-records
 
 deps: $(VENV)/.installed $(BUN) $(AXE)
 
@@ -103,3 +103,7 @@ bench-load: deps
 bench-cap: deps
 	$(PY) -m tests.bench.bench_cap
 	$(PY) -m tests.bench.bench_cap_e2e
+
+## The public record: a 10,000-record request exported (ZIP with PDF), verify-audit over 1,000,000 rows
+bench-records: deps
+	$(PY) -m tests.bench.bench_records

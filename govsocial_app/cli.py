@@ -1,4 +1,4 @@
-"""Command line: `python -m govsocial_app.cli migrate | seed | create-admin | banner`."""
+"""Command line: `python -m govsocial_app.cli migrate | seed | create-admin | banner | verify-audit | verify-export | dispose`."""
 
 from __future__ import annotations
 
@@ -55,6 +55,56 @@ def _banner(_args) -> None:
     print()
 
 
+def _verify_audit(args) -> None:
+    from govsocial_app.db.engine import get_engine
+    from govsocial_app.services.records import chain
+
+    anchors: dict[str, list[tuple[int, str]]] = {}
+    for raw in args.anchor or []:
+        try:
+            name, seq, digest = raw.split(":")
+            anchors.setdefault(name, []).append((int(seq), digest.lower()))
+        except ValueError:
+            print(f"error: --anchor must look like audit:1234:<sha256>, not {raw!r}", file=sys.stderr)
+            raise SystemExit(2)
+    bad = False
+    with get_engine().connect() as conn:
+        for name in chain.CHAINS:
+            res = chain.verify(conn, name, anchors.get(name, []))
+            state = "OK" if res.ok else "FAILED"
+            print(f"{name}: {state} — {res.rows} rows, head #{res.head_seq} {res.head_hash}")
+            for p in res.problems:
+                print(f"  {p}")
+            bad |= not res.ok
+    raise SystemExit(1 if bad else 0)
+
+
+def _verify_export(args) -> None:
+    from govsocial_app.services.records import export
+
+    problems = export.verify_export(args.file)
+    if problems:
+        print(f"{args.file}: FAILED")
+        for p in problems:
+            print(f"  {p}")
+        raise SystemExit(1)
+    print(f"{args.file}: OK — every file matches the manifest")
+
+
+def _dispose(args) -> None:
+    from govsocial_app.services.authz import Actor
+    from govsocial_app.services.errors import UserError
+    from govsocial_app.services.records import retention
+
+    try:
+        cert = retention.dispose_approved(args.proposal, Actor.system("cli dispose"))
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2)
+    entries = retention.certificate(cert, Actor.system("cli dispose"))["entries"]
+    print(f"Disposed of {len(entries)} record(s); certificate {cert}. Records on hold were kept.")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="govsocial_app.cli")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -68,6 +118,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--password", help="omit to be prompted")
     p.set_defaults(fn=_create_admin)
     sub.add_parser("banner", help="print the address and demo logins").set_defaults(fn=_banner)
+    p = sub.add_parser("verify-audit", help="recompute the audit and archive hash chains")
+    p.add_argument("--anchor", action="append", help="chain:seq:sha256 written down earlier (repeatable)")
+    p.set_defaults(fn=_verify_audit)
+    p = sub.add_parser("verify-export", help="check a public-records ZIP against its manifest")
+    p.add_argument("file")
+    p.set_defaults(fn=_verify_export)
+    p = sub.add_parser("dispose", help="carry out an approved disposal proposal")
+    p.add_argument("--proposal", type=int, required=True)
+    p.set_defaults(fn=_dispose)
     args = parser.parse_args(argv)
     args.fn(args)
 

@@ -32,6 +32,8 @@ from govsocial_app.state.notifications import NotificationsState
 from govsocial_app.state import guard
 from govsocial_app.state.pause import relay_pause
 from govsocial_app.state.publish import PublishState
+from govsocial_app.pages import records as records_page
+from govsocial_app.state.records import RecordsState
 
 logs.configure("web")
 log = logging.getLogger("govsocial")
@@ -99,6 +101,7 @@ app.add_page(keywords.page, route=keywords.ROUTE, on_load=KeywordsState.load, ti
 app.add_page(vips.page, route=vips.ROUTE, on_load=VipState.load, title="VIP lists · GovSocial")
 app.add_page(admin_users.page, route=admin_users.ROUTE, on_load=UsersState.load, title="Users · GovSocial")
 app.add_page(admin_cap.page, route=admin_cap.ROUTE, on_load=CapAdminState.load, title="Official alerts · GovSocial")
+app.add_page(records_page.page, route=records_page.ROUTE, on_load=RecordsState.load, title="Records · GovSocial")
 
 guard.refuse_undeclared()  # every handler of every state is authorised on the server, or declared public
 

@@ -74,4 +74,7 @@ def build_scheduler(holder: str | None = None) -> AsyncIOScheduler:
     from jobs import cap as cap_jobs
 
     cap_jobs.register(scheduler)
+    from jobs import records as records_jobs
+
+    records_jobs.register(scheduler)
     return scheduler

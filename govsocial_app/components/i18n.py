@@ -10,7 +10,7 @@ from govsocial_app.i18n import catalog
 USED_MSGIDS: set[str] = set()
 
 
-ROLE_LABELS = {"admin": "Admin", "manager": "Manager", "publisher": "Publisher", "responder": "Responder", "viewer": "Viewer"}
+ROLE_LABELS = {"admin": "Admin", "manager": "Manager", "publisher": "Publisher", "responder": "Responder", "records": "Records officer", "viewer": "Viewer"}
 
 
 def role_label(role) -> rx.Var:

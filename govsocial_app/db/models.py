@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -29,7 +29,7 @@ def _json(default=dict):
 # ---------------------------------------------------------------- people
 
 
-ROLES = ("admin", "manager", "publisher", "responder", "viewer")
+ROLES = ("admin", "manager", "publisher", "responder", "records", "viewer")
 
 
 class User(SQLModel, table=True):
@@ -99,6 +99,11 @@ class AuditLog(SQLModel, table=True):
     detail: dict[str, Any] = _json()
     client_ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=300)
+    # The tamper-evident chain (services/records/chain.py): position in the "audit" chain, the previous row's hash
+    # and this row's SHA-256 over its canonical form. Written in the same transaction as the row.
+    chain_seq: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True, unique=True))
+    prev_hash: str = Field(default="", max_length=64)
+    row_hash: str = Field(default="", max_length=64)
 
 
 class Setting(SQLModel, table=True):
@@ -207,6 +212,10 @@ class MessageVersion(SQLModel, table=True):
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     captured_at: datetime = _created()
     raw: dict[str, Any] = _json()
+    # The "archive" chain (services/records/chain.py), sealed before the version's transaction commits.
+    chain_seq: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True, unique=True))
+    prev_hash: str = Field(default="", max_length=64)
+    row_hash: str = Field(default="", max_length=64)
 
 
 class Tag(SQLModel, table=True):
@@ -899,3 +908,121 @@ class CapOutMessage(SQLModel, table=True):
 
 
 # ================================================================ CAP wired into the product — end
+
+# ================================================================ records (migration 0007_records) — begin
+# Issue 16: the public record. Written by services/records/ only.
+
+
+class RecordChain(SQLModel, table=True):
+    """The head of one hash chain ("audit", "archive"): writers update this row first, which serialises them
+    (a row lock on PostgreSQL, the write lock on SQLite), so two transactions can never fork the chain."""
+
+    __tablename__ = "record_chain"
+    name: str = Field(primary_key=True, max_length=20)
+    seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    head_hash: str = Field(default="", max_length=64)
+    updated_at: Optional[datetime] = _ts()
+
+
+class LegalHold(SQLModel, table=True):
+    """A hold by matter name on a scope; while active (released_at empty) nothing in scope may be disposed of."""
+
+    __tablename__ = "legal_hold"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    matter: str = Field(max_length=200)
+    scope: dict[str, Any] = _json()  # records.holds.HoldScope.to_dict()
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _created()
+    released_at: Optional[datetime] = _ts()
+    released_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    release_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class RetentionSchedule(SQLModel, table=True):
+    """Keep records of one type for N years (optionally counted from the end of the calendar year)."""
+
+    __tablename__ = "retention_schedule"
+    record_type: str = Field(primary_key=True, max_length=30)
+    keep_years: int = 7
+    after_year_end: bool = True
+    updated_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = _created()
+
+
+class DisposalProposal(SQLModel, table=True):
+    """What the disposal job found past its schedule and not on hold; destroyed only once an officer approves."""
+
+    __tablename__ = "disposal_proposal"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    status: str = Field(default="proposed", max_length=12, index=True)  # proposed, approved, disposed, rejected
+    items: list[dict[str, Any]] = _json(list)  # [{"type", "id"}]
+    cutoffs: dict[str, Any] = _json()  # record type -> ISO cutoff used
+    proposed_by: str = Field(default="", max_length=320)
+    created_at: datetime = _created()
+    approved_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    approved_at: Optional[datetime] = _ts()
+    disposed_at: Optional[datetime] = _ts()
+    certificate_id: Optional[int] = Field(default=None, foreign_key="disposal_certificate.id")
+
+
+class DisposalCertificate(SQLModel, table=True):
+    """Proof of what was destroyed: ids, types, dates and the SHA-256 of each record's canonical form."""
+
+    __tablename__ = "disposal_certificate"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    proposal_id: int
+    entries: list[dict[str, Any]] = _json(list)
+    certificate_hash: str = Field(max_length=64)
+    approved_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _created()
+
+
+class DisposedLink(SQLModel, table=True):
+    """A chained row that a certified disposal removed: verify-audit accepts its gap and links through its hash."""
+
+    __tablename__ = "disposed_link"
+    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_disposed_link"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    chain: str = Field(max_length=20)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    row_hash: str = Field(max_length=64)
+    prev_hash: str = Field(max_length=64)
+    certificate_id: int = Field(foreign_key="disposal_certificate.id")
+
+
+class RecordsRequest(SQLModel, table=True):
+    """A public-records request: who asked, when, by when the law says we answer, and what it covers."""
+
+    __tablename__ = "records_request"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    requester: str = Field(max_length=300)
+    requester_contact: str = Field(default="", max_length=320)
+    received_on: date
+    due_on: date
+    scope_query: str = Field(default="", max_length=1000)  # an inbox saved search (its query string)
+    saved_view_id: Optional[int] = Field(default=None, foreign_key="savedview.id")
+    status: str = Field(default="open", max_length=12)  # open, in_review, produced, closed
+    created_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _created()
+    export_path: str = Field(default="", max_length=500)
+    export_sha256: str = Field(default="", max_length=64)
+    exported_at: Optional[datetime] = _ts()
+
+
+class Redaction(SQLModel, table=True):
+    """One redaction for one request's export copy. The archive itself is never altered."""
+
+    __tablename__ = "records_redaction"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="records_request.id", index=True)
+    kind: str = Field(max_length=10)  # emails, phones, text
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id")  # None: every record in the request
+    selection: str = Field(default="", max_length=1000)  # the exact text to redact, for kind "text"
+    reason_code: str = Field(max_length=40)
+    created_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _created()
+    removed_at: Optional[datetime] = _ts()
+
+
+# ================================================================ records (migration 0007_records) — end

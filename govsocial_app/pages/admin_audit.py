@@ -39,10 +39,27 @@ def _row(r) -> rx.Component:
     )
 
 
+def _head(h) -> rx.Component:
+    return rx.box(
+        rx.text(rx.cond(h["chain"] == "audit", t("Audit log"), t("Message archive")), " #", h["seq"], " · ", h["at"], size="2", weight="bold"),
+        rx.code(h["hash"], size="1", style={"word_break": "break-all"}, dir="ltr"),
+    )
+
+
+def _chain_heads() -> rx.Component:
+    return rx.card(
+        rx.heading(t("Today's chain head"), size="3", as_="h2"),
+        rx.text(t("Write these down or send them outside the agency: `python -m govsocial_app.cli verify-audit --anchor chain:number:hash` proves later that nothing before them changed."), size="1", color=rx.color("gray", 11)),
+        rx.foreach(AuditState.chain_heads, _head),
+        margin_bottom="12px",
+    )
+
+
 def page() -> rx.Component:
     return shell(
         "more",
         page_header("Audit log", rx.button(rx.icon("download", size=16, aria_hidden="true"), t("Export CSV"), on_click=AuditState.export_csv, variant="soft", min_height="44px")),
+        _chain_heads(),
         _filters(),
         rx.box(
             scroll_table(

@@ -22,6 +22,17 @@ def _user_row(u) -> rx.Component:
             ),
         ),
         rx.table.cell(
+            rx.cond(
+                u["role"] == "admin",
+                rx.el.label(
+                    rx.checkbox(checked=u["records"] == "yes", on_change=lambda v: UsersState.set_records_grant(u["id"], v),
+                                aria_label=t("Records officer") + " " + u["name"], size="3"),
+                    rx.text(t("Records officer"), size="1"),
+                    display="flex", gap="2", align_items="center", min_height="44px",
+                ),
+            )
+        ),
+        rx.table.cell(
             rx.button(
                 rx.cond(u["active"] == "yes", t("Deactivate"), t("Activate")),
                 variant="soft", size="1", min_height="44px",
@@ -64,7 +75,7 @@ def page() -> rx.Component:
         rx.box(
             scroll_table(
                 t("Users"),
-                table_header(rx.table.row(rx.table.column_header_cell(t("User")), rx.table.column_header_cell(t("Role")), rx.table.column_header_cell(t("Status")))),
+                table_header(rx.table.row(rx.table.column_header_cell(t("User")), rx.table.column_header_cell(t("Role")), rx.table.column_header_cell(t("Records")), rx.table.column_header_cell(t("Status")))),
                 table_body(rx.foreach(UsersState.users, _user_row)),
             ),
             margin_top="12px",

@@ -14,6 +14,7 @@ from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import AuditLog
 from govsocial_app.services import csv_export
 from govsocial_app.services.authz import Actor
+from govsocial_app.services.records import chain
 
 
 def record(
@@ -35,6 +36,7 @@ def record(
         client_ip=(actor.client_ip or "")[:64],
         user_agent=(actor.user_agent or "")[:300],
     )
+    chain.seal_audit(session, row)  # takes the chain's lock: it is held until this transaction ends
     session.add(row)
     session.info["audited"] = True
     return row

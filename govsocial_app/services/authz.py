@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("admin", "manager", "publisher", "responder", "viewer")
+# "records": the records officer (issue 16) — holds, retention, disposal approval, public-records requests.
+ROLES = ("admin", "manager", "publisher", "responder", "records", "viewer")
 
 _ALL = set(ROLES)
 _STAFF = {"admin", "manager", "publisher", "responder"}
@@ -34,6 +35,9 @@ PERMISSIONS: dict[str, set[str]] = {
     "settings.manage": {"admin"},
     "workflows.manage": {"admin"},
     "self.edit": _ALL,  # own language, theme, devices
+    # The records officer. Admins hold it only once granted (services/records/access.py checks the grant).
+    "records.manage": {"admin", "records"},
+    "records.grant": {"admin"},
 }
 
 

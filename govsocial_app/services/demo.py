@@ -23,6 +23,7 @@ DEMO_USERS = (
     ("publisher@demo.gov", "Parker Publisher", "publisher"),
     ("responder@demo.gov", "Riley Responder", "responder"),
     ("responder2@demo.gov", "Sam Responder", "responder"),
+    ("records@demo.gov", "Rita Records", "records"),
     ("viewer@demo.gov", "Vic Viewer", "viewer"),
 )
 DEMO_PROFILES = (

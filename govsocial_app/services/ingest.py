@@ -17,6 +17,7 @@ from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Message, MessageVersion
 from govsocial_app.services import bus
 from govsocial_app.services.links import web_link
+from govsocial_app.services.records import chain
 from govsocial_app.services.textnorm import search_text
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,8 @@ def store(
                 changed |= _apply_change(session, row, m, now)
             if changed and k not in fresh:
                 result.versioned_ids.append(row.id)
+    if result.new_ids or result.versioned_ids:
+        chain.mark_archive_pending(session)  # the versions above went in as plain SQL: seal them before commit
     if postgres and result.new_ids:
         _analyse_once(session)
     return result

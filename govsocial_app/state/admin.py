@@ -10,6 +10,8 @@ from govsocial_app.services import audit
 from govsocial_app.services import auth as auth_service
 from govsocial_app.services.authz import ROLES
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.records import access as records_access
+from govsocial_app.services.records import chain
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 
@@ -33,6 +35,7 @@ class AuditState(AppState):
     f_until: str = ""
     has_more: bool = False
     action_choices: list[str] = []
+    chain_heads: list[dict[str, str]] = []
 
     def _filter(self) -> audit.AuditFilter:
         until = _parse_day(self.f_until)
@@ -59,6 +62,11 @@ class AuditState(AppState):
         self._require("audit.view")
         self.action_choices = audit.actions()
         self.rows = self._fetch()
+        self.chain_heads = [
+            {"chain": h.chain, "seq": str(h.seq), "hash": h.hash,
+             "at": h.updated_at.strftime("%Y-%m-%d %H:%M UTC") if h.updated_at else ""}
+            for h in chain.current_heads()
+        ]
 
     @rx.event
     @requires("audit.view")
@@ -96,8 +104,10 @@ class UsersState(AppState):
 
     def _refresh(self) -> None:
         self._require("users.manage")  # a helper that reads data checks for itself
+        officers = set(records_access.officer_admin_ids())
         self.users = [
-            {"id": str(u.id), "email": u.email, "name": u.display_name, "role": u.role, "active": "yes" if u.is_active else "no"}
+            {"id": str(u.id), "email": u.email, "name": u.display_name, "role": u.role, "active": "yes" if u.is_active else "no",
+             "records": "yes" if u.id in officers else "no"}
             for u in auth_service.list_users(include_inactive=True)
         ]
 
@@ -129,6 +139,14 @@ class UsersState(AppState):
             auth_service.set_role(int(user_id), role, actor)
         except ValueError as exc:
             self.error = self._(str(exc))
+        self._refresh()
+
+    @rx.event
+    @requires("records.grant")
+    def set_records_grant(self, user_id: str, granted: bool | str):
+        # Issue 16: an admin is a records officer only once another admin grants it here.
+        actor = self._require("records.grant")
+        records_access.set_grant(int(user_id), granted in (True, "yes", "true"), actor)
         self._refresh()
 
     @rx.event

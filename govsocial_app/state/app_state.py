@@ -49,6 +49,11 @@ class AppState(rx.State):
     # These live here, never on a page's own state: a computed var in a substate that reads `user_role` or `lang`
     # makes Reflex load that whole substate (plotly figures and all) for every event on every page.
     @rx.var
+    def can_records(self) -> bool:
+        # Admins see the link too; the server refuses them until an admin grants them the records permission.
+        return self.user_role in ("admin", "records")
+
+    @rx.var
     def can_act(self) -> bool:
         return self.user_role in ("admin", "manager", "publisher", "responder")
 

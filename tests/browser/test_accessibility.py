@@ -24,6 +24,7 @@ MANAGER_PAGES = (
     "/more/notifications",
 )
 ADMIN_PAGES = ("/more/profiles", "/admin/users", "/admin/audit", "/admin/cap")
+RECORDS_PAGES = ("/more/records",)
 LANGUAGES = {"en": ("English", "Inbox"), "ar": ("العربية", "البريد الوارد")}
 
 
@@ -99,13 +100,15 @@ def axe_script():
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_no_serious_accessibility_violation_on_any_page_on_a_phone(browser, live_app, axe_script, lang):
     problems: list[str] = []
-    for email, pages in (("manager@demo.gov", MANAGER_PAGES), ("admin@demo.gov", ADMIN_PAGES)):
+    for email, pages in (("manager@demo.gov", MANAGER_PAGES), ("admin@demo.gov", ADMIN_PAGES), ("records@demo.gov", RECORDS_PAGES)):
         ctx = phone_context(browser)
         page = ctx.new_page()
         page.set_default_timeout(20_000)
         try:
             sign_in(page, live_app.url, email)
-            problems += axe_violations(page, "/login → /inbox (just signed in)") if lang == "en" else []
+            # The inbox straight after sign-in is checked once per role that works it (the records officer lands on
+            # the same page).
+            problems += axe_violations(page, "/login → /inbox (just signed in)") if lang == "en" and pages is not RECORDS_PAGES else []
             choose_language(page, live_app.url, lang)
             problems += check_pages(page, live_app.url, pages, lang)
         finally:
@@ -140,7 +143,7 @@ if __name__ == "__main__":  # python -m tests.browser.test_accessibility URL: th
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         found: list[str] = []
         for lang in langs:
-            for email, pages in (("manager@demo.gov", MANAGER_PAGES), ("admin@demo.gov", ADMIN_PAGES)):
+            for email, pages in (("manager@demo.gov", MANAGER_PAGES), ("admin@demo.gov", ADMIN_PAGES), ("records@demo.gov", RECORDS_PAGES)):
                 ctx = phone_context(b)
                 pg = ctx.new_page()
                 pg.set_default_timeout(20_000)
