@@ -179,6 +179,7 @@ def _card(c: CardView) -> rx.Component:
                 href=InboxState.open_prefix + c.key,
                 underline="none",
                 color="inherit",
+                class_name="gs-card-link",
                 flex="1",
                 min_width="0",
                 padding="10px 4px",

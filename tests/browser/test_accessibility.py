@@ -108,7 +108,12 @@ def test_no_serious_accessibility_violation_on_any_page_on_a_phone(browser, live
             sign_in(page, live_app.url, email)
             # The inbox straight after sign-in is checked once per role that works it (the records officer lands on
             # the same page).
-            problems += axe_violations(page, "/login → /inbox (just signed in)") if lang == "en" and pages is not RECORDS_PAGES else []
+            if lang == "en" and pages is not RECORDS_PAGES:
+                # Under the pointer, as on a desktop: Reflex's own link hover colour failed contrast (2.4:1) here.
+                page.locator("main ul > li a[href*='message=']").first.hover()
+                problems += axe_violations(page, "/login → /inbox (just signed in, pointer on the first card)")
+                page.get_by_role("link", name=re.compile("Publish|نشر")).first.hover()
+                problems += axe_violations(page, "/inbox (pointer on a navigation link)")
             choose_language(page, live_app.url, lang)
             problems += check_pages(page, live_app.url, pages, lang)
         finally:
