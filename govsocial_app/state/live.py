@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import reflex as rx
+from reflex.state import StateUpdate
 
 from govsocial_app.services import bus, presence
 from govsocial_app.services.authz import can
@@ -24,11 +25,14 @@ from govsocial_app.state import guard
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 2.0
-PRESENCE_COALESCE_S = 0.25  # a burst of people opening messages becomes one push
-# What concerns the message a person has open (who else is on it, a reply or tag on it) is pushed at once. Changes
-# to the other cards of their list (tags, status, presence chips) are pushed at most this often per client: with 200
-# people working the same first page, pushing every list change cost about four pushes per person's own click
-# (bench-load), for a list nobody re-reads every second.
+# A presence change after a quiet spell is relayed at once; changes within this long of the last pass wait for
+# the end of the window and go together, so a burst of people opening messages costs one pass per window.
+PRESENCE_COALESCE_S = 0.25
+# What concerns the message a person has open (a reply or tag on it) is pushed at once. Changes to the other cards
+# of their list (tags, status) are pushed at most this often per client: with 200 people working the same first
+# page, pushing every card change cost about four state pushes per person's own click (bench-load), for a list
+# nobody re-reads every second. Presence chips are not paced: they skip the state lock (see _relay_presence), and
+# a second responder must see at once that someone is already on a message.
 LIST_EVERY_S = 5.0
 FEED_COALESCE_S = 1.0  # a surge of arrivals refreshes each inbox at most once a second
 PUSH_CONCURRENCY = 8  # state pushes in flight per worker, so a surge never starves the clients' own events
@@ -52,6 +56,7 @@ class Watch:
     presence_at: float = field(default_factory=time.monotonic)  # when its presence was last set
     fed_at: float = field(default_factory=time.monotonic)  # when its cards were last set
     pending: set[int] = field(default_factory=set)  # cards on its list that changed and wait for their turn
+    auth_token: str = field(default="", repr=False)  # its bearer token, only for re-checking its session here
 
 
 _watches: dict[str, Watch] = {}
@@ -60,10 +65,10 @@ STATS_EVERY_S = 60.0
 
 
 def watch(token: str, *, user_id: int, params: dict[str, str], top_id: int, new_count: int, ids, presence_slice,
-          open_id: int = 0, name: str = "", away: bool = False) -> None:
+          open_id: int = 0, name: str = "", away: bool = False, auth_token: str = "") -> None:
     if token:
         _watches[token] = Watch(user_id, tuple(sorted(params.items())), top_id, new_count, frozenset(ids), presence_slice,
-                                open_id, name, away)
+                                open_id, name, away, auth_token=auth_token)
 
 
 def unwatch(token: str) -> None:
@@ -190,30 +195,49 @@ def _mine(app) -> dict[str, Watch]:
     return watching()
 
 
+def _presence_key() -> tuple[str, str]:
+    """Where `InboxState.presence` sits in a state delta: (the state's full name, the var's key)."""
+    from reflex_base.constants.state import FIELD_MARKER
+
+    from govsocial_app.state.inbox import InboxState
+
+    return InboxState.get_full_name(), "presence" + FIELD_MARKER
+
+
+async def _send_presence(app, token: str, w: Watch, fresh: dict, sem: asyncio.Semaphore) -> bool:
+    """Send one client its new presence slice straight to its socket, as a delta of `InboxState.presence` alone:
+    no state lock, no state read or write (with Redis, a locked push costs a lock, a read and a write of the
+    client's whole state, which is why card changes on the list are paced). The client's own events rewrite
+    `presence` from the store whenever they run (`InboxState._watch`), so the server-side copy never needs this
+    value. Its session is re-checked first, as for every other push."""
+    _pushes["presence"] += 1
+    async with sem:
+        try:
+            actor = await session_actor(w.auth_token)
+            if actor is None or actor.user_id != w.user_id or not can(actor.role, "inbox.view"):
+                leave_inbox(token)  # signed out, revoked or deactivated meanwhile: nothing more is pushed
+                return False
+            if _watches.get(token) is not w:
+                return False  # its own event re-wrote what it shows meanwhile; the next pass compares again
+            state_name, key = _presence_key()
+            await app.event_namespace.emit_update(StateUpdate(delta={state_name: {key: fresh}}), token)
+            w.presence, w.presence_at = fresh, time.monotonic()  # only once sent: a failed send is retried
+            return True
+        except Exception:  # one client's closed socket must not stop the others' updates
+            log.exception("could not send presence to one client")
+            return False
+
+
 async def _relay_presence(app, proj: dict, sem: asyncio.Semaphore) -> int:
-    """Push presence to each client whose slice changed: at once when it concerns the message it has open, and
-    otherwise (chips on its list) once LIST_EVERY_S has passed since its last push. A deferred change is
-    picked up by a later pass of the presence loop, which runs at least every PRUNE_EVERY_S."""
-    pushes, now = [], time.monotonic()
+    """Send presence to each client of this worker whose slice changed (only the messages it shows), at once:
+    on its open message and on the cards of its list alike. Returns how many clients were sent an update."""
+    changed = []
     for token, w in _mine(app).items():
         fresh = presence_slice(proj, w.ids)
-        if fresh == w.presence:
-            continue
-        on_open = bool(w.open_id) and fresh.get(str(w.open_id)) != w.presence.get(str(w.open_id))
-        if on_open or now - w.presence_at >= LIST_EVERY_S:
-            pushes.append(token)
-
-    def setter(token: str):
-        async def fn(inbox_state) -> None:
-            # Re-sliced under the client's lock: its page may have moved since the watch was written.
-            inbox_state.presence = presence_slice(proj, inbox_state._visible_ids())
-            if (w := _watches.get(token)) is not None:
-                w.presence, w.presence_at = inbox_state.presence, time.monotonic()
-
-        return fn
-
-    await asyncio.gather(*(_push(app, token, setter(token), sem, "presence") for token in pushes))
-    return len(pushes)
+        if fresh != w.presence:
+            changed.append((token, w, fresh))
+    sent = await asyncio.gather(*(_send_presence(app, token, w, fresh, sem) for token, w, fresh in changed))
+    return sum(sent)
 
 
 @contextlib.asynccontextmanager
@@ -238,7 +262,7 @@ async def _presence_loop(app) -> None:
     viewers alive every HEARTBEAT_S."""
     global _cached
     sem = asyncio.Semaphore(PUSH_CONCURRENCY)
-    next_beat, next_stats = 0.0, time.monotonic() + STATS_EVERY_S
+    next_beat, next_stats, last_pass = 0.0, time.monotonic() + STATS_EVERY_S, 0.0
     async with _queued("presence") as queue:
         while True:
             if time.monotonic() >= next_stats:
@@ -255,12 +279,15 @@ async def _presence_loop(app) -> None:
                     log.exception("could not keep this worker's viewers present")
             try:
                 await asyncio.wait_for(queue.get(), timeout=PRUNE_EVERY_S)
-                await asyncio.sleep(PRESENCE_COALESCE_S)
+                # Leading edge: the first change after a quiet spell goes at once; a burst waits out the window.
+                wait = last_pass + PRESENCE_COALESCE_S - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
                 while not queue.empty():
                     queue.get_nowait()
             except asyncio.TimeoutError:
                 pass
-            started = time.monotonic()
+            started = last_pass = time.monotonic()
             proj = await asyncio.to_thread(projection)
             _cached = (time.monotonic(), proj)
             if _watches:
