@@ -230,6 +230,31 @@ async def test_presence_is_not_sent_to_a_client_whose_session_ended(store):
     assert str(ids[0]) in app.shown("kept") and "gone" not in app.sent and "gone" not in live.watching()
 
 
+async def test_a_send_that_fails_stops_no_other_client_and_is_retried(store):
+    ids = store([msg(1), msg(2)])
+    a, b = FakeInbox(1, ids, ids[-1]), FakeInbox(2, ids, ids[-1])
+    app = FakeApp({"a": a, "b": b})
+    emit, broken = app.event_namespace.emit_update, {"a"}
+
+    async def flaky(update, token: str) -> None:
+        if token in broken:
+            raise ConnectionError("the socket closed under us")
+        await emit(update, token)
+
+    app.event_namespace.emit_update = flaky
+    _watch("a", a)
+    _watch("b", b)
+    presence.get_store().touch(ids[0], 9, "Dana Duty")
+    try:
+        assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1
+        assert str(ids[0]) in app.shown("b") and "a" not in app.sent
+        broken.clear()
+        assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1, "a is sent again"
+        assert str(ids[0]) in app.shown("a") and len(app.sent["b"]) == 1
+    finally:
+        presence.get_store().leave(9)
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1_800_000_000.0
