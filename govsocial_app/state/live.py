@@ -197,7 +197,7 @@ def _mine(app) -> dict[str, Watch]:
 
 def _presence_key() -> tuple[str, str]:
     """Where `InboxState.presence` sits in a state delta: (the state's full name, the var's key)."""
-    from reflex_base.constants.state import FIELD_MARKER
+    from reflex.constants.state import FIELD_MARKER
 
     from govsocial_app.state.inbox import InboxState
 
@@ -262,7 +262,8 @@ async def _presence_loop(app) -> None:
     viewers alive every HEARTBEAT_S."""
     global _cached
     sem = asyncio.Semaphore(PUSH_CONCURRENCY)
-    next_beat, next_stats, last_pass = 0.0, time.monotonic() + STATS_EVERY_S, 0.0
+    next_beat, next_stats = 0.0, time.monotonic() + STATS_EVERY_S
+    not_before = 0.0  # when the next pass driven by a change may run: coalescing, and backing off under load
     async with _queued("presence") as queue:
         while True:
             if time.monotonic() >= next_stats:
@@ -279,20 +280,23 @@ async def _presence_loop(app) -> None:
                     log.exception("could not keep this worker's viewers present")
             try:
                 await asyncio.wait_for(queue.get(), timeout=PRUNE_EVERY_S)
-                # Leading edge: the first change after a quiet spell goes at once; a burst waits out the window.
-                wait = last_pass + PRESENCE_COALESCE_S - time.monotonic()
-                if wait > 0:
+                changed = True
+                # The first change after a quiet spell goes at once; a burst waits out the window. Only passes
+                # driven by a change count here: the periodic prune pass must not delay the next person's chip.
+                if (wait := not_before - time.monotonic()) > 0:
                     await asyncio.sleep(wait)
                 while not queue.empty():
                     queue.get_nowait()
             except asyncio.TimeoutError:
-                pass
-            started = last_pass = time.monotonic()
+                changed = False
+            started = time.monotonic()
             proj = await asyncio.to_thread(projection)
             _cached = (time.monotonic(), proj)
             if _watches:
                 await _relay_presence(app, proj, sem)
-            await asyncio.sleep(3 * (time.monotonic() - started))  # back off under load, as the feed does
+            if changed:  # back off under load, as the feed does: relaying takes at most about a quarter of the time
+                now = time.monotonic()
+                not_before = max(started + PRESENCE_COALESCE_S, now + 3 * (now - started))
 
 
 def _counts(groups: dict[tuple, list[tuple[str, Watch]]]) -> dict[str, int]:

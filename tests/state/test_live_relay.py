@@ -215,6 +215,38 @@ async def test_presence_reaches_the_list_at_once_while_card_changes_wait_their_p
         presence.get_store().leave(9)
 
 
+async def test_the_first_change_after_a_quiet_spell_waits_for_no_coalescing_window(store, monkeypatch):
+    """Bursts are coalesced, but a change after a quiet spell is relayed at once, even right after the periodic
+    prune pass: here the window is far longer than the test may wait, and prune passes run all the time."""
+    monkeypatch.setattr(live, "PRUNE_EVERY_S", 0.3)
+    monkeypatch.setattr(live, "PRESENCE_COALESCE_S", 60.0)
+    ids = store([msg(1), msg(2)])
+    lister = FakeInbox(2, ids, ids[-1])
+    app = FakeApp({"lister": lister})
+    _watch("lister", lister)
+    task = live.asyncio.create_task(live._presence_loop(app))
+
+    async def shown(expected: dict) -> dict:
+        for _ in range(300):  # gives up after 3 s
+            if app.shown("lister") == expected:
+                break
+            await live.asyncio.sleep(0.01)
+        return app.shown("lister")
+
+    try:
+        await live.asyncio.sleep(0.7)  # prune passes have run
+        presence.get_store().touch(ids[0], 9, "Riley Responder")
+        live.bus.publish("presence", {"message_id": ids[0]})
+        assert str(ids[0]) in await shown({str(ids[0]): live.projection()[str(ids[0])]})
+        presence.get_store().leave(9)
+        live.bus.publish("presence", {"message_id": ids[0]})
+        await live.asyncio.sleep(0.3)
+        assert str(ids[0]) in app.shown("lister"), "a second change within the window waits for its end"
+    finally:
+        task.cancel()
+        presence.get_store().leave(9)
+
+
 async def test_presence_is_not_sent_to_a_client_whose_session_ended(store):
     ids = store([msg(1), msg(2)])
     kept, gone = FakeInbox(1, ids, ids[-1]), FakeInbox(2, ids, ids[-1])
