@@ -53,7 +53,6 @@ class Watch:
     open_id: int = 0
     name: str = ""  # how this person appears to others while on open_id
     away: bool = False  # the page is hidden (a locked phone, another tab): not on open_id as far as others know
-    presence_at: float = field(default_factory=time.monotonic)  # when its presence was last set
     fed_at: float = field(default_factory=time.monotonic)  # when its cards were last set
     pending: set[int] = field(default_factory=set)  # cards on its list that changed and wait for their turn
     auth_token: str = field(default="", repr=False)  # its bearer token, only for re-checking its session here
@@ -221,7 +220,7 @@ async def _send_presence(app, token: str, w: Watch, fresh: dict, sem: asyncio.Se
                 return False  # its own event re-wrote what it shows meanwhile; the next pass compares again
             state_name, key = _presence_key()
             await app.event_namespace.emit_update(StateUpdate(delta={state_name: {key: fresh}}), token)
-            w.presence, w.presence_at = fresh, time.monotonic()  # only once sent: a failed send is retried
+            w.presence = fresh  # only once sent: a failed send is retried on the next pass
             return True
         except Exception:  # one client's closed socket must not stop the others' updates
             log.exception("could not send presence to one client")
