@@ -289,7 +289,9 @@ async def _presence_loop(app) -> None:
             except asyncio.TimeoutError:
                 changed = False
             started = time.monotonic()
-            proj = await asyncio.to_thread(projection)
+            # The in-memory store (one process) is read in place: a thread hop would only add latency.
+            in_memory = isinstance(presence.get_store(), presence.MemoryPresence)
+            proj = projection() if in_memory else await asyncio.to_thread(projection)
             _cached = (time.monotonic(), proj)
             if _watches:
                 await _relay_presence(app, proj, sem)
