@@ -181,6 +181,32 @@ async def session_actor(auth_token: str):
     return actor
 
 
+async def recheck_sessions(auth_tokens) -> None:
+    """Re-check, in one thread hop and one after another, every token whose cached answer is older than
+    SESSION_RECHECK_S, so that `session_actor` answers a whole presence pass from its cache: a pass reaches every
+    client of this worker, and one thread hop (and one database connection) per client competed with the clients'
+    own events while a crowd was signing in."""
+    from govsocial_app.services import auth as auth_service
+
+    now = time.monotonic()
+    stale = sorted({t for t in auth_tokens if t and not ((hit := _sessions.get(t)) and now - hit[0] < SESSION_RECHECK_S)})
+    if not stale:
+        return
+
+    def check() -> list[tuple[str, object]]:
+        out = []
+        for token in stale:
+            user = auth_service.user_for_token(token, touch=False)
+            out.append((token, user.actor("", "live relay") if user is not None else None))
+        return out
+
+    answers = await asyncio.to_thread(check)
+    if len(_sessions) > 10_000:
+        _sessions.clear()
+    for token, actor in answers:
+        _sessions[token] = (now, actor)
+
+
 def forget_session(auth_token: str) -> None:
     """Sign-out on this worker: no cached answer outlives it here."""
     _sessions.pop(auth_token, None)
@@ -235,6 +261,10 @@ async def _relay_presence(app, proj: dict, sem: asyncio.Semaphore) -> int:
         fresh = presence_slice(proj, w.ids)
         if fresh != w.presence:
             changed.append((token, w, fresh))
+    try:
+        await recheck_sessions(w.auth_token for _, w, _ in changed)
+    except Exception:  # the database away for a moment: each send below re-checks its own session
+        log.exception("could not re-check the sessions of this worker's clients")
     sent = await asyncio.gather(*(_send_presence(app, token, w, fresh, sem) for token, w, fresh in changed))
     return sum(sent)
 

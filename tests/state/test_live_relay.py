@@ -378,3 +378,36 @@ async def test_a_revoked_or_deactivated_session_gets_no_more_live_updates(store,
     await live._relay_feed(app, [{"changed": [ids[1]]}])
     assert [p[0] for p in clients["kept"].patched] == [{ids[1]}]
     assert clients["gone"].patched == [] and "gone" not in live.watching()
+
+
+@pytest.mark.real_sessions
+async def test_presence_re_checks_every_session_of_a_pass_in_one_batch_and_skips_an_ended_one(store, actor_factory,
+                                                                                               monkeypatch):
+    from govsocial_app.services import auth
+
+    ids = store([msg(1), msg(2)])
+    clients, actors = {}, {}
+    for name in ("kept", "gone"):
+        actor = actors[name] = actor_factory("viewer")
+        token, _ = auth.sign_in(actor.label.split("<")[1].rstrip(">"), "correct horse battery")
+        s = FakeInbox(actor.user_id, ids, ids[-1])
+        s.auth_token = token
+        clients[name] = s
+        _watch(name, s)
+    auth.sign_out(clients["gone"].auth_token, actors["gone"])
+    app = FakeApp(clients)
+    presence.get_store().touch(ids[0], 9, "Dana Duty")
+    hops = []
+    real_to_thread = live.asyncio.to_thread
+
+    async def counting(fn, *args, **kwargs):
+        hops.append(getattr(fn, "__name__", "?"))
+        return await real_to_thread(fn, *args, **kwargs)
+
+    monkeypatch.setattr(live.asyncio, "to_thread", counting)
+    try:
+        assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1
+    finally:
+        presence.get_store().leave(9)
+    assert hops == ["check"], "both sessions re-checked in one thread hop"
+    assert str(ids[0]) in app.shown("kept") and "gone" not in app.sent and "gone" not in live.watching()
