@@ -180,7 +180,7 @@ class InboxState(AppState):
         self.presence = live.presence_slice(live.current_projection(), ids)
         live.watch(self._token(), user_id=self.user_id, params=self.params, top_id=self.top_id,
                    new_count=self.new_count, ids=ids, presence_slice=self.presence, open_id=self.open_id,
-                   name=self.user_name, away=self._away)
+                   name=self.user_name, away=self._away, auth_token=self.auth_token)
 
     def _load_detail(self) -> None:
         self._require("inbox.view")  # a helper that reads data checks for itself

@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import reflex as rx
+from reflex.state import StateUpdate
 
 from govsocial_app.services import bus, presence
 from govsocial_app.services.authz import can
@@ -24,11 +25,14 @@ from govsocial_app.state import guard
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 2.0
-PRESENCE_COALESCE_S = 0.25  # a burst of people opening messages becomes one push
-# What concerns the message a person has open (who else is on it, a reply or tag on it) is pushed at once. Changes
-# to the other cards of their list (tags, status, presence chips) are pushed at most this often per client: with 200
-# people working the same first page, pushing every list change cost about four pushes per person's own click
-# (bench-load), for a list nobody re-reads every second.
+# A presence change after a quiet spell is relayed at once; changes within this long of the last pass wait for
+# the end of the window and go together, so a burst of people opening messages costs one pass per window.
+PRESENCE_COALESCE_S = 0.25
+# What concerns the message a person has open (a reply or tag on it) is pushed at once. Changes to the other cards
+# of their list (tags, status) are pushed at most this often per client: with 200 people working the same first
+# page, pushing every card change cost about four state pushes per person's own click (bench-load), for a list
+# nobody re-reads every second. Presence chips are not paced: they skip the state lock (see _relay_presence), and
+# a second responder must see at once that someone is already on a message.
 LIST_EVERY_S = 5.0
 FEED_COALESCE_S = 1.0  # a surge of arrivals refreshes each inbox at most once a second
 PUSH_CONCURRENCY = 8  # state pushes in flight per worker, so a surge never starves the clients' own events
@@ -49,9 +53,9 @@ class Watch:
     open_id: int = 0
     name: str = ""  # how this person appears to others while on open_id
     away: bool = False  # the page is hidden (a locked phone, another tab): not on open_id as far as others know
-    presence_at: float = field(default_factory=time.monotonic)  # when its presence was last set
     fed_at: float = field(default_factory=time.monotonic)  # when its cards were last set
     pending: set[int] = field(default_factory=set)  # cards on its list that changed and wait for their turn
+    auth_token: str = field(default="", repr=False)  # its bearer token, only for re-checking its session here
 
 
 _watches: dict[str, Watch] = {}
@@ -60,10 +64,10 @@ STATS_EVERY_S = 60.0
 
 
 def watch(token: str, *, user_id: int, params: dict[str, str], top_id: int, new_count: int, ids, presence_slice,
-          open_id: int = 0, name: str = "", away: bool = False) -> None:
+          open_id: int = 0, name: str = "", away: bool = False, auth_token: str = "") -> None:
     if token:
         _watches[token] = Watch(user_id, tuple(sorted(params.items())), top_id, new_count, frozenset(ids), presence_slice,
-                                open_id, name, away)
+                                open_id, name, away, auth_token=auth_token)
 
 
 def unwatch(token: str) -> None:
@@ -177,6 +181,32 @@ async def session_actor(auth_token: str):
     return actor
 
 
+async def recheck_sessions(auth_tokens) -> None:
+    """Re-check, in one thread hop and one after another, every token whose cached answer is older than
+    SESSION_RECHECK_S, so that `session_actor` answers a whole presence pass from its cache: a pass reaches every
+    client of this worker, and one thread hop (and one database connection) per client competed with the clients'
+    own events while a crowd was signing in."""
+    from govsocial_app.services import auth as auth_service
+
+    now = time.monotonic()
+    stale = sorted({t for t in auth_tokens if t and not ((hit := _sessions.get(t)) and now - hit[0] < SESSION_RECHECK_S)})
+    if not stale:
+        return
+
+    def check() -> list[tuple[str, object]]:
+        out = []
+        for token in stale:
+            user = auth_service.user_for_token(token, touch=False)
+            out.append((token, user.actor("", "live relay") if user is not None else None))
+        return out
+
+    answers = await asyncio.to_thread(check)
+    if len(_sessions) > 10_000:
+        _sessions.clear()
+    for token, actor in answers:
+        _sessions[token] = (now, actor)
+
+
 def forget_session(auth_token: str) -> None:
     """Sign-out on this worker: no cached answer outlives it here."""
     _sessions.pop(auth_token, None)
@@ -190,30 +220,53 @@ def _mine(app) -> dict[str, Watch]:
     return watching()
 
 
+def _presence_key() -> tuple[str, str]:
+    """Where `InboxState.presence` sits in a state delta: (the state's full name, the var's key)."""
+    from reflex.constants.state import FIELD_MARKER
+
+    from govsocial_app.state.inbox import InboxState
+
+    return InboxState.get_full_name(), "presence" + FIELD_MARKER
+
+
+async def _send_presence(app, token: str, w: Watch, fresh: dict, sem: asyncio.Semaphore) -> bool:
+    """Send one client its new presence slice straight to its socket, as a delta of `InboxState.presence` alone:
+    no state lock, no state read or write (with Redis, a locked push costs a lock, a read and a write of the
+    client's whole state, which is why card changes on the list are paced). The client's own events rewrite
+    `presence` from the store whenever they run (`InboxState._watch`), so the server-side copy never needs this
+    value. Its session is re-checked first, as for every other push."""
+    _pushes["presence"] += 1
+    async with sem:
+        try:
+            actor = await session_actor(w.auth_token)
+            if actor is None or actor.user_id != w.user_id or not can(actor.role, "inbox.view"):
+                leave_inbox(token)  # signed out, revoked or deactivated meanwhile: nothing more is pushed
+                return False
+            if _watches.get(token) is not w:
+                return False  # its own event re-wrote what it shows meanwhile; the next pass compares again
+            state_name, key = _presence_key()
+            await app.event_namespace.emit_update(StateUpdate(delta={state_name: {key: fresh}}), token)
+            w.presence = fresh  # only once sent: a failed send is retried on the next pass
+            return True
+        except Exception:  # one client's closed socket must not stop the others' updates
+            log.exception("could not send presence to one client")
+            return False
+
+
 async def _relay_presence(app, proj: dict, sem: asyncio.Semaphore) -> int:
-    """Push presence to each client whose slice changed: at once when it concerns the message it has open, and
-    otherwise (chips on its list) once LIST_EVERY_S has passed since its last push. A deferred change is
-    picked up by a later pass of the presence loop, which runs at least every PRUNE_EVERY_S."""
-    pushes, now = [], time.monotonic()
+    """Send presence to each client of this worker whose slice changed (only the messages it shows), at once:
+    on its open message and on the cards of its list alike. Returns how many clients were sent an update."""
+    changed = []
     for token, w in _mine(app).items():
         fresh = presence_slice(proj, w.ids)
-        if fresh == w.presence:
-            continue
-        on_open = bool(w.open_id) and fresh.get(str(w.open_id)) != w.presence.get(str(w.open_id))
-        if on_open or now - w.presence_at >= LIST_EVERY_S:
-            pushes.append(token)
-
-    def setter(token: str):
-        async def fn(inbox_state) -> None:
-            # Re-sliced under the client's lock: its page may have moved since the watch was written.
-            inbox_state.presence = presence_slice(proj, inbox_state._visible_ids())
-            if (w := _watches.get(token)) is not None:
-                w.presence, w.presence_at = inbox_state.presence, time.monotonic()
-
-        return fn
-
-    await asyncio.gather(*(_push(app, token, setter(token), sem, "presence") for token in pushes))
-    return len(pushes)
+        if fresh != w.presence:
+            changed.append((token, w, fresh))
+    try:
+        await recheck_sessions(w.auth_token for _, w, _ in changed)
+    except Exception:  # the database away for a moment: each send below re-checks its own session
+        log.exception("could not re-check the sessions of this worker's clients")
+    sent = await asyncio.gather(*(_send_presence(app, token, w, fresh, sem) for token, w, fresh in changed))
+    return sum(sent)
 
 
 @contextlib.asynccontextmanager
@@ -239,6 +292,7 @@ async def _presence_loop(app) -> None:
     global _cached
     sem = asyncio.Semaphore(PUSH_CONCURRENCY)
     next_beat, next_stats = 0.0, time.monotonic() + STATS_EVERY_S
+    not_before = 0.0  # when the next pass driven by a change may run: coalescing, and backing off under load
     async with _queued("presence") as queue:
         while True:
             if time.monotonic() >= next_stats:
@@ -255,17 +309,25 @@ async def _presence_loop(app) -> None:
                     log.exception("could not keep this worker's viewers present")
             try:
                 await asyncio.wait_for(queue.get(), timeout=PRUNE_EVERY_S)
-                await asyncio.sleep(PRESENCE_COALESCE_S)
+                changed = True
+                # The first change after a quiet spell goes at once; a burst waits out the window. Only passes
+                # driven by a change count here: the periodic prune pass must not delay the next person's chip.
+                if (wait := not_before - time.monotonic()) > 0:
+                    await asyncio.sleep(wait)
                 while not queue.empty():
                     queue.get_nowait()
             except asyncio.TimeoutError:
-                pass
+                changed = False
             started = time.monotonic()
-            proj = await asyncio.to_thread(projection)
+            # The in-memory store (one process) is read in place: a thread hop would only add latency.
+            in_memory = isinstance(presence.get_store(), presence.MemoryPresence)
+            proj = projection() if in_memory else await asyncio.to_thread(projection)
             _cached = (time.monotonic(), proj)
             if _watches:
                 await _relay_presence(app, proj, sem)
-            await asyncio.sleep(3 * (time.monotonic() - started))  # back off under load, as the feed does
+            if changed:  # back off under load, as the feed does: relaying takes at most about a quarter of the time
+                now = time.monotonic()
+                not_before = max(started + PRESENCE_COALESCE_S, now + 3 * (now - started))
 
 
 def _counts(groups: dict[tuple, list[tuple[str, Watch]]]) -> dict[str, int]:

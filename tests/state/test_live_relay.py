@@ -38,9 +38,23 @@ class FakeInbox:
 class FakeApp:
     def __init__(self, states: dict[str, FakeInbox], remote: tuple[str, ...] = ()) -> None:
         self.states, self.pushes = states, Counter()
+        self.sent: dict[str, list[dict]] = {}  # the deltas sent straight to each client's socket, no state lock
         sockets = {t: SimpleNamespace(instance_id="here") for t in states}
         sockets.update({t: SimpleNamespace(instance_id="elsewhere") for t in remote})
-        self.event_namespace = SimpleNamespace(_token_manager=SimpleNamespace(instance_id="here", token_to_socket=sockets))
+        self.event_namespace = SimpleNamespace(_token_manager=SimpleNamespace(instance_id="here", token_to_socket=sockets),
+                                               emit_update=self._emit_update)
+
+    async def _emit_update(self, update, token: str) -> None:
+        self.sent.setdefault(token, []).append(update.delta)
+
+    def shown(self, token: str) -> dict:
+        """The presence the browser of `token` shows: the last presence delta it received (as Reflex applies it)."""
+        from govsocial_app.state.inbox import InboxState
+
+        for delta in reversed(self.sent.get(token, [])):
+            if "presence_rx_state_" in delta.get(InboxState.get_full_name(), {}):
+                return delta[InboxState.get_full_name()]["presence_rx_state_"]
+        return {}
 
     @contextlib.asynccontextmanager
     async def modify_state(self, token):
@@ -75,9 +89,9 @@ def _live_sessions(request, monkeypatch):
     monkeypatch.setattr(live, "session_actor", session_actor)
 
 
-def _watch(token: str, s: FakeInbox, params: dict | None = None) -> None:
+def _watch(token: str, s: FakeInbox, params: dict | None = None, **extra) -> None:
     live.watch(token, user_id=s.user_id, params=params or {}, top_id=s.top_id, new_count=s.new_count, ids=s.ids,
-               presence_slice=live.presence_slice(live.projection(), s.ids))
+               presence_slice=live.presence_slice(live.projection(), s.ids), auth_token=s.auth_token, **extra)
 
 
 async def test_arrivals_recount_each_client_from_one_query_per_filter(store, monkeypatch):
@@ -147,8 +161,7 @@ async def test_clients_that_left_the_inbox_or_this_worker_are_forgotten(store):
     assert app.pushes["away"] == 1 and "away" not in live.watching() and away.new_count == 0
 
 
-async def test_presence_goes_only_to_clients_showing_that_message(store, monkeypatch):
-    monkeypatch.setattr(live, "LIST_EVERY_S", 0.0)  # list chips at once here; their pacing is tested below
+async def test_presence_goes_only_to_clients_showing_that_message(store):
     ids = store([msg(n) for n in range(1, 5)])
     a, b = FakeInbox(1, ids[:2], ids[-1]), FakeInbox(2, ids[2:], ids[-1])
     app = FakeApp({"a": a, "b": b})
@@ -157,44 +170,121 @@ async def test_presence_goes_only_to_clients_showing_that_message(store, monkeyp
     presence.get_store().touch(ids[0], 9, "Dana Duty", presence.REPLYING)
     try:
         assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1
-        assert set(a.presence) == {str(ids[0])} and a.presence[str(ids[0])][0]["status"] == "replying"
-        assert b.presence == {} and app.pushes["b"] == 0
+        assert set(app.shown("a")) == {str(ids[0])} and app.shown("a")[str(ids[0])][0]["status"] == "replying"
+        assert "b" not in app.sent
         assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 0, "unchanged: no push"
     finally:
         presence.get_store().leave(9)
     assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1
-    assert a.presence == {}
+    assert app.shown("a") == {} and len(app.sent["a"]) == 2
+    assert sum(app.pushes.values()) == 0, "presence takes no client's state lock"
 
 
-async def test_presence_on_the_open_message_goes_at_once_and_list_chips_at_their_pace(store):
+async def test_presence_reaches_the_list_at_once_while_card_changes_wait_their_pace(store, monkeypatch):
+    """Issue 20: list changes are paced (one card push per client per LIST_EVERY_S) but presence chips are not.
+    The relay loop itself runs here, with the periodic pass pushed far away, so only the bus event can deliver."""
+    monkeypatch.setattr(live, "PRUNE_EVERY_S", 60.0)
     ids = store([msg(n) for n in range(1, 5)])
-    reader, lister = FakeInbox(1, ids, ids[-1]), FakeInbox(2, ids, ids[-1])
-    app = FakeApp({"reader": reader, "lister": lister})
-    common = dict(params={}, top_id=ids[-1], new_count=0, ids=ids, presence_slice={})
-    live.watch("reader", user_id=1, open_id=ids[0], name="Riley Responder", **common)
-    live.watch("lister", user_id=2, name="Sam Responder", **common)
-    sem = live.asyncio.Semaphore(4)
+    lister = FakeInbox(2, ids, ids[-1])
+    app = FakeApp({"lister": lister})
+    _watch("lister", lister, name="Sam Responder")  # its cards and presence were set just now
+    await live._relay_feed(app, [{"changed": [ids[1]]}])
+    assert lister.patched == [] and live._watches["lister"].pending == {ids[1]}, "a card change waits its turn"
 
-    def later(*tokens: str) -> None:  # as if LIST_EVERY_S had passed since these clients' last push
-        for token in tokens:
-            live._watches[token].presence_at -= live.LIST_EVERY_S
-
-    presence.get_store().touch(ids[0], 9, "Dana Duty", presence.REPLYING)
+    task = live.asyncio.create_task(live._presence_loop(app))
     try:
-        # Dana is replying to the message Riley has open: collision detection cannot wait.
-        assert await live._relay_presence(app, live.projection(), sem) == 1
-        assert reader.presence[str(ids[0])][0]["text"] == "Dana Duty is replying…" and lister.presence == {}
-        assert await live._relay_presence(app, live.projection(), sem) == 0, "the list chip waits its turn"
-        later("lister")
-        assert await live._relay_presence(app, live.projection(), sem) == 1 and str(ids[0]) in lister.presence
-        presence.get_store().touch(ids[2], 8, "Alex Analyst")  # a card both only list
-        assert await live._relay_presence(app, live.projection(), sem) == 0
-        later("reader", "lister")
-        assert await live._relay_presence(app, live.projection(), sem) == 2
-        assert str(ids[2]) in reader.presence and str(ids[2]) in lister.presence
+        await live.asyncio.sleep(0.05)  # the loop subscribes to the bus
+        presence.get_store().touch(ids[0], 9, "Riley Responder")
+        live.bus.publish("presence", {"message_id": ids[0]})
+        for _ in range(300):  # the card pacing is 5 s; this gives up after 3 s
+            if app.shown("lister"):
+                break
+            await live.asyncio.sleep(0.01)
+        assert app.shown("lister") == {str(ids[0]): [{"user_id": "9", "name": "Riley Responder", "initials": "RR",
+                                                       "status": "viewing", "text": "Riley Responder is viewing"}]}
+        assert lister.patched == [] and sum(app.pushes.values()) == 0, "the paced card change still waits"
+        presence.get_store().leave(9, ids[0])
+        live.bus.publish("presence", {"message_id": ids[0]})
+        for _ in range(300):
+            if not app.shown("lister"):
+                break
+            await live.asyncio.sleep(0.01)
+        assert app.shown("lister") == {}, "leaving reaches the list at once too"
+    finally:
+        task.cancel()
+        presence.get_store().leave(9)
+
+
+async def test_the_first_change_after_a_quiet_spell_waits_for_no_coalescing_window(store, monkeypatch):
+    """Bursts are coalesced, but a change after a quiet spell is relayed at once, even right after the periodic
+    prune pass: here the window is far longer than the test may wait, and prune passes run all the time."""
+    monkeypatch.setattr(live, "PRUNE_EVERY_S", 0.3)
+    monkeypatch.setattr(live, "PRESENCE_COALESCE_S", 60.0)
+    ids = store([msg(1), msg(2)])
+    lister = FakeInbox(2, ids, ids[-1])
+    app = FakeApp({"lister": lister})
+    _watch("lister", lister)
+    task = live.asyncio.create_task(live._presence_loop(app))
+
+    async def shown(expected: dict) -> dict:
+        for _ in range(300):  # gives up after 3 s
+            if app.shown("lister") == expected:
+                break
+            await live.asyncio.sleep(0.01)
+        return app.shown("lister")
+
+    try:
+        await live.asyncio.sleep(0.7)  # prune passes have run
+        presence.get_store().touch(ids[0], 9, "Riley Responder")
+        live.bus.publish("presence", {"message_id": ids[0]})
+        assert str(ids[0]) in await shown({str(ids[0]): live.projection()[str(ids[0])]})
+        presence.get_store().leave(9)
+        live.bus.publish("presence", {"message_id": ids[0]})
+        await live.asyncio.sleep(0.3)
+        assert str(ids[0]) in app.shown("lister"), "a second change within the window waits for its end"
+    finally:
+        task.cancel()
+        presence.get_store().leave(9)
+
+
+async def test_presence_is_not_sent_to_a_client_whose_session_ended(store):
+    ids = store([msg(1), msg(2)])
+    kept, gone = FakeInbox(1, ids, ids[-1]), FakeInbox(2, ids, ids[-1])
+    gone.auth_token = "revoked"  # the stand-in session check knows no such session
+    app = FakeApp({"kept": kept, "gone": gone})
+    _watch("kept", kept)
+    _watch("gone", gone)
+    presence.get_store().touch(ids[0], 9, "Dana Duty")
+    try:
+        assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1
     finally:
         presence.get_store().leave(9)
-        presence.get_store().leave(8)
+    assert str(ids[0]) in app.shown("kept") and "gone" not in app.sent and "gone" not in live.watching()
+
+
+async def test_a_send_that_fails_stops_no_other_client_and_is_retried(store):
+    ids = store([msg(1), msg(2)])
+    a, b = FakeInbox(1, ids, ids[-1]), FakeInbox(2, ids, ids[-1])
+    app = FakeApp({"a": a, "b": b})
+    emit, broken = app.event_namespace.emit_update, {"a"}
+
+    async def flaky(update, token: str) -> None:
+        if token in broken:
+            raise ConnectionError("the socket closed under us")
+        await emit(update, token)
+
+    app.event_namespace.emit_update = flaky
+    _watch("a", a)
+    _watch("b", b)
+    presence.get_store().touch(ids[0], 9, "Dana Duty")
+    try:
+        assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1
+        assert str(ids[0]) in app.shown("b") and "a" not in app.sent
+        broken.clear()
+        assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1, "a is sent again"
+        assert str(ids[0]) in app.shown("a") and len(app.sent["b"]) == 1
+    finally:
+        presence.get_store().leave(9)
 
 
 class Clock:
@@ -288,3 +378,36 @@ async def test_a_revoked_or_deactivated_session_gets_no_more_live_updates(store,
     await live._relay_feed(app, [{"changed": [ids[1]]}])
     assert [p[0] for p in clients["kept"].patched] == [{ids[1]}]
     assert clients["gone"].patched == [] and "gone" not in live.watching()
+
+
+@pytest.mark.real_sessions
+async def test_presence_re_checks_every_session_of_a_pass_in_one_batch_and_skips_an_ended_one(store, actor_factory,
+                                                                                               monkeypatch):
+    from govsocial_app.services import auth
+
+    ids = store([msg(1), msg(2)])
+    clients, actors = {}, {}
+    for name in ("kept", "gone"):
+        actor = actors[name] = actor_factory("viewer")
+        token, _ = auth.sign_in(actor.label.split("<")[1].rstrip(">"), "correct horse battery")
+        s = FakeInbox(actor.user_id, ids, ids[-1])
+        s.auth_token = token
+        clients[name] = s
+        _watch(name, s)
+    auth.sign_out(clients["gone"].auth_token, actors["gone"])
+    app = FakeApp(clients)
+    presence.get_store().touch(ids[0], 9, "Dana Duty")
+    hops = []
+    real_to_thread = live.asyncio.to_thread
+
+    async def counting(fn, *args, **kwargs):
+        hops.append(getattr(fn, "__name__", "?"))
+        return await real_to_thread(fn, *args, **kwargs)
+
+    monkeypatch.setattr(live.asyncio, "to_thread", counting)
+    try:
+        assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1
+    finally:
+        presence.get_store().leave(9)
+    assert hops == ["check"], "both sessions re-checked in one thread hop"
+    assert str(ids[0]) in app.shown("kept") and "gone" not in app.sent and "gone" not in live.watching()
