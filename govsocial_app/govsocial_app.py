@@ -6,7 +6,8 @@ import reflex as rx
 
 from govsocial_app import logs
 from govsocial_app.api import build_api
-from govsocial_app.components.i18n import t
+from govsocial_app.components.i18n import ROLE_LABELS, t
+from govsocial_app.i18n import translate
 from govsocial_app.config import get_settings
 from govsocial_app.http_security import SecurityHeaders, socket_origin_allowed
 from govsocial_app.pages import account as account_page
@@ -43,7 +44,11 @@ def handle_backend_exception(exception: Exception):
     """Turn errors meant for the user into a toast; log everything else and say so plainly."""
     if isinstance(exception, NotSignedIn):
         return rx.redirect("/login")
-    if isinstance(exception, (UserError, PermissionDenied)):
+    if isinstance(exception, PermissionDenied):  # in the reader's language, role name included
+        lang = exception.lang
+        role = translate(ROLE_LABELS.get(exception.role or "", exception.role or "signed out"), lang)
+        return rx.toast.error(translate(PermissionDenied.MSGID, lang, role=role, permission=exception.permission), position="top-center")
+    if isinstance(exception, UserError):
         return rx.toast.error(str(exception), position="top-center")
     log.error("unhandled error in an event handler", exc_info=exception)
     return rx.toast.error("Something went wrong on the server. It has been logged; try again.", position="top-center")

@@ -42,10 +42,13 @@ PERMISSIONS: dict[str, set[str]] = {
 
 
 class PermissionDenied(Exception):
-    def __init__(self, permission: str, role: str | None):
-        super().__init__(f"Your role ({role or 'signed out'}) may not do this ({permission}).")
+    MSGID = "Your role ({role}) may not do this ({permission})."
+
+    def __init__(self, permission: str, role: str | None, lang: str = "en"):
+        super().__init__(self.MSGID.format(role=role or "signed out", permission=permission))
         self.permission = permission
         self.role = role
+        self.lang = lang  # the reader's language, so the app's error handler can say it in their words
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ class AppState(rx.State):
     def _require(self, permission: str) -> Actor:
         actor = self._current_actor()
         if not can(actor.role, permission):
-            raise PermissionDenied(permission, actor.role)
+            raise PermissionDenied(permission, actor.role, self.lang)
         return actor
 
     def _(self, msgid: str, **params) -> str:

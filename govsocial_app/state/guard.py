@@ -77,7 +77,7 @@ def _check(app: Any, permission: str, signed_out: str):
             return None, _IGNORED
         raise
     if permission != SIGNED_IN and not can(actor.role, permission):
-        raise PermissionDenied(permission, actor.role)
+        raise PermissionDenied(permission, actor.role, app.lang)
     return actor, None
 
 
