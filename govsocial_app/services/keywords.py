@@ -241,12 +241,6 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
     return matched
 
 
-async def _alert(keyword_id: int, message_ids: list[int], now: datetime) -> None:
-    from govsocial_app.services import keyword_alerts
-
-    await keyword_alerts.on_keyword_matches(keyword_id, message_ids, now)
-
-
 def match_in_session(s: Session, message_ids: list[int], now: datetime) -> list[int]:
     """Tag newly stored messages with every active keyword they match and raise priority/crisis alerts, inside
     the ingest transaction: the matches and alerts commit with the messages or not at all (issue 13: alerts
@@ -285,26 +279,12 @@ async def announce_alerts(alert_ids: list[int], now: datetime | None = None) -> 
 
 
 async def match_on_ingest(message_ids: list[int], *, now: datetime | None = None) -> None:
-    """Mentions that arrive through polling are checked against every active keyword too: a crisis keyword
-    in a citizen's mention must alert as fast as one found by search."""
+    """Messages stored outside a poll's own transaction (the demo seed, a webhook) are matched the same way:
+    tags and alerts in one transaction, then one announcement after the commit."""
     if not message_ids:
         return
     now = now or datetime.now(timezone.utc)
-    alerts: list[tuple[int, list[int]]] = []
     with session_scope() as s:
-        keywords = s.exec(select(KeywordSearch).where(col(KeywordSearch.is_active).is_(True), col(KeywordSearch.deleted_at).is_(None))).all()
-        if not keywords:
-            return
-        messages = s.exec(select(Message).where(col(Message.id).in_(message_ids))).all()
-        for kw in keywords:
-            try:
-                query = parse(kw.query)
-            except QuerySyntaxError:
-                continue
-            hits = [m.id for m in messages if query.matches(m.text, m.lang, m.author_handle)]
-            tag_matches(s, kw, hits)
-            if hits and kw.priority in ("priority", "crisis"):
-                alerts.append((kw.id, hits))
-    for keyword_id, hits in alerts:
-        await _alert(keyword_id, hits, now)
+        alert_ids = match_in_session(s, message_ids, now)
+    await announce_alerts(alert_ids, now)
 
