@@ -131,7 +131,8 @@ def page() -> rx.Component:
             rx.callout.root(
                 rx.callout.icon(rx.icon("flag", aria_hidden="true")),
                 rx.callout.text(t("Posts to follow up"), weight="bold"),
-                rx.el.ul(rx.foreach(AlertsState.follow_ups, lambda f: rx.el.li(rx.link(f["text"], href="/publish?post=" + f["post"]))),
+                rx.el.ul(rx.foreach(AlertsState.follow_ups, lambda f: rx.el.li(rx.link(f["text"], href="/publish?post=" + f["post"], min_height=TAP,
+                                                                                  display="inline-flex", align_items="center"))),
                          margin="0", padding_inline_start="18px"),
                 color_scheme="amber", role="status", id="gs-follow-ups", margin_bottom="8px",
             ),

@@ -91,6 +91,17 @@ def test_an_official_alert_becomes_a_twin_post_with_its_expiry_and_a_cancel_flag
             sign_in(page, live_app.url, "publisher@demo.gov")
             page.get_by_role("navigation", name="Main").filter(visible=True).get_by_role("link", name="Alerts").tap()
             page.wait_for_url("**/alerts**")
+            # The critical official alert is in the red banner on every screen. The poll ran in this process, so the
+            # app's workers hear of it only through their summary cache (30 s, the bound on a missed bus event); the
+            # banner then appears above the page and moves everything down. Wait for it before tapping, as a person
+            # would see it first: a tap aimed before it appeared lands on whatever slid under the finger.
+            banner = page.get_by_role("alert").filter(has_text=push["title"]).first
+            for _ in range(9):
+                if banner.is_visible():
+                    break
+                page.wait_for_timeout(4_000)
+                page.reload()
+            expect(banner).to_be_visible()
             card = page.locator("li").filter(has_text=push["title"]).first
             expect(card).to_be_visible()
             expect(card.get_by_text("Official", exact=True)).to_be_visible()
