@@ -6,35 +6,20 @@ import reflex as rx
 
 from govsocial_app import logs
 from govsocial_app.api import build_api
-from govsocial_app.components.i18n import ROLE_LABELS, t
+from govsocial_app.components.i18n import ROLE_LABELS
 from govsocial_app.i18n import translate
 from govsocial_app.config import get_settings
 from govsocial_app.http_security import SecurityHeaders, socket_origin_allowed
-from govsocial_app.pages import account as account_page
-from govsocial_app.pages import approvals as approvals_page
-from govsocial_app.pages import calendar as calendar_page
 from govsocial_app.pages import (
-    admin_audit, admin_users, alert_settings, alerts, inbox, keywords, listening, login, more, notifications, profiles, publish, reports,
-    vips,
+    account, admin_audit, admin_cap, admin_users, alert_settings, alerts, approvals, calendar, inbox, index, keywords, listening,
+    login, more, notifications, profiles, publish, records, reports, vips,
 )
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import NotSignedIn, UserError
-from govsocial_app.state.account import PasswordState
-from govsocial_app.pages import admin_cap
-from govsocial_app.state.admin import AuditState, UsersState
-from govsocial_app.state.cap_admin import CapAdminState
-from govsocial_app.state.settings import KeywordsState, ProfilesState, VipState
-from govsocial_app.state.app_state import AppState
-from govsocial_app.state.alerts import AlertSettingsState, AlertsState, relay_alerts
-from govsocial_app.state.approvals import ApprovalsState
-from govsocial_app.state.calendar import CalendarState
-from govsocial_app.state.live import EXTRA_RELAYS, relay_bus
-from govsocial_app.state.notifications import NotificationsState
 from govsocial_app.state import guard
+from govsocial_app.state.alerts import relay_alerts
+from govsocial_app.state.live import EXTRA_RELAYS, relay_bus
 from govsocial_app.state.pause import relay_pause
-from govsocial_app.state.publish import PublishState
-from govsocial_app.pages import records as records_page
-from govsocial_app.state.records import RecordsState
 
 logs.configure("web")
 log = logging.getLogger("govsocial")
@@ -77,36 +62,14 @@ app = rx.App(
 app.sio.eio.cors_allowed_origins = socket_origin_allowed
 
 
-def _index() -> rx.Component:
-    """The root address shows nothing of its own: its on_load sends a person to the inbox or to sign in
-    (AppState.check_login); until then, a named spinner."""
-    return rx.box(
-        rx.el.main(rx.center(rx.spinner(size="3"), role="status", aria_label=t("Loading"), height="100vh")),
-        dir=AppState.dir,
-        lang=AppState.lang,
-    )
-
-
-app.add_page(_index, route="/", on_load=AppState.check_login, title="GovSocial")
-app.add_page(login.page, route=login.ROUTE, on_load=AppState.check_login_page, title="Sign in · GovSocial")
-app.add_page(inbox.page, route=inbox.ROUTE, on_load=inbox.ON_LOAD, title="Inbox · GovSocial")
-app.add_page(publish.page, route=publish.ROUTE, on_load=PublishState.load, title="Publish · GovSocial")
-app.add_page(calendar_page.page, route=calendar_page.ROUTE, on_load=CalendarState.load, title="Calendar · GovSocial")
-app.add_page(approvals_page.page, route=approvals_page.ROUTE, on_load=ApprovalsState.load, title="Approvals · GovSocial")
-app.add_page(alerts.page, route=alerts.ROUTE, on_load=AlertsState.load, title="Alerts · GovSocial")
-app.add_page(alert_settings.page, route=alert_settings.ROUTE, on_load=AlertSettingsState.load, title="Alert settings · GovSocial")
-app.add_page(notifications.page, route=notifications.ROUTE, on_load=NotificationsState.load, title="Notifications · GovSocial")
-app.add_page(reports.page, route=reports.ROUTE, on_load=reports.ON_LOAD, title="Reports · GovSocial")
-app.add_page(listening.page, route=listening.ROUTE, on_load=listening.ON_LOAD, title="Listening · GovSocial")
-app.add_page(more.page, route=more.ROUTE, on_load=AppState.check_login, title="More · GovSocial")
-app.add_page(account_page.page, route=account_page.ROUTE, on_load=PasswordState.load, title="Change password · GovSocial")
-app.add_page(admin_audit.page, route=admin_audit.ROUTE, on_load=AuditState.load, title="Audit log · GovSocial")
-app.add_page(profiles.page, route=profiles.ROUTE, on_load=ProfilesState.load, title="Profiles · GovSocial")
-app.add_page(keywords.page, route=keywords.ROUTE, on_load=KeywordsState.load, title="Brand keywords · GovSocial")
-app.add_page(vips.page, route=vips.ROUTE, on_load=VipState.load, title="VIP lists · GovSocial")
-app.add_page(admin_users.page, route=admin_users.ROUTE, on_load=UsersState.load, title="Users · GovSocial")
-app.add_page(admin_cap.page, route=admin_cap.ROUTE, on_load=CapAdminState.load, title="Official alerts · GovSocial")
-app.add_page(records_page.page, route=records_page.ROUTE, on_load=RecordsState.load, title="Records · GovSocial")
+# Every page: a module under pages/ with `page`, `ROUTE`, `TITLE` and `ON_LOAD` (its state lives in state/ under the
+# same module name). A new page is a new module and one name here.
+PAGES = [
+    index, login, inbox, publish, calendar, approvals, alerts, alert_settings, notifications, reports, listening, more, account,
+    admin_audit, profiles, keywords, vips, admin_users, admin_cap, records,
+]
+for _page in PAGES:
+    app.add_page(_page.page, route=_page.ROUTE, on_load=_page.ON_LOAD, title=_page.TITLE)
 
 guard.refuse_undeclared()  # every handler of every state is authorised on the server, or declared public
 

@@ -29,7 +29,7 @@ def _json(default=dict):
 # ---------------------------------------------------------------- people
 
 
-ROLES = ("admin", "manager", "publisher", "responder", "records", "viewer")
+# The roles and what each may do are defined once, in services/authz.py (ROLES, PERMISSIONS).
 
 
 class User(SQLModel, table=True):

@@ -8,7 +8,10 @@ from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import TAP, page_header, shell
 from govsocial_app.state.account import ROUTE, PasswordState
 
-__all__ = ["ROUTE", "page"]
+TITLE = "Change password · GovSocial"
+ON_LOAD = PasswordState.load
+
+__all__ = ["ROUTE", "TITLE", "ON_LOAD", "page"]
 
 
 def _field(label: str, name: str, autocomplete: str, hint: str = "") -> rx.Component:

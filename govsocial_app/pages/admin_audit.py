@@ -5,9 +5,11 @@ import reflex as rx
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.components.table import scroll_table, table_body, table_header
-from govsocial_app.state.admin import AuditState
+from govsocial_app.state.admin_audit import AuditState
 
 ROUTE = "/admin/audit"
+TITLE = "Audit log · GovSocial"
+ON_LOAD = AuditState.load
 
 
 def _filters() -> rx.Component:

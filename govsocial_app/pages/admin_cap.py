@@ -6,9 +6,11 @@ import reflex as rx
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.pages.publish import _labelled_upload
-from govsocial_app.state.cap_admin import CapAdminState
+from govsocial_app.state.admin_cap import CapAdminState
 
 ROUTE = "/admin/cap"
+TITLE = "Official alerts · GovSocial"
+ON_LOAD = CapAdminState.load
 TAP = "44px"
 UPLOAD_ID = "cap-boundary"
 

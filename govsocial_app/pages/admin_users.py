@@ -5,9 +5,11 @@ import reflex as rx
 from govsocial_app.components.i18n import role_label, t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.components.table import scroll_table, table_body, table_header
-from govsocial_app.state.admin import UsersState
+from govsocial_app.state.admin_users import UsersState
 
 ROUTE = "/admin/users"
+TITLE = "Users · GovSocial"
+ON_LOAD = UsersState.load
 
 
 def _user_row(u) -> rx.Component:

@@ -9,9 +9,11 @@ from govsocial_app.state.app_state import AppState
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.pages.alerts import link_button
-from govsocial_app.state.alerts import AlertSettingsState, KeywordRow, RuleRow
+from govsocial_app.state.alert_settings import AlertSettingsState, KeywordRow, RuleRow
 
 ROUTE = "/alerts/settings"
+TITLE = "Alert settings · GovSocial"
+ON_LOAD = AlertSettingsState.load
 TAP = "44px"
 
 
@@ -151,7 +153,7 @@ def page() -> rx.Component:
                     margin_top="8px",
                 ),
             ),
-            rx.cond(AppState.is_admin, _mail()),
+            rx.cond(AppState.can_manage_settings, _mail()),
             direction="column",
             gap="3",
             max_width="860px",

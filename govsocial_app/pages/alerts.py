@@ -11,6 +11,8 @@ from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.alerts import KIND_LABELS, AlertsLive, AlertsState, AlertView, TermView
 
 ROUTE = "/alerts"
+TITLE = "Alerts · GovSocial"
+ON_LOAD = AlertsState.load
 TAP = "44px"
 SEVERITY_COLORS = {"critical": "red", "warning": "amber", "info": "blue"}
 ACK_OPTS = (("all", "Any"), ("no", "Not acknowledged"), ("yes", "Acknowledged"))

@@ -11,6 +11,8 @@ from govsocial_app.state.approvals import NOBODY_LEFT, STEPS_IN_FORM, ApprovalsS
 from govsocial_app.state.publish import Option, SummaryView
 
 ROUTE = "/publish/approvals"
+TITLE = "Approvals · GovSocial"
+ON_LOAD = ApprovalsState.load
 TAP = "44px"
 ROLE_CHOICES = (("none", "No role"), ("admin", "Admins"), ("manager", "Managers"), ("publisher", "Publishers"), ("responder", "Responders"))
 
@@ -70,7 +72,7 @@ def _post_card(q: QueueView, decide: bool) -> rx.Component:
                 ),
             )] if decide else []),
         rx.flex(
-            *([] if decide else [rx.cond(AppState.is_admin, rx.button(
+            *([] if decide else [rx.cond(AppState.can_bypass, rx.button(
                 t("Publish past the workflow"), color_scheme="red", variant="outline", on_click=ApprovalsState.open_bypass(q.id), min_height=TAP))]),
             rx.cond(AppState.can_compose & (q.externals.length() > 0),
                     rx.button(t("Email the link again"), variant="ghost", on_click=ApprovalsState.resend_links(q.id), min_height=TAP)),
@@ -215,7 +217,7 @@ def page() -> rx.Component:
             ),
         ),
         rx.cond(
-            AppState.is_admin,
+            AppState.can_bypass,
             rx.box(
                 rx.heading(t("All posts awaiting approval"), as_="h2", size="4", margin_y="12px"),
                 rx.grid(rx.foreach(ApprovalsState.others, lambda q: _post_card(q, False)), columns=rx.breakpoints(initial="1", md="2"), gap="3"),

@@ -12,6 +12,8 @@ from govsocial_app.state.calendar import CalendarState, DayView, ItemView
 from govsocial_app.state.publish import STATUS_LABELS
 
 ROUTE = "/publish/calendar"
+TITLE = "Calendar · GovSocial"
+ON_LOAD = CalendarState.load
 TAP = "44px"
 PHONE_ONLY = ["block", "block", "none"]
 WIDE_ONLY = ["none", "none", "block"]

@@ -10,6 +10,8 @@ from govsocial_app.state.app_state import AppState
 from govsocial_app.state.inbox import CardView, InboxState, Option
 
 ROUTE = "/inbox"
+TITLE = "Inbox · GovSocial"
+ON_LOAD = [InboxState.load]
 TAP = "44px"
 STATUS_OPTS = (("all", "Any status"), ("open", "Open"), ("completed", "Completed"))
 ASSIGNED_OPTS = (("all", "Anyone"), ("me", "Assigned to me"), ("unassigned", "Unassigned"))
@@ -297,7 +299,7 @@ def _actions() -> rx.Component:
                 on_change=InboxState.assign_to,
             ),
             rx.cond(
-                AppState.can_manage,
+                AppState.can_edit_vips,
                 rx.select.root(
                     rx.select.trigger(placeholder=t("Add sender to VIP list…"), aria_label=t("Add sender to VIP list"), min_height=TAP),
                     rx.select.content(rx.foreach(InboxState.opts["vip"], lambda o: rx.select.item(o.label, value=o.value))),
@@ -463,5 +465,4 @@ def page() -> rx.Component:
     )
 
 
-ON_LOAD = [InboxState.load]
 __all__ = ["ROUTE", "page", "ON_LOAD", "Option"]

@@ -6,9 +6,11 @@ from govsocial_app.state.app_state import AppState
 
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
-from govsocial_app.state.settings import KeywordRow, KeywordsState
+from govsocial_app.state.keywords import KeywordRow, KeywordsState
 
 ROUTE = "/more/keywords"
+TITLE = "Brand keywords · GovSocial"
+ON_LOAD = KeywordsState.load
 TAP = "44px"
 
 
@@ -29,7 +31,7 @@ def _row(k: KeywordRow) -> rx.Component:
                 flex="1", min_width="0",
             ),
             rx.cond(
-                AppState.can_manage,
+                AppState.can_edit_keywords,
                 rx.flex(
                     rx.button(rx.cond(k.active, t("Pause"), t("Resume")), variant="soft", on_click=KeywordsState.set_active(k.id, ~k.active), min_height=TAP),
                     rx.button(t("Delete"), variant="soft", color_scheme="red", on_click=KeywordsState.delete(k.id), min_height=TAP),
@@ -81,5 +83,5 @@ def page() -> rx.Component:
         "more",
         page_header("Brand keywords"),
         rx.flex(rx.foreach(KeywordsState.rows, _row), direction="column", gap="2"),
-        rx.cond(AppState.can_manage, _form()),
+        rx.cond(AppState.can_edit_keywords, _form()),
     )

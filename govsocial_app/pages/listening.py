@@ -12,6 +12,7 @@ from govsocial_app.components.table import scroll_table, table_body, table_heade
 from govsocial_app.state.listening import ClaimRow, ConcernRow, ListeningState, MatchRow, TopicRow, TrendRow, VoiceRow
 
 ROUTE = "/reports/listening"
+TITLE = "Listening · GovSocial"
 ON_LOAD = ListeningState.load
 TAP = "44px"
 PLOT_CONFIG = {"displayModeBar": False, "responsive": True}

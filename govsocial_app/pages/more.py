@@ -9,6 +9,8 @@ from govsocial_app.pages.login import language_switch
 from govsocial_app.state.app_state import AppState
 
 ROUTE = "/more"
+TITLE = "More · GovSocial"
+ON_LOAD = AppState.check_login
 
 
 def _link_row(label: str, href: str, icon: str) -> rx.Component:
@@ -60,10 +62,10 @@ def page() -> rx.Component:
                 _link_row("Alert settings", "/alerts/settings", "siren"),
                 _link_row("Brand keywords", "/more/keywords", "search"),
                 _link_row("VIP lists", "/more/vips", "star"),
-                rx.cond(AppState.is_admin, _link_row("Profiles", "/more/profiles", "at-sign")),
-                rx.cond(AppState.is_admin, _link_row("Users", "/admin/users", "users")),
-                rx.cond(AppState.is_admin, _link_row("Official alerts", "/admin/cap", "siren")),
-                rx.cond(AppState.is_admin, _link_row("Audit log", "/admin/audit", "scroll-text")),
+                rx.cond(AppState.can_manage_profiles, _link_row("Profiles", "/more/profiles", "at-sign")),
+                rx.cond(AppState.can_manage_users, _link_row("Users", "/admin/users", "users")),
+                rx.cond(AppState.can_manage_settings, _link_row("Official alerts", "/admin/cap", "siren")),
+                rx.cond(AppState.can_view_audit, _link_row("Audit log", "/admin/audit", "scroll-text")),
                 rx.cond(AppState.can_records, _link_row("Records", "/more/records", "archive")),
             ),
             rx.button(rx.icon("log-out", size=16, aria_hidden="true"), t("Sign out"), color_scheme="red", variant="soft", on_click=AppState.sign_out, min_height="44px", size="3"),

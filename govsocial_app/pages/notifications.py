@@ -9,6 +9,8 @@ from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.notifications import DeviceView, NotificationsState
 
 ROUTE = "/more/notifications"
+TITLE = "Notifications · GovSocial"
+ON_LOAD = NotificationsState.load
 TAP = "44px"
 
 # pwa.js loads after hydration; give it a moment before reading what this device can do.

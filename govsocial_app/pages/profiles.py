@@ -4,9 +4,11 @@ import reflex as rx
 
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
-from govsocial_app.state.settings import FormField, ProfileRow, ProfilesState
+from govsocial_app.state.profiles import FormField, ProfileRow, ProfilesState
 
 ROUTE = "/more/profiles"
+TITLE = "Profiles · GovSocial"
+ON_LOAD = ProfilesState.load
 TAP = "44px"
 
 

@@ -9,6 +9,8 @@ from govsocial_app.components.emergency import checklist_panel, emergency_panel,
 from govsocial_app.state.publish import CountView, MediaView, Option, ProfileOpt, PublishState, SuggestView, SummaryView
 
 ROUTE = "/publish"
+TITLE = "Publish · GovSocial"
+ON_LOAD = PublishState.load
 TAP = "44px"
 UPLOAD_ID = "composer-images"
 

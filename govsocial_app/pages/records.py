@@ -7,6 +7,8 @@ from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.records import RecordsState
 
 ROUTE = "/more/records"
+TITLE = "Records · GovSocial"
+ON_LOAD = RecordsState.load
 TAP = "44px"
 
 

@@ -12,6 +12,7 @@ from govsocial_app.components.table import scroll_table, table_body, table_heade
 from govsocial_app.state.reports import KeyView, ReportsState, SendRow, SubView, TableView
 
 ROUTE = "/reports"
+TITLE = "Reports · GovSocial"
 ON_LOAD = ReportsState.load
 TAP = "44px"
 KINDS = (("tags", "Tags"), ("posts", "Posts"), ("profiles", "Profiles"), ("inbox", "Inbox"))
@@ -235,7 +236,7 @@ def _subscribe() -> rx.Component:
                 on_submit=ReportsState.subscribe,
                 reset_on_submit=True,
             ),
-            rx.cond(AppState.is_admin, _recipient_domains()),
+            rx.cond(AppState.can_manage_settings, _recipient_domains()),
             rx.cond(ReportsState.subs.length() > 0, rx.heading(t("Subscriptions"), size="2", as_="h3", margin_top="12px")),
             rx.flex(rx.foreach(ReportsState.subs, _sub_row), direction="column", gap="2"),
             rx.cond(ReportsState.sends.length() > 0, rx.heading(t("Recent sends"), size="2", as_="h3", margin_top="12px")),

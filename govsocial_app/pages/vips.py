@@ -6,9 +6,11 @@ from govsocial_app.state.app_state import AppState
 
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
-from govsocial_app.state.settings import VipListRow, VipState
+from govsocial_app.state.vips import VipListRow, VipState
 
 ROUTE = "/more/vips"
+TITLE = "VIP lists · GovSocial"
+ON_LOAD = VipState.load
 TAP = "44px"
 
 
@@ -22,7 +24,7 @@ def _row(v: VipListRow) -> rx.Component:
                 flex="1",
             ),
             rx.cond(
-                AppState.can_manage,
+                AppState.can_edit_vips,
                 rx.flex(
                     rx.form(
                         rx.flex(
@@ -89,7 +91,7 @@ def page() -> rx.Component:
         page_header("VIP lists"),
         rx.flex(rx.foreach(VipState.lists, _row), direction="column", gap="2"),
         rx.cond(
-            AppState.can_manage,
+            AppState.can_edit_vips,
             rx.box(
                 rx.card(
                     rx.form(

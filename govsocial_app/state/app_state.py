@@ -41,29 +41,35 @@ class AppState(rx.State):
     def dir(self) -> str:
         return "rtl" if is_rtl(self.lang) else "ltr"
 
-    @rx.var
-    def is_admin(self) -> bool:
-        return self.user_role == "admin"
-
-    # What the signed-in role may do, to show or hide controls (every handler checks again on the server).
+    # What the signed-in role may do, to show or hide controls (every handler checks again on the server). Each flag is
+    # one permission of services/authz.py, so a role's rights are written once, there.
     # These live here, never on a page's own state: a computed var in a substate that reads `user_role` or `lang`
     # makes Reflex load that whole substate (plotly figures and all) for every event on every page.
     @rx.var
     def can_records(self) -> bool:
         # Admins see the link too; the server refuses them until an admin grants them the records permission.
-        return self.user_role in ("admin", "records")
+        return can(self.user_role, "records.manage")
 
     @rx.var
     def can_act(self) -> bool:
-        return self.user_role in ("admin", "manager", "publisher", "responder")
+        return can(self.user_role, "inbox.act")
 
     @rx.var
     def can_compose(self) -> bool:
-        return self.user_role in ("admin", "manager", "publisher")
+        return can(self.user_role, "publish.compose")
 
     @rx.var
-    def can_manage(self) -> bool:
-        return self.user_role in ("admin", "manager")
+    def can_edit_vips(self) -> bool:
+        return can(self.user_role, "vip.edit")
+
+    @rx.var
+    def can_edit_keywords(self) -> bool:
+        return can(self.user_role, "keywords.edit")
+
+    @rx.var
+    def can_bypass(self) -> bool:
+        """Publish past an approval workflow, and see every post awaiting approval."""
+        return can(self.user_role, "publish.bypass")
 
     @rx.var
     def can_ack(self) -> bool:
@@ -72,6 +78,23 @@ class AppState(rx.State):
     @rx.var
     def can_configure_alerts(self) -> bool:
         return can(self.user_role, "alerts.configure")
+
+    @rx.var
+    def can_manage_settings(self) -> bool:
+        """Server-wide settings: email (SMTP), report recipient domains, official-alert feeds."""
+        return can(self.user_role, "settings.manage")
+
+    @rx.var
+    def can_manage_profiles(self) -> bool:
+        return can(self.user_role, "profiles.manage")
+
+    @rx.var
+    def can_manage_users(self) -> bool:
+        return can(self.user_role, "users.manage")
+
+    @rx.var
+    def can_view_audit(self) -> bool:
+        return can(self.user_role, "audit.view")
 
     @rx.var
     def user_initials(self) -> str:

@@ -9,6 +9,7 @@ import reflex as rx
 
 from govsocial_app.services import approval_external, approvals
 from govsocial_app.services import auth as auth_service
+from govsocial_app.services.authz import can
 from govsocial_app.services.approvals import StepSpec
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.publishing import zone
@@ -127,15 +128,15 @@ class ApprovalsState(AppState):
     def _refresh(self) -> None:
         self._require("publish.view")  # a helper that reads data checks for itself
         actor = self._current_actor()
-        items = approvals.queue(actor, all_pending=self.is_admin)
+        items = approvals.queue(actor, all_pending=self.can_bypass)
         self._shown = {str(q.post_id): q.content_hash for q in items}
         views = [(q, self._view(q, actor.user_id)) for q in items]
         self.mine = [v for q, v in views if q.mine_to_decide]
         self.blocked = [v for q, v in views if not q.mine_to_decide and q.blocked_msgid]
         shown = {v.id for v in self.mine} | {v.id for v in self.blocked}
-        self.others = [v for _q, v in views if v.id not in shown] if self.is_admin else []
-        self.flagged = [summary_view(p, self.user_tz, self._) for p in approvals.flagged_for_review()] if self.is_admin else []
-        if self.is_admin:
+        self.others = [v for _q, v in views if v.id not in shown] if self.can_bypass else []
+        self.flagged = [summary_view(p, self.user_tz, self._) for p in approvals.flagged_for_review()] if self.can_bypass else []
+        if can(self.user_role, "workflows.manage"):
             wfs = approvals.list_workflows()
             self.workflows = [WorkflowRow(str(w.id), w.name, " → ".join(
                 f"{s.name} ({s.mode}: {', '.join(filter(None, [s.role, *[str(u) for u in s.user_ids], *[e for _, e in s.externals]]))})" for s in w.steps))

@@ -63,7 +63,7 @@ def test_the_alert_centre_lists_alerts_in_the_users_language_and_only_staff_ackn
 
 
 def test_alert_settings_need_alerts_configure_and_save_rules_from_the_form(signed_in):
-    from govsocial_app.state.alerts import AlertSettingsState
+    from govsocial_app.state.alert_settings import AlertSettingsState
 
     make_profile()
     responder, _ = signed_in("responder", AlertSettingsState)

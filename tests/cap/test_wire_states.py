@@ -49,7 +49,7 @@ def sub(app_state, cls):
 
 
 def test_the_admin_page_adds_sources_saves_the_boundary_and_chooses_blocking_checks(app_state, as_role):
-    from govsocial_app.state.cap_admin import CapAdminState
+    from govsocial_app.state.admin_cap import CapAdminState
 
     as_role("manager")
     st = sub(app_state, CapAdminState)

@@ -78,7 +78,7 @@ def test_the_keywords_page_shows_the_health_notice_in_arabic(db, actor_factory):
     from govsocial_app.i18n import translate
     from govsocial_app.services import auth
     from govsocial_app.state.app_state import AppState
-    from govsocial_app.state.settings import KeywordsState
+    from govsocial_app.state.keywords import KeywordsState
 
     manager = actor_factory("manager")
     kid = keywords.create("Flooding", "flooding", ["simulator"], "normal", 60, manager)

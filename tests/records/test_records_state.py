@@ -89,7 +89,7 @@ def test_granted_admin_is_a_records_officer(records_state, actor_factory):
 
 
 def test_admins_grant_the_records_permission_on_the_users_page(app_state, actor_factory):
-    from govsocial_app.state.admin import UsersState
+    from govsocial_app.state.admin_users import UsersState
     from govsocial_app.services.records import access
 
     granting = actor_factory("admin", "Granting Admin")

@@ -14,7 +14,7 @@ PASSWORD = "correct horse battery"
 async def test_a_refused_page_load_is_told_in_arabic_to_an_arabic_reader(db, actor_factory):
     import govsocial_app.govsocial_app as app_module
     from govsocial_app.state.app_state import AppState
-    from govsocial_app.state.cap_admin import CapAdminState
+    from govsocial_app.state.admin_cap import CapAdminState
 
     manager = actor_factory("manager")
     root = rx.State(_reflex_internal_init=True)

@@ -44,7 +44,7 @@ ROLES = ("admin", "manager", "publisher", "responder", "viewer")
 
 @pytest.mark.parametrize("role", ROLES)
 def test_only_admins_manage_users(as_role, role):
-    from govsocial_app.state.admin import UsersState
+    from govsocial_app.state.admin_users import UsersState
 
     users = sub(as_role(role), UsersState)
     if role == "admin":
@@ -61,7 +61,7 @@ def test_only_admins_manage_users(as_role, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_only_admins_read_and_export_the_audit_log(as_role, role):
-    from govsocial_app.state.admin import AuditState
+    from govsocial_app.state.admin_audit import AuditState
 
     audit_state = sub(as_role(role), AuditState)
     if role == "admin":
