@@ -5,7 +5,7 @@ from __future__ import annotations
 from connectors.base import Credentials
 from connectors.bluesky import BlueskyConnector
 
-from connector_testkit import load_fixture
+from tests.connectors.connector_testkit import load_fixture
 
 PDS = "https://pds.example"
 OUR_DID = "did:plc:n6yy6k577mh3mmxoikjbeml7"

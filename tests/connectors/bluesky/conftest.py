@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import respx
 
-from bluesky_testkit import PDS, fx, make_connector
+from tests.connectors.bluesky.bluesky_testkit import PDS, fx, make_connector
 
 
 @pytest.fixture

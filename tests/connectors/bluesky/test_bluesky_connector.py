@@ -30,7 +30,7 @@ from connectors.bluesky import BlueskyConnector
 from connectors.bluesky.connector import MAX_POLL_PAGES
 from connectors.bluesky.records import is_tid, record_key
 
-from bluesky_testkit import CITIZEN_DID, OUR_DID, PDS, ROOT_URI, fx, make_connector, xrpc_error
+from tests.connectors.bluesky.bluesky_testkit import CITIZEN_DID, OUR_DID, PDS, ROOT_URI, fx, make_connector, xrpc_error
 
 SESSION = fx("com.atproto.server.createSession")
 NOTIFICATIONS = fx("app.bsky.notification.listNotifications")["notifications"]

@@ -26,8 +26,8 @@ from connectors.base import (
 )
 from connectors.bluesky import cursors, mapping
 
-from bluesky_testkit import CITIZEN_DID, OUR_DID, PDS, ROOT_URI, fx, make_connector
-from connector_testkit import JSON_VALUES, json_mutants
+from tests.connectors.bluesky.bluesky_testkit import CITIZEN_DID, OUR_DID, PDS, ROOT_URI, fx, make_connector
+from tests.connectors.connector_testkit import JSON_VALUES, json_mutants
 
 NOTIFICATIONS = fx("app.bsky.notification.listNotifications")["notifications"]
 MENTION = NOTIFICATIONS[4]

@@ -26,7 +26,7 @@ from connectors.mastodon import MastodonConnector, authorize_url, exchange_code,
 from connectors.mastodon.connector import HashtagsOnly
 from connectors.mastodon.oauth import AppRegistration
 
-from connector_testkit import load_fixture
+from tests.connectors.connector_testkit import load_fixture
 
 BASE = "https://gov.example"
 OWN_ID = "14715"

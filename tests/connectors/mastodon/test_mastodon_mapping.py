@@ -12,7 +12,7 @@ from connectors.base import KIND_DM, KIND_KEYWORD, KIND_MENTION, KIND_REPLY, Inb
 from connectors.mastodon import mapping
 from connectors.mastodon.limits import DEFAULT_LIMITS, limits_from_instance
 
-from connector_testkit import json_mutants, load_fixture
+from tests.connectors.connector_testkit import json_mutants, load_fixture
 
 
 def fx(name):

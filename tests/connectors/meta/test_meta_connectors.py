@@ -23,7 +23,7 @@ from connectors.base import (
 from connectors.meta import FacebookConnector, InstagramConnector
 from connectors.meta.client import GRAPH_URL
 
-from connector_testkit import load_fixture
+from tests.connectors.connector_testkit import load_fixture
 
 PAGE = "104832451234567"
 IG = "17841405822304914"

@@ -11,7 +11,7 @@ from connectors.base import KIND_COMMENT, KIND_MENTION, KIND_REPLY, InboundMessa
 from connectors.meta import mapping
 from connectors.meta.common import TimeCursor
 
-from connector_testkit import json_mutants, load_fixture
+from tests.connectors.connector_testkit import json_mutants, load_fixture
 
 PAGE = "104832451234567"
 

@@ -6,7 +6,7 @@ import pytest
 
 from connectors.base import Credentials
 from connectors.simulator import SimulatorConnector
-from simulator_testkit import Clock
+from tests.connectors.simulator.simulator_testkit import Clock
 
 
 @pytest.fixture

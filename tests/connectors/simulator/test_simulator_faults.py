@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from connectors.base import AuthError, OutboundPost, PermanentError, RateLimited, SearchQuery, TransientError
-from simulator_testkit import T0
+from tests.connectors.simulator.simulator_testkit import T0
 
 
 async def test_queued_faults_raise_typed_errors_in_order(make):

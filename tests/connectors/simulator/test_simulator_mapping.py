@@ -14,7 +14,7 @@ from connectors.base import InboundMessage, PermanentError, PostMetrics, Profile
 from connectors.simulator import mapping
 from connectors.simulator.client import SimConfig, SimulatorServer
 from connectors.simulator.query import compile_query, words
-from connector_testkit import json_mutants
+from tests.connectors.connector_testkit import json_mutants
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The autouse fixtures of tests/connectors only reset HTTP budgets; they do not touch generated data.

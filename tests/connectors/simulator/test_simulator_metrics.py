@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from connectors.base import OutboundPost
 
-from simulator_testkit import T0
+from tests.connectors.simulator.simulator_testkit import T0
 
 
 async def test_check_returns_the_connected_account(make):

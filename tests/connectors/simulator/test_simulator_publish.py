@@ -15,7 +15,7 @@ import pytest
 
 from connectors.base import MediaAttachment, OutboundPost, PermanentError, TransientError
 
-from simulator_testkit import T0
+from tests.connectors.simulator.simulator_testkit import T0
 
 ROOT = Path(__file__).resolve().parents[3]
 

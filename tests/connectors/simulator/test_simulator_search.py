@@ -10,7 +10,7 @@ import pytest
 from connectors.base import OutboundPost, PermanentError, SearchQuery
 from connectors.simulator.query import compile_query, words
 
-from simulator_testkit import T0
+from tests.connectors.simulator.simulator_testkit import T0
 
 
 def matches(query: str, text: str) -> bool:

@@ -11,7 +11,7 @@ import pytest
 from connectors.base import Connector, PermanentError
 from connectors.simulator import SimulatorConnector
 
-from simulator_testkit import T0
+from tests.connectors.simulator.simulator_testkit import T0
 
 ARABIC = re.compile("[\u0600-\u06ff]")
 

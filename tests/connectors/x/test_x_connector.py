@@ -25,7 +25,7 @@ from connectors.http import OutcomeUnknown
 from connectors.x import XConnector
 from connectors.x.connector import Cursor
 
-from connector_testkit import load_fixture
+from tests.connectors.connector_testkit import load_fixture
 
 API = "https://api.x.com"
 ME = "2244994945"

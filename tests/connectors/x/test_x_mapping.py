@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from connectors.base import KIND_KEYWORD, KIND_MENTION, KIND_REPLY, InboundMessage, PermanentError
 from connectors.x import mapping
 
-from connector_testkit import json_mutants, load_fixture
+from tests.connectors.connector_testkit import json_mutants, load_fixture
 
 
 def fx(name):

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-import atproto_harness as harness  # noqa: E402  (beside this file; tests/ is not a package)
+from tests.peers.atproto import atproto_harness as harness
 
 
 def _unavailable(reason: str) -> None:
