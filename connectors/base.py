@@ -176,6 +176,38 @@ class Credentials:
     secrets: dict[str, Any] = field(default_factory=dict)  # tokens, app passwords
 
 
+@dataclass(frozen=True)
+class Field:
+    """One input on the "Connect a profile" form. Label and help are English source strings for the translation
+    catalogue. A secret field is stored encrypted and never shown back to the browser."""
+
+    name: str
+    label: str
+    help: str = ""
+    required: bool = True
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class Network:
+    """What a connector package says about a network it serves (its `about.py`): the registry, the connect form,
+    the composer and the profile service read this and restate none of it."""
+
+    name: str
+    label: str
+    connector: type  # the Connector class
+    fields: tuple[Field, ...]
+    limits: Limits  # publishing limits before a profile is connected (a Mastodon server may raise them after)
+
+    @property
+    def config_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if not f.secret)
+
+    @property
+    def secret_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.secret)
+
+
 @runtime_checkable
 class Connector(Protocol):
     """Implemented once per network. Every method may raise the errors above, nothing else."""

@@ -26,6 +26,7 @@ from connectors.netguard import BlockedAddress, guarded_transport
 
 __all__ = [
     "MAX_HONOURED_RETRY_AFTER",
+    "OwnsHttpClient",
     "USER_AGENT",
     "OutcomeUnknown",
     "RateBudget",
@@ -83,6 +84,23 @@ def make_client(
         # Instance URLs come from whoever connects a profile, and redirects from the network: only public addresses.
         transport=transport or guarded_transport(limits=limits),
     )
+
+
+class OwnsHttpClient:
+    """A connector or client that uses the HTTP client it is given (shared; whoever made it closes it), or makes its
+    own with make_client() and closes that in aclose()."""
+
+    _http: httpx.AsyncClient
+    _owns_http: bool = False
+
+    def _take_http_client(self, http_client: httpx.AsyncClient | None) -> httpx.AsyncClient:
+        self._owns_http = http_client is None
+        self._http = http_client or make_client()
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
 
 
 async def sleep(seconds: float) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from connectors.base import AuthError, ConnectorError, PermanentError
-from connectors.http import RateBudget, budget_for, error_message, json_body, make_client, send
+from connectors.http import OwnsHttpClient, RateBudget, budget_for, error_message, json_body, send
 
 __all__ = ["RecordNotFound", "SessionExpired", "XrpcClient", "xrpc_error"]
 
@@ -51,7 +51,7 @@ def _group(method: str, nsid: str) -> str:
     return "write" if method == "POST" else "read"
 
 
-class XrpcClient:
+class XrpcClient(OwnsHttpClient):
     """The XRPC endpoints the Bluesky connector uses. Tokens are passed in; sessions live in the connector."""
 
     def __init__(
@@ -69,12 +69,7 @@ class XrpcClient:
         # stop the inbox poll), so each group gets its own budget.
         key = budget_key or f"bluesky:{self.service_url}"
         self.budgets: dict[str, RateBudget] = {group: budget_for(f"{key}:{group}") for group in _GROUPS}
-        self._http = http_client or make_client()
-        self._owns_http = http_client is None
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        self._take_http_client(http_client)
 
     # ------------------------------------------------------------ plumbing
 

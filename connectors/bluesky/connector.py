@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -31,6 +30,7 @@ from connectors.base import (
 from connectors.bluesky import cursors, facets, mapping, records
 from connectors.bluesky.client import DEFAULT_SERVICE, RecordNotFound, SessionExpired, XrpcClient
 from connectors.bluesky.limits import LIMITS, validate
+from connectors.media import read_media
 
 __all__ = ["BlueskyConnector"]
 
@@ -307,10 +307,7 @@ class BlueskyConnector:
             reply = mapping.reply_refs(parents[0])
         images = []
         for media in post.media:
-            try:
-                data = await asyncio.to_thread(Path(media.path).read_bytes)
-            except OSError as exc:
-                raise PermanentError(f"cannot read {media.path}: {exc.strerror}") from exc
+            data = await asyncio.to_thread(read_media, media.path)
             blob = mapping.blob_from_upload(await self._client.upload_blob(session.access_jwt, data, media.mime_type))
             images.append((blob, media.alt_text))
         return records.post_record(

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from connectors import http
+from connectors.media import read_media
 from connectors.base import AuthError, ConnectorError, PermanentError, RateLimit, TransientError
 
 # Mastodon accepts up to 80 notifications and 40 statuses per page.
@@ -142,10 +143,7 @@ class MastodonClient:
     async def upload_media(self, path: str, mime_type: str, description: str) -> dict[str, Any]:
         """POST /api/v2/media with alt text; waits for asynchronous processing to finish (202 -> 200)."""
         file = Path(path)
-        try:
-            content = file.read_bytes()
-        except OSError as exc:
-            raise PermanentError(f"media file {path!r} cannot be read: {exc.strerror}") from exc
+        content = read_media(path)
         mime_type = mime_type or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         response = await http.send(
             self._http,

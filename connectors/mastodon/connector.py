@@ -32,6 +32,7 @@ from connectors.base import (
     TransientError,
 )
 from connectors.mastodon import mapping
+from connectors.media import check_media
 from connectors.mastodon.client import NOTIFICATIONS_PAGE, STATUSES_PAGE, MastodonClient, normalise_instance_url
 from connectors.mastodon.limits import DEFAULT_LIMITS, limits_from_instance
 
@@ -63,7 +64,6 @@ RECONCILE_PAGES = 3
 CLOCK_SKEW = timedelta(minutes=2)
 
 
-
 def reset_caches() -> None:
     """Forget cached instance limits and search capabilities; for tests."""
     _limits_cache.clear()
@@ -82,7 +82,7 @@ def newer(candidate: str, cursor: str) -> bool:
     return not cursor or id_key(candidate) > id_key(cursor)
 
 
-class MastodonConnector:
+class MastodonConnector(http.OwnsHttpClient):
     network = "mastodon"
 
     def __init__(self, credentials: Credentials, *, http_client: httpx.AsyncClient | None = None):
@@ -91,8 +91,7 @@ class MastodonConnector:
             raise AuthError("Mastodon profile has no access_token; connect it again")
         self.instance_url = normalise_instance_url(str(credentials.config.get("instance_url") or ""))
         self.instance_host = urllib.parse.urlsplit(self.instance_url).netloc
-        self._owns_http = http_client is None
-        self._http = http_client or http.make_client()
+        self._take_http_client(http_client)
         digest = hashlib.sha256(token.encode()).hexdigest()[:16]
         self._profile_key = f"mastodon:{self.instance_host}:{digest}"
         self._client = MastodonClient(self.instance_url, token, self._http, http.budget_for(self._profile_key))
@@ -340,7 +339,7 @@ class MastodonConnector:
             raise PermanentError("a Mastodon status needs text or media")
         if (over := -textcount.remaining(text, limits)) > 0:
             raise PermanentError(f"text is {over} characters over this instance's limit of {limits.max_chars}")
-        _check_media(post, limits)
+        check_media(post, limits, per="status")
         media_ids = []
         for attachment in post.media:
             media = await self._client.upload_media(attachment.path, attachment.mime_type, attachment.alt_text)
@@ -349,10 +348,6 @@ class MastodonConnector:
             text, idempotency_key=post.idempotency_key, in_reply_to_id=post.in_reply_to_id, media_ids=media_ids
         )
         return mapping.map_publish_result(status)
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
 
 
 def _deleted(network: str, external_id: str) -> InboundMessage:
@@ -371,14 +366,3 @@ def _status_text(post: OutboundPost) -> str:
 def _normalise(text: str) -> str:
     return " ".join(text.split()).casefold()
 
-
-def _check_media(post: OutboundPost, limits: Limits) -> None:
-    if len(post.media) > limits.max_images:
-        raise PermanentError(f"at most {limits.max_images} images per status")
-    for attachment in post.media:
-        if attachment.mime_type not in limits.image_types:
-            raise PermanentError(f"{attachment.mime_type} is not an accepted image type")
-        if not attachment.alt_text.strip():
-            raise PermanentError("every image needs alt text")
-        if len(attachment.alt_text) > limits.alt_text_max:
-            raise PermanentError(f"alt text is longer than {limits.alt_text_max} characters")

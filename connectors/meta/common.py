@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.base import InboundMessage, Limits, OutboundPost, Page, PermanentError, RateLimit
+from connectors.base import InboundMessage, Page, PermanentError, RateLimit
 from connectors.meta.mapping import parse_datetime
 
 log = logging.getLogger(__name__)
@@ -86,22 +85,3 @@ def recent(timestamp: Any) -> bool:
         return parse_datetime(timestamp) >= datetime.now(UTC) - DUPLICATE_WINDOW
     except PermanentError:
         return False
-
-
-def read_file(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise PermanentError(f"media file {path!r} cannot be read: {exc.strerror}") from exc
-
-
-def check_media(post: OutboundPost, limits: Limits) -> None:
-    if len(post.media) > limits.max_images:
-        raise PermanentError(f"at most {limits.max_images} images per post")
-    for attachment in post.media:
-        if attachment.mime_type not in limits.image_types:
-            raise PermanentError(f"{attachment.mime_type} is not an accepted image type")
-        if not attachment.alt_text.strip():
-            raise PermanentError("every image needs alt text")
-        if len(attachment.alt_text) > limits.alt_text_max:
-            raise PermanentError(f"alt text is longer than {limits.alt_text_max} characters")

@@ -25,7 +25,8 @@ from connectors.base import (
 )
 from connectors.meta import mapping
 from connectors.meta.client import DuplicatePost, GraphClient, quote_id
-from connectors.meta.common import TimeCursor, build_page, check_media, read_file, recent, same_text
+from connectors.media import check_media, read_media
+from connectors.meta.common import TimeCursor, build_page, recent, same_text
 from connectors.meta.limits import FACEBOOK_LIMITS
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ TAGGED_FIELDS = "id,message,created_time,from{id,name},permalink_url"
 POSTS_WATCHED = 25
 
 
-class FacebookConnector:
+class FacebookConnector(http.OwnsHttpClient):
     network = "facebook"
     limits = FACEBOOK_LIMITS
 
@@ -47,8 +48,7 @@ class FacebookConnector:
         token = str(credentials.secrets.get("page_access_token") or "")
         if not token:
             raise AuthError("Facebook Page has no page_access_token; connect it again")
-        self._owns_http = http_client is None
-        self._http = http_client or http.make_client()
+        self._take_http_client(http_client)
         self._graph = GraphClient(self._http, token, http.budget_for(f"facebook:{self.page_id}"))
 
     async def check(self) -> Author:
@@ -138,7 +138,7 @@ class FacebookConnector:
         """Photos are uploaded unpublished, then attached to one feed post, so the post appears once, complete."""
         media_ids = []
         for attachment in post.media:
-            content = read_file(attachment.path)
+            content = read_media(attachment.path)
             data = {"published": "false", "alt_text_custom": attachment.alt_text}
             body = await self._graph.post(
                 f"{self.page_id}/photos", data, files={"source": (Path(attachment.path).name, content, attachment.mime_type)}, idempotent=True
@@ -185,10 +185,6 @@ class FacebookConnector:
                 return PublishResult(external_id=item["id"], url=f"https://www.facebook.com/{item['id']}",
                                      published_at=mapping.parse_datetime(item["created_time"]))
         return None
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
 
 
 def _from_id(item: Any) -> str:

@@ -27,7 +27,8 @@ from connectors.base import (
 )
 from connectors.meta import mapping
 from connectors.meta.client import GraphClient, quote_id
-from connectors.meta.common import TimeCursor, build_page, check_media, recent, same_text
+from connectors.media import check_media
+from connectors.meta.common import TimeCursor, build_page, recent, same_text
 from connectors.meta.limits import INSTAGRAM_LIMITS, INSTAGRAM_MAX_HASHTAGS, INSTAGRAM_MAX_MENTIONS
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ CONTAINER_POLL_SECONDS = 3.0
 PublicUrlFor = Callable[[MediaAttachment], str]
 
 
-class InstagramConnector:
+class InstagramConnector(http.OwnsHttpClient):
     network = "instagram"
     limits = INSTAGRAM_LIMITS
 
@@ -61,8 +62,7 @@ class InstagramConnector:
         token = str(credentials.secrets.get("page_access_token") or "")
         if not token:
             raise AuthError("Instagram profile has no page_access_token; connect it again")
-        self._owns_http = http_client is None
-        self._http = http_client or http.make_client()
+        self._take_http_client(http_client)
         self._graph = GraphClient(self._http, token, http.budget_for(f"instagram:{self.ig_user_id}"))
         self._public_url_for = public_url_for
         self._username = str(credentials.config.get("username") or "")
@@ -228,10 +228,6 @@ class InstagramConnector:
             if isinstance(item, dict) and isinstance(item.get("id"), str) and self._is_ours(item) and same_text(str(item.get("text") or ""), text) and recent(item.get("timestamp")):
                 return PublishResult(external_id=item["id"])
         return None
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
 
 
 def _require_id(body: Any, what: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from connectors import http
+from connectors.media import read_media
 from connectors.base import AuthError, ConnectorError, PermanentError, RateLimited
 
 API = "https://api.x.com"
@@ -154,10 +155,7 @@ class XClient:
         if not self._user:
             raise AuthError("uploading media to X needs the profile's user access token")
         file = Path(path)
-        try:
-            content = file.read_bytes()
-        except OSError as exc:
-            raise PermanentError(f"media file {path!r} cannot be read: {exc.strerror}") from exc
+        content = read_media(path)
         mime_type = mime_type or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         response = await http.send(
             self._http,

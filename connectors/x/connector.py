@@ -32,6 +32,7 @@ from connectors.base import (
     SearchQuery,
     TransientError,
 )
+from connectors.media import check_media
 from connectors.x import mapping
 from connectors.x.client import PAGE_SIZE, DuplicatePost, XClient
 from connectors.x.limits import LIMITS
@@ -83,7 +84,7 @@ def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-class XConnector:
+class XConnector(http.OwnsHttpClient):
     network = "x"
     limits = LIMITS
 
@@ -95,8 +96,7 @@ class XConnector:
         user_token = str(credentials.secrets.get("user_access_token") or "")
         if not bearer and not user_token:
             raise AuthError("X profile has neither a bearer token nor a user access token; connect it again")
-        self._owns_http = http_client is None
-        self._http = http_client or http.make_client()
+        self._take_http_client(http_client)
         digest = hashlib.sha256(f"{self.user_id}".encode()).hexdigest()[:12]
         self._client = XClient(self._http, bearer_token=bearer, user_token=user_token, budget_key=f"x:{digest}")
         self._username = str(credentials.config.get("username") or "")
@@ -211,7 +211,7 @@ class XConnector:
             raise PermanentError("an X post needs text or media")
         if (over := -textcount.remaining(text, self.limits)) > 0:
             raise PermanentError(f"text is {over} characters over X's limit of {self.limits.max_chars}")
-        _check_media(post)
+        check_media(post, LIMITS)
         existing = await self._find_own_post(text)
         if existing is not None:
             return existing
@@ -263,23 +263,8 @@ class XConnector:
                 )
         return None
 
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
-
 
 def _latest_id(message: InboundMessage) -> str:
     raw_id = message.raw.get("id") if isinstance(message.raw, dict) else None
     return raw_id if isinstance(raw_id, str) else message.external_id
 
-
-def _check_media(post: OutboundPost) -> None:
-    if len(post.media) > LIMITS.max_images:
-        raise PermanentError(f"at most {LIMITS.max_images} images per post")
-    for attachment in post.media:
-        if attachment.mime_type not in LIMITS.image_types:
-            raise PermanentError(f"{attachment.mime_type} is not an accepted image type")
-        if not attachment.alt_text.strip():
-            raise PermanentError("every image needs alt text")
-        if len(attachment.alt_text) > LIMITS.alt_text_max:
-            raise PermanentError(f"alt text is longer than {LIMITS.alt_text_max} characters")

@@ -95,13 +95,12 @@ def _split_fields(network: str, values: dict[str, str]) -> tuple[dict, dict]:
     if info is None:
         raise UserError(f"Unknown network {network!r}.")
     config, secrets = {}, {}
-    for bucket, fields in ((config, info.config_fields), (secrets, info.secret_fields)):
-        for f in fields:
-            value = (values.get(f.name) or "").strip()
-            if f.required and not value:
-                raise UserError(f"{f.label} is required for {info.label}.")
-            if value:
-                bucket[f.name] = value
+    for f in info.fields:  # as the connector package declares them, secret or not
+        value = (values.get(f.name) or "").strip()
+        if f.required and not value:
+            raise UserError(f"{f.label} is required for {info.label}.")
+        if value:
+            (secrets if f.secret else config)[f.name] = value
     return config, secrets
 
 

@@ -50,10 +50,12 @@ class ProfilesState(AppState):
         ]
 
     def _set_fields(self) -> None:
+        # The connector package's own description of its form (connectors/<network>/about.py), secret fields last.
+        # Labels and help are English msgids (govsocial_app/i18n/ar_connectors.po), said in the reader's language.
         info = NETWORKS[self.network]
-        self.fields = [FormField(f.name, f.label, f.help, f.required, False) for f in info.config_fields] + [
-            FormField(f.name, f.label, f.help, f.required, True) for f in info.secret_fields
-        ]
+        self.networks = [[name, self._(label)] for name, label in network_choices()]
+        self.fields = [FormField(f.name, self._(f.label), self._(f.help) if f.help else "", f.required, f.secret)
+                       for f in info.config_fields + info.secret_fields]
 
     @rx.event
     @requires("profiles.manage", signed_out="login")

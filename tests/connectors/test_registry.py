@@ -52,12 +52,50 @@ async def test_create_connector(network, config, secrets):
 
 
 def test_broken_package_fails_alone(monkeypatch):
-    broken = registry.NetworkInfo(
-        name="broken", label="Broken", class_path="connectors.does_not_exist:Nope",
-        config_fields=(), secret_fields=(), limits=Limits(max_chars=1), limits_path="connectors.does_not_exist:LIMITS",
-    )
-    monkeypatch.setitem(registry.NETWORKS, "broken", broken)
-    with pytest.raises(PermanentError, match="not available"):
-        registry.get_connector_class("broken")
-    assert registry.limits_for("broken").max_chars == 1
+    monkeypatch.setattr(registry, "FAILED", {})
+    networks = registry.load_networks(("mastodon", "does_not_exist", "x"))
+    assert list(networks) == ["mastodon", "x"]
+    assert "does_not_exist" in registry.FAILED
+    monkeypatch.setattr(registry, "NETWORKS", networks)
+    with pytest.raises(PermanentError, match="failed to load: does_not_exist"):
+        registry.get_connector_class("facebook")
     assert registry.get_connector_class("mastodon").__name__ == "MastodonConnector"
+
+
+def test_a_new_network_is_a_package_and_its_name(monkeypatch):
+    """The package describes itself; the registry, the connect form and the limits need nothing else."""
+    import sys
+    import types
+
+    from connectors.base import Field, Network
+
+    class PigeonConnector:
+        network = "pigeon"
+
+        def __init__(self, credentials, *, http_client=None):
+            self.credentials = credentials
+
+    about = types.ModuleType("connectors.pigeon.about")
+    about.NETWORKS = (Network("pigeon", "Carrier pigeon", PigeonConnector,
+                              (Field("loft", "Loft"), Field("ring", "Ring number", secret=True)), Limits(max_chars=40)),)
+    monkeypatch.setitem(sys.modules, "connectors.pigeon", types.ModuleType("connectors.pigeon"))
+    monkeypatch.setitem(sys.modules, "connectors.pigeon.about", about)
+    monkeypatch.setattr(registry, "FAILED", {})
+    monkeypatch.setattr(registry, "NETWORKS", registry.load_networks(registry.PACKAGES + ("pigeon",)))
+    assert registry.network_choices()[-1] == ("pigeon", "Carrier pigeon")
+    assert registry.limits_for("pigeon").max_chars == 40
+    info = registry.NETWORKS["pigeon"]
+    assert [f.name for f in info.config_fields] == ["loft"] and [f.name for f in info.secret_fields] == ["ring"]
+    connector = registry.create_connector(Credentials("pigeon", {"loft": "north"}, {"ring": "7"}), http_client=None, clock=None)
+    assert isinstance(connector, PigeonConnector)
+
+
+def test_each_package_declares_its_own_limits():
+    """No copy: the registry's limits are the very objects the packages define."""
+    from connectors.bluesky.limits import LIMITS as BLUESKY
+    from connectors.mastodon.limits import DEFAULT_LIMITS as MASTODON
+    from connectors.meta.limits import INSTAGRAM_LIMITS
+    from connectors.simulator.limits import LIMITS as SIMULATOR
+
+    assert registry.limits_for("bluesky") is BLUESKY and registry.limits_for("mastodon") is MASTODON
+    assert registry.limits_for("instagram") is INSTAGRAM_LIMITS and registry.limits_for("simulator") is SIMULATOR
