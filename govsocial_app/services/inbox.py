@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime, format_timedelta
 
 from sqlalchemy import exists, func, or_, text, tuple_
 from sqlmodel import Session, col, select
@@ -30,7 +28,6 @@ from govsocial_app.db.models import (
 from govsocial_app.services import audit, bus
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.i18n import LANGS, translate
 from govsocial_app.services.links import web_link
 from govsocial_app.services.textnorm import normalize
 
@@ -660,25 +657,4 @@ def delete_view(view_id: int, actor: Actor) -> None:
             raise UserError("That view does not exist.")
         view.deleted_at = datetime.now(timezone.utc)
         audit.record(s, actor, "view.delete", "saved_view", view_id, name=view.name)
-
-
-def relative_time(dt: datetime | None, now: datetime | None = None, lang: str = "en", tz: str = "UTC") -> str:
-    """How long ago, in the reader's language: "just now", "5 min. ago" / "قبل 5 دقائق", then the date in their time
-    zone once it is a day old. Babel's CLDR data words the units (and Arabic's plural forms); the count is cut to
-    whole minutes or hours first, so 59 min 50 s reads "59 min. ago", never a rounded-up "60 min. ago"."""
-    if dt is None:
-        return ""
-    now = now or datetime.now(timezone.utc)
-    secs = max(0, int((now - _aware(dt)).total_seconds()))
-    if secs < 60:
-        return translate("just now", lang)
-    locale = lang if lang in LANGS else "en"
-    if secs < 86400:
-        whole = timedelta(minutes=secs // 60) if secs < 3600 else timedelta(hours=secs // 3600)
-        return format_timedelta(-whole, threshold=1, add_direction=True, format="short", locale=locale)
-    try:
-        zone = ZoneInfo(tz or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = timezone.utc
-    return format_datetime(_aware(dt), "d MMM", tzinfo=zone, locale=locale)
 

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from govsocial_app.i18n import translate
+from govsocial_app.i18n.times import relative_time
 from govsocial_app.services import bus, inbox, presence, replies, vip
 from govsocial_app.services.errors import UserError
 from govsocial_app.state.guard import requires
@@ -70,8 +71,8 @@ CHANGE_LABELS = {"created": "Created", "edited": "Edited", "deleted": "Deleted o
 
 def _card(c: inbox.MessageCard, lang: str = "en", tz: str = "UTC") -> CardView:
     """A card as this reader sees it: times, the message type and "Replied by" in their language and time zone."""
-    when = inbox.relative_time(c.received_at, lang=lang, tz=tz)
-    replied = translate("Replied by {name} · {when}", lang, name=c.replied_by, when=inbox.relative_time(c.replied_at, lang=lang, tz=tz)) if c.replied_by else ""
+    when = relative_time(c.received_at, lang=lang, tz=tz)
+    replied = translate("Replied by {name} · {when}", lang, name=c.replied_by, when=relative_time(c.replied_at, lang=lang, tz=tz)) if c.replied_by else ""
     return CardView(
         c.id, str(c.id), c.author_name, c.author_handle, c.initials, c.excerpt, when,
         c.network, c.profile, translate(KIND_LABELS.get(c.kind, c.kind), lang), c.status, c.assignee, list(c.tags), list(c.vip_lists),
@@ -145,7 +146,7 @@ class InboxState(AppState):
         return _card(c, self.lang, self.user_tz)
 
     def _ago(self, dt) -> str:
-        return inbox.relative_time(dt, lang=self.lang, tz=self.user_tz)
+        return relative_time(dt, lang=self.lang, tz=self.user_tz)
 
     def _view_options(self) -> list[Option]:
         """Saved views; the starter views' names ("My open", "VIPs", "Crisis") are catalogue msgids, so they read

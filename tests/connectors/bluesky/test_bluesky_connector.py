@@ -530,7 +530,7 @@ async def test_300_emoji_graphemes_fit(publishing, connector):
 
 async def test_missing_image_file_is_a_permanent_error(publishing, connector, tmp_path):
     media = (MediaAttachment(str(tmp_path / "gone.png"), "image/png", "alt"),)
-    with pytest.raises(PermanentError, match="cannot be read"):
+    with pytest.raises(PermanentError, match="cannot read"):
         await connector.publish(OutboundPost(text="x", idempotency_key="k", media=media))
 
 
