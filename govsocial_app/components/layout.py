@@ -118,6 +118,8 @@ def connection_banner() -> rx.Component:
             rx.spinner(size="1"),
             rx.text(t("Connection lost. Reconnecting…"), size="2", weight="medium"),
             id="gs-offline",
+            # assets/connection.js says this once the connection is back, in the reader's language.
+            custom_attrs={"data-reconnected": t("Reconnected")},
             role="status",
             aria_live="polite",
             gap="2",

@@ -69,7 +69,8 @@ class ProfileHealth:
     last_success_at: datetime | None
     last_error: str
     last_error_at: datetime | None
-    rate_limit: str
+    rate_remaining: int | None  # the network's rate-limit budget at the last poll, when it says
+    rate_limit: int | None
 
 
 def _aware(dt: datetime | None) -> datetime | None:
@@ -82,9 +83,8 @@ def health() -> list[ProfileHealth]:
         out = []
         for p in rows:
             rl = p.rate_limit or {}
-            rate = f"{rl.get('remaining')} of {rl.get('limit')} left" if rl.get("limit") else ""
             out.append(ProfileHealth(p.id, p.network, p.handle, p.display_name, p.status, _aware(p.last_success_at),
-                                     p.last_error, _aware(p.last_error_at), rate))
+                                     p.last_error, _aware(p.last_error_at), rl.get("remaining"), rl.get("limit")))
         return out
 
 

@@ -45,7 +45,9 @@ class ProfilesState(AppState):
     def _refresh(self) -> None:
         self._require("profiles.manage")  # a helper that reads data checks for itself
         self.rows = [
-            ProfileRow(h.id, h.network, h.handle, h.display_name, h.status, relative_time(h.last_success_at, lang=self.lang, tz=self.user_tz) or self._("never"), h.last_error, h.rate)
+            ProfileRow(h.id, h.network, h.handle, h.display_name, h.status,
+                       relative_time(h.last_success_at, lang=self.lang, tz=self.user_tz) or self._("never"), h.last_error,
+                       self._("{remaining} of {limit} left", remaining=h.rate_remaining, limit=h.rate_limit) if h.rate_limit else "")
             for h in profiles.health()
         ]
 

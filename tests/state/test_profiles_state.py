@@ -39,3 +39,22 @@ def test_english_readers_see_the_packages_own_words(actor_factory):
     state.load()
     state.choose_network("bluesky")
     assert [(f.label, f.secret) for f in state.fields] == [("Handle", False), ("PDS address", False), ("App password", True)]
+
+
+def test_a_connected_profile_is_listed_with_its_rate_budget_in_the_readers_language(actor_factory, profile):
+    """The page used to fail on load as soon as one profile existed (it read `h.rate`, which the service never had)."""
+    from datetime import datetime, timedelta, timezone
+
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import SocialProfile
+
+    with session_scope() as s:
+        row = s.get(SocialProfile, profile)
+        row.rate_limit = {"limit": 300, "remaining": 120}
+        row.last_success_at = datetime.now(timezone.utc) - timedelta(minutes=2)
+    state = _admin_profiles_state(actor_factory, "ar")
+    state.load()
+    [listed] = state.rows
+    assert (listed.id, listed.handle, listed.status) == (profile, "@cityofriverton", "active")
+    assert listed.rate == "بقي 120 من 300"
+    assert listed.last_success == "قبل دقيقتين"
