@@ -11,9 +11,11 @@ import reflex as rx
 from govsocial_app.services import alerting, auth, keyword_alerts, mailer, spikes
 from govsocial_app.services.authz import ROLES, can
 from govsocial_app.services.errors import UserError
-from govsocial_app.state.alerts import METHOD_LABELS, local_time
+from govsocial_app.state.alerts import local_time
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
+
+METHOD_LABELS = {spikes.HOUR_OF_DAY: "same hour, last 7 days", spikes.TRAILING_24H: "last 24 hours (short history)", spikes.NO_HISTORY: "no history yet"}
 
 
 @dataclasses.dataclass

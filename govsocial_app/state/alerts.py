@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import reflex as rx
 
-from govsocial_app.services import alerting, spikes
+from govsocial_app.services import alerting
 from govsocial_app.services.authz import can
 from govsocial_app.services.errors import UserError
 from govsocial_app.state.guard import SIGNED_IN, requires
@@ -24,7 +24,6 @@ KIND_LABELS = {"spike": "Spike", "keyword": "Keyword", "auth": "Reconnect", "app
 SEVERITY_LABELS = {"info": "Info", "warning": "Warning", "critical": "Critical"}
 CHANNEL_LABELS = {"push": "Push", "email": "Email", "inapp": "In-app"}
 STATUS_LABELS = {"pending": "pending", "sending": "sending", "sent": "sent", "retrying": "retrying", "failed": "failed", "skipped": "skipped"}
-METHOD_LABELS = {spikes.HOUR_OF_DAY: "same hour, last 7 days", spikes.TRAILING_24H: "last 24 hours (short history)", spikes.NO_HISTORY: "no history yet"}
 
 
 def _zone(name: str):

@@ -11,7 +11,7 @@ import pytest
 from govsocial_app.i18n import catalog
 
 REPO = Path(__file__).resolve().parents[2]
-STATE_FILES = ("govsocial_app/state/alerts.py", "govsocial_app/state/notifications.py")
+STATE_FILES = ("govsocial_app/state/alerts.py", "govsocial_app/state/alert_settings.py", "govsocial_app/state/notifications.py")
 
 
 def _placeholders(text: str) -> set[str]:
@@ -37,12 +37,13 @@ def _page_msgids() -> set[str]:
 
 def _server_msgids() -> set[str]:
     from govsocial_app.services import alerting, keyword_alerts, mailer, spikes, webpush
+    from govsocial_app.state import alert_settings as alert_settings_state
     from govsocial_app.state import alerts as alert_state
     from govsocial_app.state import notifications as notification_state
 
     ids = {*spikes.MSGIDS, *alerting.MSGIDS, *keyword_alerts.MSGIDS, *mailer.MSGIDS, webpush.TEST_TITLE, webpush.TEST_BODY}
     for labels in (alert_state.KIND_LABELS, alert_state.SEVERITY_LABELS, alert_state.CHANNEL_LABELS, alert_state.STATUS_LABELS,
-                   alert_state.METHOD_LABELS, notification_state.SUBSCRIBE_ERRORS):
+                   alert_settings_state.METHOD_LABELS, notification_state.SUBSCRIBE_ERRORS):
         ids |= set(labels.values())
     for path in STATE_FILES:
         ids |= set(re.findall(r'self\._\(\s*"((?:[^"\\]|\\.)*)"', (REPO / path).read_text()))

@@ -42,3 +42,17 @@ def test_what_the_connector_packages_declare_has_arabic():
     assert len(declared) > 20
     missing = sorted(declared - set(catalog("ar")))
     assert missing == [], f"{len(missing)} connector strings lack Arabic: {missing}"
+
+
+def test_every_string_a_state_says_has_arabic():
+    """Toasts, notices and row text the states build with `self._("…")`, in every page's state module."""
+    import re
+    from pathlib import Path
+
+    import govsocial_app.state as state_pkg
+
+    said = {m for path in Path(state_pkg.__path__[0]).glob("*.py")
+            for m in re.findall(r'self\._\(\s*"((?:[^"\\]|\\.)*)"', path.read_text())}
+    assert len(said) > 50
+    missing = sorted(said - set(catalog("ar")))
+    assert missing == [], f"{len(missing)} state strings lack Arabic: {missing}"
