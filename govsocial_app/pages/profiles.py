@@ -30,7 +30,7 @@ def _row(p: ProfileRow) -> rx.Component:
                 rx.text(t("Last successful poll"), ": ", p.last_success, size="1"),
                 rx.cond(p.rate != "", rx.text(t("Rate limit"), ": ", p.rate, size="1")),
                 rx.cond(p.last_error != "", rx.text(t("Last error"), ": ", p.last_error, size="1", color=rx.color("red", 11))),
-                flex="1", min_width="0",
+                flex="1", min_width="220px",  # on a phone the buttons wrap below instead of squeezing the text
             ),
             rx.flex(
                 rx.button(t("Check connection"), variant="soft", on_click=ProfilesState.check(p.id), min_height=TAP),
