@@ -20,6 +20,7 @@ from govsocial_app.pages import (
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import NotSignedIn, UserError
 from govsocial_app.state.account import PasswordState
+from govsocial_app.state.login import LoginState
 from govsocial_app.pages import admin_cap
 from govsocial_app.state.admin import AuditState, UsersState
 from govsocial_app.state.cap_admin import CapAdminState
@@ -88,7 +89,7 @@ def _index() -> rx.Component:
 
 
 app.add_page(_index, route="/", on_load=AppState.check_login, title="GovSocial")
-app.add_page(login.page, route=login.ROUTE, on_load=AppState.check_login_page, title="Sign in · GovSocial")
+app.add_page(login.page, route=login.ROUTE, on_load=LoginState.load, title="Sign in · GovSocial")
 app.add_page(inbox.page, route=inbox.ROUTE, on_load=inbox.ON_LOAD, title="Inbox · GovSocial")
 app.add_page(publish.page, route=publish.ROUTE, on_load=PublishState.load, title="Publish · GovSocial")
 app.add_page(calendar_page.page, route=calendar_page.ROUTE, on_load=CalendarState.load, title="Calendar · GovSocial")
