@@ -22,7 +22,9 @@ from govsocial_app.services.errors import NotSignedIn, UserError
 from govsocial_app.state.account import PasswordState
 from govsocial_app.state.login import LoginState
 from govsocial_app.pages import admin_cap
+from govsocial_app.pages import my_sessions, two_factor
 from govsocial_app.state.admin import AuditState, UsersState
+from govsocial_app.state.admin_identity import AdminIdentityState
 from govsocial_app.state.cap_admin import CapAdminState
 from govsocial_app.state.settings import KeywordsState, ProfilesState, VipState
 from govsocial_app.state.app_state import AppState
@@ -105,9 +107,11 @@ app.add_page(admin_audit.page, route=admin_audit.ROUTE, on_load=AuditState.load,
 app.add_page(profiles.page, route=profiles.ROUTE, on_load=ProfilesState.load, title="Profiles · GovSocial")
 app.add_page(keywords.page, route=keywords.ROUTE, on_load=KeywordsState.load, title="Brand keywords · GovSocial")
 app.add_page(vips.page, route=vips.ROUTE, on_load=VipState.load, title="VIP lists · GovSocial")
-app.add_page(admin_users.page, route=admin_users.ROUTE, on_load=UsersState.load, title="Users · GovSocial")
+app.add_page(admin_users.page, route=admin_users.ROUTE, on_load=[UsersState.load, AdminIdentityState.load], title="Users · GovSocial")
 app.add_page(admin_cap.page, route=admin_cap.ROUTE, on_load=CapAdminState.load, title="Official alerts · GovSocial")
 app.add_page(records_page.page, route=records_page.ROUTE, on_load=RecordsState.load, title="Records · GovSocial")
+app.add_page(two_factor.page, route=two_factor.ROUTE, on_load=two_factor.ON_LOAD, title=two_factor.TITLE)
+app.add_page(my_sessions.page, route=my_sessions.ROUTE, on_load=my_sessions.ON_LOAD, title=my_sessions.TITLE)
 
 guard.refuse_undeclared()  # every handler of every state is authorised on the server, or declared public
 

@@ -162,16 +162,22 @@ class AppState(rx.State):
 
     @rx.event
     @public("signing out must work with a session that already ended; it revokes only the token it holds")
-    def sign_out(self):
+    async def sign_out(self):
+        provider_logout = None
         try:
             actor = self._current_actor()
+            # A single sign-on session also ends at the provider (RP-initiated logout), where it offers that.
+            from govsocial_app.services.identity import oidc, signin
+
+            if (cfg := signin.sso_config()) is not None:
+                provider_logout = await oidc.logout_url(self.auth_token, cfg)
             auth_service.sign_out(self.auth_token, actor)
             live.forget_session(self.auth_token)
         except NotSignedIn:
             pass
         self.auth_token = ""
         self.user_id, self.user_name, self.user_email, self.user_role = 0, "", "", ""
-        return rx.redirect(LOGIN_ROUTE)
+        return rx.redirect(provider_logout or LOGIN_ROUTE)
 
     @rx.event
     @public("the language toggle on the sign-in page; a signed-in person's choice is saved only after self.edit")

@@ -189,3 +189,19 @@ def test_role_that_requires_two_factor_is_sent_to_enrolment(person):
     out = signin.password_sign_in("mo@riverton.gov", PASSWORD)
     assert out.token == "" and out.challenge.purpose == "enrol"
     assert totp.challenge_enrolment(out.challenge.token).qr_data_uri.startswith("data:image/svg+xml")
+
+
+def test_the_sign_in_states_messages_have_arabic():
+    """Messages the new states build with self._() (the page catalogue test sees only t() on pages)."""
+    import re
+    from pathlib import Path
+
+    from govsocial_app.i18n import catalog
+    from govsocial_app.state.my_sessions import METHOD_LABELS
+
+    root = Path(__file__).resolve().parents[2] / "govsocial_app"
+    found = set(METHOD_LABELS.values()) | {signin.PASSWORD_OFF_MSGID}
+    for name in ("login", "two_factor", "my_sessions", "admin_identity"):
+        found |= set(re.findall(r'self\._\(\s*"([^"]+)"', (root / "state" / f"{name}.py").read_text()))
+    assert len(found) > 12
+    assert sorted(m for m in found if m not in catalog("ar")) == []
