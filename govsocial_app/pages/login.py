@@ -93,17 +93,19 @@ def _password_form() -> rx.Component:
 
 
 def _sso_button() -> rx.Component:
-    # A plain link, not the client-side router: the browser must really go to the server's /auth/oidc/start.
+    # A document navigation, not the client-side router: the browser must really go to the server's /auth/oidc/start.
     return rx.cond(
         LoginState.sso_name != "",
         rx.flex(
-            rx.el.a(
+            rx.link(
                 rx.button(rx.icon("log-in", size=16, aria_hidden="true"),
                           rx.cond(AppState.lang == "ar", "الدخول عبر " + LoginState.sso_name, "Sign in with " + LoginState.sso_name),
                           size="3", width="100%", min_height="44px", tab_index=-1, as_="span"),
                 href=LoginState.sso_href,
+                reload_document=True,  # react-router would otherwise route it inside the page and never ask the server
+                underline="none",
                 width="100%",
-                style={"textDecoration": "none", "display": "block"},
+                display="block",
             ),
             rx.cond(LoginState.password_for_all,
                     rx.text(t("or with your GovSocial password"), size="2", color=rx.color("gray", 11), align="center")),
