@@ -97,6 +97,14 @@ def test_replayed_callback_gives_a_message(app_sso, provider, person, client):
     assert _failures() == ["code_replayed"]
 
 
+def test_an_answer_naming_another_issuer_gives_a_message(app_sso, provider, person, client):
+    person("alice@riverton.gov")
+    url = provider.sign_in(_start(client), "alice")
+    msg = _refusal(_callback(client, url + "&iss=" + "https%3A%2F%2Fidp.evil.example"))
+    assert "did not come from the identity provider this server trusts" in msg
+    assert _failures() == ["issuer_mismatch"]
+
+
 def test_unknown_email_and_outside_the_groups_are_refused_with_messages(app_sso, provider, person, client):
     assert "No GovSocial account uses erin@riverton.gov" in _refusal(_callback(client, provider.sign_in(_start(client), "erin")))
     person("carol@riverton.gov", "publisher")
