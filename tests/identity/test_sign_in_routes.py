@@ -213,3 +213,34 @@ def test_the_sign_in_states_messages_have_arabic():
         found |= set(re.findall(r'self\._\(\s*"([^"]+)"', (root / "state" / f"{name}.py").read_text()))
     assert len(found) > 12
     assert sorted(m for m in found if m not in catalog("ar")) == []
+
+
+def test_purge_removes_old_sign_in_leftovers_only(person, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlmodel import func, select
+
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import SignInChallenge, SignInHandoff
+
+    uid = person("ana@riverton.gov")
+    old = signin._issue({"token": "t"})
+    root = person("root@riverton.gov", "admin")
+    policy.set_policy(policy.SignInPolicy(two_factor_roles=("viewer",)), Actor(root, "root", "admin"), sso_enabled=False)
+    assert signin.password_sign_in("ana@riverton.gov", PASSWORD).challenge is not None
+    later = datetime.now(timezone.utc) + timedelta(days=2)
+    monkeypatch.setattr(signin, "_now", lambda: later)
+    fresh = signin._issue({"token": "u"})
+    assert signin.purge() == 2  # the old ticket and the old challenge; the fresh ticket stays
+    with session_scope() as s:
+        assert s.exec(select(func.count()).select_from(SignInHandoff)).one() == 1
+        assert s.exec(select(func.count()).select_from(SignInChallenge).where(SignInChallenge.user_id == uid)).one() == 0
+    assert old and fresh
+
+
+async def test_the_hourly_job_is_scheduled_and_purges(db):
+    from jobs import identity as identity_jobs
+    from jobs.scheduler import build_scheduler
+
+    assert build_scheduler("test").get_job("identity-purge") is not None
+    await identity_jobs.purge_sign_in_leftovers()  # runs against the database without error

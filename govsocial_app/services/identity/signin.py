@@ -169,3 +169,16 @@ async def finish_callback(params: Mapping[str, str], client_ip: str = "", user_a
     else:
         ticket = await asyncio.to_thread(_issue, {"token": done.token, "next": done.return_to})
     return "/login?sso=" + ticket
+
+
+def purge(older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete finished or abandoned sign-in leftovers: provider round trips, hand-off tickets and second-step
+    challenges (the hourly identity job). They hold nothing worth keeping; an unanswered /auth/oidc/start leaves one."""
+    from govsocial_app.db.models import SignInChallenge
+
+    cutoff = _now() - older_than
+    removed = oidc.purge_login_states(older_than)
+    with session_scope() as s:
+        removed += s.exec(delete(SignInHandoff).where(col(SignInHandoff.expires_at) < cutoff)).rowcount
+        removed += s.exec(delete(SignInChallenge).where(col(SignInChallenge.expires_at) < cutoff)).rowcount
+    return removed
