@@ -67,7 +67,8 @@ def sso_app(tmp_path_factory):
             "from govsocial_app.services import auth\nfrom govsocial_app.services.authz import Actor\n"
             + "".join(f"auth.create_user({e!r}, {n!r}, {PASSWORD!r}, {r!r}, Actor.system('test'))\n" for e, n, r in (
                 ("alice@riverton.gov", "Alice Admin", "viewer"), ("carol@riverton.gov", "Carol Finance", "publisher"),
-                ("tess@riverton.gov", "Tess Twofactor", "responder"), ("pat@riverton.gov", "Pat Phones", "responder")))
+                ("tess@riverton.gov", "Tess Twofactor", "responder"), ("pat@riverton.gov", "Pat Phones", "responder"),
+                ("mo@riverton.gov", "Mo Manager", "manager")))
         ))
         app.key, app.provider = key, provider
         yield app
@@ -224,3 +225,28 @@ def test_a_session_revoked_on_one_phone_signs_the_other_out_on_its_next_action(p
     expect(second.get_by_label("Email")).to_be_visible()
     first.reload()  # the first phone is still signed in
     expect(first.get_by_role("heading", name="Your sessions", level=1)).to_be_visible()
+
+
+def test_a_role_that_must_use_two_factor_enrols_right_after_the_password(phone, sso_app):
+    _app_python(sso_app, sso_app.key, (
+        "from sqlmodel import select\nfrom govsocial_app.db.engine import session_scope\nfrom govsocial_app.db.models import User\n"
+        "from govsocial_app.services.authz import Actor\nfrom govsocial_app.services.identity import policy\n"
+        "with session_scope() as s:\n"
+        "    admin = s.exec(select(User).where(User.role == 'admin', User.is_active == True)).first()\n"
+        "    actor = Actor(admin.id, admin.email, 'admin')\n"
+        "policy.set_policy(policy.SignInPolicy(two_factor_roles=('manager',)), actor, sso_enabled=True)\n"
+    ))
+    page = phone()
+    _password(page, sso_app.url, "mo@riverton.gov")
+    expect(page.get_by_role("heading", name="Set up two-factor sign-in")).to_be_visible()
+    expect(page.get_by_role("img", name="QR code to scan with your authenticator app")).to_be_visible()
+    page.goto(sso_app.url + "/inbox")  # no session yet: the password alone opened nothing
+    page.wait_for_url(re.compile(r"/login\?next="))
+    _password(page, sso_app.url, "mo@riverton.gov")
+    expect(page.get_by_role("heading", name="Set up two-factor sign-in")).to_be_visible()
+    page.get_by_label("Code", exact=True).fill(pyotp.TOTP(_secret(sso_app, "mo@riverton.gov")).now())
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_role("list", name="Recovery codes").get_by_role("listitem")).to_have_count(10)
+    page.get_by_role("button", name="I have saved them, continue").click()
+    page.wait_for_url(re.compile(r"/inbox/?$"))
+    expect(page.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
