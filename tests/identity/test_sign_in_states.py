@@ -8,6 +8,7 @@ import inspect
 import time
 
 import pyotp
+import pytest
 import reflex as rx
 from sqlmodel import select
 
@@ -154,3 +155,46 @@ async def test_admin_resets_a_second_factor_and_signs_a_person_out_everywhere(pe
 
     await _call(st.save_policy, {"2fa_admin": "on", "2fa_manager": "on", "password_mode": "everyone"})
     assert st.two_factor_roles == ["admin", "manager"] and st.notice
+
+
+def _redirect_path(spec) -> str:
+    [path] = [str(v._var_value) for k, v in spec.args if str(k) == "path"]
+    return path
+
+
+@pytest.mark.peers
+async def test_sign_out_ends_the_session_then_sends_the_browser_to_the_providers_logout(sso, provider, person, monkeypatch):
+    from govsocial_app.services.identity import oidc, signin
+    from govsocial_app.state.app_state import AppState
+    from tests.identity.helpers import query
+
+    monkeypatch.setattr(signin, "sso_config", lambda: sso)
+    person("alice@riverton.gov")
+    req = await oidc.begin_sign_in(sso)
+    done = await oidc.complete_sign_in(query(provider.sign_in(req.url, "alice")), sso)
+    app = _state(_tree(done.token), AppState)
+    spec = await _call(app.sign_out)
+    target = _redirect_path(spec)
+    assert target.startswith(provider.issuer + "/session/end?") and "id_token_hint" in target
+    assert auth.user_for_token(done.token) is None and app.auth_token == ""
+    # A password session has no provider session: back to the sign-in page.
+    token, _ = auth.sign_in("alice@riverton.gov", PASSWORD)
+    spec = await _call(_state(_tree(token), AppState).sign_out)
+    assert _redirect_path(spec) == "/login"
+
+
+async def test_the_sign_in_page_offers_the_provider_and_hides_the_password_form_behind_break_glass(sso, person, monkeypatch):
+    from govsocial_app.services.identity import policy, signin
+    from govsocial_app.state.login import LoginState
+
+    monkeypatch.setattr(signin, "sso_config", lambda: sso)
+    root_id = person("root@riverton.gov", "admin")
+    login = _state(_tree(), LoginState)
+    await _call(login.load)
+    assert login.sso_name == "Riverton ID" and login.sso_href == "/auth/oidc/start?next=%2Finbox" and login.password_for_all
+    policy.set_policy(policy.SignInPolicy(password_sign_in="break_glass", break_glass_user_ids=(root_id,)),
+                      Actor(root_id, "root", "admin"), sso_enabled=True)
+    await _call(login.load)
+    assert not login.password_for_all
+    await _call(login.submit, {"email": "root@riverton.gov", "password": PASSWORD})
+    assert auth.user_for_token(login.auth_token).id == root_id  # the break-glass admin still gets in
