@@ -68,7 +68,7 @@ def sso_app(tmp_path_factory):
             + "".join(f"auth.create_user({e!r}, {n!r}, {PASSWORD!r}, {r!r}, Actor.system('test'))\n" for e, n, r in (
                 ("alice@riverton.gov", "Alice Admin", "viewer"), ("carol@riverton.gov", "Carol Finance", "publisher"),
                 ("tess@riverton.gov", "Tess Twofactor", "responder"), ("pat@riverton.gov", "Pat Phones", "responder"),
-                ("mo@riverton.gov", "Mo Manager", "manager")))
+                ("mo@riverton.gov", "Mo Manager", "manager"), ("dee@riverton.gov", "Dee Departing", "responder")))
         ))
         app.key, app.provider = key, provider
         yield app
@@ -103,11 +103,11 @@ def _at_provider(page, login: str) -> None:
     page.locator("button[type=submit]").click()  # consent: "Continue"
 
 
-def _password(page, url: str, email: str) -> None:
+def _password(page, url: str, email: str, password: str = PASSWORD) -> None:
     page.goto(url + "/")
     page.wait_for_url(re.compile(r"/login/?$"))
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
 
 
@@ -250,3 +250,24 @@ def test_a_role_that_must_use_two_factor_enrols_right_after_the_password(phone, 
     page.get_by_role("button", name="I have saved them, continue").click()
     page.wait_for_url(re.compile(r"/inbox/?$"))
     expect(page.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
+
+
+def test_deactivating_a_person_signs_their_open_tab_out_on_its_next_action(phone, sso_app):
+    from tests.browser.conftest import DEMO_PASSWORD
+
+    admin, dee = phone(), phone()
+    _password(dee, sso_app.url, "dee@riverton.gov")
+    dee.wait_for_url(re.compile(r"/inbox/?$"))
+    dee.goto(sso_app.url + "/more")
+    expect(dee.get_by_role("button", name="Dark")).to_be_visible()
+
+    _password(admin, sso_app.url, "admin@demo.gov", DEMO_PASSWORD)
+    admin.wait_for_url(re.compile(r"/inbox/?$"))
+    admin.goto(sso_app.url + "/admin/users")
+    row = admin.get_by_role("row").filter(has_text="dee@riverton.gov")
+    row.get_by_role("button", name="Deactivate").click()
+    expect(row.get_by_role("button", name="Activate")).to_be_visible()
+
+    dee.get_by_role("button", name="Dark").click()
+    dee.wait_for_url(re.compile(r"/login"))
+    expect(dee.get_by_label("Email")).to_be_visible()
