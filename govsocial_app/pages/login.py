@@ -12,6 +12,8 @@ from govsocial_app.state.app_state import AppState
 from govsocial_app.state.login import LoginState
 
 ROUTE = "/login"
+TITLE = "Sign in · GovSocial"
+ON_LOAD = LoginState.load  # finishes a single sign-on (?sso=<ticket>) before anything else
 
 
 def _field(label: str, name: str, type_: str, autocomplete: str) -> rx.Component:
