@@ -7,7 +7,6 @@ own app (with the GOVSOCIAL_OIDC_* settings) beside its own provider, and stops 
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import time

@@ -20,6 +20,9 @@ from govsocial_app.services.authz import Actor
 from govsocial_app.services.identity import errors, policy, signin, totp
 from tests.identity.helpers import PASSWORD, audit_rows, query
 
+# Imported at collection: Reflex keeps its state registry in a context variable, which async tests run in a copy of.
+import govsocial_app.govsocial_app  # noqa: E402,F401
+
 pytestmark = pytest.mark.peers
 
 
@@ -244,3 +247,28 @@ async def test_the_hourly_job_is_scheduled_and_purges(db):
 
     assert build_scheduler("test").get_job("identity-purge") is not None
     await identity_jobs.purge_sign_in_leftovers()  # runs against the database without error
+
+
+def test_a_session_whose_ticket_was_never_redeemed_is_ended(app_sso, provider, person, client, monkeypatch):
+    from datetime import datetime, timezone
+
+    person("alice@riverton.gov")
+    claimed = _callback(client, provider.sign_in(_start(client), "alice"))
+    out = signin.redeem(claimed)
+    lost = _callback(client, provider.sign_in(_start(client), "alice"))  # the tab closed before it came back
+    from sqlmodel import select
+
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import SignInHandoff
+    from govsocial_app.services import crypto
+
+    with session_scope() as s:
+        lost_token = crypto.decrypt_json(
+            s.exec(select(SignInHandoff).where(SignInHandoff.ticket_hash == signin._hash(lost))).one().payload_enc)["token"]
+    assert auth.user_for_token(lost_token) is not None
+    assert signin.end_unclaimed_sessions() == 0  # not expired yet
+    later = datetime.now(timezone.utc) + signin.HANDOFF_TTL * 2
+    monkeypatch.setattr(signin, "_now", lambda: later)
+    assert signin.end_unclaimed_sessions() == 1
+    assert auth.user_for_token(lost_token) is None and auth.user_for_token(out.token) is not None
+    assert signin.end_unclaimed_sessions() == 0  # each once

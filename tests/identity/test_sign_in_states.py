@@ -10,7 +10,6 @@ import time
 import pyotp
 import pytest
 import reflex as rx
-from sqlmodel import select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import UserTotp

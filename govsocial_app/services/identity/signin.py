@@ -178,7 +178,26 @@ def purge(older_than: timedelta = timedelta(days=1)) -> int:
 
     cutoff = _now() - older_than
     removed = oidc.purge_login_states(older_than)
+    end_unclaimed_sessions()
     with session_scope() as s:
         removed += s.exec(delete(SignInHandoff).where(col(SignInHandoff.expires_at) < cutoff)).rowcount
         removed += s.exec(delete(SignInChallenge).where(col(SignInChallenge.expires_at) < cutoff)).rowcount
     return removed
+
+
+def end_unclaimed_sessions() -> int:
+    """End the sessions that single sign-on opened for a browser that never came back for them (its hand-off ticket
+    expired unused: the tab was closed, or the redirect lost). Nobody holds such a session; it should not linger."""
+    from govsocial_app.db.models import AuthSession
+
+    now = _now()
+    ended = 0
+    with session_scope() as s:
+        rows = s.exec(select(SignInHandoff).where(col(SignInHandoff.used_at).is_(None), col(SignInHandoff.expires_at) <= now)).all()
+        for row in rows:
+            token = crypto.decrypt_json(row.payload_enc).get("token", "")
+            if token:
+                ended += s.exec(update(AuthSession).where(col(AuthSession.token_hash) == sessions.token_hash(token),
+                                                          col(AuthSession.revoked_at).is_(None)).values(revoked_at=now)).rowcount
+            row.used_at = now  # dealt with
+    return ended
