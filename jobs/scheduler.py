@@ -77,4 +77,7 @@ def build_scheduler(holder: str | None = None) -> AsyncIOScheduler:
     from jobs import records as records_jobs
 
     records_jobs.register(scheduler)
+    from jobs import identity as identity_jobs
+
+    identity_jobs.register(scheduler)
     return scheduler

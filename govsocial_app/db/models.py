@@ -1026,3 +1026,17 @@ class Redaction(SQLModel, table=True):
 
 
 # ================================================================ records (migration 0007_records) — end
+
+
+class SignInHandoff(SQLModel, table=True):
+    """The end of a single sign-on, waiting for the browser: the callback (a plain HTTP route) cannot write the tab's
+    LocalStorage, so it stores the new session's token (encrypted) or the refusal (msgid and params, encrypted) here and
+    sends the browser to /login?sso=<ticket>; the sign-in page redeems the ticket once, within a minute."""
+
+    __tablename__ = "sign_in_handoff"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_hash: str = Field(max_length=64, unique=True)
+    payload_enc: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    used_at: Optional[datetime] = _ts()

@@ -6,10 +6,12 @@ from govsocial_app.components.i18n import role_label, t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.components.table import scroll_table, table_body, table_header
 from govsocial_app.state.admin_users import UsersState
+from govsocial_app.state.admin_identity import AdminIdentityState
+from govsocial_app.pages.admin_identity import sign_in_cell, sign_in_policy
 
 ROUTE = "/admin/users"
 TITLE = "Users · GovSocial"
-ON_LOAD = UsersState.load
+ON_LOAD = [UsersState.load, AdminIdentityState.load]
 
 
 def _user_row(u) -> rx.Component:
@@ -41,6 +43,7 @@ def _user_row(u) -> rx.Component:
                 on_click=UsersState.toggle_active(u["id"], u["active"]),
             )
         ),
+        rx.table.cell(sign_in_cell(u)),
     )
 
 
@@ -74,12 +77,15 @@ def page() -> rx.Component:
         rx.card(rx.heading(t("Add a user"), as_="h2", size="3", margin_bottom="8px"), _create_form()),
         rx.cond(UsersState.error != "", rx.callout(UsersState.error, color_scheme="red", icon="triangle-alert", role="alert", margin_top="8px")),
         rx.cond(UsersState.notice != "", rx.callout(UsersState.notice, color_scheme="green", icon="check", role="status", margin_top="8px")),
+        rx.cond(AdminIdentityState.error != "", rx.callout(AdminIdentityState.error, color_scheme="red", icon="triangle-alert", role="alert", margin_top="8px")),
+        rx.cond(AdminIdentityState.notice != "", rx.callout(AdminIdentityState.notice, color_scheme="green", icon="check", role="status", margin_top="8px")),
         rx.box(
             scroll_table(
                 t("Users"),
-                table_header(rx.table.row(rx.table.column_header_cell(t("User")), rx.table.column_header_cell(t("Role")), rx.table.column_header_cell(t("Records")), rx.table.column_header_cell(t("Status")))),
+                table_header(rx.table.row(rx.table.column_header_cell(t("User")), rx.table.column_header_cell(t("Role")), rx.table.column_header_cell(t("Records")), rx.table.column_header_cell(t("Status")), rx.table.column_header_cell(t("Sign-in")))),
                 table_body(rx.foreach(UsersState.users, _user_row)),
             ),
             margin_top="12px",
         ),
+        sign_in_policy(),
     )

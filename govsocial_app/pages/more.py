@@ -43,6 +43,8 @@ def page() -> rx.Component:
                     align="center",
                 ),
                 _link_row("Change password", "/more/password", "key-round"),
+                _link_row("Two-factor authentication", "/more/two-factor", "shield-check"),
+                _link_row("Your sessions", "/more/sessions", "monitor-smartphone"),
             ),
             rx.card(
                 rx.heading(t("Language"), as_="h2", size="3", margin_bottom="8px"),

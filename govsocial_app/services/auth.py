@@ -170,8 +170,10 @@ def _demo_refused(user: User) -> bool:
     return bool(user.is_demo) and not get_settings().demo
 
 
-def sign_in(email: str, password: str, client_ip: str = "", user_agent: str = "") -> tuple[str, SignedInUser]:
-    """Check the password and open a session. Returns (bearer token, user)."""
+def sign_in(email: str, password: str, client_ip: str = "", user_agent: str = "", *, open_session: bool = True) -> tuple[str, SignedInUser]:
+    """Check the password and open a session. Returns (bearer token, user). With `open_session=False` only the
+    password is checked (rate limit, attempt and failure audit as usual) and the token is "": the caller
+    (services/identity/signin.py) applies the sign-in policy and the second factor before a session opens."""
     email = normalize_email(email)
     client_ip = (client_ip or "")[:64]
     if not email or not password:
@@ -197,6 +199,8 @@ def sign_in(email: str, password: str, client_ip: str = "", user_agent: str = ""
             s.add(LoginAttempt(email=email, client_ip=client_ip, success=True))
             if _hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = _hasher.hash(password)
+            if not open_session:
+                return "", _signed_in(user)
             token = secrets.token_urlsafe(32)
             now = _now()
             s.add(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -183,18 +184,34 @@ class AppState(rx.State):
         if self._load_user():
             return rx.redirect(HOME_ROUTE)
 
+    async def _provider_logout(self) -> str | None:
+        """Where to send the browser so a single sign-on session also ends at the provider (RP-initiated logout), or
+        None. Asked after the GovSocial session has ended (the ID token hint is kept with it); best effort: a provider
+        that is down or answers oddly never stops the sign-out."""
+        from govsocial_app.services.identity import oidc, signin
+
+        if (cfg := signin.sso_config()) is None:
+            return None
+        try:
+            return await oidc.logout_url(self.auth_token, cfg)
+        except Exception:  # noqa: BLE001
+            logging.getLogger(__name__).warning("provider logout address unavailable", exc_info=True)
+            return None
+
     @rx.event
     @public("signing out must work with a session that already ended; it revokes only the token it holds")
-    def sign_out(self):
+    async def sign_out(self):
+        provider_logout = None
         try:
             actor = self._current_actor()
             auth_service.sign_out(self.auth_token, actor)
             live.forget_session(self.auth_token)
+            provider_logout = await self._provider_logout()
         except NotSignedIn:
             pass
         self.auth_token = ""
         self.user_id, self.user_name, self.user_email, self.user_role = 0, "", "", ""
-        return rx.redirect(LOGIN_ROUTE)
+        return rx.redirect(provider_logout or LOGIN_ROUTE)
 
     @rx.event
     @public("the language toggle on the sign-in page; a signed-in person's choice is saved only after self.edit")

@@ -55,8 +55,8 @@ class LiveApp:
         self.url, self.data_dir, self.proc, self.log = url, data_dir, proc, log
 
 
-def start_app(tmp: Path, extra_env: dict | None = None, timeout: float = 420) -> LiveApp:
-    port = free_port()
+def start_app(tmp: Path, extra_env: dict | None = None, timeout: float = 420, port: int | None = None) -> LiveApp:
+    port = port or free_port()  # given when a peer must know the app's address first (the identity provider)
     data_dir = tmp / "data"
     env = reflex_env({"GOVSOCIAL_DATA_DIR": str(data_dir), "GOVSOCIAL_PORT": str(port), **(extra_env or {})})
     env.pop("DATABASE_URL", None) if "DATABASE_URL" not in (extra_env or {}) else None

@@ -31,6 +31,9 @@ EXPECTED_PUBLIC = {
     "AppState.sign_out",
     "AppState.set_language",
     "LoginState.submit",
+    "LoginState.load",  # the sign-in page's on_load: redeems a single sign-on's one-time ticket
+    "LoginState.submit_code",  # the second step: holds a server-side challenge from a right password, not a session
+    "LoginState.cancel",  # leaves the second step: clears this tab's form only
 }
 # What a public handler may change for a signed-out client: the sign-in form's message, the device's language,
 # and the "checked" flag with the user fields it clears.

@@ -158,8 +158,10 @@ def _client_key(run_dir: Path) -> tuple[Path, dict]:
     return path, {**public, "use": "sig", "alg": "RS256"}
 
 
-def start(run_dir: Path, *, code_ttl_seconds: int = 60) -> OidcProvider:
-    """Start oidc-provider on a free loopback port and wait for its READY line; stop it with `stop`."""
+def start(run_dir: Path, *, code_ttl_seconds: int = 60, redirect_uris: tuple[str, ...] = (REDIRECT_URI,),
+          post_logout_redirect_uris: tuple[str, ...] = (POST_LOGOUT_REDIRECT_URI,)) -> OidcProvider:
+    """Start oidc-provider on a free loopback port and wait for its READY line; stop it with `stop`. A browser test
+    passes its app's own callback and sign-out addresses (the app listens on a port of its own)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     issuer = f"http://127.0.0.1:{port}"
@@ -168,8 +170,8 @@ def start(run_dir: Path, *, code_ttl_seconds: int = 60) -> OidcProvider:
     key_path, client_jwk = _client_key(run_dir)
     signing = RSAKey.generate_key(2048, private=True, parameters={"use": "sig", "alg": "RS256"})
     common = {
-        "redirect_uris": [REDIRECT_URI],
-        "post_logout_redirect_uris": [POST_LOGOUT_REDIRECT_URI],
+        "redirect_uris": list(redirect_uris),
+        "post_logout_redirect_uris": list(post_logout_redirect_uris),
         "grant_types": ["authorization_code"],
         "response_types": ["code"],
     }
