@@ -86,15 +86,16 @@ def seed(history_days: int = 30, now: datetime | None = None) -> dict:
             if list_name in lists:
                 s.add(VipMember(list_id=lists[list_name].id, network="simulator", handle=handle.lstrip("@").lower(), display_name=display))
         audit.record(s, SEED_ACTOR, "demo.seed", "system", "", users=len(DEMO_USERS), profiles=len(DEMO_PROFILES))
-    from govsocial_app.services import listening, metrics
+    from govsocial_app.services.listening import topics
+    from govsocial_app.services.reporting import metrics
 
     # Our own past posts first, so the simulator's history includes the public's replies to them.
     metrics.backfill_posts(history_days, now=now)
     counts = backfill(profile_ids, now - timedelta(days=history_days), now)
     metrics.backfill_inbox_work(history_days, now=now)
     metrics.backfill_metrics(history_days, now=now)
-    listening.catch_up()
-    listening.ensure_demo_topics(SEED_ACTOR)
+    topics.catch_up()
+    topics.ensure_demo_topics(SEED_ACTOR)
     return {"seeded": True, "messages": counts}
 
 
@@ -112,7 +113,7 @@ def backfill(profile_ids: list[int], since: datetime, until: datetime) -> int:
     naturally, and each profile's cursor is set to `until` so live polling carries on from there."""
     from connectors.base import Credentials
     from connectors.simulator import SimulatorConnector
-    from govsocial_app.services import ingest
+    from govsocial_app.services.inbox import ingest
 
     with session_scope() as s:
         profiles = [s.get(SocialProfile, pid) for pid in profile_ids]

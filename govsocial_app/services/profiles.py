@@ -72,10 +72,6 @@ class ProfileHealth:
     rate_limit: str
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
 def health() -> list[ProfileHealth]:
     with session_scope() as s:
         rows = s.exec(select(SocialProfile).where(col(SocialProfile.deleted_at).is_(None)).order_by(SocialProfile.id)).all()
@@ -83,8 +79,8 @@ def health() -> list[ProfileHealth]:
         for p in rows:
             rl = p.rate_limit or {}
             rate = f"{rl.get('remaining')} of {rl.get('limit')} left" if rl.get("limit") else ""
-            out.append(ProfileHealth(p.id, p.network, p.handle, p.display_name, p.status, _aware(p.last_success_at),
-                                     p.last_error, _aware(p.last_error_at), rate))
+            out.append(ProfileHealth(p.id, p.network, p.handle, p.display_name, p.status, p.last_success_at,
+                                     p.last_error, p.last_error_at, rate))
         return out
 
 

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import plotly.graph_objects as go
 import reflex as rx
 
-from govsocial_app.services import alerting, auth, keyword_alerts, mailer, spikes
+from govsocial_app.services import auth, mailer
+from govsocial_app.services.alerting import alerts as alerting, keyword_alerts, spikes
 from govsocial_app.services.authz import ROLES, can
 from govsocial_app.services.errors import UserError
 from govsocial_app.state.guard import SIGNED_IN, requires

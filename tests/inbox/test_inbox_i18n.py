@@ -10,7 +10,9 @@ import reflex as rx
 from reflex.istate.data import ReflexURL, RouterData
 
 from govsocial_app.i18n import catalog
-from govsocial_app.services import auth, inbox
+from govsocial_app.services import auth
+from govsocial_app.services import timefmt
+from govsocial_app.services.inbox import stream
 from tests.inbox.conftest import T0, msg
 
 PASSWORD = "correct horse battery"
@@ -26,17 +28,17 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
     (timedelta(hours=23, minutes=59), "23 hr. ago", "قبل 23 ساعة"),
 ])
 def test_relative_times_are_worded_in_the_readers_language(ago, en, ar):
-    assert inbox.relative_time(NOW - ago, NOW, lang="en") == en
-    assert inbox.relative_time(NOW - ago, NOW, lang="ar") == ar
+    assert timefmt.relative_time(NOW - ago, NOW, lang="en") == en
+    assert timefmt.relative_time(NOW - ago, NOW, lang="ar") == ar
 
 
 def test_a_day_old_message_shows_its_date_in_the_readers_time_zone():
     late_evening = datetime(2026, 11, 1, 22, 30, tzinfo=timezone.utc)  # already 2 November in Dubai
-    assert inbox.relative_time(late_evening, NOW, lang="en", tz="UTC") == "1 Nov"
-    assert inbox.relative_time(late_evening, NOW, lang="en", tz="Asia/Dubai") == "2 Nov"
-    assert inbox.relative_time(late_evening, NOW, lang="ar", tz="Asia/Dubai") == "2 نوفمبر"
-    assert inbox.relative_time(late_evening, NOW, lang="en", tz="Not/AZone") == "1 Nov"  # a bad zone is not a crash
-    assert inbox.relative_time(None, NOW, lang="ar") == ""
+    assert timefmt.relative_time(late_evening, NOW, lang="en", tz="UTC") == "1 Nov"
+    assert timefmt.relative_time(late_evening, NOW, lang="en", tz="Asia/Dubai") == "2 Nov"
+    assert timefmt.relative_time(late_evening, NOW, lang="ar", tz="Asia/Dubai") == "2 نوفمبر"
+    assert timefmt.relative_time(late_evening, NOW, lang="en", tz="Not/AZone") == "1 Nov"  # a bad zone is not a crash
+    assert timefmt.relative_time(None, NOW, lang="ar") == ""
 
 
 def test_every_label_the_inbox_state_translates_has_arabic(db):
@@ -45,9 +47,9 @@ def test_every_label_the_inbox_state_translates_has_arabic(db):
 
     ar = catalog("ar")
     with session_scope() as s:
-        starter_views = {name for name, _query in inbox.default_views(s)} | {"My open", "VIPs", "Crisis"}
+        starter_views = {name for name, _query in stream.default_views(s)} | {"My open", "VIPs", "Crisis"}
     wanted = {*KIND_LABELS.values(), *CHANGE_LABELS.values(), *starter_views, "just now", "Replied by {name} · {when}", "never", "not yet"}
-    assert set(KIND_LABELS) == set(inbox.KINDS), "every message type has a label"
+    assert set(KIND_LABELS) == set(stream.KINDS), "every message type has a label"
     missing = sorted(w for w in wanted if not ar.get(w))
     assert missing == []
 

@@ -11,7 +11,7 @@ from connectors.base import Credentials
 from connectors.simulator import SimulatorConnector
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import PostMetricSnapshot, PostTarget, ProfileMetricDaily, SocialProfile
-from govsocial_app.services import metrics
+from govsocial_app.services.reporting import metrics
 from govsocial_app.services.crypto import encrypt_json
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
@@ -60,7 +60,7 @@ async def test_backfill_metrics_stores_what_the_simulator_reported_each_day(sim_
     with session_scope() as s:
         latest = s.exec(select(PostMetricSnapshot).order_by(PostMetricSnapshot.captured_at.desc())).first()
         target = s.get(PostTarget, latest.target_id)
-    truth = (await _sim(config, metrics.as_utc(latest.captured_at)).post_metrics([target.external_id]))[0]
+    truth = (await _sim(config, latest.captured_at).post_metrics([target.external_id]))[0]
     assert (latest.impressions, latest.likes, latest.reposts, latest.replies) == (truth.impressions, truth.likes, truth.reposts, truth.replies)
 
 
@@ -88,7 +88,8 @@ async def test_collect_all_reports_a_failing_profile_and_carries_on(sim_profile,
 
 def test_demo_inbox_work_gives_response_times(sim_profile):
     from govsocial_app.db.models import Tag
-    from govsocial_app.services import demo, reports
+    from govsocial_app.services import demo
+    from govsocial_app.services.reporting import reports
 
     pid, _config = sim_profile
     with session_scope() as s:

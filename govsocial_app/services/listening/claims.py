@@ -439,7 +439,7 @@ class ClaimView:
 
 
 def claim_view(claim_id: int, since: datetime, until: datetime, *, limit: int = 30) -> ClaimView:
-    from govsocial_app.services import metrics
+    from govsocial_app.services.reporting import metrics
 
     summary = next((c for c in claims() if c.id == claim_id), None)
     if summary is None:

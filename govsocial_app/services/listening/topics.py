@@ -16,10 +16,12 @@ from sqlmodel import Session, col
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import ListeningTopic, Message, Setting, TopicMatch, VipList, VipMember
-from govsocial_app.services import audit, claims, keyword_query, metrics, settings_store, textnorm
+from govsocial_app.services import audit, settings_store, textnorm
+from govsocial_app.services.listening import claims, keyword_query
+from govsocial_app.services.reporting import metrics
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.reports import Series
+from govsocial_app.services.reporting.reports import Series
 
 log = logging.getLogger(__name__)
 
@@ -388,7 +390,7 @@ def voices(s: Session, where, limit: int = 10) -> list[Voice]:
     ).all()
     if not rows:
         return []
-    from govsocial_app.services.vip import normalize_handle
+    from govsocial_app.services.inbox.vip import normalize_handle
 
     keys = {(r[0], normalize_handle(r[1])) for r in rows}
     lists: dict[tuple[str, str], list[str]] = {}

@@ -24,7 +24,8 @@ from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import MediaAsset, Post, PostTarget, PostVersion, SocialProfile, utcnow
 from govsocial_app.services import audit
 from govsocial_app.services.authz import Actor
-from govsocial_app.services.publishing import aware, body_for, lock_post, network_label, notify
+from govsocial_app.services.publishing.lifecycle import lock_post, notify
+from govsocial_app.services.publishing.views import body_for, network_label
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def load(s: Session, post: Post) -> Content:
     ).all()
     media = s.exec(select(MediaAsset).where(MediaAsset.post_id == post.id, col(MediaAsset.deleted_at).is_(None))
                    .order_by(col(MediaAsset.id))).all()
-    scheduled = aware(post.scheduled_at)
+    scheduled = post.scheduled_at
     return Content(
         post.id, post.link or "", scheduled.astimezone(timezone.utc).replace(microsecond=0) if scheduled else None,
         tuple(TargetContent(t.profile_id, p.network, p.handle, t.text_override or post.text) for t, p in rows),
@@ -267,7 +268,8 @@ def approved_to_send(post_id: int, target_id: int, claim_token: str, profile_id:
 
 
 def _refuse(post_id: int, target_id: int, claim_token: str, reason: str) -> None:
-    from govsocial_app.services import approvals
+    from govsocial_app.services import textnorm
+    from govsocial_app.services.publishing import approvals
 
     now = utcnow()
     with session_scope() as s:
@@ -286,9 +288,9 @@ def _refuse(post_id: int, target_id: int, claim_token: str, reason: str) -> None
             return  # another target of this post was refused first and already sent it back
         record_version(s, post, None, now)
         post.approved_hash = ""
-        due = aware(post.scheduled_at)
+        due = post.scheduled_at
         post.status = "held" if due and due <= now else "pending_approval"
         post.held_reason = NOT_SENT
         approvals.start(s, post, now, msgid=CHANGED_NOTICE)
-        notify(s, {post.author_id}, "approval", NOT_SENT_NOTICE, params={"excerpt": approvals.excerpt(post.text)},
+        notify(s, {post.author_id}, "approval", NOT_SENT_NOTICE, params={"excerpt": textnorm.excerpt(post.text, 80)},
                link=f"/publish?post={post.id}", severity="warning", post_id=post.id)

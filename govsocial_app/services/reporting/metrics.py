@@ -90,10 +90,6 @@ def parse_hour(bucket: str) -> datetime:
     return datetime.strptime(bucket, "%Y-%m-%d %H").replace(tzinfo=timezone.utc)
 
 
-def as_utc(dt: datetime | None) -> datetime | None:
-    return None if dt is None else (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc))
-
-
 # ---------------------------------------------------------------- message scope shared by every inbox aggregate
 
 
@@ -297,9 +293,9 @@ def _targets_due(profile_id: int, now: datetime) -> list[tuple[int, str]]:
         ).all()
     due = []
     for tid, ext, published, last_at in rows:
-        age = now - as_utc(published)
+        age = now - published
         every = FAST_REFRESH if age < FAST_FOR else SLOW_REFRESH
-        if last_at is None or now - as_utc(last_at) >= every - timedelta(minutes=1):
+        if last_at is None or now - last_at >= every - timedelta(minutes=1):
             due.append((tid, ext))
     return due
 
@@ -529,7 +525,7 @@ def backfill_inbox_work(days: int = 30, now: datetime | None = None, reply_share
     plans = []
     for mid, pid, kind, text, lang, ext, received in rows:
         rng = random.Random(f"demo-work-{mid}")
-        received = as_utc(received)
+        received = received
         tags = [tag_ids[t] for t in _demo_tags(text) if t in tag_ids]
         who = staff[rng.randrange(len(staff))]
         reply_at = received + _demo_delay(rng, received) if kind in ("mention", "dm", "reply") and rng.random() < reply_share else None

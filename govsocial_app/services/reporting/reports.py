@@ -16,9 +16,10 @@ from sqlmodel import Session, col
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Message, MessageTag, Post, PostTarget, ProfileMetricDaily, SocialProfile, Tag
-from govsocial_app.services import csv_export, metrics
+from govsocial_app.services import csv_export
+from govsocial_app.services.reporting import metrics
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.metrics import Scope, engagement_rate, period_change
+from govsocial_app.services.reporting.metrics import Scope, engagement_rate, period_change
 
 MAX_DAYS = 366
 TOP_SERIES = 6  # lines or stacks per chart: more is unreadable on a phone
