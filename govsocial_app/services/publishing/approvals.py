@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from govsocial_app.db.engine import session_scope
@@ -624,3 +625,48 @@ def groups() -> list[tuple[int, str, list[int], int | None]]:
     with session_scope() as s:
         return [(g.id, g.name, list(g.member_ids or []), g.workflow_id)
                 for g in s.exec(select(UserGroup).where(col(UserGroup.deleted_at).is_(None)).order_by(col(UserGroup.id))).all()]
+
+
+# ---------------------------------------------------------------- the sender's last check
+
+
+def approved_to_send(post_id: int, target_id: int, claim_token: str, profile_id: int, text: str, link: str, media: tuple) -> bool:
+    """The publishing job asks this just before it sends one claimed target. Posts that no workflow governs
+    pass. A post under a workflow passes only if what is about to go out is exactly what was approved; if not,
+    the claim is taken back, the post starts its workflow again, and the author and the approvers are told."""
+    with session_scope() as s:
+        post = s.get(Post, post_id)
+        if post is None or not post.workflow_id:
+            return True
+        reason = approval_content.mismatch(post, approval_content.load(s, post), profile_id, text, link, media)
+    if not reason:
+        return True
+    log.warning("publisher: refused to send target %s of post %s: %s", target_id, post_id, reason)
+    _refuse(post_id, target_id, claim_token, reason)
+    return False
+
+
+def _refuse(post_id: int, target_id: int, claim_token: str, reason: str) -> None:
+    now = utcnow()
+    with session_scope() as s:
+        post = lock_post(s, post_id)
+        taken = s.execute(
+            update(PostTarget).where(PostTarget.id == target_id, PostTarget.status == "claimed", PostTarget.claim_token == claim_token)
+            .values(status="pending", claim_token="", error=approval_content.NOT_SENT, next_attempt_at=None)
+        ).rowcount
+        if not taken or post is None:
+            return
+        for t in s.exec(select(PostTarget).where(PostTarget.post_id == post_id, PostTarget.status == "due")).all():
+            t.status = "pending"
+        audit.record(s, approval_content.SYSTEM, "publish.refused_unapproved", "post_target", target_id, post_id=post_id, reason=reason,
+                     approved_hash=post.approved_hash, version=post.content_version)
+        if approval_pending(s, post):
+            return  # another target of this post was refused first and already sent it back
+        approval_content.record_version(s, post, None, now)
+        post.approved_hash = ""
+        due = post.scheduled_at
+        post.status = "held" if due and due <= now else "pending_approval"
+        post.held_reason = approval_content.NOT_SENT
+        start(s, post, now, msgid=approval_content.CHANGED_NOTICE)
+        notify(s, {post.author_id}, "approval", approval_content.NOT_SENT_NOTICE, params={"excerpt": excerpt(post.text, 80)},
+               link=f"/publish?post={post.id}", severity="warning", post_id=post.id)

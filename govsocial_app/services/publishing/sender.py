@@ -45,7 +45,7 @@ from govsocial_app.config import stale_after_s
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import MediaAsset, Post, PostTarget, SocialProfile, utcnow
 from govsocial_app.services import audit
-from govsocial_app.services.publishing import approval_content, pause
+from govsocial_app.services.publishing import approval_content, approvals, pause
 from govsocial_app.services.authz import Actor
 from govsocial_app.services.publishing.lifecycle import lock_post, notify
 
@@ -267,7 +267,7 @@ async def send(c: Claim, connector: Connector) -> str:
     """Publish one claimed target and record what happened. Returns published, retry, failed, lost or refused."""
     # --- approvals (sec-approvals): send nothing but the content a workflow approved (its SHA-256); otherwise the
     # claim is taken back and the post goes back to its approvers, and its author is told.
-    if not await asyncio.to_thread(approval_content.approved_to_send, c.post_id, c.target_id, c.token, c.profile_id, c.text, c.link, c.media):
+    if not await asyncio.to_thread(approvals.approved_to_send, c.post_id, c.target_id, c.token, c.profile_id, c.text, c.link, c.media):
         return "refused"
     # --- end approvals
     # --- emergency gate (cap-wire): an expired official alert or a blocking accessibility item stops it here.
