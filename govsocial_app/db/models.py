@@ -310,7 +310,7 @@ class Post(SQLModel, table=True):
     bypassed_by: Optional[int] = None
     flagged_for_review: bool = False
     held_reason: str = Field(default="", max_length=300)
-    # What approvers approve is bound to a SHA-256 of the exact content (services/approval_content.py).
+    # What approvers approve is bound to a SHA-256 of the exact content (services/publishing/approval_content.py).
     content_version: int = 0  # the number of the latest PostVersion
     approval_round: int = 0  # bumped each time the workflow starts again; only this round's decisions count
     approved_version: int = 0  # the version the workflow last approved (or an admin bypassed)

@@ -1,6 +1,6 @@
 """"Pause all publishing" and replies: the words on screen and what the pause tells the reply sender agree (issue 13:
 the dialog said nothing more would go out while replies kept going). The decision: a pause holds replies too;
-they wait and are sent on resume (the sending side is services/replies.py, which checks `pause.replies_held`)."""
+they wait and are sent on resume (the sending side is services/inbox/replies.py, which checks `pause.replies_held`)."""
 
 from __future__ import annotations
 

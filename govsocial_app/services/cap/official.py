@@ -1,5 +1,5 @@
 """Official alerts in the product: poll the due CAP sources, store what arrived, raise an "Official alert" in the
-alert centre (push and email through services/alerting.py, which honours each person's snooze), and flag the
+alert centre (push and email through services/alerting/alerts.py, which honours each person's snooze), and flag the
 published posts of an alert the source has since updated or cancelled. The cap-poll job calls `poll_due`."""
 
 from __future__ import annotations

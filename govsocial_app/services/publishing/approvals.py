@@ -1,5 +1,5 @@
 """Approval workflows: ordered steps (any or all of a role, users or external approvers), decisions bound to the exact
-content (services/approval_content.py), emailed links with one-time codes (services/approval_external.py), bypass, holds."""
+content (approval_content.py), emailed links with one-time codes (approval_external.py), bypass, holds."""
 
 from __future__ import annotations
 

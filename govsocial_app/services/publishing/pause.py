@@ -72,7 +72,7 @@ def _value(session: Session) -> dict[str, Any]:
 
 # The decision (issue 13): a pause stops replies to the public too, as the words on screen say. A reply written
 # during a pause is kept as "queued" and sent, once, when publishing resumes (the `replies-pending` job); the reply
-# sender (services/replies.py) checks `replies_held` in the transaction that claims a reply, like posts do.
+# sender (services/inbox/replies.py) checks `replies_held` in the transaction that claims a reply, like posts do.
 PAUSE_HOLDS_REPLIES = True
 
 
