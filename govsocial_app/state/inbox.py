@@ -8,8 +8,7 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from govsocial_app.i18n import translate
-from govsocial_app.services import bus
-from govsocial_app.services import timefmt
+from govsocial_app.services import bus, timefmt
 from govsocial_app.services.inbox import presence, replies, stream, vip
 from govsocial_app.services.errors import UserError
 from govsocial_app.state.guard import requires

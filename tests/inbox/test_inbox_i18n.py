@@ -10,8 +10,7 @@ import reflex as rx
 from reflex.istate.data import ReflexURL, RouterData
 
 from govsocial_app.i18n import catalog
-from govsocial_app.services import auth
-from govsocial_app.services import timefmt
+from govsocial_app.services import auth, timefmt
 from govsocial_app.services.inbox import stream
 from tests.inbox.conftest import T0, msg
 
