@@ -8,7 +8,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
@@ -20,6 +20,7 @@ from govsocial_app.db.models import Message, MessageTag, Post, PostTarget, Profi
 from govsocial_app.services import csv_export
 from govsocial_app.services.reporting import metrics
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.timefmt import checked_zone
 from govsocial_app.services.reporting.metrics import Scope, engagement_rate, period_change
 
 MAX_DAYS = 366
@@ -53,10 +54,7 @@ class ReportFilters:
             raise UserError("The report's end date is before its start date.")
         if self.days > MAX_DAYS:
             raise UserError(f"A report covers at most {MAX_DAYS} days.")
-        try:
-            ZoneInfo(self.tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise UserError(f"Unknown time zone: {self.tz}") from None
+        checked_zone(self.tz)
 
     @property
     def days(self) -> int:
@@ -64,7 +62,7 @@ class ReportFilters:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.tz)
+        return checked_zone(self.tz)
 
     def previous(self) -> ReportFilters:
         """The period of the same length that ends the day before this one starts."""

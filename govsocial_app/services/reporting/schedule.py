@@ -7,7 +7,6 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -19,6 +18,7 @@ from govsocial_app.services import audit, mailer, settings_store
 from govsocial_app.services.reporting import pdf as report_pdf, reports
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.timefmt import checked_zone
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +33,9 @@ _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 # ---------------------------------------------------------------- calendar
 
 
-def _zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(f"Unknown time zone: {tz}") from None
-
-
 def next_run(cadence: str, local_time: str, tz: str, after: datetime) -> datetime:
     """The first Monday (weekly) or 1st of the month (monthly) at `local_time` in `tz` strictly after `after`, in UTC."""
-    zone = _zone(tz)
+    zone = checked_zone(tz)
     match = _TIME.fullmatch(local_time or "")
     if not match:
         raise UserError("Give the time as HH:MM, for example 08:00.")
@@ -228,7 +221,7 @@ def plan_due(now: datetime) -> list[int]:
                                              ReportSubscription.next_run_at <= now)
         ).all()
         for sub in due:
-            run_day = sub.next_run_at.astimezone(_zone(sub.timezone)).date()
+            run_day = sub.next_run_at.astimezone(checked_zone(sub.timezone)).date()
             start, end = period_for(sub.cadence, run_day)
             exists = s.exec(select(ReportSend.id).where(ReportSend.subscription_id == sub.id, ReportSend.period_start == start,
                                                         ReportSend.period_end == end)).first()
@@ -363,7 +356,7 @@ async def send_now(actor: Actor, subscription_id: int, now: datetime | None = No
             sub = s.get(ReportSubscription, subscription_id)
             if sub is None or sub.deleted_at is not None:
                 raise UserError("That subscription does not exist.")
-            start, end = period_for(sub.cadence, now.astimezone(_zone(sub.timezone)).date())
+            start, end = period_for(sub.cadence, now.astimezone(checked_zone(sub.timezone)).date())
             send = ReportSend(subscription_id=sub.id, period_start=start, period_end=end, status="pending", created_at=now)
             s.add(send)
             s.flush()
