@@ -42,7 +42,7 @@ def setup_post(app_db: str, smtp: SmtpPeer) -> tuple[int, int]:
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import SocialProfile, User
     from govsocial_app.services import mailer
-    from govsocial_app.services.publishing import approvals, composer, views
+    from govsocial_app.services.publishing import approvals, composer
     from govsocial_app.services.publishing.approvals import StepSpec
     from govsocial_app.services.authz import Actor
     from tests.conftest import point_app_at
@@ -193,7 +193,7 @@ def test_manager_sees_what_is_sent_then_the_mayor_approves_by_emailed_link_and_c
 
         # Item 4: no request the browser made (so no access log line) carried the key.
         assert requested and all(key not in url for url in requested)
-        from govsocial_app.services.publishing import composer, views
+        from govsocial_app.services.publishing import views
 
         assert views.post_view(post_id).status in ("scheduled", "publishing", "published", "failed")
     finally:

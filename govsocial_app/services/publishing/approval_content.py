@@ -24,7 +24,6 @@ from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import MediaAsset, Post, PostTarget, PostVersion, SocialProfile, utcnow
 from govsocial_app.services import audit
 from govsocial_app.services.authz import Actor
-from govsocial_app.services.publishing.lifecycle import lock_post, notify
 from govsocial_app.services.publishing.views import body_for, network_label
 
 log = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ from govsocial_app.config import stale_after_s
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import MediaAsset, Post, PostTarget, SocialProfile, utcnow
 from govsocial_app.services import audit
-from govsocial_app.services.publishing import approval_content, approvals, pause
+from govsocial_app.services.publishing import approvals, pause
 from govsocial_app.services.authz import Actor
 from govsocial_app.services.publishing.lifecycle import lock_post, notify
 

@@ -106,7 +106,7 @@ def test_a_502_after_the_store_publishes_exactly_once_through_the_publisher(db, 
 
 def test_when_the_post_is_confirmed_absent_it_is_sent_once(db, peer_url, actor_factory):
     """A claim left by a dead publisher (nothing reached the network) is reconciled, found absent, then sent."""
-    from govsocial_app.services.publishing import composer, sender, views
+    from govsocial_app.services.publishing import composer, sender
     from govsocial_app.services.publishing.composer import ComposerInput
 
     pid = _mastodon_profile(peer_url, OURS)
@@ -167,7 +167,7 @@ def test_a_revoked_token_marks_the_profile_needs_reconnecting_and_alerts_admins(
 def test_publishing_with_a_revoked_token_fails_the_post_and_marks_the_profile(db, actor_factory, loopback_peers):
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import Alert, PostTarget, SocialProfile
-    from govsocial_app.services.publishing import composer, sender, views
+    from govsocial_app.services.publishing import composer, sender
     from govsocial_app.services.publishing.composer import ComposerInput
 
     actor_factory("admin")
