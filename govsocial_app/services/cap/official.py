@@ -47,10 +47,6 @@ def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
-
-
 @dataclass
 class SourceOutcome:
     source_id: int
@@ -119,7 +115,7 @@ def _spec(s: Session, row: CapAlert, flagged: list[int]) -> alerts.AlertSpec:
     first = en or ar or s.exec(select(CapInfo).where(CapInfo.alert_id == row.id).order_by(col(CapInfo.position))).first()
     headline = ((first.headline or first.event) if first else row.identifier)[:200]
     headline_ar = ((ar.headline or ar.event)[:200] if ar else headline)
-    expires = _aware(row.expires)
+    expires = row.expires
     params = {
         "headline": headline, "headline_ar": headline_ar,
         "sender": (first.sender_name if first and first.sender_name else row.sender)[:120],

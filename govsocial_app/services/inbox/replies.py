@@ -119,8 +119,7 @@ def _claim(message_id: int, text: str, actor: Actor, seen_reply_id: int) -> Held
         newer = _newer_reply(s, m, seen_reply_id, actor.user_id)
         if newer is not None:
             by = s.get(User, newer.sent_by_id) if newer.sent_by_id else None
-            created = newer.created_at if newer.created_at.tzinfo else newer.created_at.replace(tzinfo=timezone.utc)
-            return HeldReply(newer.id, by.display_name if by else "someone", newer.text, created)
+            return HeldReply(newer.id, by.display_name if by else "someone", newer.text, newer.created_at)
         profile = s.get(SocialProfile, m.profile_id) if m.profile_id else None
         if profile is None or profile.deleted_at is not None:
             raise UserError("This message's profile is no longer connected, so it cannot be answered from here.")
