@@ -21,7 +21,7 @@ export REFLEX_HTTP_CLIENT_BIND_ADDRESS := 0.0.0.0
 export REFLEX_USE_GRANIAN := 1
 export PATH := $(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run run-prod jobs test test-fast deps chromium clean-data \
+.PHONY: run run-prod jobs test test-fast lint-imports deps chromium clean-data \
 	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin bench-records
 
 deps: $(VENV)/.installed $(BUN) $(AXE)
@@ -60,12 +60,17 @@ run-prod: deps
 jobs: deps
 	GOVSOCIAL_EMBEDDED_JOBS=0 $(PY) -m jobs
 
-## The whole suite: unit, state, connector, peer and browser tests
-test: deps chromium
+## The whole suite: the architecture contracts (pyproject.toml [tool.importlinter]), then unit, state, connector,
+## peer and browser tests. A broken contract fails it before any test runs.
+test: deps chromium lint-imports
 	$(PY) -m pytest -q tests
 
+## Import contracts: layers, no reflex in services, standalone connectors, domain directions, no import cycles
+lint-imports: deps
+	$(VENV)/bin/lint-imports
+
 ## Everything but the browser and peer tests
-test-fast: deps
+test-fast: deps lint-imports
 	$(PY) -m pytest -q tests -m "not browser and not peers"
 
 clean-data:

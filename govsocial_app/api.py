@@ -56,9 +56,8 @@ def health_report() -> tuple[bool, dict]:
             if beat is None:
                 report["jobs"] = {"ok": False, "detail": "no heartbeat yet"}
             else:
-                at = beat.beat_at if beat.beat_at.tzinfo else beat.beat_at.replace(tzinfo=timezone.utc)
-                age = (now - at).total_seconds()
-                report["jobs"] = {"ok": age < 90, "last_beat": _iso(at), "age_s": round(age), "holder": beat.holder}
+                age = (now - beat.beat_at).total_seconds()
+                report["jobs"] = {"ok": age < 90, "last_beat": _iso(beat.beat_at), "age_s": round(age), "holder": beat.holder}
             report["profiles"] = [
                 {
                     "id": p.id, "network": p.network, "handle": p.handle, "status": p.status,

@@ -14,7 +14,8 @@ from starlette.routing import Route
 
 from govsocial_app.config import get_settings
 from govsocial_app.i18n import is_rtl, translate
-from govsocial_app.services import approval_external, approvals, ical, mailer
+from govsocial_app.services import mailer
+from govsocial_app.services.publishing import approval_external, approvals, ical
 from govsocial_app.services.errors import UserError
 
 _STYLE = """

@@ -90,6 +90,17 @@ class Settings:
         return self.data_dir / "media"
 
 
+def stale_after_s() -> float:
+    """A publishing claim older than this belongs to a sender that died. It must exceed 2 x CALL_TIMEOUT_S of
+    services/publishing/sender.py (a reconciling send looks, then publishes, each bounded by CALL_TIMEOUT_S).
+    Read on every call (tests and operators change GOVSOCIAL_PUBLISH_STALE_S at run time). Here, not in the sender,
+    so pause.py and sender.py both read it without importing each other."""
+    try:
+        return max(float(os.environ.get("GOVSOCIAL_PUBLISH_STALE_S", "180")), 0.5)
+    except ValueError:
+        return 180.0
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     env = os.environ

@@ -33,8 +33,7 @@ def embedded_scheduler_alive(now: datetime | None = None) -> bool:
         beat = s.get(JobHeartbeat, "scheduler")
         if beat is None or not beat.holder.startswith("embedded"):
             return False
-        at = beat.beat_at if beat.beat_at.tzinfo else beat.beat_at.replace(tzinfo=timezone.utc)
-        return ((now or datetime.now(timezone.utc)) - at).total_seconds() < EMBEDDED_FRESH_S
+        return ((now or datetime.now(timezone.utc)) - beat.beat_at).total_seconds() < EMBEDDED_FRESH_S
 
 
 class JobsProcess:

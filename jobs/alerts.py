@@ -14,7 +14,7 @@ RETRY_EVERY_S = 30
 
 
 async def evaluate_spikes() -> None:
-    from govsocial_app.services import spikes
+    from govsocial_app.services.alerting import spikes
 
     raised = await spikes.evaluate_and_deliver()
     if raised:
@@ -22,9 +22,9 @@ async def evaluate_spikes() -> None:
 
 
 async def retry_deliveries() -> None:
-    from govsocial_app.services import alerting
+    from govsocial_app.services.alerting import alerts
 
-    report = await alerting.deliver()
+    report = await alerts.deliver()
     if report.failed:
         log.warning("alert deliveries still failing: %s", "; ".join(report.errors[:5]))
 

@@ -16,15 +16,15 @@ REPLIES_EVERY_S = 5
 
 
 async def publish_due() -> None:
-    from govsocial_app.services import publisher
+    from govsocial_app.services.publishing import sender
 
-    stats = await publisher.run_once(max_seconds=20)
+    stats = await sender.run_once(max_seconds=20)
     if stats.claimed:
         log.info("publishing: %d claimed, %s", stats.claimed, stats.outcomes)
 
 
 async def hold_unapproved() -> None:
-    from govsocial_app.services import approvals
+    from govsocial_app.services.publishing import approvals
 
     held = await asyncio.to_thread(approvals.hold_overdue)
     if held:
@@ -32,15 +32,15 @@ async def hold_unapproved() -> None:
 
 
 async def recover_stale(older_than_s: float | None = None) -> None:
-    from govsocial_app.services import publisher
+    from govsocial_app.services.publishing import sender
 
-    await asyncio.to_thread(publisher.recover_stale, older_than_s)
+    await asyncio.to_thread(sender.recover_stale, older_than_s)
 
 
 async def settle_replies() -> None:
     """Replies queued during a pause (sent once it is lifted), and replies whose outcome is unknown or that are
     stuck in "sending" (reconciled with the network first; never resent blind)."""
-    from govsocial_app.services import replies
+    from govsocial_app.services.inbox import replies
 
     counts = await replies.process_pending()
     if counts:
@@ -49,7 +49,7 @@ async def settle_replies() -> None:
 
 async def send_approval_links() -> None:
     """Email external approvers their links (new steps, resends) and retry the ones that failed."""
-    from govsocial_app.services import approval_external
+    from govsocial_app.services.publishing import approval_external
 
     report = await approval_external.deliver()
     if report.sent or report.failed:
@@ -58,7 +58,7 @@ async def send_approval_links() -> None:
 
 def register(scheduler) -> None:
     """Add the publishing jobs. On start, claims left behind are taken back only once they are stale
-    (older than publisher.stale_after_s(), which exceeds the publisher's call timeout): after a fail-over the
+    (older than config.stale_after_s(), which exceeds the publisher's call timeout): after a fail-over the
     old leader's sends may still be running, and a zero threshold recovered them mid-flight (issue 13). A
     recovered claim becomes "unknown" and is reconciled with the network, never resent blind."""
     now = datetime.now(timezone.utc)

@@ -10,25 +10,25 @@ log = logging.getLogger(__name__)
 
 
 async def collect_metrics() -> None:
-    from govsocial_app.services import metrics
+    from govsocial_app.services.reporting import metrics
 
     result = await metrics.collect_all()
     log.info("metrics: %s profiles, %s post snapshots, %s errors", result.profiles, result.snapshots, len(result.errors))
 
 
 async def send_scheduled_reports() -> None:
-    from govsocial_app.services import report_schedule
+    from govsocial_app.services.reporting import schedule
 
-    outcome = await report_schedule.run_due()
+    outcome = await schedule.run_due()
     if outcome["planned"] or outcome["sent"] or outcome["failed"]:
         log.info("scheduled reports: %s", outcome)
 
 
 async def match_listening() -> None:
     """Catch-up for topics and claims: anything ingested since the last run (ingest also calls match_new_messages)."""
-    from govsocial_app.services import listening
+    from govsocial_app.services.listening import topics
 
-    await asyncio.to_thread(listening.catch_up)
+    await asyncio.to_thread(topics.catch_up)
 
 
 def register(scheduler) -> None:

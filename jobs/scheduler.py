@@ -34,7 +34,7 @@ async def heartbeat(holder: str) -> None:
 
 
 async def poll_due_profiles() -> None:
-    from govsocial_app.services import polling
+    from govsocial_app.services.inbox import polling
 
     ids = await asyncio.to_thread(polling.due_profile_ids)
     for pid in ids:
@@ -47,7 +47,7 @@ async def poll_due_profiles() -> None:
 
 
 async def run_due_keywords() -> None:
-    from govsocial_app.services import keywords
+    from govsocial_app.services.listening import keywords
 
     for keyword_id in await asyncio.to_thread(keywords.due_keyword_ids):
         try:

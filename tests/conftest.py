@@ -45,7 +45,8 @@ def missing_service(reason: str):
 def point_app_at(url: str, redis_url: str = "") -> None:
     from govsocial_app import config
     from govsocial_app.db import engine
-    from govsocial_app.services import bus, crypto, presence
+    from govsocial_app.services import bus, crypto
+    from govsocial_app.services.inbox import presence
 
     os.environ["DATABASE_URL"] = url
     if redis_url:

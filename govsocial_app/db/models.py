@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from govsocial_app.db.types import UtcDateTime
 
 
 def utcnow() -> datetime:
@@ -15,11 +17,11 @@ def utcnow() -> datetime:
 
 def _ts(index: bool = False, nullable: bool = True):
     """A timezone-aware timestamp column (stored as UTC)."""
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), index=index, nullable=nullable))
+    return Field(default=None, sa_column=Column(UtcDateTime(), index=index, nullable=nullable))
 
 
 def _created():
-    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
 def _json(default=dict):
@@ -69,7 +71,7 @@ class AuthSession(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True)
     created_at: datetime = _created()
     last_seen_at: datetime = _created()
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     revoked_at: Optional[datetime] = _ts()
     client_ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=300)
@@ -81,7 +83,7 @@ class LoginAttempt(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     email: str = Field(index=True, max_length=320)
     client_ip: str = Field(default="", max_length=64, index=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False, index=True))
     success: bool = False
 
 
@@ -90,7 +92,7 @@ class AuditLog(SQLModel, table=True):
 
     __tablename__ = "audit_log"
     id: Optional[int] = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False, index=True))
     actor_id: Optional[int] = Field(default=None, index=True)
     actor_label: str = Field(default="", max_length=320)  # name/email, or "system", or an external approver
     action: str = Field(max_length=80, index=True)
@@ -180,8 +182,8 @@ class Message(SQLModel, table=True):
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     lang: str = Field(default="", max_length=8, index=True)
     url: str = Field(default="", max_length=500)
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    received_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    received_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
     status: str = Field(default="open", max_length=10)  # open, completed
     assignee_id: Optional[int] = Field(default=None, foreign_key="user.id")
     completed_at: Optional[datetime] = _ts()
@@ -308,7 +310,7 @@ class Post(SQLModel, table=True):
     bypassed_by: Optional[int] = None
     flagged_for_review: bool = False
     held_reason: str = Field(default="", max_length=300)
-    # What approvers approve is bound to a SHA-256 of the exact content (services/approval_content.py).
+    # What approvers approve is bound to a SHA-256 of the exact content (services/publishing/approval_content.py).
     content_version: int = 0  # the number of the latest PostVersion
     approval_round: int = 0  # bumped each time the workflow starts again; only this round's decisions count
     approved_version: int = 0  # the version the workflow last approved (or an admin bypassed)
@@ -431,7 +433,7 @@ class ApprovalVisit(SQLModel, table=True):
     invite_id: int = Field(foreign_key="approvalinvite.id", index=True)
     sid_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _created()
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     code_hash: str = Field(default="", max_length=64)
     code_sent_at: Optional[datetime] = _ts()
     code_expires_at: Optional[datetime] = _ts()
@@ -525,7 +527,7 @@ class AlertSnooze(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     kind: str = Field(max_length=20)
-    until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    until: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class PushSubscription(SQLModel, table=True):
@@ -687,7 +689,7 @@ class CapAlert(SQLModel, table=True):
     source_id: Optional[int] = Field(default=None, foreign_key="capsource.id", index=True)
     sender: str = Field(max_length=255)
     identifier: str = Field(max_length=255)
-    sent: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sent: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     status: str = Field(max_length=20)
     msg_type: str = Field(max_length=20)
     scope: str = Field(max_length=20)
@@ -781,7 +783,7 @@ class OidcLoginState(SQLModel, table=True):
     return_to: str = Field(default="", max_length=500)
     client_ip: str = Field(default="", max_length=64)
     created_at: datetime = _created()
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
     used_at: Optional[datetime] = _ts()
 
 
@@ -843,7 +845,7 @@ class SecondFactorAttempt(SQLModel, table=True):
     __table_args__ = (Index("ix_second_factor_attempt_user_at", "user_id", "at"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id")
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
     success: bool = False
     client_ip: str = Field(default="", max_length=64)
 
@@ -860,7 +862,7 @@ class SignInChallenge(SQLModel, table=True):
     client_ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=300)
     created_at: datetime = _created()
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     used_at: Optional[datetime] = _ts()
 
 
@@ -903,7 +905,7 @@ class CapOutMessage(SQLModel, table=True):
     identifier: str = Field(max_length=255, unique=True)
     msg_type: str = Field(max_length=10)
     content_version: int = 0
-    sent: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sent: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     xml: str = Field(sa_column=Column(Text, nullable=False))
 
 

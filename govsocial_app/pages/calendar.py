@@ -7,7 +7,7 @@ from govsocial_app.state.app_state import AppState
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.pages.publish import publish_tabs
-from govsocial_app.services.campaigns import COLORS
+from govsocial_app.services.publishing.campaigns import COLORS
 from govsocial_app.state.calendar import CalendarState, DayView, ItemView
 from govsocial_app.state.publish import STATUS_LABELS
 

@@ -90,11 +90,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(dt: datetime) -> datetime:
-    # SQLite returns naive datetimes even for timezone=True columns; they are UTC.
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -139,7 +134,7 @@ def retry_after(s: Session, email: str, ip: str, now: datetime | None = None) ->
     last_ok = s.exec(
         select(func.max(LoginAttempt.at)).where(LoginAttempt.email == email, LoginAttempt.client_ip == ip, col(LoginAttempt.success).is_(True))
     ).one()
-    since = max(now - PAIR_WINDOW, _aware(last_ok)) if last_ok else now - PAIR_WINDOW
+    since = max(now - PAIR_WINDOW, last_ok) if last_ok else now - PAIR_WINDOW
     pair_n, pair_last = s.exec(
         select(func.count(), func.max(LoginAttempt.at)).where(
             LoginAttempt.email == email, LoginAttempt.client_ip == ip, LoginAttempt.at > since, col(LoginAttempt.success).is_(False)
@@ -152,9 +147,9 @@ def retry_after(s: Session, email: str, ip: str, now: datetime | None = None) ->
     ).one()
     wait = 0.0
     if pair_last is not None:
-        wait = max(wait, (_aware(pair_last) - now).total_seconds() + _delay(pair_n, FREE_PER_PAIR, PAIR_BASE_S, PAIR_MAX_S))
+        wait = max(wait, (pair_last - now).total_seconds() + _delay(pair_n, FREE_PER_PAIR, PAIR_BASE_S, PAIR_MAX_S))
     if addr_last is not None:
-        wait = max(wait, (_aware(addr_last) - now).total_seconds() + _delay(addr_n, FREE_PER_ADDRESS, ADDRESS_BASE_S, ADDRESS_MAX_S))
+        wait = max(wait, (addr_last - now).total_seconds() + _delay(addr_n, FREE_PER_ADDRESS, ADDRESS_BASE_S, ADDRESS_MAX_S))
     return max(0.0, wait)
 
 
@@ -245,12 +240,12 @@ def user_for_token(token: str, *, touch: bool = True) -> SignedInUser | None:
         now = _now()
         settings = get_settings()
         idle = timedelta(hours=settings.session_idle_hours)
-        ends = min(_aware(sess.expires_at), _aware(sess.created_at) + timedelta(days=settings.session_max_days))
-        if sess.revoked_at or ends <= now or now - _aware(sess.last_seen_at) > idle:
+        ends = min(sess.expires_at, sess.created_at + timedelta(days=settings.session_max_days))
+        if sess.revoked_at or ends <= now or now - sess.last_seen_at > idle:
             return None
         if not user.is_active or user.deleted_at or _demo_refused(user):
             return None
-        if touch and now - _aware(sess.last_seen_at) > _touch_every(idle):
+        if touch and now - sess.last_seen_at > _touch_every(idle):
             sess.last_seen_at = now
         return _signed_in(user)
 

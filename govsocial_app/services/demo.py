@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
-from sqlmodel import select
+from sqlalchemy import bindparam, insert
+from sqlmodel import col, select
 
+from connectors.base import OutboundPost
 from govsocial_app.config import get_settings
 from govsocial_app.db.engine import session_scope
-from govsocial_app.db.models import KeywordSearch, SocialProfile, Tag, User, VipList, VipMember
+from govsocial_app.db.models import KeywordSearch, Message, MessageTag, Post, PostTarget, SocialProfile, Tag, User, VipList, VipMember
 from govsocial_app.services import audit, auth
+from govsocial_app.services import profiles as profile_service
+from govsocial_app.services.reporting.metrics import collect_profile
 from govsocial_app.services.authz import Actor
 from govsocial_app.services.crypto import encrypt_json
 
@@ -86,15 +91,15 @@ def seed(history_days: int = 30, now: datetime | None = None) -> dict:
             if list_name in lists:
                 s.add(VipMember(list_id=lists[list_name].id, network="simulator", handle=handle.lstrip("@").lower(), display_name=display))
         audit.record(s, SEED_ACTOR, "demo.seed", "system", "", users=len(DEMO_USERS), profiles=len(DEMO_PROFILES))
-    from govsocial_app.services import listening, metrics
+    from govsocial_app.services.listening import topics
 
     # Our own past posts first, so the simulator's history includes the public's replies to them.
-    metrics.backfill_posts(history_days, now=now)
+    backfill_posts(history_days, now=now)
     counts = backfill(profile_ids, now - timedelta(days=history_days), now)
-    metrics.backfill_inbox_work(history_days, now=now)
-    metrics.backfill_metrics(history_days, now=now)
-    listening.catch_up()
-    listening.ensure_demo_topics(SEED_ACTOR)
+    backfill_inbox_work(history_days, now=now)
+    backfill_metrics(history_days, now=now)
+    topics.catch_up()
+    topics.ensure_demo_topics(SEED_ACTOR)
     return {"seeded": True, "messages": counts}
 
 
@@ -112,7 +117,7 @@ def backfill(profile_ids: list[int], since: datetime, until: datetime) -> int:
     naturally, and each profile's cursor is set to `until` so live polling carries on from there."""
     from connectors.base import Credentials
     from connectors.simulator import SimulatorConnector
-    from govsocial_app.services import ingest
+    from govsocial_app.services.inbox import ingest
 
     with session_scope() as s:
         profiles = [s.get(SocialProfile, pid) for pid in profile_ids]
@@ -133,3 +138,238 @@ def backfill(profile_ids: list[int], since: datetime, until: datetime) -> int:
             row = s.get(SocialProfile, p.id)
             row.cursor = SimulatorConnector.cursor_at(until)
     return total
+
+
+# ---------------------------------------------------------------- demo history from the simulator (was in reporting/metrics.py)
+
+
+def _simulator_profiles(profile_ids: list[int] | None = None) -> list[SocialProfile]:
+    return [p for p in profile_service.active_profiles() if p.network == "simulator" and (profile_ids is None or p.id in profile_ids)]
+
+
+def _run(coro):
+    """Run a coroutine from synchronous seeding code, or from a thread when a loop is already running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def backfill_metrics(days: int = 30, now: datetime | None = None, profile_ids: list[int] | None = None) -> int:
+    """Daily snapshots for the past `days` days, asked of each simulator profile as it was at the end of each day.
+
+    The simulator's numbers are functions of its clock, so these are what collection would have stored then."""
+    now = now or datetime.now(timezone.utc)
+
+    async def run() -> int:
+        stored = 0
+        for profile in _simulator_profiles(profile_ids):
+            for back in range(days, -1, -1):
+                day = (now - timedelta(days=back)).date()
+                moment = min(datetime.combine(day, time(23, 59), tzinfo=timezone.utc), now)
+                stored += await collect_profile(profile, moment, clock=lambda m=moment: m)
+        return stored
+
+    return _run(run())
+
+
+DEMO_POSTS = (
+    ("en", "Bin collections run as normal this week. Check your day at riverton.gov/bins"),
+    ("en", "Roadworks on Mill Lane start Monday for two weeks. Please follow the diversion signs."),
+    ("ar", "تبدأ أعمال صيانة الطرق في شارع المطحنة يوم الاثنين لمدة أسبوعين. يرجى اتباع إشارات التحويل."),
+    ("en", "The library in Northfield is open late on Thursdays until 8pm. Come and see us!"),
+    ("en", "Heavy rain is forecast this weekend. Keep drains clear and sign up for flood alerts."),
+    ("ar", "يتوقع هطول أمطار غزيرة نهاية هذا الأسبوع. اشتركوا في تنبيهات الفيضانات."),
+    ("en", "Thank you to everyone who came to the community clean-up at Riverside Park."),
+    ("en", "Council tax bills are NOT going up 20%. The real figure is 2.9%: riverton.gov/budget"),
+    ("ar", "ضريبة البلدية لن ترتفع ٢٠٪. الزيادة الحقيقية ٢٫٩٪ فقط"),
+    ("en", "Our customer service centre is closed on Monday for staff training. Online services stay open."),
+)
+
+
+def backfill_posts(days: int = 30, per_day: int = 1, now: datetime | None = None, profile_ids: list[int] | None = None) -> int:
+    """Publish a few past demo posts through each simulator profile, as if sent on those days, and record them
+    as published Post/PostTarget rows. Idempotent: a post already recorded is skipped.
+
+    Call it before the message back-fill: the simulator then also generates the replies to these posts."""
+    now = now or datetime.now(timezone.utc)
+    with session_scope() as s:
+        author = s.execute(
+            select(User.id).where(col(User.role).in_(("publisher", "manager", "admin"))).order_by(User.id)
+        ).scalars().first()
+    if author is None:
+        return 0
+
+    async def run() -> int:
+        made = 0
+        for n, profile in enumerate(_simulator_profiles(profile_ids)):
+            for back in range(days, 0, -1):
+                for k in range(per_day):
+                    at = datetime.combine((now - timedelta(days=back)).date(), time(9 + 4 * k + n % 3, 30), tzinfo=timezone.utc)
+                    lang, text = DEMO_POSTS[(back * per_day + k + n) % len(DEMO_POSTS)]
+                    key = f"demo-{profile.id}-{at:%Y%m%d%H%M}"
+                    made += await _publish_demo(profile, author, text, at, key)
+        return made
+
+    return _run(run())
+
+
+async def _publish_demo(profile: SocialProfile, author_id: int, text: str, at: datetime, key: str) -> int:
+    def known() -> bool:
+        with session_scope() as s:
+            return s.execute(select(PostTarget.id).where(PostTarget.idempotency_key == key)).first() is not None
+
+    if await asyncio.to_thread(known):
+        return 0
+    connector = profile_service.connector_for(profile, clock=lambda: at)
+    try:
+        result = await connector.publish(OutboundPost(text=text, idempotency_key=key))
+    finally:
+        await connector.aclose()
+
+    def record() -> None:
+        with session_scope() as s:
+            post = Post(author_id=author_id, text=text, status="published", scheduled_at=at, created_at=at, updated_at=at)
+            s.add(post)
+            s.flush()
+            s.add(PostTarget(post_id=post.id, profile_id=profile.id, status="published", due_at=at, idempotency_key=key,
+                             external_id=result.external_id, external_url=result.url, published_at=result.published_at or at))
+
+    await asyncio.to_thread(record)
+    return 1
+
+
+# How the demo team tags: keyword rules per demo tag (textnorm tokens, English and Arabic).
+DEMO_TAG_RULES = {
+    "Roads": ("road", "roads", "roadworks", "pothole", "potholes", "traffic", "crossing", "طرق", "الطرق", "الزحام", "الحفر", "شارع"),
+    "Water": ("water", "pipe", "leak", "tap", "pressure", "مياه", "الماء", "تسرب"),
+    "Power": ("power", "electricity", "streetlight", "streetlights", "outage", "الكهرباء", "كهرباء", "انقطعت"),
+    "Flooding": ("flood", "flooding", "sandbags", "drains", "فيضان", "سيول", "المجاري"),
+    "Waste": ("bin", "bins", "rubbish", "recycling", "waste", "litter", "collection", "النفايات", "القمامة", "الحاويات"),
+    "Praise": ("thank", "thanks", "great", "brilliant", "amazing", "شكرا", "شكراً", "ممتاز", "رائع"),
+    "Rumour": ("true", "rumour", "heard", "apparently", "صحيح", "سمعت", "يقولون"),
+}
+DEMO_REPLIES = {
+    "en": ("Thanks for letting us know. We've passed this to the team and will update you.",
+           "Thank you. A crew has been booked; we'll reply here when it's done.",
+           "Thanks for your message. You can also report this at riverton.gov/report.",
+           "That's not correct: please see riverton.gov/news for the facts."),
+    "ar": ("شكراً لإبلاغنا. أحلنا الأمر إلى الفريق المختص وسنوافيكم بالمستجدات.",
+           "شكراً لكم. تم تحديد موعد لفريق الصيانة وسنرد هنا عند الانتهاء.",
+           "هذه المعلومة غير صحيحة، يرجى متابعة riverton.gov/news للاطلاع على الحقائق."),
+}
+
+
+def _demo_tags(text: str) -> list[str]:
+    from govsocial_app.services import textnorm
+
+    forms = set(textnorm.tokens(text))
+    return [tag for tag, words in DEMO_TAG_RULES.items() if forms.intersection(textnorm.normalize(w) for w in words)]
+
+
+def _demo_delay(rng, received: datetime) -> timedelta:
+    """How long the demo team takes to answer: minutes in office hours (08–18 UTC on weekdays), the next morning otherwise."""
+    minutes = rng.lognormvariate(3.2, 0.8)  # median about 25 minutes
+    if received.weekday() < 5 and 8 <= received.hour < 18:
+        return timedelta(minutes=minutes)
+    morning = received.replace(hour=8, minute=0, second=0, microsecond=0)
+    if received.hour >= 8:
+        morning += timedelta(days=1)
+    while morning.weekday() >= 5 and rng.random() < 0.7:  # someone is on call at weekends, sometimes
+        morning += timedelta(days=1)
+    return morning - received + timedelta(minutes=minutes)
+
+
+def backfill_inbox_work(days: int = 30, now: datetime | None = None, reply_share: float = 0.25) -> dict[str, int]:
+    """Demo only: the team's work on the back-filled history, so inbox and tag reports have responses to measure.
+
+    Messages are tagged by keyword rules; about `reply_share` of mentions, replies and direct messages get a reply, and
+    most are then completed. The messages and their timing are the simulator's; the team's work is a model (answers in
+    minutes during office hours, the next morning otherwise). The replies are recorded here only: publishing thousands of
+    past replies through the simulator took about 20 ms each. Deterministic per message id. Call it after the message
+    back-fill."""
+    import random
+
+    from govsocial_app.db.models import MessageVersion, Tag
+    from govsocial_app.services.textnorm import search_text
+
+    now = now or datetime.now(timezone.utc)
+    since = now - timedelta(days=days)
+    with session_scope() as s:
+        staff = list(s.execute(select(User.id).where(col(User.role).in_(("responder", "manager", "publisher"))).order_by(User.id)).scalars())
+        tag_ids = dict(s.execute(select(Tag.name, Tag.id).where(col(Tag.deleted_at).is_(None))).all())
+        rows = s.execute(
+            select(Message.id, Message.profile_id, Message.kind, Message.text, Message.lang, Message.external_id, Message.received_at)
+            .where(Message.direction == "in", Message.received_at >= since, Message.received_at < now, col(Message.first_response_at).is_(None),
+                   col(Message.network_deleted_at).is_(None), col(Message.deleted_at).is_(None))
+            .order_by(Message.received_at)
+        ).all()
+        profiles = {p.id: p for p in s.execute(select(SocialProfile).where(SocialProfile.network == "simulator")).scalars()}
+        s.expunge_all()
+    if not staff or not rows:
+        return {"tagged": 0, "replied": 0, "completed": 0}
+    plans = []
+    for mid, pid, kind, text, lang, ext, received in rows:
+        rng = random.Random(f"demo-work-{mid}")
+        received = received
+        tags = [tag_ids[t] for t in _demo_tags(text) if t in tag_ids]
+        who = staff[rng.randrange(len(staff))]
+        reply_at = received + _demo_delay(rng, received) if kind in ("mention", "dm", "reply") and rng.random() < reply_share else None
+        if reply_at is not None and reply_at >= now:
+            reply_at = None
+        done_at = None
+        if reply_at is not None and rng.random() < 0.75:
+            done_at = reply_at + timedelta(minutes=rng.expovariate(1 / 120))
+        elif reply_at is None and rng.random() < 0.15:
+            done_at = received + _demo_delay(rng, received)  # read and closed without a reply
+        if done_at is not None and done_at >= now:
+            done_at = None
+        plans.append((mid, pid, lang, ext, tags, who, reply_at, done_at, rng, received))
+
+    sent = []
+    for mid, pid, lang, ext, _tags, who, reply_at, _done, rng, _received in plans:
+        if reply_at is not None and pid in profiles:
+            choices = DEMO_REPLIES["ar" if lang == "ar" else "en"]
+            sent.append((mid, f"demo-reply-{mid}", who, reply_at, choices[rng.randrange(len(choices))], ext))
+    replied = {mid for mid, *_ in sent}
+    with session_scope() as s:
+        # Tagged when first handled: at the reply or the completion, or an hour after arrival.
+        tag_rows = [{"message_id": mid, "tag_id": t, "created_at": reply_at or done_at or received + timedelta(hours=1), "created_by": who}
+                    for mid, _p, _l, _e, tags, who, reply_at, done_at, _r, received in plans for t in tags]
+        if tag_rows:
+            s.execute(MessageTag.__table__.insert(), tag_rows)
+        by_id = {r[0]: r for r in rows}
+        outbound = []
+        for mid, external_id, who, at, text, parent_ext in sent:
+            profile = profiles[by_id[mid][1]]
+            outbound.append({
+                "network": "simulator", "external_id": external_id, "profile_id": profile.id, "direction": "out", "kind": "reply",
+                "conversation_key": parent_ext, "in_reply_to_external_id": parent_ext, "author_handle": profile.handle,
+                "author_name": profile.display_name or profile.handle, "text": text,
+                "search_text": search_text(text, profile.handle, profile.display_name), "lang": by_id[mid][4], "created_at": at,
+                "received_at": at, "status": "sent", "sent_by_id": who,
+            })
+        if outbound:
+            made = s.execute(insert(Message).returning(Message.id, Message.text, Message.created_at), outbound).all()
+            s.execute(insert(MessageVersion), [{"message_id": i, "version": 1, "change": "created", "text": t, "captured_at": at, "raw": {}}
+                                               for i, t, at in made])
+        table = Message.__table__
+        updates = [
+            {"mid": mid, "fr": reply_at if mid in replied else None, "rb": who if mid in replied else None,
+             "st": "completed" if done_at else "open", "ca": done_at, "cb": who if done_at else None, "asg": who}
+            for mid, _p, _l, _e, _t, who, reply_at, done_at, _r, _received in plans
+            if mid in replied or done_at is not None
+        ]
+        if updates:
+            s.connection().execute(
+                table.update().where(table.c.id == bindparam("mid")).values(
+                    first_response_at=bindparam("fr"), replied_by_id=bindparam("rb"), replied_at=bindparam("fr"), status=bindparam("st"),
+                    completed_at=bindparam("ca"), completed_by=bindparam("cb"), assignee_id=bindparam("asg")),
+                updates,
+            )
+    return {"tagged": len({r["message_id"] for r in tag_rows}), "replied": len(replied),
+            "completed": sum(1 for u in updates if u["st"] == "completed")}

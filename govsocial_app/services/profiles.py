@@ -73,18 +73,14 @@ class ProfileHealth:
     rate_limit: int | None
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
 def health() -> list[ProfileHealth]:
     with session_scope() as s:
         rows = s.exec(select(SocialProfile).where(col(SocialProfile.deleted_at).is_(None)).order_by(SocialProfile.id)).all()
         out = []
         for p in rows:
             rl = p.rate_limit or {}
-            out.append(ProfileHealth(p.id, p.network, p.handle, p.display_name, p.status, _aware(p.last_success_at),
-                                     p.last_error, _aware(p.last_error_at), rl.get("remaining"), rl.get("limit")))
+            out.append(ProfileHealth(p.id, p.network, p.handle, p.display_name, p.status, p.last_success_at,
+                                     p.last_error, p.last_error_at, rl.get("remaining"), rl.get("limit")))
         return out
 
 

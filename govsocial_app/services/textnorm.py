@@ -280,3 +280,10 @@ def like_pattern(query: str, escape: str = "\\") -> str:
     for ch in (escape, "%", "_"):
         q = q.replace(ch, escape + ch)
     return f"%{q}%"
+
+
+def excerpt(text: str | None, n: int) -> str:
+    """One line of at most `n` characters for a notice or a list row: whitespace folded, cut with "…".
+    The one excerpt helper (the inbox, approvals, pause, the calendar and post lists each had their own)."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"

@@ -85,9 +85,4 @@ class AuditState(AppState):
     @requires("audit.view")
     def export_csv(self):
         actor = self._require("audit.view")
-        data = audit.export_csv(self._filter())
-        from govsocial_app.db.engine import session_scope
-
-        with session_scope() as s:
-            audit.record(s, actor, "audit.export", "audit_log", "", rows=data.count("\n") - 1)
-        return rx.download(data=data, filename="govsocial-audit.csv")
+        return rx.download(data=audit.export_for(actor, self._filter()), filename="govsocial-audit.csv")

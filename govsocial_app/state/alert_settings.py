@@ -8,7 +8,8 @@ import dataclasses
 import plotly.graph_objects as go
 import reflex as rx
 
-from govsocial_app.services import alerting, auth, keyword_alerts, mailer, spikes
+from govsocial_app.services import auth, mailer
+from govsocial_app.services.alerting import alerts, keyword_alerts, spikes
 from govsocial_app.services.authz import ROLES, can
 from govsocial_app.services.errors import UserError
 from govsocial_app.state.alerts import local_time
@@ -95,7 +96,7 @@ class AlertSettingsState(AppState):
             KeywordRow(k.id, k.name, k.priority, str(k.cooldown_min), local_time(k.last_alert_at, self.user_tz)) for k in keyword_alerts.alerting_keywords()
         ]
         self.people = [Person(str(u.id), u.display_name) for u in auth.list_users()]
-        audience = alerting.audience_for("keyword")
+        audience = alerts.audience_for("keyword")
         self.keyword_roles, self.keyword_user_ids = list(audience.roles), [str(u) for u in audience.user_ids]
         if can(self.user_role, "settings.manage"):
             cfg = mailer.smtp_config()
@@ -154,7 +155,7 @@ class AlertSettingsState(AppState):
     @requires("alerts.configure")
     def save_keyword_audience(self, form: dict):
         actor = self._require("alerts.configure")
-        alerting.set_audience("keyword", self._picked(form, "role_"), [int(u) for u in self._picked(form, "user_")], actor)
+        alerts.set_audience("keyword", self._picked(form, "role_"), [int(u) for u in self._picked(form, "user_")], actor)
         self._refresh()
         return rx.toast.success(self._("Keyword alert recipients saved."), position="top-center")
 

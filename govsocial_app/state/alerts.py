@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import reflex as rx
 
-from govsocial_app.services import alerting
+from govsocial_app.services.alerting import alerts as alerting
 from govsocial_app.services.authz import can
 from govsocial_app.services.errors import UserError
 from govsocial_app.state.guard import SIGNED_IN, requires

@@ -7,12 +7,12 @@ import re
 
 import reflex as rx
 
-from govsocial_app.services import approval_external, approvals
+from govsocial_app.services.publishing import approval_external, approvals
 from govsocial_app.services import auth as auth_service
 from govsocial_app.services.authz import can
-from govsocial_app.services.approvals import StepSpec
+from govsocial_app.services.publishing.approvals import StepSpec
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.publishing import zone
+from govsocial_app.services.timefmt import zone
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.publish import Option, SummaryView, summary_view

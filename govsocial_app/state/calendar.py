@@ -7,10 +7,11 @@ from datetime import date, datetime, timedelta
 
 import reflex as rx
 
-from govsocial_app.services import calendar, campaigns, ical, publishing
-from govsocial_app.services.calendar import CalendarFilter
+from govsocial_app.services import timefmt
+from govsocial_app.services.publishing import actions, calendar, campaigns, ical, views
+from govsocial_app.services.publishing.calendar import CalendarFilter
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.publishing import zone
+from govsocial_app.services.timefmt import zone
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.publish import STATUS_LABELS, Option
@@ -121,7 +122,7 @@ class CalendarState(AppState):
         if not self._load_user():
             return self._to_login()
         self._require("publish.view")
-        self.profile_opts = [Option(str(p.id), p.handle) for p in publishing.profile_choices()]
+        self.profile_opts = [Option(str(p.id), p.handle) for p in views.profile_choices()]
         self.campaign_opts = [Option(str(c.id), c.name) for c in campaigns.list_active()]
         self.feed_url, self.has_feed = "", ical.has_feed(self.user_id)
         self.anchor = datetime.now(zone(self.user_tz)).date().isoformat()
@@ -174,7 +175,7 @@ class CalendarState(AppState):
     def more_list(self):
         if not self.items:
             return
-        last = publishing.post_view(int(self.items[-1].id))
+        last = views.post_view(int(self.items[-1].id))
         if last is None or last.scheduled_at is None:
             return
         rows = calendar.upcoming(self._filter(), after=(last.scheduled_at, last.id), limit=LIST_PAGE + 1)
@@ -187,7 +188,7 @@ class CalendarState(AppState):
     @requires("publish.view")
     def open_post(self, post_id: str):
         self._require("publish.view")
-        view = publishing.post_view(int(post_id))
+        view = views.post_view(int(post_id))
         if view is None:
             return rx.toast.error(self._("This post no longer exists."), position="top-center")
         local = view.scheduled_at.astimezone(zone(self.user_tz)) if view.scheduled_at else None
@@ -218,8 +219,8 @@ class CalendarState(AppState):
     def move(self):
         actor = self._require("publish.compose")
         try:
-            when = publishing.local_to_utc(self.new_day, self.new_time, self.user_tz)
-            moved = publishing.reschedule(actor, int(self.open_id), when)
+            when = timefmt.local_to_utc(self.new_day, self.new_time, self.user_tz)
+            moved = actions.reschedule(actor, int(self.open_id), when)
         except UserError as exc:
             self.open_error = self._(str(exc))
             return

@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from govsocial_app.i18n import translate
-from govsocial_app.i18n.times import relative_time
-from govsocial_app.services import bus, inbox, presence, replies, vip
+from govsocial_app.services.timefmt import relative_time
+from govsocial_app.services import bus
+from govsocial_app.services.inbox import presence, replies, stream, vip
 from govsocial_app.services.errors import UserError
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
@@ -69,7 +70,7 @@ KIND_LABELS = {"mention": "Mention", "comment": "Comment", "dm": "Direct message
 CHANGE_LABELS = {"created": "Created", "edited": "Edited", "deleted": "Deleted on network"}
 
 
-def _card(c: inbox.MessageCard, lang: str = "en", tz: str = "UTC") -> CardView:
+def _card(c: stream.MessageCard, lang: str = "en", tz: str = "UTC") -> CardView:
     """A card as this reader sees it: times, the message type and "Replied by" in their language and time zone."""
     when = relative_time(c.received_at, lang=lang, tz=tz)
     replied = translate("Replied by {name} · {when}", lang, name=c.replied_by, when=relative_time(c.replied_at, lang=lang, tz=tz)) if c.replied_by else ""
@@ -142,7 +143,7 @@ class InboxState(AppState):
 
     # ---------------------------------------------------------------- helpers
 
-    def _view(self, c: inbox.MessageCard) -> CardView:
+    def _view(self, c: stream.MessageCard) -> CardView:
         return _card(c, self.lang, self.user_tz)
 
     def _ago(self, dt) -> str:
@@ -151,10 +152,10 @@ class InboxState(AppState):
     def _view_options(self) -> list[Option]:
         """Saved views; the starter views' names ("My open", "VIPs", "Crisis") are catalogue msgids, so they read
         in the reader's language. A name a person typed is not in the catalogue and shows as typed."""
-        return [Option(v.query, self._(v.name)) for v in inbox.saved_views(self.user_id)]
+        return [Option(v.query, self._(v.name)) for v in stream.saved_views(self.user_id)]
 
-    def _filter(self) -> inbox.InboxFilter:
-        return inbox.filter_from_params(self.params)
+    def _filter(self) -> stream.InboxFilter:
+        return stream.filter_from_params(self.params)
 
     def _url(self, **extra: str) -> str:
         query = {k: v for k, v in {**self.params, **extra}.items() if v}
@@ -162,7 +163,7 @@ class InboxState(AppState):
 
     def _read_page(self, before_id: int | None = None) -> None:
         self._require("inbox.view")  # a helper that reads data checks for itself
-        page = inbox.list_page(self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None)
+        page = stream.list_page(self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None)
         self.cards = [self._view(c) for c in page.cards]
         self.next_before = page.next_before_id or 0
         if not before_id:
@@ -185,9 +186,9 @@ class InboxState(AppState):
 
     def _load_detail(self) -> None:
         self._require("inbox.view")  # a helper that reads data checks for itself
-        self._apply_detail(inbox.detail(self.open_id))
+        self._apply_detail(stream.detail(self.open_id))
 
-    def _apply_detail(self, d: inbox.MessageDetail) -> None:
+    def _apply_detail(self, d: stream.MessageDetail) -> None:
         self.d_card, self.d_text, self.d_url = self._view(d.card), d.text, d.url
         self.thread = [ThreadView(t.id, t.direction == "out", t.sent_by or t.author_name, t.text, self._ago(t.created_at), t.status) for t in d.conversation]
         self.notes = [NoteView(n.author, n.text, self._ago(n.created_at)) for n in d.notes]
@@ -217,7 +218,7 @@ class InboxState(AppState):
         params = {k: query[k] for k in FILTER_KEYS if query.get(k)}
         bad_link = ""
         try:
-            params = inbox.canonical_params(params)
+            params = stream.canonical_params(params)
         except UserError as exc:
             bad_link, params = str(exc), {}
         # Opening a message, or going back to the list, keeps the page this person was reading when this worker's
@@ -231,7 +232,7 @@ class InboxState(AppState):
                 self._read_page()
             except UserError as exc:
                 self.error, self.params, self.cards = str(exc), {}, []
-        self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in inbox.choices().items()}
+        self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in stream.choices().items()}
         if self._views_for != f"{self.user_id}:{self.lang}":  # they change only through save_view, which re-reads them
             self.views = self._view_options()
             self._views_for = f"{self.user_id}:{self.lang}"
@@ -263,7 +264,7 @@ class InboxState(AppState):
     def _prefill_correction(self, raw: str) -> None:
         """`reply=correction-<claim id>` (from the claim tracker) starts a reply with the official correction."""
         if self.open_id and raw.startswith("correction-") and raw[11:].isdigit() and not self.draft.strip():
-            from govsocial_app.services.claims import correction_reply
+            from govsocial_app.services.listening.claims import correction_reply
 
             self.draft = correction_reply(int(raw[11:]), self.open_id)
             self.used = replies.char_count(self.d_card.network, self.draft).used
@@ -285,7 +286,7 @@ class InboxState(AppState):
     def clear_filters(self):
         return rx.redirect("/inbox")
 
-    def _patch_from_feed(self, cards: dict[int, inbox.MessageCard], details: dict[int, inbox.MessageDetail]) -> None:
+    def _patch_from_feed(self, cards: dict[int, stream.MessageCard], details: dict[int, stream.MessageDetail]) -> None:
         """Called by the live relay with what changed on this client's screen, read once for all its clients:
         those cards are replaced in place (the page keeps its order and length), and the open message too."""
         self._require("inbox.view")  # a helper that reads data checks for itself
@@ -305,7 +306,7 @@ class InboxState(AppState):
             if self.open_id and (not changed or self.open_id in changed):
                 self._load_detail()
             if self.top_id:
-                self.new_count = inbox.count_newer(self._filter(), self.user_id, self.top_id)
+                self.new_count = stream.count_newer(self._filter(), self.user_id, self.top_id)
             self._read_page(self.page_starts[-1] if self.page_starts else None)
         except UserError:
             pass  # the filter or message became invalid meanwhile; the next load says so
@@ -375,7 +376,7 @@ class InboxState(AppState):
     @requires("inbox.act")
     def add_tag(self, form: dict):
         actor = self._require("inbox.act")
-        inbox.add_tag(self._targets(), form.get("tag", ""), actor)
+        stream.add_tag(self._targets(), form.get("tag", ""), actor)
         self._refresh_after_action()
 
     @rx.event
@@ -384,9 +385,9 @@ class InboxState(AppState):
         actor = self._require("inbox.act")
         tag_id = next((int(o.value) for o in self.opts.get("tag", []) if o.label == tag_name), None)
         if tag_id is None:
-            self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in inbox.choices().items()}
+            self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in stream.choices().items()}
             tag_id = next((int(o.value) for o in self.opts.get("tag", []) if o.label == tag_name), 0)
-        inbox.remove_tag([self.open_id], tag_id, actor)
+        stream.remove_tag([self.open_id], tag_id, actor)
         self._refresh_after_action()
 
     @rx.event
@@ -394,21 +395,21 @@ class InboxState(AppState):
     def assign_to(self, user_id: str):
         actor = self._require("inbox.act")
         target = None if user_id in ("", "none") else (self.user_id if user_id == "me" else int(user_id))
-        inbox.assign(self._targets(), target, actor)
+        stream.assign(self._targets(), target, actor)
         self._refresh_after_action()
 
     @rx.event
     @requires("inbox.act")
     def set_status(self, status: str):
         actor = self._require("inbox.act")
-        inbox.set_status(self._targets(), status, actor)
+        stream.set_status(self._targets(), status, actor)
         self._refresh_after_action()
 
     @rx.event
     @requires("inbox.act")
     def add_note(self, form: dict):
         actor = self._require("inbox.act")
-        inbox.add_note(self.open_id, form.get("note", ""), actor)
+        stream.add_note(self.open_id, form.get("note", ""), actor)
         self._refresh_after_action()
 
     @rx.event
@@ -423,11 +424,11 @@ class InboxState(AppState):
         """Show the result of this person's own action: the cards it touched are re-read in place (the page keeps
         its order; other people's pages are patched by the live relay), the open message too."""
         self._require("inbox.view")  # a helper that reads data checks for itself
-        self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in inbox.choices().items()}
+        self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in stream.choices().items()}
         touched = set(ids if ids is not None else self._targets())
         self.selected = []
         if touched & {c.id for c in self.cards}:
-            fresh = inbox.cards_by_id(sorted(touched))
+            fresh = stream.cards_by_id(sorted(touched))
             self.cards = [self._view(fresh[c.id]) if c.id in fresh else c for c in self.cards]
         if self.open_id:
             self._load_detail()
@@ -438,7 +439,7 @@ class InboxState(AppState):
     @requires("views.save")
     def save_view(self, form: dict):
         actor = self._require("views.save")
-        inbox.save_view(self.user_id, form.get("name", ""), self._filter(), actor)
+        stream.save_view(self.user_id, form.get("name", ""), self._filter(), actor)
         self.views = self._view_options()
         return rx.toast.success(self._("View saved."))
 

@@ -7,9 +7,9 @@ import dataclasses
 import reflex as rx
 
 from connectors.registry import NETWORKS, network_choices
-from govsocial_app.services import keywords
-from govsocial_app.i18n.times import relative_time
-from govsocial_app.services.keyword_query import describe_syntax
+from govsocial_app.services.listening import keywords
+from govsocial_app.services.timefmt import relative_time
+from govsocial_app.services.listening.keyword_query import describe_syntax
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 

@@ -7,7 +7,8 @@ import dataclasses
 import plotly.graph_objects as go
 import reflex as rx
 
-from govsocial_app.services import claims, listening, reports
+from govsocial_app.services.listening import claims, topics as listening
+from govsocial_app.services.reporting import reports
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.reports import Option, figure

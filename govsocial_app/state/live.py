@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import reflex as rx
 from reflex.state import StateUpdate
 
-from govsocial_app.services import bus, presence
+from govsocial_app.services import bus
+from govsocial_app.services.inbox import presence
 from govsocial_app.services.authz import can
 from govsocial_app.state import guard
 
@@ -332,20 +333,20 @@ async def _presence_loop(app) -> None:
 
 def _counts(groups: dict[tuple, list[tuple[str, Watch]]]) -> dict[str, int]:
     """The "N new" count of every watching client, from one query per distinct filter (not one per client)."""
-    from govsocial_app.services import inbox
+    from govsocial_app.services.inbox import stream
     from govsocial_app.services.errors import UserError
 
     out: dict[str, int] = {}
     for (params, user_id), members in groups.items():
         try:
-            f = inbox.filter_from_params(dict(params))
+            f = stream.filter_from_params(dict(params))
             floor = min(w.top_id for _, w in members)
-            ids = inbox.newer_ids(f, user_id, floor, limit=NEW_CAP)
+            ids = stream.newer_ids(f, user_id, floor, limit=NEW_CAP)
             for token, w in members:
                 if len(ids) < NEW_CAP or ids[-1] > w.top_id:
                     out[token] = sum(1 for i in ids if i > w.top_id)
                 else:  # this client's count may pass the shared cap
-                    out[token] = inbox.count_newer(f, user_id, w.top_id)
+                    out[token] = stream.count_newer(f, user_id, w.top_id)
         except UserError:
             continue  # a filter that became invalid; that client's next load says so
     return out
@@ -353,14 +354,14 @@ def _counts(groups: dict[tuple, list[tuple[str, Watch]]]) -> dict[str, int]:
 
 def _read_changes(card_ids: list[int], open_ids: list[int]) -> tuple[dict, dict]:
     """The changed cards and open messages, read once for every client of this worker that shows them."""
-    from govsocial_app.services import inbox
+    from govsocial_app.services.inbox import stream
     from govsocial_app.services.errors import UserError
 
-    cards = inbox.cards_by_id(card_ids) if card_ids else {}
+    cards = stream.cards_by_id(card_ids) if card_ids else {}
     details = {}
     for mid in open_ids:
         try:
-            details[mid] = inbox.detail(mid)
+            details[mid] = stream.detail(mid)
         except UserError:
             pass  # deleted meanwhile; that client's next load says so
     return cards, details

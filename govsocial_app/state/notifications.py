@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import reflex as rx
 
-from govsocial_app.services import webpush
+from govsocial_app.services.alerting import webpush
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 

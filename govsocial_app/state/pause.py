@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 
 import reflex as rx
 
-from govsocial_app.services import pause
+from govsocial_app.services.publishing import pause
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.publishing import zone
+from govsocial_app.services.timefmt import zone
 from govsocial_app.state.guard import SIGNED_IN, requires
 from govsocial_app.state.app_state import AppState
 

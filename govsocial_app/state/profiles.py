@@ -8,7 +8,7 @@ import reflex as rx
 
 from connectors.registry import NETWORKS, network_choices
 from govsocial_app.services import profiles
-from govsocial_app.i18n.times import relative_time
+from govsocial_app.services.timefmt import relative_time
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 

@@ -7,11 +7,13 @@ from datetime import datetime
 
 import reflex as rx
 
-from govsocial_app.services import approval_external, campaigns, pause, publishing
+from govsocial_app.services import timefmt
+from govsocial_app.services.publishing import actions, approval_external, campaigns, composer, pause, slots, views
 from govsocial_app.services.authz import can
 from govsocial_app.services.cap import emergency
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.publishing import ComposerInput, MediaRef, zone
+from govsocial_app.services.publishing.composer import ComposerInput, MediaRef
+from govsocial_app.services.timefmt import zone
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 
@@ -110,7 +112,7 @@ def size_label(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{max(1, round(n / 1000))} KB"
 
 
-def summary_view(p: publishing.PostSummary, tz_name: str, translate) -> SummaryView:
+def summary_view(p: views.PostSummary, tz_name: str, translate) -> SummaryView:
     when = p.when.astimezone(zone(tz_name)).strftime("%Y-%m-%d %H:%M") if p.when else ""
     profiles = ", ".join(p.profiles)
     # Fixed reasons (held, not sent) are catalogue entries; free text (a rejection's comment) comes back as it is.
@@ -183,7 +185,7 @@ class PublishState(AppState):
         )
 
     def _recount(self) -> None:
-        self.counts = [CountView(c.network, c.label, c.used, c.limit, c.over, c.preview) for c in publishing.counters(self._input(), self._networks())]
+        self.counts = [CountView(c.network, c.label, c.used, c.limit, c.over, c.preview) for c in composer.counters(self._input(), self._networks())]
         self._recheck()
 
     # ---------------------------------------------------------------- emergency posts (services/cap/emergency.py)
@@ -197,7 +199,7 @@ class PublishState(AppState):
         if len(texts) > 1:
             self.lang_counts = [
                 LangCountView(c.language, c.direction, f"{LANGUAGE_NAMES.get(c.language, c.language)} · "
-                              f"{publishing.network_label(c.network)}", c.used, c.limit, c.over)
+                              f"{views.network_label(c.network)}", c.used, c.limit, c.over)
                 for c in emergency.language_counts(texts, self.link.strip(), self._networks())
             ]
         else:
@@ -294,12 +296,12 @@ class PublishState(AppState):
                                   cap_alert_id=self.cap_alert_id or None, when=when, post_id=self.post_id or None)
         if emergency.blocking_items() and action != "draft":
             return emergency.save(actor, self._input(), action=action, when=when, post_id=self.post_id or None)
-        return publishing.save(actor, self._input(), action=action, when=when, post_id=self.post_id or None)
+        return composer.save(actor, self._input(), action=action, when=when, post_id=self.post_id or None)
 
     def _lists(self) -> None:
         self._require("publish.view")  # a helper that reads data checks for itself
-        self.attention = [summary_view(p, self.user_tz, self._) for p in publishing.needs_attention()]
-        self.recent = [summary_view(p, self.user_tz, self._) for p in publishing.recent_posts(limit=10)]
+        self.attention = [summary_view(p, self.user_tz, self._) for p in views.needs_attention()]
+        self.recent = [summary_view(p, self.user_tz, self._) for p in views.recent_posts(limit=10)]
 
     def _reset(self) -> None:
         self.selected, self.text, self.link, self.variants, self.media = [], "", "", {}, []
@@ -313,7 +315,7 @@ class PublishState(AppState):
 
     def _open(self, post_id: int) -> None:
         self._require("publish.view")  # a helper that reads data checks for itself
-        view = publishing.post_view(post_id)
+        view = views.post_view(post_id)
         if view is None:
             raise UserError("This post no longer exists.")
         tz = zone(self.user_tz)
@@ -342,7 +344,7 @@ class PublishState(AppState):
         if not self._load_user():
             return self._to_login()
         self._require("publish.view")
-        self.profiles = [ProfileOpt(str(p.id), p.label, p.handle, p.network, publishing.network_label(p.network)) for p in publishing.profile_choices()]
+        self.profiles = [ProfileOpt(str(p.id), p.label, p.handle, p.network, views.network_label(p.network)) for p in views.profile_choices()]
         self.campaign_opts = [Option(str(c.id), c.name) for c in campaigns.list_active()]
         self._reset()
         raw = self.router.url.query_parameters.get("post", "")
@@ -419,7 +421,7 @@ class PublishState(AppState):
             raise UserError("Attach at most 10 images.")
         for f in files:
             data = await f.read()
-            info = publishing.store_media(actor, f.name or "image", data)
+            info = composer.store_media(actor, f.name or "image", data)
             self.media = self.media + [MediaView(str(info.id), info.name, size_label(info.size_bytes), "")]
         self._recount()
 
@@ -436,7 +438,7 @@ class PublishState(AppState):
     def _when(self) -> datetime | None:
         if not (self.day and self.time):
             return None
-        return publishing.local_to_utc(self.day, self.time, self.user_tz)
+        return timefmt.local_to_utc(self.day, self.time, self.user_tz)
 
     def _save(self, action: str):
         actor = self._require("publish.compose")
@@ -446,7 +448,7 @@ class PublishState(AppState):
             return None
         try:
             result = self._save_call(actor, action, when)
-        except publishing.ComposerInvalid as exc:
+        except composer.ComposerInvalid as exc:
             self.issues = [self._(i.msgid, **i.params) for i in exc.issues]
             return None
         except UserError as exc:
@@ -492,7 +494,7 @@ class PublishState(AppState):
     @requires("publish.compose")
     def suggest(self):
         self._require("publish.compose")
-        sug = publishing.suggest_times([int(p) for p in self.selected], user_tz=self.user_tz)
+        sug = slots.suggest_times([int(p) for p in self.selected], user_tz=self.user_tz)
         tz = zone(self.user_tz)
         self.suggestions = [
             SuggestView(t.astimezone(tz).strftime("%a %d %b, %H:%M"), t.astimezone(tz).strftime("%Y-%m-%d"), t.astimezone(tz).strftime("%H:%M"))
@@ -510,7 +512,7 @@ class PublishState(AppState):
     def discard(self):
         actor = self._require("publish.compose")
         if self.post_id:
-            publishing.discard(actor, self.post_id)
+            actions.discard(actor, self.post_id)
         self._reset()
         self._recount()
         self._lists()
@@ -539,7 +541,7 @@ class PublishState(AppState):
     def held_choice(self, post_id: str, action: str):
         actor = self._require("publish.compose")
         try:
-            publishing.decide_held(actor, int(post_id), action)
+            actions.decide_held(actor, int(post_id), action)
         except UserError as exc:
             return rx.toast.error(self._(str(exc)), position="top-center")
         self._lists()
@@ -548,6 +550,6 @@ class PublishState(AppState):
     @requires("publish.compose")
     def retry(self, post_id: str):
         actor = self._require("publish.compose")
-        publishing.retry_failed(actor, int(post_id))
+        actions.retry_failed(actor, int(post_id))
         self._lists()
         return rx.toast.success(self._("Trying again now."), position="top-center")

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 
 import reflex as rx
 
-from govsocial_app.services import inbox
+from govsocial_app.services.inbox import stream
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.records import export, holds, requests, retention
 from govsocial_app.state.app_state import AppState
@@ -80,10 +80,10 @@ class RecordsState(AppState):
         if not self._load_user():
             return self._to_login()
         actor = self._require(PERM)
-        ch = inbox.choices()
+        ch = stream.choices()
         self.profiles = [{"value": c.value, "label": c.label} for c in ch["profile"]]
         self.tags = [{"value": c.value, "label": c.label} for c in ch["tag"]]
-        self.views = [{"value": str(v.id), "label": v.name} for v in inbox.saved_views(actor.user_id) if str(v.id).isdigit()]
+        self.views = [{"value": str(v.id), "label": v.name} for v in stream.saved_views(actor.user_id) if str(v.id).isdigit()]
         self._refresh(actor)
 
     @rx.event

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from govsocial_app.services import profiles as profile_service
-from govsocial_app.services import report_pdf, report_schedule, reports
+from govsocial_app.services.reporting import pdf, reports, schedule as report_schedule
 from govsocial_app.services.errors import UserError
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
@@ -275,7 +275,7 @@ class ReportsState(AppState):
         self._require("reports.view")
         report = reports.build(self.kind, self._filters(), **({"limit": None} if self.kind == "posts" else {}))
         names = [o.label for o in self.profile_opts if o.value == self.profile]
-        return rx.download(data=report_pdf.render(report, profile_names=names), filename=report_pdf.filename(report),
+        return rx.download(data=pdf.render(report, profile_names=names), filename=pdf.filename(report),
                            mime_type="application/pdf")
 
     @rx.event

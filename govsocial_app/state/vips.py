@@ -7,7 +7,7 @@ import dataclasses
 import reflex as rx
 
 from connectors.registry import NETWORKS
-from govsocial_app.services import vip
+from govsocial_app.services.inbox import vip
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 

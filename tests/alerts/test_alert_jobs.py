@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Alert
-from govsocial_app.services import spikes
+from govsocial_app.services.alerting import spikes
 from jobs import alerts as alert_jobs
 from tests.alerts.helpers import add_messages, make_profile, spread
 

@@ -8,7 +8,8 @@ import pytest
 import reflex as rx
 
 from govsocial_app.db.engine import session_scope
-from govsocial_app.services import alerting, auth, spikes
+from govsocial_app.services import auth
+from govsocial_app.services.alerting import alerts, spikes
 from govsocial_app.services.authz import PermissionDenied
 from tests.alerts.helpers import make_profile
 from tests.alerts.push_receiver import Browser
@@ -32,11 +33,11 @@ def signed_in(db, actor_factory):
 
 
 def _alert() -> int:
-    spec = alerting.AlertSpec(kind="spike", severity="critical", title="Spike on {stream}: {count} messages in the last hour",
+    spec = alerts.AlertSpec(kind="spike", severity="critical", title="Spike on {stream}: {count} messages in the last hour",
                               params={"stream": "all profiles", "count": 30}, translate_params=("stream",), link="/inbox",
                               data={"count": 30, "baseline": 4.0, "threshold": 20, "terms": [["flood", 12]], "term_links": {"flood": "/inbox?q=flood"}})
     with session_scope() as s:
-        return alerting.create_alert(s, spec, alerting.Audience(("admin",)), datetime.now(timezone.utc)).id
+        return alerts.create_alert(s, spec, alerts.Audience(("admin",)), datetime.now(timezone.utc)).id
 
 
 def test_the_alert_centre_lists_alerts_in_the_users_language_and_only_staff_acknowledge(signed_in):

@@ -36,7 +36,8 @@ def _page_msgids() -> set[str]:
 
 
 def _server_msgids() -> set[str]:
-    from govsocial_app.services import alerting, keyword_alerts, mailer, spikes, webpush
+    from govsocial_app.services import mailer
+    from govsocial_app.services.alerting import alerts as alerting, keyword_alerts, spikes, webpush
     from govsocial_app.state import alert_settings as alert_settings_state
     from govsocial_app.state import alerts as alert_state
     from govsocial_app.state import notifications as notification_state

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Alert, AuditLog, KeywordSearch
-from govsocial_app.services import keyword_alerts
+from govsocial_app.services.alerting import keyword_alerts
 from govsocial_app.services.authz import PermissionDenied
 from tests.alerts.helpers import add_messages
 
@@ -44,12 +44,12 @@ async def test_a_crisis_match_alerts_at_once_with_numbers_terms_and_link(db, act
 
 
 async def test_the_link_opens_the_inbox_on_the_keywords_tag_when_matches_are_tagged(db):
-    from govsocial_app.services import inbox
+    from govsocial_app.services.inbox import stream
     from govsocial_app.services.authz import Actor
 
     kw = _keyword(name="Flooding")
     ids = _matches(2)
-    tag_id = inbox.add_tag(ids, "flooding", Actor.system("keywords"))
+    tag_id = stream.add_tag(ids, "flooding", Actor.system("keywords"))
     alert_id = await keyword_alerts.on_keyword_matches(kw, ids, NOW)
     with session_scope() as s:
         alert = s.get(Alert, alert_id)

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Alert, AlertDelivery, AuditLog, SpikeRule
-from govsocial_app.services import spikes
+from govsocial_app.services.alerting import spikes
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import UserError
 from tests.alerts.helpers import add_messages, make_profile, spread
@@ -165,7 +165,7 @@ def test_rule_settings_are_validated_and_need_permission(db, actor_factory):
 @pytest.mark.services
 def test_the_evaluator_and_the_keyword_cool_down_work_on_postgresql(pg_db):
     from govsocial_app.db.models import KeywordSearch
-    from govsocial_app.services import keyword_alerts
+    from govsocial_app.services.alerting import keyword_alerts
 
     pid = make_profile(tz="Europe/London")
     _hourly(pid, NOW - timedelta(days=8), NOW - spikes.WINDOW, 2)

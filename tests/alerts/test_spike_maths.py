@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govsocial_app.services import spikes
-from govsocial_app.services.spikes import RuleState, SpikeSettings, decide, is_crossing, threshold
+from govsocial_app.services.alerting import spikes
+from govsocial_app.services.alerting.spikes import RuleState, SpikeSettings, decide, is_crossing, threshold
 
 UTC = timezone.utc
 T0 = datetime(2026, 11, 24, 10, 5, tzinfo=UTC)  # a Tuesday

@@ -8,7 +8,7 @@ from sqlmodel import select
 from govsocial_app.config import get_settings, reset_settings_cache
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import AuditLog, PushSubscription, Setting
-from govsocial_app.services import webpush
+from govsocial_app.services.alerting import webpush
 from govsocial_app.services.errors import UserError
 from tests.alerts.push_receiver import Browser, VapidError, verify_vapid
 

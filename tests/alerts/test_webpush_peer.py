@@ -10,17 +10,18 @@ from sqlmodel import select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import AlertDelivery
-from govsocial_app.services import alerting, auth, webpush
+from govsocial_app.services import auth
+from govsocial_app.services.alerting import alerts, webpush
 
 pytestmark = pytest.mark.peers
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
 
-def _spec(**over) -> alerting.AlertSpec:
+def _spec(**over) -> alerts.AlertSpec:
     base = dict(kind="keyword", severity="critical", title="{priority} keyword “{name}”: {count} new matches", body="Top terms: {terms}.",
                 params={"priority": "Crisis", "name": "Flooding", "count": 12, "terms": "flood, road"}, translate_params=("priority",),
                 link="/inbox?kind=keyword&since=2026-11-24T09%3A58")
-    return alerting.AlertSpec(**{**base, **over})
+    return alerts.AlertSpec(**{**base, **over})
 
 
 async def test_an_alert_reaches_the_push_service_and_decrypts_to_its_payload(db, actor_factory, push_service):
@@ -28,8 +29,8 @@ async def test_an_alert_reaches_the_push_service_and_decrypts_to_its_payload(db,
     sub = push_service.subscribe(webpush.vapid_keys().public_key)
     webpush.subscribe(responder, sub, "Riley's phone")
     with session_scope() as s:
-        alert = alerting.create_alert(s, _spec(), alerting.Audience(("responder",)), NOW)
-    report = await alerting.deliver([alert.id], now=NOW)
+        alert = alerts.create_alert(s, _spec(), alerts.Audience(("responder",)), NOW)
+    report = await alerts.deliver([alert.id], now=NOW)
     assert report.sent == 1 and report.failed == 0
     [message] = push_service.messages(sub["clientHash"])
     assert json.loads(message) == {
@@ -44,8 +45,8 @@ async def test_each_recipient_gets_the_alert_in_their_language(db, actor_factory
     sub = push_service.subscribe(webpush.vapid_keys().public_key)
     webpush.subscribe(arabic, sub, "هاتف")
     with session_scope() as s:
-        alert = alerting.create_alert(s, _spec(), alerting.Audience(user_ids=(arabic.user_id,)), NOW)
-    await alerting.deliver([alert.id], now=NOW)
+        alert = alerts.create_alert(s, _spec(), alerts.Audience(user_ids=(arabic.user_id,)), NOW)
+    await alerts.deliver([alert.id], now=NOW)
     payload = json.loads(push_service.messages(sub["clientHash"])[-1])
     assert "Flooding" in payload["title"] and "Crisis" not in payload["title"] and "أزمة" in payload["title"]
 
@@ -56,8 +57,8 @@ async def test_an_expired_subscription_answers_410_and_is_pruned(db, actor_facto
     sid = webpush.subscribe(responder, sub, "Old phone")
     push_service.expire(sub["clientHash"])
     with session_scope() as s:
-        alert = alerting.create_alert(s, _spec(), alerting.Audience(user_ids=(responder.user_id,)), NOW)
-    report = await alerting.deliver([alert.id], now=NOW)
+        alert = alerts.create_alert(s, _spec(), alerts.Audience(user_ids=(responder.user_id,)), NOW)
+    report = await alerts.deliver([alert.id], now=NOW)
     assert report.sent == 0 and report.skipped == 1
     assert webpush.devices(responder.user_id) == []
     with session_scope() as s:
@@ -66,7 +67,7 @@ async def test_an_expired_subscription_answers_410_and_is_pruned(db, actor_facto
     assert push_service.messages(sub["clientHash"]) == []
     # The next alert does not even try the dead device.
     with session_scope() as s:
-        again = alerting.create_alert(s, _spec(), alerting.Audience(user_ids=(responder.user_id,)), NOW)
+        again = alerts.create_alert(s, _spec(), alerts.Audience(user_ids=(responder.user_id,)), NOW)
         assert s.exec(select(AlertDelivery).where(AlertDelivery.alert_id == again.id, AlertDelivery.channel == "push")).all() == []
 
 

@@ -33,7 +33,9 @@ from connectors.simulator import SimulatorConnector  # noqa: E402
 from govsocial_app.db.engine import session_scope  # noqa: E402
 from govsocial_app.db.migrate import upgrade  # noqa: E402
 from govsocial_app.db.models import SocialProfile  # noqa: E402
-from govsocial_app.services import auth, ingest, mailer, spikes, webpush  # noqa: E402
+from govsocial_app.services import auth, mailer  # noqa: E402
+from govsocial_app.services.alerting import spikes, webpush
+from govsocial_app.services.inbox import ingest
 from govsocial_app.services.authz import Actor  # noqa: E402
 from govsocial_app.services.crypto import encrypt_json  # noqa: E402
 from tests.alerts.smtp_peer import PASSWORD, USERNAME, SmtpPeer  # noqa: E402

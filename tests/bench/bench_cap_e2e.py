@@ -36,7 +36,8 @@ from sqlmodel import select  # noqa: E402
 from govsocial_app.db.engine import session_scope  # noqa: E402
 from govsocial_app.db.migrate import upgrade  # noqa: E402
 from govsocial_app.db.models import CapAlert  # noqa: E402
-from govsocial_app.services import auth, webpush  # noqa: E402
+from govsocial_app.services import auth  # noqa: E402
+from govsocial_app.services.alerting import webpush
 from govsocial_app.services.authz import Actor  # noqa: E402
 from govsocial_app.services.cap import store  # noqa: E402
 from govsocial_app.services.cap.parse import parse_alert  # noqa: E402

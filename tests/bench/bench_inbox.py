@@ -110,35 +110,35 @@ def _bench(url: str) -> dict:
 
     from govsocial_app.db.engine import get_engine
     from govsocial_app.db.models import Message
-    from govsocial_app.services import inbox
+    from govsocial_app.services.inbox import stream
 
     _configure(url)
     seeded = _seed(url)
     filters = {
-        "all": inbox.InboxFilter(),
-        "open": inbox.InboxFilter(status="open"),
-        "mine": inbox.InboxFilter(assigned="me"),
-        "unassigned_open": inbox.InboxFilter(status="open", assigned="unassigned"),
-        "network": inbox.InboxFilter(network="mastodon"),
-        "profile_open": inbox.InboxFilter(profile_id=2, status="open"),
-        "tag": inbox.InboxFilter(tag_id=3),
-        "vip": inbox.InboxFilter(vip_list_id=1),
-        "arabic_dm": inbox.InboxFilter(lang="ar", kind="dm"),
-        "last_week_open": inbox.InboxFilter(status="open", since=datetime(2026, 10, 25, tzinfo=timezone.utc)),
+        "all": stream.InboxFilter(),
+        "open": stream.InboxFilter(status="open"),
+        "mine": stream.InboxFilter(assigned="me"),
+        "unassigned_open": stream.InboxFilter(status="open", assigned="unassigned"),
+        "network": stream.InboxFilter(network="mastodon"),
+        "profile_open": stream.InboxFilter(profile_id=2, status="open"),
+        "tag": stream.InboxFilter(tag_id=3),
+        "vip": stream.InboxFilter(vip_list_id=1),
+        "arabic_dm": stream.InboxFilter(lang="ar", kind="dm"),
+        "last_week_open": stream.InboxFilter(status="open", since=datetime(2026, 10, 25, tzinfo=timezone.utc)),
     }
-    searches = {"search_word": inbox.InboxFilter(q="flood"), "search_arabic": inbox.InboxFilter(q="الطريق"), "search_open": inbox.InboxFilter(q="bins", status="open")}
+    searches = {"search_word": stream.InboxFilter(q="flood"), "search_arabic": stream.InboxFilter(q="الطريق"), "search_open": stream.InboxFilter(q="bins", status="open")}
     dialect = get_engine().dialect.name
     results: dict = {}
     worst_page = worst_search = 0.0
     ratios = []
     raw = get_engine().raw_connection()
     for name, f in {**filters, **searches}.items():
-        first = inbox.list_page(f, 1)
+        first = stream.list_page(f, 1)
         before = first.next_before_id
-        r_first = _measure(name, lambda: inbox.list_page(f, 1))
-        r_next = _measure(name, lambda: inbox.list_page(f, 1, before_id=before)) if before else r_first
+        r_first = _measure(name, lambda: stream.list_page(f, 1))
+        r_next = _measure(name, lambda: stream.list_page(f, 1, before_id=before)) if before else r_first
         # The floor: the same page query as raw SQL through the driver, no ORM, no card assembly.
-        stmt = select(Message).where(*inbox._conditions(f, 1, dialect)).order_by(col(Message.id).desc()).limit(51)
+        stmt = select(Message).where(*stream._conditions(f, 1, dialect)).order_by(col(Message.id).desc()).limit(51)
         sql = str(stmt.compile(get_engine(), compile_kwargs={"literal_binds": True}))
 
         def floor():

@@ -38,7 +38,7 @@ def _run(url: str, messages) -> dict:
     from govsocial_app.db import engine as eng
     from govsocial_app.db.engine import get_engine, session_scope
     from govsocial_app.db.migrate import upgrade
-    from govsocial_app.services import ingest
+    from govsocial_app.services.inbox import ingest
 
     os.environ["DATABASE_URL"] = url
     config.reset_settings_cache()

@@ -21,7 +21,7 @@ WATCH_AFTER_S = float(os.environ.get("BENCH_PAUSE_WATCH_S", "6"))
 
 
 def run(db: str, url: str, data_dir: Path) -> dict:
-    from govsocial_app.services import pause
+    from govsocial_app.services.publishing import pause
     from govsocial_app.services.authz import Actor
 
     point_at(url, data_dir)

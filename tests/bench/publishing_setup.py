@@ -61,7 +61,7 @@ def make_posts(data_dir: Path, n: int, *, profiles: int = 2, due: datetime | Non
     """`n` posts due within one minute, spread over `profiles` simulator profiles (one target each). Returns profile ids."""
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import Post, PostTarget, SocialProfile, User
-    from govsocial_app.services.publishing import new_idempotency_key
+    from govsocial_app.services.publishing.lifecycle import new_idempotency_key
 
     due = due or datetime.now(timezone.utc).replace(second=0, microsecond=0)
     with session_scope() as s:

@@ -41,8 +41,9 @@ def setup_post(app_db: str, smtp: SmtpPeer) -> tuple[int, int]:
 
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import SocialProfile, User
-    from govsocial_app.services import approvals, mailer, publishing
-    from govsocial_app.services.approvals import StepSpec
+    from govsocial_app.services import mailer
+    from govsocial_app.services.publishing import approvals, composer
+    from govsocial_app.services.publishing.approvals import StepSpec
     from govsocial_app.services.authz import Actor
     from tests.conftest import point_app_at
 
@@ -69,10 +70,10 @@ def setup_post(app_db: str, smtp: SmtpPeer) -> tuple[int, int]:
                                                                  StepSpec("Mayor's office", "any", externals=(("Mayor's office", MAYOR),))])
     for pid in (city, bsky_id):
         approvals.require_for_profile(admin_actor, pid, wf)
-    media = publishing.store_media(author_actor, "elm-st.png", png())
-    r = publishing.save(author_actor, publishing.ComposerInput(
+    media = composer.store_media(author_actor, "elm-st.png", png())
+    r = composer.save(author_actor, composer.ComposerInput(
         text=MAIN, link="https://riverton.example/roadworks", profile_ids=[city, bsky_id], variants={"bluesky": VARIANT},
-        media=[publishing.MediaRef(media.id, "Road works sign at the corner of Elm St and Oak Ave")]), action="now")
+        media=[composer.MediaRef(media.id, "Road works sign at the corner of Elm St and Oak Ave")]), action="now")
     assert r.status == "pending_approval"
     return r.post_id, wf
 
@@ -83,7 +84,8 @@ def tear_down(workflow_id: int) -> None:
 
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import Setting, SocialProfile, utcnow
-    from govsocial_app.services import approvals, mailer
+    from govsocial_app.services import mailer
+    from govsocial_app.services.publishing import approvals
     from govsocial_app.services.authz import Actor
 
     approvals.archive_workflow(Actor(None, "browser test", "system"), workflow_id)
@@ -191,9 +193,9 @@ def test_manager_sees_what_is_sent_then_the_mayor_approves_by_emailed_link_and_c
 
         # Item 4: no request the browser made (so no access log line) carried the key.
         assert requested and all(key not in url for url in requested)
-        from govsocial_app.services import publishing
+        from govsocial_app.services.publishing import views
 
-        assert publishing.post_view(post_id).status in ("scheduled", "publishing", "published", "failed")
+        assert views.post_view(post_id).status in ("scheduled", "publishing", "published", "failed")
     finally:
         tear_down(workflow_id)
         point_app_at(f"sqlite:///{_SESSION_TMP / 'unused.db'}")

@@ -85,7 +85,7 @@ SET_VISIBILITY = """(state) => {
 
 
 def test_presence_lasts_with_no_browser_heartbeat_and_a_hidden_page_leaves_at_once(browser, live_app):
-    from govsocial_app.services import presence
+    from govsocial_app.services.inbox import presence
 
     ctx_a, ctx_b = phone_context(browser), browser.new_context(viewport=DESKTOP)
     a, b = ctx_a.new_page(), ctx_b.new_page()

@@ -64,7 +64,7 @@ def test_an_official_alert_becomes_a_twin_post_with_its_expiry_and_a_cancel_flag
 
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import Post, PostEmergency
-    from govsocial_app.services import webpush
+    from govsocial_app.services.alerting import webpush
     from govsocial_app.services.cap import official, store
     from tests.conftest import _SESSION_TMP, point_app_at
 

@@ -175,17 +175,17 @@ def test_the_alert_centre_acknowledges_with_who_and_when(browser, live_app):
     from datetime import datetime, timezone
 
     from govsocial_app.db.engine import session_scope
-    from govsocial_app.services import alerting
+    from govsocial_app.services.alerting import alerts
     from tests.conftest import _SESSION_TMP, point_app_at
 
     point_app_at(f"sqlite:///{live_app.data_dir / 'govsocial.db'}")
     try:
-        spec = alerting.AlertSpec(kind="spike", severity="warning", title="Spike on {stream}: {count} messages in the last hour",
+        spec = alerts.AlertSpec(kind="spike", severity="warning", title="Spike on {stream}: {count} messages in the last hour",
                                   params={"stream": "all profiles", "count": 42}, translate_params=("stream",), link="/inbox?q=bridge",
                                   data={"count": 42, "baseline": 7.0, "threshold": 20, "terms": [["bridge", 9]],
                                         "term_links": {"bridge": "/inbox?q=bridge"}})
         with session_scope() as s:
-            alerting.create_alert(s, spec, alerting.Audience(("admin",)), datetime.now(timezone.utc))
+            alerts.create_alert(s, spec, alerts.Audience(("admin",)), datetime.now(timezone.utc))
     finally:
         point_app_at(f"sqlite:///{_SESSION_TMP / 'unused.db'}")
     ctx = phone_context(browser)

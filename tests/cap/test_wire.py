@@ -15,11 +15,12 @@ from sqlmodel import select
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Alert, AlertDelivery, AuditLog, CapAlert, CapSource, Post, PostEmergency, PostTarget
 from govsocial_app.i18n import translate
-from govsocial_app.services import alerting, publisher, webpush
+from govsocial_app.services.alerting import alerts, webpush
+from govsocial_app.services.publishing import sender
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.cap import emergency, official, outbound, store
 from govsocial_app.services.cap.schema import schema_errors
-from govsocial_app.services.publishing import ComposerInput, ComposerInvalid
+from govsocial_app.services.publishing.composer import ComposerInput, ComposerInvalid
 from tests.alerts.push_receiver import Browser, PushReceiver
 from tests.cap.feed_server import FeedServer
 from tests.cap.helpers import FLOOD_NOW
@@ -66,7 +67,7 @@ async def test_the_job_raises_an_in_area_alert_with_a_push_and_a_card_that_opens
     cap_id = outcome.raised[0]
     assert card.link == f"/publish?cap={cap_id}"
     # The Arabic reader sees the Arabic headline the alert itself carried.
-    title_ar, _ = alerting.rendered(card, "ar")
+    title_ar, _ = alerts.rendered(card, "ar")
     assert title_ar.startswith("تنبيه رسمي: ") and any("\u0600" <= ch <= "\u06ff" for ch in title_ar[12:])
     push = browser.decrypt(receiver.pushes[-1].body)
     assert push["title"] == card.title and push["url"] == card.link
@@ -173,7 +174,7 @@ async def test_the_publisher_refuses_a_post_whose_official_alert_has_expired(act
     result = emergency.save(admin, ComposerInput(text=draft.texts["en"], profile_ids=[pid]), action="now", cap_alert_id=cap_id, now=FLOOD_NOW)
     assert emergency.refusal(result.post_id, draft.texts["en"], now=FLOOD_NOW) == ""
     # The real clock is past the fixture's expiry (2026-11-25): the publisher, right before sending, refuses.
-    stats = await publisher.run_once(max_seconds=10)
+    stats = await sender.run_once(max_seconds=10)
     assert stats.outcomes.get("failed") == 1
     with session_scope() as s:
         (target,) = s.exec(select(PostTarget).where(PostTarget.post_id == result.post_id)).all()
@@ -197,7 +198,7 @@ def test_accessibility_blocking_items_stop_saving_and_sending_with_a_clear_messa
     # Made blocking after it was saved: the publisher's last check stops it with the reason.
     reason = emergency.refusal(early, shouting.text)
     assert reason.startswith("Not sent: the accessibility check") and "No sentences in capitals" in reason
-    stats = asyncio.run(publisher.run_once(max_seconds=10))
+    stats = asyncio.run(sender.run_once(max_seconds=10))
     assert stats.outcomes.get("failed") == 1 and simulator_for(pid).received_log() == []
     # The Arabic version is checked too.
     emergency.set_blocking_items(admin, ["link_text"])
@@ -207,9 +208,9 @@ def test_accessibility_blocking_items_stop_saving_and_sending_with_a_clear_messa
 
 
 def publishing_save(actor, inp) -> int:
-    from govsocial_app.services import publishing
+    from govsocial_app.services.publishing import composer
 
-    return publishing.save(actor, inp, action="now").post_id
+    return composer.save(actor, inp, action="now").post_id
 
 
 async def test_a_cancel_from_the_source_flags_the_published_post_and_raises_a_card(actor_factory, feed, tmp_path):

@@ -161,9 +161,9 @@ async def test_one_tap_from_an_official_alert_fills_both_languages_and_enforces_
 
 
 def test_the_approver_sees_the_checklist_and_cannot_approve_past_a_blocking_item(app_state, as_role, actor_factory, tmp_path):
-    from govsocial_app.services import approvals, publishing
-    from govsocial_app.services.approvals import StepSpec
-    from govsocial_app.services.publishing import ComposerInput
+    from govsocial_app.services.publishing import approvals
+    from govsocial_app.services.publishing.approvals import StepSpec
+    from govsocial_app.services.publishing.composer import ComposerInput
     from govsocial_app.state.approvals import ApprovalsState
 
     admin = actor_factory("admin")

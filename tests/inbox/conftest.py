@@ -9,7 +9,7 @@ import pytest
 from connectors.base import Author, InboundMessage
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import SocialProfile
-from govsocial_app.services import ingest
+from govsocial_app.services.inbox import ingest
 from govsocial_app.services.crypto import encrypt_json
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import AuditLog, Message, MessageNote, MessageVersion
-from govsocial_app.services import inbox, replies, vip
+from govsocial_app.services.inbox import replies, stream, vip
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import UserError
 from tests.inbox.conftest import msg
@@ -24,11 +24,11 @@ def audit_actions() -> list[str]:
 def test_every_action_is_audited(store, actor_factory):
     me = actor_factory("responder")
     (a,) = store([msg(1)])
-    inbox.add_tag([a], "Water", me)
-    inbox.assign([a], me.user_id, me)
-    inbox.set_status([a], "completed", me)
-    inbox.set_status([a], "open", me)
-    inbox.add_note(a, "Called the depot", me)
+    stream.add_tag([a], "Water", me)
+    stream.assign([a], me.user_id, me)
+    stream.set_status([a], "completed", me)
+    stream.set_status([a], "open", me)
+    stream.add_note(a, "Called the depot", me)
     acts = audit_actions()
     for action in ("tag.create", "message.tag", "message.assign", "message.complete", "message.reopen", "message.note"):
         assert action in acts
@@ -40,8 +40,8 @@ def test_every_action_is_audited(store, actor_factory):
 def test_viewer_cannot_act_or_reply(store, actor_factory):
     viewer = actor_factory("viewer")
     (a,) = store([msg(1)])
-    for call in (lambda: inbox.add_tag([a], "X", viewer), lambda: inbox.assign([a], None, viewer),
-                 lambda: inbox.set_status([a], "completed", viewer), lambda: inbox.add_note(a, "n", viewer)):
+    for call in (lambda: stream.add_tag([a], "X", viewer), lambda: stream.assign([a], None, viewer),
+                 lambda: stream.set_status([a], "completed", viewer), lambda: stream.add_note(a, "n", viewer)):
         with pytest.raises(PermissionDenied):
             call()
     with pytest.raises(PermissionDenied):
@@ -59,21 +59,21 @@ def test_only_managers_and_admins_edit_vip_lists(db, actor_factory):
 def test_tags_are_created_inline_once_case_insensitively(store, actor_factory):
     me = actor_factory("responder")
     a, b = store([msg(1), msg(2)])
-    t1 = inbox.add_tag([a], "Power outage", me)
-    t2 = inbox.add_tag([b], "power OUTAGE", me)
+    t1 = stream.add_tag([a], "Power outage", me)
+    t2 = stream.add_tag([b], "power OUTAGE", me)
     assert t1 == t2
     with pytest.raises(UserError):
-        inbox.add_tag([a], "   ", me)
+        stream.add_tag([a], "   ", me)
 
 
 def test_bulk_actions_apply_to_all_or_none(store, actor_factory):
     me = actor_factory("responder")
     ids_ = store([msg(n) for n in range(5)])
-    inbox.set_status(ids_, "completed", me)
+    stream.set_status(ids_, "completed", me)
     with session_scope() as s:
         assert {m.status for m in s.exec(select(Message).where(col(Message.id).in_(ids_)))} == {"completed"}
     with pytest.raises(UserError):
-        inbox.set_status(ids_ + [999_999], "open", me)
+        stream.set_status(ids_ + [999_999], "open", me)
     with session_scope() as s:
         assert {m.status for m in s.exec(select(Message).where(col(Message.id).in_(ids_)))} == {"completed"}
 
@@ -83,7 +83,7 @@ async def test_reply_goes_through_the_simulator_and_is_archived(sim_store, actor
     (a,) = sim_store(1)
     sent = await replies.send_reply(a, "Yes, until 8 pm.", ana, seen_reply_id=0)
     assert isinstance(sent, replies.SentReply) and sent.external_id
-    d = inbox.detail(a)
+    d = stream.detail(a)
     assert [t.text for t in d.conversation if t.direction == "out"] == ["Yes, until 8 pm."]
     assert d.card.replied_by == "Ana Responder"
     with session_scope() as s:
@@ -95,14 +95,14 @@ async def test_reply_goes_through_the_simulator_and_is_archived(sim_store, actor
 async def test_reply_held_when_someone_else_answered_after_you_opened(sim_store, actor_factory):
     ana, ben = actor_factory("responder", "Ana"), actor_factory("responder", "Ben")
     (a,) = sim_store(1)
-    ben_opened = inbox.detail(a).last_reply_id
-    await replies.send_reply(a, "Ana's answer", ana, seen_reply_id=inbox.detail(a).last_reply_id)
+    ben_opened = stream.detail(a).last_reply_id
+    await replies.send_reply(a, "Ana's answer", ana, seen_reply_id=stream.detail(a).last_reply_id)
     held = await replies.send_reply(a, "Ben's answer", ben, seen_reply_id=ben_opened)
     assert isinstance(held, replies.HeldReply) and held.by == "Ana" and held.text == "Ana's answer"
     # Ben confirms: send again with the reply he has now seen.
     sent = await replies.send_reply(a, "Ben's answer", ben, seen_reply_id=held.reply_id)
     assert isinstance(sent, replies.SentReply)
-    outs = [t.text for t in inbox.detail(a).conversation if t.direction == "out"]
+    outs = [t.text for t in stream.detail(a).conversation if t.direction == "out"]
     assert outs == ["Ana's answer", "Ben's answer"]
 
 
@@ -115,7 +115,7 @@ def _send_in_thread(message_id, text, actor, seen, results, barrier):
 def test_two_simultaneous_replies_cannot_both_pass_the_guard(sim_store, actor_factory, attempt):
     ana, ben = actor_factory("responder", "Ana"), actor_factory("responder", "Ben")
     (a,) = sim_store(1)
-    seen = inbox.detail(a).last_reply_id
+    seen = stream.detail(a).last_reply_id
     results: list = []
     barrier = threading.Barrier(2)
     threads = [threading.Thread(target=_send_in_thread, args=(a, f"{who.label} answer", who, seen, results, barrier)) for who in (ana, ben)]
@@ -125,7 +125,7 @@ def test_two_simultaneous_replies_cannot_both_pass_the_guard(sim_store, actor_fa
         t.join(30)
     kinds = sorted(type(r).__name__ for r in results)
     assert kinds == ["HeldReply", "SentReply"]
-    assert len([t for t in inbox.detail(a).conversation if t.direction == "out"]) == 1
+    assert len([t for t in stream.detail(a).conversation if t.direction == "out"]) == 1
 
 
 async def test_failed_send_keeps_no_answer_marker_and_says_why(sim_store, actor_factory, profile):
@@ -139,7 +139,7 @@ async def test_failed_send_keeps_no_answer_marker_and_says_why(sim_store, actor_
         profiles.connector_for(p).inject_faults(["500", "500", "500", "500"])
     with pytest.raises(UserError, match="not sent"):
         await replies.send_reply(a, "Will this go?", ana, seen_reply_id=0)
-    d = inbox.detail(a)
+    d = stream.detail(a)
     assert d.card.replied_by == ""
     assert [t.status for t in d.conversation if t.direction == "out"] == ["failed"]
     assert "message.reply_failed" in audit_actions()
@@ -178,8 +178,8 @@ def test_vip_csv_import_rejects_bad_rows_without_half_importing(db, actor_factor
 def test_notes_are_kept_with_the_author(store, actor_factory):
     me = actor_factory("responder", "Ana")
     (a,) = store([msg(1)])
-    inbox.add_note(a, "Escalated to roads team", me)
-    assert [(n.author, n.text) for n in inbox.detail(a).notes] == [("Ana", "Escalated to roads team")]
+    stream.add_note(a, "Escalated to roads team", me)
+    assert [(n.author, n.text) for n in stream.detail(a).notes] == [("Ana", "Escalated to roads team")]
     with session_scope() as s:
         assert s.exec(select(MessageNote)).one().user_id == me.user_id
 
@@ -187,7 +187,7 @@ def test_notes_are_kept_with_the_author(store, actor_factory):
 def test_edit_and_delete_in_one_page_keep_every_version(profile):
     from dataclasses import replace
 
-    from govsocial_app.services import ingest
+    from govsocial_app.services.inbox import ingest
 
     original = msg(7, "The shelter on Elm St is full")
     edited = replace(original, text="The shelter on Elm St is full; use the school gym")
@@ -197,7 +197,7 @@ def test_edit_and_delete_in_one_page_keep_every_version(profile):
     assert len(result.new_ids) == 1
     with session_scope() as s:
         ingest.store(s, [deleted], profile_id=profile)
-    history = inbox.detail(result.new_ids[0]).versions
+    history = stream.detail(result.new_ids[0]).versions
     assert [(v.change, v.text) for v in history] == [
         ("created", "The shelter on Elm St is full"),
         ("edited", "The shelter on Elm St is full; use the school gym"),
@@ -206,4 +206,4 @@ def test_edit_and_delete_in_one_page_keep_every_version(profile):
     with session_scope() as s:
         again = ingest.store(s, [deleted], profile_id=profile)  # a re-poll of the same state adds nothing
     assert again.new_ids == [] and again.versioned_ids == []
-    assert len(inbox.detail(result.new_ids[0]).versions) == 3
+    assert len(stream.detail(result.new_ids[0]).versions) == 3

@@ -7,21 +7,21 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from govsocial_app.services import inbox, vip
+from govsocial_app.services.inbox import stream, vip
 from govsocial_app.services.errors import UserError
 from tests.inbox.conftest import T0, msg
 
 
-def ids(f: inbox.InboxFilter, user_id: int = 0, **kw) -> list[int]:
-    return [c.id for c in inbox.list_page(f, user_id, **kw).cards]
+def ids(f: stream.InboxFilter, user_id: int = 0, **kw) -> list[int]:
+    return [c.id for c in stream.list_page(f, user_id, **kw).cards]
 
 
 def test_newest_first_and_keyset_pages(store):
     all_ids = store([msg(n) for n in range(120)])
-    first = inbox.list_page(inbox.InboxFilter(), 0, limit=50)
+    first = stream.list_page(stream.InboxFilter(), 0, limit=50)
     assert [c.id for c in first.cards] == sorted(all_ids, reverse=True)[:50]
-    second = inbox.list_page(inbox.InboxFilter(), 0, before_id=first.next_before_id, limit=50)
-    third = inbox.list_page(inbox.InboxFilter(), 0, before_id=second.next_before_id, limit=50)
+    second = stream.list_page(stream.InboxFilter(), 0, before_id=first.next_before_id, limit=50)
+    third = stream.list_page(stream.InboxFilter(), 0, before_id=second.next_before_id, limit=50)
     seen = [c.id for p in (first, second, third) for c in p.cards]
     assert sorted(seen) == sorted(all_ids) and len(seen) == len(set(seen))
     assert third.next_before_id is None
@@ -29,63 +29,63 @@ def test_newest_first_and_keyset_pages(store):
 
 def test_pages_are_stable_while_new_messages_arrive(store):
     store([msg(n) for n in range(100)])
-    first = inbox.list_page(inbox.InboxFilter(), 0, limit=30)
+    first = stream.list_page(stream.InboxFilter(), 0, limit=30)
     store([msg(n) for n in range(100, 140)])  # 40 arrive while the user reads
-    again = inbox.list_page(inbox.InboxFilter(), 0, max_id=first.top_id, limit=30)
+    again = stream.list_page(stream.InboxFilter(), 0, max_id=first.top_id, limit=30)
     assert [c.id for c in again.cards] == [c.id for c in first.cards]
-    second = inbox.list_page(inbox.InboxFilter(), 0, before_id=first.next_before_id, max_id=first.top_id, limit=30)
+    second = stream.list_page(stream.InboxFilter(), 0, before_id=first.next_before_id, max_id=first.top_id, limit=30)
     assert not set(c.id for c in second.cards) & set(c.id for c in first.cards)
-    assert inbox.count_newer(inbox.InboxFilter(), 0, first.top_id) == 40
+    assert stream.count_newer(stream.InboxFilter(), 0, first.top_id) == 40
 
 
 def test_status_assigned_and_kind_filters(store, actor_factory):
     me = actor_factory("responder", "Ana Responder")
     other = actor_factory("responder", "Ben Responder")
     a, b, c, d = store([msg(1), msg(2, kind="dm"), msg(3, kind="comment"), msg(4)])
-    inbox.set_status([a], "completed", me)
-    inbox.assign([b], me.user_id, me)
-    inbox.assign([c], other.user_id, me)
-    assert ids(inbox.InboxFilter(status="completed")) == [a]
-    assert set(ids(inbox.InboxFilter(status="open"))) == {b, c, d}
-    assert ids(inbox.InboxFilter(assigned="me"), me.user_id) == [b]
-    assert set(ids(inbox.InboxFilter(assigned="unassigned"), me.user_id)) == {a, d}
-    assert ids(inbox.InboxFilter(kind="dm")) == [b]
-    assert ids(inbox.InboxFilter(kind="comment", assigned="me"), other.user_id) == [c]
+    stream.set_status([a], "completed", me)
+    stream.assign([b], me.user_id, me)
+    stream.assign([c], other.user_id, me)
+    assert ids(stream.InboxFilter(status="completed")) == [a]
+    assert set(ids(stream.InboxFilter(status="open"))) == {b, c, d}
+    assert ids(stream.InboxFilter(assigned="me"), me.user_id) == [b]
+    assert set(ids(stream.InboxFilter(assigned="unassigned"), me.user_id)) == {a, d}
+    assert ids(stream.InboxFilter(kind="dm")) == [b]
+    assert ids(stream.InboxFilter(kind="comment", assigned="me"), other.user_id) == [c]
 
 
 def test_network_profile_lang_and_date_filters(store, profile):
     a, b, c = store([msg(1, lang="ar", text="متى تفتح الطرق"), msg(2, network="mastodon"), msg(3, when=T0 + timedelta(days=2))])
-    assert ids(inbox.InboxFilter(lang="ar")) == [a]
-    assert ids(inbox.InboxFilter(network="mastodon")) == [b]
-    assert set(ids(inbox.InboxFilter(profile_id=profile))) == {a, b, c}
-    assert ids(inbox.InboxFilter(profile_id=profile + 999)) == []
+    assert ids(stream.InboxFilter(lang="ar")) == [a]
+    assert ids(stream.InboxFilter(network="mastodon")) == [b]
+    assert set(ids(stream.InboxFilter(profile_id=profile))) == {a, b, c}
+    assert ids(stream.InboxFilter(profile_id=profile + 999)) == []
     # received_at drives the date filter; these were stored with received_at = T0.
-    assert set(ids(inbox.InboxFilter(since=T0 - timedelta(hours=1), until=T0 + timedelta(hours=1)))) == {a, b, c}
-    assert ids(inbox.InboxFilter(since=T0 + timedelta(hours=1))) == []
+    assert set(ids(stream.InboxFilter(since=T0 - timedelta(hours=1), until=T0 + timedelta(hours=1)))) == {a, b, c}
+    assert ids(stream.InboxFilter(since=T0 + timedelta(hours=1))) == []
 
 
 def test_a_link_may_name_a_tag_instead_of_its_id(store, actor_factory):
     """`/inbox?tag=Roads` is what a person writes in a message to a colleague; it must open that tag's messages."""
     me = actor_factory("responder")
     a, _b = store([msg(1), msg(2)])
-    tag_id = inbox.add_tag([a], "Roads", me)
+    tag_id = stream.add_tag([a], "Roads", me)
     for raw in ("Roads", "roads", str(tag_id)):
-        params = inbox.canonical_params({"tag": raw, "status": "open"})
+        params = stream.canonical_params({"tag": raw, "status": "open"})
         assert params == {"tag": str(tag_id), "status": "open"}
-        assert ids(inbox.filter_from_params(params)) == [a]
+        assert ids(stream.filter_from_params(params)) == [a]
     with pytest.raises(UserError, match="no tag called “Bridges”"):
-        inbox.canonical_params({"tag": "Bridges"})
-    assert inbox.canonical_params({"status": "open"}) == {"status": "open"}
+        stream.canonical_params({"tag": "Bridges"})
+    assert stream.canonical_params({"status": "open"}) == {"status": "open"}
 
 
 def test_tag_filter_and_untag(store, actor_factory):
     me = actor_factory("responder")
     a, b = store([msg(1), msg(2)])
-    tag_id = inbox.add_tag([a, b], "Roads", me)
-    assert set(ids(inbox.InboxFilter(tag_id=tag_id))) == {a, b}
-    inbox.remove_tag([b], tag_id, me)
-    assert ids(inbox.InboxFilter(tag_id=tag_id)) == [a]
-    assert inbox.list_page(inbox.InboxFilter(), 0).cards[-1].tags == ("Roads",)
+    tag_id = stream.add_tag([a, b], "Roads", me)
+    assert set(ids(stream.InboxFilter(tag_id=tag_id))) == {a, b}
+    stream.remove_tag([b], tag_id, me)
+    assert ids(stream.InboxFilter(tag_id=tag_id)) == [a]
+    assert stream.list_page(stream.InboxFilter(), 0).cards[-1].tags == ("Roads",)
 
 
 def test_vip_filter_and_label(store, actor_factory):
@@ -93,8 +93,8 @@ def test_vip_filter_and_label(store, actor_factory):
     a, b = store([msg(1, handle="@Dana_Reports", name="Dana Whitfield"), msg(2)])
     list_id = vip.create_list("Reporters", manager)
     vip.add_member(list_id, "simulator", "@dana_reports", "Dana", manager)
-    assert ids(inbox.InboxFilter(vip_list_id=list_id)) == [a]
-    cards = {c.id: c for c in inbox.list_page(inbox.InboxFilter(), 0).cards}
+    assert ids(stream.InboxFilter(vip_list_id=list_id)) == [a]
+    cards = {c.id: c for c in stream.list_page(stream.InboxFilter(), 0).cards}
     assert cards[a].vip_lists == ("Reporters",) and cards[b].vip_lists == ()
 
 
@@ -110,25 +110,25 @@ def test_free_text_search_over_text_and_author(store, query, expected):
         msg(4, "الفيضان وصل إلى الشارع الرئيسي", lang="ar"),
     ])
     number = dict(zip(got, (1, 2, 3, 4)))
-    assert {number[i] for i in ids(inbox.InboxFilter(q=query))} == expected
+    assert {number[i] for i in ids(stream.InboxFilter(q=query))} == expected
 
 
 def test_arabic_search_ignores_diacritics(store):
     (a,) = store([msg(1, "الفَيَضَانُ قادمٌ", lang="ar")])
-    assert ids(inbox.InboxFilter(q="فيضان")) == [a]
+    assert ids(stream.InboxFilter(q="فيضان")) == [a]
 
 
 def test_combined_filters(store, actor_factory):
     me = actor_factory("responder")
     a, b, c = store([msg(1, "bins late", kind="dm"), msg(2, "bins late"), msg(3, "roads closed", kind="dm")])
-    inbox.assign([a, c], me.user_id, me)
-    assert ids(inbox.InboxFilter(q="bins", kind="dm", assigned="me", status="open"), me.user_id) == [a]
+    stream.assign([a, c], me.user_id, me)
+    assert ids(stream.InboxFilter(q="bins", kind="dm", assigned="me", status="open"), me.user_id) == [a]
 
 
 def test_filters_round_trip_through_the_url():
-    f = inbox.InboxFilter(network="simulator", profile_id=3, tag_id=4, status="open", assigned="me", vip_list_id=2,
+    f = stream.InboxFilter(network="simulator", profile_id=3, tag_id=4, status="open", assigned="me", vip_list_id=2,
                           lang="ar", kind="dm", since=T0, until=T0 + timedelta(days=1), q="water main")
-    assert inbox.filter_from_params(dict(parse_qsl(f.to_query()))) == f
+    assert stream.filter_from_params(dict(parse_qsl(f.to_query()))) == f
 
 
 @pytest.mark.parametrize(
@@ -138,14 +138,14 @@ def test_filters_round_trip_through_the_url():
 )
 def test_bad_filter_values_get_clear_messages(params, message):
     with pytest.raises(UserError, match=message):
-        inbox.filter_from_params(params)
+        stream.filter_from_params(params)
 
 
 def test_saved_views_are_per_user(db, actor_factory):
     a, b = actor_factory("responder"), actor_factory("responder")
-    assert [v.name for v in inbox.saved_views(a.user_id)][:1] == ["My open"]
-    inbox.save_view(a.user_id, "Arabic", inbox.InboxFilter(lang="ar"), a)
-    assert "Arabic" in [v.name for v in inbox.saved_views(a.user_id)]
-    assert "Arabic" not in [v.name for v in inbox.saved_views(b.user_id)]
+    assert [v.name for v in stream.saved_views(a.user_id)][:1] == ["My open"]
+    stream.save_view(a.user_id, "Arabic", stream.InboxFilter(lang="ar"), a)
+    assert "Arabic" in [v.name for v in stream.saved_views(a.user_id)]
+    assert "Arabic" not in [v.name for v in stream.saved_views(b.user_id)]
     with pytest.raises(UserError):
-        inbox.delete_view(next(v.id for v in inbox.saved_views(a.user_id) if v.name == "Arabic"), b)
+        stream.delete_view(next(v.id for v in stream.saved_views(a.user_id) if v.name == "Arabic"), b)

@@ -10,7 +10,8 @@ import reflex as rx
 from reflex.istate.data import ReflexURL, RouterData
 
 from govsocial_app.i18n import catalog
-from govsocial_app.services import auth, inbox
+from govsocial_app.services import auth
+from govsocial_app.services.inbox import stream
 from tests.inbox.conftest import T0, msg
 
 PASSWORD = "correct horse battery"
@@ -23,9 +24,9 @@ def test_every_label_the_inbox_state_translates_has_arabic(db):
 
     ar = catalog("ar")
     with session_scope() as s:
-        starter_views = {name for name, _query in inbox.default_views(s)} | {"My open", "VIPs", "Crisis"}
+        starter_views = {name for name, _query in stream.default_views(s)} | {"My open", "VIPs", "Crisis"}
     wanted = {*KIND_LABELS.values(), *CHANGE_LABELS.values(), *starter_views, "just now", "Replied by {name} · {when}", "never", "not yet"}
-    assert set(KIND_LABELS) == set(inbox.KINDS), "every message type has a label"
+    assert set(KIND_LABELS) == set(stream.KINDS), "every message type has a label"
     missing = sorted(w for w in wanted if not ar.get(w))
     assert missing == []
 

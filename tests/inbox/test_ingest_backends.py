@@ -12,7 +12,7 @@ from sqlmodel import select
 from connectors.base import Author, InboundMessage
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Message, MessageVersion, SocialProfile
-from govsocial_app.services import inbox, ingest
+from govsocial_app.services.inbox import ingest, stream
 from tests.inbox.conftest import T0, msg
 
 
@@ -120,7 +120,7 @@ def test_search_finds_what_ingest_stored(profile_id, backend):
         msg(2, "Bins were missed on Elm St", handle="@dana", name="Dana Whitfield"),
         msg(3, "الفيضان وصل إلى الشارع الرئيسي", lang="ar"),
     ], profile_id=profile_id, now=T0).new_ids
-    found = lambda q: [card.id for card in inbox.list_page(inbox.InboxFilter(q=q), 0).cards]  # noqa: E731
+    found = lambda q: [card.id for card in stream.list_page(stream.InboxFilter(q=q), 0).cards]  # noqa: E731
     assert found("flood") == [a] and found("watch") == [a] and found("whitfield") == [b] and found("فيضان") == [c]
     _store([msg(2, "Bins collected on Elm St now", handle="@dana", name="Dana Whitfield")], profile_id=profile_id, now=T0)
     assert found("collected") == [b] and found("missed") == []

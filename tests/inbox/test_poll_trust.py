@@ -10,7 +10,10 @@ from sqlmodel import func, select
 from connectors.base import Page
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Alert, AlertDelivery, Message, MessageVersion, SocialProfile
-from govsocial_app.services import bus, keyword_alerts, keywords, polling, profiles
+from govsocial_app.services import bus, profiles
+from govsocial_app.services.alerting import keyword_alerts
+from govsocial_app.services.inbox import polling
+from govsocial_app.services.listening import keywords
 from tests.inbox.conftest import msg
 
 
@@ -91,7 +94,7 @@ async def test_a_crisis_alert_is_not_lost_when_matching_fails_after_storing(prof
 
 
 async def test_a_crisis_alert_survives_a_delivery_failure_after_the_commit(profile, actor_factory, monkeypatch):
-    from govsocial_app.services import alerting
+    from govsocial_app.services.alerting import alerts as alerting
 
     actor_factory("admin")
     keywords.create("Dam", "dam (failed OR burst)", ["simulator"], "crisis", 60, actor_factory("admin"))

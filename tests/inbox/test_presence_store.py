@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from govsocial_app.services import presence
+from govsocial_app.services.inbox import presence
 
 
 class Clock:

@@ -12,7 +12,8 @@ from connectors.base import Credentials, OutboundPost
 from connectors.simulator import SimulatorConnector
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import AuditLog, Message, SocialProfile
-from govsocial_app.services import pause, replies
+from govsocial_app.services.inbox import replies
+from govsocial_app.services.publishing import pause
 
 
 def _sim(profile_id: int) -> SimulatorConnector:

@@ -9,7 +9,7 @@ import respx
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import KeywordSearch, SocialProfile
-from govsocial_app.services import keywords
+from govsocial_app.services.listening import keywords
 from govsocial_app.services.crypto import encrypt_json
 
 BASE = "https://hashtags-only.example"

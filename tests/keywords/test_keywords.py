@@ -9,7 +9,8 @@ from sqlmodel import select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Alert, KeywordSearch, Message, SocialProfile
-from govsocial_app.services import inbox, keywords
+from govsocial_app.services.inbox import stream
+from govsocial_app.services.listening import keywords
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import UserError
 from tests.inbox.conftest import msg
@@ -47,8 +48,8 @@ async def test_search_runs_on_the_simulator_and_tags_matches(profile, actor_fact
         rows = s.exec(select(Message).where(Message.keyword_id == kid)).all()
         assert rows and all(r.direction == "in" for r in rows)
         assert all(any(w in r.search_text for w in ("bin", "recycl", "collection")) for r in rows)
-    tag_id = next(int(c.value) for c in inbox.choices()["tag"] if c.label == "Bins")
-    tagged = inbox.list_page(inbox.InboxFilter(tag_id=tag_id), 0).cards
+    tag_id = next(int(c.value) for c in stream.choices()["tag"] if c.label == "Bins")
+    tagged = stream.list_page(stream.InboxFilter(tag_id=tag_id), 0).cards
     assert {c.id for c in tagged} >= set(found[:50]) & {c.id for c in tagged}
     assert len(tagged) > 0
     # The cursor moves on: running again at once finds nothing new.
@@ -62,7 +63,7 @@ async def test_crisis_keyword_in_a_mention_raises_an_alert(store, actor_factory)
     keywords.create("Dam", "dam (failed OR burst OR collapse)", ["simulator"], "crisis", 60, actor_factory("admin"))
     ids = store([msg(1, "I heard the dam has failed, is it true??"), msg(2, "Lovely day at the dam")])
     await keywords.match_on_ingest(ids, now=datetime.now(timezone.utc))
-    cards = {c.id: c for c in inbox.list_page(inbox.InboxFilter(), 0).cards}
+    cards = {c.id: c for c in stream.list_page(stream.InboxFilter(), 0).cards}
     assert cards[ids[0]].tags == ("Dam",) and cards[ids[1]].tags == ()
     with session_scope() as s:
         alerts = s.exec(select(Alert).where(Alert.kind == "keyword")).all()

@@ -11,7 +11,7 @@ from sqlalchemy.pool import NullPool
 
 from govsocial_app.db.migrate import downgrade, upgrade
 from govsocial_app.db.models import Message
-from govsocial_app.services import inbox
+from govsocial_app.services.inbox import stream
 from tests.conftest import PG_ADMIN_URL, missing_service, point_app_at
 
 # The inbox tests are imported, not copied: the same functions, collected again here with `db` on PostgreSQL.
@@ -113,7 +113,7 @@ def test_migrations_run_empty_to_head_to_base_to_head(dialect, tmp_path, request
 def test_postgresql_text_search_uses_the_gin_index(db):
     from govsocial_app.db.engine import get_engine
 
-    clause = inbox._text_search("flood warning", "postgresql")
+    clause = stream._text_search("flood warning", "postgresql")
     query = select(Message.id).where(clause).compile(get_engine(), compile_kwargs={"literal_binds": True})
     with get_engine().connect() as conn:
         conn.execute(text("SET enable_seqscan = off"))  # an empty table would otherwise be scanned, index or not
@@ -127,7 +127,7 @@ def test_sqlite_text_search_uses_fts5(tmp_path):
     point_app_at(url)
     from govsocial_app.db.engine import get_engine
 
-    clause = inbox._text_search("flood warning", "sqlite")
+    clause = stream._text_search("flood warning", "sqlite")
     query = select(Message.id).where(clause).compile(get_engine(), compile_kwargs={"literal_binds": True})
     with get_engine().connect() as conn:
         plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {query}")))
@@ -139,5 +139,5 @@ def test_search_syntax_in_user_input_is_taken_literally_on_postgresql(store, que
     from tests.inbox.conftest import msg
 
     (obrien,) = store([msg(1, "Thanks to Pat O'Brien for the sandbags")])
-    found = [c.id for c in inbox.list_page(inbox.InboxFilter(q=query), 0).cards]  # never a tsquery syntax error
+    found = [c.id for c in stream.list_page(stream.InboxFilter(q=query), 0).cards]  # never a tsquery syntax error
     assert found == ([obrien] if query == "o'brien" else [])

@@ -175,7 +175,7 @@ def test_a_message_ingested_by_the_jobs_process_appears_live_on_both_clients(two
 def _due_post(text: str) -> int:
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import Post, PostTarget, SocialProfile, User
-    from govsocial_app.services.publishing import new_idempotency_key
+    from govsocial_app.services.publishing.lifecycle import new_idempotency_key
 
     now = datetime.now(timezone.utc)
     with session_scope() as s:
@@ -208,7 +208,7 @@ def _wait_status(target_id: int, predicate, timeout: float) -> str:
 
 
 def test_a_pause_made_on_one_worker_stops_the_jobs_process(two_users, prod):
-    from govsocial_app.services import pause
+    from govsocial_app.services.publishing import pause
 
     a, b = two_users
     # The control: unpaused, the jobs process publishes a due post.
@@ -368,7 +368,7 @@ def test_ical_addresses_stay_out_of_the_access_log(prod):
 
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import User
-    from govsocial_app.services import ical
+    from govsocial_app.services.publishing import ical
     from govsocial_app.services.authz import Actor
 
     with session_scope() as s:

@@ -9,8 +9,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from govsocial_app import api_publishing
-from govsocial_app.services import ical, publishing
-from govsocial_app.services.publishing import ComposerInput
+from govsocial_app.services.publishing import composer, ical
+from govsocial_app.services.publishing.composer import ComposerInput
 from tests.publishing.conftest import make_profile
 
 
@@ -20,7 +20,7 @@ def _client() -> TestClient:
 
 def test_ical_route_serves_the_feed_and_404s_a_bad_token(db, tmp_path, actor_factory):
     author = actor_factory("publisher")
-    publishing.save(author, ComposerInput(text="Gritters out", profile_ids=[make_profile(tmp_path)]), action="schedule",
+    composer.save(author, ComposerInput(text="Gritters out", profile_ids=[make_profile(tmp_path)]), action="schedule",
                     when=datetime.now(timezone.utc) + timedelta(days=1))
     path = ical.rotate(author).split("127.0.0.1:3000", 1)[1]
     res = _client().get(path)

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import text as sql
 from sqlmodel import select
 
-from govsocial_app.services import approval_content, approvals, publisher, publishing
-from govsocial_app.services.approvals import StepSpec
+from govsocial_app.services.publishing import actions, approval_content, approvals, composer, sender
+from govsocial_app.services.publishing.approvals import StepSpec
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.publishing import ComposerInput, MediaRef
+from govsocial_app.services.publishing.composer import ComposerInput, MediaRef
 from tests.publishing.conftest import make_profile, simulator_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -114,7 +114,7 @@ def governed(team, tmp_path):
 
 
 def _image(actor, alt="Map of the Elm St closure", data=PNG):
-    info = publishing.store_media(actor, "map.png", data)
+    info = composer.store_media(actor, "map.png", data)
     return MediaRef(info.id, alt)
 
 
@@ -124,7 +124,7 @@ def _image(actor, alt="Map of the Elm St closure", data=PNG):
 def test_the_queue_shows_every_networks_final_text_and_the_images(team, governed, tmp_path):
     masto = make_profile(tmp_path, network="mastodon", handle="@riverton@social.example")
     img = _image(team["author"])
-    r = publishing.save(team["author"], ComposerInput(text=ROAD, link="https://riverton.gov/roadworks", profile_ids=[governed, masto],
+    r = composer.save(team["author"], ComposerInput(text=ROAD, link="https://riverton.gov/roadworks", profile_ids=[governed, masto],
                                                       variants={"mastodon": VARIANT}, media=[img]), action="now")
     [item] = approvals.queue(team["m1"])
     assert [(t.handle, t.text) for t in item.targets] == [
@@ -175,7 +175,7 @@ def test_unapproved_variant_can_no_longer_publish(both_team, tmp_path):
     """"Road works on Elm St" was approved; then a per-network variant the approvers never saw went out.
     Now the sender refuses it, the post goes back to its approvers as a new version, and the author is told."""
     team, governed = both_team, _governed(both_team, tmp_path)
-    r = publishing.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="now")
+    r = composer.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="now")
     assert _decide(team["m1"], r.post_id).finished
     approved = _post(r.post_id).approved_hash
     assert approved == approval_content.current_hash(r.post_id)
@@ -184,7 +184,7 @@ def test_unapproved_variant_can_no_longer_publish(both_team, tmp_path):
     with _session() as s:
         s.execute(sql("UPDATE posttarget SET text_override = :v WHERE post_id = :p"), {"v": VARIANT, "p": r.post_id})
 
-    stats = asyncio.run(publisher.run_once(max_seconds=10))
+    stats = asyncio.run(sender.run_once(max_seconds=10))
     assert stats.outcomes == {"refused": 1}
     assert _sent_texts(governed) == []  # nothing reached the network
     post = _post(r.post_id)
@@ -200,20 +200,20 @@ def test_unapproved_variant_can_no_longer_publish(both_team, tmp_path):
     [item] = approvals.queue(team["m2"])
     assert item.version == 2 and item.changed_since == 1 and item.changes == ((approval_content.CHANGE_TEXT, {"profile": "@riverton"}),)
     assert [t.text for t in item.targets] == [VARIANT]
-    asyncio.run(publisher.run_once(max_seconds=5))
+    asyncio.run(sender.run_once(max_seconds=5))
     assert _sent_texts(governed) == []  # still nothing while it waits
 
     # Once someone approves the variant itself, that is what goes out, once.
     assert _decide(team["m2"], r.post_id).finished
-    asyncio.run(publisher.run_once(max_seconds=10))
+    asyncio.run(sender.run_once(max_seconds=10))
     assert _sent_texts(governed) == [VARIANT] and _post(r.post_id).status == "published"
 
 
 def test_a_decision_on_an_older_version_is_refused(team, governed):
-    r = publishing.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="now")
+    r = composer.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="now")
     [item] = approvals.queue(team["m1"])
     # The author adds a variant while the manager is still reading the main text.
-    publishing.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed], variants={"simulator": VARIANT}), action="now",
+    composer.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed], variants={"simulator": VARIANT}), action="now",
                     post_id=r.post_id)
     with pytest.raises(UserError, match="changed while you were reading"):
         approvals.decide(team["m1"], r.post_id, "approved", seen_hash=item.content_hash)
@@ -227,7 +227,7 @@ def test_a_decision_on_an_older_version_is_refused(team, governed):
 
 def test_an_image_file_swapped_after_approval_is_not_sent(team, governed):
     img = _image(team["author"])
-    r = publishing.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed], media=[img]), action="now")
+    r = composer.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed], media=[img]), action="now")
     assert _decide(team["m1"], r.post_id).finished
     from govsocial_app.db.models import MediaAsset
 
@@ -235,7 +235,7 @@ def test_an_image_file_swapped_after_approval_is_not_sent(team, governed):
         path = s.get(MediaAsset, img.media_id).path
     with open(path, "wb") as fh:
         fh.write(PNG + b"tampered")
-    assert asyncio.run(publisher.run_once(max_seconds=10)).outcomes == {"refused": 1}
+    assert asyncio.run(sender.run_once(max_seconds=10)).outcomes == {"refused": 1}
     assert _sent_texts(governed) == []
     [row] = _audit("publish.refused_unapproved")
     assert row.detail["reason"] == "an image file is not the approved one"
@@ -243,21 +243,21 @@ def test_an_image_file_swapped_after_approval_is_not_sent(team, governed):
 
 def test_changing_the_alt_text_or_the_link_needs_approval_again(team, governed):
     img = _image(team["author"])
-    r = publishing.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed], media=[img]), action="now")
+    r = composer.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed], media=[img]), action="now")
     assert _decide(team["m1"], r.post_id).finished
-    publishing.save(team["author"], ComposerInput(text=ROAD, link="https://riverton.gov/x", profile_ids=[governed],
+    composer.save(team["author"], ComposerInput(text=ROAD, link="https://riverton.gov/x", profile_ids=[governed],
                                                   media=[MediaRef(img.media_id, "A different description")]), action="now", post_id=r.post_id)
     assert _post(r.post_id).status == "pending_approval"
     [item] = approvals.queue(team["m2"])
     assert sorted(item.changes) == [(approval_content.CHANGE_ALT, {"n": "1"}), (approval_content.CHANGE_LINK, {})]
-    assert asyncio.run(publisher.run_once(max_seconds=5)).claimed == 0
+    assert asyncio.run(sender.run_once(max_seconds=5)).claimed == 0
 
 
 def test_a_new_time_after_approval_needs_approval_again(team, governed):
     later = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=3)
-    r = publishing.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="schedule", when=later)
+    r = composer.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="schedule", when=later)
     assert _decide(team["m1"], r.post_id).finished and _post(r.post_id).status == "scheduled"
-    moved = publishing.reschedule(team["m2"], r.post_id, later + timedelta(days=1))
+    moved = actions.reschedule(team["m2"], r.post_id, later + timedelta(days=1))
     assert moved.needs_approval and _post(r.post_id).status == "pending_approval"
     assert [t.status for t in _targets(r.post_id)] == ["pending"]
     # Whoever moved it changed the approved content: someone else decides.
@@ -269,20 +269,20 @@ def test_a_new_time_after_approval_needs_approval_again(team, governed):
 
 
 def test_bypass_binds_the_content_the_admin_saw(team, governed):
-    r = publishing.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="now")
+    r = composer.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="now")
     seen = approval_content.current_hash(r.post_id)
     with pytest.raises(UserError, match="changed while you were reading"):
         approvals.bypass(team["admin"], r.post_id, "Emergency: road collapse", seen_hash="0" * 64)
     approvals.bypass(team["admin"], r.post_id, "Emergency: road collapse", seen_hash=seen)
     assert _post(r.post_id).approved_hash == seen
-    asyncio.run(publisher.run_once(max_seconds=10))
+    asyncio.run(sender.run_once(max_seconds=10))
     assert _sent_texts(governed) == [ROAD]
 
 
 def test_posts_without_a_workflow_are_not_checked(team, tmp_path):
     pid = make_profile(tmp_path)
-    r = publishing.save(team["author"], ComposerInput(text=ROAD, profile_ids=[pid], variants={"simulator": VARIANT}), action="now")
-    asyncio.run(publisher.run_once(max_seconds=10))
+    r = composer.save(team["author"], ComposerInput(text=ROAD, profile_ids=[pid], variants={"simulator": VARIANT}), action="now")
+    asyncio.run(sender.run_once(max_seconds=10))
     assert _sent_texts(pid) == [VARIANT] and _post(r.post_id).status == "published"
 
 
@@ -291,9 +291,9 @@ def test_posts_without_a_workflow_are_not_checked(team, tmp_path):
 
 def test_a_manager_who_edits_a_pending_post_cannot_approve_it(both_team, tmp_path):
     team, governed = both_team, _governed(both_team, tmp_path)
-    r = publishing.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="now")
+    r = composer.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="now")
     # Morgan (a manager) rewrites Parker's pending post, then tries to approve their own words.
-    publishing.save(team["m1"], ComposerInput(text=ROAD + ": closed until Friday", profile_ids=[governed]), action="now", post_id=r.post_id)
+    composer.save(team["m1"], ComposerInput(text=ROAD + ": closed until Friday", profile_ids=[governed]), action="now", post_id=r.post_id)
     with pytest.raises(UserError, match="You changed this post \\(version 2\\)"):
         _decide(team["m1"], r.post_id)
     with pytest.raises(UserError, match="You changed this post"):
@@ -303,20 +303,20 @@ def test_a_manager_who_edits_a_pending_post_cannot_approve_it(both_team, tmp_pat
     assert not item.mine_to_decide and item.blocked_msgid == approvals.EDITED_IT and item.blocked_params == {"version": "2"}
     assert item.editors == ("Morgan Manager",)
     # The author changes it again: Morgan's edit is still part of what waits for approval.
-    publishing.save(team["author"], ComposerInput(text=ROAD + ": closed until Saturday", profile_ids=[governed]), action="now", post_id=r.post_id)
+    composer.save(team["author"], ComposerInput(text=ROAD + ": closed until Saturday", profile_ids=[governed]), action="now", post_id=r.post_id)
     with pytest.raises(UserError, match="You changed this post"):
         _decide(team["m1"], r.post_id)
     # Max, who changed nothing, approves. A later change by the author is a new round: Morgan may decide that one.
     assert _decide(team["m2"], r.post_id).finished
-    publishing.save(team["author"], ComposerInput(text=ROAD + ": open again", profile_ids=[governed]), action="now", post_id=r.post_id)
+    composer.save(team["author"], ComposerInput(text=ROAD + ": open again", profile_ids=[governed]), action="now", post_id=r.post_id)
     assert [q.post_id for q in approvals.queue(team["m1"]) if q.mine_to_decide] == [r.post_id]
     assert _decide(team["m1"], r.post_id).finished
 
 
 def test_an_editor_who_changes_a_draft_is_excluded_too(team, governed):
-    r = publishing.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="draft")
-    publishing.save(team["m1"], ComposerInput(text=ROAD + "!", profile_ids=[governed]), action="draft", post_id=r.post_id)
-    publishing.save(team["author"], ComposerInput(text=ROAD + "!", profile_ids=[governed]), action="now", post_id=r.post_id)
+    r = composer.save(team["author"], ComposerInput(text=ROAD, profile_ids=[governed]), action="draft")
+    composer.save(team["m1"], ComposerInput(text=ROAD + "!", profile_ids=[governed]), action="draft", post_id=r.post_id)
+    composer.save(team["author"], ComposerInput(text=ROAD + "!", profile_ids=[governed]), action="now", post_id=r.post_id)
     with pytest.raises(UserError, match="You changed this post"):
         _decide(team["m1"], r.post_id)
     assert {a[0] for a in _alerts_for(team["m1"].user_id)}.isdisjoint({approvals.WAITING})  # not even asked
@@ -326,8 +326,8 @@ def test_a_step_whose_only_approver_edited_it_says_nobody_is_left(team, tmp_path
     wf = approvals.save_workflow(team["admin"], "Morgan only", [StepSpec("Morgan", "any", user_ids=(team["m1"].user_id,))])
     pid = make_profile(tmp_path)
     approvals.require_for_profile(team["admin"], pid, wf)
-    r = publishing.save(team["author"], ComposerInput(text=ROAD, profile_ids=[pid]), action="now")
-    publishing.save(team["m1"], ComposerInput(text=ROAD + "!", profile_ids=[pid]), action="now", post_id=r.post_id)
+    r = composer.save(team["author"], ComposerInput(text=ROAD, profile_ids=[pid]), action="now")
+    composer.save(team["m1"], ComposerInput(text=ROAD + "!", profile_ids=[pid]), action="now", post_id=r.post_id)
     [item] = approvals.queue(team["admin"], all_pending=True)
     assert item.nobody_left and not item.mine_to_decide
 

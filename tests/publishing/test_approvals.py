@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from govsocial_app.services import approval_content, approvals, publishing
-from govsocial_app.services.approvals import StepSpec
+from govsocial_app.services.publishing import approval_content, approvals, composer
+from govsocial_app.services.publishing.approvals import StepSpec
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.publishing import ComposerInput
+from govsocial_app.services.publishing.composer import ComposerInput
 from tests.publishing.conftest import make_profile
 
 
@@ -67,7 +67,7 @@ def _submit(team, tmp_path, steps, *, when=None, action="schedule"):
     pid = make_profile(tmp_path)
     approvals.require_for_profile(team["admin"], pid, wf)
     when = when or datetime.now(timezone.utc) + timedelta(hours=3)
-    r = publishing.save(team["author"], ComposerInput(text="Boil water notice lifted {today}", profile_ids=[pid]), action=action,
+    r = composer.save(team["author"], ComposerInput(text="Boil water notice lifted {today}", profile_ids=[pid]), action=action,
                         when=when if action == "schedule" else None)
     return r, pid
 
@@ -123,7 +123,7 @@ def test_authors_cannot_approve_their_own_posts(team, tmp_path):
 def test_editing_the_post_restarts_approval(team, tmp_path):
     r, pid = _submit(team, tmp_path, [StepSpec("Managers", "all", role="manager")])
     decide(team["m1"], r.post_id, "approved")
-    publishing.save(team["author"], ComposerInput(text="Boil water notice lifted for all areas", profile_ids=[pid]), action="schedule",
+    composer.save(team["author"], ComposerInput(text="Boil water notice lifted for all areas", profile_ids=[pid]), action="schedule",
                     when=datetime.now(timezone.utc) + timedelta(hours=3), post_id=r.post_id)
     res = decide(team["m2"], r.post_id, "approved")
     assert not res.finished  # m1's approval was for the old text
@@ -135,15 +135,15 @@ def test_profiles_with_different_workflows_must_be_posted_separately(team, tmp_p
     approvals.require_for_profile(team["admin"], a, approvals.save_workflow(team["admin"], "A", [StepSpec("x", "any", role="manager")]))
     approvals.require_for_profile(team["admin"], b, approvals.save_workflow(team["admin"], "B", [StepSpec("y", "any", role="admin")]))
     with pytest.raises(UserError, match="different approval workflows"):
-        publishing.save(team["author"], ComposerInput(text="hi", profile_ids=[a, b]), action="now")
+        composer.save(team["author"], ComposerInput(text="hi", profile_ids=[a, b]), action="now")
 
 
 def test_a_user_groups_workflow_applies_to_its_members(team, tmp_path):
     wf = approvals.save_workflow(team["admin"], "Night shift", [StepSpec("m", "any", role="manager")])
     approvals.save_group(team["admin"], "Night shift", [team["author"].user_id], wf)
-    r = publishing.save(team["author"], ComposerInput(text="hi", profile_ids=[make_profile(tmp_path)]), action="now")
+    r = composer.save(team["author"], ComposerInput(text="hi", profile_ids=[make_profile(tmp_path)]), action="now")
     assert r.status == "pending_approval"
-    other = publishing.save(team["m1"], ComposerInput(text="hi", profile_ids=[make_profile(tmp_path)]), action="now")
+    other = composer.save(team["m1"], ComposerInput(text="hi", profile_ids=[make_profile(tmp_path)]), action="now")
     assert other.status == "scheduled"
 
 

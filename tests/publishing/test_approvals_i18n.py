@@ -20,7 +20,7 @@ def _placeholders(text: str) -> set[str]:
 
 
 def _server_msgids() -> set[str]:
-    from govsocial_app.services import approval_content, approval_external, approvals
+    from govsocial_app.services.publishing import approval_content, approval_external, approvals
 
     ids = {*approval_content.MSGIDS, *approval_external.MSGIDS, *approval_external.STATUS_MSGIDS, *approvals.MSGIDS}
     for path in STATE_FILES:

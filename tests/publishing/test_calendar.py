@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from icalendar import Calendar
 
-from govsocial_app.services import calendar, campaigns, ical, publishing
-from govsocial_app.services.calendar import CalendarFilter
+from govsocial_app.services.publishing import actions, calendar, campaigns, composer, ical, views
+from govsocial_app.services.publishing.calendar import CalendarFilter
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.publishing import ComposerInput
+from govsocial_app.services.publishing.composer import ComposerInput
 from tests.publishing.conftest import make_profile
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=timezone.utc)
@@ -24,7 +24,7 @@ def plan(db, tmp_path, actor_factory):
     flu = campaigns.save(author, "Flu jabs", "green", date(2026, 12, 1), date(2026, 12, 15))
 
     def post(text, profiles, when, campaign=None, action="schedule"):
-        return publishing.save(author, ComposerInput(text=text, profile_ids=profiles, campaign_id=campaign), action=action,
+        return composer.save(author, ComposerInput(text=text, profile_ids=profiles, campaign_id=campaign), action=action,
                                when=when, now=NOW).post_id
 
     ids = {
@@ -92,11 +92,11 @@ def test_list_view_pages_by_time_then_id(plan):
 def test_reschedule_moves_every_unsent_target(plan):
     ids, author = plan["ids"], plan["author"]
     new = datetime.now(timezone.utc) + timedelta(days=3)
-    publishing.reschedule(author, ids["both"], new)
-    view = publishing.post_view(ids["both"])
+    actions.reschedule(author, ids["both"], new)
+    view = views.post_view(ids["both"])
     assert view.scheduled_at == new and {t.due_at for t in view.targets} == {new}
     with pytest.raises(UserError, match="already passed"):
-        publishing.reschedule(author, ids["both"], datetime.now(timezone.utc) - timedelta(minutes=1))
+        actions.reschedule(author, ids["both"], datetime.now(timezone.utc) - timedelta(minutes=1))
 
 
 def test_campaigns_validate_and_tag_messages(plan, actor_factory):

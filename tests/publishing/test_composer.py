@@ -7,8 +7,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from govsocial_app.services import publishing
-from govsocial_app.services.publishing import ComposerInput, MediaRef, validate
+from govsocial_app.services import timefmt
+from govsocial_app.services.publishing import composer, lifecycle, slots, views
+from govsocial_app.services.publishing.composer import ComposerInput, MediaRef, validate
 from tests.publishing.conftest import make_profile
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -54,7 +55,7 @@ def test_one_text_checked_against_each_network_and_variants_override():
     assert {i.network for i in issues} == {"bluesky", "x"}
     fixed = ComposerInput(text=text, variants={"bluesky": "short for Bluesky", "x": "short for X"})
     assert validate(fixed, ["mastodon", "bluesky", "x"]) == []
-    counts = {c.network: c for c in publishing.counters(fixed, ["mastodon", "bluesky", "x"])}
+    counts = {c.network: c for c in composer.counters(fixed, ["mastodon", "bluesky", "x"])}
     assert counts["mastodon"].used == 400 and counts["bluesky"].preview == "short for Bluesky" and not counts["x"].over
 
 
@@ -105,8 +106,8 @@ def test_no_profiles_and_bad_link():
 
 
 def test_local_time_is_converted_from_the_users_zone():
-    assert publishing.local_to_utc("2026-07-01", "09:30", "America/New_York") == datetime(2026, 7, 1, 13, 30, tzinfo=timezone.utc)
-    assert publishing.local_to_utc("2026-12-01", "09:30", "Asia/Dubai") == datetime(2026, 12, 1, 5, 30, tzinfo=timezone.utc)
+    assert timefmt.local_to_utc("2026-07-01", "09:30", "America/New_York") == datetime(2026, 7, 1, 13, 30, tzinfo=timezone.utc)
+    assert timefmt.local_to_utc("2026-12-01", "09:30", "Asia/Dubai") == datetime(2026, 12, 1, 5, 30, tzinfo=timezone.utc)
 
 
 # ---------------------------------------------------------------- saving
@@ -123,11 +124,11 @@ def _targets(post_id):
 def test_draft_then_schedule_keeps_idempotency_keys(db, tmp_path, actor_factory, later):
     author = actor_factory("publisher")
     a, b = make_profile(tmp_path), make_profile(tmp_path)
-    r = publishing.save(author, ComposerInput(text="Road works on Main St", profile_ids=[a, b]), action="draft")
+    r = composer.save(author, ComposerInput(text="Road works on Main St", profile_ids=[a, b]), action="draft")
     assert r.status == "draft"
     keys = [t.idempotency_key for t in _targets(r.post_id)]
     assert all(t.status == "pending" for t in _targets(r.post_id))
-    r2 = publishing.save(author, ComposerInput(text="Road works on Main St from Monday", profile_ids=[a, b]),
+    r2 = composer.save(author, ComposerInput(text="Road works on Main St from Monday", profile_ids=[a, b]),
                          action="schedule", when=later, post_id=r.post_id)
     assert r2.status == "scheduled" and r2.scheduled_at == later
     ts = _targets(r.post_id)
@@ -137,8 +138,8 @@ def test_draft_then_schedule_keeps_idempotency_keys(db, tmp_path, actor_factory,
 def test_invalid_post_is_refused_with_every_reason(db, tmp_path, actor_factory):
     author = actor_factory("publisher")
     pid = make_profile(tmp_path)
-    with pytest.raises(publishing.ComposerInvalid) as err:
-        publishing.save(author, ComposerInput(text="x" * 501, profile_ids=[pid]), action="now")
+    with pytest.raises(composer.ComposerInvalid) as err:
+        composer.save(author, ComposerInput(text="x" * 501, profile_ids=[pid]), action="now")
     assert messages(err.value.issues) == ["Simulator: 501 of 500 characters. Shorten it by 1."]
 
 
@@ -146,21 +147,21 @@ def test_viewer_cannot_compose(db, tmp_path, actor_factory):
     from govsocial_app.services.authz import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        publishing.save(actor_factory("viewer"), ComposerInput(text="hi", profile_ids=[make_profile(tmp_path)]), action="draft")
+        composer.save(actor_factory("viewer"), ComposerInput(text="hi", profile_ids=[make_profile(tmp_path)]), action="draft")
 
 
 def test_removing_a_profile_cancels_its_target(db, tmp_path, actor_factory, later):
     author = actor_factory("publisher")
     a, b = make_profile(tmp_path), make_profile(tmp_path)
-    r = publishing.save(author, ComposerInput(text="hi", profile_ids=[a, b]), action="schedule", when=later)
-    publishing.save(author, ComposerInput(text="hi", profile_ids=[a]), action="schedule", when=later, post_id=r.post_id)
+    r = composer.save(author, ComposerInput(text="hi", profile_ids=[a, b]), action="schedule", when=later)
+    composer.save(author, ComposerInput(text="hi", profile_ids=[a]), action="schedule", when=later, post_id=r.post_id)
     assert [(t.profile_id, t.status) for t in _targets(r.post_id)] == [(a, "due"), (b, "cancelled")]
 
 
 def test_variant_text_is_stored_per_network(db, tmp_path, actor_factory, later):
     author = actor_factory("publisher")
     sim = make_profile(tmp_path)
-    r = publishing.save(author, ComposerInput(text="long text", profile_ids=[sim], variants={"simulator": "short"}),
+    r = composer.save(author, ComposerInput(text="long text", profile_ids=[sim], variants={"simulator": "short"}),
                         action="schedule", when=later)
     assert _targets(r.post_id)[0].text_override == "short"
 
@@ -170,7 +171,7 @@ def test_media_is_stored_privately_and_sniffed(db, actor_factory):
     from govsocial_app.services.errors import UserError
 
     author = actor_factory("publisher")
-    info = publishing.store_media(author, "flood.png", PNG)
+    info = composer.store_media(author, "flood.png", PNG)
     assert info.mime_type == "image/png"
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import MediaAsset
@@ -184,27 +185,27 @@ def test_media_is_stored_privately_and_sniffed(db, actor_factory):
 
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     with pytest.raises(UserError):
-        publishing.store_media(author, "evil.png", b"<svg onload=alert(1)>")
+        composer.store_media(author, "evil.png", b"<svg onload=alert(1)>")
 
 
 def test_image_without_alt_text_cannot_be_scheduled(db, tmp_path, actor_factory, later):
     author = actor_factory("publisher")
     pid = make_profile(tmp_path)
-    info = publishing.store_media(author, "a.png", PNG)
-    with pytest.raises(publishing.ComposerInvalid) as err:
-        publishing.save(author, ComposerInput(text="hi", profile_ids=[pid], media=[MediaRef(info.id, "")]), action="schedule", when=later)
+    info = composer.store_media(author, "a.png", PNG)
+    with pytest.raises(composer.ComposerInvalid) as err:
+        composer.save(author, ComposerInput(text="hi", profile_ids=[pid], media=[MediaRef(info.id, "")]), action="schedule", when=later)
     assert "Image 1 needs alt text" in str(err.value)
-    r = publishing.save(author, ComposerInput(text="hi", profile_ids=[pid], media=[MediaRef(info.id, "Sandbags at the library")]),
+    r = composer.save(author, ComposerInput(text="hi", profile_ids=[pid], media=[MediaRef(info.id, "Sandbags at the library")]),
                         action="schedule", when=later)
-    assert publishing.post_view(r.post_id).media[0].alt_text == "Sandbags at the library"
+    assert views.post_view(r.post_id).media[0].alt_text == "Sandbags at the library"
 
 
 def test_someone_elses_unattached_upload_cannot_be_used(db, tmp_path, actor_factory, later):
     from govsocial_app.services.errors import UserError
 
-    info = publishing.store_media(actor_factory("publisher"), "a.png", PNG)
+    info = composer.store_media(actor_factory("publisher"), "a.png", PNG)
     with pytest.raises(UserError):
-        publishing.save(actor_factory("manager"), ComposerInput(text="hi", profile_ids=[make_profile(tmp_path)], media=[MediaRef(info.id, "alt")]),
+        composer.save(actor_factory("manager"), ComposerInput(text="hi", profile_ids=[make_profile(tmp_path)], media=[MediaRef(info.id, "alt")]),
                         action="draft")
 
 
@@ -213,19 +214,19 @@ def test_queue_takes_the_next_free_slot_per_profile(db, tmp_path, actor_factory)
     monday_0800 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)  # a Monday
     a = make_profile(tmp_path, queue_slots=["Mon 09:00", "Wed 09:00"])
     b = make_profile(tmp_path, queue_slots=["Tue 10:00"], timezone="Asia/Dubai")
-    r1 = publishing.save(author, ComposerInput(text="one", profile_ids=[a, b]), action="queue", now=monday_0800)
+    r1 = composer.save(author, ComposerInput(text="one", profile_ids=[a, b]), action="queue", now=monday_0800)
     assert r1.status == "queued"
     assert r1.due[a] == datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
     assert r1.due[b] == datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)  # 10:00 in Dubai
-    r2 = publishing.save(author, ComposerInput(text="two", profile_ids=[a]), action="queue", now=monday_0800)
+    r2 = composer.save(author, ComposerInput(text="two", profile_ids=[a]), action="queue", now=monday_0800)
     assert r2.due[a] == datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
-    r3 = publishing.save(author, ComposerInput(text="three", profile_ids=[a]), action="queue", now=monday_0800)
+    r3 = composer.save(author, ComposerInput(text="three", profile_ids=[a]), action="queue", now=monday_0800)
     assert r3.due[a] == datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 
 
 def test_queue_without_slots_uses_weekday_defaults(db, tmp_path, actor_factory):
     saturday = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
-    r = publishing.save(actor_factory("publisher"), ComposerInput(text="hi", profile_ids=[make_profile(tmp_path)]), action="queue", now=saturday)
+    r = composer.save(actor_factory("publisher"), ComposerInput(text="hi", profile_ids=[make_profile(tmp_path)]), action="queue", now=saturday)
     assert list(r.due.values()) == [datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)]
 
 
@@ -234,7 +235,7 @@ def test_queue_without_slots_uses_weekday_defaults(db, tmp_path, actor_factory):
 
 def test_suggest_without_history_uses_defaults_and_says_so(db, tmp_path):
     pid = make_profile(tmp_path)
-    s = publishing.suggest_times([pid], now=datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc))
+    s = slots.suggest_times([pid], now=datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc))
     assert s.basis == "defaults" and len(s.times) == 3
     assert "Not enough history yet (0 published posts" in s.explanation
     assert all(t.weekday() < 5 and 8 <= t.hour <= 13 for t in s.times)
@@ -254,11 +255,11 @@ def test_suggest_learns_from_our_own_engagement(db, tmp_path, actor_factory):
                 post = Post(author_id=author.user_id, text="x", status="published", scheduled_at=at)
                 s.add(post)
                 s.flush()
-                t = PostTarget(post_id=post.id, profile_id=pid, idempotency_key=publishing.new_idempotency_key(), status="published", published_at=at)
+                t = PostTarget(post_id=post.id, profile_id=pid, idempotency_key=lifecycle.new_idempotency_key(), status="published", published_at=at)
                 s.add(t)
                 s.flush()
                 s.add(PostMetricSnapshot(target_id=t.id, likes=likes))
-    sug = publishing.suggest_times([pid], now=now)
+    sug = slots.suggest_times([pid], now=now)
     assert sug.basis == "history"
     assert datetime(2026, 11, 24, 20, 0, tzinfo=timezone.utc) in sug.times
     assert "Based on the engagement of 20 of your published posts" in sug.explanation and "Tuesdays around 20:00" in sug.explanation

@@ -13,11 +13,11 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from govsocial_app import api_publishing
-from govsocial_app.services import approval_content, approval_external, approvals, publishing
-from govsocial_app.services.approval_external import FormError, LinkError
-from govsocial_app.services.approvals import StepSpec
+from govsocial_app.services.publishing import approval_content, approval_external, approvals, composer, views
+from govsocial_app.services.publishing.approval_external import FormError, LinkError
+from govsocial_app.services.publishing.approvals import StepSpec
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.publishing import ComposerInput, MediaRef
+from govsocial_app.services.publishing.composer import ComposerInput, MediaRef
 from tests.publishing.conftest import make_profile
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 80
@@ -70,8 +70,8 @@ def setup(smtp_configured, tmp_path, actor_factory):
     pid = make_profile(tmp_path, handle="@riverton")
     approvals.require_for_profile(admin, pid, approvals.save_workflow(
         admin, "Mayor", [StepSpec("Mayor's office", "any", externals=(("Mayor's office", MAYOR),))]))
-    info = publishing.store_media(author, "map.png", PNG)
-    r = publishing.save(author, ComposerInput(text=TEXT, link="https://riverton.gov/curfew", profile_ids=[pid],
+    info = composer.store_media(author, "map.png", PNG)
+    r = composer.save(author, ComposerInput(text=TEXT, link="https://riverton.gov/curfew", profile_ids=[pid],
                                               media=[MediaRef(info.id, "Map of the curfew area")]), action="now")
     return {"admin": admin, "author": author, "manager": manager, "post_id": r.post_id, "profile": pid, "peer": smtp_configured}
 
@@ -167,7 +167,7 @@ def test_the_whole_external_flow_over_http(setup):
     done = web.post("/approve/decide", data={"name": "Pat Mayor", "decision": "approved", "comment": "Go", "seen": seen,
                                              "csrf": _csrf(review.text)})
     assert done.status_code == 200 and "Your approval has been recorded" in done.text
-    assert publishing.post_view(setup["post_id"]).status == "scheduled"
+    assert views.post_view(setup["post_id"]).status == "scheduled"
     [row] = _audit("approval.external_approved")
     assert row.actor_label == f"Pat Mayor <{MAYOR}> (external approver)" and row.detail["content_hash"] == seen
     assert [a.action for a in _audit("approval.code_verified")] == ["approval.code_verified"]
@@ -296,7 +296,7 @@ def test_staff_can_resend_which_replaces_the_old_link(setup):
 def test_a_changed_post_kills_the_link_and_a_new_one_is_sent(setup):
     _deliver()
     old = _key(_mails_to(setup["peer"], MAYOR)[0])
-    publishing.save(setup["author"], ComposerInput(text="Curfew lifted at midnight", profile_ids=[setup["profile"]]), action="now",
+    composer.save(setup["author"], ComposerInput(text="Curfew lifted at midnight", profile_ids=[setup["profile"]]), action="now",
                     post_id=setup["post_id"])
     with pytest.raises(LinkError, match="no longer needs a decision from this link"):
         approval_external.open_link(old)
@@ -327,7 +327,7 @@ def test_an_unreachable_mail_server_is_retried_then_the_author_is_told(db, tmp_p
     mailer.save_config(mailer.SmtpConfig("127.0.0.1", dead, starttls=False, sender="x@test.gov"), admin)
     pid = make_profile(tmp_path)
     approvals.require_for_profile(admin, pid, approvals.save_workflow(admin, "Legal", [StepSpec("Legal", "any", externals=(("Legal", "legal@city.gov"),))]))
-    r = publishing.save(author, ComposerInput(text="Notice", profile_ids=[pid]), action="now")
+    r = composer.save(author, ComposerInput(text="Notice", profile_ids=[pid]), action="now")
     t = datetime.now(timezone.utc)
     for _ in range(approval_external.MAX_SEND_ATTEMPTS):
         report = _deliver(now=t)

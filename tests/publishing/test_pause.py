@@ -8,16 +8,16 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from govsocial_app.services import approval_content, approvals, pause, publisher, publishing
-from govsocial_app.services.approvals import StepSpec
+from govsocial_app.services.publishing import actions, approval_content, approvals, composer, pause, sender, views
+from govsocial_app.services.publishing.approvals import StepSpec
 from govsocial_app.services.authz import PermissionDenied
-from govsocial_app.services.pause import Choice
-from govsocial_app.services.publishing import ComposerInput
+from govsocial_app.services.publishing.pause import Choice
+from govsocial_app.services.publishing.composer import ComposerInput
 from tests.publishing.conftest import make_profile, simulator_for
 
 
 def _due_posts(actor, pid, n, text="Post"):
-    return [publishing.save(actor, ComposerInput(text=f"{text} {i}", profile_ids=[pid]), action="now").post_id for i in range(n)]
+    return [composer.save(actor, ComposerInput(text=f"{text} {i}", profile_ids=[pid]), action="now").post_id for i in range(n)]
 
 
 def _created(pid):
@@ -38,8 +38,8 @@ def test_a_claim_after_the_pause_publishes_nothing(db, tmp_path, actor_factory):
     _due_posts(author, pid, 5)
     ack = pause.pause(manager, "Flood emergency: checking every message")
     assert ack.in_flight == 0 and ack.still_in_flight == 0
-    assert publisher.claim_due() == []
-    stats = asyncio.run(publisher.run_once(max_seconds=2))
+    assert sender.claim_due() == []
+    stats = asyncio.run(sender.run_once(max_seconds=2))
     assert stats.claimed == 0 and _created(pid) == []
     st = pause.status()
     assert st.paused and st.by_name == "Morgan Manager" and st.reason == "Flood emergency: checking every message"
@@ -51,19 +51,19 @@ def test_pause_waits_for_posts_already_claimed_then_nothing_more_goes_out(db, tm
     pid = make_profile(tmp_path)
     author, manager = actor_factory("publisher"), actor_factory("manager")
     _due_posts(author, pid, 6)
-    claims = publisher.claim_due(limit=3)  # claimed before the pause: on their way
+    claims = sender.claim_due(limit=3)  # claimed before the pause: on their way
     acks = []
     t = threading.Thread(target=lambda: acks.append(pause.pause(manager, "")))
     t.start()
     sim = simulator_for(pid)
     for c in claims:
-        assert asyncio.run(publisher.send(c, sim)) == "published"
+        assert asyncio.run(sender.send(c, sim)) == "published"
     t.join(10)
     [ack] = acks
     assert ack.in_flight == 3 and ack.still_in_flight == 0
     last_publish = max(r["called_at"] for r in _created(pid))
     assert last_publish < ack.acknowledged_at
-    asyncio.run(publisher.run_once(max_seconds=2))
+    asyncio.run(sender.run_once(max_seconds=2))
     assert len(_created(pid)) == 3
     assert [r for r in _created(pid) if r["called_at"] > ack.acknowledged_at] == []
 
@@ -72,10 +72,10 @@ def test_approval_completing_during_the_pause_does_not_publish(db, tmp_path, act
     admin, author, manager = actor_factory("admin"), actor_factory("publisher"), actor_factory("manager")
     pid = make_profile(tmp_path)
     approvals.require_for_profile(admin, pid, approvals.save_workflow(admin, "Sign-off", [StepSpec("m", "any", role="manager")]))
-    r = publishing.save(author, ComposerInput(text="Shelter open at the school", profile_ids=[pid]), action="now")
+    r = composer.save(author, ComposerInput(text="Shelter open at the school", profile_ids=[pid]), action="now")
     pause.pause(manager, "Storm")
     approvals.decide(manager, r.post_id, "approved", seen_hash=approval_content.current_hash(r.post_id))
-    asyncio.run(publisher.run_once(max_seconds=2))
+    asyncio.run(sender.run_once(max_seconds=2))
     assert _created(pid) == []
     assert [m.post_id for m in pause.missed_posts()] == [r.post_id]
 
@@ -102,11 +102,11 @@ def test_resume_lists_missed_posts_and_applies_each_choice(db, tmp_path, actor_f
     result = pause.resume(manager, {a: Choice("publish_now"), b: Choice("reschedule", later), c: Choice("draft")})
     assert result.resumed and result.counts == {"publish_now": 1, "reschedule": 1, "draft": 1, "hold": 1}
     assert [_status(x) for x in (a, b, c, d)] == ["scheduled", "scheduled", "draft", "held"]
-    asyncio.run(publisher.run_once(max_seconds=5))
+    asyncio.run(sender.run_once(max_seconds=5))
     assert [r["text"] for r in _created(pid)] == ["Missed 0"]
-    assert [p.id for p in publishing.needs_attention()] == [d]
-    publishing.decide_held(author, d, "publish_now")
-    asyncio.run(publisher.run_once(max_seconds=5))
+    assert [p.id for p in views.needs_attention()] == [d]
+    actions.decide_held(author, d, "publish_now")
+    asyncio.run(sender.run_once(max_seconds=5))
     assert sorted(r["text"] for r in _created(pid)) == ["Missed 0", "Missed 3"]
 
 
@@ -117,7 +117,7 @@ def test_resume_bulk_choice(db, tmp_path, actor_factory):
     ids = _due_posts(author, pid, 3)
     result = pause.resume(manager, bulk=Choice("publish_now"))
     assert result.counts == {"publish_now": 3}
-    asyncio.run(publisher.run_once(max_seconds=5))
+    asyncio.run(sender.run_once(max_seconds=5))
     assert len(_created(pid)) == 3 and {_status(i) for i in ids} == {"published"}
 
 
@@ -162,9 +162,9 @@ def test_pause_blocks_a_claim_on_postgresql_too(pg_db, tmp_path, actor_factory):
     author, manager = actor_factory("publisher"), actor_factory("manager")
     _due_posts(author, pid, 3)
     pause.pause(manager, "")
-    assert publisher.claim_due() == []
+    assert sender.claim_due() == []
     pause.resume(manager, bulk=Choice("publish_now"))
-    assert len(publisher.claim_due()) == 3
+    assert len(sender.claim_due()) == 3
 
 
 def test_pause_commit_waits_for_a_claim_in_progress_on_postgresql(pg_db, tmp_path, actor_factory):
@@ -185,4 +185,4 @@ def test_pause_commit_waits_for_a_claim_in_progress_on_postgresql(pg_db, tmp_pat
     s.rollback()
     s.close()
     assert done.wait(10)
-    assert publisher.claim_due() == []
+    assert sender.claim_due() == []

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import reflex as rx
 
-from govsocial_app.services import approvals, auth, pause, publishing
-from govsocial_app.services.approvals import StepSpec
+from govsocial_app.services import auth
+from govsocial_app.services.publishing import approvals, composer, pause, views
+from govsocial_app.services.publishing.approvals import StepSpec
 from govsocial_app.services.authz import PermissionDenied
-from govsocial_app.services.publishing import ComposerInput
+from govsocial_app.services.publishing.composer import ComposerInput
 from tests.publishing.conftest import make_profile
 
 PASSWORD = "correct horse battery"
@@ -110,7 +111,7 @@ async def test_pause_and_resume_through_the_state(as_role, tmp_path, actor_facto
     await drain(ps.confirm_pause())
     banner = await ps.get_state(PauseBanner)
     assert banner.paused and banner.by == "Morgan Manager" and banner.reason == "Flood drill"
-    post_id = publishing.save(actor_factory("publisher"), ComposerInput(text="Sandbags", profile_ids=[pid]), action="now").post_id
+    post_id = composer.save(actor_factory("publisher"), ComposerInput(text="Sandbags", profile_ids=[pid]), action="now").post_id
     await ps.open_resume()
     assert [m.id for m in ps.missed] == [str(post_id)] and ps.choices == {str(post_id): "publish_now"}
     ps.choose(str(post_id), "reschedule")
@@ -120,7 +121,7 @@ async def test_pause_and_resume_through_the_state(as_role, tmp_path, actor_facto
     ps.choose(str(post_id), "draft")
     await drain(ps.confirm_resume())
     assert not pause.status().paused and not banner.paused
-    assert publishing.post_view(post_id).status == "draft"
+    assert views.post_view(post_id).status == "draft"
 
 
 def test_calendar_views_and_moving_a_post(as_role, tmp_path):
@@ -129,7 +130,7 @@ def test_calendar_views_and_moving_a_post(as_role, tmp_path):
     pid = make_profile(tmp_path)
     app_state, actor = as_role("publisher")
     soon = datetime.now(timezone.utc) + timedelta(hours=3)
-    post_id = publishing.save(actor, ComposerInput(text="Gritters out tonight", profile_ids=[pid]), action="schedule", when=soon).post_id
+    post_id = composer.save(actor, ComposerInput(text="Gritters out tonight", profile_ids=[pid]), action="schedule", when=soon).post_id
     cal = sub(app_state, CalendarState)
     cal.load()
     assert any(i.id == str(post_id) for i in cal.items)
@@ -145,7 +146,7 @@ def test_calendar_views_and_moving_a_post(as_role, tmp_path):
     cal.set_new_day(new.strftime("%Y-%m-%d"))
     cal.set_new_time("10:15")
     cal.move()
-    assert cal.open_id == "" and publishing.post_view(post_id).scheduled_at.strftime("%H:%M") == "10:15"
+    assert cal.open_id == "" and views.post_view(post_id).scheduled_at.strftime("%H:%M") == "10:15"
     cal.set_filter("status", "published")
     assert cal.items == []
 
@@ -157,8 +158,8 @@ def test_approvals_queue_decide_and_bypass(as_role, tmp_path, actor_factory):
     pid = make_profile(tmp_path)
     approvals.require_for_profile(admin, pid, approvals.save_workflow(admin, "Sign-off", [StepSpec("Managers", "all", role="manager")]))
     author = actor_factory("publisher")
-    first = publishing.save(author, ComposerInput(text="First", profile_ids=[pid]), action="now").post_id
-    second = publishing.save(author, ComposerInput(text="Second", profile_ids=[pid]), action="now").post_id
+    first = composer.save(author, ComposerInput(text="First", profile_ids=[pid]), action="now").post_id
+    second = composer.save(author, ComposerInput(text="Second", profile_ids=[pid]), action="now").post_id
     app_state, _ = as_role("manager")
     st = sub(app_state, ApprovalsState)
     st.load()
@@ -194,15 +195,15 @@ def test_approvals_queue_decide_and_bypass(as_role, tmp_path, actor_factory):
 
 
 def test_the_queue_state_shows_each_networks_text_and_images_and_binds_decisions(as_role, tmp_path, actor_factory):
-    from govsocial_app.services import approval_content
+    from govsocial_app.services.publishing import approval_content
     from govsocial_app.state.approvals import ApprovalsState
 
     admin, author = actor_factory("admin"), actor_factory("publisher")
     pid, masto = make_profile(tmp_path, handle="@riverton"), make_profile(tmp_path, network="mastodon", handle="@riverton@social.example")
     approvals.require_for_profile(admin, pid, approvals.save_workflow(admin, "Sign-off", [StepSpec("Managers", "any", role="manager")]))
-    media = publishing.store_media(author, "map.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
-    r = publishing.save(author, ComposerInput(text="Road works on Elm St", profile_ids=[pid, masto], variants={"mastodon": "UNAPPROVED VARIANT"},
-                                              media=[publishing.MediaRef(media.id, "Map of Elm St")]), action="now")
+    media = composer.store_media(author, "map.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    r = composer.save(author, ComposerInput(text="Road works on Elm St", profile_ids=[pid, masto], variants={"mastodon": "UNAPPROVED VARIANT"},
+                                              media=[composer.MediaRef(media.id, "Map of Elm St")]), action="now")
     app_state, manager = as_role("manager", "Morgan Manager")
     st = sub(app_state, ApprovalsState)
     st.load()
@@ -215,14 +216,14 @@ def test_the_queue_state_shows_each_networks_text_and_images_and_binds_decisions
     assert not hasattr(ApprovalsState, "show_links") and "links" not in ApprovalsState.__fields__
 
     # The author changes the variant while Morgan reads: Morgan's click does not approve the new words.
-    publishing.save(author, ComposerInput(text="Road works on Elm St", profile_ids=[pid, masto], variants={"mastodon": "Another variant"},
-                                          media=[publishing.MediaRef(media.id, "Map of Elm St")]), action="now", post_id=r.post_id)
+    composer.save(author, ComposerInput(text="Road works on Elm St", profile_ids=[pid, masto], variants={"mastodon": "Another variant"},
+                                          media=[composer.MediaRef(media.id, "Map of Elm St")]), action="now", post_id=r.post_id)
     st.decide(str(r.post_id), "approved")
-    assert publishing.post_view(r.post_id).status == "pending_approval"
+    assert views.post_view(r.post_id).status == "pending_approval"
     [card] = st.mine
     assert card.networks[1].text == "Another variant" and card.version == "Version 2"
     st.decide(str(r.post_id), "approved")
-    assert publishing.post_view(r.post_id).status == "scheduled"
+    assert views.post_view(r.post_id).status == "scheduled"
 
 
 def test_an_editor_sees_why_they_cannot_decide(as_role, tmp_path, actor_factory):
@@ -231,9 +232,9 @@ def test_an_editor_sees_why_they_cannot_decide(as_role, tmp_path, actor_factory)
     admin, author = actor_factory("admin"), actor_factory("publisher")
     pid = make_profile(tmp_path)
     approvals.require_for_profile(admin, pid, approvals.save_workflow(admin, "Sign-off", [StepSpec("Managers", "any", role="manager")]))
-    r = publishing.save(author, ComposerInput(text="First words", profile_ids=[pid]), action="now")
+    r = composer.save(author, ComposerInput(text="First words", profile_ids=[pid]), action="now")
     app_state, manager = as_role("manager", "Morgan Manager")
-    publishing.save(manager, ComposerInput(text="Morgan's words", profile_ids=[pid]), action="now", post_id=r.post_id)
+    composer.save(manager, ComposerInput(text="Morgan's words", profile_ids=[pid]), action="now", post_id=r.post_id)
     st = sub(app_state, ApprovalsState)
     st.load()
     assert st.mine == [] and [c.id for c in st.blocked] == [str(r.post_id)]
@@ -250,18 +251,18 @@ def test_the_composer_says_a_post_is_being_checked_when_the_network_answer_was_l
     import asyncio
 
     from govsocial_app.i18n import translate
-    from govsocial_app.services import publisher
+    from govsocial_app.services.publishing import sender
     from govsocial_app.state.publish import UNCERTAIN, PublishState
     from tests.publishing.conftest import simulator_for
 
     pid = make_profile(tmp_path)
     app_state, author = as_role("publisher")
-    r = publishing.save(author, ComposerInput(text="Road closed on Elm St", profile_ids=[pid]), action="now")
+    r = composer.save(author, ComposerInput(text="Road closed on Elm St", profile_ids=[pid]), action="now")
     simulator_for(pid).inject_faults(["timeout-after"])
-    assert asyncio.run(publisher.run_once()).outcomes == {"unknown": 1}
+    assert asyncio.run(sender.run_once()).outcomes == {"unknown": 1}
     st = sub(app_state, PublishState)
     for lang in ("en", "ar"):
         app_state.lang = lang
         st._open(r.post_id)
-        handle = publishing.post_view(r.post_id).targets[0].handle
+        handle = views.post_view(r.post_id).targets[0].handle
         assert translate(UNCERTAIN["unknown"], lang, handle=handle) in st.post_note

@@ -22,7 +22,7 @@ def ingest_messages(n: int, *, profile_id: int | None = None, author: str = "cit
                     prefix: str = "m", text: str = "Hello {i}") -> list[int]:
     from connectors.base import Author, InboundMessage
     from govsocial_app.db.engine import session_scope
-    from govsocial_app.services import ingest
+    from govsocial_app.services.inbox import ingest
 
     created = created or datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
     msgs = [InboundMessage(network="simulator", external_id=f"{prefix}{i}", author=Author(external_id=author, handle=author, display_name=author.title()),

@@ -132,7 +132,7 @@ def test_archive_version_changed_is_found(any_db):
 def test_edits_are_chained_in_the_same_transaction(any_db):
     from connectors.base import Author, InboundMessage
     from datetime import datetime, timezone
-    from govsocial_app.services import ingest
+    from govsocial_app.services.inbox import ingest
 
     ingest_messages(1, prefix="e")
     edit = InboundMessage(network="simulator", external_id="e0", author=Author("citizen", "citizen"), text="edited text",

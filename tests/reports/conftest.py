@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from govsocial_app.services.reports import ReportFilters
+from govsocial_app.services.reporting.reports import ReportFilters
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from govsocial_app.services import claims as C
+from govsocial_app.services.listening import claims as C
 from govsocial_app.services.errors import UserError
 from tests.reports import factory as F
 from tests.reports.claim_fixtures import CLAIMS, MESSAGES

@@ -11,7 +11,8 @@ from connectors.base import Credentials
 from connectors.simulator import SimulatorConnector
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import PostMetricSnapshot, PostTarget, ProfileMetricDaily, SocialProfile
-from govsocial_app.services import metrics
+from govsocial_app.services import demo
+from govsocial_app.services.reporting import metrics
 from govsocial_app.services.crypto import encrypt_json
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
@@ -35,8 +36,8 @@ def _sim(config: dict, at: datetime) -> SimulatorConnector:
 
 def test_backfill_posts_publishes_through_the_simulator(sim_profile):
     pid, config = sim_profile
-    assert metrics.backfill_posts(days=3, now=NOW) == 3
-    assert metrics.backfill_posts(days=3, now=NOW) == 0  # idempotent
+    assert demo.backfill_posts(days=3, now=NOW) == 3
+    assert demo.backfill_posts(days=3, now=NOW) == 0  # idempotent
     with session_scope() as s:
         targets = s.exec(select(PostTarget).where(PostTarget.profile_id == pid)).all()
     network = {p["external_id"] for p in _sim(config, NOW).published_posts()}
@@ -45,8 +46,8 @@ def test_backfill_posts_publishes_through_the_simulator(sim_profile):
 
 async def test_backfill_metrics_stores_what_the_simulator_reported_each_day(sim_profile):
     pid, config = sim_profile
-    metrics.backfill_posts(days=3, now=NOW)
-    metrics.backfill_metrics(days=3, now=NOW)
+    demo.backfill_posts(days=3, now=NOW)
+    demo.backfill_metrics(days=3, now=NOW)
     with session_scope() as s:
         days = s.exec(select(ProfileMetricDaily).where(ProfileMetricDaily.profile_id == pid).order_by(ProfileMetricDaily.day)).all()
         snaps = s.exec(select(PostMetricSnapshot)).all()
@@ -60,13 +61,13 @@ async def test_backfill_metrics_stores_what_the_simulator_reported_each_day(sim_
     with session_scope() as s:
         latest = s.exec(select(PostMetricSnapshot).order_by(PostMetricSnapshot.captured_at.desc())).first()
         target = s.get(PostTarget, latest.target_id)
-    truth = (await _sim(config, metrics.as_utc(latest.captured_at)).post_metrics([target.external_id]))[0]
+    truth = (await _sim(config, latest.captured_at).post_metrics([target.external_id]))[0]
     assert (latest.impressions, latest.likes, latest.reposts, latest.replies) == (truth.impressions, truth.likes, truth.reposts, truth.replies)
 
 
 async def test_collect_upserts_the_day_and_respects_refresh_intervals(sim_profile):
     pid, _config = sim_profile
-    metrics.backfill_posts(days=2, now=NOW)
+    demo.backfill_posts(days=2, now=NOW)
     with session_scope() as s:
         profile = s.get(SocialProfile, pid)
     first = await metrics.collect_profile(profile, NOW, clock=lambda: NOW)
@@ -88,16 +89,17 @@ async def test_collect_all_reports_a_failing_profile_and_carries_on(sim_profile,
 
 def test_demo_inbox_work_gives_response_times(sim_profile):
     from govsocial_app.db.models import Tag
-    from govsocial_app.services import demo, reports
+    from govsocial_app.services import demo
+    from govsocial_app.services.reporting import reports
 
     pid, _config = sim_profile
     with session_scope() as s:
         for name, color in demo.DEMO_TAGS:
             s.add(Tag(name=name, color=color))
     demo.backfill([pid], NOW - timedelta(days=3), NOW)
-    done = metrics.backfill_inbox_work(days=3, now=NOW)
+    done = demo.backfill_inbox_work(days=3, now=NOW)
     assert done["replied"] > 0 and done["tagged"] > 0 and done["completed"] > 0
-    assert metrics.backfill_inbox_work(days=3, now=NOW)["replied"] == 0  # answered messages are not answered twice
+    assert demo.backfill_inbox_work(days=3, now=NOW)["replied"] == 0  # answered messages are not answered twice
     rep = reports.inbox_report(reports.ReportFilters((NOW - timedelta(days=2)).date(), NOW.date()))
     assert rep.current.totals.answered > 0 and rep.current.totals.avg_response_s > 0 and rep.current.outbound > 0
 

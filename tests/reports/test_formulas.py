@@ -7,8 +7,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.metrics import ResponseStats, engagement_rate, engagements, period_change
-from govsocial_app.services.reports import ReportFilters, fmt, fmt_change, fmt_duration
+from govsocial_app.services.reporting.metrics import ResponseStats, engagement_rate, engagements, period_change
+from govsocial_app.services.reporting.reports import ReportFilters, fmt, fmt_change, fmt_duration
 
 
 def test_engagements_add_clicks_only_when_reported():

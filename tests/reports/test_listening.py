@@ -8,7 +8,7 @@ import pytest
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Message, VipList, VipMember
-from govsocial_app.services import listening as L
+from govsocial_app.services.listening import topics as L
 from govsocial_app.services.errors import UserError
 from tests.reports import factory as F
 from tests.reports.conftest import at

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from govsocial_app.services import report_pdf, reports
+from govsocial_app.services.reporting import pdf as report_pdf, reports
 from tests.reports import factory as F
 from tests.reports.conftest import PERIOD, at
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from govsocial_app.services import reports
-from govsocial_app.services.reports import ReportFilters
+from govsocial_app.services.reporting import reports
+from govsocial_app.services.reporting.reports import ReportFilters
 from tests.reports.conftest import PERIOD, at
 
 

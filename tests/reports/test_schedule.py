@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from govsocial_app import config
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import AuditLog, ReportSend
-from govsocial_app.services import report_schedule as RS
+from govsocial_app.services.reporting import schedule as RS
 from govsocial_app.services.errors import UserError
 from tests.reports import factory as F
 from tests.reports.conftest import at

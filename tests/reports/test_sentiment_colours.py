@@ -7,8 +7,9 @@ import pytest
 import reflex as rx
 
 from govsocial_app.i18n import translate
-from govsocial_app.services import auth, reports
-from govsocial_app.services.listening import SENTIMENT_COLORS, sentiment_series
+from govsocial_app.services import auth
+from govsocial_app.services.reporting import reports
+from govsocial_app.services.listening.topics import SENTIMENT_COLORS, sentiment_series
 
 PASSWORD = "correct horse battery"
 RED, GREY, GREEN = SENTIMENT_COLORS["negative"], SENTIMENT_COLORS["neutral"], SENTIMENT_COLORS["positive"]
@@ -64,10 +65,10 @@ def test_a_meaningful_colour_wins_over_the_position_in_the_palette():
 def test_the_pdf_bars_and_legend_use_the_same_sentiment_colours():
     from reportlab.graphics.charts.legends import Legend
 
-    from govsocial_app.services import report_pdf
+    from govsocial_app.services.reporting import pdf
 
     x = ("2026-11-01", "2026-11-02")
-    drawing = report_pdf.chart_drawing(reports.Chart("s", "Sentiment", "stacked", x, sentiment_series((1, 2), (3, 4), (5, 6))))
+    drawing = pdf.chart_drawing(reports.Chart("s", "Sentiment", "stacked", x, sentiment_series((1, 2), (3, 4), (5, 6))))
     legend = next(c for c in drawing.contents if isinstance(c, Legend))
     swatches = {name: colour.hexval()[2:] for colour, name in legend.colorNamePairs}
     assert {name: _hue("#" + hexval) for name, hexval in swatches.items()} == {

@@ -6,7 +6,8 @@ import pytest
 import reflex as rx
 
 from govsocial_app.i18n import catalog
-from govsocial_app.services import auth, reports
+from govsocial_app.services import auth
+from govsocial_app.services.reporting import reports
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import UserError
 from tests.reports.conftest import PERIOD_END, PERIOD_START

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from govsocial_app.services import inbox, presence
+from govsocial_app.services.inbox import presence, stream
 from govsocial_app.state import live
 from tests.inbox.conftest import msg
 
@@ -102,8 +102,8 @@ async def test_arrivals_recount_each_client_from_one_query_per_filter(store, mon
         _watch(token, s)
     _watch("c", c, {"network": "mastodon"})  # nothing arrives on this filter
     queries = []
-    real = inbox.newer_ids
-    monkeypatch.setattr(inbox, "newer_ids", lambda *args, **kw: queries.append(args) or real(*args, **kw))
+    real = stream.newer_ids
+    monkeypatch.setattr(stream, "newer_ids", lambda *args, **kw: queries.append(args) or real(*args, **kw))
 
     assert await live._relay_feed(app, [{"new": 10, "head_id": first[-1]}]) == {"refreshed": 0, "patched": 0, "recounted": 2}
     assert (a.new_count, b.new_count, c.new_count) == (5, 2, 0)
@@ -127,9 +127,9 @@ async def test_a_change_on_screen_patches_only_the_clients_showing_it(store, mon
     c.open_id = ids[0]
     live.watch("c", user_id=3, params={}, top_id=ids[-1], new_count=0, ids=ids[:2], presence_slice={}, open_id=ids[0])
     reads, details = [], []
-    real, real_detail = inbox.cards_by_id, inbox.detail
-    monkeypatch.setattr(inbox, "cards_by_id", lambda wanted: reads.append(sorted(wanted)) or real(wanted))
-    monkeypatch.setattr(inbox, "detail", lambda mid: details.append(mid) or real_detail(mid))
+    real, real_detail = stream.cards_by_id, stream.detail
+    monkeypatch.setattr(stream, "cards_by_id", lambda wanted: reads.append(sorted(wanted)) or real(wanted))
+    monkeypatch.setattr(stream, "detail", lambda mid: details.append(mid) or real_detail(mid))
     out = await live._relay_feed(app, [{"changed": [ids[0]]}, {"changed": [ids[5]]}])  # nobody shows ids[5]
     assert out == {"refreshed": 0, "patched": 1, "recounted": 0}, "c has it open: at once; a only lists it"
     assert details == [ids[0]], "the open message's detail is read once, and only for a message someone has open"

@@ -1,6 +1,6 @@
 """"Pause all publishing" and replies: the words on screen and what the pause tells the reply sender agree (issue 13:
 the dialog said nothing more would go out while replies kept going). The decision: a pause holds replies too;
-they wait and are sent on resume (the sending side is services/replies.py, which checks `pause.replies_held`)."""
+they wait and are sent on resume (the sending side is services/inbox/replies.py, which checks `pause.replies_held`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import reflex as rx
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.i18n import translate
-from govsocial_app.services import auth, pause
+from govsocial_app.services import auth
+from govsocial_app.services.publishing import pause
 
 PASSWORD = "correct horse battery"
 BANNER = "Nothing goes out, replies included: replies written now wait and are sent when publishing resumes."
@@ -76,7 +77,7 @@ def test_the_banner_and_the_dialog_say_replies_wait_in_english_and_arabic():
 async def test_a_reply_held_by_the_pause_is_never_announced_as_sent(db, actor_factory, monkeypatch):
     """The reply sender keeps a reply written during a pause (replies.QueuedReply) or one whose answer was lost
     (UncertainReply); the screen must say so, in the reader's language, never "Reply sent."."""
-    from govsocial_app.services import replies
+    from govsocial_app.services.inbox import replies
     from govsocial_app.state.app_state import AppState
     from govsocial_app.state.inbox import InboxState
 

@@ -7,7 +7,9 @@ import pytest
 import reflex as rx
 
 from govsocial_app.db.engine import session_scope
-from govsocial_app.services import alerting, auth, publishing
+from govsocial_app.services import auth
+from govsocial_app.services.alerting import alerts as alerting
+from govsocial_app.services.publishing import lifecycle
 from govsocial_app.services.errors import UserError
 
 PASSWORD = "correct horse battery"
@@ -20,7 +22,7 @@ def people(db, actor_factory):
 
 def raise_personal(user_id: int, severity: str = "warning") -> int:
     with session_scope() as s:
-        alert = publishing.notify(s, [user_id], "approval", "Your post was sent back: {reason}", params={"reason": "typo"},
+        alert = lifecycle.notify(s, [user_id], "approval", "Your post was sent back: {reason}", params={"reason": "typo"},
                                   body="Road works on Elm St", link="/publish", severity=severity)
         s.flush()
         return alert.id

@@ -98,7 +98,7 @@ def test_inbox_actions_need_a_staff_role(as_role, role, store):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_only_managers_and_admins_add_vips_from_a_message(as_role, role, store, actor_factory):
-    from govsocial_app.services import vip
+    from govsocial_app.services.inbox import vip
     from govsocial_app.state.inbox import InboxState
     from tests.inbox.conftest import msg
 

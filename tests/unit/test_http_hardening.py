@@ -100,7 +100,7 @@ def test_a_javascript_link_from_a_network_is_never_stored_or_shown(db):
     from connectors.base import Author, InboundMessage
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import Message
-    from govsocial_app.services import inbox, ingest
+    from govsocial_app.services.inbox import ingest, stream
 
     msg = InboundMessage(network="mastodon", external_id="1", kind="mention", text="hello", created_at=datetime.now(timezone.utc),
                          author=Author(external_id="a", handle="@a@x.example", display_name="A", avatar_url="javascript:alert(1)"),
@@ -112,7 +112,7 @@ def test_a_javascript_link_from_a_network_is_never_stored_or_shown(db):
         assert row.url == "" and row.author_avatar_url == ""
         row.url = "javascript:alert(1)"  # a row stored before the check
         mid = row.id
-    assert inbox.detail(mid).url == ""
+    assert stream.detail(mid).url == ""
 
 
 # ---------------------------------------------------------------- addresses behind proxies

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from govsocial_app.services import keyword_query as kq
+from govsocial_app.services.listening import keyword_query as kq
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.keyword_query import (
+from govsocial_app.services.listening.keyword_query import (
     And,
     Hashtag,
     Lang,

@@ -14,7 +14,8 @@ from connectors import http as connector_http
 from connectors import netguard
 from connectors.base import PermanentError
 from govsocial_app import config
-from govsocial_app.services import profiles, webpush
+from govsocial_app.services import profiles
+from govsocial_app.services.alerting import webpush
 from govsocial_app.services.errors import UserError
 
 KEYS = {"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",

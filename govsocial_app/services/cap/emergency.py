@@ -15,14 +15,15 @@ from connectors import textcount
 from connectors.registry import limits_for
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import CapAlert, MediaAsset, Post, PostEmergency
-from govsocial_app.services import audit, publishing, settings_store
+from govsocial_app.services import audit, settings_store
+from govsocial_app.services.publishing import composer, lifecycle, views
 from govsocial_app.services.authz import Actor, can, require
 from govsocial_app.services.cap import store
 from govsocial_app.services.cap.accessibility import CHECKS, Checklist, Media, PostContent, check_post
 from govsocial_app.services.cap.drafts import RTL_LANGUAGES, build_drafts, fit_text
 from govsocial_app.services.cap.parse import parse_alert
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.publishing import ComposerInput, ComposerInvalid, Issue
+from govsocial_app.services.publishing.composer import ComposerInput, ComposerInvalid, Issue
 
 BLOCKING_SETTING = "cap.accessibility.blocking"  # [check keys] that stop publishing
 SEPARATOR = "\n\n"
@@ -34,10 +35,6 @@ NO_QUEUE = "An emergency post cannot wait in the queue: post it now or schedule 
 BLOCKED = "Accessibility: {item}. {message}"
 BLOCKED_SEND = "Not sent: the accessibility check \"{item}\" failed and an admin made it blocking."
 MSGIDS = (EXPIRED, AFTER_EXPIRY, NO_QUEUE, BLOCKED, BLOCKED_SEND)
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
 
 
 def _fmt(dt: datetime) -> str:
@@ -92,11 +89,11 @@ def fitted_combined(primary: str, second: str, link: str, network: str) -> str:
     first, as the CAP drafts do), the primary language taking at most half when both cannot fit whole."""
     limits = limits_for(network)
     whole = combined(primary, second)
-    if textcount.count(publishing.body_for(whole, link), limits) <= limits.max_chars:
+    if textcount.count(views.body_for(whole, link), limits) <= limits.max_chars:
         return whole
     half = dataclasses.replace(limits, max_chars=max(1, (limits.max_chars - len(SEPARATOR)) // 2))
-    first = fit_text(primary, lambda cut: publishing.body_for(cut, link), half) or primary[:1]
-    rest = fit_text(second, lambda cut: publishing.body_for(combined(first, cut), link), limits)
+    first = fit_text(primary, lambda cut: views.body_for(cut, link), half) or primary[:1]
+    rest = fit_text(second, lambda cut: views.body_for(combined(first, cut), link), limits)
     return combined(first, rest)
 
 
@@ -132,7 +129,7 @@ def language_counts(texts: Mapping[str, str], link: str, networks: Sequence[str]
     for network in dict.fromkeys(networks):
         limits = limits_for(network)
         for lang, text in texts.items():
-            body = publishing.body_for(text, link) if lang == "en" else text
+            body = views.body_for(text, link) if lang == "en" else text
             out.append(LanguageCount(lang, direction(lang), network, textcount.count(body, limits), limits.max_chars, body))
     return out
 
@@ -205,7 +202,7 @@ def expiry_issues(expires: datetime | None, action: str, when: datetime | None, 
 
 
 def save(actor: Actor, inp: ComposerInput, *, action: str, second_text: str = "", cap_alert_id: int | None = None,
-         when: datetime | None = None, post_id: int | None = None, now: datetime | None = None) -> publishing.SaveResult:
+         when: datetime | None = None, post_id: int | None = None, now: datetime | None = None) -> composer.SaveResult:
     """publishing.save for a post that carries an official alert's expiry and/or a second language: refuses a time
     after the expiry and the admins' blocking accessibility items (each language checked), then records both."""
     require(actor, "publish.compose")
@@ -221,15 +218,15 @@ def save(actor: Actor, inp: ComposerInput, *, action: str, second_text: str = ""
             alert = parse_alert(row.raw_xml.encode("utf-8"), validate_schema=False)
             expires = build_drafts(alert, info_indexes=row.info_indexes or None, networks=()).expires
             cap_ref = str(alert.reference)
-        networks = [p.network for p in publishing._profiles(s, inp.profile_ids)] if inp.profile_ids else []
+        networks = [p.network for p in lifecycle.load_profiles(s, inp.profile_ids)] if inp.profile_ids else []
         alts = [a for (a,) in s.exec(select(MediaAsset.alt_text).where(MediaAsset.id.in_([m.media_id for m in inp.media])))] if inp.media else []
     alts = [m.alt_text for m in inp.media] or alts
     if action != "draft":
-        issues = expiry_issues(expires, action, publishing.aware(when), now)
+        issues = expiry_issues(expires, action, when, now)
         issues += blocking_issues({"en": inp.text, SECOND_LANGUAGE: second_text}, alts)
         if issues:
             raise ComposerInvalid(issues)
-    result = publishing.save(actor, twin_input(inp, networks, second_text), action=action, when=when, post_id=post_id, now=now)
+    result = composer.save(actor, twin_input(inp, networks, second_text), action=action, when=when, post_id=post_id, now=now)
     with session_scope() as s:
         em = _emergency(s, result.post_id) or PostEmergency(post_id=result.post_id, created_at=now)
         em.cap_alert_id, em.cap_ref, em.expires_at = cap_id, cap_ref or em.cap_ref, expires
@@ -287,7 +284,7 @@ def refusal(post_id: int, text: str, alts: Sequence[str] = (), now: datetime | N
     now = now or datetime.now(timezone.utc)
     with session_scope() as s:
         em = _emergency(s, post_id)
-        expires = _aware(em.expires_at) if em else None
+        expires = em.expires_at if em else None
     if expires is not None and now >= expires:
         return EXPIRED.format(expires=_fmt(expires))
     keys = blocking_items()
@@ -319,7 +316,7 @@ def view(post_id: int) -> EmergencyView | None:
         em = _emergency(s, post_id)
         if em is None:
             return None
-        return EmergencyView(post_id, em.cap_alert_id, _aware(em.expires_at), (em.languages.get(SECOND_LANGUAGE) or {}).get("text", ""),
+        return EmergencyView(post_id, em.cap_alert_id, em.expires_at, (em.languages.get(SECOND_LANGUAGE) or {}).get("text", ""),
                              em.follow_up, em.follow_up_alert_id, em.withdrawn_at is not None)
 
 

@@ -1,5 +1,5 @@
 """Official alerts in the product: poll the due CAP sources, store what arrived, raise an "Official alert" in the
-alert centre (push and email through services/alerting.py, which honours each person's snooze), and flag the
+alert centre (push and email through services/alerting/alerts.py, which honours each person's snooze), and flag the
 published posts of an alert the source has since updated or cancelled. The cap-poll job calls `poll_due`."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from sqlmodel import Session, col, select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import CapAlert, CapInfo, CapSource, PostEmergency
-from govsocial_app.services import alerting, audit, bus
+from govsocial_app.services import audit, bus
+from govsocial_app.services.alerting import alerts
 from govsocial_app.services.authz import Actor
 from govsocial_app.services.cap import store
 from govsocial_app.services.cap.feeds import poll_source, policy_for
@@ -46,17 +47,13 @@ def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
-
-
 @dataclass
 class SourceOutcome:
     source_id: int
     status: str
     error: str = ""
     raised: tuple[int, ...] = ()  # CapAlert ids
-    app_alerts: tuple[int, ...] = ()  # alerting.Alert ids
+    app_alerts: tuple[int, ...] = ()  # alerts.Alert ids
     flagged_posts: tuple[int, ...] = ()
 
 
@@ -112,13 +109,13 @@ def _pick_info(s: Session, row: CapAlert, language: str) -> CapInfo | None:
     return next((i for i in wanted if i.language.lower().startswith(language)), None)
 
 
-def _spec(s: Session, row: CapAlert, flagged: list[int]) -> alerting.AlertSpec:
+def _spec(s: Session, row: CapAlert, flagged: list[int]) -> alerts.AlertSpec:
     en = _pick_info(s, row, "en")
     ar = _pick_info(s, row, "ar")
     first = en or ar or s.exec(select(CapInfo).where(CapInfo.alert_id == row.id).order_by(col(CapInfo.position))).first()
     headline = ((first.headline or first.event) if first else row.identifier)[:200]
     headline_ar = ((ar.headline or ar.event)[:200] if ar else headline)
-    expires = _aware(row.expires)
+    expires = row.expires
     params = {
         "headline": headline, "headline_ar": headline_ar,
         "sender": (first.sender_name if first and first.sender_name else row.sender)[:120],
@@ -131,7 +128,7 @@ def _spec(s: Session, row: CapAlert, flagged: list[int]) -> alerting.AlertSpec:
     severity = SEVERITY.get(first.severity if first else "", "info")
     if kind == "cancel":
         severity = "warning" if flagged else "info"
-    return alerting.AlertSpec(
+    return alerts.AlertSpec(
         kind="official", severity=severity, title=TITLES[kind], body=body if not flagged else FOLLOW_UP, params=params,
         link=f"/publish?cap={row.id}" if kind != "cancel" else (f"/publish?post={flagged[0]}" if flagged else "/alerts"),
         data={"cap_alert_id": row.id, "msg_type": row.msg_type, "flagged_posts": flagged, "expires": params["expires"]},
@@ -152,11 +149,11 @@ def raise_official(report: store.IngestReport, now: datetime | None = None) -> t
             flagged_all.extend(flagged)
             if cap_id not in report.raised or row.app_alert_id is not None:
                 continue
-            alert = alerting.create_alert(s, _spec(s, row, flagged), alerting.audience_for("official", s), now)
+            alert = alerts.create_alert(s, _spec(s, row, flagged), alerts.audience_for("official", s), now)
             row.app_alert_id = alert.id
             s.add(row)
             created.append(alert.id)
-    alerting.announce(created)
+    alerts.announce(created)
     if flagged_all:
         bus.publish("posts", {"follow_up": flagged_all})
     return created, flagged_all
@@ -190,7 +187,7 @@ async def poll_one(source: store.SourceView, *, now: datetime | None = None, cli
             return SourceOutcome(source.id, result.status, result.error)
         app_alerts, flagged = await asyncio.to_thread(raise_official, report, now)
         if app_alerts:
-            await alerting.deliver(app_alerts, now=now)
+            await alerts.deliver(app_alerts, now=now)
         return SourceOutcome(source.id, result.status, result.error, report.raised, tuple(app_alerts), tuple(flagged))
     except Exception as exc:  # noqa: BLE001 - one source's fault is its visible status, never the job's crash
         log.exception("CAP source %s (%s) crashed", source.id, source.url)

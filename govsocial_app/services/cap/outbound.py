@@ -21,10 +21,6 @@ from govsocial_app.services.cap.parse import parse_alert
 FEED_LIMIT = 50
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
-
-
 def _domain() -> str:
     return (urlsplit(get_settings().public_url).hostname or "govsocial.local").lower()
 
@@ -49,7 +45,7 @@ def _infos(s: Session, post: Post, em: PostEmergency) -> tuple[OutInfo, ...]:
                 first = source.infos[0]
                 event, category = first.event or event, first.categories or category
                 severity, urgency, certainty = first.severity, first.urgency, first.certainty
-    expires = _aware(em.expires_at)
+    expires = em.expires_at
     out = []
     for lang, text in texts.items():
         if not (text or "").strip():
@@ -121,7 +117,7 @@ def feed(base_url: str) -> bytes:
                                  tuple(OutInfo(i.language, i.event, i.headline, i.description, i.instruction, i.web, i.categories,
                                                (), i.urgency, i.severity, i.certainty, expires=i.expires) for i in alert.infos),
                                  alert.references, alert.note)
-            entries.append(FeedEntry(message, f"{base}/api/cap/{row.id}.xml", updated=_aware(row.sent)))
+            entries.append(FeedEntry(message, f"{base}/api/cap/{row.id}.xml", updated=row.sent))
     meta = FeedMeta(id=f"{base}/api/cap.atom", title="GovSocial emergency posts", self_url=f"{base}/api/cap.atom",
                     author=_domain(), updated=None if entries else datetime(2026, 1, 1, tzinfo=timezone.utc))
     return to_atom(meta, entries)

@@ -74,15 +74,10 @@ class SourceView:
     poll_state: PollState
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back naive; they were stored as UTC."""
-    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
-
-
 def _view(row: CapSource) -> SourceView:
     return SourceView(row.id or 0, row.name, row.url, row.interval_s, row.enabled, row.status, row.status_code,
-                      row.status_message, row.feed_kind, row.failures, _aware(row.last_polled_at), _aware(row.last_ok_at),
-                      _aware(row.next_poll_at), tuple(row.allowed_hosts or ()), row.validate_schema,
+                      row.status_message, row.feed_kind, row.failures, row.last_polled_at, row.last_ok_at,
+                      row.next_poll_at, tuple(row.allowed_hosts or ()), row.validate_schema,
                       PollState.from_dict(row.poll_state))
 
 

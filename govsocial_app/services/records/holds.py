@@ -64,15 +64,15 @@ class HoldItem:
 
 
 def _saved_view_condition(s: Session, view_id: int):
-    from govsocial_app.services import inbox
+    from govsocial_app.services.inbox import stream
 
     view = s.get(SavedView, view_id)
     if view is None:
         raise UserError("That saved search no longer exists.")
-    f = inbox.filter_from_params(dict(parse_qsl(view.query)))
+    f = stream.filter_from_params(dict(parse_qsl(view.query)))
     # The saved search's own conditions, but held messages stay held when completed, deleted in GovSocial or
     # assigned: "assigned=me" is read as the person who saved the search.
-    return and_(*inbox._conditions(f, view.user_id, s.get_bind().dialect.name)[2:])
+    return and_(*stream._conditions(f, view.user_id, s.get_bind().dialect.name)[2:])
 
 
 def message_condition(s: Session, scope: HoldScope):

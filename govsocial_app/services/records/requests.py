@@ -131,10 +131,10 @@ def _get(s: Session, request_id: int) -> RecordsRequest:
 def _scope_condition(s: Session, query: str, user_id: int | None):
     """The saved search's conditions, over every message: the public record includes completed, outbound and
     deleted-in-GovSocial messages too."""
-    from govsocial_app.services import inbox
+    from govsocial_app.services.inbox import stream
 
-    f = inbox.filter_from_params(dict(parse_qsl(query or "")))
-    conds = inbox._conditions(f, user_id or 0, s.get_bind().dialect.name)[2:]
+    f = stream.filter_from_params(dict(parse_qsl(query or "")))
+    conds = stream._conditions(f, user_id or 0, s.get_bind().dialect.name)[2:]
     return and_(*conds) if conds else True
 
 

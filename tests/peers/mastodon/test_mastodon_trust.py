@@ -69,16 +69,16 @@ async def test_the_connector_does_not_resend_after_a_502_that_followed_the_store
 def test_a_502_after_the_store_publishes_exactly_once_through_the_publisher(db, peer_url, actor_factory):
     """The full path: the publish job sends, the proxy answers 502 after mastodon_mock stored it, the target is
     "unknown", the next run reconciles with the account's statuses and records the post: one post, published."""
-    from govsocial_app.services import publisher, publishing
-    from govsocial_app.services.publishing import ComposerInput
+    from govsocial_app.services.publishing import composer, sender, views
+    from govsocial_app.services.publishing.composer import ComposerInput
 
     with BadGatewayAfterPost(peer_url, fail_posts=1) as proxy:
         pid = _mastodon_profile(proxy.url, OURS)
-        post_id = publishing.save(actor_factory("publisher"), ComposerInput(text="Shelter open at the library", profile_ids=[pid]),
+        post_id = composer.save(actor_factory("publisher"), ComposerInput(text="Shelter open at the library", profile_ids=[pid]),
                                   action="now").post_id
-        first = asyncio.run(publisher.run_once())
+        first = asyncio.run(sender.run_once())
         assert first.outcomes == {"unknown": 1}
-        [c] = publisher.claim_due(now=datetime.now(timezone.utc) + timedelta(minutes=5))
+        [c] = sender.claim_due(now=datetime.now(timezone.utc) + timedelta(minutes=5))
         assert c.reconcile
         from govsocial_app.services import profiles
         from govsocial_app.db.engine import session_scope
@@ -90,7 +90,7 @@ def test_a_502_after_the_store_publishes_exactly_once_through_the_publisher(db, 
         async def reconcile() -> str:
             connector = profiles.connector_for(profile)
             try:
-                return await publisher.send(c, connector)
+                return await sender.send(c, connector)
             finally:
                 await connector.aclose()
 
@@ -101,19 +101,19 @@ def test_a_502_after_the_store_publishes_exactly_once_through_the_publisher(db, 
     with session_scope() as s:
         target = s.exec(select(PostTarget).where(PostTarget.post_id == post_id)).one()
     assert target.status == "published" and target.external_id == found[0]["id"]
-    assert publishing.post_view(post_id).status == "published"
+    assert views.post_view(post_id).status == "published"
 
 
 def test_when_the_post_is_confirmed_absent_it_is_sent_once(db, peer_url, actor_factory):
     """A claim left by a dead publisher (nothing reached the network) is reconciled, found absent, then sent."""
-    from govsocial_app.services import publisher, publishing
-    from govsocial_app.services.publishing import ComposerInput
+    from govsocial_app.services.publishing import composer, sender
+    from govsocial_app.services.publishing.composer import ComposerInput
 
     pid = _mastodon_profile(peer_url, OURS)
-    publishing.save(actor_factory("publisher"), ComposerInput(text="Road reopened on Elm St", profile_ids=[pid]), action="now")
-    assert len(publisher.claim_due()) == 1  # ... and the process dies here
-    assert publisher.recover_stale(older_than_s=0) == 1
-    assert asyncio.run(publisher.run_once()).outcomes == {"published": 1}
+    composer.save(actor_factory("publisher"), ComposerInput(text="Road reopened on Elm St", profile_ids=[pid]), action="now")
+    assert len(sender.claim_due()) == 1  # ... and the process dies here
+    assert sender.recover_stale(older_than_s=0) == 1
+    assert asyncio.run(sender.run_once()).outcomes == {"published": 1}
     assert len(_statuses(peer_url, "Road reopened on Elm St")) == 1
 
 
@@ -151,7 +151,7 @@ def test_connect_says_the_network_refused_the_credentials(db, actor_factory, loo
 def test_a_revoked_token_marks_the_profile_needs_reconnecting_and_alerts_admins(db, actor_factory, loopback_peers):
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import Alert, SocialProfile
-    from govsocial_app.services import polling
+    from govsocial_app.services.inbox import polling
 
     actor_factory("admin")
     with RefusesTokens() as server:
@@ -167,14 +167,14 @@ def test_a_revoked_token_marks_the_profile_needs_reconnecting_and_alerts_admins(
 def test_publishing_with_a_revoked_token_fails_the_post_and_marks_the_profile(db, actor_factory, loopback_peers):
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import Alert, PostTarget, SocialProfile
-    from govsocial_app.services import publisher, publishing
-    from govsocial_app.services.publishing import ComposerInput
+    from govsocial_app.services.publishing import composer, sender
+    from govsocial_app.services.publishing.composer import ComposerInput
 
     actor_factory("admin")
     with RefusesTokens() as server:
         pid = _mastodon_profile(server.url, "revoked")
-        publishing.save(actor_factory("publisher"), ComposerInput(text="Library hours change", profile_ids=[pid]), action="now")
-        stats = asyncio.run(publisher.run_once())
+        composer.save(actor_factory("publisher"), ComposerInput(text="Library hours change", profile_ids=[pid]), action="now")
+        stats = asyncio.run(sender.run_once())
     assert stats.outcomes == {"failed": 1}
     with session_scope() as s:
         target = s.exec(select(PostTarget)).one()

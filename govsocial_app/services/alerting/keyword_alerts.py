@@ -12,21 +12,18 @@ from sqlmodel import col, func, select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import KeywordSearch, Message, Tag
-from govsocial_app.services import alerting, audit
+from govsocial_app.services import audit
+from govsocial_app.services.alerting import alerts
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.inbox import InboxFilter
-from govsocial_app.services.spikes import TERMS_SAMPLE, top_terms
+from govsocial_app.services.inbox.stream import InboxFilter
+from govsocial_app.services.alerting.spikes import TERMS_SAMPLE, top_terms
 
 ALERTING_PRIORITIES = ("priority", "crisis")
 TITLE = "{priority} keyword “{name}”: {count} new matches"
 BODY = "Top terms: {terms}."
 PRIORITY_NAMES = ("Crisis", "Priority")
 MSGIDS = (TITLE, BODY, *PRIORITY_NAMES)
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 def _take_cooldown(s, keyword_id: int, now: datetime) -> bool:
@@ -50,7 +47,7 @@ def record_matches(keyword_id: int, message_ids: Sequence[int], now: datetime | 
     with session_scope() as s:
         alert_id = record_matches_in(s, keyword_id, message_ids, now)
     if alert_id is not None:
-        alerting.announce([alert_id])
+        alerts.announce([alert_id])
     return alert_id
 
 
@@ -68,15 +65,15 @@ def record_matches_in(s, keyword_id: int, message_ids: Sequence[int], now: datet
     if not _take_cooldown(s, keyword_id, now):
         return None
     texts = s.exec(select(Message.text).where(col(Message.id).in_(ids[:TERMS_SAMPLE]))).all()
-    first = _aware(s.exec(select(func.min(Message.received_at)).where(col(Message.id).in_(ids))).one()) or now
+    first = s.exec(select(func.min(Message.received_at)).where(col(Message.id).in_(ids))).one() or now
     terms = top_terms(texts)
     since = first.astimezone(timezone.utc).replace(second=0, microsecond=0)
-    # Matches carry the keyword's name as a tag (services/keywords.py), wherever they were found.
+    # Matches carry the keyword's name as a tag (services/listening/keywords.py), wherever they were found.
     tag_id = s.exec(
         select(Tag.id).where(func.lower(Tag.name) == " ".join(kw.name.split()).lower(), col(Tag.deleted_at).is_(None))
     ).first()
     scope = {"tag_id": tag_id} if tag_id else {"kind": "keyword"}
-    spec = alerting.AlertSpec(
+    spec = alerts.AlertSpec(
         kind="keyword",
         severity="critical" if kw.priority == "crisis" else "warning",
         title=TITLE,
@@ -89,14 +86,14 @@ def record_matches_in(s, keyword_id: int, message_ids: Sequence[int], now: datet
         data={"count": len(ids), "terms": [[t, n] for t, n in terms], "priority": kw.priority, "query": kw.query,
               "term_links": {t: "/inbox?" + InboxFilter(since=since, q=t, **scope).to_query() for t, _ in terms}},
     )
-    return alerting.create_alert(s, spec, alerting.audience_for("keyword", s), now).id
+    return alerts.create_alert(s, spec, alerts.audience_for("keyword", s), now).id
 
 
 async def on_keyword_matches(keyword_id: int, message_ids: Sequence[int], now: datetime | None = None) -> int | None:
     """Called by the keyword-search job with the ids of messages it has just stored for `keyword_id`."""
     alert_id = await asyncio.to_thread(record_matches, keyword_id, list(message_ids), now)
     if alert_id is not None:
-        await alerting.deliver([alert_id], now=now)
+        await alerts.deliver([alert_id], now=now)
     return alert_id
 
 
@@ -119,7 +116,7 @@ def alerting_keywords() -> list[KeywordAlertView]:
             .where(col(KeywordSearch.deleted_at).is_(None), col(KeywordSearch.priority).in_(ALERTING_PRIORITIES))
             .order_by(col(KeywordSearch.name))
         ).all()
-        return [KeywordAlertView(k.id, k.name, k.priority, k.alert_cooldown_min, _aware(k.last_alert_at)) for k in rows]
+        return [KeywordAlertView(k.id, k.name, k.priority, k.alert_cooldown_min, k.last_alert_at) for k in rows]
 
 
 def set_cooldown(keyword_id: int, minutes: int, actor: Actor) -> None:

@@ -10,8 +10,9 @@ from sqlmodel import col, select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Campaign, Post, PostTarget, SocialProfile, User
-from govsocial_app.services import campaigns
-from govsocial_app.services.publishing import aware, zone
+from govsocial_app.services.publishing import campaigns
+from govsocial_app.services.textnorm import excerpt
+from govsocial_app.services.timefmt import zone
 
 STATUSES = ("draft", "pending_approval", "scheduled", "queued", "publishing", "published", "failed", "held")
 MAX_ITEMS = 500  # a month view for a busy team; anything more is paged in the list view
@@ -37,11 +38,6 @@ class CalendarItem:
     campaign_color: str
     author: str
     flagged: bool
-
-
-def _excerpt(text: str, n: int = 90) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _query(f: CalendarFilter):
@@ -72,7 +68,7 @@ def _items(s, posts: list[Post]) -> list[CalendarItem]:
     for p in posts:
         c = camp.get(p.campaign_id)
         out.append(CalendarItem(
-            p.id, aware(p.scheduled_at), p.status, _excerpt(p.text), tuple(h for h, _ in profiles[p.id]),
+            p.id, p.scheduled_at, p.status, excerpt(p.text, 90), tuple(h for h, _ in profiles[p.id]),
             tuple(dict.fromkeys(n for _, n in profiles[p.id])), p.campaign_id, c.name if c else "", c.color if c else "",
             users.get(p.author_id, ""), p.flagged_for_review,
         ))

@@ -16,10 +16,12 @@ from sqlmodel import Session, col
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import ListeningTopic, Message, Setting, TopicMatch, VipList, VipMember
-from govsocial_app.services import audit, claims, keyword_query, metrics, settings_store, textnorm
+from govsocial_app.services import audit, settings_store, textnorm
+from govsocial_app.db import sql
+from govsocial_app.services.listening import claims, keyword_query
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.reports import Series
+from govsocial_app.services.reporting.reports import Series
 
 log = logging.getLogger(__name__)
 
@@ -388,7 +390,7 @@ def voices(s: Session, where, limit: int = 10) -> list[Voice]:
     ).all()
     if not rows:
         return []
-    from govsocial_app.services.vip import normalize_handle
+    from govsocial_app.services.inbox.vip import normalize_handle
 
     keys = {(r[0], normalize_handle(r[1])) for r in rows}
     lists: dict[tuple[str, str], list[str]] = {}
@@ -425,7 +427,7 @@ def trending(rows: list[tuple[datetime, str]], until: datetime, *, window: timed
     """Terms bursting in the last window against their own previous `baseline_windows` windows (see burst_score)."""
     counts = [Counter() for _ in range(baseline_windows + 1)]  # index 0: the current window
     for at, text in rows:
-        k = int((until - metrics.as_utc(at)) / window)
+        k = int((until - at) / window)
         if 0 <= k <= baseline_windows:
             counts[k].update(set(content_terms(text)))
     out = []
@@ -475,7 +477,7 @@ def topic_view(topic_id: int, since: datetime, until: datetime, networks: tuple[
         raise UserError("That topic does not exist.")
     where = _topic_scope(topic_id, since, until, networks)
     with session_scope() as s:
-        hour = metrics.hour_bucket(s, Message.received_at)
+        hour = sql.hour_bucket(s, Message.received_at)
         joined = select(Message.id).join(TopicMatch, TopicMatch.message_id == Message.id)
         by_hour = dict(s.execute(joined.with_only_columns(hour, func.count(Message.id)).where(where).group_by(hour)).all())
         by_network = dict(s.execute(joined.with_only_columns(Message.network, func.count(Message.id)).where(where).group_by(Message.network)).all())

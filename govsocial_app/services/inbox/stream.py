@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
-
 from sqlalchemy import exists, func, or_, text, tuple_
 from sqlmodel import Session, col, select
 
@@ -29,7 +28,7 @@ from govsocial_app.services import audit, bus
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.links import web_link
-from govsocial_app.services.textnorm import normalize
+from govsocial_app.services.textnorm import excerpt, normalize
 
 PAGE_SIZE = 50
 EXCERPT = 180
@@ -216,15 +215,6 @@ def _initials(name: str) -> str:
     return "".join(p[0] for p in parts[:2]).upper() or "?"
 
 
-def _excerpt(s: str) -> str:
-    s = " ".join(s.split())
-    return s if len(s) <= EXCERPT else s[: EXCERPT - 1].rstrip() + "…"
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
 def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
     if not rows:
         return []
@@ -254,7 +244,7 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
     names = dict(s.exec(select(User.id, User.display_name).where(col(User.id).in_(user_ids))).all()) if user_ids else {}
     profile_ids = {m.profile_id for m in rows if m.profile_id}
     profiles = dict(s.exec(select(SocialProfile.id, SocialProfile.handle).where(col(SocialProfile.id).in_(profile_ids))).all()) if profile_ids else {}
-    from govsocial_app.services.claims import claims_for_messages
+    from govsocial_app.services.listening.claims import claims_for_messages
 
     claim_labels = claims_for_messages(ids)
     return [
@@ -266,16 +256,16 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
             author_name=m.author_name or m.author_handle,
             author_handle=m.author_handle,
             initials=_initials(m.author_name or m.author_handle),
-            excerpt=_excerpt(m.text),
+            excerpt=excerpt(m.text, EXCERPT),
             lang=m.lang,
-            received_at=_aware(m.received_at),
+            received_at=m.received_at,
             status=m.status,
             assignee=names.get(m.assignee_id, "") if m.assignee_id else "",
             tags=tuple(tags.get(m.id, ())),
             vip_lists=tuple(sorted(vips.get((m.network, m.author_handle.lstrip("@").lower()), ()))),
             claims=tuple(claim_labels.get(m.id, ())),
             replied_by=names.get(m.replied_by_id, "") if m.replied_by_id else "",
-            replied_at=_aware(m.replied_at),
+            replied_at=m.replied_at,
             edited=m.version > 1 and m.network_deleted_at is None,
             network_deleted=m.network_deleted_at is not None,
         )
@@ -414,11 +404,11 @@ def detail(message_id: int) -> MessageDetail:
             text=m.text,
             url=web_link(m.url),  # rows stored before links were checked at intake are checked here too
             conversation=[
-                ThreadItem(x.id, x.direction, x.author_name, x.author_handle, x.text, _aware(x.created_at), web_link(x.url), names.get(x.sent_by_id, ""), x.status)
+                ThreadItem(x.id, x.direction, x.author_name, x.author_handle, x.text, x.created_at, web_link(x.url), names.get(x.sent_by_id, ""), x.status)
                 for x in convo
             ],
-            notes=[NoteItem(n.id, name, n.text, _aware(n.created_at)) for n, name in notes],
-            versions=[VersionItem(v.version, v.change, v.text, _aware(v.captured_at)) for v in versions],
+            notes=[NoteItem(n.id, name, n.text, n.created_at) for n, name in notes],
+            versions=[VersionItem(v.version, v.change, v.text, v.captured_at) for v in versions],
             last_reply_id=_last_reply_id(s, m),
             tag_ids=tag_ids,
             assignee_id=m.assignee_id,
@@ -657,4 +647,3 @@ def delete_view(view_id: int, actor: Actor) -> None:
             raise UserError("That view does not exist.")
         view.deleted_at = datetime.now(timezone.utc)
         audit.record(s, actor, "view.delete", "saved_view", view_id, name=view.name)
-

@@ -1,5 +1,5 @@
 """Approval workflows: ordered steps (any or all of a role, users or external approvers), decisions bound to the exact
-content (services/approval_content.py), emailed links with one-time codes (services/approval_external.py), bypass, holds."""
+content (approval_content.py), emailed links with one-time codes (approval_external.py), bypass, holds."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from govsocial_app.db.engine import session_scope
@@ -25,11 +26,13 @@ from govsocial_app.db.models import (
     UserGroup,
     utcnow,
 )
-from govsocial_app.services import approval_content, approval_external, audit
-from govsocial_app.services.approval_external import ExternalStatus, LinkError  # noqa: F401  (re-exported)
+from govsocial_app.services import audit
 from govsocial_app.services.authz import Actor, can, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.publishing import aware, lock_post, notify, release
+from govsocial_app.services.publishing import approval_content, approval_external
+from govsocial_app.services.publishing.lifecycle import lock_post, notify, release
+from govsocial_app.services.publishing.views import summaries
+from govsocial_app.services.textnorm import excerpt
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +185,32 @@ def workflow_for(s: Session, profile_ids: list[int], author_id: int) -> int | No
 # ---------------------------------------------------------------- the state machine
 
 
+def route(s: Session, post: Post, profiles: list[SocialProfile], targets: list[PostTarget], action: str,
+          editor_id: int | None, now: datetime) -> int | None:
+    """Where a saved post goes (composer.save): a draft stays; a post under a workflow waits for its first step;
+    any other is due for the sender. Records the content version approvals bind to. Returns the workflow id."""
+    workflow_id = workflow_for(s, [p.id for p in profiles], post.author_id) if action != "draft" else None
+    if action == "draft":
+        post.status = "draft"
+        post.workflow_id = None
+    elif workflow_id:
+        post.status, post.workflow_id, post.approval_step = "pending_approval", workflow_id, 0
+        post.bypass_reason, post.bypassed_by, post.flagged_for_review = "", None, False
+        if action == "now":
+            post.scheduled_at = None  # as soon as it is approved
+    else:
+        post.status = "queued" if action == "queue" else "scheduled"
+        post.workflow_id = None
+        for t in targets:
+            t.status = "due"
+    s.flush()
+    # Who changed the content, and into what: approvals bind to it, and editors may not approve their own words.
+    approval_content.record_version(s, post, editor_id, now)
+    if post.status == "pending_approval":
+        start(s, post, now)
+    return workflow_id
+
+
 def _steps(s: Session, workflow_id: int) -> list[ApprovalStep]:
     return list(s.exec(
         select(ApprovalStep).where(ApprovalStep.workflow_id == workflow_id, col(ApprovalStep.position) >= 0).order_by(col(ApprovalStep.position))
@@ -268,17 +297,9 @@ def _announce_step(s: Session, post: Post, now: datetime, msgid: str = WAITING) 
     step = current_step(s, post)
     if step is None:
         return
-    notify(s, _step_users(s, step, post), "approval", msgid, params={"excerpt": excerpt(post.text)},
+    notify(s, _step_users(s, step, post), "approval", msgid, params={"excerpt": excerpt(post.text, 80)},
            link=f"/publish/approvals?post={post.id}", post_id=post.id)
     approval_external.invite_step(s, post, step, now=now)
-
-
-def excerpt(text: str, n: int = 80) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-_excerpt = excerpt
 
 
 @dataclass(frozen=True)
@@ -322,7 +343,7 @@ def record_decision(s: Session, post: Post, step: ApprovalStep, decision: str, c
     post.approved_hash, post.approved_version = digest, post.content_version
     approval_external.revoke_all(s, post.id, now)
     release(s, post, now)
-    notify(s, {post.author_id}, "approval", "Your post was approved: {excerpt}", params={"excerpt": excerpt(post.text)},
+    notify(s, {post.author_id}, "approval", "Your post was approved: {excerpt}", params={"excerpt": excerpt(post.text, 80)},
            link=f"/publish?post={post.id}", post_id=post.id)
     if was_held:
         return DecisionResult(post.id, decision, post.status, True, "Approved. Its time had passed, so it goes out now (unless publishing is paused).")
@@ -468,7 +489,7 @@ def hold_overdue(now: datetime | None = None) -> list[int]:
             post.status, post.held_reason = "held", "Approval was not finished by its time"
             users = {post.author_id} | (_step_users(s, step, post) if step else set())
             notify(s, users, "approval", "A post reached its time before it was approved, so it is held: {excerpt}",
-                   params={"excerpt": excerpt(post.text)}, link=f"/publish/approvals?post={post.id}", severity="warning", post_id=post.id)
+                   params={"excerpt": excerpt(post.text, 80)}, link=f"/publish/approvals?post={post.id}", severity="warning", post_id=post.id)
             audit.record(s, Actor.system("publisher"), "approval.held", "post", post.id, step=post.approval_step)
             held.append(post.id)
     return held
@@ -490,7 +511,7 @@ class QueueItem:
     held: bool
     mine_to_decide: bool
     decisions: tuple[str, ...]
-    externals: tuple[ExternalStatus, ...]
+    externals: tuple[approval_external.ExternalStatus, ...]
     targets: tuple[approval_content.Rendered, ...] = ()  # every network's final text, exactly as it will be sent
     media: tuple[approval_content.MediaContent, ...] = ()
     content_hash: str = ""
@@ -576,14 +597,12 @@ def history(post_id: int) -> list[dict[str, str]]:
         rows = s.exec(select(ApprovalDecision).where(ApprovalDecision.post_id == post_id).order_by(col(ApprovalDecision.id))).all()
         names = {u.id: u.display_name for u in s.exec(select(User).where(col(User.id).in_([r.user_id for r in rows if r.user_id] or [-1]))).all()}
         return [{"who": r.external_name or names.get(r.user_id, "?"), "external": r.external_email, "decision": r.decision,
-                 "comment": r.comment, "at": aware(r.at).isoformat(), "version": str(r.version), "content_hash": r.content_hash}
+                 "comment": r.comment, "at": r.at.isoformat(), "version": str(r.version), "content_hash": r.content_hash}
                 for r in rows]
 
 
 def flagged_for_review(limit: int = 30):
     """Posts published past their workflow by an admin, waiting for someone to review them afterwards."""
-    from govsocial_app.services.publishing import summaries
-
     with session_scope() as s:
         posts = s.exec(select(Post).where(Post.flagged_for_review, col(Post.deleted_at).is_(None)).order_by(col(Post.id).desc()).limit(limit)).all()
         return summaries(s, posts)
@@ -606,3 +625,48 @@ def groups() -> list[tuple[int, str, list[int], int | None]]:
     with session_scope() as s:
         return [(g.id, g.name, list(g.member_ids or []), g.workflow_id)
                 for g in s.exec(select(UserGroup).where(col(UserGroup.deleted_at).is_(None)).order_by(col(UserGroup.id))).all()]
+
+
+# ---------------------------------------------------------------- the sender's last check
+
+
+def approved_to_send(post_id: int, target_id: int, claim_token: str, profile_id: int, text: str, link: str, media: tuple) -> bool:
+    """The publishing job asks this just before it sends one claimed target. Posts that no workflow governs
+    pass. A post under a workflow passes only if what is about to go out is exactly what was approved; if not,
+    the claim is taken back, the post starts its workflow again, and the author and the approvers are told."""
+    with session_scope() as s:
+        post = s.get(Post, post_id)
+        if post is None or not post.workflow_id:
+            return True
+        reason = approval_content.mismatch(post, approval_content.load(s, post), profile_id, text, link, media)
+    if not reason:
+        return True
+    log.warning("publisher: refused to send target %s of post %s: %s", target_id, post_id, reason)
+    _refuse(post_id, target_id, claim_token, reason)
+    return False
+
+
+def _refuse(post_id: int, target_id: int, claim_token: str, reason: str) -> None:
+    now = utcnow()
+    with session_scope() as s:
+        post = lock_post(s, post_id)
+        taken = s.execute(
+            update(PostTarget).where(PostTarget.id == target_id, PostTarget.status == "claimed", PostTarget.claim_token == claim_token)
+            .values(status="pending", claim_token="", error=approval_content.NOT_SENT, next_attempt_at=None)
+        ).rowcount
+        if not taken or post is None:
+            return
+        for t in s.exec(select(PostTarget).where(PostTarget.post_id == post_id, PostTarget.status == "due")).all():
+            t.status = "pending"
+        audit.record(s, approval_content.SYSTEM, "publish.refused_unapproved", "post_target", target_id, post_id=post_id, reason=reason,
+                     approved_hash=post.approved_hash, version=post.content_version)
+        if approval_pending(s, post):
+            return  # another target of this post was refused first and already sent it back
+        approval_content.record_version(s, post, None, now)
+        post.approved_hash = ""
+        due = post.scheduled_at
+        post.status = "held" if due and due <= now else "pending_approval"
+        post.held_reason = approval_content.NOT_SENT
+        start(s, post, now, msgid=approval_content.CHANGED_NOTICE)
+        notify(s, {post.author_id}, "approval", approval_content.NOT_SENT_NOTICE, params={"excerpt": excerpt(post.text, 80)},
+               link=f"/publish?post={post.id}", severity="warning", post_id=post.id)

@@ -8,17 +8,20 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from govsocial_app.db import sql
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Message, MessageTag, Post, PostTarget, ProfileMetricDaily, SocialProfile, Tag
-from govsocial_app.services import csv_export, metrics
+from govsocial_app.services import csv_export
+from govsocial_app.services.reporting import metrics
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.metrics import Scope, engagement_rate, period_change
+from govsocial_app.services.timefmt import checked_zone
+from govsocial_app.services.reporting.metrics import Scope, engagement_rate, period_change
 
 MAX_DAYS = 366
 TOP_SERIES = 6  # lines or stacks per chart: more is unreadable on a phone
@@ -51,10 +54,7 @@ class ReportFilters:
             raise UserError("The report's end date is before its start date.")
         if self.days > MAX_DAYS:
             raise UserError(f"A report covers at most {MAX_DAYS} days.")
-        try:
-            ZoneInfo(self.tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise UserError(f"Unknown time zone: {self.tz}") from None
+        checked_zone(self.tz)
 
     @property
     def days(self) -> int:
@@ -62,7 +62,7 @@ class ReportFilters:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.tz)
+        return checked_zone(self.tz)
 
     def previous(self) -> ReportFilters:
         """The period of the same length that ends the day before this one starts."""
@@ -233,7 +233,7 @@ def _say(k: KeyNumber) -> str:
 
 
 def _local_day(bucket: str, f: ReportFilters) -> date:
-    return metrics.parse_hour(bucket).astimezone(f.zone).date()
+    return sql.parse_hour(bucket).astimezone(f.zone).date()
 
 
 def daily(by_hour: dict[str, int], f: ReportFilters) -> list[int]:
@@ -330,14 +330,14 @@ class TagReport(Report):
 def _tag_counts(s: Session, scope: Scope, *, by_hour: bool) -> tuple[dict, dict]:
     """Inbound messages per tag, and outbound replies to messages carrying the tag (optionally per UTC hour)."""
     tagged = and_(MessageTag.message_id == Message.id, col(MessageTag.removed_at).is_(None))
-    hour_in = metrics.hour_bucket(s, Message.received_at)
+    hour_in = sql.hour_bucket(s, Message.received_at)
     keys_in = [MessageTag.tag_id, hour_in] if by_hour else [MessageTag.tag_id]
     inbound = s.execute(
         select(*keys_in, func.count(Message.id)).join(MessageTag, tagged).where(Message.direction == "in", *scope.conditions()).group_by(*keys_in)
     ).all()
     parent = aliased(Message)
     out_tag = and_(MessageTag.message_id == parent.id, col(MessageTag.removed_at).is_(None))
-    hour_out = metrics.hour_bucket(s, Message.created_at)
+    hour_out = sql.hour_bucket(s, Message.created_at)
     keys_out = [MessageTag.tag_id, hour_out] if by_hour else [MessageTag.tag_id]
     outbound = s.execute(
         select(*keys_out, func.count(Message.id))
@@ -549,7 +549,7 @@ def post_report(f: ReportFilters, *, sort: str = "engagements", descending: bool
         order = [sort_expr.is_(None), sort_expr.desc() if descending else sort_expr.asc(), col(PostTarget.id).desc()]
 
         def rows(q) -> list[PostRow]:
-            return [PostRow(*r[:1], metrics.as_utc(r[1]), *r[2:]) for r in s.execute(q).all()]
+            return [PostRow(*r[:1], r[1], *r[2:]) for r in s.execute(q).all()]
 
         q = source(select(*columns)).order_by(*order)
         table = rows(q.limit(limit) if limit else q)
@@ -558,7 +558,7 @@ def post_report(f: ReportFilters, *, sort: str = "engagements", descending: bool
         worst = rows(ranked.order_by(rate.asc(), col(PostTarget.id)).limit(5))
         posts, impressions, engaged, avg_rate = _post_totals(s, f)
         prev = _post_totals(s, f.previous())
-        day = metrics.hour_bucket(s, PostTarget.published_at)
+        day = sql.hour_bucket(s, PostTarget.published_at)
         per_hour = s.execute(source(select(day, func.count(PostTarget.id), func.sum(eng))).group_by(day)).all()
     return PostReport(
         "posts", f, rows=table, total_rows=posts, sort=sort, descending=descending, best=best, worst=worst,
@@ -800,7 +800,7 @@ def inbox_report(f: ReportFilters, *, session: Session | None = None) -> InboxRe
         prev_out = metrics.outbound_count(s, prev.scope())
     heat = [[0] * 24 for _ in range(7)]
     for bucket, n in current.inbound_by_hour.items():
-        local = metrics.parse_hour(bucket).astimezone(f.zone)
+        local = sql.parse_hour(bucket).astimezone(f.zone)
         heat[local.weekday()][local.hour] += n
     return InboxReport("inbox", f, current=current, previous=previous, prev_outbound=prev_out, heat=heat)
 

@@ -36,7 +36,7 @@ from reportlab.platypus import (
 )
 
 from govsocial_app.config import REPO_ROOT, get_settings
-from govsocial_app.services import reports as R
+from govsocial_app.services.reporting import reports as R
 from govsocial_app.services import settings_store
 
 log = logging.getLogger(__name__)

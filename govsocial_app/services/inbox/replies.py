@@ -24,7 +24,8 @@ from connectors.http import OutcomeUnknown
 from connectors.registry import limits_for
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Message, MessageVersion, SocialProfile, User
-from govsocial_app.services import audit, bus, pause, profiles
+from govsocial_app.services import audit, bus, profiles
+from govsocial_app.services.publishing import pause
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.textnorm import search_text
@@ -118,8 +119,7 @@ def _claim(message_id: int, text: str, actor: Actor, seen_reply_id: int) -> Held
         newer = _newer_reply(s, m, seen_reply_id, actor.user_id)
         if newer is not None:
             by = s.get(User, newer.sent_by_id) if newer.sent_by_id else None
-            created = newer.created_at if newer.created_at.tzinfo else newer.created_at.replace(tzinfo=timezone.utc)
-            return HeldReply(newer.id, by.display_name if by else "someone", newer.text, created)
+            return HeldReply(newer.id, by.display_name if by else "someone", newer.text, newer.created_at)
         profile = s.get(SocialProfile, m.profile_id) if m.profile_id else None
         if profile is None or profile.deleted_at is not None:
             raise UserError("This message's profile is no longer connected, so it cannot be answered from here.")
@@ -270,7 +270,7 @@ async def _attempt(profile: SocialProfile, network: str, post: OutboundPost, *, 
 
 
 async def _refused(profile_id: int, error: str) -> None:
-    from govsocial_app.services import polling
+    from govsocial_app.services.inbox import polling
 
     try:
         await polling.mark_needs_reconnect(profile_id, error, source="replies")
@@ -350,7 +350,7 @@ async def process_pending(*, now: datetime | None = None, stuck_after_s: float =
             continue
         key = out.external_id.removeprefix("pending:")
         post = OutboundPost(text=out.text, idempotency_key=key, in_reply_to_id=out.in_reply_to_external_id)
-        attempt = await _attempt(profile, out.network, post, since=_aware(out.created_at) if reconcile else None)
+        attempt = await _attempt(profile, out.network, post, since=out.created_at if reconcile else None)
         await asyncio.to_thread(partial(
             _job_finish, out.id, message_id, actor, external_id=attempt.result.external_id if attempt.result else "",
             url=attempt.result.url if attempt.result else "", error=attempt.error, unknown=attempt.unknown, previous=previous,
@@ -362,10 +362,6 @@ async def process_pending(*, now: datetime | None = None, stuck_after_s: float =
         if message_id:
             bus.publish("inbox", {"changed": [message_id]})
     return counts
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 def _job_finish(outbound_id: int, message_id: int, actor: Actor, *, external_id: str = "", url: str = "", error: str = "",

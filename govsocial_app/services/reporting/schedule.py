@@ -7,7 +7,6 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -15,10 +14,11 @@ from sqlmodel import col, select
 from govsocial_app.config import get_settings
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import ReportSend, ReportSubscription, SocialProfile, User
-from govsocial_app.services import audit, mailer, report_pdf, reports, settings_store
+from govsocial_app.services import audit, mailer, settings_store
+from govsocial_app.services.reporting import pdf as report_pdf, reports
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.metrics import as_utc
+from govsocial_app.services.timefmt import checked_zone
 
 log = logging.getLogger(__name__)
 
@@ -33,25 +33,18 @@ _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 # ---------------------------------------------------------------- calendar
 
 
-def _zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise UserError(f"Unknown time zone: {tz}") from None
-
-
 def next_run(cadence: str, local_time: str, tz: str, after: datetime) -> datetime:
     """The first Monday (weekly) or 1st of the month (monthly) at `local_time` in `tz` strictly after `after`, in UTC."""
-    zone = _zone(tz)
+    zone = checked_zone(tz)
     match = _TIME.fullmatch(local_time or "")
     if not match:
         raise UserError("Give the time as HH:MM, for example 08:00.")
     at = time(int(match[1]), int(match[2]))
-    day = as_utc(after).astimezone(zone).date()
+    day = after.astimezone(zone).date()
     for _ in range(400):
         if (cadence == "weekly" and day.weekday() == 0) or (cadence == "monthly" and day.day == 1):
             candidate = datetime.combine(day, at, tzinfo=zone).astimezone(timezone.utc)
-            if candidate > as_utc(after):
+            if candidate > after:
                 return candidate
         day += timedelta(days=1)
     raise UserError("Unknown schedule: choose weekly or monthly.")
@@ -68,7 +61,7 @@ def period_for(cadence: str, run_day: date) -> tuple[date, date]:
 
 def retry_at(created_at: datetime, attempts: int) -> datetime:
     """When a send that has had `attempts` attempts may be tried again: 0, 5, 15, 35, 75 minutes after it was created."""
-    return as_utc(created_at) + RETRY_BASE * (2**attempts - 1)
+    return created_at + RETRY_BASE * (2**attempts - 1)
 
 
 # ---------------------------------------------------------------- subscriptions
@@ -199,7 +192,7 @@ def subscriptions() -> list[SubscriptionView]:
             .where(col(ReportSubscription.deleted_at).is_(None)).order_by(col(ReportSubscription.id).desc()).limit(50)
         ).all()
         return [SubscriptionView(r.id, r.report, r.cadence, r.local_time, r.timezone, list(r.recipients), dict(r.filters),
-                                 as_utc(r.next_run_at), owner) for r, owner in rows]
+                                 r.next_run_at, owner) for r, owner in rows]
 
 
 def send_status(send: ReportSend) -> str:
@@ -213,7 +206,7 @@ def sends(limit: int = 30) -> list[SendView]:
             .order_by(col(ReportSend.id).desc()).limit(limit)
         ).all()
         return [SendView(r.id, r.subscription_id, report, r.period_start, r.period_end, send_status(r), r.attempts, r.last_error,
-                         as_utc(r.sent_at), as_utc(r.created_at)) for r, report in rows]
+                         r.sent_at, r.created_at) for r, report in rows]
 
 
 # ---------------------------------------------------------------- the job
@@ -228,7 +221,7 @@ def plan_due(now: datetime) -> list[int]:
                                              ReportSubscription.next_run_at <= now)
         ).all()
         for sub in due:
-            run_day = as_utc(sub.next_run_at).astimezone(_zone(sub.timezone)).date()
+            run_day = sub.next_run_at.astimezone(checked_zone(sub.timezone)).date()
             start, end = period_for(sub.cadence, run_day)
             exists = s.exec(select(ReportSend.id).where(ReportSend.subscription_id == sub.id, ReportSend.period_start == start,
                                                         ReportSend.period_end == end)).first()
@@ -238,7 +231,7 @@ def plan_due(now: datetime) -> list[int]:
                 s.flush()
                 made.append(send.id)
             # After downtime, skip the missed runs rather than sending a burst of stale reports.
-            sub.next_run_at = next_run(sub.cadence, sub.local_time, sub.timezone, max(now, as_utc(sub.next_run_at)))
+            sub.next_run_at = next_run(sub.cadence, sub.local_time, sub.timezone, max(now, sub.next_run_at))
     return made
 
 
@@ -363,7 +356,7 @@ async def send_now(actor: Actor, subscription_id: int, now: datetime | None = No
             sub = s.get(ReportSubscription, subscription_id)
             if sub is None or sub.deleted_at is not None:
                 raise UserError("That subscription does not exist.")
-            start, end = period_for(sub.cadence, now.astimezone(_zone(sub.timezone)).date())
+            start, end = period_for(sub.cadence, now.astimezone(checked_zone(sub.timezone)).date())
             send = ReportSend(subscription_id=sub.id, period_start=start, period_end=end, status="pending", created_at=now)
             s.add(send)
             s.flush()

@@ -439,7 +439,7 @@ class ClaimView:
 
 
 def claim_view(claim_id: int, since: datetime, until: datetime, *, limit: int = 30) -> ClaimView:
-    from govsocial_app.services import metrics
+    from govsocial_app.db import sql
 
     summary = next((c for c in claims() if c.id == claim_id), None)
     if summary is None:
@@ -447,7 +447,7 @@ def claim_view(claim_id: int, since: datetime, until: datetime, *, limit: int = 
     in_range = and_(ClaimMatch.claim_id == claim_id, Message.received_at >= since, Message.received_at < until,
                     col(Message.deleted_at).is_(None))
     with session_scope() as s:
-        hour = metrics.hour_bucket(s, Message.received_at)
+        hour = sql.hour_bucket(s, Message.received_at)
         by_hour = dict(s.execute(select(hour, func.count(Message.id)).join(ClaimMatch, ClaimMatch.message_id == Message.id)
                                  .where(in_range).group_by(hour)).all())
         eng = func.sum(Message.likes + Message.reposts + Message.replies)
@@ -462,7 +462,7 @@ def claim_view(claim_id: int, since: datetime, until: datetime, *, limit: int = 
             ).all()
         ]
         messages = [
-            MatchedMessage(r[0], r[1], r[2], r[3], metrics.as_utc(r[4]), float(r[5]), r[6])
+            MatchedMessage(r[0], r[1], r[2], r[3], r[4], float(r[5]), r[6])
             for r in s.execute(
                 select(Message.id, Message.network, Message.author_handle, func.substr(Message.text, 1, 280), Message.received_at,
                        ClaimMatch.score, Message.lang)

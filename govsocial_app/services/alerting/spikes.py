@@ -15,10 +15,11 @@ from sqlmodel import Session, col, func, select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Message, SocialProfile, SpikeRule, User
-from govsocial_app.services import alerting, audit, textnorm
+from govsocial_app.services import audit, textnorm
+from govsocial_app.services.alerting import alerts
 from govsocial_app.services.authz import ROLES, Actor, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.inbox import InboxFilter
+from govsocial_app.services.inbox.stream import InboxFilter
 
 log = logging.getLogger(__name__)
 
@@ -195,10 +196,6 @@ class Measurement:
     window_end: datetime
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
 def _incoming(profile_id: int | None):
     conds = [Message.direction == "in"]
     if profile_id is not None:
@@ -216,7 +213,7 @@ def _count(s: Session, profile_id: int | None, start: datetime, end: datetime) -
 
 
 def _earliest(s: Session, profile_id: int | None) -> datetime | None:
-    return _aware(s.exec(select(func.min(Message.received_at)).where(*_incoming(profile_id))).one())
+    return s.exec(select(func.min(Message.received_at)).where(*_incoming(profile_id))).one()
 
 
 def measure(s: Session, profile_id: int | None, now: datetime, tz: tzinfo) -> Measurement:
@@ -306,7 +303,7 @@ def _settings(rule: SpikeRule) -> SpikeSettings:
 
 
 def _state(rule: SpikeRule) -> RuleState:
-    return RuleState(_aware(rule.last_alert_at), rule.last_alert_count, rule.surge_active)
+    return RuleState(rule.last_alert_at, rule.last_alert_count, rule.surge_active)
 
 
 def rules(now: datetime | None = None) -> list[RuleView]:
@@ -323,7 +320,7 @@ def rules(now: datetime | None = None) -> list[RuleView]:
                 RuleView(
                     rule.id, rule.profile_id, _label(rule, profiles), rule.enabled, rule.sensitivity, rule.min_count,
                     rule.cooldown_min, tuple(rule.audience_roles or ()), tuple(rule.audience_user_ids or ()), zone,
-                    m.count, m.baseline, m.method, threshold(m.baseline, _settings(rule)), _aware(rule.last_alert_at),
+                    m.count, m.baseline, m.method, threshold(m.baseline, _settings(rule)), rule.last_alert_at,
                 )
             )
         return out
@@ -381,7 +378,7 @@ def _raise(s: Session, rule: SpikeRule, label: str, m: Measurement, d: Decision,
     ).all()
     terms = top_terms(texts)
     limit = threshold(m.baseline, _settings(rule))
-    spec = alerting.AlertSpec(
+    spec = alerts.AlertSpec(
         kind="spike",
         severity="critical" if d.reason == "doubled" or m.count >= 2 * limit else "warning",
         title=TITLE_DOUBLED if d.reason == "doubled" else TITLE,
@@ -396,8 +393,8 @@ def _raise(s: Session, rule: SpikeRule, label: str, m: Measurement, d: Decision,
               "window_start": m.window_start.isoformat(), "terms": [[t, n] for t, n in terms],
               "term_links": {t: inbox_link(rule.profile_id, m.window_start, q=t) for t, _ in terms}},
     )
-    audience = alerting.Audience(tuple(rule.audience_roles or ()), tuple(rule.audience_user_ids or ()))
-    return alerting.create_alert(s, spec, audience, now).id
+    audience = alerts.Audience(tuple(rule.audience_roles or ()), tuple(rule.audience_user_ids or ()))
+    return alerts.create_alert(s, spec, audience, now).id
 
 
 def evaluate(now: datetime | None = None) -> list[int]:
@@ -421,7 +418,7 @@ def evaluate(now: datetime | None = None) -> list[int]:
                     raised.append(_raise(s, rule, _label(rule, profiles), m, d, now))
         except Exception:  # noqa: BLE001 - one stream's bug must not silence the others
             log.exception("spike rule %s could not be evaluated", rule_id)
-    alerting.announce(raised)
+    alerts.announce(raised)
     return raised
 
 
@@ -429,5 +426,5 @@ async def evaluate_and_deliver(now: datetime | None = None) -> list[int]:
     """What the job runs: evaluate in a thread (the database calls block), then deliver what was raised."""
     raised = await asyncio.to_thread(evaluate, now)
     if raised:
-        await alerting.deliver(raised, now=now)
+        await alerts.deliver(raised, now=now)
     return raised

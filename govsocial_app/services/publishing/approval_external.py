@@ -26,10 +26,11 @@ from govsocial_app.config import get_settings
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import ApprovalInvite, ApprovalStep, ApprovalVisit, MediaAsset, Post, Setting, User, utcnow
 from govsocial_app.i18n import translate
-from govsocial_app.services import approval_content, audit, crypto, mailer
+from govsocial_app.services import audit, crypto, mailer
+from govsocial_app.services.publishing import approval_content
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.publishing import aware, lock_post, notify
+from govsocial_app.services.publishing.lifecycle import lock_post, notify
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +193,7 @@ def invite_step(s: Session, post: Post, step: ApprovalStep, *, decided: set[str]
 
 def step_has_externals(post_id: int) -> bool:
     """Whether the step a post waits on has external approvers (so staff may send them the link again)."""
-    from govsocial_app.services import approvals
+    from govsocial_app.services.publishing import approvals
 
     with session_scope() as s:
         post = s.get(Post, post_id)
@@ -202,7 +203,7 @@ def step_has_externals(post_id: int) -> bool:
 
 def resend(actor: Actor, post_id: int, *, now: datetime | None = None) -> list[int]:
     """Staff send the current step's link again to its external approvers (never to themselves); older links stop working."""
-    from govsocial_app.services import approvals
+    from govsocial_app.services.publishing import approvals
 
     require(actor, "publish.compose")
     now = now or utcnow()
@@ -213,7 +214,7 @@ def resend(actor: Actor, post_id: int, *, now: datetime | None = None) -> list[i
             raise UserError(NOT_PENDING)
         if not _externals(step):
             raise UserError(NO_EXTERNALS)
-        recent = [i for i in _live(s, post_id, step.id) if aware(i.created_at) > now - RESEND_GAP]
+        recent = [i for i in _live(s, post_id, step.id) if i.created_at > now - RESEND_GAP]
         if recent:
             raise UserError(TOO_SOON)
         decided = {d.external_email.lower() for d in approvals.round_decisions(s, post, step) if d.external_email}
@@ -260,7 +261,7 @@ def _compose(s: Session, inv: ApprovalInvite, key: str, expires: datetime) -> _M
 
 
 def _claim(ids: list[int] | None, now: datetime) -> list[_Mail]:
-    from govsocial_app.services import approvals
+    from govsocial_app.services.publishing import approvals
 
     with session_scope() as s:
         q = select(ApprovalInvite).where(col(ApprovalInvite.revoked_at).is_(None))
@@ -299,7 +300,7 @@ async def _send(mail: _Mail) -> tuple[int, str]:
 
 
 def _record(outcomes: list[tuple[int, str]], now: datetime) -> SendReport:
-    from govsocial_app.services.alerting import backoff
+    from govsocial_app.services.alerting.alerts import backoff
 
     report = SendReport()
     with session_scope() as s:
@@ -311,7 +312,7 @@ def _record(outcomes: list[tuple[int, str]], now: datetime) -> SendReport:
             if not error:
                 inv.status, inv.sent_at, inv.next_attempt_at = "sent", now, None
                 audit.record(s, Actor.system("approvals"), "approval.link_sent", "post", inv.post_id, email=inv.email, invite=inv.id,
-                             step_id=inv.step_id, version=inv.version, expires=aware(inv.expires_at), sent_by=inv.sent_by)
+                             step_id=inv.step_id, version=inv.version, expires=inv.expires_at, sent_by=inv.sent_by)
                 report.sent += 1
                 continue
             report.failed += 1
@@ -353,7 +354,7 @@ class CodeMail:
 
 
 def _check_invite(s: Session, inv: ApprovalInvite | None, now: datetime) -> Post:
-    from govsocial_app.services import approvals
+    from govsocial_app.services.publishing import approvals
 
     if inv is None:
         raise LinkError(INVALID)
@@ -367,7 +368,7 @@ def _check_invite(s: Session, inv: ApprovalInvite | None, now: datetime) -> Post
         raise LinkError(REPLACED if resent else MOVED_ON)
     if inv.status != "sent" and inv.status != "sending":
         raise LinkError(INVALID)
-    if inv.expires_at is None or now >= aware(inv.expires_at):
+    if inv.expires_at is None or now >= inv.expires_at:
         raise LinkError(EXPIRED)
     step = approvals.current_step(s, post)
     if step is None or step.id != inv.step_id or post.approval_round != inv.round or post.content_version != inv.version:
@@ -395,7 +396,7 @@ def _new_code(s: Session, visit: ApprovalVisit, inv: ApprovalInvite, now: dateti
     visit.code_hash, visit.code_sent_at, visit.code_expires_at, visit.code_attempts = _code_hash(visit.sid_hash, code), now, now + CODE_TTL, 0
     visit.codes_sent += 1
     if visit.verified_at is None:
-        visit.expires_at = max(aware(visit.expires_at), now + VISIT_TTL)
+        visit.expires_at = max(visit.expires_at, now + VISIT_TTL)
     return code
 
 
@@ -421,7 +422,7 @@ def open_link(key: str, *, client_ip: str = "", user_agent: str = "", now: datet
 
 def _visit(s: Session, sid: str, now: datetime) -> tuple[ApprovalVisit, ApprovalInvite, Post]:
     visit = s.exec(select(ApprovalVisit).where(ApprovalVisit.sid_hash == _sha(sid or ""))).first() if sid else None
-    if visit is None or visit.closed_at is not None or now >= aware(visit.expires_at):
+    if visit is None or visit.closed_at is not None or now >= visit.expires_at:
         raise LinkError(SESSION_ENDED)
     inv = s.get(ApprovalInvite, visit.invite_id)
     post = _check_invite(s, inv, now)
@@ -471,7 +472,7 @@ def check_code(sid: str, code: str, *, client_ip: str = "", user_agent: str = ""
         actor = _external_actor(inv, client_ip, user_agent)
         if visit.verified_at is not None:
             return
-        if not visit.code_hash or visit.code_expires_at is None or now >= aware(visit.code_expires_at):
+        if not visit.code_hash or visit.code_expires_at is None or now >= visit.code_expires_at:
             raise FormError(CODE_EXPIRED)
         if visit.code_attempts >= CODE_ATTEMPTS:
             raise FormError(CODE_LOCKED)
@@ -512,7 +513,7 @@ class ReviewView:
 
 
 def review(sid: str, *, now: datetime | None = None) -> ReviewView:
-    from govsocial_app.services import approvals
+    from govsocial_app.services.publishing import approvals
 
     now = now or utcnow()
     with session_scope() as s:
@@ -523,7 +524,7 @@ def review(sid: str, *, now: datetime | None = None) -> ReviewView:
         step = approvals.current_step(s, post)
         return ReviewView("review", mask(inv.email), inv.name, inv.email, step.name if step else "", post.content_version, content.sha256,
                           content.link, content.scheduled_at, tuple(approval_content.render(t, content.link) for t in content.targets),
-                          tuple(m.alt_text for m in content.media), aware(inv.expires_at))
+                          tuple(m.alt_text for m in content.media), inv.expires_at)
 
 
 def image(sid: str, n: int, *, now: datetime | None = None) -> tuple[str, str]:
@@ -543,7 +544,7 @@ def image(sid: str, n: int, *, now: datetime | None = None) -> tuple[str, str]:
 def decide(sid: str, name: str, decision: str, comment: str, seen_hash: str, *, client_ip: str = "", user_agent: str = "",
            now: datetime | None = None):
     """The approver's decision, under the address the code proved; refused if the post changed since they read it."""
-    from govsocial_app.services import approvals
+    from govsocial_app.services.publishing import approvals
 
     now = now or utcnow()
     name, comment = (name or "").strip()[:200], (comment or "").strip()[:2000]
@@ -611,7 +612,7 @@ def statuses(s: Session, post: Post, step: ApprovalStep, decided: dict[str, str]
         elif inv.id in verified:
             msgid, params = "Opened the link and confirmed the code", {}
         else:
-            sent = aware(inv.sent_at)
+            sent = inv.sent_at
             msgid, params = "Link sent {when}", {"when": sent.strftime("%Y-%m-%d %H:%M UTC") if sent else ""}
         out.append(ExternalStatus(name, email, msgid, params))
     return tuple(out)

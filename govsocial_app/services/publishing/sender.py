@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -42,11 +41,13 @@ from sqlmodel import Session, col, func, select
 
 from connectors.base import AuthError, Connector, MediaAttachment, OutboundPost, PermanentError, PublishResult, RateLimited, TransientError
 from connectors.http import OutcomeUnknown
+from govsocial_app.config import stale_after_s
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import MediaAsset, Post, PostTarget, SocialProfile, utcnow
-from govsocial_app.services import approval_content, audit, pause
+from govsocial_app.services import audit
+from govsocial_app.services.publishing import approvals, pause
 from govsocial_app.services.authz import Actor
-from govsocial_app.services.publishing import aware, lock_post, notify
+from govsocial_app.services.publishing.lifecycle import lock_post, notify
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +61,6 @@ BACKOFF_S = (5, 15, 45, 120, 300)  # about 8 minutes in all: well inside every n
 
 UNKNOWN = "unknown"  # the network may or may not have the post: reconcile before anything else
 CHECK = "check"  # reconciling failed MAX_ATTEMPTS times: a person must look; never sent automatically
-
-
-def stale_after_s() -> float:
-    """A claim older than this belongs to a publisher that died. It must exceed 2 x CALL_TIMEOUT_S (a
-    reconciling send looks, then publishes, each bounded by CALL_TIMEOUT_S)."""
-    try:
-        return max(float(os.environ.get("GOVSOCIAL_PUBLISH_STALE_S", "180")), 0.5)
-    except ValueError:
-        return 180.0
 
 
 @dataclass(frozen=True)
@@ -124,7 +116,7 @@ def claim_due(*, now: datetime | None = None, limit: int = BATCH) -> list[Claim]
             media.setdefault(m.post_id, []).append(MediaAttachment(m.path, m.mime_type, m.alt_text))
         return [
             Claim(t.id, token, p.id, t.profile_id, p.author_id, t.text_override or p.text, p.link, t.idempotency_key, t.attempts,
-                  tuple(media.get(p.id, ())), reconcile=found.get(t.id) == UNKNOWN, since=aware(t.due_at))
+                  tuple(media.get(p.id, ())), reconcile=found.get(t.id) == UNKNOWN, since=t.due_at)
             for t, p in rows
         ]
 
@@ -173,7 +165,7 @@ def record_success(c: Claim, result: PublishResult, *, now: datetime | None = No
                 (col(PostTarget.status) == "claimed") & (col(PostTarget.claim_token) == c.token),
                 col(PostTarget.status).in_(("due", UNKNOWN, CHECK))))
             .values(status="published", external_id=result.external_id[:300], external_url=(result.url or "")[:500],
-                    published_at=aware(result.published_at) or now, error="", claim_token="", next_attempt_at=None)
+                    published_at=result.published_at or now, error="", claim_token="", next_attempt_at=None)
         ).rowcount
         if not n:
             log.info("publisher: target %s was re-claimed meanwhile; the other claim records it", c.target_id)
@@ -275,7 +267,7 @@ async def send(c: Claim, connector: Connector) -> str:
     """Publish one claimed target and record what happened. Returns published, retry, failed, lost or refused."""
     # --- approvals (sec-approvals): send nothing but the content a workflow approved (its SHA-256); otherwise the
     # claim is taken back and the post goes back to its approvers, and its author is told.
-    if not await asyncio.to_thread(approval_content.approved_to_send, c.post_id, c.target_id, c.token, c.profile_id, c.text, c.link, c.media):
+    if not await asyncio.to_thread(approvals.approved_to_send, c.post_id, c.target_id, c.token, c.profile_id, c.text, c.link, c.media):
         return "refused"
     # --- end approvals
     # --- emergency gate (cap-wire): an expired official alert or a blocking accessibility item stops it here.
@@ -318,7 +310,7 @@ async def send(c: Claim, connector: Connector) -> str:
 
 async def _refused(profile_id: int, exc: AuthError) -> None:
     """Refused credentials: the profile needs reconnecting and admins are alerted (once), as when polling."""
-    from govsocial_app.services import polling
+    from govsocial_app.services.inbox import polling
 
     try:
         await polling.mark_needs_reconnect(profile_id, str(exc) or "the network refused the credentials", source="publisher")

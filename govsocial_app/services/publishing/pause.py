@@ -12,11 +12,13 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from govsocial_app.config import stale_after_s
 from govsocial_app.db.engine import get_engine, session_scope
 from govsocial_app.db.models import Post, PostTarget, Setting, SocialProfile, utcnow
 from govsocial_app.services import audit, bus
 from govsocial_app.services.authz import Actor, PermissionDenied, require
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.textnorm import excerpt
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,7 @@ def _value(session: Session) -> dict[str, Any]:
 
 # The decision (issue 13): a pause stops replies to the public too, as the words on screen say. A reply written
 # during a pause is kept as "queued" and sent, once, when publishing resumes (the `replies-pending` job); the reply
-# sender (services/replies.py) checks `replies_held` in the transaction that claims a reply, like posts do.
+# sender (services/inbox/replies.py) checks `replies_held` in the transaction that claims a reply, like posts do.
 PAUSE_HOLDS_REPLIES = True
 
 
@@ -179,8 +181,6 @@ class PauseAck:
 
 
 def _in_flight(session: Session, now: datetime) -> int:
-    from govsocial_app.services.publisher import stale_after_s
-
     cutoff = now - timedelta(seconds=stale_after_s())
     return session.exec(
         select(func.count()).select_from(PostTarget).where(PostTarget.status == "claimed", col(PostTarget.claimed_at) > cutoff)
@@ -257,7 +257,7 @@ def _group(rows) -> list[MissedPost]:
     for post, due_at, handle in rows:
         m = out.get(post.id)
         if m is None:
-            out[post.id] = MissedPost(post.id, _excerpt(post.text), due_at, (handle,), post.author_id)
+            out[post.id] = MissedPost(post.id, excerpt(post.text, 120), due_at, (handle,), post.author_id)
         elif handle not in m.profiles:
             out[post.id] = MissedPost(m.post_id, m.excerpt, min(m.due_at, due_at), m.profiles + (handle,), m.author_id)
     return list(out.values())
@@ -267,11 +267,6 @@ def missed_posts(now: datetime | None = None) -> list[MissedPost]:
     """Posts whose time has come but that the pause kept back: what resuming asks about."""
     with session_scope() as s:
         return _group(_missed_rows(s, now or utcnow()))
-
-
-def _excerpt(text: str, n: int = 120) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -293,7 +288,7 @@ def resume(actor: Actor, choices: dict[int, Choice] | None = None, bulk: Choice 
     Each missed post gets its own choice, else `bulk`, else it is held: nothing the pause kept back goes
     out on resume unless someone chose so. The pause lock is held throughout, so the publishing job cannot
     claim a missed post between the flag clearing and its choice being applied."""
-    from govsocial_app.services import publishing
+    from govsocial_app.services.publishing import actions
 
     _require_pause(actor)
     choices = choices or {}
@@ -309,7 +304,7 @@ def resume(actor: Actor, choices: dict[int, Choice] | None = None, bulk: Choice 
         missed = _group(_missed_rows(s, now))
         for m in missed:
             choice = choices.get(m.post_id) or bulk or Choice("hold")
-            publishing.apply_choice(s, m.post_id, choice.action, choice.when, now=now, reason="Missed during the pause",
+            actions.apply_choice(s, m.post_id, choice.action, choice.when, now=now, reason="Missed during the pause",
                                     editor_id=actor.user_id)
             result.counts[choice.action] = result.counts.get(choice.action, 0) + 1
             result.post_ids.setdefault(choice.action, []).append(m.post_id)

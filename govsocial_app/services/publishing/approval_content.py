@@ -24,7 +24,7 @@ from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import MediaAsset, Post, PostTarget, PostVersion, SocialProfile, utcnow
 from govsocial_app.services import audit
 from govsocial_app.services.authz import Actor
-from govsocial_app.services.publishing import aware, body_for, lock_post, network_label, notify
+from govsocial_app.services.publishing.views import body_for, network_label
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def load(s: Session, post: Post) -> Content:
     ).all()
     media = s.exec(select(MediaAsset).where(MediaAsset.post_id == post.id, col(MediaAsset.deleted_at).is_(None))
                    .order_by(col(MediaAsset.id))).all()
-    scheduled = aware(post.scheduled_at)
+    scheduled = post.scheduled_at
     return Content(
         post.id, post.link or "", scheduled.astimezone(timezone.utc).replace(microsecond=0) if scheduled else None,
         tuple(TargetContent(t.profile_id, p.network, p.handle, t.text_override or post.text) for t, p in rows),
@@ -228,7 +228,7 @@ def _file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def _mismatch(post: Post, content: Content, profile_id: int, text: str, link: str, media: tuple) -> str:
+def mismatch(post: Post, content: Content, profile_id: int, text: str, link: str, media: tuple) -> str:
     """Why this send is not the approved content ("" when it is)."""
     if not post.approved_hash:
         return "no approval is bound to its content"
@@ -248,47 +248,3 @@ def _mismatch(post: Post, content: Content, profile_id: int, text: str, link: st
         except OSError as exc:
             return f"an image file could not be read ({type(exc).__name__})"
     return ""
-
-
-def approved_to_send(post_id: int, target_id: int, claim_token: str, profile_id: int, text: str, link: str, media: tuple) -> bool:
-    """The publishing job asks this just before it sends one claimed target. Posts that no workflow governs
-    pass. A post under a workflow passes only if what is about to go out is exactly what was approved; if not,
-    the claim is taken back, the post starts its workflow again, and the author and the approvers are told."""
-    with session_scope() as s:
-        post = s.get(Post, post_id)
-        if post is None or not post.workflow_id:
-            return True
-        reason = _mismatch(post, load(s, post), profile_id, text, link, media)
-    if not reason:
-        return True
-    log.warning("publisher: refused to send target %s of post %s: %s", target_id, post_id, reason)
-    _refuse(post_id, target_id, claim_token, reason)
-    return False
-
-
-def _refuse(post_id: int, target_id: int, claim_token: str, reason: str) -> None:
-    from govsocial_app.services import approvals
-
-    now = utcnow()
-    with session_scope() as s:
-        post = lock_post(s, post_id)
-        taken = s.execute(
-            update(PostTarget).where(PostTarget.id == target_id, PostTarget.status == "claimed", PostTarget.claim_token == claim_token)
-            .values(status="pending", claim_token="", error=NOT_SENT, next_attempt_at=None)
-        ).rowcount
-        if not taken or post is None:
-            return
-        for t in s.exec(select(PostTarget).where(PostTarget.post_id == post_id, PostTarget.status == "due")).all():
-            t.status = "pending"
-        audit.record(s, SYSTEM, "publish.refused_unapproved", "post_target", target_id, post_id=post_id, reason=reason,
-                     approved_hash=post.approved_hash, version=post.content_version)
-        if approvals.approval_pending(s, post):
-            return  # another target of this post was refused first and already sent it back
-        record_version(s, post, None, now)
-        post.approved_hash = ""
-        due = aware(post.scheduled_at)
-        post.status = "held" if due and due <= now else "pending_approval"
-        post.held_reason = NOT_SENT
-        approvals.start(s, post, now, msgid=CHANGED_NOTICE)
-        notify(s, {post.author_id}, "approval", NOT_SENT_NOTICE, params={"excerpt": approvals.excerpt(post.text)},
-               link=f"/publish?post={post.id}", severity="warning", post_id=post.id)

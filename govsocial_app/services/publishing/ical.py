@@ -14,7 +14,8 @@ from sqlmodel import col, select
 from govsocial_app.config import get_settings
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import User
-from govsocial_app.services import audit, calendar, campaigns
+from govsocial_app.services import audit
+from govsocial_app.services.publishing import calendar, campaigns
 from govsocial_app.services.authz import Actor, require
 
 MIN_TOKEN = 20

@@ -13,11 +13,12 @@ from connectors.base import AuthError, ConnectorError, RateLimited
 from connectors.registry import limits_for, network_choices
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import KeywordSearch, Message, MessageTag, SocialProfile
-from govsocial_app.services import audit, bus, ingest, profiles
+from govsocial_app.services import audit, bus, profiles
+from govsocial_app.services.inbox import ingest
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.inbox import find_or_create_tag
-from govsocial_app.services.keyword_query import QuerySyntaxError, network_searches, parse
+from govsocial_app.services.inbox.stream import find_or_create_tag
+from govsocial_app.services.listening.keyword_query import QuerySyntaxError, network_searches, parse
 
 log = logging.getLogger(__name__)
 PRIORITIES = ("normal", "priority", "crisis")
@@ -181,7 +182,7 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
         query = parse(kw.query)
         plan = [(network, _search_profile(s, network)) for network in kw.networks]
         cursors, priority = dict(kw.cursors), kw.priority
-    from govsocial_app.services import keyword_alerts
+    from govsocial_app.services.alerting import keyword_alerts
 
     matched: list[int] = []
     alert_ids: list[int] = []
@@ -217,7 +218,7 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
             errors.append(f"{network}: rate limited for {int(exc.retry_after)} s")
         except AuthError as exc:
             errors.append(f"{network}: the network refused the credentials of {profile.handle}: {exc}")
-            from govsocial_app.services import polling
+            from govsocial_app.services.inbox import polling
 
             # Refused when searching is refused everywhere: the profile needs reconnecting, admins are alerted.
             await polling.mark_needs_reconnect(profile.id, str(exc) or "credentials refused", source="keyword search", now=now)
@@ -229,9 +230,9 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
         row = s.get(KeywordSearch, keyword_id)
         row.last_run_at, row.last_error = now, "; ".join(errors)[:1000]
     if matched:
-        from govsocial_app.services import listening
+        from govsocial_app.services.listening import topics
 
-        await asyncio.to_thread(listening.match_new_messages, matched)
+        await asyncio.to_thread(topics.match_new_messages, matched)
         bus.publish("inbox", {"new": len(matched), "head_id": max(matched)})
     if alert_ids:
         try:
@@ -245,7 +246,7 @@ def match_in_session(s: Session, message_ids: list[int], now: datetime) -> list[
     """Tag newly stored messages with every active keyword they match and raise priority/crisis alerts, inside
     the ingest transaction: the matches and alerts commit with the messages or not at all (issue 13: alerts
     were lost when matching failed after the ingest commit). Returns the alert ids to announce after commit."""
-    from govsocial_app.services import keyword_alerts
+    from govsocial_app.services.alerting import keyword_alerts
 
     if not message_ids:
         return []
@@ -271,11 +272,11 @@ def match_in_session(s: Session, message_ids: list[int], now: datetime) -> list[
 
 async def announce_alerts(alert_ids: list[int], now: datetime | None = None) -> None:
     """After the commit: tell the web workers, then try delivering at once (the alert job retries what is left)."""
-    from govsocial_app.services import alerting
+    from govsocial_app.services.alerting import alerts
 
     if alert_ids:
-        alerting.announce(alert_ids)
-        await alerting.deliver(alert_ids, now=now)
+        alerts.announce(alert_ids)
+        await alerts.deliver(alert_ids, now=now)
 
 
 async def match_on_ingest(message_ids: list[int], *, now: datetime | None = None) -> None:

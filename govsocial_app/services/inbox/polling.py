@@ -10,7 +10,9 @@ from datetime import datetime, timedelta, timezone
 from connectors.base import AuthError, ConnectorError, RateLimited, TransientError
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import SocialProfile
-from govsocial_app.services import alerting, audit, bus, ingest, profiles
+from govsocial_app.services import audit, bus, profiles
+from govsocial_app.services.alerting import alerts
+from govsocial_app.services.inbox import ingest
 from govsocial_app.services.authz import Actor
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
         connector = profiles.connector_for(profile, **connector_kwargs)
         cursor, interval = profile.cursor, profile.poll_interval_s
     outcome = PollOutcome(profile_id)
-    from govsocial_app.services import keywords
+    from govsocial_app.services.listening import keywords
 
     new_ids: list[int] = []
     changed_ids: list[int] = []
@@ -109,9 +111,9 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
         except Exception:  # noqa: BLE001 - the alerts are stored; the alert job delivers what is pending
             log.exception("profile %s: delivering keyword alerts failed; the alert job will retry", profile_id)
     if new_ids:
-        from govsocial_app.services import listening
+        from govsocial_app.services.listening import topics
 
-        await asyncio.to_thread(listening.match_new_messages, new_ids)  # topics, claims, sentiment
+        await asyncio.to_thread(topics.match_new_messages, new_ids)  # topics, claims, sentiment
     return outcome
 
 
@@ -166,8 +168,8 @@ async def mark_needs_reconnect(profile_id: int, error: str, *, source: str, now:
             return False
         p.last_error, p.last_error_at = error[:1000], now
         alert_id = _needs_reconnect(s, p, error, now, source)
-    alerting.announce([alert_id])
-    await alerting.deliver([alert_id])
+    alerts.announce([alert_id])
+    await alerts.deliver([alert_id])
     return True
 
 
@@ -176,15 +178,15 @@ def _needs_reconnect(s, p: SocialProfile, error: str, now: datetime, source: str
     actor = Actor.system("poller" if source == "poll" else source)
     audit.record(s, actor, "profile.needs_reconnect", "profile", p.id, error=error[:200], source=source)
     # Admins are the ones who can reconnect a profile: they get it by push, email and in the app.
-    alert = alerting.create_alert(
+    alert = alerts.create_alert(
         s,
-        alerting.AlertSpec(
+        alerts.AlertSpec(
             kind="auth", severity="critical", title="{profile} needs reconnecting",
             body="{network} rejected the stored credentials: {error}",
             params={"profile": p.display_name or p.handle, "network": p.network, "error": error[:300]},
             link="/more/profiles", profile_id=p.id,
         ),
-        alerting.Audience(roles=("admin",)),
+        alerts.Audience(roles=("admin",)),
         now,
     )
     return alert.id
@@ -201,5 +203,5 @@ async def _record_failure(profile_id: int, now: datetime, error: str, *, retry: 
         if status and p.status != status:
             alert_id = _needs_reconnect(s, p, error, now)
     if status and alert_id:
-        alerting.announce([alert_id])
-        await alerting.deliver([alert_id])
+        alerts.announce([alert_id])
+        await alerts.deliver([alert_id])

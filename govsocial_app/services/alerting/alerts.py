@@ -22,7 +22,8 @@ from govsocial_app.config import get_settings
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Alert, AlertDelivery, AlertRecipient, AlertSnooze, User
 from govsocial_app.i18n import translate
-from govsocial_app.services import audit, bus, mailer, settings_store, webpush
+from govsocial_app.services import audit, bus, mailer, settings_store
+from govsocial_app.services.alerting import webpush
 from govsocial_app.services.authz import ROLES, Actor, require
 from govsocial_app.services.errors import UserError
 
@@ -61,10 +62,6 @@ def backoff(attempts: int) -> timedelta:
 def _now(now: datetime | None) -> datetime:
     # SQLite keeps times as naive UTC text, so every comparison must be made in UTC.
     return (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 # ---------------------------------------------------------------- raising
@@ -361,7 +358,7 @@ def snoozes(user_id: int, now: datetime | None = None) -> dict[str, datetime]:
     """The alert types this user has snoozed, and until when."""
     with session_scope() as s:
         rows = s.exec(select(AlertSnooze).where(AlertSnooze.user_id == user_id, AlertSnooze.until > _now(now))).all()
-        return {r.kind: _aware(r.until) for r in rows}
+        return {r.kind: r.until for r in rows}
 
 
 @dataclass(frozen=True)
@@ -453,7 +450,7 @@ def history(f: HistoryFilter, *, viewer_id: int | None, lang: str = "en", before
             title, body = rendered(a, lang)
             links = data.get("term_links") or {}
             out.append(AlertRow(
-                a.id, a.kind, a.severity, title, body, a.link, _aware(a.created_at), _aware(a.acknowledged_at),
+                a.id, a.kind, a.severity, title, body, a.link, a.created_at, a.acknowledged_at,
                 ackers.get(a.acknowledged_by, ""), data.get("count"), data.get("baseline"), data.get("threshold"),
                 tuple((t, links.get(t, a.link)) for t, _n in data.get("terms") or ()), lines.get(a.id, ()),
             ))

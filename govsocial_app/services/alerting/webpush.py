@@ -146,10 +146,6 @@ class Device:
     last_success_at: datetime | None
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
 _LOOPBACK = ("127.0.0.0/8", "::1/128")  # demo mode: a local push-service mock (see _check_endpoint)
 
 
@@ -236,7 +232,7 @@ def devices(user_id: int) -> list[Device]:
             .where(PushSubscription.user_id == user_id, col(PushSubscription.deleted_at).is_(None))
             .order_by(col(PushSubscription.id))
         ).all()
-        return [Device(r.id, r.device_label, urlsplit(r.endpoint).hostname or "", _aware(r.created_at), _aware(r.last_success_at)) for r in rows]
+        return [Device(r.id, r.device_label, urlsplit(r.endpoint).hostname or "", r.created_at, r.last_success_at) for r in rows]
 
 
 def subscription_ids_by_user(s: Session, user_ids: Sequence[int]) -> dict[int, list[int]]:
