@@ -1040,5 +1040,5 @@ class SignInHandoff(SQLModel, table=True):
     ticket_hash: str = Field(max_length=64, unique=True)
     payload_enc: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = _created()
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
     used_at: Optional[datetime] = _ts()

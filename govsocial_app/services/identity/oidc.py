@@ -79,10 +79,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
 def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
@@ -214,7 +210,7 @@ def _consume_state(state: str) -> OidcLoginState:
         raise errors.StateMismatch()
     if not taken:
         raise errors.CodeReplayed()
-    if _aware(row.expires_at) <= now:
+    if row.expires_at <= now:
         raise errors.StateExpired()
     return row
 

@@ -48,10 +48,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
 def token_hash(token: str) -> str:
     # The same digest services/auth.py stores, so sessions opened here are found by auth.user_for_token.
     return hashlib.sha256(token.encode()).hexdigest()
@@ -81,14 +77,14 @@ def describe_device(user_agent: str) -> tuple[str, str, str]:
 
 
 def _is_live(sess: AuthSession, now: datetime) -> bool:
-    if sess.revoked_at is not None or _aware(sess.expires_at) <= now:
+    if sess.revoked_at is not None or sess.expires_at <= now:
         return False
     settings = get_settings()
     idle_hours = getattr(settings, "session_idle_hours", None)
-    if idle_hours and now - _aware(sess.last_seen_at) > timedelta(hours=idle_hours):
+    if idle_hours and now - sess.last_seen_at > timedelta(hours=idle_hours):
         return False
     max_days = getattr(settings, "session_max_days", None)
-    if max_days and now - _aware(sess.created_at) > timedelta(days=max_days):
+    if max_days and now - sess.created_at > timedelta(days=max_days):
         return False
     return True
 
@@ -141,7 +137,7 @@ def list_sessions(user_id: int, actor: Actor, *, current_token: str = "") -> lis
             browser, os_name, device = describe_device(sess.user_agent)
             out.append(SessionInfo(
                 id=sess.id, browser=browser, os=os_name, device=device, client_ip=sess.client_ip,
-                first_seen=_aware(sess.created_at), last_seen=_aware(sess.last_seen_at),
+                first_seen=sess.created_at, last_seen=sess.last_seen_at,
                 method=how.method if how else "password", provider=how.provider if how else "",
                 current=bool(current) and sess.token_hash == current,
             ))

@@ -42,10 +42,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
 def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
@@ -123,7 +119,7 @@ def redeem(ticket: str) -> Redeemed | None:
         taken = s.exec(update(SignInHandoff).where(col(SignInHandoff.ticket_hash) == _hash(ticket), col(SignInHandoff.used_at).is_(None))
                        .values(used_at=now)).rowcount
         row = s.exec(select(SignInHandoff).where(SignInHandoff.ticket_hash == _hash(ticket))).first()
-        if not taken or row is None or _aware(row.expires_at) <= now:
+        if not taken or row is None or row.expires_at <= now:
             return None
         data = crypto.decrypt_json(row.payload_enc)
         s.exec(delete(SignInHandoff).where(col(SignInHandoff.expires_at) < now - timedelta(hours=1))  # housekeeping

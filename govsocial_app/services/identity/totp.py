@@ -80,10 +80,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
 def _secret(row: UserTotp) -> str:
     return crypto.decrypt_json(row.secret_enc)["secret"]
 
@@ -105,7 +101,7 @@ def _retry_after(s: Session, user_id: int, now: datetime) -> float:
         SecondFactorAttempt.user_id == user_id, col(SecondFactorAttempt.success).is_(True))).one()
     since = now - FAILURE_WINDOW
     if last_ok is not None:
-        since = max(since, _aware(last_ok))
+        since = max(since, last_ok)
     fails = s.exec(
         select(SecondFactorAttempt.at).where(
             SecondFactorAttempt.user_id == user_id, col(SecondFactorAttempt.success).is_(False), SecondFactorAttempt.at > since)
@@ -114,7 +110,7 @@ def _retry_after(s: Session, user_id: int, now: datetime) -> float:
     if len(fails) < MAX_FAILURES:
         return 0.0
     # Locked until the oldest of the last MAX_FAILURES failures leaves the window.
-    return max(0.0, (_aware(fails[-1]) + FAILURE_WINDOW - now).total_seconds())
+    return max(0.0, (fails[-1] + FAILURE_WINDOW - now).total_seconds())
 
 
 def _check_rate(user_id: int) -> None:
@@ -346,7 +342,7 @@ def start_challenge(user_id: int, *, client_ip: str = "", user_agent: str = "") 
 
 def _live_challenge(s: Session, token: str) -> SignInChallenge:
     row = s.exec(select(SignInChallenge).where(SignInChallenge.token_hash == _token_hash(token or ""))).first()
-    if row is None or row.used_at is not None or _aware(row.expires_at) <= _now():
+    if row is None or row.used_at is not None or row.expires_at <= _now():
         raise errors.ChallengeExpired()
     return row
 
