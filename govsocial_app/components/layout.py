@@ -148,8 +148,26 @@ def page_header(title: str, *actions: rx.Component) -> rx.Component:
     )
 
 
-def shell(active: str, *children: rx.Component) -> rx.Component:
-    """Wrap a signed-in page. Renders nothing but a spinner until the server has confirmed the session."""
+def no_access() -> rx.Component:
+    """What a person sees on a page their role may not open (a deep link, a bookmark): a plain statement and a way
+    on, instead of the page's empty forms behind a refusal toast. The server refuses the page's data either way."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("lock", aria_hidden="true")),
+        rx.callout.text(t("You do not have access to this page."), weight="bold"),
+        rx.callout.text(t("Ask an administrator if your work needs it.")),
+        rx.link(t("Go to the inbox"), href="/inbox", min_height="44px", display="inline-flex", align_items="center"),
+        color_scheme="gray",
+        role="status",
+        id="gs-no-access",
+        margin_top="16px",
+    )
+
+
+def shell(active: str, *children: rx.Component, allowed: rx.Var | None = None) -> rx.Component:
+    """Wrap a signed-in page. Renders nothing but a spinner until the server has confirmed the session. `allowed`
+    (one of AppState's permission flags) replaces the page's content with `no_access()` for a role without it."""
+    if allowed is not None:
+        children = (rx.cond(allowed, rx.fragment(*children), no_access()),)
     return rx.box(
         rx.el.a(t("Skip to content"), href="#main", class_name="gs-skip"),
         connection_banner(),

@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from govsocial_app.state.app_state import AppState
+
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.components.table import scroll_table, table_body, table_header
@@ -73,4 +75,5 @@ def page() -> rx.Component:
             margin_top="12px",
         ),
         rx.cond(AuditState.has_more, rx.button(t("Load more"), on_click=AuditState.more, variant="soft", margin_top="12px", min_height="44px")),
+        allowed=AppState.can_view_audit,
     )

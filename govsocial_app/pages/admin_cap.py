@@ -3,6 +3,8 @@ accessibility checks that block publishing."""
 
 import reflex as rx
 
+from govsocial_app.state.app_state import AppState
+
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.pages.publish import _labelled_upload
@@ -111,4 +113,5 @@ def page() -> rx.Component:
                 rx.el.ul(rx.foreach(CapAdminState.sources, _source), padding="0", margin="8px 0 0", aria_label=t("Alert sources"))),
         rx.card(rx.heading(t("Jurisdiction"), as_="h2", size="3", margin_bottom="8px"), _boundary(), margin_top="12px"),
         rx.card(rx.heading(t("Accessibility checks that block publishing"), as_="h2", size="3", margin_bottom="8px"), _blocking(), margin_top="12px"),
+        allowed=AppState.can_manage_settings,
     )

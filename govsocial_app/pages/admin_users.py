@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from govsocial_app.state.app_state import AppState
+
 from govsocial_app.components.i18n import role_label, t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.components.table import scroll_table, table_body, table_header
@@ -88,4 +90,5 @@ def page() -> rx.Component:
             margin_top="12px",
         ),
         sign_in_policy(),
+        allowed=AppState.can_manage_users,
     )

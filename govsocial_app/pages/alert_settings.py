@@ -158,4 +158,5 @@ def page() -> rx.Component:
             gap="3",
             max_width="860px",
         ),
+        allowed=AppState.can_configure_alerts,
     )

@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from govsocial_app.state.app_state import AppState
+
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.profiles import FormField, ProfileRow, ProfilesState
@@ -91,4 +93,5 @@ def page() -> rx.Component:
             ),
             margin_top="16px",
         ),
+        allowed=AppState.can_manage_profiles,
     )

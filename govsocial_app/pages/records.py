@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from govsocial_app.state.app_state import AppState
+
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.records import RecordsState
@@ -212,4 +214,5 @@ def page() -> rx.Component:
         page_header("Records"),
         rx.cond(RecordsState.notice != "", rx.callout(RecordsState.notice, icon="info", margin_bottom="8px", role="status")),
         rx.flex(_holds(), _retention(), _requests(), direction="column", gap="3", max_width="900px"),
+        allowed=AppState.can_records,
     )

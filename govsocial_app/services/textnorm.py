@@ -145,7 +145,13 @@ def _casefold(text: str) -> str:
     # casefold() turns Turkish İ into i + combining dot above; drop the dot so "İstanbul"
     # meets "istanbul" as every user expects. casefold() can also undo a composition
     # (ǰ → j + caron); NFKC again so the result is normalised and normalize() stays idempotent.
-    return unicodedata.normalize("NFKC", text.casefold().replace("i\u0307", "i"))
+    # Repeat until nothing changes: "İ" followed by its own combining dot casefolds to i + two dots, and one pass
+    # would leave one (Hypothesis found 'İ̇'). Each pass that changes anything removes a character, so this ends.
+    while True:
+        folded = unicodedata.normalize("NFKC", text.casefold().replace("i\u0307", "i"))
+        if folded == text:
+            return folded
+        text = folded
 
 
 def _word_forms(word: str) -> list[str]:

@@ -56,3 +56,16 @@ def test_a_link_to_a_tag_in_the_inbox_survives_sign_in(phone_page, live_app):
         expect(cards.nth(i).get_by_text("Roads", exact=True)).to_be_visible()
     page.locator("summary", has_text="Filters").click()
     expect(page.get_by_role("combobox", name="Tag")).to_have_text("Roads")
+
+
+def test_a_link_to_a_page_the_role_may_not_open_says_so_instead_of_empty_forms(phone_page, live_app):
+    """A manager follows a link to the Users admin page: after sign-in they land on it, and it says plainly that they
+    have no access, with a way on; the page's forms (and any user's data) are not there."""
+    page = phone_page
+    sign_in(page, live_app.url, "manager@demo.gov", start="/admin/users", lands=re.compile(r"/admin/users/?$"))
+    notice = page.locator("#gs-no-access")
+    expect(notice).to_contain_text("You do not have access to this page.")
+    expect(page.get_by_role("button", name="Add user")).to_have_count(0)
+    expect(page.get_by_text("admin@demo.gov")).to_have_count(0)
+    notice.get_by_role("link", name="Go to the inbox").tap()
+    page.wait_for_url(re.compile(r"/inbox/?$"))

@@ -196,3 +196,9 @@ def test_clean_then_normalize_equals_normalize(text):
 def test_every_normalized_piece_is_a_token(text):
     toks = set(tokens(text))
     assert set(normalize(text).split()) <= toks
+
+
+def test_a_dotted_capital_i_with_a_second_dot_folds_in_one_pass():
+    # Found by Hypothesis: 'İ' + U+0307 folded to 'i' + U+0307 on the first pass and to 'i' on the second.
+    assert normalize("İ\u0307") == normalize(normalize("İ\u0307")) == "i"
+    assert normalize("İstanbul") == "istanbul"
