@@ -25,13 +25,12 @@ from govsocial_app.state.admin import AuditState, UsersState
 from govsocial_app.state.cap_admin import CapAdminState
 from govsocial_app.state.settings import KeywordsState, ProfilesState, VipState
 from govsocial_app.state.app_state import AppState
-from govsocial_app.state.alerts import AlertSettingsState, AlertsState, relay_alerts
+from govsocial_app.state.alerts import AlertSettingsState, AlertsState
 from govsocial_app.state.approvals import ApprovalsState
 from govsocial_app.state.calendar import CalendarState
-from govsocial_app.state.live import EXTRA_RELAYS, relay_bus
+from govsocial_app.state.relay import relay_bus
 from govsocial_app.state.notifications import NotificationsState
 from govsocial_app.state import guard
-from govsocial_app.state.pause import relay_pause
 from govsocial_app.state.publish import PublishState
 from govsocial_app.pages import records as records_page
 from govsocial_app.state.records import RecordsState
@@ -110,8 +109,6 @@ app.add_page(records_page.page, route=records_page.ROUTE, on_load=RecordsState.l
 
 guard.refuse_undeclared()  # every handler of every state is authorised on the server, or declared public
 
-EXTRA_RELAYS.append(("alerts", relay_alerts))
-EXTRA_RELAYS.append(("pause", relay_pause))
 app.register_lifespan_task(relay_bus)
 
 if get_settings().embedded_jobs:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from connectors import textcount
@@ -34,6 +34,7 @@ from govsocial_app.db.models import (
 from govsocial_app.services import audit, bus
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.events import AlertsChanged
 from govsocial_app.services.links import web_link
 
 log = logging.getLogger(__name__)
@@ -77,23 +78,6 @@ def network_label(network: str) -> str:
 # ---------------------------------------------------------------- notices (alerts rows + the live bus)
 
 
-def _flush_bus(session: Session) -> None:
-    for topic, payload in session.info.pop("bus_after_commit", []):
-        bus.publish(topic, payload)
-
-
-def _drop_bus(session: Session) -> None:
-    session.info.pop("bus_after_commit", None)
-
-
-def publish_after_commit(session: Session, topic: str, payload: dict[str, Any]) -> None:
-    """Tell other processes only once the change is visible to them."""
-    if not event.contains(session, "after_commit", _flush_bus):
-        event.listen(session, "after_commit", _flush_bus)
-        event.listen(session, "after_rollback", _drop_bus)
-    session.info.setdefault("bus_after_commit", []).append((topic, payload))
-
-
 def notify(
     session: Session, user_ids: set[int] | list[int], kind: str, msgid: str, *, params: dict[str, Any] | None = None,
     body: str = "", link: str = "", severity: str = "info", post_id: int | None = None,
@@ -111,7 +95,7 @@ def notify(
     spec = alerting.AlertSpec(kind=kind, severity=severity, title=msgid, body=body, params={k: str(v) for k, v in (params or {}).items()},
                               link=link, data={"user_ids": users, "post_id": post_id})
     alert = alerting.create_alert(session, spec, alerting.Audience(user_ids=tuple(users)))
-    publish_after_commit(session, "alerts", {"raised": [alert.id]})
+    bus.announce_after_commit(session, AlertsChanged(raised=(alert.id,)))
     return alert
 
 

@@ -17,6 +17,7 @@ from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import CapAlert, CapInfo, CapSource, PostEmergency
 from govsocial_app.services import alerting, audit, bus
 from govsocial_app.services.authz import Actor
+from govsocial_app.services.events import FollowUpsFlagged
 from govsocial_app.services.cap import store
 from govsocial_app.services.cap.feeds import poll_source, policy_for
 
@@ -158,7 +159,7 @@ def raise_official(report: store.IngestReport, now: datetime | None = None) -> t
             created.append(alert.id)
     alerting.announce(created)
     if flagged_all:
-        bus.publish("posts", {"follow_up": flagged_all})
+        bus.publish(FollowUpsFlagged(tuple(flagged_all)))
     return created, flagged_all
 
 
