@@ -134,14 +134,14 @@ def tag_with_keywords(s: Session, message_ids: list[int]) -> dict[int, list[int]
     keywords = s.exec(select(KeywordSearch).where(col(KeywordSearch.is_active).is_(True), col(KeywordSearch.deleted_at).is_(None))).all()
     if not keywords:
         return {}
-    messages = s.exec(select(Message).where(col(Message.id).in_(message_ids))).all()
+    messages = s.exec(select(Message.id, Message.text, Message.lang, Message.author_handle).where(col(Message.id).in_(message_ids))).all()
     matches: dict[int, list[int]] = {}
     for kw in keywords:
         try:
             query = parse(kw.query)
         except QuerySyntaxError:
             continue
-        hits = [m.id for m in messages if query.matches(m.text, m.lang, m.author_handle)]
+        hits = [mid for mid, text, lang, handle in messages if query.matches(text, lang, handle)]
         if hits:
             tag_matches(s, kw, hits)
             matches[kw.id] = hits

@@ -3,13 +3,12 @@ alerts in one transaction and one order, and announces once after the commit."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 
 from sqlmodel import col, select
 
 from govsocial_app.db.engine import session_scope
-from govsocial_app.db.models import Alert, KeywordSearch, Message, MessageTag, SocialProfile, Tag
+from govsocial_app.db.models import Alert, Message, MessageTag, SocialProfile, Tag
 from govsocial_app.services import bus, intake, keywords, listening
 from govsocial_app.services.events import AlertsChanged, InboxChanged
 from tests.inbox.conftest import msg
