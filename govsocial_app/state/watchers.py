@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from govsocial_app.services import bus, presence
 from govsocial_app.services.events import PresenceChanged
 
+
 @dataclass
 class Watch:
     """What one inbox client of this worker shows: enough to decide, without loading its state, whether a
@@ -29,7 +30,6 @@ class Watch:
     fed_at: float = field(default_factory=time.monotonic)  # when its cards were last set
     pending: set[int] = field(default_factory=set)  # cards on its list that changed and wait for their turn
     auth_token: str = field(default="", repr=False)  # its bearer token, only for re-checking its session here
-
 
 
 _watches: dict[str, Watch] = {}
