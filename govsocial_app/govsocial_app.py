@@ -17,9 +17,7 @@ from govsocial_app.pages import (
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import NotSignedIn, UserError
 from govsocial_app.state import guard
-from govsocial_app.state.alerts import relay_alerts
-from govsocial_app.state.live import EXTRA_RELAYS, relay_bus
-from govsocial_app.state.pause import relay_pause
+from govsocial_app.state.relay import relay_bus
 
 logs.configure("web")
 log = logging.getLogger("govsocial")
@@ -73,8 +71,6 @@ for _page in PAGES:
 
 guard.refuse_undeclared()  # every handler of every state is authorised on the server, or declared public
 
-EXTRA_RELAYS.append(("alerts", relay_alerts))
-EXTRA_RELAYS.append(("pause", relay_pause))
 app.register_lifespan_task(relay_bus)
 
 if get_settings().embedded_jobs:

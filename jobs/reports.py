@@ -25,7 +25,8 @@ async def send_scheduled_reports() -> None:
 
 
 async def match_listening() -> None:
-    """Catch-up for topics and claims: anything ingested since the last run (ingest also calls match_new_messages)."""
+    """Catch-up for topics and claims: anything ingested since the last run (the intake pipeline matches as it stores;
+    this catches what its listening step could not)."""
     from govsocial_app.services.listening import topics
 
     await asyncio.to_thread(topics.catch_up)

@@ -1,22 +1,28 @@
-"""The event bus between processes: publish(topic, payload) from any thread, subscribe(topic) in asyncio.
+"""The event bus between processes: publish(event) from any thread, subscribe(topic) in asyncio.
 
+Events are the typed dataclasses of services/events.py, carried as their JSON line by both backends.
 Embedded mode uses an in-process backend; production uses Redis pub/sub so that events from the
-jobs process or any web worker reach every worker (ARCHITECTURE.md, "Events between processes")."""
+jobs process or any web worker reach every worker (ARCHITECTURE.md, "Events between processes").
+A change made in a transaction is announced with `announce_after_commit(session, event)`: other processes
+hear of it only once they can read it, and never when it rolled back."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 from collections.abc import AsyncIterator
-from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from govsocial_app.config import get_settings
+from govsocial_app.services import events
+from govsocial_app.services.events import Event
 
 log = logging.getLogger(__name__)
 
-TOPICS = ("inbox", "presence", "pause", "alerts")
+TOPICS = events.TOPICS
 _CHANNEL_PREFIX = "govsocial:"
 
 
@@ -25,16 +31,16 @@ class InProcessBus:
         self._subs: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Queue]]] = {}
         self._lock = threading.Lock()
 
-    def publish(self, topic: str, payload: dict[str, Any]) -> None:
+    def publish(self, topic: str, data: str) -> None:
         with self._lock:
             subs = list(self._subs.get(topic, ()))
         for loop, queue in subs:
             try:
-                loop.call_soon_threadsafe(queue.put_nowait, payload)
+                loop.call_soon_threadsafe(queue.put_nowait, data)
             except RuntimeError:  # the subscriber's loop has closed
                 pass
 
-    async def subscribe(self, topic: str) -> AsyncIterator[dict[str, Any]]:
+    async def subscribe(self, topic: str) -> AsyncIterator[str]:
         queue: asyncio.Queue = asyncio.Queue(maxsize=10_000)
         entry = (asyncio.get_running_loop(), queue)
         with self._lock:
@@ -54,13 +60,13 @@ class RedisBus:
         self._url = url
         self._sync = redis.Redis.from_url(url)
 
-    def publish(self, topic: str, payload: dict[str, Any]) -> None:
+    def publish(self, topic: str, data: str) -> None:
         try:
-            self._sync.publish(_CHANNEL_PREFIX + topic, json.dumps(payload, default=str))
+            self._sync.publish(_CHANNEL_PREFIX + topic, data)
         except Exception:  # a lost event must never fail the change that caused it
             log.exception("bus: could not publish %s", topic)
 
-    async def subscribe(self, topic: str) -> AsyncIterator[dict[str, Any]]:
+    async def subscribe(self, topic: str) -> AsyncIterator[str | bytes]:
         import redis.asyncio as aioredis
 
         while True:
@@ -70,7 +76,7 @@ class RedisBus:
                 await pubsub.subscribe(_CHANNEL_PREFIX + topic)
                 async for msg in pubsub.listen():
                     if msg.get("type") == "message":
-                        yield json.loads(msg["data"])
+                        yield msg["data"]
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -98,12 +104,45 @@ def get_bus() -> InProcessBus | RedisBus:
     return _bus
 
 
-def publish(topic: str, payload: dict[str, Any] | None = None) -> None:
-    get_bus().publish(topic, payload or {})
+def publish(event: Event) -> None:
+    """Announce now. For a change made in a transaction, use `announce_after_commit` instead."""
+    get_bus().publish(event.topic, events.encode(event))
 
 
-def subscribe(topic: str) -> AsyncIterator[dict[str, Any]]:
-    return get_bus().subscribe(topic)
+async def subscribe(topic: str) -> AsyncIterator[Event]:
+    """The events of one topic, decoded back to their dataclasses; a line that does not decode is logged and skipped."""
+    async for data in get_bus().subscribe(topic):
+        try:
+            yield events.decode(data)
+        except Exception:  # a newer or older process on the same Redis: one odd line must not stop the relay
+            log.exception("bus: could not decode an event on %s", topic)
+
+
+_PENDING = "bus_after_commit"
+
+
+def announce_after_commit(session: Session, event: Event) -> None:
+    """Announce `event` once `session` commits, and never if it rolls back. Events of one kind made in one
+    transaction go as one (an intake page of 500 messages is one "inbox changed", not 500)."""
+    if not sa_event.contains(session, "after_commit", _flush):
+        sa_event.listen(session, "after_commit", _flush)
+        sa_event.listen(session, "after_rollback", _drop)
+    pending: list[Event] = session.info.setdefault(_PENDING, [])
+    for i, before in enumerate(pending):
+        if type(before) is type(event) and hasattr(before, "merge"):
+            pending[i] = before.merge(event)
+            return
+    pending.append(event)
+
+
+def _flush(session: Session) -> None:
+    for ev in session.info.pop(_PENDING, []):
+        if ev:  # an inbox change with no ids says nothing
+            publish(ev)
+
+
+def _drop(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def reset() -> None:

@@ -117,7 +117,7 @@ def backfill(profile_ids: list[int], since: datetime, until: datetime) -> int:
     naturally, and each profile's cursor is set to `until` so live polling carries on from there."""
     from connectors.base import Credentials
     from connectors.simulator import SimulatorConnector
-    from govsocial_app.services.inbox import ingest
+    from govsocial_app.services.inbox import intake
 
     with session_scope() as s:
         profiles = [s.get(SocialProfile, pid) for pid in profile_ids]
@@ -132,7 +132,9 @@ def backfill(profile_ids: list[int], since: datetime, until: datetime) -> int:
         with session_scope() as s:
             for pid in sorted({pid for _, pid, _ in chunk}):
                 batch = [m for _, p, m in chunk if p == pid]
-                total += len(ingest.store(s, batch, profile_id=pid, backfill=True).new_ids)
+                # History raises no alert: it is not news now. Tags and listening apply as to any page.
+                source = intake.Source(pid, backfill=True, alerts=False)
+                total += len(intake.take_in(s, batch, source).new_ids)
     with session_scope() as s:
         for p in profiles:
             row = s.get(SocialProfile, p.id)

@@ -42,7 +42,7 @@ def local_time(dt: datetime | None, tz_name: str) -> str:
 
 class AlertsLive(rx.State):
     """The unacknowledged count and the newest critical alerts on every signed-in screen. Each worker pushes them to
-    its own clients on the "alerts" bus topic (state/live.py `push_to_every_client`), from one read per worker."""
+    its own clients on the "alerts" bus topic (state/relay.py `push_to_every_client`), from one read per worker."""
 
     rev: int = 0
     unacked: int = 0
@@ -65,10 +65,10 @@ async def _summary(fresh: bool = False) -> alerting.LiveSummary:
 
 
 async def _apply(live: AlertsLive, summary: alerting.LiveSummary) -> None:
-    from govsocial_app.state.live import session_actor
+    from govsocial_app.state import watchers
 
     app = await live.get_state(AppState)
-    actor = await session_actor(app.auth_token)  # re-checked: a revoked session or deactivated person gets nothing
+    actor = await watchers.session_actor(app.auth_token)  # re-checked: a revoked session or deactivated person gets nothing
     allowed = actor is not None and actor.user_id == app.user_id and can(actor.role, "alerts.view")
     # A signed-out tab, or a role without alerts, is told nothing; anyone else the team's alerts and their own.
     unacked, critical = summary.for_user(actor.user_id) if allowed else (0, [])
@@ -78,12 +78,11 @@ async def _apply(live: AlertsLive, summary: alerting.LiveSummary) -> None:
         live.unacked, live.critical = unacked, critical
 
 
-async def relay_alerts(app) -> None:
-    """Called by the bus relay for every "alerts" event: refresh the badge and banner on this worker's screens."""
-    from govsocial_app.state import live
-
+async def relay_alerts():
+    """For the bus relay (state/relay.py), on every "alerts" event: read the summary once, and return what to
+    apply to each client's badge and banner."""
     summary = await _summary(fresh=True)
-    await live.push_to_every_client(app, AlertsLive, lambda state: _apply(state, summary))
+    return lambda state: _apply(state, summary)
 
 
 class AlertBannerState(AppState):

@@ -12,7 +12,7 @@ from govsocial_app.i18n import is_rtl, translate
 from govsocial_app.services import auth as auth_service
 from govsocial_app.services.authz import Actor, PermissionDenied, can
 from govsocial_app.services.errors import NotSignedIn, UserError
-from govsocial_app.state import guard, live
+from govsocial_app.state import guard, watchers
 from govsocial_app.state.guard import public, requires
 
 LOGIN_ROUTE = "/login"
@@ -134,7 +134,7 @@ class AppState(rx.State):
     def _load_user(self) -> bool:
         if not (self.router.url.path or "").startswith("/inbox"):
             # Every page's load comes here: a client that left the inbox is no longer on its open message.
-            live.leave_inbox(self.router.session.client_token)
+            watchers.leave_inbox(self.router.session.client_token)
         user = auth_service.user_for_token(self.auth_token)
         self.checked = True
         if user is None:
@@ -205,7 +205,7 @@ class AppState(rx.State):
         try:
             actor = self._current_actor()
             auth_service.sign_out(self.auth_token, actor)
-            live.forget_session(self.auth_token)
+            watchers.forget_session(self.auth_token)
             provider_logout = await self._provider_logout()
         except NotSignedIn:
             pass

@@ -12,9 +12,10 @@ from govsocial_app.services.timefmt import relative_time
 from govsocial_app.services import bus
 from govsocial_app.services.inbox import presence, replies, stream, vip
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.events import PresenceChanged
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
-from govsocial_app.state import live
+from govsocial_app.state import watchers
 
 FILTER_KEYS = ("network", "profile", "tag", "status", "assigned", "vip", "lang", "kind", "since", "until", "q")
 
@@ -79,6 +80,29 @@ def _card(c: stream.MessageCard, lang: str = "en", tz: str = "UTC") -> CardView:
         c.network, c.profile, translate(KIND_LABELS.get(c.kind, c.kind), lang), c.status, c.assignee, list(c.tags), list(c.vip_lists),
         list(c.claims), replied, c.lang, c.edited, c.network_deleted,
     )
+
+
+NEW_CAP = 1000  # "N new" counts from one shared query per filter up to this many, then per client
+
+
+def new_counts(groups: dict[tuple, list[tuple[str, watchers.Watch]]]) -> dict[str, int]:
+    """How the "N new" pill is counted, for every watching client of a worker at once (the relay calls this when
+    messages arrive or change): one query per distinct filter (`groups`: (filter params, user id for "assigned
+    to me" or 0) → its clients), not one per client. A client's count is what is newer than the top of its page."""
+    out: dict[str, int] = {}
+    for (params, user_id), members in groups.items():
+        try:
+            f = stream.filter_from_params(dict(params))
+            floor = min(w.top_id for _, w in members)
+            ids = stream.newer_ids(f, user_id, floor, limit=NEW_CAP)
+            for token, w in members:
+                if len(ids) < NEW_CAP or ids[-1] > w.top_id:
+                    out[token] = sum(1 for i in ids if i > w.top_id)
+                else:  # this client's count may pass the shared cap
+                    out[token] = stream.count_newer(f, user_id, w.top_id)
+        except UserError:
+            continue  # a filter that became invalid; that client's next load says so
+    return out
 
 
 class InboxState(AppState):
@@ -179,8 +203,8 @@ class InboxState(AppState):
     def _watch(self) -> None:
         """Tell this worker's live relay what this client shows, and show who else is on it now."""
         ids = self._visible_ids()
-        self.presence = live.presence_slice(live.current_projection(), ids)
-        live.watch(self._token(), user_id=self.user_id, params=self.params, top_id=self.top_id,
+        self.presence = watchers.presence_slice(watchers.current_projection(), ids)
+        watchers.watch(self._token(), user_id=self.user_id, params=self.params, top_id=self.top_id,
                    new_count=self.new_count, ids=ids, presence_slice=self.presence, open_id=self.open_id,
                    name=self.user_name, away=self._away, auth_token=self.auth_token)
 
@@ -204,7 +228,7 @@ class InboxState(AppState):
             presence.get_store().touch(self.open_id, self.user_id, self.user_name, status)
             if status != self._presence_status:
                 self._presence_status = status
-                bus.publish("presence", {"message_id": self.open_id})
+                bus.publish(PresenceChanged(message_id=self.open_id))
 
     # ---------------------------------------------------------------- loading
 
@@ -223,7 +247,7 @@ class InboxState(AppState):
             bad_link, params = str(exc), {}
         # Opening a message, or going back to the list, keeps the page this person was reading when this worker's
         # live relay has kept it current (same filter, same person); anything else reads the first page afresh.
-        keep = params == self.params and bool(self.cards) and not self.error and not bad_link and live.is_watched(self._token(), self.user_id)
+        keep = params == self.params and bool(self.cards) and not self.error and not bad_link and watchers.is_watched(self._token(), self.user_id)
         self.params, self.selected = params, []
         self._away = False  # a page that loads is being looked at (a reload keeps this state, "hidden" included)
         if not keep:
@@ -246,7 +270,7 @@ class InboxState(AppState):
         if new_id != self.open_id:
             if self.open_id:
                 presence.get_store().leave(self.user_id, self.open_id)
-                bus.publish("presence", {"message_id": self.open_id})
+                bus.publish(PresenceChanged(message_id=self.open_id))
             self.open_id, self.draft, self.reply_error, self.held_id, self._presence_status = new_id, "", "", 0, ""
         if self.open_id:
             try:
@@ -332,7 +356,7 @@ class InboxState(AppState):
 
     # ---------------------------------------------------------------- presence
 
-    # No heartbeat: the worker holding this client's socket keeps its entry alive (live.keep_alive). The page
+    # No heartbeat: the worker holding this client's socket keeps its entry alive (watchers.keep_alive). The page
     # says only when it is hidden and shown again (assets/presence.js), so a locked phone or a tab in the
     # background stops showing its person "viewing" at once.
 
@@ -344,7 +368,7 @@ class InboxState(AppState):
         self._away = True
         if self.open_id:
             presence.get_store().leave(self.user_id, self.open_id)
-            bus.publish("presence", {"message_id": self.open_id})
+            bus.publish(PresenceChanged(message_id=self.open_id))
         self._presence_status = "away" if self.open_id else self._presence_status
         self._watch()
 

@@ -50,10 +50,10 @@ async def _projection(fresh: bool = False) -> dict:
 
 
 async def _apply(banner: PauseBanner, projection: dict) -> None:
-    from govsocial_app.state.live import session_actor
+    from govsocial_app.state import watchers
 
     app = await banner.get_state(AppState)
-    actor = await session_actor(app.auth_token)
+    actor = await watchers.session_actor(app.auth_token)
     if actor is None or actor.user_id != app.user_id:
         projection = {}  # a signed-out tab (or a revoked session) is told nothing about who paused and why
     for name in ("paused", "by", "at", "at_label", "reason", "holds_replies"):
@@ -62,12 +62,11 @@ async def _apply(banner: PauseBanner, projection: dict) -> None:
             setattr(banner, name, value)
 
 
-async def relay_pause(app) -> None:
-    """Called by the bus relay on every "pause" event: push the current pause row to this worker's clients."""
-    from govsocial_app.state import live
-
+async def relay_pause():
+    """For the bus relay (state/relay.py), on every "pause" event: read the pause row once, and return what
+    to apply to each client's banner."""
     projection = await _projection(fresh=True)
-    await live.push_to_every_client(app, PauseBanner, lambda banner: _apply(banner, projection))
+    return lambda banner: _apply(banner, projection)
 
 
 @dataclasses.dataclass

@@ -14,6 +14,7 @@ from govsocial_app.services import bus, profiles
 from govsocial_app.services.alerting import keyword_alerts
 from govsocial_app.services.inbox import polling
 from govsocial_app.services.listening import keywords
+from govsocial_app.services.events import InboxChanged
 from tests.inbox.conftest import msg
 
 
@@ -40,10 +41,10 @@ def _script(monkeypatch, pages: dict[str, Page]) -> Scripted:
     return fake
 
 
-def _published(monkeypatch) -> list[tuple[str, dict]]:
-    seen: list[tuple[str, dict]] = []
+def _published(monkeypatch) -> list:
+    seen: list = []
     real = bus.publish
-    monkeypatch.setattr(bus, "publish", lambda topic, payload=None: (seen.append((topic, payload or {})), real(topic, payload))[1])
+    monkeypatch.setattr(bus, "publish", lambda event: (seen.append(event), real(event))[1])
     return seen
 
 
@@ -62,8 +63,8 @@ async def test_a_poll_with_only_edits_and_deletions_announces_the_changed_ids(pr
         ids = {m.external_id: m.id for m in s.exec(select(Message)).all()}
         changes = sorted(v.change for v in s.exec(select(MessageVersion)).all() if v.change != "created")
     assert changes == ["deleted", "edited"]
-    inbox = [p for topic, p in seen if topic == "inbox"]
-    assert inbox == [{"new": 0, "head_id": 0, "changed": sorted([ids[original.external_id], ids[other.external_id]])}]
+    inbox = [e for e in seen if isinstance(e, InboxChanged)]
+    assert inbox == [InboxChanged(changed_ids=tuple(sorted([ids[original.external_id], ids[other.external_id]])))]
 
 
 async def test_a_crisis_alert_is_not_lost_when_matching_fails_after_storing(profile, actor_factory, monkeypatch):
@@ -141,7 +142,7 @@ async def test_networks_that_do_not_notify_edits_get_recent_messages_rechecked(p
         rows = {m.external_id: m for m in s.exec(select(Message)).all()}
         assert rows[first.external_id].text == "Pothole on Main St, big one"
         assert rows[second.external_id].network_deleted_at is not None
-    assert [p for t, p in seen if t == "inbox"][0]["changed"] == sorted(m.id for m in rows.values())
+    assert [e for e in seen if isinstance(e, InboxChanged)] == [InboxChanged(changed_ids=tuple(sorted(m.id for m in rows.values())))]
 
 
 async def test_rechecking_is_skipped_when_the_rate_budget_is_low(profile, monkeypatch):

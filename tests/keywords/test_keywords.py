@@ -9,11 +9,11 @@ from sqlmodel import select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Alert, KeywordSearch, Message, SocialProfile
-from govsocial_app.services.inbox import stream
+from govsocial_app.services.inbox import intake, stream
 from govsocial_app.services.listening import keywords
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import UserError
-from tests.inbox.conftest import msg
+from tests.stream.conftest import msg
 
 
 @pytest.mark.parametrize(
@@ -59,10 +59,11 @@ async def test_search_runs_on_the_simulator_and_tags_matches(profile, actor_fact
         assert kw.cursors and kw.last_error == ""
 
 
-async def test_crisis_keyword_in_a_mention_raises_an_alert(store, actor_factory):
+async def test_crisis_keyword_in_a_mention_raises_an_alert(profile, actor_factory):
+    """A page that arrives with no cursor of its own (a webhook delivery) runs the same pipeline as a poll."""
     keywords.create("Dam", "dam (failed OR burst OR collapse)", ["simulator"], "crisis", 60, actor_factory("admin"))
-    ids = store([msg(1, "I heard the dam has failed, is it true??"), msg(2, "Lovely day at the dam")])
-    await keywords.match_on_ingest(ids, now=datetime.now(timezone.utc))
+    page = [msg(1, "I heard the dam has failed, is it true??"), msg(2, "Lovely day at the dam")]
+    ids = (await intake.receive(page, intake.Source(profile), now=datetime.now(timezone.utc))).new_ids
     cards = {c.id: c for c in stream.list_page(stream.InboxFilter(), 0).cards}
     assert cards[ids[0]].tags == ("Dam",) and cards[ids[1]].tags == ()
     with session_scope() as s:

@@ -14,7 +14,7 @@ async def test_each_worker_sees_only_its_own_sockets_under_the_redis_token_manag
     import redis.asyncio as aioredis
     from reflex.utils.token_manager import RedisTokenManager
 
-    from govsocial_app.state.live import local_tokens
+    from govsocial_app.state.watchers import local_tokens
 
     worker_a = RedisTokenManager(aioredis.Redis.from_url(redis_url))
     worker_b = RedisTokenManager(aioredis.Redis.from_url(redis_url))

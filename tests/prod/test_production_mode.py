@@ -169,6 +169,81 @@ def test_a_message_ingested_by_the_jobs_process_appears_live_on_both_clients(two
     expect(a.get_by_role("listitem").first).not_to_have_text(before)
 
 
+def _poll_in_another_process_with(prod, profile_id: int, items: list) -> None:
+    """Run one poll of `profile_id` the way the jobs process does (the intake pipeline, then the typed event on the
+    stack's Redis bus), with the network scripted to answer with `items` and nothing else."""
+    import asyncio
+    import threading
+
+    from connectors.base import Page
+    from govsocial_app.services import profiles
+    from govsocial_app.services.inbox import polling
+
+    class Network:
+        async def fetch_mentions(self, cursor: str) -> Page:
+            return Page(items=items, cursor=cursor)
+
+        async def aclose(self) -> None:
+            pass
+
+    real = profiles.connector_for
+    point_app_at(prod.database_url, prod.redis_url)  # this process's bus is now the workers' Redis bus
+    profiles.connector_for = lambda profile, **kw: Network()
+    outcome = []
+    try:  # Playwright's sync API owns this thread's event loop
+        worker = threading.Thread(target=lambda: outcome.append(asyncio.run(polling.poll_profile(profile_id))))
+        worker.start()
+        worker.join(60)
+    finally:
+        profiles.connector_for = real
+        point_app_at(prod.database_url)
+    assert outcome and outcome[0].new == 0 and outcome[0].versioned == 1 and not outcome[0].error, outcome
+
+
+def test_a_poll_with_only_a_network_side_edit_or_deletion_reaches_open_screens_live(two_users, prod):
+    """Issue 15, "Done when": nothing new arrives, only the network's edit and then its deletion of a message that
+    Riley has open on a phone and Sam sees in the list on another worker; both screens change without a reload."""
+    from dataclasses import replace
+
+    from connectors.base import Author, InboundMessage
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import Message, SocialProfile
+
+    a, b = two_users
+    with session_scope() as s:  # hold the jobs process's own polls, so the only change is the one below
+        for p in s.query(SocialProfile).all():
+            p.poll_interval_s, p.next_poll_at = 3600, datetime.now(timezone.utc) + timedelta(hours=1)
+    time.sleep(3)
+    for page in (a, b):
+        page.goto(prod.url + "/inbox?kind=mention")
+        page.get_by_role("list", name="Messages").wait_for()
+    _apart(prod, a, b)
+    a.get_by_role("listitem").first.get_by_role("link").first.click()
+    a.wait_for_url(re.compile(r"message=\d+"))
+    message_id = int(re.search(r"message=(\d+)", a.url).group(1))
+    detail = a.get_by_role("region", name="Message")
+    with session_scope() as s:
+        m = s.get(Message, message_id)
+        text, profile_id = m.text, m.profile_id
+        reported = InboundMessage(
+            network=m.network, external_id=m.external_id, author=Author(m.author_external_id, m.author_handle, m.author_name),
+            text=m.text, created_at=m.created_at, kind=m.kind, conversation_id=m.conversation_key, lang=m.lang,
+        )
+    expect(detail.get_by_text(text).first).to_be_visible()
+    card = b.get_by_role("listitem").filter(has=b.locator(f'a[href$="message={message_id}"]'))
+    expect(card).to_have_count(1)
+    expect(card.get_by_text("Edited")).to_have_count(0)
+
+    edited = text + " (update: fixed this morning)"
+    _poll_in_another_process_with(prod, profile_id, [replace(reported, text=edited)])
+    expect(detail.get_by_text(edited).first).to_be_visible(timeout=LIVE_S)
+    expect(card.get_by_text("Edited")).to_be_visible(timeout=LIVE_S)  # a list card: paced, at most 5 s later
+
+    _poll_in_another_process_with(prod, profile_id, [replace(reported, text=edited, deleted=True)])
+    expect(detail.get_by_text("The author deleted this on the network. GovSocial keeps the record.")).to_be_visible(timeout=LIVE_S)
+    expect(card.get_by_text("Deleted on network")).to_be_visible(timeout=LIVE_S)
+
+
 # ---------------------------------------------------------------- pause on one worker stops the jobs process
 
 

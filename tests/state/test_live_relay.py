@@ -11,8 +11,9 @@ from types import SimpleNamespace
 import pytest
 
 from govsocial_app.services.inbox import presence, stream
-from govsocial_app.state import live
-from tests.inbox.conftest import msg
+from govsocial_app.services.events import InboxChanged, PresenceChanged
+from govsocial_app.state import relay, watchers
+from tests.stream.conftest import msg
 
 
 class FakeInbox:
@@ -69,11 +70,11 @@ class FakeApp:
 
 @pytest.fixture(autouse=True)
 def _clean_watches():
-    live._watches.clear()
-    live._sessions.clear()
+    watchers._watches.clear()
+    watchers._sessions.clear()
     yield
-    live._watches.clear()
-    live._sessions.clear()
+    watchers._watches.clear()
+    watchers._sessions.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -86,12 +87,12 @@ def _live_sessions(request, monkeypatch):
     async def session_actor(token: str):
         return Actor(int(token.split("-")[1]), "Tester", "viewer") if token.startswith("token-") else None
 
-    monkeypatch.setattr(live, "session_actor", session_actor)
+    monkeypatch.setattr(watchers, "session_actor", session_actor)
 
 
 def _watch(token: str, s: FakeInbox, params: dict | None = None, **extra) -> None:
-    live.watch(token, user_id=s.user_id, params=params or {}, top_id=s.top_id, new_count=s.new_count, ids=s.ids,
-               presence_slice=live.presence_slice(live.projection(), s.ids), auth_token=s.auth_token, **extra)
+    watchers.watch(token, user_id=s.user_id, params=params or {}, top_id=s.top_id, new_count=s.new_count, ids=s.ids,
+               presence_slice=watchers.presence_slice(watchers.projection(), s.ids), auth_token=s.auth_token, **extra)
 
 
 async def test_arrivals_recount_each_client_from_one_query_per_filter(store, monkeypatch):
@@ -105,16 +106,16 @@ async def test_arrivals_recount_each_client_from_one_query_per_filter(store, mon
     real = stream.newer_ids
     monkeypatch.setattr(stream, "newer_ids", lambda *args, **kw: queries.append(args) or real(*args, **kw))
 
-    assert await live._relay_feed(app, [{"new": 10, "head_id": first[-1]}]) == {"refreshed": 0, "patched": 0, "recounted": 2}
+    assert await relay._relay_feed(app, [InboxChanged.of(new_ids=first)]) == {"refreshed": 0, "patched": 0, "recounted": 2}
     assert (a.new_count, b.new_count, c.new_count) == (5, 2, 0)
     assert len(queries) == 2, "one query per distinct filter, not one per client"
     assert app.pushes == Counter({"a": 1, "b": 1}), "the Mastodon reader's count did not move: no push"
     assert a.refreshed == b.refreshed == [], "arrivals never re-read a pinned page"
 
     store([msg(11)])
-    await live._relay_feed(app, [{"new": 1}])
+    await relay._relay_feed(app, [InboxChanged.of(new_ids=[first[-1] + 1])])
     assert (a.new_count, b.new_count) == (6, 3)
-    await live._relay_feed(app, [{"new": 1}])  # nothing new since: counts unchanged, nobody pushed
+    await relay._relay_feed(app, [InboxChanged.of(new_ids=[first[-1] + 1])])  # nothing new since: counts unchanged, nobody pushed
     assert app.pushes == Counter({"a": 2, "b": 2})
 
 
@@ -125,28 +126,28 @@ async def test_a_change_on_screen_patches_only_the_clients_showing_it(store, mon
     _watch("a", a)
     _watch("b", b)
     c.open_id = ids[0]
-    live.watch("c", user_id=3, params={}, top_id=ids[-1], new_count=0, ids=ids[:2], presence_slice={}, open_id=ids[0])
+    watchers.watch("c", user_id=3, params={}, top_id=ids[-1], new_count=0, ids=ids[:2], presence_slice={}, open_id=ids[0])
     reads, details = [], []
     real, real_detail = stream.cards_by_id, stream.detail
     monkeypatch.setattr(stream, "cards_by_id", lambda wanted: reads.append(sorted(wanted)) or real(wanted))
     monkeypatch.setattr(stream, "detail", lambda mid: details.append(mid) or real_detail(mid))
-    out = await live._relay_feed(app, [{"changed": [ids[0]]}, {"changed": [ids[5]]}])  # nobody shows ids[5]
+    out = await relay._relay_feed(app, [InboxChanged.of(changed_ids=[ids[0]]), InboxChanged.of(changed_ids=[ids[5]])])  # nobody shows ids[5]
     assert out == {"refreshed": 0, "patched": 1, "recounted": 0}, "c has it open: at once; a only lists it"
     assert details == [ids[0]], "the open message's detail is read once, and only for a message someone has open"
     assert c.patched == [({ids[0]}, {ids[0]})], "c has it open: the card and the detail come at once"
-    assert a.patched == [] and live.watching()["a"].pending == {ids[0]}, "a's list card waits for its turn"
+    assert a.patched == [] and watchers.watching()["a"].pending == {ids[0]}, "a's list card waits for its turn"
 
-    assert (await live._relay_feed(app, []))["patched"] == 0, "not yet its turn"
-    live._watches["a"].fed_at -= live.LIST_EVERY_S
-    live._watches["c"].fed_at -= live.LIST_EVERY_S
-    out = await live._relay_feed(app, [])  # the feed loop coming back, with no new bus event
-    assert out["patched"] == 1 and a.patched == [({ids[0]}, set())] and live.watching()["a"].pending == set()
+    assert (await relay._relay_feed(app, []))["patched"] == 0, "not yet its turn"
+    watchers._watches["a"].fed_at -= relay.LIST_EVERY_S
+    watchers._watches["c"].fed_at -= relay.LIST_EVERY_S
+    out = await relay._relay_feed(app, [])  # the feed loop coming back, with no new bus event
+    assert out["patched"] == 1 and a.patched == [({ids[0]}, set())] and watchers.watching()["a"].pending == set()
     assert reads == [[ids[0]], [ids[0]]], "read once per pass for every client it is pushed to; unseen changes never"
     assert len(c.patched) == 1, "nothing new for c"
     assert b.patched == [] and app.pushes["b"] == 0
     assert a.refreshed == b.refreshed == c.refreshed == [], "no page is re-read for a change on it"
 
-    await live._relay_feed(app, [{"changed": [], "all": True}])  # a VIP list changed: every page re-reads
+    await relay._relay_feed(app, [InboxChanged(everything=True)])  # a VIP list changed: every page re-reads
     assert a.refreshed == b.refreshed == c.refreshed == [[]]
 
 
@@ -156,9 +157,9 @@ async def test_clients_that_left_the_inbox_or_this_worker_are_forgotten(store):
     app = FakeApp({"away": away}, remote=("moved",))
     _watch("away", away)
     _watch("moved", FakeInbox(2, ids, ids[0]))
-    await live._relay_feed(app, [{"new": 1}])
-    assert "moved" not in live.watching() and app.pushes["moved"] == 0, "another worker owns that socket now"
-    assert app.pushes["away"] == 1 and "away" not in live.watching() and away.new_count == 0
+    await relay._relay_feed(app, [InboxChanged.of(new_ids=[ids[-1]])])
+    assert "moved" not in watchers.watching() and app.pushes["moved"] == 0, "another worker owns that socket now"
+    assert app.pushes["away"] == 1 and "away" not in watchers.watching() and away.new_count == 0
 
 
 async def test_presence_goes_only_to_clients_showing_that_message(store):
@@ -169,13 +170,13 @@ async def test_presence_goes_only_to_clients_showing_that_message(store):
     _watch("b", b)
     presence.get_store().touch(ids[0], 9, "Dana Duty", presence.REPLYING)
     try:
-        assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1
+        assert await relay._relay_presence(app, watchers.projection(), relay.asyncio.Semaphore(4)) == 1
         assert set(app.shown("a")) == {str(ids[0])} and app.shown("a")[str(ids[0])][0]["status"] == "replying"
         assert "b" not in app.sent
-        assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 0, "unchanged: no push"
+        assert await relay._relay_presence(app, watchers.projection(), relay.asyncio.Semaphore(4)) == 0, "unchanged: no push"
     finally:
         presence.get_store().leave(9)
-    assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1
+    assert await relay._relay_presence(app, watchers.projection(), relay.asyncio.Semaphore(4)) == 1
     assert app.shown("a") == {} and len(app.sent["a"]) == 2
     assert sum(app.pushes.values()) == 0, "presence takes no client's state lock"
 
@@ -183,32 +184,32 @@ async def test_presence_goes_only_to_clients_showing_that_message(store):
 async def test_presence_reaches_the_list_at_once_while_card_changes_wait_their_pace(store, monkeypatch):
     """Issue 20: list changes are paced (one card push per client per LIST_EVERY_S) but presence chips are not.
     The relay loop itself runs here, with the periodic pass pushed far away, so only the bus event can deliver."""
-    monkeypatch.setattr(live, "PRUNE_EVERY_S", 60.0)
+    monkeypatch.setattr(relay, "PRUNE_EVERY_S", 60.0)
     ids = store([msg(n) for n in range(1, 5)])
     lister = FakeInbox(2, ids, ids[-1])
     app = FakeApp({"lister": lister})
     _watch("lister", lister, name="Sam Responder")  # its cards and presence were set just now
-    await live._relay_feed(app, [{"changed": [ids[1]]}])
-    assert lister.patched == [] and live._watches["lister"].pending == {ids[1]}, "a card change waits its turn"
+    await relay._relay_feed(app, [InboxChanged.of(changed_ids=[ids[1]])])
+    assert lister.patched == [] and watchers._watches["lister"].pending == {ids[1]}, "a card change waits its turn"
 
-    task = live.asyncio.create_task(live._presence_loop(app))
+    task = relay.asyncio.create_task(relay._presence_loop(app))
     try:
-        await live.asyncio.sleep(0.05)  # the loop subscribes to the bus
+        await relay.asyncio.sleep(0.05)  # the loop subscribes to the bus
         presence.get_store().touch(ids[0], 9, "Riley Responder")
-        live.bus.publish("presence", {"message_id": ids[0]})
+        relay.bus.publish(PresenceChanged(message_id=ids[0]))
         for _ in range(300):  # the card pacing is 5 s; this gives up after 3 s
             if app.shown("lister"):
                 break
-            await live.asyncio.sleep(0.01)
+            await relay.asyncio.sleep(0.01)
         assert app.shown("lister") == {str(ids[0]): [{"user_id": "9", "name": "Riley Responder", "initials": "RR",
                                                        "status": "viewing", "text": "Riley Responder is viewing"}]}
         assert lister.patched == [] and sum(app.pushes.values()) == 0, "the paced card change still waits"
         presence.get_store().leave(9, ids[0])
-        live.bus.publish("presence", {"message_id": ids[0]})
+        relay.bus.publish(PresenceChanged(message_id=ids[0]))
         for _ in range(300):
             if not app.shown("lister"):
                 break
-            await live.asyncio.sleep(0.01)
+            await relay.asyncio.sleep(0.01)
         assert app.shown("lister") == {}, "leaving reaches the list at once too"
     finally:
         task.cancel()
@@ -218,29 +219,29 @@ async def test_presence_reaches_the_list_at_once_while_card_changes_wait_their_p
 async def test_the_first_change_after_a_quiet_spell_waits_for_no_coalescing_window(store, monkeypatch):
     """Bursts are coalesced, but a change after a quiet spell is relayed at once, even right after the periodic
     prune pass: here the window is far longer than the test may wait, and prune passes run all the time."""
-    monkeypatch.setattr(live, "PRUNE_EVERY_S", 0.3)
-    monkeypatch.setattr(live, "PRESENCE_COALESCE_S", 60.0)
+    monkeypatch.setattr(relay, "PRUNE_EVERY_S", 0.3)
+    monkeypatch.setattr(relay, "PRESENCE_COALESCE_S", 60.0)
     ids = store([msg(1), msg(2)])
     lister = FakeInbox(2, ids, ids[-1])
     app = FakeApp({"lister": lister})
     _watch("lister", lister)
-    task = live.asyncio.create_task(live._presence_loop(app))
+    task = relay.asyncio.create_task(relay._presence_loop(app))
 
     async def shown(expected: dict) -> dict:
         for _ in range(300):  # gives up after 3 s
             if app.shown("lister") == expected:
                 break
-            await live.asyncio.sleep(0.01)
+            await relay.asyncio.sleep(0.01)
         return app.shown("lister")
 
     try:
-        await live.asyncio.sleep(0.7)  # prune passes have run
+        await relay.asyncio.sleep(0.7)  # prune passes have run
         presence.get_store().touch(ids[0], 9, "Riley Responder")
-        live.bus.publish("presence", {"message_id": ids[0]})
-        assert str(ids[0]) in await shown({str(ids[0]): live.projection()[str(ids[0])]})
+        relay.bus.publish(PresenceChanged(message_id=ids[0]))
+        assert str(ids[0]) in await shown({str(ids[0]): watchers.projection()[str(ids[0])]})
         presence.get_store().leave(9)
-        live.bus.publish("presence", {"message_id": ids[0]})
-        await live.asyncio.sleep(0.3)
+        relay.bus.publish(PresenceChanged(message_id=ids[0]))
+        await relay.asyncio.sleep(0.3)
         assert str(ids[0]) in app.shown("lister"), "a second change within the window waits for its end"
     finally:
         task.cancel()
@@ -256,10 +257,10 @@ async def test_presence_is_not_sent_to_a_client_whose_session_ended(store):
     _watch("gone", gone)
     presence.get_store().touch(ids[0], 9, "Dana Duty")
     try:
-        assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1
+        assert await relay._relay_presence(app, watchers.projection(), relay.asyncio.Semaphore(4)) == 1
     finally:
         presence.get_store().leave(9)
-    assert str(ids[0]) in app.shown("kept") and "gone" not in app.sent and "gone" not in live.watching()
+    assert str(ids[0]) in app.shown("kept") and "gone" not in app.sent and "gone" not in watchers.watching()
 
 
 async def test_a_send_that_fails_stops_no_other_client_and_is_retried(store):
@@ -278,10 +279,10 @@ async def test_a_send_that_fails_stops_no_other_client_and_is_retried(store):
     _watch("b", b)
     presence.get_store().touch(ids[0], 9, "Dana Duty")
     try:
-        assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1
+        assert await relay._relay_presence(app, watchers.projection(), relay.asyncio.Semaphore(4)) == 1
         assert str(ids[0]) in app.shown("b") and "a" not in app.sent
         broken.clear()
-        assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1, "a is sent again"
+        assert await relay._relay_presence(app, watchers.projection(), relay.asyncio.Semaphore(4)) == 1, "a is sent again"
         assert str(ids[0]) in app.shown("a") and len(app.sent["b"]) == 1
     finally:
         presence.get_store().leave(9)
@@ -300,29 +301,29 @@ async def test_the_worker_keeps_its_own_visible_viewers_present_with_no_browser_
     clock = Clock()
     monkeypatch.setattr(presence, "_store", presence.MemoryPresence(clock))
     published = []
-    monkeypatch.setattr(live.bus, "publish", lambda topic, event: published.append((topic, event)))
+    monkeypatch.setattr(watchers.bus, "publish", published.append)
     here, hidden = FakeInbox(1, ids, ids[0]), FakeInbox(2, ids, ids[0])
     app = FakeApp({"here": here, "hidden": hidden}, remote=("elsewhere",))
     common = dict(params={}, top_id=ids[0], new_count=0, ids=ids, presence_slice={})
-    live.watch("here", user_id=1, open_id=ids[0], name="Riley Responder", **common)
-    live.watch("hidden", user_id=2, open_id=ids[1], name="Sam Responder", away=True, **common)
-    live.watch("elsewhere", user_id=3, open_id=ids[0], name="Dana Duty", **common)
+    watchers.watch("here", user_id=1, open_id=ids[0], name="Riley Responder", **common)
+    watchers.watch("hidden", user_id=2, open_id=ids[1], name="Sam Responder", away=True, **common)
+    watchers.watch("elsewhere", user_id=3, open_id=ids[0], name="Dana Duty", **common)
     for user, mid, name in ((1, ids[0], "Riley Responder"), (2, ids[1], "Sam Responder"), (3, ids[0], "Dana Duty")):
         presence.get_store().touch(mid, user, name)
 
     for _ in range(6):  # 48 s of beats: more than twice the TTL
         clock.now += presence.HEARTBEAT_S
-        assert live.keep_alive(app) == 0
+        assert watchers.keep_alive(app) == 0
     on = {e.user_id: e.message_id for e in presence.get_store().snapshot()}
     assert on == {1: ids[0]}, "only the visible client whose socket this worker holds is kept; the others lapse"
-    assert "elsewhere" not in live.watching()
+    assert "elsewhere" not in watchers.watching()
 
     presence.get_store().leave(1)  # lost (a restarted store): the next beat puts Riley back and says so
-    assert live.keep_alive(app) == 1 and published == [("presence", {"restored": 1})]
+    assert watchers.keep_alive(app) == 1 and published == [PresenceChanged(restored=1)]
 
-    live.leave_inbox("here")  # Riley went to another page: off the message now, not in 20 s
-    assert presence.get_store().snapshot() == [] and published[-1] == ("presence", {"message_id": ids[0]})
-    assert "here" not in live.watching() and live.keep_alive(app) == 0
+    watchers.leave_inbox("here")  # Riley went to another page: off the message now, not in 20 s
+    assert presence.get_store().snapshot() == [] and published[-1] == PresenceChanged(message_id=ids[0])
+    assert "here" not in watchers.watching() and watchers.keep_alive(app) == 0
 
 
 async def test_app_wide_changes_go_to_every_client_of_this_worker_only_and_one_failure_stops_none():
@@ -338,7 +339,7 @@ async def test_app_wide_changes_go_to_every_client_of_this_worker_only_and_one_f
             raise RuntimeError("a stale state")
         banner.paused = True
 
-    assert await live.push_to_every_client(app, Banner, apply) == 3
+    assert await relay.push_to_every_client(app, Banner, apply) == 3
     assert states["a"].paused and states["c"].paused and not states["b"].paused
     assert app.pushes["elsewhere"] == 0, "the worker holding that socket pushes to it"
 
@@ -362,22 +363,22 @@ async def test_a_revoked_or_deactivated_session_gets_no_more_live_updates(store,
         _watch(name, s)
     app = FakeApp(clients)
     for token in clients:
-        live._watches[token].fed_at = 0  # due for its list push now
-    await live._relay_feed(app, [{"changed": [ids[0]]}])
+        watchers._watches[token].fed_at = 0  # due for its list push now
+    await relay._relay_feed(app, [InboxChanged.of(changed_ids=[ids[0]])])
     assert [p[0] for p in clients["kept"].patched] == [{ids[0]}] and clients["gone"].patched
 
     if ended == "revoked":
         auth.sign_out(clients["gone"].auth_token, gone)
     else:
         auth.set_active(gone.user_id, False, Actor.system("test"))
-    live._sessions.clear()  # the relay re-checks a session at most every SESSION_RECHECK_S; the test does not wait
+    watchers._sessions.clear()  # the relay re-checks a session at most every SESSION_RECHECK_S; the test does not wait
     for s in clients.values():
         s.patched.clear()
     for token in clients:
-        live._watches[token].fed_at = 0  # due for its list push now
-    await live._relay_feed(app, [{"changed": [ids[1]]}])
+        watchers._watches[token].fed_at = 0  # due for its list push now
+    await relay._relay_feed(app, [InboxChanged.of(changed_ids=[ids[1]])])
     assert [p[0] for p in clients["kept"].patched] == [{ids[1]}]
-    assert clients["gone"].patched == [] and "gone" not in live.watching()
+    assert clients["gone"].patched == [] and "gone" not in watchers.watching()
 
 
 @pytest.mark.real_sessions
@@ -398,16 +399,16 @@ async def test_presence_re_checks_every_session_of_a_pass_in_one_batch_and_skips
     app = FakeApp(clients)
     presence.get_store().touch(ids[0], 9, "Dana Duty")
     hops = []
-    real_to_thread = live.asyncio.to_thread
+    real_to_thread = relay.asyncio.to_thread
 
     async def counting(fn, *args, **kwargs):
         hops.append(getattr(fn, "__name__", "?"))
         return await real_to_thread(fn, *args, **kwargs)
 
-    monkeypatch.setattr(live.asyncio, "to_thread", counting)
+    monkeypatch.setattr(relay.asyncio, "to_thread", counting)
     try:
-        assert await live._relay_presence(app, live.projection(), live.asyncio.Semaphore(4)) == 1
+        assert await relay._relay_presence(app, watchers.projection(), relay.asyncio.Semaphore(4)) == 1
     finally:
         presence.get_store().leave(9)
     assert hops == ["check"], "both sessions re-checked in one thread hop"
-    assert str(ids[0]) in app.shown("kept") and "gone" not in app.sent and "gone" not in live.watching()
+    assert str(ids[0]) in app.shown("kept") and "gone" not in app.sent and "gone" not in watchers.watching()

@@ -86,7 +86,7 @@ def test_the_alert_centre_page_shows_another_persons_notification_to_nobody(peop
 async def test_the_live_badge_tells_a_revoked_session_nothing(people):
     """The alerts relay pushes the badge to every tab of a worker; it re-checks each tab's session first (issue 13)."""
     import govsocial_app.govsocial_app  # noqa: F401
-    from govsocial_app.state import alerts as alerts_state, live
+    from govsocial_app.state import alerts as alerts_state, watchers
     from govsocial_app.state.app_state import AppState
 
     raise_personal(people["author"].user_id)
@@ -96,11 +96,11 @@ async def test_the_live_badge_tells_a_revoked_session_nothing(people):
     app = root.substates[AppState.get_name()]
     app.auth_token, app.user_id, app.user_role = token, user.id, user.role
     badge = root.substates[alerts_state.AlertsLive.get_name()]
-    live._sessions.clear()
+    watchers._sessions.clear()
     await alerts_state._apply(badge, alerting.live_summary())
     assert badge.unacked == 2
 
     auth.sign_out(token, user.actor("127.0.0.1", "pytest"))
-    live._sessions.clear()  # re-checked at most every SESSION_RECHECK_S; the test does not wait
+    watchers._sessions.clear()  # re-checked at most every SESSION_RECHECK_S; the test does not wait
     await alerts_state._apply(badge, alerting.live_summary())
     assert badge.unacked == 0 and badge.critical == []

@@ -26,6 +26,7 @@ from govsocial_app.services import audit, bus, mailer, settings_store
 from govsocial_app.services.alerting import webpush
 from govsocial_app.services.authz import ROLES, Actor, require
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.events import AlertsChanged
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ def create_alert(s: Session, spec: AlertSpec, audience: Audience, now: datetime 
 def announce(alert_ids: Sequence[int]) -> None:
     """Tell every web worker (banner, badge, alert centre) after the alerts are committed."""
     if alert_ids:
-        bus.publish("alerts", {"raised": list(alert_ids)})
+        bus.publish(AlertsChanged(raised=tuple(alert_ids)))
 
 
 # ---------------------------------------------------------------- delivering
@@ -314,7 +315,7 @@ async def deliver(alert_ids: Sequence[int] | None = None, *, now: datetime | Non
         outcomes = await asyncio.gather(*(_send(j, client, gate) for j in jobs))
     report = await asyncio.to_thread(_record, list(outcomes), now)
     if report.failed or report.skipped:
-        bus.publish("alerts", {"deliveries": sorted({j.alert_id for j in jobs})})
+        bus.publish(AlertsChanged(undelivered=tuple(sorted({j.alert_id for j in jobs}))))
     return report
 
 
@@ -332,7 +333,7 @@ def acknowledge(alert_id: int, actor: Actor, now: datetime | None = None) -> Non
             return  # someone else was quicker; the page shows who
         alert.acknowledged_at, alert.acknowledged_by = now, actor.user_id
         audit.record(s, actor, "alert.ack", "alert", alert_id, kind=alert.kind, severity=alert.severity)
-    bus.publish("alerts", {"acknowledged": alert_id})
+        bus.announce_after_commit(s, AlertsChanged(acknowledged=(alert_id,)))
 
 
 def snooze(kind: str, actor: Actor, now: datetime | None = None, duration: timedelta = SNOOZE) -> datetime:

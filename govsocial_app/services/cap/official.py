@@ -18,6 +18,7 @@ from govsocial_app.db.models import CapAlert, CapInfo, CapSource, PostEmergency
 from govsocial_app.services import audit, bus
 from govsocial_app.services.alerting import alerts
 from govsocial_app.services.authz import Actor
+from govsocial_app.services.events import FollowUpsFlagged
 from govsocial_app.services.cap import store
 from govsocial_app.services.cap.feeds import poll_source, policy_for
 
@@ -155,7 +156,7 @@ def raise_official(report: store.IngestReport, now: datetime | None = None) -> t
             created.append(alert.id)
     alerts.announce(created)
     if flagged_all:
-        bus.publish("posts", {"follow_up": flagged_all})
+        bus.publish(FollowUpsFlagged(tuple(flagged_all)))
     return created, flagged_all
 
 

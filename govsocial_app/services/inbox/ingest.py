@@ -1,4 +1,6 @@
-"""Stores inbound messages: normalise, dedupe on (network, external id), and archive network-side edits and deletions as versions."""
+"""Stores inbound messages: normalise, dedupe on (network, external id), and archive network-side edits and deletions as versions.
+
+The first step of the intake pipeline (services/intake.py), which every inbound page goes through."""
 
 from __future__ import annotations
 
@@ -13,9 +15,7 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from connectors.base import InboundMessage
-from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Message, MessageVersion
-from govsocial_app.services import bus
 from govsocial_app.services.links import web_link
 from govsocial_app.services.records import chain
 from govsocial_app.services.textnorm import search_text
@@ -208,14 +208,3 @@ def _apply_change(session: Session, row: Message, m: InboundMessage, now: dateti
     row.version += 1
     session.add(MessageVersion(message_id=row.id, version=row.version, change=change, text=text, captured_at=now))
     return True
-
-
-def ingest(
-    messages: list[InboundMessage], *, profile_id: int | None, keyword_id: int | None = None, notify: bool = True
-) -> IngestResult:
-    """Store a batch in its own transaction, then tell every client (through the bus) what arrived."""
-    with session_scope() as s:
-        result = store(s, messages, profile_id=profile_id, keyword_id=keyword_id)
-    if notify and (result.new_ids or result.versioned_ids):
-        bus.publish("inbox", {"new": len(result.new_ids), "head_id": max(result.new_ids, default=0), "changed": result.versioned_ids[:50]})
-    return result

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 from connectors.base import AuthError, ConnectorError, RateLimited, TransientError
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import SocialProfile
-from govsocial_app.services import audit, bus, profiles
+from govsocial_app.services import audit, profiles
 from govsocial_app.services.alerting import alerts
-from govsocial_app.services.inbox import ingest
+from govsocial_app.services.inbox import intake
 from govsocial_app.services.authz import Actor
 
 log = logging.getLogger(__name__)
@@ -32,13 +32,9 @@ class PollOutcome:
     error: str = ""
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
 def due_profile_ids(now: datetime | None = None) -> list[int]:
     now = now or datetime.now(timezone.utc)
-    return [p.id for p in profiles.active_profiles() if p.status == "active" and (p.next_poll_at is None or _aware(p.next_poll_at) <= now)]
+    return [p.id for p in profiles.active_profiles() if p.status == "active" and (p.next_poll_at is None or p.next_poll_at <= now)]
 
 
 async def poll_profile(profile_id: int, *, now: datetime | None = None, **connector_kwargs) -> PollOutcome:
@@ -52,10 +48,8 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
         connector = profiles.connector_for(profile, **connector_kwargs)
         cursor, interval = profile.cursor, profile.poll_interval_s
     outcome = PollOutcome(profile_id)
-    from govsocial_app.services.listening import keywords
-
+    source = intake.Source(profile_id)
     new_ids: list[int] = []
-    changed_ids: list[int] = []
     alert_ids: list[int] = []
     last_rate_limit = None
     try:
@@ -64,9 +58,8 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
             for reason in page.skipped:
                 log.warning("profile %s: skipped an item: %s", profile_id, reason)
             with session_scope() as s:
-                result = ingest.store(s, page.items, profile_id=profile_id, now=now)
-                # Keyword tags and crisis alerts commit with the messages (and the cursor) or not at all.
-                alert_ids += keywords.match_in_session(s, result.new_ids, now)
+                # The page (messages, tags, listening, alerts) commits with the cursor or not at all.
+                result = intake.take_in(s, page.items, source, now=now)
                 p = s.get(SocialProfile, profile_id)
                 p.cursor = page.cursor or cursor
                 p.last_poll_at = p.last_success_at = now
@@ -78,14 +71,14 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
                         "reset_at": page.rate_limit.reset_at.isoformat() if page.rate_limit.reset_at else None,
                     }
             new_ids += result.new_ids
+            alert_ids += result.alert_ids
             outcome.new += len(result.new_ids)
-            outcome.versioned += len(result.versioned_ids)
-            changed_ids += result.versioned_ids
+            outcome.versioned += len(result.changed_ids)
             last_rate_limit = page.rate_limit
             if not page.cursor or page.cursor == cursor or not page.items:
                 break
             cursor = page.cursor
-        changed_ids += await _recheck(connector, profile_id, now, last_rate_limit, exclude=set(new_ids))
+        outcome.versioned += len(await _recheck(connector, source, now, last_rate_limit, exclude=set(new_ids)))
     except AuthError as exc:
         outcome.error = str(exc) or "authentication failed"
         await _record_failure(profile_id, now, outcome.error, status="needs_reconnect", retry=None)
@@ -101,19 +94,8 @@ async def poll_profile(profile_id: int, *, now: datetime | None = None, **connec
         await _record_failure(profile_id, now, outcome.error, retry=timedelta(seconds=interval))
     finally:
         await connector.aclose()
-    if new_ids or changed_ids:
-        # Edits and deletions ride along as "changed", so open screens patch "Edited" / "Deleted on network"
-        # live even when a poll brings nothing new (before, {"new": 0} dropped them).
-        bus.publish("inbox", {"new": len(new_ids), "head_id": max(new_ids, default=0), "changed": sorted(set(changed_ids))[:50]})
-    if alert_ids:
-        try:
-            await keywords.announce_alerts(alert_ids, now=now)
-        except Exception:  # noqa: BLE001 - the alerts are stored; the alert job delivers what is pending
-            log.exception("profile %s: delivering keyword alerts failed; the alert job will retry", profile_id)
-    if new_ids:
-        from govsocial_app.services.listening import topics
-
-        await asyncio.to_thread(topics.match_new_messages, new_ids)  # topics, claims, sentiment
+    # Each page announced itself after its commit (new ids, and edits and deletions as changed ids).
+    await intake.deliver_alerts(alert_ids, now=now)
     return outcome
 
 
@@ -134,9 +116,10 @@ def _recheck_candidates(profile_id: int, now: datetime, exclude: set[int]) -> li
     return [e for i, e in rows if i not in exclude][:RECHECK_PER_POLL]
 
 
-async def _recheck(connector, profile_id: int, now: datetime, rate_limit, *, exclude: set[int]) -> list[int]:
-    """Record edits and deletions of recently received messages that the network does not notify. Never fails
-    the poll: what could not be checked now is sampled again later."""
+async def _recheck(connector, source: intake.Source, now: datetime, rate_limit, *, exclude: set[int]) -> list[int]:
+    """Record edits and deletions of recently received messages that the network does not notify, through the
+    intake pipeline (so they are announced like any other change). Never fails the poll: what could not be
+    checked now is sampled again later."""
     recheck = getattr(connector, "recheck", None)
     if recheck is None:
         return []
@@ -144,16 +127,16 @@ async def _recheck(connector, profile_id: int, now: datetime, rate_limit, *, exc
             and rate_limit.remaining < rate_limit.limit * RECHECK_MIN_BUDGET:
         return []
     try:
-        ids = await asyncio.to_thread(_recheck_candidates, profile_id, now, exclude)
+        ids = await asyncio.to_thread(_recheck_candidates, source.profile_id, now, exclude)
         if not ids:
             return []
         current = await recheck(ids)
         asked = set(ids)
         with session_scope() as s:
-            result = ingest.store(s, [m for m in current if m.external_id in asked], profile_id=profile_id, now=now)
-        return result.versioned_ids
+            result = intake.take_in(s, [m for m in current if m.external_id in asked], source, now=now)
+        return result.changed_ids
     except Exception as exc:  # noqa: BLE001 - re-checking is best effort; the mentions themselves are stored
-        log.info("profile %s: re-checking recent messages failed: %s", profile_id, exc)
+        log.info("profile %s: re-checking recent messages failed: %s", source.profile_id, exc)
         return []
 
 

@@ -2,7 +2,7 @@
 
 A person is on one message at a time: each entry is keyed by the user, and opening another message moves them.
 Browsers send no heartbeat. The web worker that holds a client's socket keeps that client's entry alive
-(`keep_alive`, every HEARTBEAT_S, see state/live.py) while the socket is open and the page is visible, so a
+(`keep_alive`, every HEARTBEAT_S, see state/watchers.py) while the socket is open and the page is visible, so a
 closed tab lapses within TTL_S, and a hidden page (a locked phone, another tab) leaves at once.
 
 The store is the truth (in memory for one process, a Redis hash in production); what browsers see is

@@ -28,6 +28,7 @@ from govsocial_app.services import audit, bus, profiles
 from govsocial_app.services.publishing import pause
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.events import InboxChanged
 from govsocial_app.services.textnorm import search_text
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,7 @@ async def send_reply(message_id: int, text: str, actor: Actor, *, seen_reply_id:
     if isinstance(claimed, HeldReply):
         return claimed
     outbound_id, key, profile, m, paused = claimed
-    bus.publish("inbox", {"changed": [message_id]})
+    bus.publish(InboxChanged.of(changed_ids=[message_id]))
     if paused:
         return QueuedReply(outbound_id)
     attempt = await _attempt(profile, network, OutboundPost(text=text, idempotency_key=key, in_reply_to_id=m.external_id))
@@ -213,7 +214,7 @@ async def send_reply(message_id: int, text: str, actor: Actor, *, seen_reply_id:
         _finish, outbound_id, message_id, actor, external_id=attempt.result.external_id if attempt.result else "",
         url=attempt.result.url if attempt.result else "", error=attempt.error, unknown=attempt.unknown,
     )
-    bus.publish("inbox", {"changed": [message_id]})
+    bus.publish(InboxChanged.of(changed_ids=[message_id]))
     if attempt.refused:
         await _refused(profile.id, attempt.refused)
     if attempt.error:
@@ -360,7 +361,7 @@ async def process_pending(*, now: datetime | None = None, stuck_after_s: float =
         outcome = "sent" if attempt.result else "unknown" if attempt.unknown else "failed"
         counts[outcome] = counts.get(outcome, 0) + 1
         if message_id:
-            bus.publish("inbox", {"changed": [message_id]})
+            bus.publish(InboxChanged.of(changed_ids=[message_id]))
     return counts
 
 

@@ -27,6 +27,7 @@ from govsocial_app.db.models import (
 from govsocial_app.services import audit, bus
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.events import InboxChanged
 from govsocial_app.services.links import web_link
 from govsocial_app.services.textnorm import excerpt, normalize
 
@@ -430,7 +431,7 @@ def _messages(s: Session, ids: list[int]) -> list[Message]:
 
 
 def _changed(ids: list[int]) -> None:
-    bus.publish("inbox", {"changed": ids[:200]})
+    bus.publish(InboxChanged.of(changed_ids=ids))
 
 
 def find_or_create_tag(s: Session, name: str, actor: Actor) -> Tag:

@@ -14,6 +14,7 @@ from govsocial_app.db.models import VipList, VipMember
 from govsocial_app.services import audit, bus
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.events import InboxChanged
 
 MAX_IMPORT_ROWS = 5000
 
@@ -77,7 +78,7 @@ def rename_list(list_id: int, name: str, actor: Actor) -> None:
         row = _live_list(s, list_id)
         old, row.name = row.name, name
         audit.record(s, actor, "vip.list_rename", "vip_list", list_id, old=old, new=name)
-    bus.publish("inbox", {"changed": [], "all": True})
+    bus.publish(InboxChanged(everything=True))
 
 
 def delete_list(list_id: int, actor: Actor) -> None:
@@ -87,7 +88,7 @@ def delete_list(list_id: int, actor: Actor) -> None:
         row = _live_list(s, list_id)
         row.deleted_at = datetime.now(timezone.utc)
         audit.record(s, actor, "vip.list_delete", "vip_list", list_id, name=row.name)
-    bus.publish("inbox", {"changed": [], "all": True})
+    bus.publish(InboxChanged(everything=True))
 
 
 def _add(s: Session, list_id: int, network: str, handle: str, display_name: str, actor: Actor) -> bool:
@@ -110,7 +111,7 @@ def add_member(list_id: int, network: str, handle: str, display_name: str, actor
         added = _add(s, list_id, network, handle, display_name, actor)
         if added:
             audit.record(s, actor, "vip.member_add", "vip_list", list_id, list=row.name, network=network, handle=normalize_handle(handle))
-    bus.publish("inbox", {"changed": [], "all": True})
+    bus.publish(InboxChanged(everything=True))
     return added
 
 
@@ -158,5 +159,5 @@ def import_csv(list_id: int, data: str, actor: Actor, networks: tuple[str, ...])
             else:
                 already += 1
         audit.record(s, actor, "vip.import", "vip_list", list_id, list=row.name, added=added, already=already)
-    bus.publish("inbox", {"changed": [], "all": True})
+    bus.publish(InboxChanged(everything=True))
     return ImportResult(added, already, [])

@@ -31,6 +31,7 @@ from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Claim, ClaimMatch, Message
 from govsocial_app.services import audit, bus, textnorm
 from govsocial_app.services.authz import Actor, require
+from govsocial_app.services.events import InboxChanged
 from govsocial_app.services.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -278,7 +279,8 @@ def _live_claims(s: Session) -> list[Claim]:
     return list(s.execute(select(Claim).where(col(Claim.deleted_at).is_(None)).order_by(Claim.id)).scalars())
 
 
-def _store(s: Session, pairs: list[tuple[int, int, float]]) -> int:
+def _store(s: Session, pairs: list[tuple[int, int, float]], flagged: set[int] | None = None) -> int:
+    """Insert the claim matches not already stored; adds the ids of the messages that got one to `flagged`."""
     if not pairs:
         return 0
     existing = set(s.execute(
@@ -287,6 +289,8 @@ def _store(s: Session, pairs: list[tuple[int, int, float]]) -> int:
     new = [{"claim_id": c, "message_id": m, "score": sc, "matched_at": datetime.now(timezone.utc)} for c, m, sc in pairs if (c, m) not in existing]
     if new:
         s.execute(ClaimMatch.__table__.insert(), new)
+        if flagged is not None:
+            flagged.update(r["message_id"] for r in new)
     return len(new)
 
 
@@ -296,22 +300,27 @@ def _judge_rows(claims: list[Claim], rows: list[tuple[int, str]]) -> list[tuple[
 
 
 def match_new_messages(message_ids: list[int]) -> int:
-    """Flag newly ingested inbound messages that spread a tracked claim. Returns new matches."""
+    """Flag newly ingested inbound messages that spread a tracked claim, in their own transaction. Returns new matches."""
+    with session_scope() as s:
+        return match_in_session(s, message_ids)
+
+
+def match_in_session(s: Session, message_ids: list[int]) -> int:
+    """match_new_messages inside the caller's transaction; the flagged messages are announced after its commit."""
     if not message_ids:
         return 0
-    made = 0
-    with session_scope() as s:
-        claims = _live_claims(s)
-        if not claims:
-            return 0
-        for start in range(0, len(message_ids), _BATCH):
-            chunk = message_ids[start : start + _BATCH]
-            rows = s.execute(
-                select(Message.id, Message.text).where(col(Message.id).in_(chunk), Message.direction == "in", col(Message.deleted_at).is_(None))
-            ).all()
-            made += _store(s, _judge_rows(claims, [(i, t) for i, t in rows]))
-    if made:
-        bus.publish("inbox", {"changed": list(message_ids)[:50]})
+    claims = _live_claims(s)
+    if not claims:
+        return 0
+    made, flagged = 0, set()
+    for start in range(0, len(message_ids), _BATCH):
+        chunk = message_ids[start : start + _BATCH]
+        rows = s.execute(
+            select(Message.id, Message.text).where(col(Message.id).in_(chunk), Message.direction == "in", col(Message.deleted_at).is_(None))
+        ).all()
+        made += _store(s, _judge_rows(claims, [(i, t) for i, t in rows]), flagged)
+    if flagged:
+        bus.announce_after_commit(s, InboxChanged.of(changed_ids=flagged))
     return made
 
 

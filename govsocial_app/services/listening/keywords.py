@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -12,13 +11,12 @@ from sqlmodel import Session, col, select
 from connectors.base import AuthError, ConnectorError, RateLimited
 from connectors.registry import limits_for, network_choices
 from govsocial_app.db.engine import session_scope
-from govsocial_app.db.models import KeywordSearch, Message, MessageTag, SocialProfile
-from govsocial_app.services import audit, bus, profiles
-from govsocial_app.services.inbox import ingest
+from govsocial_app.db.models import KeywordSearch, Message, SocialProfile
+from govsocial_app.services import audit, profiles
+from govsocial_app.services.inbox import intake
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.inbox.stream import find_or_create_tag
-from govsocial_app.services.listening.keyword_query import QuerySyntaxError, network_searches, parse
+from govsocial_app.services.listening.keyword_query import network_searches, parse
 
 log = logging.getLogger(__name__)
 PRIORITIES = ("normal", "priority", "crisis")
@@ -46,9 +44,6 @@ class KeywordView:
 HASHTAGS_ONLY = "this server searches hashtags only"
 NOTHING_FOUND = "Nothing found for {days} days"
 QUIET_AFTER = timedelta(days=3)  # a keyword silent this long says so: a search that cannot work looks the same
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 def validate(name: str, query: str, networks: list[str], priority: str, interval_s: int) -> tuple[str, str, list[str]]:
@@ -124,11 +119,11 @@ def listing(*, now: datetime | None = None) -> list[KeywordView]:
         views = []
         for k in rows:
             count, last_match = stats.get(k.id, (0, None))
-            notices = _notices(k, _aware(last_match), now)
+            notices = _notices(k, last_match, now)
             line = "; ".join([k.last_error] * bool(k.last_error) + [msg.format(**params) for msg, params in notices
                                                                    if msg.format(**params) not in k.last_error])
             views.append(KeywordView(k.id, k.name, k.query, tuple(k.networks), k.priority, k.interval_s, k.is_active,
-                                     _aware(k.last_run_at), line, count, notices, _aware(last_match)))
+                                     k.last_run_at, line, count, notices, last_match))
         return views
 
 
@@ -136,7 +131,7 @@ def _notices(k: KeywordSearch, last_match: datetime | None, now: datetime) -> tu
     notices: list[tuple[str, dict]] = []
     if HASHTAGS_ONLY in (k.last_error or ""):
         notices.append((HASHTAGS_ONLY, {}))
-    since = last_match or _aware(k.created_at)
+    since = last_match or k.created_at
     if k.is_active and k.last_run_at is not None and since is not None and now - since >= QUIET_AFTER:
         notices.append((NOTHING_FOUND, {"days": (now - since).days}))
     return tuple(notices)
@@ -149,7 +144,7 @@ def due_keyword_ids(now: datetime | None = None) -> list[int]:
     now = now or datetime.now(timezone.utc)
     with session_scope() as s:
         rows = s.exec(select(KeywordSearch).where(col(KeywordSearch.is_active).is_(True), col(KeywordSearch.deleted_at).is_(None))).all()
-        return [k.id for k in rows if k.last_run_at is None or _aware(k.last_run_at) + timedelta(seconds=k.interval_s) <= now]
+        return [k.id for k in rows if k.last_run_at is None or k.last_run_at + timedelta(seconds=k.interval_s) <= now]
 
 
 def _search_profile(s: Session, network: str) -> SocialProfile | None:
@@ -161,17 +156,6 @@ def _search_profile(s: Session, network: str) -> SocialProfile | None:
     ).first()
 
 
-def tag_matches(s: Session, keyword: KeywordSearch, message_ids: list[int]) -> None:
-    """Matches carry the keyword's name as a tag, whether they came from the search or from a profile's mentions."""
-    if not message_ids:
-        return
-    tag = find_or_create_tag(s, keyword.name, SYSTEM)
-    present = set(s.exec(select(MessageTag.message_id).where(MessageTag.tag_id == tag.id, col(MessageTag.message_id).in_(message_ids))).all())
-    for mid in message_ids:
-        if mid not in present:
-            s.add(MessageTag(message_id=mid, tag_id=tag.id))
-
-
 async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[int]:
     """Run one saved search on each of its networks; returns the ids of messages newly matched."""
     now = now or datetime.now(timezone.utc)
@@ -181,9 +165,7 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
             return []
         query = parse(kw.query)
         plan = [(network, _search_profile(s, network)) for network in kw.networks]
-        cursors, priority = dict(kw.cursors), kw.priority
-    from govsocial_app.services.alerting import keyword_alerts
-
+        cursors = dict(kw.cursors)
     matched: list[int] = []
     alert_ids: list[int] = []
     errors: list[str] = []
@@ -199,21 +181,14 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
                 hits = [m for m in page.items if query.matches(m.text, m.lang, m.author.handle)]
                 # A new search's first page is backlog (a day of recent posts): store it at the times it was
                 # written, so it is not mistaken for a surge arriving now.
-                backlog = not cursors.get(key)
+                source = intake.Source(profile.id, keyword_id=keyword_id, backfill=not cursors.get(key))
                 with session_scope() as s:
-                    result = ingest.store(s, hits, profile_id=profile.id, keyword_id=keyword_id, now=now, backfill=backlog)
-                    existing = [] if not hits else list(s.exec(
-                        select(Message.id).where(Message.network == network, col(Message.external_id).in_([h.external_id for h in hits]))
-                    ).all())
-                    tag_matches(s, s.get(KeywordSearch, keyword_id), existing)
+                    # The page (messages, tags, listening, alerts) commits with the cursor or not at all.
+                    result = intake.take_in(s, hits, source, now=now)
                     row = s.get(KeywordSearch, keyword_id)
                     row.cursors = {**row.cursors, key: page.cursor or cursors.get(key, "")}
-                    if result.new_ids and priority in ("priority", "crisis"):
-                        # The alert commits with the matches (and the cursor) or not at all (issue 13).
-                        s.flush()
-                        alert_id = keyword_alerts.record_matches_in(s, keyword_id, result.new_ids, now)
-                        alert_ids += [alert_id] if alert_id is not None else []
                 matched += result.new_ids
+                alert_ids += result.alert_ids
         except RateLimited as exc:
             errors.append(f"{network}: rate limited for {int(exc.retry_after)} s")
         except AuthError as exc:
@@ -229,63 +204,5 @@ async def run_keyword(keyword_id: int, *, now: datetime | None = None) -> list[i
     with session_scope() as s:
         row = s.get(KeywordSearch, keyword_id)
         row.last_run_at, row.last_error = now, "; ".join(errors)[:1000]
-    if matched:
-        from govsocial_app.services.listening import topics
-
-        await asyncio.to_thread(topics.match_new_messages, matched)
-        bus.publish("inbox", {"new": len(matched), "head_id": max(matched)})
-    if alert_ids:
-        try:
-            await announce_alerts(alert_ids, now)
-        except Exception:  # noqa: BLE001 - stored and pending: the alert job delivers them
-            log.exception("keyword %s: delivering alerts failed; the alert job will retry", keyword_id)
+    await intake.deliver_alerts(alert_ids, now=now)
     return matched
-
-
-def match_in_session(s: Session, message_ids: list[int], now: datetime) -> list[int]:
-    """Tag newly stored messages with every active keyword they match and raise priority/crisis alerts, inside
-    the ingest transaction: the matches and alerts commit with the messages or not at all (issue 13: alerts
-    were lost when matching failed after the ingest commit). Returns the alert ids to announce after commit."""
-    from govsocial_app.services.alerting import keyword_alerts
-
-    if not message_ids:
-        return []
-    keywords = s.exec(select(KeywordSearch).where(col(KeywordSearch.is_active).is_(True), col(KeywordSearch.deleted_at).is_(None))).all()
-    if not keywords:
-        return []
-    messages = s.exec(select(Message).where(col(Message.id).in_(message_ids))).all()
-    alert_ids = []
-    for kw in keywords:
-        try:
-            query = parse(kw.query)
-        except QuerySyntaxError:
-            continue
-        hits = [m.id for m in messages if query.matches(m.text, m.lang, m.author_handle)]
-        tag_matches(s, kw, hits)
-        if hits and kw.priority in ("priority", "crisis"):
-            s.flush()
-            alert_id = keyword_alerts.record_matches_in(s, kw.id, hits, now)
-            if alert_id is not None:
-                alert_ids.append(alert_id)
-    return alert_ids
-
-
-async def announce_alerts(alert_ids: list[int], now: datetime | None = None) -> None:
-    """After the commit: tell the web workers, then try delivering at once (the alert job retries what is left)."""
-    from govsocial_app.services.alerting import alerts
-
-    if alert_ids:
-        alerts.announce(alert_ids)
-        await alerts.deliver(alert_ids, now=now)
-
-
-async def match_on_ingest(message_ids: list[int], *, now: datetime | None = None) -> None:
-    """Messages stored outside a poll's own transaction (the demo seed, a webhook) are matched the same way:
-    tags and alerts in one transaction, then one announcement after the commit."""
-    if not message_ids:
-        return
-    now = now or datetime.now(timezone.utc)
-    with session_scope() as s:
-        alert_ids = match_in_session(s, message_ids, now)
-    await announce_alerts(alert_ids, now)
-

@@ -285,33 +285,39 @@ def _score_sentiment(s: Session, rows) -> None:
 
 
 def match_new_messages(message_ids: list[int]) -> dict[str, int]:
-    """Call after ingest with the new message ids: scores sentiment, adds topic matches and flags claim matches.
+    """Score and match these messages in their own transaction (the catch-up job, a new topic's backfill).
     Safe to call twice for the same ids."""
+    with session_scope() as s:
+        return match_in_session(s, message_ids)
+
+
+def match_in_session(s: Session, message_ids: list[int]) -> dict[str, int]:
+    """Scores sentiment, adds topic matches and flags claim matches inside the caller's transaction (the intake
+    pipeline's listening step). Safe to call twice for the same ids."""
     ids = sorted(set(message_ids))
     if not ids:
         return {"topics": 0, "claims": 0}
     made = 0
-    with session_scope() as s:
-        live = [(t.id, _parse_all(list(t.queries))) for t in s.execute(select(ListeningTopic).where(col(ListeningTopic.deleted_at).is_(None))).scalars()]
-        for start in range(0, len(ids), _BATCH):
-            chunk = ids[start : start + _BATCH]
-            rows = s.execute(select(Message.id, Message.text, Message.lang, Message.sentiment, Message.author_handle)
-                             .where(col(Message.id).in_(chunk))).all()
-            _score_sentiment(s, rows)
-            existing = set(s.execute(select(TopicMatch.topic_id, TopicMatch.message_id).where(col(TopicMatch.message_id).in_(chunk))).all())
-            hits = [
-                {"topic_id": tid, "message_id": r[0], "matched_at": datetime.now(timezone.utc)}
-                for r in rows for tid, parsed in live
-                if (tid, r[0]) not in existing and _matches(parsed, r[1], r[2], r[4])
-            ]
-            if hits:
-                s.execute(TopicMatch.__table__.insert(), hits)
-                made += len(hits)
-    return {"topics": made, "claims": claims.match_new_messages(ids)}
+    live = [(t.id, _parse_all(list(t.queries))) for t in s.execute(select(ListeningTopic).where(col(ListeningTopic.deleted_at).is_(None))).scalars()]
+    for start in range(0, len(ids), _BATCH):
+        chunk = ids[start : start + _BATCH]
+        rows = s.execute(select(Message.id, Message.text, Message.lang, Message.sentiment, Message.author_handle)
+                         .where(col(Message.id).in_(chunk))).all()
+        _score_sentiment(s, rows)
+        existing = set(s.execute(select(TopicMatch.topic_id, TopicMatch.message_id).where(col(TopicMatch.message_id).in_(chunk))).all())
+        hits = [
+            {"topic_id": tid, "message_id": r[0], "matched_at": datetime.now(timezone.utc)}
+            for r in rows for tid, parsed in live
+            if (tid, r[0]) not in existing and _matches(parsed, r[1], r[2], r[4])
+        ]
+        if hits:
+            s.execute(TopicMatch.__table__.insert(), hits)
+            made += len(hits)
+    return {"topics": made, "claims": claims.match_in_session(s, ids)}
 
 
 def catch_up(limit: int = 20_000) -> dict[str, int]:
-    """Match whatever arrived since the last run (the job's safety net if an ingest path does not call match_new_messages)."""
+    """Match whatever arrived since the last run: the job's safety net when the intake pipeline's listening step failed."""
     mark = int(settings_store.get(WATERMARK, 0) or 0)
     with session_scope() as s:
         ids = list(s.execute(select(Message.id).where(Message.id > mark).order_by(Message.id).limit(limit)).scalars())

@@ -10,35 +10,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from govsocial_app.db.models import Alert, Post, PostTarget, SocialProfile
 from govsocial_app.services import bus
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.events import AlertsChanged
 
 
 EDITABLE = ("draft", "pending_approval", "scheduled", "queued", "held", "failed")
 
 
 # ---------------------------------------------------------------- notices (alerts rows + the live bus)
-
-
-def _flush_bus(session: Session) -> None:
-    for topic, payload in session.info.pop("bus_after_commit", []):
-        bus.publish(topic, payload)
-
-
-def _drop_bus(session: Session) -> None:
-    session.info.pop("bus_after_commit", None)
-
-
-def publish_after_commit(session: Session, topic: str, payload: dict[str, Any]) -> None:
-    """Tell other processes only once the change is visible to them."""
-    if not event.contains(session, "after_commit", _flush_bus):
-        event.listen(session, "after_commit", _flush_bus)
-        event.listen(session, "after_rollback", _drop_bus)
-    session.info.setdefault("bus_after_commit", []).append((topic, payload))
 
 
 def notify(
@@ -58,7 +42,7 @@ def notify(
     spec = alerts.AlertSpec(kind=kind, severity=severity, title=msgid, body=body, params={k: str(v) for k, v in (params or {}).items()},
                               link=link, data={"user_ids": users, "post_id": post_id})
     alert = alerts.create_alert(session, spec, alerts.Audience(user_ids=tuple(users)))
-    publish_after_commit(session, "alerts", {"raised": [alert.id]})
+    bus.announce_after_commit(session, AlertsChanged(raised=(alert.id,)))
     return alert
 
 

@@ -19,6 +19,7 @@ from govsocial_app.services import audit, bus
 from govsocial_app.services.authz import Actor, PermissionDenied, require
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.textnorm import excerpt
+from govsocial_app.services.events import PauseChanged
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ def pause(actor: Actor, reason: str = "", *, drain_timeout_s: float = DRAIN_TIME
         paused_at = datetime.fromisoformat(current["at"]) if already and current.get("at") else now
         in_flight = _in_flight(s, now)
     if not already:
-        bus.publish("pause", {"paused": True})
+        bus.publish(PauseChanged(paused=True))
     still = _drain(drain_timeout_s)
     return PauseAck(paused_at, utcnow(), in_flight, still, already)
 
@@ -313,7 +314,7 @@ def resume(actor: Actor, choices: dict[int, Choice] | None = None, bulk: Choice 
         audit.record(s, actor, "publishing.resume", "setting", PAUSE_KEY, paused_by=current.get("by_name", ""),
                      paused_at=current.get("at", ""), missed=len(missed), choices=result.post_ids)
         result.resumed = True
-    bus.publish("pause", {"paused": False})
+    bus.publish(PauseChanged(paused=False))
     return result
 
 
