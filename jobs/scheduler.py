@@ -34,7 +34,7 @@ async def heartbeat(holder: str) -> None:
 
 
 async def poll_due_profiles() -> None:
-    from govsocial_app.services.inbox import polling
+    from govsocial_app.services.intake import polling
 
     ids = await asyncio.to_thread(polling.due_profile_ids)
     for pid in ids:
@@ -47,11 +47,11 @@ async def poll_due_profiles() -> None:
 
 
 async def run_due_keywords() -> None:
-    from govsocial_app.services.listening import keywords
+    from govsocial_app.services.intake import searches
 
-    for keyword_id in await asyncio.to_thread(keywords.due_keyword_ids):
+    for keyword_id in await asyncio.to_thread(searches.due_keyword_ids):
         try:
-            await keywords.run_keyword(keyword_id)
+            await searches.run_keyword(keyword_id)
         except Exception:  # one broken search must not stop the others
             log.exception("keyword search %s crashed", keyword_id)
 

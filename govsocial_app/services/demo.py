@@ -117,7 +117,7 @@ def backfill(profile_ids: list[int], since: datetime, until: datetime) -> int:
     naturally, and each profile's cursor is set to `until` so live polling carries on from there."""
     from connectors.base import Credentials
     from connectors.simulator import SimulatorConnector
-    from govsocial_app.services.inbox import intake
+    from govsocial_app.services.intake import pipeline as intake
 
     with session_scope() as s:
         profiles = [s.get(SocialProfile, pid) for pid in profile_ids]

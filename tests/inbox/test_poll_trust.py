@@ -12,7 +12,7 @@ from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Alert, AlertDelivery, Message, MessageVersion, SocialProfile
 from govsocial_app.services import bus, profiles
 from govsocial_app.services.alerting import keyword_alerts
-from govsocial_app.services.inbox import polling
+from govsocial_app.services.intake import polling
 from govsocial_app.services.listening import keywords
 from govsocial_app.services.events import InboxChanged
 from tests.inbox.conftest import msg

@@ -9,7 +9,7 @@ from sqlmodel import func, select
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Alert, AuditLog, Message, SocialProfile
 from govsocial_app.services import profiles
-from govsocial_app.services.inbox import polling
+from govsocial_app.services.intake import polling
 
 
 def _profile(profile_id: int) -> SocialProfile:

@@ -10,6 +10,7 @@ import respx
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import KeywordSearch, SocialProfile
 from govsocial_app.services.listening import keywords
+from govsocial_app.services.intake import searches
 from govsocial_app.services.crypto import encrypt_json
 
 BASE = "https://hashtags-only.example"
@@ -38,7 +39,7 @@ async def test_a_mastodon_server_that_searches_hashtags_only_shows_on_the_keywor
     with respx.mock(base_url=BASE, assert_all_called=False) as api:
         api.get("/api/v1/accounts/7/statuses").respond(200, json=[own])
         search = api.get("/api/v2/search").respond(200, json={"accounts": [], "statuses": [], "hashtags": []})
-        assert await keywords.run_keyword(kid) == []
+        assert await searches.run_keyword(kid) == []
     assert all("min_id" not in c.request.url.params for c in search.calls)
     [view] = keywords.listing()
     assert "this server searches hashtags only" in view.last_error
@@ -62,7 +63,7 @@ async def test_a_search_refused_with_400_invalid_bearer_token_marks_the_profile(
     kid = keywords.create("Flooding", "flooding", ["mastodon"], "normal", 60, actor_factory("manager"))
     with respx.mock(base_url=BASE, assert_all_called=False) as api:
         api.get("/api/v2/search").respond(400, json={"error": "Invalid Bearer token"})
-        assert await keywords.run_keyword(kid) == []
+        assert await searches.run_keyword(kid) == []
     [view] = keywords.listing()
     assert "refused the credentials" in view.last_error
     with session_scope() as s:

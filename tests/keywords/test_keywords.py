@@ -9,8 +9,10 @@ from sqlmodel import select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Alert, KeywordSearch, Message, SocialProfile
-from govsocial_app.services.inbox import intake, stream
+from govsocial_app.services.inbox import stream
+from govsocial_app.services.intake import pipeline as intake
 from govsocial_app.services.listening import keywords
+from govsocial_app.services.intake import searches
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import UserError
 from tests.stream.conftest import msg
@@ -42,7 +44,7 @@ async def test_search_runs_on_the_simulator_and_tags_matches(profile, actor_fact
     with session_scope() as s:
         p = s.get(SocialProfile, profile)
         p.config = {**p.config, "rate_limit": 0}
-    found = await keywords.run_keyword(kid)
+    found = await searches.run_keyword(kid)
     assert found, "the simulated public stream talks about bins every day"
     with session_scope() as s:
         rows = s.exec(select(Message).where(Message.keyword_id == kid)).all()
@@ -53,7 +55,7 @@ async def test_search_runs_on_the_simulator_and_tags_matches(profile, actor_fact
     assert {c.id for c in tagged} >= set(found[:50]) & {c.id for c in tagged}
     assert len(tagged) > 0
     # The cursor moves on: running again at once finds nothing new.
-    assert await keywords.run_keyword(kid) == []
+    assert await searches.run_keyword(kid) == []
     with session_scope() as s:
         kw = s.get(KeywordSearch, kid)
         assert kw.cursors and kw.last_error == ""
@@ -73,18 +75,18 @@ async def test_crisis_keyword_in_a_mention_raises_an_alert(profile, actor_factor
 
 async def test_missing_search_profile_is_reported_not_crashed(db, actor_factory):
     kid = keywords.create("Roads", "pothole", ["simulator"], "normal", 60, actor_factory("manager"))
-    assert await keywords.run_keyword(kid) == []
+    assert await searches.run_keyword(kid) == []
     assert "no connected simulator profile" in keywords.listing()[0].last_error
 
 
 def test_due_keywords_respect_their_interval(db, actor_factory):
     kid = keywords.create("Roads", "pothole", ["simulator"], "normal", 120, actor_factory("manager"))
     now = datetime.now(timezone.utc)
-    assert kid in keywords.due_keyword_ids(now)
+    assert kid in searches.due_keyword_ids(now)
     with session_scope() as s:
         s.get(KeywordSearch, kid).last_run_at = now
-    assert kid not in keywords.due_keyword_ids(now + timedelta(seconds=60))
-    assert kid in keywords.due_keyword_ids(now + timedelta(seconds=121))
+    assert kid not in searches.due_keyword_ids(now + timedelta(seconds=60))
+    assert kid in searches.due_keyword_ids(now + timedelta(seconds=121))
 
 
 async def test_a_new_searchs_backlog_keeps_its_own_times(profile, actor_factory):
@@ -93,7 +95,7 @@ async def test_a_new_searchs_backlog_keeps_its_own_times(profile, actor_factory)
         p = s.get(SocialProfile, profile)
         p.config = {**p.config, "rate_limit": 0}
     now = datetime.now(timezone.utc)
-    found = await keywords.run_keyword(kid, now=now)
+    found = await searches.run_keyword(kid, now=now)
     with session_scope() as s:
         rows = s.exec(select(Message).where(Message.keyword_id == kid)).all()
     received = [r.received_at if r.received_at.tzinfo else r.received_at.replace(tzinfo=timezone.utc) for r in rows]

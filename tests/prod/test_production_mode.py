@@ -177,7 +177,7 @@ def _poll_in_another_process_with(prod, profile_id: int, items: list) -> None:
 
     from connectors.base import Page
     from govsocial_app.services import profiles
-    from govsocial_app.services.inbox import polling
+    from govsocial_app.services.intake import polling
 
     class Network:
         async def fetch_mentions(self, cursor: str) -> Page:

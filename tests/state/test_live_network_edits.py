@@ -18,7 +18,7 @@ from reflex.istate.data import ReflexURL, RouterData, SessionData
 
 from connectors.base import Page
 from govsocial_app.services import auth, bus, profiles
-from govsocial_app.services.inbox import polling
+from govsocial_app.services.intake import polling
 from govsocial_app.services.events import InboxChanged
 from govsocial_app.state import relay, watchers
 from tests.inbox.conftest import msg

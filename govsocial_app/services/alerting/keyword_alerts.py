@@ -68,7 +68,7 @@ def record_matches_in(s, keyword_id: int, message_ids: Sequence[int], now: datet
     first = s.exec(select(func.min(Message.received_at)).where(col(Message.id).in_(ids))).one() or now
     terms = top_terms(texts)
     since = first.astimezone(timezone.utc).replace(second=0, microsecond=0)
-    # Matches carry the keyword's name as a tag (services/listening/keywords.py), wherever they were found.
+    # Matches carry the keyword's name as a tag (services/intake/pipeline.py), wherever they were found.
     tag_id = s.exec(
         select(Tag.id).where(func.lower(Tag.name) == " ".join(kw.name.split()).lower(), col(Tag.deleted_at).is_(None))
     ).first()

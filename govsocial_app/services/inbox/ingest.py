@@ -1,6 +1,6 @@
 """Stores inbound messages: normalise, dedupe on (network, external id), and archive network-side edits and deletions as versions.
 
-The first step of the intake pipeline (services/intake.py), which every inbound page goes through."""
+The first step of the intake pipeline (services/intake/pipeline.py), which every inbound page goes through."""
 
 from __future__ import annotations
 

@@ -271,10 +271,10 @@ async def _attempt(profile: SocialProfile, network: str, post: OutboundPost, *, 
 
 
 async def _refused(profile_id: int, error: str) -> None:
-    from govsocial_app.services.inbox import polling
+    from govsocial_app.services.alerting import reconnect
 
     try:
-        await polling.mark_needs_reconnect(profile_id, error, source="replies")
+        await reconnect.mark_needs_reconnect(profile_id, error, source="replies")
     except Exception:  # noqa: BLE001 - the reply's own outcome is already recorded
         log.exception("replies: could not mark profile %s as needing reconnection", profile_id)
 

@@ -310,10 +310,10 @@ async def send(c: Claim, connector: Connector) -> str:
 
 async def _refused(profile_id: int, exc: AuthError) -> None:
     """Refused credentials: the profile needs reconnecting and admins are alerted (once), as when polling."""
-    from govsocial_app.services.inbox import polling
+    from govsocial_app.services.alerting import reconnect
 
     try:
-        await polling.mark_needs_reconnect(profile_id, str(exc) or "the network refused the credentials", source="publisher")
+        await reconnect.mark_needs_reconnect(profile_id, str(exc) or "the network refused the credentials", source="publisher")
     except Exception:  # noqa: BLE001 - the post's own outcome is already recorded
         log.exception("publisher: could not mark profile %s as needing reconnection", profile_id)
 

@@ -151,7 +151,7 @@ def test_connect_says_the_network_refused_the_credentials(db, actor_factory, loo
 def test_a_revoked_token_marks_the_profile_needs_reconnecting_and_alerts_admins(db, actor_factory, loopback_peers):
     from govsocial_app.db.engine import session_scope
     from govsocial_app.db.models import Alert, SocialProfile
-    from govsocial_app.services.inbox import polling
+    from govsocial_app.services.intake import polling
 
     actor_factory("admin")
     with RefusesTokens() as server:

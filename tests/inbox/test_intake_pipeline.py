@@ -1,4 +1,4 @@
-"""The one intake pipeline (services/intake.py): every source runs store → brand-keyword tags → listening →
+"""The one intake pipeline (services/intake/pipeline.py): every source runs store → brand-keyword tags → listening →
 alerts in one transaction and one order, and announces once after the commit."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Alert, Message, MessageTag, SocialProfile, Tag
 from govsocial_app.services import bus
-from govsocial_app.services.inbox import intake
+from govsocial_app.services.intake import pipeline as intake, searches
 from govsocial_app.services.listening import keywords, topics
 from govsocial_app.services.events import AlertsChanged, InboxChanged
 from tests.inbox.conftest import msg
@@ -36,7 +36,7 @@ async def test_a_brand_keyword_search_tags_with_every_keyword_and_announces_once
         p = s.get(SocialProfile, profile)
         p.config = {**p.config, "rate_limit": 0}
     seen = _published(monkeypatch)
-    found = await keywords.run_keyword(bins)
+    found = await searches.run_keyword(bins)
     assert found
     both = [mid for mid in found if {"Bins", "Everything"} <= _tags(mid)]
     assert both, "a search's matches also get the other keywords' tags"
