@@ -15,7 +15,7 @@ from govsocial_app.services.listening import keywords
 from govsocial_app.services.intake import searches
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import UserError
-from tests.stream.conftest import msg
+from tests.inbox.conftest import msg
 
 
 @pytest.mark.parametrize(

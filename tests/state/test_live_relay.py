@@ -13,7 +13,7 @@ import pytest
 from govsocial_app.services.inbox import presence, stream
 from govsocial_app.services.events import InboxChanged, PresenceChanged
 from govsocial_app.state import relay, watchers
-from tests.stream.conftest import msg
+from tests.inbox.conftest import msg
 
 
 class FakeInbox:
