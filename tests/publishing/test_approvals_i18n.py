@@ -20,9 +20,9 @@ def _placeholders(text: str) -> set[str]:
 
 
 def _server_msgids() -> set[str]:
-    from govsocial_app.services.publishing import approval_content, approval_external, approvals
+    from govsocial_app.services.publishing import approval_content, approval_external, approval_links, approvals
 
-    ids = {*approval_content.MSGIDS, *approval_external.MSGIDS, *approval_external.STATUS_MSGIDS, *approvals.MSGIDS}
+    ids = {*approval_content.MSGIDS, *approval_external.MSGIDS, *approval_links.STATUS_MSGIDS, *approvals.MSGIDS}
     for path in STATE_FILES:
         ids |= set(re.findall(r'self\._\(\s*"((?:[^"\\]|\\.)*)"', (REPO / path).read_text()))
     src = (REPO / "govsocial_app/api_publishing.py").read_text()

@@ -11,13 +11,16 @@ Approximations, all small and documented here:
   whole circle: an "is this alert in our area?" test can only err towards yes, never miss an edge;
 - circles are not split at the antimeridian or around a pole (their longitudes run past ±180 instead): CAP areas
   that straddle ±180° (Aleutians, Fiji) will not intersect a boundary drawn on the other side.
+
+This module sits below model.py: it works on plain (lat, lon) pairs and anything with a circle's `lat`, `lon` and
+`radius_km`, so model.Area can build its geometry from here without the two modules importing each other.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
@@ -25,11 +28,21 @@ from shapely.validation import explain_validity, make_valid
 
 from govsocial_app.services.cap.errors import InvalidGeometry, PolygonNotClosed
 
-if TYPE_CHECKING:
-    from govsocial_app.services.cap.model import Area, Circle
+
+
+class CircleLike(Protocol):
+    """What a circle needs for its polygon (model.Circle has it): centre in WGS 84 degrees, radius in kilometres."""
+
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lon(self) -> float: ...
+    @property
+    def radius_km(self) -> float: ...
 
 __all__ = [
     "CIRCLE_SEGMENTS",
+    "CircleLike",
     "EARTH_RADIUS_KM",
     "area_geometry",
     "circle_polygon",
@@ -76,9 +89,8 @@ def parse_polygon(text: str, where: str = "polygon") -> tuple[tuple[float, float
     return points
 
 
-def parse_circle(text: str, where: str = "circle") -> Circle:
-    from govsocial_app.services.cap.model import Circle
-
+def parse_circle(text: str, where: str = "circle") -> tuple[float, float, float]:
+    """A CAP circle string as checked (lat, lon, radius_km); parse.py makes the model's Circle of it."""
     parts = text.split()
     if len(parts) != 2:
         raise InvalidGeometry(f"{where}: {text.strip()!r} is not \"lat,lon radius\".")
@@ -91,7 +103,7 @@ def parse_circle(text: str, where: str = "circle") -> Circle:
         raise InvalidGeometry(f"{where}: radius {parts[1]!r} must be a non-negative number of kilometres.")
     if radius > math.pi * EARTH_RADIUS_KM / 2:
         raise InvalidGeometry(f"{where}: radius {radius} km is more than a quarter of the Earth's circumference.")
-    return Circle(lat, lon, radius)
+    return lat, lon, radius
 
 
 def polygon_geometry(points: Iterable[tuple[float, float]]) -> Polygon | MultiPolygon:
@@ -107,7 +119,7 @@ def polygon_geometry(points: Iterable[tuple[float, float]]) -> Polygon | MultiPo
     return shapely.union_all(areas)
 
 
-def circle_polygon(circle: Circle, segments: int = CIRCLE_SEGMENTS) -> Polygon | Point:
+def circle_polygon(circle: CircleLike, segments: int = CIRCLE_SEGMENTS) -> Polygon | Point:
     """The circle as a polygon on the ground (see the module docstring); a zero radius is its centre point."""
     if circle.radius_km == 0:
         return Point(circle.lon, circle.lat)
@@ -127,10 +139,10 @@ def circle_polygon(circle: Circle, segments: int = CIRCLE_SEGMENTS) -> Polygon |
     return Polygon(ring)
 
 
-def area_geometry(area: Area):
+def area_geometry(polygons: Iterable[Iterable[tuple[float, float]]], circles: Iterable[CircleLike]):
     """Union of an area's polygons and circles, or None when it has only geocodes."""
-    parts = [polygon_geometry(points) for points in area.polygons]
-    parts += [circle_polygon(circle) for circle in area.circles]
+    parts = [polygon_geometry(points) for points in polygons]
+    parts += [circle_polygon(circle) for circle in circles]
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else shapely.union_all(parts)

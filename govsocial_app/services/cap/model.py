@@ -77,7 +77,7 @@ class Area:
         """The polygons and circles as one shapely geometry in (lon, lat), or None for a geocode-only area."""
         from govsocial_app.services.cap.geometry import area_geometry
 
-        return area_geometry(self)
+        return area_geometry(self.polygons, self.circles)
 
 
 @dataclass(frozen=True, slots=True)

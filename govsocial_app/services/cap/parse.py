@@ -19,7 +19,7 @@ from govsocial_app.services.cap.errors import (
     SchemaInvalid,
 )
 from govsocial_app.services.cap.geometry import parse_circle, parse_polygon, polygon_geometry
-from govsocial_app.services.cap.model import Alert, Area, Info, Reference, Resource, ValuePair
+from govsocial_app.services.cap.model import Alert, Area, Circle, Info, Reference, Resource, ValuePair
 from govsocial_app.services.cap.schema import CAP12_NS, schema_errors
 from govsocial_app.services.cap.xmlsafe import DEFAULT_MAX_BYTES, parse_untrusted
 
@@ -155,7 +155,7 @@ def _area(el: etree._Element, where: str, warnings: list[str]) -> Area:
             polygon_geometry(points)
         except InvalidGeometry as exc:
             raise InvalidGeometry(f"{where} polygon {i + 1}: {exc.message}") from None
-    circles = tuple(parse_circle(_text_of(c), f"{where} circle {i + 1}") for i, c in enumerate(_children(el, "circle")))
+    circles = tuple(Circle(*parse_circle(_text_of(c), f"{where} circle {i + 1}")) for i, c in enumerate(_children(el, "circle")))
     return Area(
         description=_text(el, "areaDesc"),
         polygons=polygons,

@@ -6,7 +6,10 @@
 - Opening the link starts a visit (an HttpOnly, SameSite=Strict cookie scoped to /approve, stored hashed) and
   emails a 6-digit code to the invited address: it works for 10 minutes and for 5 tries, and is stored only as an
   HMAC. Only after the code is the post shown; the decision is bound to the content hash the approver was shown.
-- Staff never see a link. They can send it again, which replaces the old one. Everything is audited."""
+- Staff never see a link. They can send it again, which replaces the old one. Everything is audited.
+
+This module is the approver's side and the outbox; it sits above approvals.py (it moves the workflow on). The key,
+the invitations made in the approval's transaction and the staff-side statuses are in approval_links.py, below it."""
 
 from __future__ import annotations
 
@@ -19,22 +22,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from govsocial_app.config import get_settings
 from govsocial_app.db.engine import session_scope
-from govsocial_app.db.models import ApprovalInvite, ApprovalStep, ApprovalVisit, MediaAsset, Post, Setting, User, utcnow
+from govsocial_app.db.models import ApprovalInvite, ApprovalStep, ApprovalVisit, MediaAsset, Post, User, utcnow
 from govsocial_app.i18n import translate
-from govsocial_app.services import audit, crypto, mailer
-from govsocial_app.services.publishing import approval_content
+from govsocial_app.services import audit, mailer
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.publishing import approval_content, approvals
+from govsocial_app.services.publishing.approval_links import externals, live_invites, server_key, sha
 from govsocial_app.services.publishing.lifecycle import lock_post, notify
 
 log = logging.getLogger(__name__)
 
-KEY_SETTING = "approvals.link_key"
 INVITE_TTL = timedelta(hours=72)
 CODE_TTL = timedelta(minutes=10)
 CODE_ATTEMPTS = 5
@@ -43,7 +45,6 @@ VISIT_TTL = timedelta(hours=1)
 RESEND_GAP = timedelta(seconds=60)
 LEASE = timedelta(minutes=2)  # a claimed email not recorded by then (a crash) is sent again
 MAX_SEND_ATTEMPTS = 6
-LIVE = ("pending", "sending", "retrying", "sent")
 
 # Messages for the external approver and for staff (English msgids; Arabic in i18n/ar_approvals.po).
 INVALID = "This approval link is not valid. Check that you opened the whole link from the email."
@@ -96,42 +97,13 @@ class FormError(UserError):
         self.msgid, self.params = msgid, params
 
 
-_KEYS: dict[str, bytes] = {}  # database URL → its key (it never changes once made)
-
-
-def server_key() -> bytes:
-    """A random key kept (encrypted with the Fernet secret) in settings, shared by every process: it keys the
-    HMACs of one-time codes, of the external page's form tokens and of the staff's short-lived image addresses."""
-    url = get_settings().database_url
-    if url not in _KEYS:
-        _KEYS[url] = _load_key()
-    return _KEYS[url]
-
-
-def _load_key() -> bytes:
-    with session_scope() as s:
-        row = s.get(Setting, KEY_SETTING)
-        if row is not None:
-            return bytes.fromhex(crypto.decrypt_json(row.value)["key"])
-    key = secrets.token_bytes(32)
-    try:
-        with session_scope() as s:
-            s.add(Setting(key=KEY_SETTING, value=crypto.encrypt_json({"key": key.hex()})))
-    except IntegrityError:  # another process made one first: use that
-        return _load_key()
-    return key
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
 
 def _code_hash(sid_hash: str, code: str) -> str:
     return hmac.new(server_key(), f"code:{sid_hash}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def csrf_token(sid: str) -> str:
-    return hmac.new(server_key(), f"csrf:{_sha(sid)}".encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(server_key(), f"csrf:{sha(sid)}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def check_csrf(sid: str, token: str) -> bool:
@@ -148,63 +120,16 @@ def mask(email: str) -> str:
     return f"{local[:1]}•••@{domain}"
 
 
-# ---------------------------------------------------------------- invitations (made in the approval's transaction)
-
-
-def _externals(step: ApprovalStep) -> dict[str, str]:
-    return {e["email"].lower(): e.get("name", "") for e in step.external_approvers or () if e.get("email")}
-
-
-def _live(s: Session, post_id: int, step_id: int | None = None) -> list[ApprovalInvite]:
-    q = select(ApprovalInvite).where(ApprovalInvite.post_id == post_id, col(ApprovalInvite.revoked_at).is_(None),
-                                     col(ApprovalInvite.decided_at).is_(None), col(ApprovalInvite.status).in_(LIVE))
-    if step_id is not None:
-        q = q.where(ApprovalInvite.step_id == step_id)
-    return list(s.exec(q).all())
-
-
-def revoke_all(s: Session, post_id: int, now: datetime) -> None:
-    """The post changed or its workflow started again: no link sent so far opens it any more."""
-    for inv in _live(s, post_id):
-        inv.revoked_at = now
-        if inv.status != "sent":
-            inv.status = "cancelled"
-
-
-def invite_step(s: Session, post: Post, step: ApprovalStep, *, decided: set[str] = frozenset(), sent_by: int | None = None,
-                now: datetime | None = None) -> list[int]:
-    """Queue one email per external approver of the step who has not decided yet; older links of theirs stop working."""
-    now = now or utcnow()
-    ids = []
-    wanted = {e: n for e, n in _externals(step).items() if e not in decided}
-    for inv in _live(s, post.id, step.id):
-        if inv.email in wanted:
-            inv.revoked_at = now
-            if inv.status != "sent":
-                inv.status = "cancelled"
-    for email, name in wanted.items():
-        inv = ApprovalInvite(post_id=post.id, step_id=step.id, round=post.approval_round, version=post.content_version, email=email,
-                             name=name, status="pending", next_attempt_at=now, sent_by=sent_by, created_at=now)
-        s.add(inv)
-        s.flush()
-        ids.append(inv.id)
-    return ids
-
-
 def step_has_externals(post_id: int) -> bool:
     """Whether the step a post waits on has external approvers (so staff may send them the link again)."""
-    from govsocial_app.services.publishing import approvals
-
     with session_scope() as s:
         post = s.get(Post, post_id)
         step = approvals.current_step(s, post) if post is not None and post.deleted_at is None else None
-        return bool(step and _externals(step))
+        return bool(step and externals(step))
 
 
 def resend(actor: Actor, post_id: int, *, now: datetime | None = None) -> list[int]:
     """Staff send the current step's link again to its external approvers (never to themselves); older links stop working."""
-    from govsocial_app.services.publishing import approvals
-
     require(actor, "publish.compose")
     now = now or utcnow()
     with session_scope() as s:
@@ -212,15 +137,15 @@ def resend(actor: Actor, post_id: int, *, now: datetime | None = None) -> list[i
         step = approvals.current_step(s, post) if post is not None and post.deleted_at is None else None
         if step is None:
             raise UserError(NOT_PENDING)
-        if not _externals(step):
+        if not externals(step):
             raise UserError(NO_EXTERNALS)
-        recent = [i for i in _live(s, post_id, step.id) if i.created_at > now - RESEND_GAP]
+        recent = [i for i in live_invites(s, post_id, step.id) if i.created_at > now - RESEND_GAP]
         if recent:
             raise UserError(TOO_SOON)
         decided = {d.external_email.lower() for d in approvals.round_decisions(s, post, step) if d.external_email}
         ids = invite_step(s, post, step, decided=decided, sent_by=actor.user_id, now=now)
         audit.record(s, actor, "approval.link_resend", "post", post_id, step=step.position,
-                     emails=sorted(e for e in _externals(step) if e not in decided))
+                     emails=sorted(e for e in externals(step) if e not in decided))
         return ids
 
 
@@ -261,8 +186,6 @@ def _compose(s: Session, inv: ApprovalInvite, key: str, expires: datetime) -> _M
 
 
 def _claim(ids: list[int] | None, now: datetime) -> list[_Mail]:
-    from govsocial_app.services.publishing import approvals
-
     with session_scope() as s:
         q = select(ApprovalInvite).where(col(ApprovalInvite.revoked_at).is_(None))
         if ids is not None:
@@ -282,7 +205,7 @@ def _claim(ids: list[int] | None, now: datetime) -> list[_Mail]:
             taken = s.execute(
                 update(ApprovalInvite).where(ApprovalInvite.id == inv.id, ApprovalInvite.status == inv.status,
                                              ApprovalInvite.attempts == inv.attempts)
-                .values(status="sending", attempts=inv.attempts + 1, next_attempt_at=now + LEASE, key_hash=_sha(key), expires_at=expires)
+                .values(status="sending", attempts=inv.attempts + 1, next_attempt_at=now + LEASE, key_hash=sha(key), expires_at=expires)
                 .execution_options(synchronize_session=False)
             ).rowcount
             if taken:
@@ -354,8 +277,6 @@ class CodeMail:
 
 
 def _check_invite(s: Session, inv: ApprovalInvite | None, now: datetime) -> Post:
-    from govsocial_app.services.publishing import approvals
-
     if inv is None:
         raise LinkError(INVALID)
     if inv.decided_at is not None:
@@ -373,7 +294,7 @@ def _check_invite(s: Session, inv: ApprovalInvite | None, now: datetime) -> Post
     step = approvals.current_step(s, post)
     if step is None or step.id != inv.step_id or post.approval_round != inv.round or post.content_version != inv.version:
         raise LinkError(MOVED_ON)
-    if inv.email not in _externals(step):
+    if inv.email not in externals(step):
         raise LinkError(NOT_ON_STEP)
     return post
 
@@ -408,10 +329,10 @@ def open_link(key: str, *, client_ip: str = "", user_agent: str = "", now: datet
         raise LinkError(INVALID)
     server_key()  # made (if need be) in its own transaction, never inside the one below
     with session_scope() as s:
-        inv = s.exec(select(ApprovalInvite).where(ApprovalInvite.key_hash == _sha(key))).first()
+        inv = s.exec(select(ApprovalInvite).where(ApprovalInvite.key_hash == sha(key))).first()
         _check_invite(s, inv, now)
         sid = secrets.token_urlsafe(32)
-        visit = ApprovalVisit(invite_id=inv.id, sid_hash=_sha(sid), created_at=now, expires_at=now + VISIT_TTL,
+        visit = ApprovalVisit(invite_id=inv.id, sid_hash=sha(sid), created_at=now, expires_at=now + VISIT_TTL,
                               client_ip=client_ip[:64], user_agent=user_agent[:300])
         s.add(visit)
         s.flush()
@@ -421,7 +342,7 @@ def open_link(key: str, *, client_ip: str = "", user_agent: str = "", now: datet
 
 
 def _visit(s: Session, sid: str, now: datetime) -> tuple[ApprovalVisit, ApprovalInvite, Post]:
-    visit = s.exec(select(ApprovalVisit).where(ApprovalVisit.sid_hash == _sha(sid or ""))).first() if sid else None
+    visit = s.exec(select(ApprovalVisit).where(ApprovalVisit.sid_hash == sha(sid or ""))).first() if sid else None
     if visit is None or visit.closed_at is not None or now >= visit.expires_at:
         raise LinkError(SESSION_ENDED)
     inv = s.get(ApprovalInvite, visit.invite_id)
@@ -451,7 +372,7 @@ def code_sent(sid: str, error: str = "", *, now: datetime | None = None) -> None
     """Record whether the code email went; a code that never left is void (the approver asks for a new one)."""
     now = now or utcnow()
     with session_scope() as s:
-        visit = s.exec(select(ApprovalVisit).where(ApprovalVisit.sid_hash == _sha(sid))).first()
+        visit = s.exec(select(ApprovalVisit).where(ApprovalVisit.sid_hash == sha(sid))).first()
         if visit is None:
             return
         inv = s.get(ApprovalInvite, visit.invite_id)
@@ -513,8 +434,6 @@ class ReviewView:
 
 
 def review(sid: str, *, now: datetime | None = None) -> ReviewView:
-    from govsocial_app.services.publishing import approvals
-
     now = now or utcnow()
     with session_scope() as s:
         visit, inv, post = _visit(s, sid, now)
@@ -544,8 +463,6 @@ def image(sid: str, n: int, *, now: datetime | None = None) -> tuple[str, str]:
 def decide(sid: str, name: str, decision: str, comment: str, seen_hash: str, *, client_ip: str = "", user_agent: str = "",
            now: datetime | None = None):
     """The approver's decision, under the address the code proved; refused if the post changed since they read it."""
-    from govsocial_app.services.publishing import approvals
-
     now = now or utcnow()
     name, comment = (name or "").strip()[:200], (comment or "").strip()[:2000]
     if not name:
@@ -556,7 +473,7 @@ def decide(sid: str, name: str, decision: str, comment: str, seen_hash: str, *, 
         raise FormError("Say why you are rejecting it, so the author knows what to change.")
     with session_scope() as s:
         post_id = s.exec(select(ApprovalInvite.post_id).join(ApprovalVisit, col(ApprovalVisit.invite_id) == ApprovalInvite.id)
-                         .where(ApprovalVisit.sid_hash == _sha(sid or ""))).first()
+                         .where(ApprovalVisit.sid_hash == sha(sid or ""))).first()
         if post_id is None:
             raise LinkError(SESSION_ENDED)
         lock_post(s, post_id)  # first: two decisions on one post are serialised
@@ -575,48 +492,3 @@ def decide(sid: str, name: str, decision: str, comment: str, seen_hash: str, *, 
                      step=step.position, name=name, email=inv.email, comment=comment, post_status=post.status,
                      content_hash=digest, version=post.content_version, visit=visit.id)
         return result
-
-
-# ---------------------------------------------------------------- what staff see about each external approver
-
-
-@dataclass(frozen=True)
-class ExternalStatus:
-    name: str
-    email: str
-    msgid: str
-    params: dict[str, str] = field(default_factory=dict)
-
-
-def statuses(s: Session, post: Post, step: ApprovalStep, decided: dict[str, str]) -> tuple[ExternalStatus, ...]:
-    invites = s.exec(select(ApprovalInvite).where(ApprovalInvite.post_id == post.id, ApprovalInvite.step_id == step.id,
-                                                  ApprovalInvite.round == post.approval_round).order_by(col(ApprovalInvite.id))).all()
-    latest = {i.email: i for i in invites}
-    verified = {v.invite_id for v in s.exec(select(ApprovalVisit).where(
-        col(ApprovalVisit.invite_id).in_([i.id for i in invites] or [-1]), col(ApprovalVisit.verified_at).is_not(None))).all()}
-    out = []
-    for email, name in _externals(step).items():
-        inv = latest.get(email)
-        if email in decided:
-            msgid, params = ("Approved" if decided[email] == "approved" else "Rejected"), {}
-        elif inv is None:
-            msgid, params = "No link sent yet", {}
-        elif inv.status in ("pending", "sending"):
-            msgid, params = "Sending the link…", {}
-        elif inv.status == "retrying":
-            msgid, params = "Could not send the link yet, trying again: {error}", {"error": inv.last_error[:200]}
-        elif inv.status == "failed":
-            msgid, params = "Could not send the link: {error}", {"error": inv.last_error[:200]}
-        elif inv.status == "cancelled" or inv.revoked_at is not None:
-            msgid, params = "No link sent yet", {}
-        elif inv.id in verified:
-            msgid, params = "Opened the link and confirmed the code", {}
-        else:
-            sent = inv.sent_at
-            msgid, params = "Link sent {when}", {"when": sent.strftime("%Y-%m-%d %H:%M UTC") if sent else ""}
-        out.append(ExternalStatus(name, email, msgid, params))
-    return tuple(out)
-
-
-STATUS_MSGIDS = ("Approved", "Rejected", "No link sent yet", "Sending the link…", "Could not send the link yet, trying again: {error}",
-                 "Could not send the link: {error}", "Opened the link and confirmed the code", "Link sent {when}")

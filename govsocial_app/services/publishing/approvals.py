@@ -1,5 +1,5 @@
 """Approval workflows: ordered steps (any or all of a role, users or external approvers), decisions bound to the exact
-content (approval_content.py), emailed links with one-time codes (approval_external.py), bypass, holds."""
+content (approval_content.py), emailed links with one-time codes (approval_links.py; the approver's visit and the outbox in approval_external.py), bypass, holds."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from govsocial_app.db.models import (
 from govsocial_app.services import audit
 from govsocial_app.services.authz import Actor, can, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.publishing import approval_content, approval_external
+from govsocial_app.services.publishing import approval_content, approval_links
 from govsocial_app.services.publishing.lifecycle import lock_post, notify, release
 from govsocial_app.services.publishing.views import summaries
 from govsocial_app.services.textnorm import excerpt
@@ -243,7 +243,7 @@ def _step_users(s: Session, step: ApprovalStep, post: Post, editors: dict[int, i
 
 
 def _externals(step: ApprovalStep) -> dict[str, str]:
-    return approval_external._externals(step)
+    return approval_links.externals(step)
 
 
 def round_decisions(s: Session, post: Post, step: ApprovalStep, digest: str | None = None) -> list[ApprovalDecision]:
@@ -272,7 +272,7 @@ def start(s: Session, post: Post, now: datetime, *, msgid: str = WAITING) -> Non
         approval_content.record_version(s, post, None, now)
     post.approval_step = 0
     post.approval_round = (post.approval_round or 0) + 1
-    approval_external.revoke_all(s, post.id, now)
+    approval_links.revoke_all(s, post.id, now)
     _announce_step(s, post, now, msgid)
 
 
@@ -299,7 +299,7 @@ def _announce_step(s: Session, post: Post, now: datetime, msgid: str = WAITING) 
         return
     notify(s, _step_users(s, step, post), "approval", msgid, params={"excerpt": excerpt(post.text, 80)},
            link=f"/publish/approvals?post={post.id}", post_id=post.id)
-    approval_external.invite_step(s, post, step, now=now)
+    approval_links.invite_step(s, post, step, now=now)
 
 
 @dataclass(frozen=True)
@@ -329,7 +329,7 @@ def record_decision(s: Session, post: Post, step: ApprovalStep, decision: str, c
         post.status, post.held_reason = "draft", f"Rejected by {who}: {comment}"[:300]
         for t in s.exec(select(PostTarget).where(PostTarget.post_id == post.id, PostTarget.status == "due")).all():
             t.status = "pending"
-        approval_external.revoke_all(s, post.id, now)
+        approval_links.revoke_all(s, post.id, now)
         notify(s, {post.author_id}, "approval", "{who} rejected your post: {comment}", params={"who": who, "comment": comment or "—"},
                body=post.text[:500], link=f"/publish?post={post.id}", severity="warning", post_id=post.id)
         return DecisionResult(post.id, decision, post.status, True, "Rejected. The author has been told.")
@@ -341,7 +341,7 @@ def record_decision(s: Session, post: Post, step: ApprovalStep, decision: str, c
         return DecisionResult(post.id, decision, post.status, False, "Approved. The post moves on to the next step.")
     was_held = post.status == "held"
     post.approved_hash, post.approved_version = digest, post.content_version
-    approval_external.revoke_all(s, post.id, now)
+    approval_links.revoke_all(s, post.id, now)
     release(s, post, now)
     notify(s, {post.author_id}, "approval", "Your post was approved: {excerpt}", params={"excerpt": excerpt(post.text, 80)},
            link=f"/publish?post={post.id}", post_id=post.id)
@@ -394,7 +394,7 @@ def _b64(data: bytes) -> str:
 
 
 def _media_sig(payload: str) -> str:
-    return _b64(hmac.new(approval_external.server_key(), f"media:{payload}".encode(), hashlib.sha256).digest())
+    return _b64(hmac.new(approval_links.server_key(), f"media:{payload}".encode(), hashlib.sha256).digest())
 
 
 def media_url(user_id: int, media_id: int, *, now: datetime | None = None) -> str:
@@ -454,7 +454,7 @@ def bypass(actor: Actor, post_id: int, reason: str, *, seen_hash: str, now: date
         post.bypass_reason, post.bypassed_by, post.flagged_for_review = reason[:1000], actor.user_id, True
         post.approval_step = len(_steps(s, post.workflow_id))
         post.approved_hash, post.approved_version = digest, post.content_version
-        approval_external.revoke_all(s, post.id, now)
+        approval_links.revoke_all(s, post.id, now)
         release(s, post, now)
         notify(s, waiting | {post.author_id}, "approval", "{who} published past the approval workflow: {reason}",
                params={"who": actor.label.split(" <")[0], "reason": reason}, body=post.text[:500], link=f"/publish?post={post.id}",
@@ -511,7 +511,7 @@ class QueueItem:
     held: bool
     mine_to_decide: bool
     decisions: tuple[str, ...]
-    externals: tuple[approval_external.ExternalStatus, ...]
+    externals: tuple[approval_links.ExternalStatus, ...]
     targets: tuple[approval_content.Rendered, ...] = ()  # every network's final text, exactly as it will be sent
     media: tuple[approval_content.MediaContent, ...] = ()
     content_hash: str = ""
@@ -580,7 +580,7 @@ def queue(actor: Actor, *, all_pending: bool = False, limit: int = 50) -> list[Q
                 tuple(t.handle for t in content.targets), workflow_name(s, post.workflow_id), step.name, step.mode,
                 post.approval_step + 1, len(_steps(s, post.workflow_id)), post.status == "held", mine,
                 tuple(f"{d.external_name or people.get(d.user_id, '?')}: {d.decision}" + (f" ({d.comment})" if d.comment else "") for d in decisions),
-                approval_external.statuses(s, post, step, decided_ext),
+                approval_links.statuses(s, post, step, decided_ext),
                 tuple(approval_content.render(t, content.link) for t in content.targets), content.media, digest,
                 max(post.content_version, 1), changed, since, tuple(people.get(u, "?") for u in sorted(editors) if u != post.author_id),
                 blocked, blocked_params,
