@@ -32,7 +32,7 @@ from govsocial_app.services import audit, mailer
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.publishing import approval_content, approvals
-from govsocial_app.services.publishing.approval_links import externals, live_invites, server_key, sha
+from govsocial_app.services.publishing.approval_links import externals, invite_step, live_invites, server_key, sha
 from govsocial_app.services.publishing.lifecycle import lock_post, notify
 
 log = logging.getLogger(__name__)
