@@ -54,3 +54,31 @@ def relative_time(dt: datetime | None, now: datetime | None = None, lang: str = 
         whole = timedelta(minutes=secs // 60) if secs < 3600 else timedelta(hours=secs // 3600)
         return format_timedelta(-whole, threshold=1, add_direction=True, format="short", locale=locale)
     return format_datetime(dt, "d MMM", tzinfo=zone(tz), locale=locale)
+
+
+# CLDR's short English units ("1 hr 30 min") suit a report table; its short Arabic units are single letters
+# ("1 س 30 د") that a reader has to guess, so Arabic takes the long forms, with their dual and plurals ("ساعتان").
+_DURATION_WIDTH = {"ar": "long"}
+_DURATION_UNITS = (("day", 86400, "hour", 3600), ("hour", 3600, "minute", 60), ("minute", 60, None, 0), ("second", 1, None, 0))
+
+
+def _unit(n: int, unit: str, unit_s: int, width: str, locale: str) -> str:
+    # A huge threshold pins Babel to the unit asked for: 45 days stay "45 days", never "2 months".
+    return format_timedelta(timedelta(seconds=n * unit_s), threshold=10**9, granularity=unit, format=width, locale=locale)
+
+
+def duration(seconds: float, lang: str = "en") -> str:
+    """A length of time in the reader's language, in its two largest units, cut (not rounded) to the smaller one:
+    "45 sec", "43 min", "1 hr 30 min", "1 day 1 hr" / "45 ثانية", "43 دقيقة", "ساعة و30 دقيقة", "يوم وساعة".
+    A zero smaller unit is left out ("2 hr", not "2 hr 0 min")."""
+    locale = lang if lang in LANGS else "en"
+    width = _DURATION_WIDTH.get(locale, "short")
+    s = max(0, int(round(seconds)))
+    for unit, unit_s, smaller, smaller_s in _DURATION_UNITS:
+        if s >= unit_s or unit == "second":
+            larger = _unit(s // unit_s, unit, unit_s, width, locale)
+            rest = (s % unit_s) // smaller_s if smaller else 0
+            if not rest:
+                return larger
+            return translate("{larger} {smaller}", lang, larger=larger, smaller=_unit(rest, smaller, smaller_s, width, locale))
+    raise AssertionError("unreachable: the seconds row always matches")

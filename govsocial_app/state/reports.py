@@ -162,7 +162,7 @@ class ReportsState(AppState):
         self.compare_label = tr("Compared with {period}", period=f.previous().label())
         self.summary = report.summary()
         self.numbers = [
-            KeyView(tr(k.label), reports.fmt(k.value, k.kind), reports.fmt(k.previous, k.kind), reports.fmt_change(k.change), _tone(k.change))
+            KeyView(tr(k.label), reports.fmt(k.value, k.kind, self.lang), reports.fmt(k.previous, k.kind, self.lang), reports.fmt_change(k.change), _tone(k.change))
             for k in report.key_numbers()
         ]
         charts = report.charts()
@@ -171,7 +171,7 @@ class ReportsState(AppState):
         self.tables = [self._table(t, f) for t in report.tables()]
 
     def _table(self, t: reports.Table, f: reports.ReportFilters) -> TableView:
-        rows = [[f"{f.local(v):%d %b %H:%M}" if c.kind == "datetime" and v is not None else reports.fmt(v, c.kind)
+        rows = [[f"{f.local(v):%d %b %H:%M}" if c.kind == "datetime" and v is not None else reports.fmt(v, c.kind, self.lang)
                  for v, c in zip(row, t.columns)] for row in t.rows[: reports.ROW_LIMIT]]
         shown = len(rows)
         total = t.total if t.total is not None else len(t.rows)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from govsocial_app.services.timefmt import relative_time
+from govsocial_app.services.timefmt import duration, relative_time
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 
@@ -36,3 +36,20 @@ def test_a_day_old_message_shows_its_date_in_the_readers_time_zone():
     assert relative_time(late_evening, NOW, lang="ar", tz="Asia/Dubai") == "2 نوفمبر"
     assert relative_time(late_evening, NOW, lang="en", tz="Not/AZone") == "1 Nov"  # a bad zone is not a crash
     assert relative_time(None, NOW, lang="ar") == ""
+
+
+@pytest.mark.parametrize(("seconds", "en", "ar"), [
+    (45, "45 sec", "45 ثانية"),
+    (60, "1 min", "دقيقة"),
+    (120, "2 min", "دقيقتان"),  # the dual
+    (5 * 60 + 59, "5 min", "5 دقائق"),  # cut to whole minutes; 3–10 take the plural
+    (11 * 60, "11 min", "11 دقيقة"),  # 11–99 take the singular
+    (3600, "1 hr", "ساعة"),  # no "0 min"
+    (5400, "1 hr 30 min", "ساعة و30 دقيقة"),
+    (2 * 3600 + 3 * 60, "2 hr 3 min", "ساعتان و3 دقائق"),
+    (86400 + 3600, "1 day 1 hr", "يوم وساعة"),
+    (45 * 86400, "45 days", "45 يومًا"),  # days stay days, never "2 months"
+])
+def test_durations_are_worded_in_the_readers_language(seconds, en, ar):
+    assert duration(seconds, "en") == en
+    assert duration(seconds, "ar") == ar

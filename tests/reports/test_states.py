@@ -57,6 +57,24 @@ def test_reports_state_builds_each_report_with_few_rows(signed_in):
     assert "application/pdf" in str(pdf)
 
 
+def test_an_arabic_reader_sees_the_inbox_reports_durations_in_arabic(signed_in):
+    from govsocial_app.services.timefmt import duration
+    from govsocial_app.state.reports import ReportsState
+
+    st, _ = signed_in("viewer", ReportsState)
+    st.start, st.end = PERIOD_START.isoformat(), PERIOD_END.isoformat()
+    report = reports.build("inbox", reports.ReportFilters(PERIOD_START, PERIOD_END))
+    seconds = {k.key: k.value for k in report.key_numbers()}["response"]
+    assert seconds and seconds >= 60  # the fixture's replies take minutes, so the duration has a unit word to translate
+    st.lang = "ar"
+    st.set_kind("inbox")
+    shown = {n.label: n.value for n in st.numbers}[catalog("ar")["Average time to first response"]]
+    assert shown == duration(seconds, "ar") != duration(seconds, "en")
+    assert any("\u0600" <= ch <= "\u06ff" for ch in shown) and "min" not in shown and "hr" not in shown
+    durations = {c for t in st.tables for row in t.rows for c in row if any("\u0600" <= ch <= "\u06ff" for ch in c)}
+    assert durations  # the per-network table's average response and completion columns too
+
+
 def test_reports_state_refuses_bad_dates_with_a_message(signed_in):
     from govsocial_app.state.reports import ReportsState
 

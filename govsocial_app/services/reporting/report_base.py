@@ -19,7 +19,7 @@ from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import ProfileMetricDaily, SocialProfile
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.reporting.metrics import Scope, period_change
-from govsocial_app.services.timefmt import checked_zone
+from govsocial_app.services.timefmt import checked_zone, duration
 
 
 MAX_DAYS = 366
@@ -159,8 +159,9 @@ class KeyNumber:
         return period_change(self.value, self.previous)
 
 
-def fmt(value: Any, kind: str) -> str:
-    """A value as people read it (English digits; the UI localises labels, not numbers)."""
+def fmt(value: Any, kind: str, lang: str = "en") -> str:
+    """A value as people read it: English digits (the UI localises labels, not numbers), durations worded in the
+    reader's language (timefmt.duration)."""
     if value is None or value == "":
         return "–"
     if kind == "int":
@@ -168,7 +169,7 @@ def fmt(value: Any, kind: str) -> str:
     if kind == "pct":
         return f"{value * 100:.1f}%"
     if kind == "seconds":
-        return fmt_duration(value)
+        return fmt_duration(value, lang)
     if kind == "float":
         return f"{value:,.2f}"
     if kind == "datetime":
@@ -176,15 +177,9 @@ def fmt(value: Any, kind: str) -> str:
     return str(value)
 
 
-def fmt_duration(seconds: float) -> str:
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min"
-    if s < 86400:
-        return f"{s // 3600} h {s % 3600 // 60} min"
-    return f"{s // 86400} d {s % 86400 // 3600} h"
+def fmt_duration(seconds: float, lang: str = "en") -> str:
+    """ "1 hr 30 min" / "ساعة و30 دقيقة": the two largest units, in the reader's language."""
+    return duration(seconds, lang)
 
 
 def fmt_change(change: float | None) -> str:
