@@ -16,7 +16,7 @@ from govsocial_app.services import audit
 from govsocial_app.services.alerting import alerts
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.inbox.stream import InboxFilter
+from govsocial_app.services.links import inbox_link
 from govsocial_app.services.alerting.spikes import TERMS_SAMPLE, top_terms
 
 ALERTING_PRIORITIES = ("priority", "crisis")
@@ -81,10 +81,10 @@ def record_matches_in(s, keyword_id: int, message_ids: Sequence[int], now: datet
         params={"priority": "Crisis" if kw.priority == "crisis" else "Priority", "name": kw.name, "count": len(ids),
                 "terms": ", ".join(t for t, _ in terms) or "—"},
         translate_params=("priority",),
-        link="/inbox?" + InboxFilter(since=since, **scope).to_query(),
+        link=inbox_link(since=since, **scope),
         keyword_id=kw.id,
         data={"count": len(ids), "terms": [[t, n] for t, n in terms], "priority": kw.priority, "query": kw.query,
-              "term_links": {t: "/inbox?" + InboxFilter(since=since, q=t, **scope).to_query() for t, _ in terms}},
+              "term_links": {t: inbox_link(since=since, q=t, **scope) for t, _ in terms}},
     )
     return alerts.create_alert(s, spec, alerts.audience_for("keyword", s), now).id
 

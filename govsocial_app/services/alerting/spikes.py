@@ -15,11 +15,10 @@ from sqlmodel import Session, col, func, select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Message, SocialProfile, SpikeRule, User
-from govsocial_app.services import audit, textnorm
+from govsocial_app.services import audit, links, textnorm
 from govsocial_app.services.alerting import alerts
 from govsocial_app.services.authz import ROLES, Actor, require
 from govsocial_app.services.errors import UserError
-from govsocial_app.services.inbox.stream import InboxFilter
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +180,7 @@ def top_terms(texts: Iterable[str], limit: int = TOP_TERMS) -> list[tuple[str, i
 def inbox_link(profile_id: int | None, since: datetime, q: str = "") -> str:
     """The inbox filtered to a surge: its profile, from the start of its window (to the minute, rounded down)."""
     start = since.astimezone(timezone.utc).replace(second=0, microsecond=0, tzinfo=timezone.utc)
-    return "/inbox?" + InboxFilter(profile_id=profile_id, since=start, q=q).to_query()
+    return links.inbox_link(profile_id=profile_id, since=start, q=q)
 
 
 # ---------------------------------------------------------------- counting (database)
