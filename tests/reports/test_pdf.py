@@ -49,7 +49,7 @@ def test_pdf_key_numbers_are_the_hand_checked_ones(sqlite_data):
     text = pdf.pages[0].extract_text()
     assert "Inbound messages" in text and "\n4\n" in f"\n{text}\n".replace(" ", "\n")
     assert "43 min" in text  # average first response (1800 + 5400 + 600) / 3 s
-    assert "1 h 30 min" in text  # average completion (7200 + 3600) / 2 s
+    assert "1 hr 30 min" in text  # average completion (7200 + 3600) / 2 s
     tables = pdf.pages[2].extract_text()
     assert "Riley" in tables and "Sam" in tables and "Roads" in tables
 
