@@ -19,6 +19,7 @@ LOGIN_ROUTE = "/login"
 HOME_ROUTE = "/inbox"
 
 
+@guard.root_state
 class AppState(rx.State):
     # The bearer token lives in LocalStorage so a reload or a new tab stays signed in;
     # the server resolves it to a user on every handler, so a revoked session stops at once.

@@ -56,10 +56,21 @@ def _mark(wrapper: Callable, fn: Callable, value: str) -> Callable:
     return wrapper
 
 
-async def _app_state(state: Any):
-    from govsocial_app.state.app_state import AppState
+_ROOT: type | None = None  # the root state that holds the session (AppState), registered by @root_state
 
-    return state if isinstance(state, AppState) else await state.get_state(AppState)
+
+def root_state(cls: type) -> type:
+    """Class decorator for the root state (state/app_state.py). The guard finds the session through it without
+    importing the module that imports the guard (that import was the last circle between files)."""
+    global _ROOT
+    _ROOT = cls
+    return cls
+
+
+async def _app_state(state: Any):
+    if _ROOT is None:
+        raise RuntimeError("no root state registered: state/app_state.py must be imported before any handler runs")
+    return state if isinstance(state, _ROOT) else await state.get_state(_ROOT)
 
 
 _IGNORED = object()  # what a quiet handler "returns" for a signed-out client: nothing at all
