@@ -55,6 +55,9 @@ def sso_app(tmp_path_factory):
         "GOVSOCIAL_OIDC_CLIENT_SECRET": harness.CLIENT_SECRET, "GOVSOCIAL_OIDC_SCOPES": "openid email profile groups",
         "GOVSOCIAL_OIDC_PROVIDER_NAME": PROVIDER,
         "GOVSOCIAL_OIDC_GROUP_ROLES": "gs-admins=admin;gs-managers=manager;gs-publishers=publisher;gs-responders=responder",
+        # Its own build directory: a second `reflex run --env prod` in the shared .web-test re-exports the frontend
+        # under the shared app that is already serving it, and every later browser test then found no page (CI).
+        "REFLEX_WEB_WORKDIR": str(REPO / ".web-identity"), "REFLEX_STATES_WORKDIR": str(REPO / ".states-identity"),
     }
     try:
         app = start_app(tmp, extra_env=env, port=port)
