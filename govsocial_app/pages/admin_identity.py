@@ -15,7 +15,7 @@ def sign_in_cell(u) -> rx.Component:
                   aria_label=t("Reset two-factor") + " " + u["name"], on_click=AdminIdentityState.reset_two_factor(u["id"])),
         rx.button(t("Sign out everywhere"), variant="soft", color_scheme="red", size="1", min_height="44px",
                   aria_label=t("Sign out everywhere") + " " + u["name"], on_click=AdminIdentityState.revoke_sessions(u["id"])),
-        gap="2",
+        gap="8px",
         wrap="wrap",
     )
 
@@ -24,7 +24,7 @@ def _check(name: str, label, checked) -> rx.Component:
     return rx.el.label(
         rx.el.input(type="checkbox", name=name, default_checked=checked, style={"width": "20px", "height": "20px"}),
         rx.text(label, size="2"),
-        display="flex", gap="2", align_items="center", min_height="44px",
+        display="flex", gap="8px", align_items="center", min_height="44px",
     )
 
 
@@ -36,7 +36,7 @@ def sign_in_policy() -> rx.Component:
                 rx.el.fieldset(
                     rx.el.legend(rx.text(t("Roles that must use two-factor sign-in"), size="2", weight="medium")),
                     rx.flex(*[_check(f"2fa_{r}", role_label(r), AdminIdentityState.two_factor_roles.contains(r)) for r in ROLES],
-                            gap="3", wrap="wrap"),
+                            gap="16px", wrap="wrap"),
                     style={"border": "none", "padding": "0", "margin": "0"},
                 ),
                 rx.cond(
@@ -46,11 +46,11 @@ def sign_in_policy() -> rx.Component:
                             rx.el.legend(rx.text(t("Password sign-in"), size="2", weight="medium")),
                             rx.el.label(rx.el.input(type="radio", name="password_mode", value="everyone",
                                                     default_checked=AdminIdentityState.password_mode == "everyone"),
-                                        rx.text(t("Everyone"), size="2"), display="flex", gap="2", align_items="center", min_height="44px"),
+                                        rx.text(t("Everyone"), size="2"), display="flex", gap="8px", align_items="center", min_height="44px"),
                             rx.el.label(rx.el.input(type="radio", name="password_mode", value="break_glass",
                                                     default_checked=AdminIdentityState.password_mode == "break_glass"),
                                         rx.text(t("Only break-glass admins (everyone else uses single sign-on)"), size="2"),
-                                        display="flex", gap="2", align_items="center", min_height="44px"),
+                                        display="flex", gap="8px", align_items="center", min_height="44px"),
                             style={"border": "none", "padding": "0", "margin": "0"},
                         ),
                         rx.el.fieldset(
