@@ -1,5 +1,6 @@
 """Listening: what people say about us beyond our own mentions.
 
-Flow: keywords runs brand-keyword searches (written in keyword_query's query language) and hands what it finds
-to ingest; topics tags stored messages with listening topics and sentiment; claims matches messages against
-known false claims and suggests a correction. Nothing is re-exported: import the module you mean."""
+Flow: keywords keeps the brand keywords (written in keyword_query's query language) and their health lines; the
+searches themselves run in intake/searches.py, which hands what they find to the intake pipeline; topics tags
+stored messages with listening topics and sentiment; claims matches messages against known false claims and
+suggests a correction. Nothing is re-exported: import the module you mean."""
