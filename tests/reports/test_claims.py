@@ -7,6 +7,7 @@ import re
 import pytest
 
 from govsocial_app.services.listening import claims as C
+from govsocial_app.services.inbox.stream import claim_labels
 from govsocial_app.services.errors import UserError
 from tests.reports import factory as F
 from tests.reports.claim_fixtures import CLAIMS, MESSAGES
@@ -83,7 +84,7 @@ def claim_db(any_db):
 
 
 def test_registering_a_claim_backfills_matches(claim_db):
-    labels = C.claims_for_messages([claim_db["old"], claim_db["other"]])
+    labels = claim_labels([claim_db["old"], claim_db["other"]])
     assert labels == {claim_db["old"]: ["Claim: The Halden Dam has failed"]}
     summary = C.claims()[0]
     assert summary.matches == 1 and summary.last_match_at == at(10, 9)
@@ -119,5 +120,5 @@ def test_claim_validation_and_archive(claim_db):
     with pytest.raises(PermissionDenied):
         C.create_claim(_actor("viewer"), "The dam has failed", "It has not.")
     C.archive_claim(claim_db["staff"], claim_db["claim"])
-    assert C.claims_for_messages([claim_db["old"]]) == {}
+    assert claim_labels([claim_db["old"]]) == {}
     assert C.claims() == []

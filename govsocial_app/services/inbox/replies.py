@@ -25,7 +25,7 @@ from connectors.registry import limits_for
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Message, MessageVersion, SocialProfile, User
 from govsocial_app.services import audit, bus, profiles
-from govsocial_app.services.publishing import pause
+from govsocial_app.services import pause_flag as pause
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.events import InboxChanged

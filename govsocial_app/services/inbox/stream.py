@@ -12,6 +12,8 @@ from sqlmodel import Session, col, select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import (
+    Claim,
+    ClaimMatch,
     KeywordSearch,
     Message,
     MessageNote,
@@ -211,6 +213,32 @@ class InboxPage:
     top_id: int  # newest id in the stream matching the filter when the page was read
 
 
+CLAIM_LABEL_CHARS = 60
+
+
+def _claim_labels(s: Session, message_ids: list[int]) -> dict[int, list[str]]:
+    """Each message's "Claim: …" badges (only messages that match a live claim). Listening writes the matches; the
+    card reads them here, so the inbox never imports listening (the domain order is listening > inbox)."""
+    if not message_ids:
+        return {}
+    rows = s.execute(
+        select(ClaimMatch.message_id, Claim.text).join(Claim, Claim.id == ClaimMatch.claim_id)
+        .where(col(ClaimMatch.message_id).in_(list(message_ids)), col(Claim.deleted_at).is_(None)).order_by(Claim.id)
+    ).all()
+    out: dict[int, list[str]] = {}
+    for mid, claim_text in rows:
+        words = " ".join(claim_text.split())
+        out.setdefault(mid, []).append(
+            "Claim: " + (words if len(words) <= CLAIM_LABEL_CHARS else words[: CLAIM_LABEL_CHARS - 1] + "…"))
+    return out
+
+
+def claim_labels(message_ids: list[int]) -> dict[int, list[str]]:
+    """The "Claim: …" badges the inbox shows for these messages."""
+    with session_scope() as s:
+        return _claim_labels(s, message_ids)
+
+
 def _initials(name: str) -> str:
     parts = [p for p in name.replace("@", " ").split() if p]
     return "".join(p[0] for p in parts[:2]).upper() or "?"
@@ -245,9 +273,7 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
     names = dict(s.exec(select(User.id, User.display_name).where(col(User.id).in_(user_ids))).all()) if user_ids else {}
     profile_ids = {m.profile_id for m in rows if m.profile_id}
     profiles = dict(s.exec(select(SocialProfile.id, SocialProfile.handle).where(col(SocialProfile.id).in_(profile_ids))).all()) if profile_ids else {}
-    from govsocial_app.services.listening.claims import claims_for_messages
-
-    claim_labels = claims_for_messages(ids)
+    claim_labels = _claim_labels(s, ids)
     return [
         MessageCard(
             id=m.id,

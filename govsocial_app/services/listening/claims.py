@@ -40,7 +40,6 @@ MIN_COVERAGE = 0.6
 MIN_TERMS = 2
 MIN_COSINE = 0.5
 COSINE_COVERAGE = 0.34
-LABEL_CHARS = 60
 _BATCH = 2000
 
 # Bilingual concepts. A form ending in * matches any word that starts with it (English inflections, Arabic
@@ -371,26 +370,6 @@ def claims() -> list[ClaimSummary]:
             last = last if last is None or last.tzinfo else last.replace(tzinfo=timezone.utc)
             out.append(ClaimSummary(c.id, c.text, c.correction, c.link, c.lang, n, last, c.created_at))
         return out
-
-
-def label(claim_text: str) -> str:
-    text = " ".join(claim_text.split())
-    return "Claim: " + (text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…")
-
-
-def claims_for_messages(message_ids: list[int]) -> dict[int, list[str]]:
-    """For the inbox: each message's "Claim: …" labels (only messages that match a live claim appear)."""
-    if not message_ids:
-        return {}
-    with session_scope() as s:
-        rows = s.execute(
-            select(ClaimMatch.message_id, Claim.text).join(Claim, Claim.id == ClaimMatch.claim_id)
-            .where(col(ClaimMatch.message_id).in_(list(message_ids)), col(Claim.deleted_at).is_(None)).order_by(Claim.id)
-        ).all()
-    out: dict[int, list[str]] = {}
-    for mid, text in rows:
-        out.setdefault(mid, []).append(label(text))
-    return out
 
 
 def correction_reply(claim_id: int, message_id: int) -> str:
