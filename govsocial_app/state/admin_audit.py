@@ -52,7 +52,7 @@ class AuditState(AppState):
         ]
 
     @rx.event
-    @requires("audit.view", signed_out="login")
+    @requires("audit.view", signed_out="login", refused="page")  # the page shows no_access() for this role
     def load(self):
         if not self._load_user():
             return self._to_login()

@@ -55,7 +55,7 @@ class CapAdminState(AppState):
         self._refresh()
 
     @rx.event
-    @requires(PERMISSION, signed_out="login")
+    @requires(PERMISSION, signed_out="login", refused="page")  # the page shows no_access() for this role
     def load(self):
         if not self._load_user():
             return self._to_login()

@@ -34,7 +34,7 @@ class AdminIdentityState(AppState):
         self.admins = [{"id": str(u.id), "name": u.display_name} for u in auth_service.list_users() if u.role == "admin"]
 
     @rx.event
-    @requires("users.manage", signed_out="login")
+    @requires("users.manage", signed_out="login", refused="page")  # the page shows no_access() for this role
     def load(self):
         self.error = self.notice = ""
         self._refresh()

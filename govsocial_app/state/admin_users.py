@@ -27,7 +27,7 @@ class UsersState(AppState):
         ]
 
     @rx.event
-    @requires("users.manage", signed_out="login")
+    @requires("users.manage", signed_out="login", refused="page")  # the page shows no_access() for this role
     def load(self):
         if not self._load_user():
             return self._to_login()

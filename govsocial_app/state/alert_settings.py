@@ -105,7 +105,7 @@ class AlertSettingsState(AppState):
             self.smtp_sender, self.smtp_has_password = (cfg.sender, bool(cfg.password)) if cfg else ("", False)
 
     @rx.event
-    @requires("alerts.configure", signed_out="login")
+    @requires("alerts.configure", signed_out="login", refused="page")  # the page shows no_access() for this role
     def load(self):
         if not self._load_user():
             return self._to_login()

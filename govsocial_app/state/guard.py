@@ -76,7 +76,7 @@ async def _app_state(state: Any):
 _IGNORED = object()  # what a quiet handler "returns" for a signed-out client: nothing at all
 
 
-def _check(app: Any, permission: str, signed_out: str):
+def _check(app: Any, permission: str, signed_out: str, refused: str = "raise"):
     """Authorise; returns (actor, None), or (None, what to return instead of running the handler)."""
     try:
         actor = app._current_actor()
@@ -88,19 +88,28 @@ def _check(app: Any, permission: str, signed_out: str):
             return None, _IGNORED
         raise
     if permission != SIGNED_IN and not can(actor.role, permission):
+        if refused == "page":
+            return None, _IGNORED
         raise PermissionDenied(permission, actor.role, app.lang)
     return actor, None
 
 
-def requires(permission: str, *, signed_out: str = "raise"):
+def requires(permission: str, *, signed_out: str = "raise", refused: str = "raise"):
     """Run the handler only for a signed-in person whose role holds `permission` (or SIGNED_IN: anyone signed in).
 
     A signed-out client (no token, a revoked or expired one, a deactivated user) gets NotSignedIn, which the app's
     exception handler turns into a trip to sign in; `signed_out="login"` (a page's on_load) sends it there directly
     with `next`, and `signed_out="ignore"` (a banner's on_mount, which also renders on the sign-in page) does
-    nothing and returns nothing."""
+    nothing and returns nothing.
+
+    A role without the permission gets PermissionDenied (a toast in the reader's language), unless `refused="page"`:
+    for the `load` of a page whose shell shows "You do not have access to this page" from the same permission flag,
+    the load then returns nothing (the body, which reads the data, still never runs), so a deep link shows the one
+    plain notice instead of that notice plus one refusal toast per on_load handler."""
     if signed_out not in ("raise", "login", "ignore"):
         raise ValueError(signed_out)
+    if refused not in ("raise", "page"):
+        raise ValueError(refused)
     if permission != SIGNED_IN:
         can("admin", permission)  # an unknown permission fails at import, not at the first click
 
@@ -109,7 +118,7 @@ def requires(permission: str, *, signed_out: str = "raise"):
 
             async def agen(self, *args, **kwargs):
                 async with _unlocked(self):
-                    actor, redirect = _check(await _app_state(self), permission, signed_out)
+                    actor, redirect = _check(await _app_state(self), permission, signed_out, refused)
                 if redirect is not None:
                     if redirect is not _IGNORED:
                         yield redirect
@@ -124,7 +133,7 @@ def requires(permission: str, *, signed_out: str = "raise"):
             async def coro(self, *args, **kwargs):
                 async with _unlocked(self):
                     app = await _app_state(self)
-                    actor, redirect = _check(app, permission, signed_out)
+                    actor, redirect = _check(app, permission, signed_out, refused)
                     token = app.auth_token
                 if redirect is not None:
                     return None if redirect is _IGNORED else redirect
@@ -140,7 +149,7 @@ def requires(permission: str, *, signed_out: str = "raise"):
             raise TypeError(f"{fn.__qualname__}: sync generator handlers are not guarded; make it async")
 
         def plain(self, *args, **kwargs):
-            actor, redirect = _check(self, permission, signed_out)
+            actor, redirect = _check(self, permission, signed_out, refused)
             if redirect is not None:
                 return None if redirect is _IGNORED else redirect
             reset = _resolved.set((self.auth_token, actor))

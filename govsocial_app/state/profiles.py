@@ -60,7 +60,7 @@ class ProfilesState(AppState):
                        for f in info.config_fields + info.secret_fields]
 
     @rx.event
-    @requires("profiles.manage", signed_out="login")
+    @requires("profiles.manage", signed_out="login", refused="page")  # the page shows no_access() for this role
     def load(self):
         if not self._load_user():
             return self._to_login()
