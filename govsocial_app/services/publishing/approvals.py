@@ -630,7 +630,8 @@ def groups() -> list[tuple[int, str, list[int], int | None]]:
 # ---------------------------------------------------------------- the sender's last check
 
 
-def approved_to_send(post_id: int, target_id: int, claim_token: str, profile_id: int, text: str, link: str, media: tuple) -> bool:
+def approved_to_send(post_id: int, target_id: int, claim_token: str, profile_id: int, text: str, link: str, media: tuple,
+                     language: str = "") -> bool:
     """The publishing job asks this just before it sends one claimed target. Posts that no workflow governs
     pass. A post under a workflow passes only if what is about to go out is exactly what was approved; if not,
     the claim is taken back, the post starts its workflow again, and the author and the approvers are told."""
@@ -638,7 +639,7 @@ def approved_to_send(post_id: int, target_id: int, claim_token: str, profile_id:
         post = s.get(Post, post_id)
         if post is None or not post.workflow_id:
             return True
-        reason = approval_content.mismatch(post, approval_content.load(s, post), profile_id, text, link, media)
+        reason = approval_content.mismatch(post, approval_content.load(s, post), profile_id, text, link, media, language)
     if not reason:
         return True
     log.warning("publisher: refused to send target %s of post %s: %s", target_id, post_id, reason)
