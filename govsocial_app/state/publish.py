@@ -89,6 +89,8 @@ class LangCountView:
     used: int = 0
     limit: int = 0
     over: bool = False
+    preview: str = ""  # that language's text as it goes out on the network, in the network's mode
+    mode: str = ""  # "combined" (the shared budget of one post) or "separate" (its own post, the whole limit)
 
 
 @dataclasses.dataclass
@@ -197,9 +199,10 @@ class PublishState(AppState):
         """Counters per language and the accessibility checklist (each language), recomputed as the author types."""
         texts = self._texts()
         if len(texts) > 1:
+            modes = {"combined": self._("one combined post"), "separate": self._("its own post")}
             self.lang_counts = [
                 LangCountView(c.language, c.direction, f"{LANGUAGE_NAMES.get(c.language, c.language)} · "
-                              f"{views.network_label(c.network)}", c.used, c.limit, c.over)
+                              f"{views.network_label(c.network)} ({modes[c.mode]})", c.used, c.limit, c.over, c.preview, c.mode)
                 for c in emergency.language_counts(texts, self.link.strip(), self._networks())
             ]
         else:

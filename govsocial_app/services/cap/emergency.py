@@ -45,7 +45,9 @@ AFTER_EXPIRY = "The official alert expires at {expires}. Choose a time before th
 NO_QUEUE = "An emergency post cannot wait in the queue: post it now or schedule it before the alert expires."
 BLOCKED = "Accessibility: {item}. {message}"
 BLOCKED_SEND = "Not sent: the accessibility check \"{item}\" failed and an admin made it blocking."
-MSGIDS = (EXPIRED, AFTER_EXPIRY, NO_QUEUE, BLOCKED, BLOCKED_SEND)
+UNKNOWN_NETWORK = "Unknown network."
+CHOOSE_MODE = "Choose one combined post or separate posts."
+MSGIDS = (EXPIRED, AFTER_EXPIRY, NO_QUEUE, BLOCKED, BLOCKED_SEND, UNKNOWN_NETWORK, CHOOSE_MODE)
 
 
 def _fmt(dt: datetime) -> str:
@@ -126,9 +128,9 @@ def set_twin_mode(actor: Actor, network: str, mode: str) -> dict[str, str]:
     """An admin chooses, for one network, one combined post or one post per language (audited)."""
     require(actor, "settings.manage")
     if network not in NETWORKS:
-        raise UserError("Unknown network.")
+        raise UserError(UNKNOWN_NETWORK)
     if mode not in TWIN_MODES:
-        raise UserError("Choose one combined post or separate posts.")
+        raise UserError(CHOOSE_MODE)
     modes = twin_modes()
     before, modes[network] = modes[network], mode
     with session_scope() as s:

@@ -51,8 +51,11 @@ CHANGE_IMAGE = "image {n}"
 CHANGE_IMAGE_ADDED = "image {n} added"
 CHANGE_IMAGE_REMOVED = "image {n} removed"
 CHANGE_ALT = "the description of image {n}"
+CHANGE_MODE = "how the languages go out on {network} (one combined post or one post per language)"
+# What the approver reads above each text of a twin post.
+LANGUAGE_LABELS = {"en": "English", "ar": "Arabic", "en+ar": "English and Arabic in one post"}
 MSGIDS = (LINK_CARD, LINK_DROPPED, NOT_SENT, NOT_SENT_NOTICE, CHANGED_NOTICE, CHANGE_TEXT, CHANGE_ADDED, CHANGE_REMOVED, CHANGE_LINK,
-          CHANGE_TIME, CHANGE_IMAGE, CHANGE_IMAGE_ADDED, CHANGE_IMAGE_REMOVED, CHANGE_ALT)
+          CHANGE_TIME, CHANGE_IMAGE, CHANGE_IMAGE_ADDED, CHANGE_IMAGE_REMOVED, CHANGE_ALT, CHANGE_MODE, *LANGUAGE_LABELS.values())
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,10 @@ def changes(old: dict[str, Any], new: dict[str, Any], handles: dict[int, str]) -
         elif before[pid]["text"] != t["text"]:
             out.append((CHANGE_TEXT, {"profile": name(pid)}))
     out += [(CHANGE_REMOVED, {"profile": name(pid)}) for pid in before if pid not in after]
+    old_modes, new_modes = old.get("twin") or {}, new.get("twin") or {}
+    for network in dict.fromkeys([*old_modes, *new_modes]):
+        if old_modes.get(network) != new_modes.get(network):
+            out.append((CHANGE_MODE, {"network": network_label(network)}))
     if old.get("link") != new.get("link"):
         out.append((CHANGE_LINK, {}))
     if old.get("schedule") != new.get("schedule"):
