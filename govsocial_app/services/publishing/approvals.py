@@ -577,7 +577,7 @@ def queue(actor: Actor, *, all_pending: bool = False, limit: int = 50) -> list[Q
             decided_ext = {d.external_email.lower(): d.decision for d in decisions if d.external_email}
             out.append(QueueItem(
                 post.id, author.display_name if author else "", excerpt(post.text, 140), content.link, content.scheduled_at,
-                tuple(t.handle for t in content.targets), workflow_name(s, post.workflow_id), step.name, step.mode,
+                tuple(dict.fromkeys(t.handle for t in content.targets)), workflow_name(s, post.workflow_id), step.name, step.mode,
                 post.approval_step + 1, len(_steps(s, post.workflow_id)), post.status == "held", mine,
                 tuple(f"{d.external_name or people.get(d.user_id, '?')}: {d.decision}" + (f" ({d.comment})" if d.comment else "") for d in decisions),
                 approval_links.statuses(s, post, step, decided_ext),

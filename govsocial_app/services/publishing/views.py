@@ -138,7 +138,8 @@ def summaries(s: Session, posts: list[Post]) -> list[PostSummary]:
         select(PostTarget, SocialProfile.handle).join(SocialProfile, col(SocialProfile.id) == PostTarget.profile_id)
         .where(col(PostTarget.post_id).in_(ids or [-1]), PostTarget.status != "cancelled")
     ).all():
-        handles[t.post_id].append(handle)
+        if handle not in handles[t.post_id]:  # a twin post's separate posts share their profile
+            handles[t.post_id].append(handle)
         if t.error and t.status == "failed":
             errors.setdefault(t.post_id, f"{handle}: {t.error}")
     return [
