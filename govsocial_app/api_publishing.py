@@ -15,7 +15,7 @@ from starlette.routing import Route
 from govsocial_app.config import get_settings
 from govsocial_app.i18n import is_rtl, translate
 from govsocial_app.services import mailer
-from govsocial_app.services.publishing import approval_external, approvals, ical
+from govsocial_app.services.publishing import approval_content, approval_external, approvals, ical
 from govsocial_app.services.errors import UserError
 
 _STYLE = """
@@ -141,6 +141,20 @@ def _code_page(lang: str, sid: str, view: approval_external.ReviewView, error: s
     ])
 
 
+def _post_text(r) -> str:
+    """A network's text. Where its paragraphs run in different directions (a combined twin post: English, then
+    Arabic), each paragraph gets its own; else the whole text takes the one it has (Arabic: right to left)."""
+    directions = {d for _, d in r.paragraphs}
+    if len(directions) > 1:
+        return '<div class="post">' + "".join(
+            f'<p dir="{d}"{LANG_AR if d == "rtl" else ""}>{html.escape(p)}</p>' for p, d in r.paragraphs) + "</div>"
+    direction = "rtl" if directions == {"rtl"} else "auto"
+    return f'<div class="post" dir="{direction}"{LANG_AR if direction == "rtl" else ""}>{html.escape(r.text)}</div>'
+
+
+LANG_AR = ' lang="ar"'
+
+
 def _review_page(lang: str, sid: str, view: approval_external.ReviewView, error: str = "", values: dict | None = None) -> str:
     _ = _t(lang)
     v = {k: html.escape(str(x)) for k, x in (values or {}).items()}
@@ -155,8 +169,11 @@ def _review_page(lang: str, sid: str, view: approval_external.ReviewView, error:
         note = translate(r.note_msgid, lang, **dict(r.note_params)) if r.note_msgid else ""
         parts += [
             '<section class="card">',
-            f'<p class="net">{html.escape(r.label)} · <span class="ltr">{html.escape(r.handle)}</span></p>',
-            f'<div class="post" dir="auto">{html.escape(r.text)}</div>',
+            f'<p class="net">{html.escape(r.label)} · <span class="ltr">{html.escape(r.handle)}</span>'
+            + (f' · {html.escape(translate(approval_content.LANGUAGE_LABELS[r.language], lang))}' if r.language in approval_content.LANGUAGE_LABELS else "")
+            + '</p>',
+            # Each paragraph in its own direction: a twin post's Arabic reads right to left, its English left to right.
+            _post_text(r),
             f'<p class="muted">{html.escape(note)}</p>' if note else "",
             "</section>",
         ]

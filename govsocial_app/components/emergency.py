@@ -18,6 +18,16 @@ def _lang_counter(c: LangCountView) -> rx.Component:
                     variant=rx.cond(c.over, "solid", "soft"), size="2", dir="auto")
 
 
+def _lang_preview(c: LangCountView) -> rx.Component:
+    """One language's text on one network as it goes out: its own post (separate) or its part of the combined post."""
+    return rx.box(
+        rx.flex(rx.text(c.label, size="1", weight="medium", dir="auto"), _lang_counter(c), justify="between", gap="2", wrap="wrap"),
+        rx.text(c.preview, size="2", dir=c.direction, lang=c.language, white_space="pre-wrap", overflow_wrap="anywhere",
+                aria_label=c.label),
+        padding="6px 8px", border=f"1px solid {rx.color('gray', 5)}", border_radius="6px",
+    )
+
+
 def _tm(s: TMView) -> rx.Component:
     return rx.flex(
         rx.box(rx.text(s.source, size="1", color=rx.color("gray", 11)), rx.text(s.target, size="2", dir="rtl", lang="ar"), flex="1"),
@@ -50,9 +60,17 @@ def emergency_panel() -> rx.Component:
                          dir="rtl", lang="ar", id="gs-post-text-ar", placeholder=t("The Arabic version of the post (optional)")),
             display="flex", flex_direction="column", gap="4px",
         ),
-        rx.text(t("Both versions are approved together and go out as one post on each network."), size="1", color=rx.color("gray", 11)),
+        rx.text(t("Both versions are approved together. On each network they go out as one combined post or as one post per "
+                  "language, as your admins chose."), size="1", color=rx.color("gray", 11)),
         rx.cond(PublishState.lang_counts.length() > 0,
                 rx.flex(rx.foreach(PublishState.lang_counts, _lang_counter), gap="2", wrap="wrap", aria_live="polite", margin_top="4px")),
+        rx.cond(PublishState.lang_counts.length() > 0,
+                rx.el.details(
+                    rx.el.summary(t("Preview each language on each network"), min_height=TAP, display="flex", align_items="center",
+                                  cursor="pointer"),
+                    rx.flex(rx.foreach(PublishState.lang_counts, _lang_preview), direction="column", gap="2"),
+                    id="gs-twin-previews", margin_top="4px",
+                )),
         rx.button(rx.icon("languages", size=16, aria_hidden="true"), t("Suggest translations"), variant="soft", size="2", min_height=TAP,
                   on_click=PublishState.suggest_translation, type="button", margin_top="6px"),
         rx.cond(PublishState.tm_suggestions.length() > 0, rx.box(rx.foreach(PublishState.tm_suggestions, _tm), margin_top="4px")),

@@ -341,6 +341,9 @@ class PostTarget(SQLModel, table=True):
     post_id: int = Field(foreign_key="post.id", index=True)
     profile_id: int = Field(foreign_key="socialprofile.id", index=True)
     text_override: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # A twin post's language on this profile: "" (an ordinary post), "en+ar" (one combined post carrying both
+    # versions), or "en" / "ar" (separate mode: one target per language, each claimed, sent and reconciled on its own).
+    language: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
     status: str = Field(default="pending", max_length=12)  # pending, due, claimed, published, failed, cancelled
     due_at: Optional[datetime] = _ts()
     idempotency_key: str = Field(max_length=64, unique=True)

@@ -103,6 +103,37 @@ def _blocking() -> rx.Component:
     )
 
 
+def _twin_mode(row) -> rx.Component:
+    return rx.el.li(
+        rx.el.fieldset(
+            rx.el.legend(row["label"], style={"fontWeight": "500", "padding": "0"}),
+            rx.radio_group.root(
+                rx.flex(
+                    rx.el.label(rx.radio_group.item(value="combined", aria_label=row["label"] + ": " + t("One combined post")),
+                                rx.text(t("One combined post"), size="2"),
+                                display="flex", gap="8px", align_items="center", min_height=TAP, cursor="pointer"),
+                    rx.el.label(rx.radio_group.item(value="separate", aria_label=row["label"] + ": " + t("Separate posts, one per language")),
+                                rx.text(t("Separate posts, one per language"), size="2"),
+                                display="flex", gap="8px", align_items="center", min_height=TAP, cursor="pointer"),
+                    direction="row", wrap="wrap", column_gap="16px",
+                ),
+                value=row["mode"], on_change=lambda mode: CapAdminState.set_twin_mode(row["network"], mode),
+            ),
+            border="none", padding="0", margin="0",
+        ),
+        list_style="none", padding="4px 0", border_bottom=f"1px solid {rx.color('gray', 4)}",
+    )
+
+
+def _twin_modes() -> rx.Component:
+    return rx.box(
+        rx.text(t("An English and Arabic post can go out as one post carrying both, or as one post per language, each with the "
+                  "network's whole length. Both are approved together either way."), size="2", color=rx.color("gray", 11)),
+        rx.el.ul(rx.foreach(CapAdminState.twin_modes, _twin_mode), padding="0", margin="8px 0 0",
+                 aria_label=t("Bilingual posts on each network")),
+    )
+
+
 def page() -> rx.Component:
     return shell(
         "more",
@@ -113,5 +144,7 @@ def page() -> rx.Component:
                 rx.el.ul(rx.foreach(CapAdminState.sources, _source), padding="0", margin="8px 0 0", aria_label=t("Alert sources"))),
         rx.card(rx.heading(t("Jurisdiction"), as_="h2", size="3", margin_bottom="8px"), _boundary(), margin_top="12px"),
         rx.card(rx.heading(t("Accessibility checks that block publishing"), as_="h2", size="3", margin_bottom="8px"), _blocking(), margin_top="12px"),
+        rx.card(rx.heading(t("Bilingual posts on each network"), as_="h2", size="3", margin_bottom="8px"), _twin_modes(), margin_top="12px",
+                id="gs-twin-modes"),
         allowed=AppState.can_manage_settings,
     )

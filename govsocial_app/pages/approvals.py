@@ -20,8 +20,9 @@ ROLE_CHOICES = (("none", "No role"), ("admin", "Admins"), ("manager", "Managers"
 def _network(n: NetworkView) -> rx.Component:
     return rx.box(
         rx.text(n.label, size="1", weight="bold", color=rx.color("gray", 11), dir="auto"),
-        # Social content is in any language: each text takes its own direction, whatever the page's.
-        rx.text(n.text, white_space="pre-wrap", size="3", overflow_wrap="anywhere", margin_top="2px", dir="auto"),
+        # Social content is in any language: each paragraph takes its own direction (Arabic right to left), whatever the page's.
+        rx.foreach(n.paragraphs, lambda p: rx.text(p.text, white_space="pre-wrap", size="3", overflow_wrap="anywhere", margin_top="2px",
+                                                   dir=p.dir, lang=p.lang, class_name="gs-approval-text")),
         rx.cond(n.note != "", rx.text(n.note, size="1", color=rx.color("gray", 11), margin_top="2px")),
         border_inline_start=f"3px solid {rx.color('accent', 7)}", padding_inline_start="10px", margin_y="10px",
     )

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import reflex as rx
 
+from connectors.registry import network_choices
 from govsocial_app.services.cap import emergency, store
 from govsocial_app.services.cap.accessibility import CHECKS, TITLES
 from govsocial_app.services.cap.errors import CapError
@@ -26,6 +27,7 @@ class CapAdminState(AppState):
     jurisdiction: str = ""
     blocking: list[str] = []
     checks: list[dict[str, str]] = []
+    twin_modes: list[dict[str, str]] = []  # per network: how a twin post goes out there (one combined post or one per language)
     severities: list[str] = list(SEVERITY_ORDER)
     urgencies: list[str] = list(URGENCY_ORDER)
     certainties: list[str] = list(CERTAINTY_ORDER)
@@ -48,6 +50,8 @@ class CapAdminState(AppState):
                                     certainty=self._(thresholds.min_certainty)) if jurisdiction else "")
         self.blocking = emergency.blocking_items()
         self.checks = [{"key": k, "title": self._(TITLES[k])} for k in CHECKS]
+        modes = emergency.twin_modes()
+        self.twin_modes = [{"network": n, "label": self._(label), "mode": modes[n]} for n, label in network_choices() if n in modes]
         del tz
 
     def _done(self, notice: str) -> None:
@@ -133,3 +137,15 @@ class CapAdminState(AppState):
         actor = self._require(PERMISSION)
         chosen = [k for k in self.blocking if k != key] if key in self.blocking else [*self.blocking, key]
         self.blocking = emergency.set_blocking_items(actor, chosen)
+
+    @rx.event
+    @requires(PERMISSION)
+    def set_twin_mode(self, network: str, mode: str):
+        """One combined post or one post per language, for one network's twin posts (audited in the service)."""
+        actor = self._require(PERMISSION)
+        try:
+            emergency.set_twin_mode(actor, network, mode)
+        except UserError as exc:
+            self.error, self.notice = self._(str(exc)), ""
+            return
+        self._done("Saved: new twin posts go out this way on that network.")

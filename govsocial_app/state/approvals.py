@@ -10,6 +10,7 @@ import reflex as rx
 from govsocial_app.services.publishing import approval_external, approvals
 from govsocial_app.services import auth as auth_service
 from govsocial_app.services.authz import can
+from govsocial_app.services.publishing.approval_content import LANGUAGE_LABELS
 from govsocial_app.services.publishing.approvals import StepSpec
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.timefmt import zone
@@ -23,10 +24,18 @@ _EXTERNAL = re.compile(r"\s*(?P<name>[^<,]+?)\s*<(?P<email>[^>\s]+@[^>\s]+)>\s*"
 
 
 @dataclasses.dataclass
+class ParagraphView:
+    text: str = ""
+    dir: str = "ltr"  # "rtl" for Arabic
+    lang: str = ""
+
+
+@dataclasses.dataclass
 class NetworkView:
-    label: str = ""  # "Mastodon · @city"
+    label: str = ""  # "Mastodon · @city", and the language of a twin post's text ("· Arabic")
     text: str = ""  # exactly what that network receives
     note: str = ""  # how the network treats the link, where it differs
+    paragraphs: list[ParagraphView] = dataclasses.field(default_factory=list)  # the text, each paragraph in its direction
 
 
 @dataclasses.dataclass
@@ -97,7 +106,9 @@ class ApprovalsState(AppState):
         when = q.scheduled_at.astimezone(zone(self.user_tz)).strftime("%Y-%m-%d %H:%M") if q.scheduled_at else self._("As soon as approved")
         step = self._("Step {n} of {total}: {name} ({mode})", n=q.step_index, total=q.step_count, name=q.step_name,
                       mode=self._("any one approver") if q.step_mode == "any" else self._("every approver"))
-        networks = [NetworkView(f"{r.label} · {r.handle}", r.text, self._(r.note_msgid, **dict(r.note_params)) if r.note_msgid else "")
+        networks = [NetworkView(f"{r.label} · {r.handle}" + (f" · {self._(LANGUAGE_LABELS[r.language])}" if r.language in LANGUAGE_LABELS else ""),
+                                r.text, self._(r.note_msgid, **dict(r.note_params)) if r.note_msgid else "",
+                                [ParagraphView(text, d, "ar" if d == "rtl" else "") for text, d in r.paragraphs])
                     for r in q.targets]
         images = [ImageView(approvals.media_url(user_id, m.media_id), m.alt_text, self._("Image {n}, described as:", n=str(n)))
                   for n, m in enumerate(q.media, start=1)]

@@ -89,6 +89,8 @@ class LangCountView:
     used: int = 0
     limit: int = 0
     over: bool = False
+    preview: str = ""  # that language's text as it goes out on the network, in the network's mode
+    mode: str = ""  # "combined" (the shared budget of one post) or "separate" (its own post, the whole limit)
 
 
 @dataclasses.dataclass
@@ -197,9 +199,10 @@ class PublishState(AppState):
         """Counters per language and the accessibility checklist (each language), recomputed as the author types."""
         texts = self._texts()
         if len(texts) > 1:
+            modes = {"combined": self._("one combined post"), "separate": self._("its own post")}
             self.lang_counts = [
                 LangCountView(c.language, c.direction, f"{LANGUAGE_NAMES.get(c.language, c.language)} · "
-                              f"{views.network_label(c.network)}", c.used, c.limit, c.over)
+                              f"{views.network_label(c.network)} ({modes[c.mode]})", c.used, c.limit, c.over, c.preview, c.mode)
                 for c in emergency.language_counts(texts, self.link.strip(), self._networks())
             ]
         else:
@@ -323,15 +326,16 @@ class PublishState(AppState):
         self.ext_waiting = view.status in ("pending_approval", "held") and approval_external.step_has_externals(view.id)
         self.post_status_label = self._(STATUS_LABELS.get(view.status, view.status)) if view.status else ""
         self.text, self.link = view.text, view.link
-        self.selected = [str(t.profile_id) for t in view.targets]
-        self.variants = {t.network: t.text_override for t in view.targets if t.text_override}
+        self.selected = list(dict.fromkeys(str(t.profile_id) for t in view.targets))
+        # A twin post's texts per network are made from the two versions at each save (emergency.twin_input), not kept as variants.
+        self.variants = {t.network: t.text_override for t in view.targets if t.text_override and not t.language}
         self.media = [MediaView(str(m.id), m.name, size_label(m.size_bytes), m.alt_text) for m in view.media]
         self.campaign = str(view.campaign_id) if view.campaign_id else "none"
         local = view.scheduled_at.astimezone(tz) if view.scheduled_at else None
         self.day, self.time = (local.strftime("%Y-%m-%d"), local.strftime("%H:%M")) if local else ("", "")
-        failed = [f"{t.handle}: {t.error}" for t in view.targets if t.status == "failed" and t.error]
+        failed = [f"{t.label}: {t.error}" for t in view.targets if t.status == "failed" and t.error]
         # The network's answer was lost after sending (publisher.py): it is being checked, or needs a person to look.
-        failed += [self._(UNCERTAIN[t.status], handle=t.handle) for t in view.targets if t.status in UNCERTAIN]
+        failed += [self._(UNCERTAIN[t.status], handle=t.label) for t in view.targets if t.status in UNCERTAIN]
         self.post_note = self._(view.held_reason) if view.held_reason else "; ".join(failed)
         self.issues = []
         self._open_emergency(post_id)

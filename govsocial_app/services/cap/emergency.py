@@ -1,6 +1,7 @@
 """Emergency posts: the composer's bilingual draft from an official alert, the alert's expiry that a post may not
-outlive, twin posts (an English and an Arabic version approved as one post, combined per network), the admins'
-blocking accessibility items, and the gate the publisher calls right before sending."""
+outlive, twin posts (an English and an Arabic version approved as one post: per network one combined post or one
+post per language, as admins chose), the admins' blocking accessibility items, and the gate the publisher calls
+right before sending."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import datetime, timezone
 from sqlmodel import Session, select
 
 from connectors import textcount
-from connectors.registry import limits_for
+from connectors.registry import NETWORKS, limits_for
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import CapAlert, MediaAsset, Post, PostEmergency
 from govsocial_app.services import audit, settings_store
@@ -26,15 +27,27 @@ from govsocial_app.services.errors import UserError
 from govsocial_app.services.publishing.composer import ComposerInput, ComposerInvalid, Issue
 
 BLOCKING_SETTING = "cap.accessibility.blocking"  # [check keys] that stop publishing
+TWIN_MODES_SETTING = "cap.twin.modes"  # {network: "combined" | "separate"}: how a twin post goes out there
 SEPARATOR = "\n\n"
+PRIMARY_LANGUAGE = "en"
 SECOND_LANGUAGE = "ar"
+COMBINED, SEPARATE = "combined", "separate"
+TWIN_MODES = (COMBINED, SEPARATE)
+COMBINED_LANGUAGE = f"{PRIMARY_LANGUAGE}+{SECOND_LANGUAGE}"  # a combined post's PostTarget.language
+# Defaults. X (280) and Bluesky (300) leave each language of a combined post about 135 characters, which cuts a
+# warning's instruction to a fragment: there each language goes out whole as its own post. Mastodon (500), Facebook
+# (63,206), Instagram (2,200) and the simulator (500) fit both versions of a typical warning, and one post keeps them
+# together: one link card, one set of images (Instagram needs one per post), one thing to boost or share.
+DEFAULT_SEPARATE = frozenset({"x", "bluesky"})
 
 EXPIRED = "The official alert expired at {expires}: this post cannot go out after it."
 AFTER_EXPIRY = "The official alert expires at {expires}. Choose a time before then."
 NO_QUEUE = "An emergency post cannot wait in the queue: post it now or schedule it before the alert expires."
 BLOCKED = "Accessibility: {item}. {message}"
 BLOCKED_SEND = "Not sent: the accessibility check \"{item}\" failed and an admin made it blocking."
-MSGIDS = (EXPIRED, AFTER_EXPIRY, NO_QUEUE, BLOCKED, BLOCKED_SEND)
+UNKNOWN_NETWORK = "Unknown network."
+CHOOSE_MODE = "Choose one combined post or separate posts."
+MSGIDS = (EXPIRED, AFTER_EXPIRY, NO_QUEUE, BLOCKED, BLOCKED_SEND, UNKNOWN_NETWORK, CHOOSE_MODE)
 
 
 def _fmt(dt: datetime) -> str:
@@ -87,26 +100,74 @@ def combined(primary: str, second: str) -> str:
 def fitted_combined(primary: str, second: str, link: str, network: str) -> str:
     """Both versions in one post within the network's limit: each language keeps as much as fits (whole sentences
     first, as the CAP drafts do), the primary language taking at most half when both cannot fit whole."""
+    return combined(*_fit_combined(primary, second, link, network))
+
+
+def _fit_combined(primary: str, second: str, link: str, network: str) -> tuple[str, str]:
     limits = limits_for(network)
-    whole = combined(primary, second)
-    if textcount.count(views.body_for(whole, link), limits) <= limits.max_chars:
-        return whole
+    if textcount.count(views.body_for(combined(primary, second), link), limits) <= limits.max_chars:
+        return primary.strip(), second.strip()
     half = dataclasses.replace(limits, max_chars=max(1, (limits.max_chars - len(SEPARATOR)) // 2))
     first = fit_text(primary, lambda cut: views.body_for(cut, link), half) or primary[:1]
     rest = fit_text(second, lambda cut: views.body_for(combined(first, cut), link), limits)
-    return combined(first, rest)
+    return first, rest
 
 
-def twin_input(inp: ComposerInput, networks: Sequence[str], second_text: str) -> ComposerInput:
-    """The post with its second language: each network gets one combined post (both languages, cut to fit) unless
-    the author wrote that network's own text. The versions travel in one post, so they are approved as one unit."""
+def twin_modes() -> dict[str, str]:
+    """How a twin post goes out on each network: the admins' choice, else the default (see DEFAULT_SEPARATE)."""
+    stored = settings_store.get(TWIN_MODES_SETTING, {}) or {}
+    return {n: stored.get(n) if stored.get(n) in TWIN_MODES else (SEPARATE if n in DEFAULT_SEPARATE else COMBINED) for n in NETWORKS}
+
+
+def twin_mode(network: str, modes: Mapping[str, str] | None = None) -> str:
+    modes = twin_modes() if modes is None else modes
+    return modes.get(network) or (SEPARATE if network in DEFAULT_SEPARATE else COMBINED)
+
+
+def set_twin_mode(actor: Actor, network: str, mode: str) -> dict[str, str]:
+    """An admin chooses, for one network, one combined post or one post per language (audited)."""
+    require(actor, "settings.manage")
+    if network not in NETWORKS:
+        raise UserError(UNKNOWN_NETWORK)
+    if mode not in TWIN_MODES:
+        raise UserError(CHOOSE_MODE)
+    modes = twin_modes()
+    before, modes[network] = modes[network], mode
+    with session_scope() as s:
+        settings_store.put(s, TWIN_MODES_SETTING, modes, actor, audit_action="cap.twin.mode", network=network, mode=mode, before=before)
+    return modes
+
+
+def fitted_separate(text: str, link: str, network: str) -> str:
+    """One language's own post within the network's whole limit (cut at a sentence, else a word, as the CAP drafts are)."""
+    return fit_text(text, lambda cut: views.body_for(cut, link), limits_for(network)) or text
+
+
+def twin_posts(primary: str, second: str, link: str, network: str, mode: str, own_text: str = "") -> dict[str, str]:
+    """The posts a twin post makes on one network: {"en+ar": combined} or {"en": ..., "ar": ...}. The author's own
+    text for the network, if any, is the combined post (combined mode) or the primary language's post (separate)."""
+    own = own_text if own_text.strip() else ""
+    if mode == SEPARATE:
+        # Two posts that stand alone, not a reply thread: each language's readers can share theirs on its own, and
+        # a failure, an unknown outcome or a pause on one never holds back the other (the second would otherwise
+        # need the first's id before it could be sent).
+        return {PRIMARY_LANGUAGE: own or fitted_separate(primary, link, network), SECOND_LANGUAGE: fitted_separate(second, link, network)}
+    return {COMBINED_LANGUAGE: own or fitted_combined(primary, second, link, network)}
+
+
+def twin_input(inp: ComposerInput, networks: Sequence[str], second_text: str, modes: Mapping[str, str] | None = None) -> ComposerInput:
+    """The post with its second language: per network one combined post (both languages, cut to fit) or separate
+    posts, one per language, as the admins chose. All of them belong to one post, so they are approved as one unit."""
     if not second_text.strip():
         return inp
+    modes = twin_modes() if modes is None else modes
+    twin = {n: twin_posts(inp.text, second_text, inp.link, n, twin_mode(n, modes), (inp.variants or {}).get(n, ""))
+            for n in dict.fromkeys(networks)}
     variants = dict(inp.variants)
-    for network in dict.fromkeys(networks):
-        if not (variants.get(network) or "").strip():
-            variants[network] = fitted_combined(inp.text, second_text, inp.link, network)
-    return dataclasses.replace(inp, variants=variants)
+    for network, posts in twin.items():
+        if COMBINED_LANGUAGE in posts:
+            variants[network] = posts[COMBINED_LANGUAGE]
+    return dataclasses.replace(inp, variants=variants, twin=twin)
 
 
 @dataclass(frozen=True)
@@ -116,22 +177,45 @@ class LanguageCount:
     network: str
     used: int
     limit: int
-    preview: str
+    preview: str  # that language's text as it goes out on the network (cut to fit)
+    mode: str = COMBINED
 
     @property
     def over(self) -> bool:
         return self.used > self.limit
 
 
-def language_counts(texts: Mapping[str, str], link: str, networks: Sequence[str]) -> list[LanguageCount]:
-    """Counters and previews per language and network (what each version costs of the combined post's budget)."""
+def language_counts(texts: Mapping[str, str], link: str, networks: Sequence[str],
+                    modes: Mapping[str, str] | None = None) -> list[LanguageCount]:
+    """Counters and previews per language and network, in the network's mode. Separate: each language's own post
+    (with the link) against the whole limit. Combined: the shared budget, so a language's limit is what the other
+    language, the separator and the link leave it (over in both exactly when the combined post is too long)."""
+    modes = twin_modes() if modes is None else modes
+    primary, second = texts.get(PRIMARY_LANGUAGE, ""), texts.get(SECOND_LANGUAGE, "")
     out = []
     for network in dict.fromkeys(networks):
         limits = limits_for(network)
-        for lang, text in texts.items():
-            body = views.body_for(text, link) if lang == "en" else text
-            out.append(LanguageCount(lang, direction(lang), network, textcount.count(body, limits), limits.max_chars, body))
+        mode = twin_mode(network, modes)
+        if mode == SEPARATE:
+            for lang, text in texts.items():
+                body = views.body_for(text, link)
+                fitted = views.body_for(fitted_separate(text, link, network), link)
+                out.append(LanguageCount(lang, direction(lang), network, textcount.count(body, limits), limits.max_chars, fitted, mode))
+            continue
+        used = {lang: textcount.count(text.strip(), limits) for lang, text in texts.items()}
+        shared = textcount.count(views.body_for(combined(primary, second), link), limits) - sum(used.values())
+        parts = _combined_parts(primary, second, link, network)
+        for lang in texts:
+            others = sum(v for k, v in used.items() if k != lang)
+            out.append(LanguageCount(lang, direction(lang), network, used[lang], limits.max_chars - shared - others,
+                                     parts.get(lang, ""), mode))
     return out
+
+
+def _combined_parts(primary: str, second: str, link: str, network: str) -> dict[str, str]:
+    """Each language's part of the combined post as it goes out (the link stays with the post's end)."""
+    first, rest = _fit_combined(primary, second, link, network)
+    return {PRIMARY_LANGUAGE: first, SECOND_LANGUAGE: rest}
 
 
 def suggestions(text: str, source_lang: str = "en", target_lang: str = SECOND_LANGUAGE, limit: int = 3) -> list[tuple[str, str, float]]:

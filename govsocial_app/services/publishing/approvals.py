@@ -577,7 +577,7 @@ def queue(actor: Actor, *, all_pending: bool = False, limit: int = 50) -> list[Q
             decided_ext = {d.external_email.lower(): d.decision for d in decisions if d.external_email}
             out.append(QueueItem(
                 post.id, author.display_name if author else "", excerpt(post.text, 140), content.link, content.scheduled_at,
-                tuple(t.handle for t in content.targets), workflow_name(s, post.workflow_id), step.name, step.mode,
+                tuple(dict.fromkeys(t.handle for t in content.targets)), workflow_name(s, post.workflow_id), step.name, step.mode,
                 post.approval_step + 1, len(_steps(s, post.workflow_id)), post.status == "held", mine,
                 tuple(f"{d.external_name or people.get(d.user_id, '?')}: {d.decision}" + (f" ({d.comment})" if d.comment else "") for d in decisions),
                 approval_links.statuses(s, post, step, decided_ext),
@@ -630,7 +630,8 @@ def groups() -> list[tuple[int, str, list[int], int | None]]:
 # ---------------------------------------------------------------- the sender's last check
 
 
-def approved_to_send(post_id: int, target_id: int, claim_token: str, profile_id: int, text: str, link: str, media: tuple) -> bool:
+def approved_to_send(post_id: int, target_id: int, claim_token: str, profile_id: int, text: str, link: str, media: tuple,
+                     language: str = "") -> bool:
     """The publishing job asks this just before it sends one claimed target. Posts that no workflow governs
     pass. A post under a workflow passes only if what is about to go out is exactly what was approved; if not,
     the claim is taken back, the post starts its workflow again, and the author and the approvers are told."""
@@ -638,7 +639,7 @@ def approved_to_send(post_id: int, target_id: int, claim_token: str, profile_id:
         post = s.get(Post, post_id)
         if post is None or not post.workflow_id:
             return True
-        reason = approval_content.mismatch(post, approval_content.load(s, post), profile_id, text, link, media)
+        reason = approval_content.mismatch(post, approval_content.load(s, post), profile_id, text, link, media, language)
     if not reason:
         return True
     log.warning("publisher: refused to send target %s of post %s: %s", target_id, post_id, reason)

@@ -59,6 +59,9 @@ class ComposerInput:
     variants: dict[str, str] = field(default_factory=dict)  # network → its own text (empty: use the main text)
     media: list[MediaRef] = field(default_factory=list)
     campaign_id: int | None = None
+    # A twin post (services/cap/emergency.py twin_input): network → {language: the text of that language's post}.
+    # One entry "en+ar" is one combined post; "en" and "ar" are separate posts, one target per language.
+    twin: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,10 +115,15 @@ def _mb(n: int) -> str:
     return f"{n / 1_000_000:.1f}"
 
 
-def _check_network(inp: ComposerInput, network: str, limits: Limits) -> list[Issue]:
-    label = network_label(network)
+def posts_for(inp: ComposerInput, network: str) -> dict[str, str]:
+    """The posts this input makes on one network: language → text ("" for an ordinary post)."""
+    return dict((inp.twin or {}).get(network) or {}) or {"": text_for(inp, network)}
+
+
+def _check_network(inp: ComposerInput, network: str, limits: Limits, text: str | None = None, language: str = "") -> list[Issue]:
+    label = network_label(network) + (f" ({language.upper()})" if language and "+" not in language else "")
     issues = []
-    body = body_for(text_for(inp, network), inp.link)
+    body = body_for(text_for(inp, network) if text is None else text, inp.link)
     if not body.strip() and not inp.media:
         issues.append(Issue("{network}: the post is empty. Write something or attach an image.", {"network": label}, network, "text"))
     used = textcount.count(body, limits)
@@ -162,7 +170,8 @@ def validate(
         elif when <= now:
             issues.append(Issue("The time you picked has already passed. Choose a time in the future.", {}, "", "when"))
     for network in dict.fromkeys(networks):
-        issues.extend(_check_network(inp, network, limits_for(network)))
+        for language, text in posts_for(inp, network).items():
+            issues.extend(_check_network(inp, network, limits_for(network), text, language))
     return issues
 
 
@@ -254,7 +263,8 @@ def save(
         profiles = load_profiles(s, inp.profile_ids) if inp.profile_ids else []
         media_rows = _media_rows(s, inp.media, actor, post_id)
         refs = [MediaRef(m.media_id, m.alt_text, media_rows[m.media_id].mime_type, media_rows[m.media_id].size_bytes) for m in inp.media]
-        full = ComposerInput(inp.text, inp.link.strip(), [p.id for p in profiles], dict(inp.variants), refs, inp.campaign_id)
+        full = ComposerInput(inp.text, inp.link.strip(), [p.id for p in profiles], dict(inp.variants), refs, inp.campaign_id,
+                             {n: dict(v) for n, v in (inp.twin or {}).items()})
         if action == "draft":
             if not (full.text.strip() or refs or profiles):
                 raise UserError("Nothing to save yet: write something, attach an image or choose a profile.")
@@ -273,7 +283,7 @@ def save(
         s.flush()
         due = _plan_times(s, profiles, action, when, now, post.id)
         post.scheduled_at = min(due.values()) if due else (when if action == "draft" else None)
-        targets = _sync_targets(s, post, profiles, full.variants, due)
+        targets = _sync_targets(s, post, profiles, full, due)
         for m in refs:
             row = media_rows[m.media_id]
             row.post_id, row.alt_text = post.id, m.alt_text.strip()
@@ -295,20 +305,23 @@ def _plan_times(s: Session, profiles: list[SocialProfile], action: str, when: da
     return {p.id: when for p in profiles} if when else {}
 
 
-def _sync_targets(s: Session, post: Post, profiles: list[SocialProfile], variants: dict[str, str], due: dict[int, datetime]) -> list[PostTarget]:
-    existing = {t.profile_id: t for t in s.exec(select(PostTarget).where(PostTarget.post_id == post.id)).all() if t.status != "cancelled"}
+def _sync_targets(s: Session, post: Post, profiles: list[SocialProfile], inp: ComposerInput, due: dict[int, datetime]) -> list[PostTarget]:
+    """One target per profile, or, for a twin post in separate mode, one per profile and language."""
+    existing = {(t.profile_id, t.language): t for t in s.exec(select(PostTarget).where(PostTarget.post_id == post.id)).all()
+                if t.status != "cancelled"}
     keep = []
     for p in profiles:
-        t = existing.pop(p.id, None)
-        if t is None:
-            # One key for this post on this profile, for life: every retry after a crash reuses it.
-            t = PostTarget(post_id=post.id, profile_id=p.id, idempotency_key=new_idempotency_key())
-            s.add(t)
-        variant = variants.get(p.network) or ""
-        t.text_override = variant if variant.strip() else ""
-        t.status, t.due_at = "pending", due.get(p.id)
-        t.attempts, t.next_attempt_at, t.error, t.claim_token = 0, None, "", ""
-        keep.append(t)
+        twin = (inp.twin or {}).get(p.network) or {"": inp.variants.get(p.network) or ""}
+        for language, text in twin.items():
+            t = existing.pop((p.id, language), None)
+            if t is None:
+                # One key for this post on this profile (and language), for life: every retry after a crash reuses it.
+                t = PostTarget(post_id=post.id, profile_id=p.id, language=language, idempotency_key=new_idempotency_key())
+                s.add(t)
+            t.text_override = text if text.strip() else ""
+            t.status, t.due_at = "pending", due.get(p.id)
+            t.attempts, t.next_attempt_at, t.error, t.claim_token = 0, None, "", ""
+            keep.append(t)
     for t in existing.values():
         t.status = "cancelled"
     return keep

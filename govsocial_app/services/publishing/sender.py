@@ -77,6 +77,7 @@ class Claim:
     media: tuple[MediaAttachment, ...] = ()
     reconcile: bool = False  # the outcome of an earlier attempt is unknown: look before sending
     since: datetime | None = None  # the post cannot be on the network before this (its due time)
+    language: str = ""  # a twin post's language on this profile ("en+ar" combined; "en" / "ar": one post each)
 
 
 # ---------------------------------------------------------------- 1. claim
@@ -116,7 +117,7 @@ def claim_due(*, now: datetime | None = None, limit: int = BATCH) -> list[Claim]
             media.setdefault(m.post_id, []).append(MediaAttachment(m.path, m.mime_type, m.alt_text))
         return [
             Claim(t.id, token, p.id, t.profile_id, p.author_id, t.text_override or p.text, p.link, t.idempotency_key, t.attempts,
-                  tuple(media.get(p.id, ())), reconcile=found.get(t.id) == UNKNOWN, since=t.due_at)
+                  tuple(media.get(p.id, ())), reconcile=found.get(t.id) == UNKNOWN, since=t.due_at, language=t.language)
             for t, p in rows
         ]
 
@@ -267,7 +268,8 @@ async def send(c: Claim, connector: Connector) -> str:
     """Publish one claimed target and record what happened. Returns published, retry, failed, lost or refused."""
     # --- approvals (sec-approvals): send nothing but the content a workflow approved (its SHA-256); otherwise the
     # claim is taken back and the post goes back to its approvers, and its author is told.
-    if not await asyncio.to_thread(approvals.approved_to_send, c.post_id, c.target_id, c.token, c.profile_id, c.text, c.link, c.media):
+    if not await asyncio.to_thread(approvals.approved_to_send, c.post_id, c.target_id, c.token, c.profile_id, c.text, c.link, c.media,
+                                   c.language):
         return "refused"
     # --- end approvals
     # --- emergency gate (cap-wire): an expired official alert or a blocking accessibility item stops it here.

@@ -50,6 +50,12 @@ class TargetView:
     external_url: str
     error: str
     text_override: str
+    language: str = ""  # a twin post's "en+ar" (one combined post) or "en" / "ar" (one post per language)
+
+    @property
+    def label(self) -> str:
+        """The profile, and the language where a twin post sends one post per language."""
+        return f"{self.handle} ({self.language})" if self.language and "+" not in self.language else self.handle
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,8 @@ def post_view(post_id: int) -> PostView | None:
         return PostView(
             post.id, post.author_id, author.display_name if author else "", post.text, post.link, post.status, post.scheduled_at,
             post.campaign_id, post.held_reason, post.flagged_for_review, post.bypass_reason,
-            tuple(TargetView(t.profile_id, p.handle, p.network, t.status, t.due_at, web_link(t.external_url), t.error, t.text_override) for t, p in rows),
+            tuple(TargetView(t.profile_id, p.handle, p.network, t.status, t.due_at, web_link(t.external_url), t.error, t.text_override,
+                             t.language) for t, p in rows),
             tuple(MediaInfo(m.id, f"{m.mime_type.removeprefix('image/').upper()} {n}", m.mime_type, m.size_bytes, m.alt_text)
                   for n, m in enumerate(media, start=1)),
         )
@@ -131,7 +138,8 @@ def summaries(s: Session, posts: list[Post]) -> list[PostSummary]:
         select(PostTarget, SocialProfile.handle).join(SocialProfile, col(SocialProfile.id) == PostTarget.profile_id)
         .where(col(PostTarget.post_id).in_(ids or [-1]), PostTarget.status != "cancelled")
     ).all():
-        handles[t.post_id].append(handle)
+        if handle not in handles[t.post_id]:  # a twin post's separate posts share their profile
+            handles[t.post_id].append(handle)
         if t.error and t.status == "failed":
             errors.setdefault(t.post_id, f"{handle}: {t.error}")
     return [
