@@ -393,7 +393,7 @@ def _reply_box() -> rx.Component:
 def _moderation_sheet() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(t("Moderate")),
+            rx.dialog.title(t("Moderate…")),
             rx.dialog.description(t("Every action cites a clause of the comment policy and is kept in the archive."), size="2"),
             rx.form(
                 rx.flex(
@@ -445,7 +445,7 @@ def _moderation() -> rx.Component:
     return rx.cond(
         AppState.can_moderate & InboxState.d_moderatable,
         rx.box(
-            rx.button(rx.icon("shield", size=14, aria_hidden="true"), t("Moderate"), variant="outline", color_scheme="orange",
+            rx.button(rx.icon("shield", size=14, aria_hidden="true"), t("Moderate…"), variant="outline", color_scheme="orange",
                       on_click=InboxState.open_moderation, min_height=TAP),
             rx.foreach(InboxState.mod_awaiting, lambda a: rx.flex(
                 rx.text(t("Waiting for a second person to confirm."), " ", a.label, size="2", flex="1", min_width="0"),
