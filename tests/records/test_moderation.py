@@ -285,3 +285,21 @@ async def test_moderation_actions_are_a_record_type_with_retention(staff, with_p
         assert s.exec(select(ModerationAction)).all() == []
         assert s.get(MessageModeration, reply_id).action_id is None
     assert _mod_versions(reply_id)  # the archive version stays with its message
+
+
+async def test_mastodon_hide_is_recorded_as_hidden_in_govsocial_only(staff, with_policy, db):
+    from connectors.base import Author, InboundMessage
+
+    with session_scope() as s:
+        (mid,) = ingest.store(s, [InboundMessage("mastodon", "110000000000000001", Author("109", "@angry@other.example"),
+                                                 "a threat", datetime.now(timezone.utc), kind="reply",
+                                                 in_reply_to_id="109999")], profile_id=None).new_ids
+    opts = {o.action: o for o in moderation.options("mastodon")}
+    assert opts["hide"].mode == "in_app" and "GovSocial only" in opts["hide"].reason and opts["delete"].mode == "none"
+    with pytest.raises(UserError, match="delete other people's posts"):
+        await moderation.request(mid, "delete", "3.2", "", staff["ana"])
+    done = await moderation.request(mid, "hide", "3.2", "", staff["ana"])
+    assert done.status == "done" and done.mode == "in_app" and done.response["answer"]["network_unchanged"] is True
+    assert moderation.standing(mid, staff["vic"]).state == "hidden_in_app"
+    back = await moderation.request(mid, "unhide", "3.2", "", staff["ana"])
+    assert back.status == "done" and moderation.standing(mid, staff["vic"]).state == "visible"
