@@ -303,3 +303,10 @@ async def test_mastodon_hide_is_recorded_as_hidden_in_govsocial_only(staff, with
     assert moderation.standing(mid, staff["vic"]).state == "hidden_in_app"
     back = await moderation.request(mid, "unhide", "3.2", "", staff["ana"])
     assert back.status == "done" and moderation.standing(mid, staff["vic"]).state == "visible"
+
+
+def test_the_moderation_job_is_scheduled(db):
+    from jobs.scheduler import build_scheduler
+
+    job = build_scheduler("test").get_job("moderation-settle")
+    assert job is not None and job.trigger.interval.total_seconds() == 10
