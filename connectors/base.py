@@ -35,6 +35,19 @@ class PermanentError(ConnectorError):
     """A failure that retrying will not fix: validation errors, 4xx, malformed data."""
 
 
+class NotFound(PermanentError):
+    """The thing acted on is gone from the network (a deleted comment, an unknown post)."""
+
+
+class NotSupported(ConnectorError):
+    """The network has no way to do this (for example, Mastodon cannot hide someone else's reply). `reason` is an
+    English sentence for the translation catalogue: the button that would do it shows it instead."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 # ---------------------------------------------------------------- data
 
 
@@ -167,6 +180,57 @@ class Limits:
     supports_search: bool = True
 
 
+# ---------------------------------------------------------------- moderation (issue 16)
+
+MOD_HIDE, MOD_UNHIDE, MOD_DELETE, MOD_BLOCK, MOD_MUTE, MOD_REPORT = "hide", "unhide", "delete", "block", "mute", "report"
+MODERATION_ACTIONS = (MOD_HIDE, MOD_UNHIDE, MOD_DELETE, MOD_BLOCK, MOD_MUTE, MOD_REPORT)
+# Setting the same state twice is harmless for these; a report filed twice is two reports.
+IDEMPOTENT_MODERATION = frozenset({MOD_HIDE, MOD_UNHIDE, MOD_DELETE, MOD_BLOCK, MOD_MUTE})
+
+
+@dataclass(frozen=True)
+class ModerationSupport:
+    """How a network does one moderation action: "network" (through its API), "in_app" (the network cannot, so
+    GovSocial records it and hides the message in GovSocial only) or "none". `reason` explains in_app and none."""
+
+    action: str
+    mode: str = "network"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ModerationTarget:
+    """The comment or reply acted on, as the network knows it."""
+
+    external_id: str
+    author_external_id: str = ""
+    author_handle: str = ""
+    in_reply_to_id: str = ""
+    conversation_id: str = ""  # the thread's root: the agency's own post
+    note: str = ""  # sent with a report, where the network takes one
+
+
+@dataclass(frozen=True)
+class ModerationResult:
+    """What the network answered: the state it now reports ("hidden", "visible", "deleted", "blocked", "muted",
+    "reported") and its answer, trimmed, to keep as evidence."""
+
+    action: str
+    state: str
+    response: dict[str, Any] = field(default_factory=dict)
+
+
+def unsupported(*actions: str, reason: str, mode: str = "none") -> tuple[ModerationSupport, ...]:
+    return tuple(ModerationSupport(a, mode, reason) for a in actions)
+
+
+def moderation_support(connector: Any) -> dict[str, ModerationSupport]:
+    """Every moderation action with how this connector (class or instance) does it; a connector that declares
+    nothing supports nothing."""
+    declared = {m.action: m for m in getattr(connector, "moderation", ())}
+    return {a: declared.get(a, ModerationSupport(a, "none", "This network's connector cannot moderate.")) for a in MODERATION_ACTIONS}
+
+
 @dataclass(frozen=True)
 class Credentials:
     """What the app decrypts and hands a connector. `secrets` never reach the browser."""
@@ -240,6 +304,23 @@ class Connector(Protocol):
 
     async def aclose(self) -> None:
         """Release network resources."""
+
+
+@runtime_checkable
+class Moderator(Protocol):
+    """Optional: a connector that can moderate comments and replies on the agency's own posts. It lists what it
+    can do in `moderation` (see `moderation_support`), and raises NotSupported for anything else."""
+
+    moderation: tuple[ModerationSupport, ...]
+
+    async def moderate(self, action: str, target: ModerationTarget) -> ModerationResult:
+        """Do `action` on `target`; raises AuthError, RateLimited, TransientError, OutcomeUnknown, NotFound,
+        PermanentError or NotSupported."""
+
+    async def moderation_state(self, action: str, target: ModerationTarget) -> ModerationResult | None:
+        """Reconcile after an ambiguous failure: the result if the network shows `action` took effect, None if it
+        shows it did not. Raises NotSupported when the network cannot tell (the caller then decides whether
+        repeating is safe: see IDEMPOTENT_MODERATION)."""
 
 
 def replace(obj, **changes):

@@ -77,6 +77,9 @@ def build_scheduler(holder: str | None = None) -> AsyncIOScheduler:
     from jobs import records as records_jobs
 
     records_jobs.register(scheduler)
+    from jobs import moderation as moderation_jobs
+
+    moderation_jobs.register(scheduler)
     from jobs import identity as identity_jobs
 
     identity_jobs.register(scheduler)

@@ -141,6 +141,24 @@ class XrpcClient(OwnsHttpClient):
             "GET", "com.atproto.repo.getRecord", params={"repo": repo, "collection": collection, "rkey": rkey}
         )
 
+    async def put_record(self, token: str, repo: str, collection: str, rkey: str, record: dict, swap_record: str = "") -> Any:
+        """Create or replace a record under a fixed key: writing the same record twice leaves one record."""
+        body: dict[str, Any] = {"repo": repo, "collection": collection, "rkey": rkey, "record": record}
+        if swap_record:
+            body["swapRecord"] = swap_record
+        return await self._call("POST", "com.atproto.repo.putRecord", token=token, json=body, idempotent=True)
+
+    async def get_record_authed(self, token: str, repo: str, collection: str, rkey: str) -> Any:
+        return await self._call("GET", "com.atproto.repo.getRecord", token=token,
+                                params={"repo": repo, "collection": collection, "rkey": rkey})
+
+    async def mute_actor(self, token: str, actor: str) -> dict[str, Any]:
+        """app.bsky.graph.muteActor has no output: a 200 with an empty body is the answer."""
+        response = await send(self._http, "POST", f"{self.service_url}/xrpc/app.bsky.graph.muteActor", budget=self.budgets["write"],
+                              idempotent=True, error_mapper=xrpc_error, headers={"Authorization": f"Bearer {token}"},
+                              json={"actor": actor})
+        return {"http_status": response.status_code}
+
     async def upload_blob(self, token: str, data: bytes, mime_type: str) -> Any:
         return await self._call(
             "POST",

@@ -18,6 +18,11 @@ from connectors.base import (
     ConnectorError,
     Credentials,
     InboundMessage,
+    ModerationResult,
+    ModerationSupport,
+    ModerationTarget,
+    NotFound,
+    NotSupported,
     OutboundPost,
     Page,
     PermanentError,
@@ -26,11 +31,20 @@ from connectors.base import (
     PublishResult,
     RateLimited,
     SearchQuery,
+    unsupported,
 )
 from connectors.bluesky import cursors, facets, mapping, records
 from connectors.bluesky.client import DEFAULT_SERVICE, RecordNotFound, SessionExpired, XrpcClient
 from connectors.bluesky.limits import LIMITS, validate
 from connectors.media import read_media
+
+THREADGATE = "app.bsky.feed.threadgate"
+
+
+def _now_iso() -> str:
+    from datetime import timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 __all__ = ["BlueskyConnector"]
 
@@ -121,6 +135,76 @@ class BlueskyConnector:
     async def profile_metrics(self) -> ProfileMetrics:
         data = await self._authed(lambda s: self._client.get_profile(s.access_jwt, s.did))
         return mapping.profile_metrics_from(data)
+
+    # ------------------------------------------------------------ moderation: threadgate hidden replies, mute
+
+    moderation = (
+        ModerationSupport("hide"), ModerationSupport("unhide"), ModerationSupport("mute"),
+        *unsupported("delete", reason="Bluesky does not let you delete other people's replies; hide the reply instead."),
+        *unsupported("block", reason="Block the author in the Bluesky app; GovSocial can mute them."),
+        *unsupported("report", reason="Reports are made in the network's own app."),
+    )
+
+    async def _root_of(self, target: ModerationTarget) -> str:
+        if target.conversation_id.startswith("at://"):
+            return target.conversation_id
+        views = await self._get_posts([target.external_id])
+        if not views:
+            raise NotFound(f"the reply {target.external_id} is gone from Bluesky")
+        view = views[0]
+        record = view.get("record") if isinstance(view, dict) else None
+        reply = record.get("reply") if isinstance(record, dict) else None
+        root = (reply or {}).get("root", {}).get("uri") if isinstance(reply, dict) else None
+        return root or target.external_id
+
+    async def _threadgate(self, session: mapping.Session, rkey: str) -> dict[str, Any] | None:
+        try:
+            data = await self._client.get_record_authed(session.access_jwt, session.did, THREADGATE, rkey)
+        except RecordNotFound:
+            return None
+        value = data.get("value") if isinstance(data, dict) else None
+        return value if isinstance(value, dict) else None
+
+    async def moderate(self, action: str, target: ModerationTarget) -> ModerationResult:
+        if action == "mute":
+            if not target.author_external_id:
+                raise PermanentError("the author's DID is not known")
+            answer = await self._authed(lambda s: self._client.mute_actor(s.access_jwt, target.author_external_id))
+            return ModerationResult(action, "muted", answer)
+        if action not in ("hide", "unhide"):
+            raise NotSupported({m.action: m.reason for m in self.moderation}.get(action) or "Bluesky cannot do that.")
+        root = await self._root_of(target)
+
+        async def gate(session: mapping.Session) -> ModerationResult:
+            repo, _collection, rkey = mapping.parse_at_uri(root)
+            if repo != session.did:
+                raise NotSupported("Bluesky hides replies only in threads that start with your own post.")
+            current = await self._threadgate(session, rkey)
+            record: dict[str, Any] = dict(current or {"$type": THREADGATE, "post": root,
+                                                      "createdAt": _now_iso()})
+            hidden = [u for u in record.get("hiddenReplies") or [] if u != target.external_id]
+            if action == "hide":
+                hidden.append(target.external_id)
+            record["hiddenReplies"] = hidden[-300:]  # the lexicon's limit
+            answer = await self._client.put_record(session.access_jwt, session.did, THREADGATE, rkey, record)
+            return ModerationResult(action, "hidden" if action == "hide" else "visible",
+                                    {"threadgate": answer, "hiddenReplies": len(hidden)})
+
+        return await self._authed(gate)
+
+    async def moderation_state(self, action: str, target: ModerationTarget) -> ModerationResult | None:
+        if action not in ("hide", "unhide"):
+            raise NotSupported("Bluesky cannot tell whether this was done.")
+        root = await self._root_of(target)
+
+        async def read(session: mapping.Session) -> ModerationResult | None:
+            _repo, _collection, rkey = mapping.parse_at_uri(root)
+            gate = await self._threadgate(session, rkey) or {}
+            hidden = target.external_id in (gate.get("hiddenReplies") or [])
+            took = hidden if action == "hide" else not hidden
+            return ModerationResult(action, "hidden" if hidden else "visible", {"threadgate": gate}) if took else None
+
+        return await self._authed(read)
 
     async def post_metrics(self, external_ids: list[str]) -> list[PostMetrics]:
         uris = []

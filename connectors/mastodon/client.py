@@ -197,6 +197,34 @@ class MastodonClient:
         return http.json_body(response)
 
 
+    # ------------------------------------------------------------ moderation (the author: Mastodon cannot hide replies)
+
+    async def account_action(self, account_id: str, action: str) -> dict[str, Any]:
+        """POST /api/v1/accounts/:id/block or /mute: a Relationship. Doing it twice changes nothing, so it may be resent."""
+        from connectors.moderation import gone_first
+
+        response = await http.send(self._http, "POST", self._url(f"/api/v1/accounts/{urllib.parse.quote(account_id, safe='')}/{action}"),
+                                   headers=self._auth(), budget=self._budget, error_mapper=gone_first(mastodon_error), idempotent=True)
+        return http.json_body(response)
+
+    async def relationship(self, account_id: str) -> dict[str, Any]:
+        from connectors.moderation import gone_first
+
+        response = await http.send(self._http, "GET", self._url("/api/v1/accounts/relationships"), params={"id[]": account_id},
+                                   headers=self._auth(), budget=self._budget, error_mapper=gone_first(mastodon_error))
+        body = _list_body(response)
+        return body[0] if body and isinstance(body[0], dict) else {}
+
+    async def report(self, account_id: str, status_id: str, comment: str) -> dict[str, Any]:
+        """POST /api/v1/reports to the server's moderators. Not idempotent: a second POST is a second report."""
+        from connectors.moderation import gone_first
+
+        body = {"account_id": account_id, "status_ids": [status_id], "comment": comment[:1000], "category": "other", "forward": False}
+        response = await http.send(self._http, "POST", self._url("/api/v1/reports"), json=body, headers=self._auth(),
+                                   budget=self._budget, error_mapper=gone_first(mastodon_error))
+        return http.json_body(response)
+
+
 def _list_body(response: httpx.Response) -> list[Any]:
     body = http.json_body(response)
     if not isinstance(body, list):

@@ -21,6 +21,10 @@ from connectors.base import (
     Credentials,
     InboundMessage,
     Limits,
+    ModerationResult,
+    ModerationSupport,
+    ModerationTarget,
+    NotSupported,
     OutboundPost,
     Page,
     PermanentError,
@@ -30,11 +34,15 @@ from connectors.base import (
     RateLimited,
     SearchQuery,
     TransientError,
+    unsupported,
 )
 from connectors.mastodon import mapping
 from connectors.media import check_media
 from connectors.mastodon.client import NOTIFICATIONS_PAGE, STATUSES_PAGE, MastodonClient, normalise_instance_url
 from connectors.mastodon.limits import DEFAULT_LIMITS, limits_from_instance
+
+IN_APP_REASON = ("Mastodon cannot hide replies to your posts. This hides the reply in GovSocial only; you can also mute, "
+                 "block or report the author.")
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +108,33 @@ class MastodonConnector(http.OwnsHttpClient):
         self._account_id = str(credentials.config.get("account_id") or "")
 
     # ------------------------------------------------------------ account
+
+    # Mastodon has no way to hide someone else's reply to your post: GovSocial hides it in GovSocial only, and the
+    # author can be muted, blocked or reported to the server's moderators.
+    moderation = (
+        *unsupported("hide", "unhide", mode="in_app", reason=IN_APP_REASON),
+        ModerationSupport("block"), ModerationSupport("mute"), ModerationSupport("report"),
+        *unsupported("delete", reason="Mastodon does not let you delete other people's posts."),
+    )
+
+    async def moderate(self, action: str, target: ModerationTarget) -> ModerationResult:
+        if action in ("block", "mute"):
+            if not target.author_external_id:
+                raise PermanentError("the author's account id is not known")
+            rel = await self._client.account_action(target.author_external_id, action)
+            return ModerationResult(action, "blocked" if rel.get("blocking") else "muted" if rel.get("muting") else "visible", rel)
+        if action == "report":
+            body = await self._client.report(target.author_external_id, target.external_id, target.note)
+            return ModerationResult(action, "reported", body)
+        reason = IN_APP_REASON if action in ("hide", "unhide") else "Mastodon does not let you delete other people's posts."
+        raise NotSupported(reason)
+
+    async def moderation_state(self, action: str, target: ModerationTarget) -> ModerationResult | None:
+        if action in ("block", "mute"):
+            rel = await self._client.relationship(target.author_external_id)
+            took = rel.get("blocking" if action == "block" else "muting")
+            return ModerationResult(action, "blocked" if action == "block" else "muted", rel) if took else None
+        raise NotSupported("Mastodon cannot list the reports you filed.")
 
     async def check(self) -> Author:
         account = await self._client.verify_credentials()

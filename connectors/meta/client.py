@@ -121,5 +121,26 @@ class GraphClient:
         return items
 
 
+def moderation_error(response: httpx.Response) -> ConnectorError | None:
+    """As graph_error, and "object does not exist" (code 100, subcode 33) or a 404 is NotFound: the comment is gone."""
+    from connectors.base import NotFound
+
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if response.status_code == 404 or (isinstance(error, dict) and error.get("code") == 100 and error.get("error_subcode") == 33):
+        return NotFound(http.error_message(response))
+    return graph_error(response)
+
+
+async def moderate(graph: GraphClient, method: str, path: str, data: dict[str, Any] | None = None) -> Any:
+    """A moderation call: each sets a state (hidden, deleted, blocked), so a resend after a lost answer is safe."""
+    response = await http.send(graph._http, method, graph._absolute(path), headers=graph._headers(), budget=graph.budget,
+                               error_mapper=moderation_error, data=data, idempotent=True)
+    return http.json_body(response, wrote=False)
+
+
 def quote_id(value: str) -> str:
     return urllib.parse.quote(value, safe="_")

@@ -15,6 +15,10 @@ from connectors.base import (
     AuthError,
     Author,
     Credentials,
+    ModerationResult,
+    ModerationSupport,
+    ModerationTarget,
+    NotSupported,
     OutboundPost,
     Page,
     PermanentError,
@@ -22,6 +26,7 @@ from connectors.base import (
     ProfileMetrics,
     PublishResult,
     SearchQuery,
+    unsupported,
 )
 from connectors.meta import mapping
 from connectors.meta.client import DuplicatePost, GraphClient, quote_id
@@ -50,6 +55,49 @@ class FacebookConnector(http.OwnsHttpClient):
             raise AuthError("Facebook Page has no page_access_token; connect it again")
         self._take_http_client(http_client)
         self._graph = GraphClient(self._http, token, http.budget_for(f"facebook:{self.page_id}"))
+
+    # Page comments: hide and unhide (is_hidden), delete, and ban the author from the Page (blocked).
+    moderation = (
+        ModerationSupport("hide"), ModerationSupport("unhide"), ModerationSupport("delete"), ModerationSupport("block"),
+        *unsupported("mute", reason="Facebook pages cannot mute people."),
+        *unsupported("report", reason="Reports are made in the network's own app."),
+    )
+
+    async def moderate(self, action: str, target: ModerationTarget) -> ModerationResult:
+        from connectors.meta.client import moderate
+
+        cid = quote_id(target.external_id)
+        if action in ("hide", "unhide"):
+            body = await moderate(self._graph, "POST", cid, {"is_hidden": "true" if action == "hide" else "false"})
+            if not (isinstance(body, dict) and body.get("success") is True):
+                raise PermanentError("Facebook did not confirm the change")
+            return ModerationResult(action, "hidden" if action == "hide" else "visible", {"body": body})
+        if action == "delete":
+            body = await moderate(self._graph, "DELETE", cid)
+            return ModerationResult(action, "deleted", {"body": body})
+        if action == "block":
+            if not target.author_external_id:
+                raise PermanentError("the author's id is not known")
+            body = await moderate(self._graph, "POST", f"{self.page_id}/blocked", {"user": target.author_external_id})
+            return ModerationResult(action, "blocked", {"body": body})
+        raise NotSupported({m.action: m.reason for m in self.moderation}.get(action) or "Facebook cannot do that.")
+
+    async def moderation_state(self, action: str, target: ModerationTarget) -> ModerationResult | None:
+        from connectors.base import NotFound
+
+        if action not in ("hide", "unhide", "delete"):
+            raise NotSupported("Facebook cannot tell whether this was done.")
+        try:
+            body = await self._graph.get(quote_id(target.external_id), {"fields": "id,is_hidden"})
+        except NotFound:
+            return ModerationResult(action, "deleted", {"gone": True}) if action == "delete" else None
+        except PermanentError as exc:
+            if "does not exist" in str(exc):
+                return ModerationResult(action, "deleted", {"gone": True}) if action == "delete" else None
+            raise
+        hidden = bool(body.get("is_hidden")) if isinstance(body, dict) else False
+        took = {"hide": hidden, "unhide": not hidden, "delete": False}[action]
+        return ModerationResult(action, "hidden" if hidden else "visible", {"body": body}) if took else None
 
     async def check(self) -> Author:
         page = await self._graph.get(self.page_id, {"fields": "id,name,username,picture{url},followers_count,fan_count,verification_status"})

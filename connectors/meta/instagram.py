@@ -15,6 +15,10 @@ from connectors.base import (
     AuthError,
     Author,
     Credentials,
+    ModerationResult,
+    ModerationSupport,
+    ModerationTarget,
+    NotSupported,
     MediaAttachment,
     OutboundPost,
     Page,
@@ -23,6 +27,7 @@ from connectors.base import (
     ProfileMetrics,
     PublishResult,
     SearchQuery,
+    unsupported,
     TransientError,
 )
 from connectors.meta import mapping
@@ -66,6 +71,40 @@ class InstagramConnector(http.OwnsHttpClient):
         self._graph = GraphClient(self._http, token, http.budget_for(f"instagram:{self.ig_user_id}"))
         self._public_url_for = public_url_for
         self._username = str(credentials.config.get("username") or "")
+
+    # Instagram comments on our media: hide and unhide (hide=true|false) and delete; the API cannot block or mute.
+    moderation = (
+        ModerationSupport("hide"), ModerationSupport("unhide"), ModerationSupport("delete"),
+        *unsupported("block", "mute", reason="Instagram's API cannot block or mute people."),
+        *unsupported("report", reason="Reports are made in the network's own app."),
+    )
+
+    async def moderate(self, action: str, target: ModerationTarget) -> ModerationResult:
+        from connectors.meta.client import moderate
+
+        cid = quote_id(target.external_id)
+        if action in ("hide", "unhide"):
+            body = await moderate(self._graph, "POST", cid, {"hide": "true" if action == "hide" else "false"})
+            if not (isinstance(body, dict) and body.get("success") is True):
+                raise PermanentError("Instagram did not confirm the change")
+            return ModerationResult(action, "hidden" if action == "hide" else "visible", {"body": body})
+        if action == "delete":
+            body = await moderate(self._graph, "DELETE", cid)
+            return ModerationResult(action, "deleted", {"body": body})
+        raise NotSupported({m.action: m.reason for m in self.moderation}.get(action) or "Instagram cannot do that.")
+
+    async def moderation_state(self, action: str, target: ModerationTarget) -> ModerationResult | None:
+        from connectors.base import NotFound
+
+        if action not in ("hide", "unhide", "delete"):
+            raise NotSupported("Instagram cannot tell whether this was done.")
+        try:
+            body = await self._graph.get(quote_id(target.external_id), {"fields": "id,hidden"})
+        except NotFound:
+            return ModerationResult(action, "deleted", {"gone": True}) if action == "delete" else None
+        hidden = bool(body.get("hidden")) if isinstance(body, dict) else False
+        took = {"hide": hidden, "unhide": not hidden, "delete": False}[action]
+        return ModerationResult(action, "hidden" if hidden else "visible", {"body": body}) if took else None
 
     async def check(self) -> Author:
         user = await self._graph.get(self.ig_user_id, {"fields": "id,username,name,profile_picture_url,followers_count"})

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.base import AuthError, ConnectorError, MediaAttachment, PermanentError, RateLimited, TransientError
+from connectors.base import AuthError, ConnectorError, MediaAttachment, NotFound, PermanentError, RateLimited, TransientError
 from connectors.http import OutcomeUnknown
 from connectors.simulator import corpus, limits
 from connectors.simulator.content import (
@@ -242,6 +242,22 @@ CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     profile_key TEXT NOT NULL,
     fault TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS moderation (
+    profile_key TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    updated_at_us INTEGER NOT NULL,
+    PRIMARY KEY (profile_key, external_id)
+);
+CREATE TABLE IF NOT EXISTS account_actions (
+    profile_key TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    at_us INTEGER NOT NULL,
+    PRIMARY KEY (profile_key, account_id, action)
 );
 CREATE TABLE IF NOT EXISTS calls (
     profile_key TEXT PRIMARY KEY,
@@ -526,7 +542,9 @@ class SimulatorServer:
             report, _ = self._gate(conn, now)
             rows = self._post_rows(conn, position.time_us - POST_LOOKBACK_US, now)
         events, after = self._page(position, now, PAGE_SIZE, rows, public=False)
-        return {"items": [self.raw_message(ev, now) for ev in events], "next_cursor": after.encode(), "rate_limit": report}
+        items = [self.raw_message(ev, now) for ev in events]
+        self._mark_moderated(items)
+        return {"items": items, "next_cursor": after.encode(), "rate_limit": report}
 
     def search(self, terms: str, *, lang: str = "", cursor: str = "", limit: int = 50) -> dict:
         matcher = compile_query(terms)
@@ -743,6 +761,77 @@ class SimulatorServer:
         if msg.deleted_us and msg.deleted_us <= now_us:
             raise PermanentError(f"in_reply_to_id {parent_id[:80]!r} has been deleted")
         return msg.conversation_id, "direct" if msg.kind == "dm" else "public", msg.author, msg.lang
+
+    # ------------------------------------------------------------ API: moderation (comments on our own posts)
+
+    def _mark_moderated(self, items: list[dict]) -> None:
+        """A hidden reply is still reported, flagged hidden, as the networks that hide replies do."""
+        if not items:
+            return
+        with self._db() as conn:
+            found = {r["external_id"]: r for r in conn.execute(
+                "SELECT external_id, hidden, deleted FROM moderation WHERE profile_key = ?", (self.config.profile_key,))}
+        for item in items:
+            row = found.get(item["id"])
+            item["hidden"] = bool(row and row["hidden"])
+            if row and row["deleted"]:
+                item["deleted"] = True
+
+    def _comment_exists(self, conn: sqlite3.Connection, external_id: str, now_us: int) -> None:
+        msg = self.generator.find(external_id)
+        if msg is None:
+            match = _REPLY_ID.fullmatch(external_id)
+            post = match and conn.execute(
+                "SELECT * FROM posts WHERE profile_key = ? AND external_id = ?", (self.config.profile_key, match["post"])
+            ).fetchone()
+            if post:
+                msg = next((ev[3] for ev in self.generator.replies_to_post(self._own_post(post)) if ev[1] == external_id), None)
+        gone = conn.execute("SELECT deleted FROM moderation WHERE profile_key = ? AND external_id = ?",
+                            (self.config.profile_key, external_id)).fetchone()
+        if msg is None or msg.created_us > now_us or (msg.deleted_us and msg.deleted_us <= now_us) or (gone and gone["deleted"]):
+            raise NotFound(f"comment {external_id[:80]!r} does not exist on the simulated network (it may have been deleted)")
+
+    def moderate(self, action: str, external_id: str, account_id: str = "", note: str = "") -> dict:
+        """Hide, unhide or delete a reply to our own post; block, mute or report its author. Answers like a real API:
+        the comment's state afterwards."""
+        now = self.now_us()
+        key = self.config.profile_key
+        with self._db() as conn:
+            _report, fail_after = self._gate(conn, now)
+            self._comment_exists(conn, external_id, now)
+            with self._write(conn):
+                if action in ("hide", "unhide", "delete"):
+                    hidden = 1 if action == "hide" else 0
+                    conn.execute(
+                        "INSERT INTO moderation (profile_key, external_id, hidden, deleted, updated_at_us) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (profile_key, external_id) DO UPDATE SET "
+                        + ("deleted = 1" if action == "delete" else "hidden = excluded.hidden") + ", updated_at_us = excluded.updated_at_us",
+                        (key, external_id, hidden, int(action == "delete"), now),
+                    )
+                elif action in ("block", "mute", "report"):
+                    if not account_id:
+                        raise PermanentError("the author's account id is missing")
+                    conn.execute(
+                        "INSERT INTO account_actions (profile_key, account_id, action, note, at_us) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (profile_key, account_id, action) DO UPDATE SET note = excluded.note, at_us = excluded.at_us",
+                        (key, account_id, action, note[:1000], now),
+                    )
+                else:
+                    raise PermanentError(f"unknown moderation action {action!r}")
+        if fail_after:
+            raise OutcomeUnknown("the request failed (simulated) after the server had acted on it")
+        return self.moderation_status(external_id, account_id)
+
+    def moderation_status(self, external_id: str, account_id: str = "") -> dict:
+        """The comment as the network shows it now: hidden or deleted, and what we did to its author."""
+        with self._db() as conn:
+            row = conn.execute("SELECT hidden, deleted, updated_at_us FROM moderation WHERE profile_key = ? AND external_id = ?",
+                               (self.config.profile_key, external_id)).fetchone()
+            acts = [r["action"] for r in conn.execute(
+                "SELECT action FROM account_actions WHERE profile_key = ? AND account_id = ? ORDER BY action",
+                (self.config.profile_key, account_id))] if account_id else []
+        return {"id": external_id, "hidden": bool(row and row["hidden"]), "deleted": bool(row and row["deleted"]),
+                "updated_at": iso(row["updated_at_us"]) if row else None, "account_id": account_id, "account_actions": acts}
 
     # ------------------------------------------------------------ test and benchmark controls
 

@@ -16,6 +16,10 @@ from connectors.base import (
     Credentials,
     InboundMessage,
     Limits,
+    ModerationResult,
+    ModerationSupport,
+    ModerationTarget,
+    NotSupported,
     OutboundPost,
     Page,
     PermanentError,
@@ -47,6 +51,8 @@ class SimulatorConnector:
 
     network = "simulator"
     limits: Limits = LIMITS
+    # The simulated network can do every moderation action, so the whole flow can be tried without a real one.
+    moderation = tuple(ModerationSupport(a) for a in ("hide", "unhide", "delete", "block", "mute", "report"))
 
     def __init__(self, credentials: Credentials, *, clock: Callable[[], datetime] | None = None):
         self._clock = clock or _utc_now
@@ -123,6 +129,19 @@ class SimulatorConnector:
         ids = list(external_ids)
         return [mapping.post_metrics_from_raw(raw) for raw in await self._call(lambda s: s.status_metrics(ids))]
 
+    async def moderate(self, action: str, target: ModerationTarget) -> ModerationResult:
+        if action not in {m.action for m in self.moderation}:
+            raise NotSupported("The simulator does not know this moderation action.")
+        raw = await self._call(lambda s: s.moderate(action, target.external_id, target.author_external_id, target.note))
+        return ModerationResult(action, _state(action, raw), raw)
+
+    async def moderation_state(self, action: str, target: ModerationTarget) -> ModerationResult | None:
+        raw = await self._call(lambda s: s.moderation_status(target.external_id, target.author_external_id))
+        took = {"hide": raw["hidden"], "unhide": not raw["hidden"], "delete": raw["deleted"]}.get(action)
+        if took is None:
+            took = action in raw["account_actions"]
+        return ModerationResult(action, _state(action, raw), raw) if took else None
+
     async def aclose(self) -> None:
         """Nothing to release: every call opens and closes its own SQLite connection."""
 
@@ -142,6 +161,10 @@ class SimulatorConnector:
         Blocking (about a second per month); use asyncio.to_thread from async code."""
         items, _skipped = mapping.messages_from_raw(self._sync(lambda s: s.history(since, until, include_public=include_public)))
         return items
+
+    def moderation_status(self, external_id: str, account_id: str = "") -> dict[str, Any]:
+        """What the simulated network shows for a comment now (hidden, deleted) and for its author: for tests and demos."""
+        return self._sync(lambda s: s.moderation_status(external_id, account_id))
 
     @staticmethod
     def cursor_at(moment: datetime) -> str:
@@ -166,3 +189,9 @@ class SimulatorConnector:
     def published_posts(self) -> list[dict[str, Any]]:
         """Our posts as the network stores them, oldest first."""
         return self._sync(lambda s: s.published_posts())
+
+
+def _state(action: str, raw: dict[str, Any]) -> str:
+    if action in ("hide", "unhide", "delete"):
+        return "deleted" if raw.get("deleted") else "hidden" if raw.get("hidden") else "visible"
+    return {"block": "blocked", "mute": "muted", "report": "reported"}[action]

@@ -109,6 +109,31 @@ class XClient:
         )
         return http.json_body(response)
 
+    async def _write(self, method: str, path: str, body: dict[str, Any] | None, *, endpoint: str) -> tuple[int, Any]:
+        """A moderation write: setting a state, so safe to resend; 404 is NotFound (the reply is gone)."""
+        from connectors.moderation import gone_first
+
+        if not self._user:
+            raise AuthError("moderating on X needs the profile's user access token")
+        response = await http.send(
+            self._http, method, self._base + path, content=json.dumps(body) if body is not None else None,
+            headers={"Authorization": f"Bearer {self._user}", "Content-Type": "application/json"},
+            budget=self.budget(endpoint), error_mapper=gone_first(x_error), idempotent=True,
+        )
+        return response.status_code, http.json_body(response, wrote=False)
+
+    async def hide_reply(self, tweet_id: str, hidden: bool) -> tuple[int, Any]:
+        """PUT /2/tweets/:id/hidden {"hidden": true|false}: hide (or unhide) a reply to one of our posts."""
+        return await self._write("PUT", f"/2/tweets/{tweet_id}/hidden", {"hidden": hidden}, endpoint="hide_replies")
+
+    async def mute(self, user_id: str, target_user_id: str) -> tuple[int, Any]:
+        """POST /2/users/:id/muting {"target_user_id"}."""
+        return await self._write("POST", f"/2/users/{user_id}/muting", {"target_user_id": target_user_id}, endpoint="muting")
+
+    async def block(self, user_id: str, target_user_id: str) -> tuple[int, Any]:
+        """POST /2/users/:id/blocking {"target_user_id"}."""
+        return await self._write("POST", f"/2/users/{user_id}/blocking", {"target_user_id": target_user_id}, endpoint="blocking")
+
     async def me(self) -> Any:
         return await self._get("/2/users/me", {"user.fields": USER_FIELDS}, endpoint="users/me", prefer_user=True)
 

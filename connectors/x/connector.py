@@ -22,6 +22,10 @@ from connectors.base import (
     Author,
     Credentials,
     InboundMessage,
+    ModerationResult,
+    ModerationSupport,
+    ModerationTarget,
+    NotSupported,
     OutboundPost,
     Page,
     PermanentError,
@@ -31,6 +35,7 @@ from connectors.base import (
     RateLimited,
     SearchQuery,
     TransientError,
+    unsupported,
 )
 from connectors.media import check_media
 from connectors.x import mapping
@@ -102,6 +107,36 @@ class XConnector(http.OwnsHttpClient):
         self._username = str(credentials.config.get("username") or "")
 
     # ------------------------------------------------------------ account
+
+    # X hides replies to our own posts (PUT /2/tweets/:id/hidden); it cannot delete or report others' posts by API.
+    moderation = (
+        ModerationSupport("hide"), ModerationSupport("unhide"), ModerationSupport("mute"), ModerationSupport("block"),
+        *unsupported("delete", reason="X does not let you delete other people's replies; hide the reply instead."),
+        *unsupported("report", reason="Reports are made in the network's own app."),
+    )
+
+    async def moderate(self, action: str, target: ModerationTarget) -> ModerationResult:
+        from connectors.moderation import answer
+
+        if action in ("hide", "unhide"):
+            status, body = await self._client.hide_reply(target.external_id, action == "hide")
+            data = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(data, dict) or "hidden" not in data:
+                raise PermanentError("X answered without saying whether the reply is hidden")
+            return ModerationResult(action, "hidden" if data["hidden"] else "visible", answer(status, body))
+        if action in ("mute", "block"):
+            if not target.author_external_id:
+                raise PermanentError("the author's user id is not known")
+            call = self._client.mute if action == "mute" else self._client.block
+            status, body = await call(self.user_id, target.author_external_id)
+            data = body.get("data") if isinstance(body, dict) else {}
+            took = bool((data or {}).get("muting" if action == "mute" else "blocking"))
+            return ModerationResult(action, ("muted" if action == "mute" else "blocked") if took else "visible", answer(status, body))
+        raise NotSupported({m.action: m.reason for m in self.moderation}.get(action) or "X cannot do that.")
+
+    async def moderation_state(self, action: str, target: ModerationTarget) -> ModerationResult | None:
+        # X does not report whether a reply is hidden; every action offered sets a state, so repeating it is safe.
+        raise NotSupported("X cannot tell whether a reply is hidden.")
 
     async def check(self) -> Author:
         body = await self._client.me() if self._client.has_user_token else await self._client.user(self.user_id)

@@ -1033,6 +1033,72 @@ class Redaction(SQLModel, table=True):
 # ================================================================ records (migration 0007_records) — end
 
 
+# ================================================================ moderation (migration 0009_moderation) — begin
+# Issue 16 items 1-4: the comment policy and moderation actions. Written by services/records/policy.py and
+# services/records/moderation.py only.
+
+
+class CommentPolicy(SQLModel, table=True):
+    """One version of the agency's comment policy: numbered clauses in English and Arabic. Never edited in place:
+    a change is a new version, so the clause a moderator cited can always be read as it stood."""
+
+    __tablename__ = "comment_policy"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    version: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    # [{"number": "3.2", "title_en", "title_ar", "text_en", "text_ar"}]
+    clauses: list[dict[str, Any]] = _json(list)
+    intro_en: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    intro_ar: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    change_note: str = Field(default="", max_length=500)
+    created_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _created()
+
+
+class ModerationAction(SQLModel, table=True):
+    """One moderation action on one message (hide, unhide, delete, block, mute, report), its clause and note, who
+    asked and who confirmed, and what the network answered. The `status` walks: awaiting_confirmation -> pending ->
+    sending -> done | failed | unknown (reconciled by the moderation job) | declined."""
+
+    __tablename__ = "moderation_action"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    network: str = Field(max_length=20)
+    action: str = Field(max_length=12)
+    mode: str = Field(default="network", max_length=10)  # network, in_app (GovSocial only: the network cannot)
+    clause: str = Field(max_length=20, index=True)
+    clause_title: str = Field(default="", max_length=300)
+    policy_version: int = 0
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    status: str = Field(default="pending", max_length=24, index=True)
+    requested_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    requested_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False, index=True))
+    confirmed_by: Optional[int] = Field(default=None, foreign_key="user.id")
+    confirmed_at: Optional[datetime] = _ts()
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = _ts()
+    claimed_at: Optional[datetime] = _ts()
+    response: dict[str, Any] = _json()  # the network's answer (or GovSocial's, in_app)
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    completed_at: Optional[datetime] = _ts()
+    undoes_id: Optional[int] = None  # an unhide names the hide it undoes
+    undone_by_id: Optional[int] = None
+
+
+class MessageModeration(SQLModel, table=True):
+    """Where a message stands now (the inbox card's "Hidden (clause 3.2)"): the last completed action's outcome."""
+
+    __tablename__ = "message_moderation"
+    message_id: int = Field(foreign_key="message.id", primary_key=True)
+    state: str = Field(default="visible", max_length=20)  # visible, hidden, hidden_in_app, deleted
+    clause: str = Field(default="", max_length=20)
+    action_id: Optional[int] = None
+    author_state: str = Field(default="", max_length=20)  # "", blocked, muted, reported
+    updated_at: datetime = _created()
+
+
+# ================================================================ moderation (migration 0009_moderation) — end
+
+
 class SignInHandoff(SQLModel, table=True):
     """The end of a single sign-on, waiting for the browser: the callback (a plain HTTP route) cannot write the tab's
     LocalStorage, so it stores the new session's token (encrypted) or the refusal (msgid and params, encrypted) here and

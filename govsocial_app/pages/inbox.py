@@ -170,6 +170,7 @@ def _card(c: CardView) -> rx.Component:
                             rx.foreach(c.claims, lambda claim: rx.badge(rx.icon("shield-alert", size=10, aria_hidden="true"), claim, size="1", color_scheme="crimson")),
                             rx.cond(c.edited, rx.badge(t("Edited"), size="1", color_scheme="gray")),
                             rx.cond(c.deleted, rx.badge(t("Deleted on network"), size="1", color_scheme="red")),
+                            rx.cond(c.moderation != "", rx.badge(rx.icon("eye-off", size=10, aria_hidden="true"), c.moderation_label, size="1", color_scheme="orange")),
                             rx.cond(c.replied != "", rx.badge(rx.icon("reply", size=10, aria_hidden="true"), c.replied, size="1", color_scheme="green", variant="soft")),
                             presence_chips(c.key),
                             gap="1", wrap="wrap", margin_top="6px",
@@ -389,6 +390,80 @@ def _reply_box() -> rx.Component:
     )
 
 
+def _moderation_sheet() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(t("Moderate…")),
+            rx.dialog.description(t("Every action cites a clause of the comment policy and is kept in the archive."), size="2"),
+            rx.form(
+                rx.flex(
+                    rx.el.fieldset(
+                        rx.el.legend(rx.text(t("Action"), size="2", weight="bold")),
+                        rx.foreach(InboxState.mod_options, lambda o: rx.box(
+                            rx.el.label(
+                                rx.el.input(type="radio", name="action", value=o.value, checked=InboxState.mod_action == o.value,
+                                            disabled=~o.enabled, on_change=InboxState.set_mod_action(o.value), style={"width": "20px", "height": "20px"}),
+                                rx.text(o.label, size="2"),
+                                display="flex", gap="8px", align_items="center", min_height="44px",
+                            ),
+                            rx.cond(o.reason != "", rx.text(o.reason, size="1", color=rx.color("gray", 11), padding_inline_start="28px")),
+                        )),
+                        border="none", padding="0", margin="0",
+                    ),
+                    rx.el.label(
+                        rx.text(t("Policy clause (required)"), size="2", weight="bold"),
+                        rx.select.root(
+                            rx.select.trigger(placeholder=t("Choose a clause"), aria_label=t("Policy clause (required)"), min_height=TAP),
+                            rx.select.content(rx.foreach(InboxState.mod_clauses, lambda o: rx.select.item(o.label, value=o.value))),
+                            name="clause", required=True,
+                        ),
+                        display="flex", flex_direction="column", gap="4px",
+                    ),
+                    rx.el.label(
+                        rx.text(t("Note (optional)"), size="2", weight="bold"),
+                        rx.text_area(name="note", aria_label=t("Note (optional)"), max_length=2000),
+                        display="flex", flex_direction="column", gap="4px",
+                    ),
+                    rx.cond(InboxState.mod_result != "", rx.callout(InboxState.mod_result, icon="info", role="status", size="1")),
+                    rx.flex(
+                        rx.dialog.close(rx.button(t("Close"), variant="soft", type="button", min_height=TAP, on_click=InboxState.close_moderation)),
+                        rx.button(t("Apply"), type="submit", color_scheme="orange", min_height=TAP),
+                        gap="2", justify="end",
+                    ),
+                    direction="column", gap="3",
+                ),
+                on_submit=InboxState.moderate,
+            ),
+            max_width="480px",
+        ),
+        open=InboxState.mod_open,
+        on_open_change=InboxState.mod_open_change,
+    )
+
+
+def _moderation() -> rx.Component:
+    return rx.cond(
+        AppState.can_moderate & InboxState.d_moderatable,
+        rx.box(
+            rx.button(rx.icon("shield", size=14, aria_hidden="true"), t("Moderate…"), variant="outline", color_scheme="orange",
+                      on_click=InboxState.open_moderation, min_height=TAP),
+            rx.foreach(InboxState.mod_awaiting, lambda a: rx.flex(
+                rx.text(t("Waiting for a second person to confirm."), " ", a.label, size="2", flex="1", min_width="0"),
+                rx.cond(AppState.can_confirm_moderation, rx.flex(
+                    rx.button(t("Confirm"), color_scheme="red", on_click=InboxState.confirm_moderation(a.value), min_height=TAP,
+                              aria_label=t("Confirm") + " " + a.label),
+                    rx.button(t("Decline"), variant="soft", on_click=InboxState.decline_moderation(a.value), min_height=TAP,
+                              aria_label=t("Decline") + " " + a.label),
+                    gap="2",
+                )),
+                gap="2", wrap="wrap", align="center", margin_top="8px",
+            )),
+            _moderation_sheet(),
+            margin_top="8px",
+        ),
+    )
+
+
 def _detail_pane() -> rx.Component:
     c = InboxState.d_card
     return rx.cond(
@@ -412,8 +487,10 @@ def _detail_pane() -> rx.Component:
             rx.text(InboxState.d_text, size="3", class_name="gs-text", dir="auto"),
             rx.flex(rx.foreach(c.claims, lambda claim: rx.badge(rx.icon("shield-alert", size=12, aria_hidden="true"), claim, size="2", color_scheme="crimson")), gap="2", wrap="wrap", margin_top="6px"),
             rx.cond(c.deleted, rx.callout(t("The author deleted this on the network. GovSocial keeps the record."), icon="archive", color_scheme="gray", size="1", margin_top="8px")),
+            rx.cond(c.moderation != "", rx.callout(c.moderation_label, icon="eye-off", color_scheme="orange", size="1", margin_top="8px", role="status")),
             rx.box(_tags(), margin_top="12px"),
             rx.box(_actions(), margin_top="8px"),
+            _moderation(),
             rx.cond(
                 InboxState.thread.length() > 1,
                 rx.box(rx.heading(t("Conversation"), as_="h3", size="3", margin_y="8px"), rx.flex(rx.foreach(InboxState.thread, _thread_item), direction="column", gap="2"), margin_top="12px"),

@@ -69,6 +69,7 @@ def page() -> rx.Component:
                 rx.cond(AppState.can_manage_settings, _link_row("Official alerts", "/admin/cap", "siren")),
                 rx.cond(AppState.can_view_audit, _link_row("Audit log", "/admin/audit", "scroll-text")),
                 rx.cond(AppState.can_records, _link_row("Records", "/more/records", "archive")),
+                _link_row("Comment policy", "/more/policy", "scale"),
             ),
             rx.button(rx.icon("log-out", size=16, aria_hidden="true"), t("Sign out"), color_scheme="red", variant="soft", on_click=AppState.sign_out, min_height="44px", size="3"),
             direction="column",

@@ -15,7 +15,7 @@ ROUTE = "/reports"
 TITLE = "Reports · GovSocial"
 ON_LOAD = ReportsState.load
 TAP = "44px"
-KINDS = (("tags", "Tags"), ("posts", "Posts"), ("profiles", "Profiles"), ("inbox", "Inbox"))
+KINDS = (("tags", "Tags"), ("posts", "Posts"), ("profiles", "Profiles"), ("inbox", "Inbox"), ("moderation", "Moderation"))
 PLOT_CONFIG = {"displayModeBar": False, "responsive": True}
 
 

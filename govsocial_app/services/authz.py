@@ -38,6 +38,13 @@ PERMISSIONS: dict[str, set[str]] = {
     # The records officer. Admins hold it only once granted (services/records/access.py checks the grant).
     "records.manage": {"admin", "records"},
     "records.grant": {"admin"},
+    # The comment policy and moderation (issue 16 items 1-4). Every role reads the policy; records officers and
+    # admins write it. Staff moderate; a second person (admin or manager) confirms delete and block when required.
+    "policy.view": _ALL,
+    "policy.edit": {"admin", "records"},
+    "moderation.act": _STAFF,
+    "moderation.confirm": {"admin", "manager"},
+    "moderation.configure": {"admin"},
 }
 
 

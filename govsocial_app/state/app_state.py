@@ -95,6 +95,14 @@ class AppState(rx.State):
         return can(self.user_role, "users.manage")
 
     @rx.var
+    def can_moderate(self) -> bool:
+        return can(self.user_role, "moderation.act")
+
+    @rx.var
+    def can_confirm_moderation(self) -> bool:
+        return can(self.user_role, "moderation.confirm")
+
+    @rx.var
     def can_view_audit(self) -> bool:
         return can(self.user_role, "audit.view")
 

@@ -12,6 +12,7 @@ from govsocial_app.services.timefmt import relative_time
 from govsocial_app.services import bus
 from govsocial_app.services.inbox import presence, replies, stream, vip
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.records import moderation, policy
 from govsocial_app.services.events import PresenceChanged
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
@@ -41,6 +42,16 @@ class CardView:
     lang: str = ""
     edited: bool = False
     deleted: bool = False
+    moderation: str = ""  # "", hidden, hidden_in_app, deleted
+    moderation_label: str = ""  # "Hidden (clause 3.2)", in the reader's language
+
+
+@dataclasses.dataclass
+class ModOption:
+    value: str = ""
+    label: str = ""
+    reason: str = ""  # why GovSocial-only, or why not possible
+    enabled: bool = True
 
 
 @dataclasses.dataclass
@@ -68,7 +79,17 @@ class Option:
 
 # How each message type reads on a card: msgids of the catalogue, so Arabic shows "إشارة", not "mention".
 KIND_LABELS = {"mention": "Mention", "comment": "Comment", "dm": "Direct message", "reply": "Reply", "keyword": "Keyword match"}
-CHANGE_LABELS = {"created": "Created", "edited": "Edited", "deleted": "Deleted on network"}
+CHANGE_LABELS = {"created": "Created", "edited": "Edited", "deleted": "Deleted on network", "moderation": "Moderation"}
+MOD_LABELS = {"hidden": "Hidden (clause {clause})", "hidden_in_app": "Hidden in GovSocial (clause {clause})",
+              "deleted": "Deleted by moderation (clause {clause})"}
+ACTION_LABELS = {"hide": "Hide", "unhide": "Unhide", "delete": "Delete", "block": "Block the author", "mute": "Mute the author",
+                 "report": "Report to the network"}
+RESULT_LABELS = {"done": "Done: the network answered \"{state}\".", "failed": "Not done: {error}",
+                 "retrying": "The network did not answer. GovSocial will try again; nothing is lost.",
+                 "unknown": "We could not confirm the network's answer. GovSocial is checking; it will not be repeated blindly.",
+                 "needs_check": "The network cannot tell whether this was done. Check on the network before asking again.",
+                 "awaiting_confirmation": "Waiting for a second person to confirm.",
+                 "declined": "A second person declined this action."}
 
 
 def _card(c: stream.MessageCard, lang: str = "en", tz: str = "UTC") -> CardView:
@@ -78,7 +99,8 @@ def _card(c: stream.MessageCard, lang: str = "en", tz: str = "UTC") -> CardView:
     return CardView(
         c.id, str(c.id), c.author_name, c.author_handle, c.initials, c.excerpt, when,
         c.network, c.profile, translate(KIND_LABELS.get(c.kind, c.kind), lang), c.status, c.assignee, list(c.tags), list(c.vip_lists),
-        list(c.claims), replied, c.lang, c.edited, c.network_deleted,
+        list(c.claims), replied, c.lang, c.edited, c.network_deleted, c.moderation,
+        translate(MOD_LABELS[c.moderation], lang, clause=c.moderation_clause) if c.moderation in MOD_LABELS else "",
     )
 
 
@@ -141,6 +163,14 @@ class InboxState(AppState):
     _presence_status: str = ""
     _away: bool = False  # the page is hidden (phone locked, another tab): off the open message for others
     _views_for: str = ""  # "user id:language" the saved views were read for
+    # moderation of the open message (a comment or reply to our own post)
+    d_moderatable: bool = False
+    mod_open: bool = False
+    mod_options: list[ModOption] = []
+    mod_clauses: list[Option] = []
+    mod_action: str = "hide"
+    mod_result: str = ""
+    mod_awaiting: list[Option] = []  # actions waiting for a second person: value = id, label = what and who
     # who else is on the messages this client shows (message id → entries), pushed by the live relay
     presence: dict[str, list[dict[str, str]]] = {}
 
@@ -209,8 +239,19 @@ class InboxState(AppState):
                    name=self.user_name, away=self._away, auth_token=self.auth_token)
 
     def _load_detail(self) -> None:
-        self._require("inbox.view")  # a helper that reads data checks for itself
+        actor = self._require("inbox.view")  # a helper that reads data checks for itself
         self._apply_detail(stream.detail(self.open_id))
+        self._load_moderation(actor)
+
+    def _load_moderation(self, actor) -> None:
+        self.d_moderatable = self.d_card.kind in (self._(KIND_LABELS["comment"]), self._(KIND_LABELS["reply"]))
+        if not self.d_moderatable:
+            self.mod_awaiting, self.mod_open = [], False
+            return
+        st = moderation.standing(self.open_id, actor)
+        self.mod_awaiting = [Option(str(a.id), self._("{action} (clause {clause}) asked by {name}", action=self._(ACTION_LABELS[a.action]),
+                                                      clause=a.clause, name=a.requested_by))
+                             for a in st.pending if a.status == "awaiting_confirmation"]
 
     def _apply_detail(self, d: stream.MessageDetail) -> None:
         self.d_card, self.d_text, self.d_url = self._view(d.card), d.text, d.url
@@ -456,6 +497,78 @@ class InboxState(AppState):
             self.cards = [self._view(fresh[c.id]) if c.id in fresh else c for c in self.cards]
         if self.open_id:
             self._load_detail()
+
+    # ---------------------------------------------------------------- moderation
+
+    @rx.event
+    @requires("moderation.act")
+    def open_moderation(self):
+        actor = self._require("moderation.act")
+        now = policy.current()
+        self.mod_clauses = [Option(c.number, f"{c.number} {c.title(self.lang)}") for c in (now.clauses if now else ())]
+        state = self.d_card.moderation
+        opts = []
+        for o in moderation.options(self.d_card.network):
+            if o.action == "unhide" and not state.startswith("hidden"):
+                continue
+            if o.action == "hide" and state.startswith("hidden"):
+                continue
+            reason = o.reason if o.mode != "network" else ("A second person must confirm." if o.needs_second else "")
+            label = self._(ACTION_LABELS[o.action]) + (" · " + self._("GovSocial only") if o.mode == "in_app" else "")
+            opts.append(ModOption(o.action, label, self._(reason) if reason else "", o.mode != "none"))
+        self.mod_options = opts
+        self.mod_action = "unhide" if state.startswith("hidden") else "hide"
+        self.mod_result, self.mod_open = "", True
+        self._load_moderation(actor)
+
+    @rx.event
+    @requires("inbox.view")
+    def close_moderation(self):
+        self.mod_open = False
+
+    @rx.event
+    @requires("inbox.view")
+    def mod_open_change(self, value: bool):
+        self.mod_open = bool(value) and self.mod_open
+
+    @rx.event
+    @requires("moderation.act")
+    def set_mod_action(self, value: str):
+        self.mod_action = value
+
+    def _say_result(self, a) -> str:
+        return self._(RESULT_LABELS.get(a.status, a.status), state=self._(a.response.get("state", "")) if a.response else "",
+                      error=self._(a.error))
+
+    @rx.event
+    @requires("moderation.act")
+    async def moderate(self, form: dict):
+        actor = self._require("moderation.act")
+        try:
+            done = await moderation.request(self.open_id, self.mod_action or "hide", form.get("clause", ""), form.get("note", ""), actor)
+        except UserError as exc:
+            self.mod_result = self._(str(exc))
+            return
+        self.mod_result = self._say_result(done)
+        self._refresh_after_action([self.open_id])
+
+    @rx.event
+    @requires("moderation.confirm")
+    async def confirm_moderation(self, action_id: str):
+        actor = self._require("moderation.confirm")
+        try:
+            done = await moderation.confirm(int(action_id), actor)
+        except UserError as exc:
+            return rx.toast.error(self._(str(exc)))
+        self._refresh_after_action([self.open_id])
+        return rx.toast.info(self._say_result(done))
+
+    @rx.event
+    @requires("moderation.confirm")
+    async def decline_moderation(self, action_id: str):
+        actor = self._require("moderation.confirm")
+        await moderation.decline(int(action_id), actor)
+        self._refresh_after_action([self.open_id])
 
     # ---------------------------------------------------------------- saved views
 

@@ -23,7 +23,7 @@ MANAGER_PAGES = (
     "/alerts", "/alerts/settings", "/reports", "/reports/listening", "/more", "/more/keywords", "/more/vips",
     "/more/notifications",
 )
-ADMIN_PAGES = ("/more/profiles", "/admin/users", "/admin/audit", "/admin/cap")
+ADMIN_PAGES = ("/more/profiles", "/admin/users", "/admin/audit", "/admin/cap", "/more/policy")
 RECORDS_PAGES = ("/more/records",)
 LANGUAGES = {"en": ("English", "Inbox"), "ar": ("العربية", "البريد الوارد")}
 

@@ -16,6 +16,7 @@ from govsocial_app.db.models import (
     ClaimMatch,
     KeywordSearch,
     Message,
+    MessageModeration,
     MessageNote,
     MessageTag,
     MessageVersion,
@@ -204,6 +205,8 @@ class MessageCard:
     replied_at: datetime | None
     edited: bool
     network_deleted: bool
+    moderation: str = ""  # "", hidden, hidden_in_app, deleted (records/moderation.py writes message_moderation)
+    moderation_clause: str = ""
 
 
 @dataclass(frozen=True)
@@ -274,6 +277,11 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
     profile_ids = {m.profile_id for m in rows if m.profile_id}
     profiles = dict(s.exec(select(SocialProfile.id, SocialProfile.handle).where(col(SocialProfile.id).in_(profile_ids))).all()) if profile_ids else {}
     claim_labels = _claim_labels(s, ids)
+    moderated = {r.message_id: r for r in s.exec(select(MessageModeration).where(col(MessageModeration.message_id).in_(ids))).all()}
+    # Moderation adds archive versions; they are not edits by the author.
+    mod_versions = dict(s.exec(select(MessageVersion.message_id, func.count()).where(
+        col(MessageVersion.message_id).in_(list(moderated)), MessageVersion.change == "moderation")
+        .group_by(MessageVersion.message_id)).all()) if moderated else {}
     return [
         MessageCard(
             id=m.id,
@@ -293,8 +301,10 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
             claims=tuple(claim_labels.get(m.id, ())),
             replied_by=names.get(m.replied_by_id, "") if m.replied_by_id else "",
             replied_at=m.replied_at,
-            edited=m.version > 1 and m.network_deleted_at is None,
+            edited=m.version - mod_versions.get(m.id, 0) > 1 and m.network_deleted_at is None,
             network_deleted=m.network_deleted_at is not None,
+            moderation=moderated[m.id].state if m.id in moderated and moderated[m.id].state != "visible" else "",
+            moderation_clause=moderated[m.id].clause if m.id in moderated else "",
         )
         for m in rows
     ]

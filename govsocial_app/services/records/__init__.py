@@ -1,5 +1,7 @@
-"""The public record (issue 16): hash chains, legal holds, retention and disposal, public-records requests and exports.
+"""The public record (issue 16): hash chains, legal holds, retention and disposal, public-records requests and exports,
+the comment policy (policy.py) and moderation (moderation.py).
 
-Moderation actions (issue 16 items 1-4, built elsewhere) join this package as one more record type: register it in
-`retention.RECORD_TYPES` (how to find, date, describe and dispose of it) and seal each action into the "archive"
-chain as a message version, so holds, schedules, certificates and exports cover it without new machinery."""
+Moderation actions are one more record type (`retention.RECORD_TYPES["moderation_action"]`), and each finished action
+is sealed into the "archive" chain as a message version (change "moderation": the message as it stood and the action),
+so holds, schedules, certificates and exports cover them without new machinery. The inbox card and the moderation
+report read the moderation tables directly: records/ sits above inbox and reporting in the domain order."""

@@ -14,8 +14,8 @@ from sqlmodel import Session, SQLModel, col, select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import (
-    AuditLog, DisposalCertificate, DisposalProposal, DisposedLink, Message, MessageNote, MessageTag, MessageVersion,
-    RetentionSchedule, utcnow,
+    AuditLog, DisposalCertificate, DisposalProposal, DisposedLink, Message, MessageModeration, MessageNote, MessageTag,
+    MessageVersion, ModerationAction, RetentionSchedule, utcnow,
 )
 from govsocial_app.services import audit
 from govsocial_app.services.authz import Actor
@@ -138,12 +138,41 @@ def _destroy_audit(s: Session, ids: list[int], certificate_id: int) -> None:
     s.execute(delete(AuditLog).where(col(AuditLog.id).in_(ids)))
 
 
+# ---------------------------------------------------------------- moderation actions (issue 16 items 1-4)
+# An action's archive version stays with its message (the message's own record type disposes of it); this type is
+# the action rows the moderation report reads. An action on a held message is held.
+
+
+def _moderation_due(s: Session, cutoff: datetime) -> list[int]:
+    held = select(Message.id).where(holds.held_messages_condition(s))
+    q = select(ModerationAction.id).where(ModerationAction.requested_at < cutoff, col(ModerationAction.message_id).not_in(held),
+                                          col(ModerationAction.status).in_(("done", "failed", "declined")))
+    return list(s.exec(q.order_by(ModerationAction.id).limit(MAX_ITEMS)).all())
+
+
+def _moderation_forms(s: Session, ids: list[int]) -> dict[int, tuple[datetime, dict]]:
+    return {a.id: (a.requested_at, {"moderation_action": _row_dict(a)})
+            for a in s.exec(select(ModerationAction).where(col(ModerationAction.id).in_(ids))).all()}
+
+
+def _moderation_held(s: Session, ids: list[int]) -> set[int]:
+    held = select(Message.id).where(holds.held_messages_condition(s))
+    return set(s.exec(select(ModerationAction.id).where(col(ModerationAction.id).in_(ids),
+                                                         col(ModerationAction.message_id).in_(held))).all())
+
+
+def _destroy_moderation(s: Session, ids: list[int], _certificate_id: int) -> None:
+    s.execute(update(MessageModeration).where(col(MessageModeration.action_id).in_(ids)).values(action_id=None))
+    s.execute(delete(ModerationAction).where(col(ModerationAction.id).in_(ids)))
+
+
 RECORD_TYPES: dict[str, RecordType] = {
     t.key: t for t in (
         RecordType("inbound_message", "Inbound messages", _messages_due("in"), _message_forms, _messages_held, _destroy_messages),
         RecordType("outbound_message", "Outbound posts and replies", _messages_due("out"), _message_forms, _messages_held, _destroy_messages),
         RecordType("internal_note", "Internal notes", _notes_due, _note_forms, _notes_held, _destroy_notes),
         RecordType("audit_log", "Audit log", _audit_due, _audit_forms, _audit_held, _destroy_audit),
+        RecordType("moderation_action", "Moderation actions", _moderation_due, _moderation_forms, _moderation_held, _destroy_moderation),
     )
 }
 

@@ -31,6 +31,7 @@ REPORTS = {
     "posts": "Post performance",
     "profiles": "Profile performance",
     "inbox": "Inbox activity",
+    "moderation": "Moderation report",
 }
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 

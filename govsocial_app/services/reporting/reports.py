@@ -17,6 +17,7 @@ from govsocial_app.services.reporting.report_base import (
     fmt_change, fmt_duration, last_days,
 )
 from govsocial_app.services.reporting.report_inbox import InboxReport, inbox_report
+from govsocial_app.services.reporting.report_moderation import ModerationReport, moderation_report
 from govsocial_app.services.reporting.report_posts import POST_SORTS, PostReport, PostRow, post_report, short
 from govsocial_app.services.reporting.report_profiles import ProfileReport, ProfileRow, profile_report
 from govsocial_app.services.reporting.report_tags import TagReport, TagRow, tag_report
@@ -24,7 +25,7 @@ from govsocial_app.services.reporting.report_tags import TagReport, TagRow, tag_
 
 
 def build(kind: str, f: ReportFilters, *, session: Session | None = None, **options) -> Report:
-    builders = {"tags": tag_report, "posts": post_report, "profiles": profile_report, "inbox": inbox_report}
+    builders = {"tags": tag_report, "posts": post_report, "profiles": profile_report, "inbox": inbox_report, "moderation": moderation_report}
     if kind not in builders:
         raise UserError("Unknown report.")
     return builders[kind](f, session=session, **options)
@@ -70,5 +71,5 @@ __all__ = [
     "ROW_LIMIT", "WEEKDAYS", "daily", "short",
     "Chart", "Column", "InboxReport", "KeyNumber", "POST_SORTS", "PostReport", "PostRow", "ProfileReport", "ProfileRow", "REPORTS",
     "Report", "ReportFilters", "Series", "Table", "TagReport", "TagRow", "build", "export_csv", "fmt", "fmt_change",
-    "fmt_duration", "inbox_report", "last_days", "post_report", "profile_report", "table_csv", "tag_report",
+    "fmt_duration", "inbox_report", "ModerationReport", "moderation_report", "last_days", "post_report", "profile_report", "table_csv", "tag_report",
 ]
