@@ -21,7 +21,7 @@ BLOCKING = ("critical", "serious")
 MANAGER_PAGES = (
     "/inbox", "/inbox?open-filters", "/inbox?first-message", "/publish", "/publish/calendar", "/publish/approvals",
     "/alerts", "/alerts/settings", "/reports", "/reports/listening", "/more", "/more/keywords", "/more/vips",
-    "/more/notifications",
+    "/more/notifications", "/more/password", "/more/two-factor", "/more/sessions",
 )
 ADMIN_PAGES = ("/more/profiles", "/admin/users", "/admin/audit", "/admin/cap", "/more/policy")
 RECORDS_PAGES = ("/more/records",)
@@ -88,6 +88,15 @@ def check_pages(page, base: str, pages: tuple[str, ...], lang: str) -> list[str]
             expect(page.locator("[dir=rtl]").first).to_be_attached()
         problems += axe_violations(page, f"{address} [{lang}]")
     return problems
+
+
+def test_every_page_of_the_app_is_checked():
+    """The list above is checked against the app's own page list, so a new page cannot be left out of axe."""
+    from govsocial_app.govsocial_app import PAGES
+
+    checked = {a.split("?")[0] for a in MANAGER_PAGES + ADMIN_PAGES + RECORDS_PAGES} | {"/login"}
+    missing = sorted(p.ROUTE for p in PAGES if p.ROUTE != "/" and p.ROUTE not in checked)
+    assert missing == [], f"pages no accessibility check visits: {missing}"
 
 
 @pytest.fixture(scope="module")
