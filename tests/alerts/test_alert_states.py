@@ -68,8 +68,10 @@ def test_alert_settings_need_alerts_configure_and_save_rules_from_the_form(signe
 
     make_profile()
     responder, _ = signed_in("responder", AlertSettingsState)
+    # The page's load refuses quietly (the page shows its "no access" notice); nothing is read, and any change is refused.
+    assert responder.load() is None and responder.rules == []
     with pytest.raises(PermissionDenied):
-        responder.load()
+        responder.save_rule({"rule_id": "1", "enabled": "on"})
     manager, _ = signed_in("manager", AlertSettingsState)
     manager.load()
     assert [r.enabled for r in manager.rules] == [True, False]

@@ -53,7 +53,8 @@ def test_the_admin_page_adds_sources_saves_the_boundary_and_chooses_blocking_che
 
     as_role("manager")
     st = sub(app_state, CapAdminState)
-    for handler in (st.load, lambda: st.add_source({"name": "x", "url": "https://a.gov/f.atom"}), lambda: st.toggle_blocking("all_caps"),
+    assert st.load() is None and st.sources == []  # the page's load refuses quietly; the page says "no access"
+    for handler in (lambda: st.add_source({"name": "x", "url": "https://a.gov/f.atom"}), lambda: st.toggle_blocking("all_caps"),
                     lambda: st.save_boundary_text({"geojson": "{}"}), lambda: st.remove_source("1")):
         with pytest.raises(PermissionDenied):
             handler()
