@@ -145,7 +145,11 @@ def test_manager_sees_what_is_sent_then_the_mayor_approves_by_emailed_link_and_c
 
         card = page.locator(".rt-Card").filter(has_text="What each network will receive").first
         expect(card.get_by_text("Simulator · @riverton_roads")).to_be_visible()
-        expect(card.get_by_text(MAIN + "\n\nhttps://riverton.example/roadworks")).to_be_visible()
+        # The text as the simulator gets it: the main text, then the link as its own paragraph (each paragraph of a
+        # network's text is shown on its own, in its own direction, since twin posts).
+        sim_text = card.get_by_text(MAIN, exact=True)
+        expect(sim_text).to_be_visible()
+        expect(sim_text.locator("xpath=following-sibling::*[1]")).to_have_text("https://riverton.example/roadworks")
         expect(card.get_by_text("Bluesky · riverton.bsky.social")).to_be_visible()
         expect(card.get_by_text(VARIANT + "\nhttps://riverton.example/roadworks")).to_be_visible()  # the variant, as Bluesky gets it
         image = card.get_by_role("img", name="Road works sign at the corner of Elm St and Oak Ave")
