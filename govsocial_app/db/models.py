@@ -162,6 +162,9 @@ class Message(SQLModel, table=True):
         Index("ix_message_received", "received_at"),
         Index("ix_message_conversation", "conversation_key", "created_at"),
         Index("ix_message_author_key", "network", "author_key"),
+        Index("ix_message_team_id", "team_id", "id"),
+        Index("ix_message_sla_first", "sla_first_due_at"),
+        Index("ix_message_sla_done", "sla_done_due_at"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -201,6 +204,15 @@ class Message(SQLModel, table=True):
     version: int = 1
     network_deleted_at: Optional[datetime] = _ts()
     deleted_at: Optional[datetime] = _ts()  # soft delete in GovSocial
+    # Inbox automation (issue 17): the team it is assigned to, its priority, and its response-time targets.
+    # The due times are set when the message arrives or its priority changes (services/inbox/targets.py); the
+    # escalation job escalates a breach once, which the *_escalated_at columns record.
+    team_id: Optional[int] = Field(default=None, foreign_key="team.id")
+    priority: str = Field(default="normal", max_length=10)  # low, normal, high, urgent
+    sla_first_due_at: Optional[datetime] = _ts()
+    sla_done_due_at: Optional[datetime] = _ts()
+    sla_first_escalated_at: Optional[datetime] = _ts()
+    sla_done_escalated_at: Optional[datetime] = _ts()
 
 
 class MessageVersion(SQLModel, table=True):
@@ -1111,3 +1123,122 @@ class SignInHandoff(SQLModel, table=True):
     created_at: datetime = _created()
     expires_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False, index=True))
     used_at: Optional[datetime] = _ts()
+
+
+# ---------------------------------------------------------------- inbox automation (issue 17)
+
+
+class Team(SQLModel, table=True):
+    """A team of responders (Roads, Water, Emergency…). Round-robin hands the next item to the member after
+    `rr_last_user_id` among those online; the lead gets the response-time escalations."""
+
+    __tablename__ = "team"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    name_ar: str = Field(default="", max_length=80)
+    lead_user_id: Optional[int] = Field(default=None, foreign_key="user.id")
+    rr_last_user_id: Optional[int] = None
+    created_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = "team_member"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_teammember"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    added_at: datetime = _created()
+
+
+class SavedReply(SQLModel, table=True):
+    """A shared reply, in English, Arabic or both; the inbox picks the message's language. `{author_name}`,
+    `{agency}`, `{profile_handle}` and `{link}` are filled when it is inserted."""
+
+    __tablename__ = "saved_reply"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    text_en: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    text_ar: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    link: str = Field(default="", max_length=500)
+    tags: list[str] = _json(list)
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # folded name + texts
+    use_count: int = 0
+    created_by: Optional[int] = None
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class SavedReplyUse(SQLModel, table=True):
+    """One insertion of a saved reply (or of a claim's approved correction) into a reply, for the usage counts."""
+
+    __tablename__ = "saved_reply_use"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    saved_reply_id: Optional[int] = Field(default=None, foreign_key="saved_reply.id", index=True)
+    claim_id: Optional[int] = Field(default=None, foreign_key="claim.id", index=True)
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id")
+    user_id: Optional[int] = None  # None: an automatic reply
+    lang: str = Field(default="", max_length=8)
+    used_at: datetime = _created()
+
+
+class InboxRule(SQLModel, table=True):
+    """One automation rule: run in `position` order inside the intake pipeline, after dedupe. `conditions` and
+    `actions` are JSON (services/inbox/rules.py defines and validates them). A rule that throws is skipped for
+    that message and counted here."""
+
+    __tablename__ = "inbox_rule"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    position: int = Field(default=0, index=True)
+    name: str = Field(max_length=120)
+    enabled: bool = True
+    conditions: dict[str, Any] = _json()
+    actions: list[dict[str, Any]] = _json(list)
+    stop_processing: bool = False
+    match_count: int = 0
+    error_count: int = 0
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    last_error_at: Optional[datetime] = _ts()
+    created_by: Optional[int] = None
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+    deleted_at: Optional[datetime] = _ts()
+
+
+class RuleApplication(SQLModel, table=True):
+    """What a rule did to one message ("Rule 'Potholes' tagged Roads and assigned Roads team"), shown on the card."""
+
+    __tablename__ = "rule_application"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    rule_id: int = Field(foreign_key="inbox_rule.id", index=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    rule_name: str = Field(default="", max_length=120)
+    actions: list[dict[str, Any]] = _json(list)  # what was done, each {"type": ..., ...} with names resolved
+    applied_at: datetime = _created()
+
+
+class AutoReply(SQLModel, table=True):
+    """An automatic reply a rule asked for. The unique key allows at most one per author per conversation per
+    day; the reply itself goes through the ordinary reply sender (retried like any reply, never sent twice)."""
+
+    __tablename__ = "auto_reply"
+
+    __table_args__ = (UniqueConstraint("network", "author_key", "conversation_key", "day", name="uq_autoreply_once"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    rule_id: Optional[int] = Field(default=None, foreign_key="inbox_rule.id", index=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    saved_reply_id: Optional[int] = Field(default=None, foreign_key="saved_reply.id")
+    network: str = Field(max_length=20)
+    author_key: str = Field(max_length=200)
+    conversation_key: str = Field(default="", max_length=300)
+    day: date
+    status: str = Field(default="pending", max_length=12, index=True)  # pending, sent, failed, skipped
+    reason: str = Field(default="", max_length=200)
+    reply_message_id: Optional[int] = None
+    created_at: datetime = _created()

@@ -45,6 +45,13 @@ PERMISSIONS: dict[str, set[str]] = {
     "moderation.act": _STAFF,
     "moderation.confirm": {"admin", "manager"},
     "moderation.configure": {"admin"},
+    # Inbox automation (issue 17): managers curate saved replies, teams, rules and response-time targets;
+    # anyone on staff uses saved replies and assigns.
+    "replies.use": _STAFF,
+    "replies.curate": {"admin", "manager"},
+    "teams.manage": {"admin", "manager"},
+    "rules.manage": {"admin", "manager"},
+    "targets.manage": {"admin", "manager"},
 }
 
 

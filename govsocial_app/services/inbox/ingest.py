@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 from sqlalchemy import insert, text
@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from connectors.base import InboundMessage
 from govsocial_app.db.models import Message, MessageVersion
+from govsocial_app.services.inbox import targets
 from govsocial_app.services.links import web_link
 from govsocial_app.services.records import chain
 from govsocial_app.services.textnorm import search_text
@@ -35,7 +36,9 @@ def _utc(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def _row(m: InboundMessage, profile_id: int | None, keyword_id: int | None, now: datetime) -> dict:
+def _row(m: InboundMessage, profile_id: int | None, keyword_id: int | None, now: datetime,
+         due: tuple[int, int]) -> dict:
+    """`now` is its arrival; `due` the normal priority's response-time targets in minutes (services/inbox/targets)."""
     a = m.author
     return {
         "network": m.network,
@@ -58,6 +61,9 @@ def _row(m: InboundMessage, profile_id: int | None, keyword_id: int | None, now:
         "created_at": _utc(m.created_at),
         "received_at": now,
         "status": "open",
+        "priority": "normal",
+        "sla_first_due_at": now + timedelta(minutes=due[0]),
+        "sla_done_due_at": now + timedelta(minutes=due[1]),
         "keyword_id": keyword_id,
         "likes": m.likes,
         "reposts": m.reposts,
@@ -91,6 +97,7 @@ def store(
         reports.setdefault((m.network, m.external_id[:300]), []).append(m)
     keys = list(reports)
     postgres = session.get_bind().dialect.name == "postgresql"
+    due = targets.targets(session)["normal"] if keys else (0, 0)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         existing = {}
@@ -99,7 +106,8 @@ def store(
             for row in _lookup(session, network, ids, postgres):
                 existing[(row.network, row.external_id)] = row
         fresh = [k for k in chunk if k not in existing]
-        new_rows = [_row(reports[k][0], profile_id, keyword_id, _utc(reports[k][0].created_at) if backfill else now) for k in fresh]
+        new_rows = [_row(reports[k][0], profile_id, keyword_id, _utc(reports[k][0].created_at) if backfill else now, due)
+                    for k in fresh]
         if new_rows:
             if postgres:
                 new_ids = _insert_pg(session, new_rows, now)
