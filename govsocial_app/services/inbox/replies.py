@@ -387,3 +387,24 @@ def _network_of(message_id: int) -> str:
         if m is None:
             raise UserError("That message does not exist.")
         return m.network
+
+
+def queue_automatic(s: Session, m: Message, profile: SocialProfile, text: str, actor: Actor) -> int:
+    """An automatic reply (an inbox rule's saved reply), in the caller's transaction: stored "queued" like a reply
+    written during a pause, so the replies job (`process_pending`) sends it with its idempotency key once the
+    transaction commits, and treats a lost answer as "unknown" to reconcile, never a blind resend. It is not a
+    person's answer: the message's replied-by and first-response marks stay as they are."""
+    now = datetime.now(timezone.utc)
+    key = uuid.uuid4().hex
+    out = Message(
+        network=m.network, external_id=f"pending:{key}", profile_id=m.profile_id, direction="out", kind="reply",
+        conversation_key=m.conversation_key, in_reply_to_external_id=m.external_id, author_handle=profile.handle,
+        author_key=profile.handle.lstrip("@").lower(), author_name=profile.display_name or profile.handle, text=text,
+        search_text=search_text(text, profile.handle, profile.display_name), lang=m.lang, created_at=now, received_at=now,
+        status="queued", completed_at=now, sent_by_id=None,
+    )
+    s.add(out)
+    s.flush()
+    s.add(MessageVersion(message_id=out.id, version=1, change="created", text=text, captured_at=now))
+    audit.record(s, actor, "message.auto_reply_queued", "message", m.id, outbound_id=out.id, chars=len(text))
+    return out.id

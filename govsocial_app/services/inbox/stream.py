@@ -18,6 +18,7 @@ from govsocial_app.db.models import (
     Message,
     MessageModeration,
     MessageNote,
+    RuleApplication,
     MessageTag,
     MessageVersion,
     SavedView,
@@ -207,6 +208,8 @@ class MessageCard:
     network_deleted: bool
     moderation: str = ""  # "", hidden, hidden_in_app, deleted (records/moderation.py writes message_moderation)
     moderation_clause: str = ""
+    # What inbox rules did: (rule name, actions as recorded), oldest first; services/intake/rules.describe words it.
+    rules_applied: tuple[tuple[str, tuple[dict, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -277,6 +280,7 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
     profile_ids = {m.profile_id for m in rows if m.profile_id}
     profiles = dict(s.exec(select(SocialProfile.id, SocialProfile.handle).where(col(SocialProfile.id).in_(profile_ids))).all()) if profile_ids else {}
     claim_labels = _claim_labels(s, ids)
+    ruled = _rule_applications(s, ids)
     moderated = {r.message_id: r for r in s.exec(select(MessageModeration).where(col(MessageModeration.message_id).in_(ids))).all()}
     # Moderation adds archive versions; they are not edits by the author.
     mod_versions = dict(s.exec(select(MessageVersion.message_id, func.count()).where(
@@ -305,9 +309,19 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
             network_deleted=m.network_deleted_at is not None,
             moderation=moderated[m.id].state if m.id in moderated and moderated[m.id].state != "visible" else "",
             moderation_clause=moderated[m.id].clause if m.id in moderated else "",
+            rules_applied=tuple(ruled.get(m.id, ())),
         )
         for m in rows
     ]
+
+
+def _rule_applications(s: Session, message_ids: list[int]) -> dict[int, list[tuple[str, tuple[dict, ...]]]]:
+    """What inbox rules did to each message, in one query for the page."""
+    out: dict[int, list[tuple[str, tuple[dict, ...]]]] = {}
+    for mid, name, actions in s.exec(select(RuleApplication.message_id, RuleApplication.rule_name, RuleApplication.actions)
+                                     .where(col(RuleApplication.message_id).in_(message_ids)).order_by(col(RuleApplication.id))).all():
+        out.setdefault(mid, []).append((name, tuple(actions or ())))
+    return out
 
 
 def list_page(

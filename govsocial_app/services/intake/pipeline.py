@@ -1,9 +1,15 @@
 """The one intake pipeline: every page of inbound items (a profile's poll and its re-check, a brand-keyword
 search, the demo seed, a webhook) goes through `take_in`, in one order, in the caller's transaction:
 
-  store with dedupe → brand-keyword tags → listening (sentiment, topics, claims) → keyword alerts,
+  store with dedupe → brand-keyword tags → listening (sentiment, topics, claims) → inbox rules → keyword alerts,
 
-then one announcement after the commit (`bus.announce_after_commit`): what arrived, and what changed (network-side
+Inbox rules (services/intake/rules.py) run after listening because their conditions may read a message's sentiment
+and its matched misinformation claims, and after the brand-keyword tags so a rule sees the message as the inbox
+will; they run in position order on what is new only, and never fail the page (a rule that throws is skipped for
+that message and counted on the rule). Their changes commit with the page and are announced with it. History
+(backfill, or a page without alerts) gets the quiet actions only: no alerts, automatic replies or moderation.
+
+Then, one announcement after the commit (`bus.announce_after_commit`): what arrived, and what changed (network-side
 edits and deletions, messages that gained a tag or a claim flag). Alert delivery (push, email) is slow network
 work and runs after the commit (`deliver_alerts`); the alert job retries whatever it could not send."""
 
@@ -22,6 +28,7 @@ from govsocial_app.db.models import KeywordSearch, Message, MessageTag
 from govsocial_app.services import bus
 from govsocial_app.services.alerting import alerts as alerting, keyword_alerts
 from govsocial_app.services.inbox import ingest
+from govsocial_app.services.intake import rules
 from govsocial_app.services.listening import topics
 from govsocial_app.services.authz import Actor
 from govsocial_app.services.events import AlertsChanged, InboxChanged
@@ -72,8 +79,9 @@ def take_in(s: Session, items: Sequence[InboundMessage], source: Source, *, now:
             out.changed_ids += [i for i in tag_matches(s, kw, _stored_ids(s, items)) if i not in new]
     if out.new_ids:
         _listen(s, out.new_ids)
+        out.alert_ids += rules.apply_rules(s, out.new_ids, now, live=source.alerts and not source.backfill).alert_ids
     if source.alerts:
-        out.alert_ids = raise_keyword_alerts(s, matches, now)
+        out.alert_ids += raise_keyword_alerts(s, matches, now)
     bus.announce_after_commit(s, InboxChanged.of(out.new_ids, out.changed_ids))
     if out.alert_ids:
         bus.announce_after_commit(s, AlertsChanged(raised=tuple(out.alert_ids)))

@@ -28,6 +28,7 @@ __all__ = [
     "network_lang",
     "network_searches",
     "parse",
+    "prepare",
     "to_network_query",
 ]
 
@@ -80,6 +81,10 @@ class Query:
         """Does a message match? Terms, phrases, hashtags and handles go through textnorm, so
         case, Arabic diacritics and letter variants, and digit scripts do not matter."""
         return self._eval(_Message(text, lang, author_handle))
+
+    def matches_prepared(self, msg: _Message) -> bool:
+        """`matches` for a message analysed once with `prepare`, to test it against many queries (inbox rules)."""
+        return self._eval(msg)
 
     def _eval(self, msg: _Message) -> bool:
         raise NotImplementedError
@@ -665,3 +670,8 @@ Case, Arabic diacritics, hamza and alef forms, ة/ه, ى/ي and Arabic digits do
 def describe_syntax() -> str:
     """Short help for the query box (English msgid; the UI translates it)."""
     return _HELP
+
+
+def prepare(text: str, lang: str = "", author_handle: str = "") -> _Message:
+    """A message analysed once (text, language, author) for `Query.matches_prepared`."""
+    return _Message(text, lang, author_handle)

@@ -182,47 +182,55 @@ def _request(message_id: int, action: str, clause: str, note: str, actor: Actor)
     if len(note) > 2000:
         raise UserError("The note can be at most 2000 characters.")
     with session_scope() as s:
-        m = s.get(Message, message_id)
-        if m is None or m.deleted_at is not None:
-            raise UserError("That message does not exist.")
-        if not is_moderatable(m):
-            raise UserError("Only comments and replies to the agency's own posts can be moderated.")
-        pol = policy.current(s)
-        cited = pol.clause(clause) if pol else None
-        if cited is None:
-            raise UserError("That clause is not in the current comment policy.")
-        opt = next(o for o in options(m.network) if o.action == action)
-        if opt.mode == "none":
-            raise UserError(opt.reason or "This network cannot do that.")
-        current = s.get(MessageModeration, message_id)
-        state = current.state if current else "visible"
-        undoes = None
-        if action == "unhide":
-            if state not in ("hidden", "hidden_in_app"):
-                raise UserError("This message is not hidden.")
-            undoes = current.action_id
-        elif action == "hide" and state in ("hidden", "hidden_in_app"):
-            raise UserError("This message is already hidden.")
-        elif action in ("hide", "delete") and state == "deleted":
-            raise UserError("This message was deleted from the network.")
-        busy = s.exec(select(ModerationAction.id).where(
-            ModerationAction.message_id == message_id, ModerationAction.action == action,
-            col(ModerationAction.status).in_(OPEN))).first()
-        if busy is not None:
-            raise UserError("This action is already under way for this message.")
-        # An unhide of a message hidden only in GovSocial is done in GovSocial, whatever the network offers.
-        mode = "in_app" if (action == "unhide" and state == "hidden_in_app") else opt.mode
-        wait = action in NEEDS_SECOND and second_person_required(s)
-        a = ModerationAction(
-            message_id=m.id, network=m.network, action=action, mode=mode, clause=cited.number, clause_title=cited.title_en[:300],
-            policy_version=pol.version, note=note, status="awaiting_confirmation" if wait else "pending",
-            requested_by=actor.user_id, undoes_id=undoes,
-        )
-        s.add(a)
-        s.flush()
-        audit.record(s, actor, "moderation.request", "message", m.id, action_id=a.id, kind=action, mode=mode,
-                     clause=cited.number, policy_version=pol.version, note=note, awaiting_confirmation=wait)
-        return a.id, wait
+        return request_in(s, message_id, action, clause, note, actor)
+
+
+def request_in(s: Session, message_id: int, action: str, clause: str, note: str, actor: Actor) -> tuple[int, bool]:
+    """Queue a moderation request in the caller's transaction (an inbox rule's hide, during intake): checked and
+    audited as any request; the moderation job sends it."""
+    clause = (clause or "").strip()
+    note = (note or "").strip()
+    m = s.get(Message, message_id)
+    if m is None or m.deleted_at is not None:
+        raise UserError("That message does not exist.")
+    if not is_moderatable(m):
+        raise UserError("Only comments and replies to the agency's own posts can be moderated.")
+    pol = policy.current(s)
+    cited = pol.clause(clause) if pol else None
+    if cited is None:
+        raise UserError("That clause is not in the current comment policy.")
+    opt = next(o for o in options(m.network) if o.action == action)
+    if opt.mode == "none":
+        raise UserError(opt.reason or "This network cannot do that.")
+    current = s.get(MessageModeration, message_id)
+    state = current.state if current else "visible"
+    undoes = None
+    if action == "unhide":
+        if state not in ("hidden", "hidden_in_app"):
+            raise UserError("This message is not hidden.")
+        undoes = current.action_id
+    elif action == "hide" and state in ("hidden", "hidden_in_app"):
+        raise UserError("This message is already hidden.")
+    elif action in ("hide", "delete") and state == "deleted":
+        raise UserError("This message was deleted from the network.")
+    busy = s.exec(select(ModerationAction.id).where(
+        ModerationAction.message_id == message_id, ModerationAction.action == action,
+        col(ModerationAction.status).in_(OPEN))).first()
+    if busy is not None:
+        raise UserError("This action is already under way for this message.")
+    # An unhide of a message hidden only in GovSocial is done in GovSocial, whatever the network offers.
+    mode = "in_app" if (action == "unhide" and state == "hidden_in_app") else opt.mode
+    wait = action in NEEDS_SECOND and second_person_required(s)
+    a = ModerationAction(
+        message_id=m.id, network=m.network, action=action, mode=mode, clause=cited.number, clause_title=cited.title_en[:300],
+        policy_version=pol.version, note=note, status="awaiting_confirmation" if wait else "pending",
+        requested_by=actor.user_id, undoes_id=undoes,
+    )
+    s.add(a)
+    s.flush()
+    audit.record(s, actor, "moderation.request", "message", m.id, action_id=a.id, kind=action, mode=mode,
+                 clause=cited.number, policy_version=pol.version, note=note, awaiting_confirmation=wait)
+    return a.id, wait
 
 
 async def request(message_id: int, action: str, clause: str, note: str, actor: Actor) -> ActionView:

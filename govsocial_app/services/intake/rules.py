@@ -1,0 +1,815 @@
+"""Inbox rules (issue 17 item 3): an ordered list of rules, each with conditions and actions, run by the intake
+pipeline on every newly stored message, plus their validation, the dry run and the rules page's reads and writes.
+
+Why here and not in services/inbox: a rule's keyword condition is the brand-keyword query language
+(services/listening/keyword_query.py) and a rule may queue a moderation request (services/records/moderation.py);
+the domain contract puts listening and records above inbox, so the engine lives in intake, which sits above both.
+
+Conditions (all must hold; each optional) and actions are JSON on InboxRule; `validate` is the one gate for both.
+A rule that throws for a message is skipped for that message (its actions run in a savepoint), counted on the rule
+(error_count, last_error, last_error_at) and logged; ingest never fails because of a rule."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from govsocial_app.db.engine import session_scope
+from govsocial_app.db.models import (
+    Alert, AutoReply, Claim, ClaimMatch, InboxRule, Message, MessageTag, SavedReply, SocialProfile, Team, User, VipList,
+    VipMember, utcnow,
+)
+from govsocial_app.i18n import translate
+from govsocial_app.services import audit, pause_flag, settings_store, timefmt
+from govsocial_app.services.alerting import alerts as alerting
+from govsocial_app.services.authz import Actor, require
+from govsocial_app.services.errors import UserError
+from govsocial_app.services.inbox import replies, saved_replies, targets, teams
+from govsocial_app.services.inbox.stream import find_or_create_tag
+from govsocial_app.services.inbox.vip import normalize_handle
+from govsocial_app.services.links import inbox_link
+from govsocial_app.services.listening.keyword_query import Query, QuerySyntaxError, parse, prepare
+from govsocial_app.services.records import moderation
+
+log = logging.getLogger(__name__)
+
+SYSTEM = Actor.system("rules")
+AUTO_REPLY_SETTING = "rules.auto_reply_enabled"  # off unless an admin turns it on
+TIMEZONE_SETTING = "agency.timezone"  # the agency's time zone, for office-hours windows; UTC when unset
+NETWORKS = ("x", "bluesky", "mastodon", "meta", "simulator")
+KINDS = ("mention", "comment", "dm", "reply", "keyword")
+ACTION_TYPES = ("tag", "assign", "priority", "complete", "moderate", "alert", "auto_reply")
+SEVERITIES = ("info", "warning", "critical")
+MAX_RULES = 200
+MAX_ACTIONS = 6
+DRY_RUN_DAYS = 7
+DRY_RUN_SCAN = 5000  # the dry run reads at most this many of the newest messages and says so when capped
+DRY_RUN_EXAMPLES = 5
+ALERT_TITLE = "Rule “{name}” matched {count} new messages"
+ALERT_BODY = "The inbox rule “{name}” matched new messages."
+
+# The words a card uses to say what a rule did, as catalogue msgids (translated per reader).
+RULE_SENTENCE = "Rule “{name}” {actions}"
+ACTION_WORDS = {
+    "tag": "tagged {tag}",
+    "assign_user": "assigned {user}",
+    "assign_team": "assigned {team} team",
+    "assign_team_user": "assigned {user} ({team} team)",
+    "priority": "set priority {priority}",
+    "complete": "completed it",
+    "moderate": "asked to hide it (clause {clause})",
+    "alert": "raised an alert",
+    "auto_reply": "queued the automatic reply “{reply}”",
+}
+PRIORITY_LABELS = {"urgent": "Urgent", "high": "High", "normal": "Normal", "low": "Low"}
+AND = " and "
+MSGIDS = (ALERT_TITLE, ALERT_BODY, RULE_SENTENCE, AND, *ACTION_WORDS.values(), *PRIORITY_LABELS.values())
+
+
+class RuleError(UserError):
+    """Bad rule input. `msgid`/`params` let the page say it in the reader's language; `position` (0-based) is set
+    for a keyword-query error, where the problem is in the query."""
+
+    def __init__(self, msgid: str, *, position: int | None = None, **params: Any):
+        super().__init__(msgid.format(**params) if params else msgid)
+        self.msgid, self.params, self.position = msgid, params, position
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _ids(value: Any, what: str) -> list[int]:
+    if value in (None, "", []):
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise RuleError("{what} must be a list.", what=what)
+    try:
+        return sorted({int(v) for v in value})
+    except (TypeError, ValueError):
+        raise RuleError("{what} must be a list of numbers.", what=what) from None
+
+
+def _strs(value: Any, allowed: tuple[str, ...] | None, what: str) -> list[str]:
+    if value in (None, "", []):
+        return []
+    if isinstance(value, str):
+        value = [v for v in value.replace(",", " ").split()]
+    if not isinstance(value, (list, tuple)):
+        raise RuleError("{what} must be a list.", what=what)
+    out = sorted({str(v).strip().lower() for v in value if str(v).strip()})
+    if allowed is not None and (bad := [v for v in out if v not in allowed]):
+        raise RuleError("Unknown {what}: {values}.", what=what, values=", ".join(bad))
+    return out
+
+
+def _hhmm(value: Any, what: str) -> str:
+    try:
+        t = time.fromisoformat(str(value).strip()[:5])
+    except ValueError:
+        raise RuleError("{what} must be a time like 09:00.", what=what) from None
+    return t.strftime("%H:%M")
+
+
+def _number(value: Any, what: str, lo: float, hi: float, *, whole: bool = False) -> float | int | None:
+    if value in (None, ""):
+        return None
+    try:
+        n = int(value) if whole else float(value)
+    except (TypeError, ValueError):
+        raise RuleError("{what} must be a number.", what=what) from None
+    if not lo <= n <= hi:
+        raise RuleError("{what} must be between {lo} and {hi}.", what=what, lo=lo, hi=hi)
+    return n
+
+
+def parse_query(text: str) -> Query:
+    """The brand-keyword query language; a query that does not parse is refused with the position of the error."""
+    try:
+        return parse(text)
+    except QuerySyntaxError as exc:
+        raise RuleError("The keyword query has an error: {error}", position=exc.position,
+                        error=translate(exc.msgid, "en", **exc.params)) from None
+
+
+def validate_conditions(s: Session, raw: dict[str, Any]) -> dict[str, Any]:
+    raw = dict(raw or {})
+    out: dict[str, Any] = {}
+    if v := _strs(raw.get("networks"), NETWORKS, "networks"):
+        out["networks"] = v
+    if v := _ids(raw.get("profile_ids"), "Profiles"):
+        known = set(s.exec(select(SocialProfile.id).where(col(SocialProfile.id).in_(v), col(SocialProfile.deleted_at).is_(None))).all())
+        if missing := [i for i in v if i not in known]:
+            raise RuleError("Unknown profile: {ids}.", ids=", ".join(map(str, missing)))
+        out["profile_ids"] = v
+    if v := _strs(raw.get("kinds"), KINDS, "message types"):
+        out["kinds"] = v
+    query = " ".join(str(raw.get("query") or "").split())
+    if query:
+        parse_query(query)
+        out["query"] = query
+    if v := _ids(raw.get("vip_list_ids"), "VIP lists"):
+        known = set(s.exec(select(VipList.id).where(col(VipList.id).in_(v), col(VipList.deleted_at).is_(None))).all())
+        if missing := [i for i in v if i not in known]:
+            raise RuleError("Unknown VIP list: {ids}.", ids=", ".join(map(str, missing)))
+        out["vip_list_ids"] = v
+    if v := _strs(raw.get("langs"), None, "languages"):
+        out["langs"] = v
+    lo = _number(raw.get("sentiment_min"), "The lowest sentiment", -1, 1)
+    hi = _number(raw.get("sentiment_max"), "The highest sentiment", -1, 1)
+    if lo is not None and hi is not None and lo > hi:
+        raise RuleError("The lowest sentiment must not be above the highest.")
+    if lo is not None:
+        out["sentiment_min"] = lo
+    if hi is not None:
+        out["sentiment_max"] = hi
+    claims = raw.get("claims")
+    if claims == "any":
+        out["claims"] = "any"
+    elif v := _ids(claims, "Claims"):
+        known = set(s.exec(select(Claim.id).where(col(Claim.id).in_(v))).all())
+        if missing := [i for i in v if i not in known]:
+            raise RuleError("Unknown claim: {ids}.", ids=", ".join(map(str, missing)))
+        out["claims"] = v
+    fmin = _number(raw.get("followers_min"), "The fewest followers", 0, 10**12, whole=True)
+    fmax = _number(raw.get("followers_max"), "The most followers", 0, 10**12, whole=True)
+    if fmin is not None and fmax is not None and fmin > fmax:
+        raise RuleError("The fewest followers must not be above the most.")
+    if fmin is not None:
+        out["followers_min"] = fmin
+    if fmax is not None:
+        out["followers_max"] = fmax
+    days = _ids(raw.get("days"), "Days")
+    if any(d < 0 or d > 6 for d in days):
+        raise RuleError("Days are numbered 0 (Monday) to 6 (Sunday).")
+    has_window = bool(days) or raw.get("time_from") not in (None, "") or raw.get("time_to") not in (None, "")
+    if has_window:
+        out["days"] = days or list(range(7))
+        out["time_from"] = _hhmm(raw.get("time_from") or "00:00", "The start time")
+        out["time_to"] = _hhmm(raw.get("time_to") or "23:59", "The end time")
+        if out["time_from"] >= out["time_to"] and out["time_to"] != "00:00":
+            raise RuleError("The start time must be before the end time.")
+        if raw.get("outside"):
+            out["outside"] = True
+    return out
+
+
+def validate_actions(s: Session, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise RuleError("A rule needs at least one action.")
+    if len(raw) > MAX_ACTIONS:
+        raise RuleError("A rule can have at most {n} actions.", n=MAX_ACTIONS)
+    out: list[dict[str, Any]] = []
+    for a in raw:
+        kind = str((a or {}).get("type") or "")
+        if kind not in ACTION_TYPES:
+            raise RuleError("Unknown action: {kind}.", kind=kind or "—")
+        if any(x["type"] == kind for x in out):
+            raise RuleError("Each action can be used once per rule.")
+        if kind == "tag":
+            name = " ".join(str(a.get("tag") or "").split())
+            if not name or len(name) > 60:
+                raise RuleError("The tag needs a name of at most 60 characters.")
+            out.append({"type": "tag", "tag": name})
+        elif kind == "assign":
+            user_id, team_id = a.get("user_id"), a.get("team_id")
+            if user_id not in (None, ""):
+                u = s.get(User, int(user_id))
+                if u is None or not u.is_active or u.deleted_at is not None:
+                    raise RuleError("That person cannot be assigned.")
+                out.append({"type": "assign", "user_id": u.id})
+            elif team_id not in (None, ""):
+                t = s.get(Team, int(team_id))
+                if t is None or t.deleted_at is not None:
+                    raise RuleError("That team does not exist.")
+                out.append({"type": "assign", "team_id": t.id, "round_robin": bool(a.get("round_robin"))})
+            else:
+                raise RuleError("Choose a person or a team to assign.")
+        elif kind == "priority":
+            if a.get("priority") not in targets.PRIORITIES:
+                raise RuleError("Choose a priority.")
+            out.append({"type": "priority", "priority": a["priority"]})
+        elif kind == "complete":
+            out.append({"type": "complete"})
+        elif kind == "moderate":
+            clause = str(a.get("clause") or "").strip()
+            if not clause:
+                raise RuleError("Choose the policy clause the rule hides messages under.")
+            out.append({"type": "moderate", "action": "hide", "clause": clause[:20], "note": str(a.get("note") or "")[:500]})
+        elif kind == "alert":
+            severity = a.get("severity") or "warning"
+            if severity not in SEVERITIES:
+                raise RuleError("Choose how serious the alert is.")
+            cooldown = _number(a.get("cooldown_min", 30), "The alert cool-down", 0, 7 * 24 * 60, whole=True)
+            out.append({"type": "alert", "severity": severity, "cooldown_min": 30 if cooldown is None else cooldown})
+        elif kind == "auto_reply":
+            r = s.get(SavedReply, int(a.get("saved_reply_id") or 0))
+            if r is None or r.deleted_at is not None:
+                raise RuleError("Choose a saved reply for the automatic reply.")
+            out.append({"type": "auto_reply", "saved_reply_id": r.id})
+    return out
+
+
+# ---------------------------------------------------------------- compiled rules (one load per page)
+
+
+@dataclass
+class _Compiled:
+    id: int
+    name: str
+    position: int
+    stop: bool
+    updated_at: datetime
+    conditions: dict[str, Any]
+    actions: list[dict[str, Any]]
+    query: Query | None
+    networks: frozenset[str] = frozenset()
+    profiles: frozenset[int] = frozenset()
+    kinds: frozenset[str] = frozenset()
+    langs: tuple[str, ...] = ()
+    vip_lists: frozenset[int] = frozenset()
+
+
+_cache: dict[int, _Compiled] = {}  # rule id → compiled, reused while the rule's updated_at is unchanged
+
+
+def _compile(r: InboxRule) -> _Compiled:
+    c = r.conditions or {}
+    query = parse(c["query"]) if c.get("query") else None
+    return _Compiled(r.id, r.name, r.position, r.stop_processing, r.updated_at, dict(c), list(r.actions or []), query,
+                     frozenset(c.get("networks") or ()), frozenset(c.get("profile_ids") or ()), frozenset(c.get("kinds") or ()),
+                     tuple(c.get("langs") or ()), frozenset(c.get("vip_list_ids") or ()))
+
+
+def _load(s: Session) -> list[_Compiled]:
+    rows = s.exec(select(InboxRule.id, InboxRule.updated_at).where(
+        col(InboxRule.enabled).is_(True), col(InboxRule.deleted_at).is_(None))).all()
+    stale = [i for i, at in rows if i not in _cache or _cache[i].updated_at != at]
+    if stale:
+        for r in s.exec(select(InboxRule).where(col(InboxRule.id).in_(stale))).all():
+            try:
+                _cache[r.id] = _compile(r)
+            except Exception as exc:  # noqa: BLE001 - a rule stored before a parser change: counted, never fatal
+                _count_error(s, r.id, f"{type(exc).__name__}: {exc}")
+                _cache.pop(r.id, None)
+    out = [_cache[i] for i, _ in rows if i in _cache]
+    return sorted(out, key=lambda c: (c.position, c.id))
+
+
+@dataclass
+class _Facts:
+    """What conditions read beyond the message row, loaded once per page."""
+
+    vip_lists: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+    claims: dict[int, set[int]] = field(default_factory=dict)
+    zone: Any = None
+    analysed: dict[int, Any] = field(default_factory=dict)  # message id → keyword_query.prepare(...)
+
+
+def _facts(s: Session, messages: list[Message], rules: list[_Compiled]) -> _Facts:
+    f = _Facts(zone=timefmt.zone(settings_store.get(TIMEZONE_SETTING, "UTC", session=s)))
+    ids = [m.id for m in messages]
+    if any(r.vip_lists for r in rules) or any(a["type"] == "auto_reply" for r in rules for a in r.actions):
+        handles = sorted({normalize_handle(m.author_handle) for m in messages if m.author_handle})
+        for start in range(0, len(handles), 500):
+            for network, handle, list_id in s.exec(
+                select(VipMember.network, VipMember.handle, VipMember.list_id).join(VipList, VipList.id == VipMember.list_id)
+                .where(col(VipMember.handle).in_(handles[start:start + 500]), col(VipMember.deleted_at).is_(None),
+                       col(VipList.deleted_at).is_(None))).all():
+                f.vip_lists.setdefault((network, handle), set()).add(list_id)
+    if any("claims" in r.conditions for r in rules):
+        for start in range(0, len(ids), 500):
+            for mid, claim_id in s.exec(select(ClaimMatch.message_id, ClaimMatch.claim_id).join(Claim, Claim.id == ClaimMatch.claim_id)
+                                        .where(col(ClaimMatch.message_id).in_(ids[start:start + 500]), col(Claim.deleted_at).is_(None))).all():
+                f.claims.setdefault(mid, set()).add(claim_id)
+    return f
+
+
+def _matches(r: _Compiled, m: Message, f: _Facts) -> bool:
+    """All of the rule's conditions hold for the message; cheap checks first, the keyword query last."""
+    c = r.conditions
+    if r.networks and m.network not in r.networks:
+        return False
+    if r.profiles and m.profile_id not in r.profiles:
+        return False
+    if r.kinds and m.kind not in r.kinds:
+        return False
+    if r.langs:
+        lang = (m.lang or "").lower()
+        if not any(lang == code or lang.startswith(code + "-") for code in r.langs):
+            return False
+    if "followers_min" in c and (m.author_followers or 0) < c["followers_min"]:
+        return False
+    if "followers_max" in c and (m.author_followers or 0) > c["followers_max"]:
+        return False
+    if "sentiment_min" in c or "sentiment_max" in c:
+        if m.sentiment is None:
+            return False
+        if m.sentiment < c.get("sentiment_min", -1.0) or m.sentiment > c.get("sentiment_max", 1.0):
+            return False
+    if "days" in c and _in_window(c, m.received_at, f.zone) == bool(c.get("outside")):
+        return False
+    if r.vip_lists and not (f.vip_lists.get((m.network, normalize_handle(m.author_handle)), set()) & r.vip_lists):
+        return False
+    if "claims" in c:
+        found = f.claims.get(m.id, set())
+        if not found or (c["claims"] != "any" and not found & set(c["claims"])):
+            return False
+    if r.query is not None:
+        msg = f.analysed.get(m.id)
+        if msg is None:
+            msg = f.analysed[m.id] = prepare(m.text or "", m.lang or "", m.author_handle or "")
+        if not r.query.matches_prepared(msg):
+            return False
+    return True
+
+
+def _in_window(c: dict[str, Any], when: datetime, zone: Any) -> bool:
+    local = when.astimezone(zone)
+    hhmm = local.strftime("%H:%M")
+    end = c["time_to"] if c["time_to"] != "00:00" else "24:00"
+    return local.weekday() in c["days"] and c["time_from"] <= hhmm < end
+
+
+# ---------------------------------------------------------------- running (inside the intake transaction)
+
+
+@dataclass
+class RulesResult:
+    changed_ids: list[int] = field(default_factory=list)
+    alert_ids: list[int] = field(default_factory=list)
+    applied: int = 0
+    errors: int = 0
+
+
+LOUD_ACTIONS = frozenset({"alert", "auto_reply", "moderate"})  # never for history (`live=False`)
+
+
+def apply_rules(s: Session, new_ids: list[int], now: datetime | None = None, *, live: bool = True) -> RulesResult:
+    """Run every enabled rule, in position order, on the newly stored messages `new_ids`, in the caller's
+    transaction. Never raises: a failure is counted on the rule and the message keeps going. `live=False` (history,
+    the demo's month of backfill) skips what speaks to people: alerts, automatic replies and moderation."""
+    out = RulesResult()
+    if not new_ids:
+        return out
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    try:
+        rules = _load(s)
+    except Exception:  # noqa: BLE001 - rules never block ingest
+        log.exception("rules: could not load the rules; %d new messages keep going without them", len(new_ids))
+        return out
+    if not rules:
+        return out
+    messages: list[Message] = []
+    for start in range(0, len(new_ids), 500):
+        messages += s.exec(select(Message).where(col(Message.id).in_(new_ids[start:start + 500]), Message.direction == "in")).all()
+    messages.sort(key=lambda m: m.id)
+    run = _Run(s, now, _facts(s, messages, rules), live)
+    matched: dict[int, list[int]] = {}
+    for m in messages:
+        for r in rules:
+            try:
+                hit = _matches(r, m, run.facts)
+            except Exception as exc:  # noqa: BLE001
+                out.errors += 1
+                _fail(s, r, m, exc)
+                continue
+            if not hit:
+                continue
+            try:
+                with s.begin_nested():
+                    done = run.apply(r, m)
+            except Exception as exc:  # noqa: BLE001 - the savepoint undid this rule's changes to this message
+                out.errors += 1
+                _fail(s, r, m, exc)
+                continue
+            matched.setdefault(r.id, []).append(m.id)
+            out.applied += 1
+            if done:
+                out.changed_ids.append(m.id)
+            if r.stop:
+                break
+    for rule_id, ids in matched.items():
+        s.execute(update(InboxRule).where(InboxRule.id == rule_id).values(match_count=InboxRule.match_count + len(ids))
+                  .execution_options(synchronize_session=False))
+    out.alert_ids = run.raise_alerts(matched, {r.id: r for r in rules})
+    return out
+
+
+def _fail(s: Session, r: _Compiled, m: Message, exc: Exception) -> None:
+    log.warning("rules: rule %s (%s) failed for message %s and was skipped: %s: %s", r.id, r.name, m.id, type(exc).__name__, exc)
+    _count_error(s, r.id, f"{type(exc).__name__}: {exc}")
+
+
+def _count_error(s: Session, rule_id: int, error: str) -> None:
+    s.execute(update(InboxRule).where(InboxRule.id == rule_id).values(
+        error_count=InboxRule.error_count + 1, last_error=error[:500], last_error_at=utcnow())
+        .execution_options(synchronize_session=False))
+
+
+class _Run:
+    """One page's run: caches (tags, names) shared by every rule and message of the page."""
+
+    def __init__(self, s: Session, now: datetime, facts: _Facts, live: bool = True):
+        self.s, self.now, self.facts, self.live = s, now, facts, live
+        self.tag_ids: dict[str, int] = {}
+        self.alerting: dict[int, dict[str, Any]] = {}
+        self._auto_reply_on: bool | None = None
+
+    def apply(self, r: _Compiled, m: Message) -> list[dict[str, Any]]:
+        """Run the rule's actions on the message; record what was done (RuleApplication and an audit row)."""
+        from govsocial_app.db.models import RuleApplication
+
+        done: list[dict[str, Any]] = []
+        for a in r.actions:
+            if not self.live and a["type"] in LOUD_ACTIONS:
+                continue
+            result = getattr(self, "_" + a["type"])(r, m, a)
+            if result:
+                done.append(result)
+        if done:
+            self.s.add(m)
+            self.s.add(RuleApplication(rule_id=r.id, message_id=m.id, rule_name=r.name, actions=done, applied_at=self.now))
+            audit.record(self.s, SYSTEM, "rule.apply", "message", m.id, rule_id=r.id, rule=r.name, actions=done)
+            self.s.flush()
+        return done
+
+    def _tag(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
+        name = a["tag"]
+        tag_id = self.tag_ids.get(name.lower())
+        if tag_id is None:
+            tag_id = self.tag_ids[name.lower()] = find_or_create_tag(self.s, name, SYSTEM).id
+        present = self.s.exec(select(MessageTag.id).where(MessageTag.message_id == m.id, MessageTag.tag_id == tag_id,
+                                                          col(MessageTag.removed_at).is_(None))).first()
+        if present is not None:
+            return None
+        self.s.add(MessageTag(message_id=m.id, tag_id=tag_id))
+        return {"type": "tag", "tag": name}
+
+    def _assign(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
+        if "user_id" in a:
+            u = self.s.get(User, a["user_id"])
+            if u is None or not u.is_active:
+                raise RuntimeError(f"the person {a['user_id']} can no longer be assigned")
+            m.assignee_id = u.id
+            return {"type": "assign", "user_id": u.id, "user": u.display_name}
+        team = self.s.get(Team, a["team_id"])
+        if team is None or team.deleted_at is not None:
+            raise RuntimeError(f"the team {a['team_id']} no longer exists")
+        m.team_id = team.id
+        out: dict[str, Any] = {"type": "assign", "team_id": team.id, "team": team.name, "team_ar": team.name_ar}
+        if a.get("round_robin"):
+            chosen = teams.pick_round_robin(self.s, team.id, now=self.now)
+            if chosen is not None:
+                m.assignee_id = chosen
+                u = self.s.get(User, chosen)
+                out.update(user_id=chosen, user=u.display_name if u else "")
+        return out
+
+    def _priority(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
+        return {"type": "priority", "priority": a["priority"]} if targets.set_priority(self.s, m, a["priority"]) else None
+
+    def _complete(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
+        if m.status == "completed":
+            return None
+        m.status, m.completed_at, m.completed_by = "completed", self.now, None
+        return {"type": "complete"}
+
+    def _moderate(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
+        if not moderation.is_moderatable(m):
+            return None  # only comments and replies on the agency's own posts can be hidden
+        self.s.flush()
+        action_id, _ = moderation.request_in(self.s, m.id, "hide", a["clause"], a.get("note") or f"Inbox rule “{r.name}”", SYSTEM)
+        return {"type": "moderate", "clause": a["clause"], "action_id": action_id}
+
+    def _alert(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
+        self.alerting.setdefault(r.id, a)
+        return {"type": "alert"}
+
+    def _auto_reply(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
+        """Off unless enabled; never while publishing is paused; never to a VIP-listed author; at most once per
+        author per conversation per day (the AutoReply unique key, inserted first); sent by the ordinary reply
+        sender's job (queued, so it is retried like any reply and never sent twice)."""
+        s = self.s
+        if self._auto_reply_on is None:
+            self._auto_reply_on = bool(settings_store.get(AUTO_REPLY_SETTING, False, session=s))
+        if not self._auto_reply_on or pause_flag.is_paused(s):
+            return None
+        if self.facts.vip_lists.get((m.network, normalize_handle(m.author_handle))):
+            return None
+        reply = s.get(SavedReply, a["saved_reply_id"])
+        if reply is None or reply.deleted_at is not None:
+            raise RuntimeError("the saved reply no longer exists")
+        profile = s.get(SocialProfile, m.profile_id) if m.profile_id else None
+        if profile is None or profile.deleted_at is not None or profile.status != "active":
+            return None
+        row = AutoReply(rule_id=r.id, message_id=m.id, saved_reply_id=reply.id, network=m.network,
+                        author_key=(m.author_key or normalize_handle(m.author_handle))[:200],
+                        conversation_key=(m.conversation_key or m.external_id)[:300], day=self.now.date())
+        try:
+            with s.begin_nested():
+                s.add(row)
+                s.flush()
+        except IntegrityError:
+            return None  # this author already had one in this conversation today
+        values = {"author_name": m.author_name or m.author_handle, "agency": _agency_name(),
+                  "profile_handle": profile.handle, "link": reply.link}
+        text = saved_replies.fill(saved_replies.text_for(reply, m.lang), values)
+        row.reply_message_id = replies.queue_automatic(s, m, profile, text, SYSTEM)
+        s.add(row)
+        return {"type": "auto_reply", "saved_reply_id": reply.id, "reply": reply.name, "outbound_id": row.reply_message_id}
+
+    def raise_alerts(self, matched: dict[int, list[int]], rules: dict[int, _Compiled]) -> list[int]:
+        ids = []
+        for rule_id, a in self.alerting.items():
+            hits = matched.get(rule_id) or []
+            if not hits:
+                continue
+            try:
+                with self.s.begin_nested():
+                    alert_id = _raise_alert(self.s, rules[rule_id], a, hits, self.now)
+            except Exception as exc:  # noqa: BLE001
+                _count_error(self.s, rule_id, f"alert: {type(exc).__name__}: {exc}")
+                continue
+            if alert_id is not None:
+                ids.append(alert_id)
+        return ids
+
+
+def _agency_name() -> str:
+    from govsocial_app.config import get_settings
+
+    return get_settings().agency_name
+
+
+def _raise_alert(s: Session, r: _Compiled, a: dict[str, Any], hits: list[int], now: datetime) -> int | None:
+    """One alert per rule per page, through the alerting service (push, email), unless the rule's alert is cooling
+    down: the same cool-down idea as keyword alerts, kept on the alerts the rule raised."""
+    cutoff = now - timedelta(minutes=int(a.get("cooldown_min", 30)))
+    recent = s.exec(select(Alert.data).where(Alert.kind == "system", Alert.created_at > cutoff)).all()
+    if any((d or {}).get("rule_id") == r.id for d in recent):
+        return None
+    since = min(m.received_at for m in s.exec(select(Message).where(col(Message.id).in_(hits))).all())
+    spec = alerting.AlertSpec(kind="system", severity=a.get("severity", "warning"), title=ALERT_TITLE, body=ALERT_BODY,
+                              params={"name": r.name, "count": len(hits)},
+                              link=inbox_link(since=since.astimezone(timezone.utc).replace(second=0, microsecond=0)),
+                              data={"rule_id": r.id, "count": len(hits)})
+    return alerting.create_alert(s, spec, alerting.audience_for("system", s), now).id
+
+
+# ---------------------------------------------------------------- what a card says a rule did
+
+
+def describe(rule_name: str, actions: list[dict[str, Any]], lang: str = "en") -> str:
+    """"Rule 'Potholes' tagged Roads and assigned Roads team", with the action words in the reader's language."""
+    parts = []
+    for a in actions:
+        kind = a.get("type")
+        if kind == "assign":
+            team = (a.get("team_ar") if lang == "ar" and a.get("team_ar") else a.get("team")) or ""
+            if a.get("user") and team:
+                parts.append(translate(ACTION_WORDS["assign_team_user"], lang, user=a["user"], team=team))
+            elif team:
+                parts.append(translate(ACTION_WORDS["assign_team"], lang, team=team))
+            else:
+                parts.append(translate(ACTION_WORDS["assign_user"], lang, user=a.get("user", "")))
+        elif kind == "priority":
+            parts.append(translate(ACTION_WORDS["priority"], lang, priority=translate(PRIORITY_LABELS.get(a.get("priority"), ""), lang)))
+        elif kind in ACTION_WORDS:
+            parts.append(translate(ACTION_WORDS[kind], lang, tag=a.get("tag", ""), clause=a.get("clause", ""), reply=a.get("reply", "")))
+    return translate(RULE_SENTENCE, lang, name=rule_name, actions=translate(AND, lang).join(parts))
+
+
+# ---------------------------------------------------------------- the rules page: reads and writes
+
+
+@dataclass(frozen=True)
+class RuleView:
+    id: int
+    position: int
+    name: str
+    enabled: bool
+    stop_processing: bool
+    conditions: dict[str, Any]
+    actions: list[dict[str, Any]]
+    match_count: int
+    error_count: int
+    last_error: str
+    last_error_at: datetime | None
+
+
+def list_rules(actor: Actor) -> list[RuleView]:
+    require(actor, "inbox.view")
+    with session_scope() as s:
+        rows = s.exec(select(InboxRule).where(col(InboxRule.deleted_at).is_(None)).order_by(col(InboxRule.position), col(InboxRule.id))).all()
+        return [RuleView(r.id, r.position, r.name, r.enabled, r.stop_processing, dict(r.conditions or {}), list(r.actions or []),
+                         r.match_count, r.error_count, r.last_error, r.last_error_at) for r in rows]
+
+
+def _name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise RuleError("A rule needs a name.")
+    if len(name) > 120:
+        raise RuleError("Rule names are at most 120 characters.")
+    return name
+
+
+def save_rule(s: Session, actor: Actor, *, rule_id: int | None, name: str, conditions: dict[str, Any],
+              actions: list[dict[str, Any]], enabled: bool = True, stop_processing: bool = False) -> InboxRule:
+    """Create or change a rule inside the caller's transaction, after validating everything; audited."""
+    require(actor, "rules.manage")
+    name = _name(name)
+    clean_c = validate_conditions(s, conditions)
+    clean_a = validate_actions(s, actions)
+    now = utcnow()
+    if rule_id is None:
+        count = s.exec(select(func.count()).select_from(InboxRule).where(col(InboxRule.deleted_at).is_(None))).one()
+        if count >= MAX_RULES:
+            raise RuleError("There can be at most {n} rules.", n=MAX_RULES)
+        last = s.exec(select(func.max(InboxRule.position)).where(col(InboxRule.deleted_at).is_(None))).one()
+        r = InboxRule(position=(last or 0) + 1, name=name, created_by=actor.user_id, created_at=now)
+        action = "rule.create"
+    else:
+        r = _live(s, rule_id)
+        action = "rule.update"
+    r.name, r.conditions, r.actions, r.enabled, r.stop_processing, r.updated_at = name, clean_c, clean_a, bool(enabled), bool(stop_processing), now
+    s.add(r)
+    s.flush()
+    audit.record(s, actor, action, "inbox_rule", r.id, name=name, conditions=clean_c, actions=clean_a, enabled=r.enabled,
+                 stop_processing=r.stop_processing)
+    return r
+
+
+def save(actor: Actor, *, rule_id: int | None, name: str, conditions: dict[str, Any], actions: list[dict[str, Any]],
+         enabled: bool = True, stop_processing: bool = False) -> int:
+    require(actor, "rules.manage")
+    with session_scope() as s:
+        return save_rule(s, actor, rule_id=rule_id, name=name, conditions=conditions, actions=actions, enabled=enabled,
+                         stop_processing=stop_processing).id
+
+
+def _live(s: Session, rule_id: int) -> InboxRule:
+    r = s.get(InboxRule, rule_id)
+    if r is None or r.deleted_at is not None:
+        raise RuleError("That rule does not exist.")
+    return r
+
+
+def set_enabled(rule_id: int, enabled: bool, actor: Actor) -> None:
+    require(actor, "rules.manage")
+    with session_scope() as s:
+        r = _live(s, rule_id)
+        r.enabled, r.updated_at = bool(enabled), utcnow()
+        s.add(r)
+        audit.record(s, actor, "rule.enable" if enabled else "rule.disable", "inbox_rule", r.id, name=r.name)
+
+
+def delete(rule_id: int, actor: Actor) -> None:
+    require(actor, "rules.manage")
+    with session_scope() as s:
+        r = _live(s, rule_id)
+        r.deleted_at, r.enabled = utcnow(), False
+        s.add(r)
+        audit.record(s, actor, "rule.delete", "inbox_rule", r.id, name=r.name)
+
+
+def move(rule_id: int, step: int, actor: Actor) -> None:
+    """Move a rule one place up (step -1) or down (+1); positions are renumbered 1..n."""
+    require(actor, "rules.manage")
+    with session_scope() as s:
+        rows = list(s.exec(select(InboxRule).where(col(InboxRule.deleted_at).is_(None)).order_by(col(InboxRule.position), col(InboxRule.id))).all())
+        i = next((k for k, r in enumerate(rows) if r.id == rule_id), None)
+        if i is None:
+            raise RuleError("That rule does not exist.")
+        j = i + (1 if step > 0 else -1)
+        if not 0 <= j < len(rows):
+            return
+        rows[i], rows[j] = rows[j], rows[i]
+        now = utcnow()
+        for k, r in enumerate(rows, start=1):
+            if r.position != k:
+                r.position, r.updated_at = k, now
+                s.add(r)
+        audit.record(s, actor, "rule.move", "inbox_rule", rule_id, name=rows[j].name, position=j + 1)
+
+
+def auto_reply_enabled() -> bool:
+    return bool(settings_store.get(AUTO_REPLY_SETTING, False))
+
+
+def set_auto_reply_enabled(enabled: bool, actor: Actor) -> None:
+    """Automatic replies speak for the agency without a person: an admin decision."""
+    require(actor, "settings.manage")
+    settings_store.set_value(AUTO_REPLY_SETTING, bool(enabled), actor)
+
+
+# ---------------------------------------------------------------- the dry run
+
+
+@dataclass(frozen=True)
+class DryRunExample:
+    id: int
+    author: str
+    text: str
+
+
+@dataclass(frozen=True)
+class DryRun:
+    count: int
+    scanned: int
+    capped: bool  # only the newest DRY_RUN_SCAN messages of the window were read
+    examples: list[DryRunExample]
+
+
+def dry_run(conditions: dict[str, Any], now: datetime | None = None, *, actor: Actor | None = None,
+            scan_cap: int = DRY_RUN_SCAN) -> DryRun:
+    """How many of the last 7 days' inbound messages the conditions match, with up to 5 examples, changing nothing.
+    Reads the newest `scan_cap` messages of the window through the received_at index."""
+    if actor is not None:
+        require(actor, "inbox.view")
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    with session_scope() as s:
+        clean = validate_conditions(s, conditions)
+        probe = InboxRule(id=0, name="", conditions=clean, actions=[], updated_at=now)
+        rule = _compile(probe)
+        rows = list(s.exec(select(Message).where(Message.received_at >= now - timedelta(days=DRY_RUN_DAYS), Message.received_at <= now,
+                                                 Message.direction == "in", col(Message.deleted_at).is_(None))
+                           .order_by(col(Message.received_at).desc()).limit(scan_cap + 1)).all())
+        capped = len(rows) > scan_cap
+        rows = rows[:scan_cap]
+        count, examples = 0, []
+        for start in range(0, len(rows), 500):
+            chunk = rows[start:start + 500]
+            facts = _facts(s, chunk, [rule])
+            for m in chunk:
+                if _matches(rule, m, facts):
+                    count += 1
+                    if len(examples) < DRY_RUN_EXAMPLES:
+                        words = " ".join((m.text or "").split())
+                        examples.append(DryRunExample(m.id, m.author_name or m.author_handle, words[:120] + ("…" if len(words) > 120 else "")))
+        s.rollback()
+        return DryRun(count, len(rows), capped, examples)
+
+
+# ---------------------------------------------------------------- demo data
+
+
+def seed_rules(s: Session) -> None:
+    """Two sensible rules for the demo: potholes to the Roads team (tag only when there is no Roads team), and
+    obvious spam completed."""
+    if s.exec(select(InboxRule.id).limit(1)).first() is not None:
+        return
+    roads = s.exec(select(Team).where(func.lower(Team.name) == "roads", col(Team.deleted_at).is_(None))).first()
+    pothole = [{"type": "tag", "tag": "Roads"}]
+    if roads is not None:
+        pothole.append({"type": "assign", "team_id": roads.id, "round_robin": True})
+    demo = Actor(user_id=None, label="demo", role="system")
+    save_rule(s, demo, rule_id=None, name="Potholes", conditions={"query": "pothole OR potholes OR حفرة OR حفر"}, actions=pothole)
+    save_rule(s, demo, rule_id=None, name="Spam", conditions={"query": '"free followers" OR "click here to win" OR "crypto giveaway"'},
+              actions=[{"type": "tag", "tag": "Spam"}, {"type": "complete"}], stop_processing=True)
