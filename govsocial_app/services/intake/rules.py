@@ -79,6 +79,16 @@ class RuleError(UserError):
     def __init__(self, msgid: str, *, position: int | None = None, **params: Any):
         super().__init__(msgid.format(**params) if params else msgid)
         self.msgid, self.params, self.position = msgid, params, position
+        self.inner: tuple[str, dict[str, Any]] | None = None  # the query parser's own msgid and params
+
+    def said(self, lang: str) -> str:
+        """The message in the reader's language."""
+        params = dict(self.params)
+        if "what" in params:
+            params["what"] = translate(str(params["what"]), lang)
+        if self.inner is not None:
+            params["error"] = translate(self.inner[0], lang, **self.inner[1])
+        return translate(self.msgid, lang, **params)
 
 
 # ---------------------------------------------------------------- validation
@@ -133,8 +143,9 @@ def parse_query(text: str) -> Query:
     try:
         return parse(text)
     except QuerySyntaxError as exc:
-        raise RuleError("The keyword query has an error: {error}", position=exc.position,
-                        error=translate(exc.msgid, "en", **exc.params)) from None
+        err = RuleError("The keyword query has an error: {error}", position=exc.position, error=translate(exc.msgid, "en", **exc.params))
+        err.inner = (exc.msgid, exc.params)
+        raise err from None
 
 
 def validate_conditions(s: Session, raw: dict[str, Any]) -> dict[str, Any]:
@@ -641,14 +652,24 @@ class RuleView:
     error_count: int
     last_error: str
     last_error_at: datetime | None
+    named_actions: list[dict[str, Any]] = field(default_factory=list)  # actions with team, person and reply names
 
 
 def list_rules(actor: Actor) -> list[RuleView]:
     require(actor, "inbox.view")
     with session_scope() as s:
         rows = s.exec(select(InboxRule).where(col(InboxRule.deleted_at).is_(None)).order_by(col(InboxRule.position), col(InboxRule.id))).all()
+        teams_ = {t.id: t for t in s.exec(select(Team)).all()}
+        users = dict(s.exec(select(User.id, User.display_name)).all())
+        saved = dict(s.exec(select(SavedReply.id, SavedReply.name)).all())
+
+        def named(a: dict[str, Any]) -> dict[str, Any]:
+            t = teams_.get(a.get("team_id"))
+            return {**a, "team": t.name if t else "", "team_ar": t.name_ar if t else "", "user": users.get(a.get("user_id"), ""),
+                    "reply": saved.get(a.get("saved_reply_id"), "")}
+
         return [RuleView(r.id, r.position, r.name, r.enabled, r.stop_processing, dict(r.conditions or {}), list(r.actions or []),
-                         r.match_count, r.error_count, r.last_error, r.last_error_at) for r in rows]
+                         r.match_count, r.error_count, r.last_error, r.last_error_at, [named(a) for a in r.actions or []]) for r in rows]
 
 
 def _name(name: str) -> str:
@@ -813,3 +834,140 @@ def seed_rules(s: Session) -> None:
     save_rule(s, demo, rule_id=None, name="Potholes", conditions={"query": "pothole OR potholes OR حفرة OR حفر"}, actions=pothole)
     save_rule(s, demo, rule_id=None, name="Spam", conditions={"query": '"free followers" OR "click here to win" OR "crypto giveaway"'},
               actions=[{"type": "tag", "tag": "Spam"}, {"type": "complete"}], stop_processing=True)
+
+
+# ---------------------------------------------------------------- the rules page's form
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FormChoices:
+    profiles: list[Choice]
+    vip_lists: list[Choice]
+    claims: list[Choice]
+    assignees: list[Choice]  # "user:3", "team:2", "rr:2" (team, round-robin among its online members)
+    saved_replies: list[Choice]
+    clauses: list[Choice]
+
+
+def form_choices(actor: Actor, lang: str = "en") -> FormChoices:
+    """Everything the rule form offers in its lists, read in one session."""
+    require(actor, "inbox.view")
+    with session_scope() as s:
+        profiles = [Choice(str(i), f"{h} ({n})") for i, h, n in s.exec(
+            select(SocialProfile.id, SocialProfile.handle, SocialProfile.network).where(col(SocialProfile.deleted_at).is_(None))
+            .order_by(SocialProfile.handle)).all()]
+        vips = [Choice(str(i), n) for i, n in s.exec(select(VipList.id, VipList.name).where(col(VipList.deleted_at).is_(None))
+                                                       .order_by(VipList.name)).all()]
+        claims = [Choice(str(i), t if len(t) <= 60 else t[:59] + "…") for i, t in s.exec(
+            select(Claim.id, Claim.text).where(col(Claim.deleted_at).is_(None)).order_by(col(Claim.id).desc()).limit(50)).all()]
+        people = [Choice(f"user:{i}", n) for i, n in s.exec(
+            select(User.id, User.display_name).where(col(User.is_active).is_(True), col(User.deleted_at).is_(None),
+                                                    col(User.role).in_(["admin", "manager", "publisher", "responder"]))
+            .order_by(User.display_name)).all()]
+        team_rows = s.exec(select(Team.id, Team.name, Team.name_ar).where(col(Team.deleted_at).is_(None)).order_by(Team.name)).all()
+        team_choices = []
+        for i, n, n_ar in team_rows:
+            name = n_ar if lang == "ar" and n_ar else n
+            team_choices += [Choice(f"team:{i}", translate("{team} team", lang, team=name)),
+                             Choice(f"rr:{i}", translate("{team} team, taking turns", lang, team=name))]
+        replies_ = [Choice(str(i), n) for i, n in s.exec(select(SavedReply.id, SavedReply.name).where(col(SavedReply.deleted_at).is_(None))
+                                                         .order_by(SavedReply.name).limit(200)).all()]
+    from govsocial_app.services.records import policy
+
+    pol = policy.current()
+    clauses = [Choice(c.number, f"{c.number} {c.title(lang)}") for c in (pol.clauses if pol else ())]
+    return FormChoices(profiles, vips, claims, team_choices + people, replies_, clauses)
+
+
+def from_form(form: dict[str, Any]) -> tuple[str, dict[str, Any], list[dict[str, Any]], bool, bool]:
+    """The rule form's fields → (name, conditions, actions, enabled, stop_processing), for `validate` to check."""
+    f = {k: (v.strip() if isinstance(v, str) else v) for k, v in (form or {}).items()}
+    on = lambda key: f.get(key) in (True, "on", "true", "1", "yes")  # noqa: E731
+    pick = lambda key: "" if f.get(key) in (None, "", "any", "none") else f[key]  # noqa: E731
+    c: dict[str, Any] = {}
+    if pick("network"):
+        c["networks"] = [f["network"]]
+    if pick("profile_id"):
+        c["profile_ids"] = [f["profile_id"]]
+    if pick("kind"):
+        c["kinds"] = [f["kind"]]
+    if f.get("query"):
+        c["query"] = f["query"]
+    if pick("vip_list_id"):
+        c["vip_list_ids"] = [f["vip_list_id"]]
+    if f.get("langs"):
+        c["langs"] = f["langs"]
+    for key in ("sentiment_min", "sentiment_max", "followers_min", "followers_max"):
+        if f.get(key) not in (None, ""):
+            c[key] = f[key]
+    if pick("claim"):
+        c["claims"] = "any" if f["claim"] == "anyclaim" else [f["claim"]]
+    days = [d for d in range(7) if on(f"day{d}")]
+    if days or f.get("time_from") or f.get("time_to"):
+        c.update(days=days, time_from=f.get("time_from") or "", time_to=f.get("time_to") or "", outside=on("outside"))
+    a: list[dict[str, Any]] = []
+    if f.get("tag"):
+        a.append({"type": "tag", "tag": f["tag"]})
+    if pick("assign"):
+        kind, _, ident = str(f["assign"]).partition(":")
+        if not ident.isdigit():
+            raise RuleError("Choose a person or a team to assign.")
+        a.append({"type": "assign", "user_id": int(ident)} if kind == "user" else
+                 {"type": "assign", "team_id": int(ident), "round_robin": kind == "rr"})
+    if pick("priority"):
+        a.append({"type": "priority", "priority": f["priority"]})
+    if on("complete"):
+        a.append({"type": "complete"})
+    if pick("clause"):
+        a.append({"type": "moderate", "clause": f["clause"]})
+    if pick("alert"):
+        a.append({"type": "alert", "severity": f["alert"], "cooldown_min": f.get("cooldown_min") or 30})
+    if pick("saved_reply_id"):
+        a.append({"type": "auto_reply", "saved_reply_id": f["saved_reply_id"]})
+    return str(f.get("name") or ""), c, a, not on("disabled"), on("stop")
+
+
+def to_form(v: RuleView) -> dict[str, str]:
+    """A stored rule as the form's default values (the inverse of `from_form`)."""
+    c, out = v.conditions, {"name": v.name, "stop": "on" if v.stop_processing else "", "disabled": "" if v.enabled else "on"}
+    out["network"] = (c.get("networks") or ["any"])[0]
+    out["profile_id"] = str((c.get("profile_ids") or ["any"])[0])
+    out["kind"] = (c.get("kinds") or ["any"])[0]
+    out["query"] = c.get("query", "")
+    out["vip_list_id"] = str((c.get("vip_list_ids") or ["any"])[0])
+    out["langs"] = ", ".join(c.get("langs") or [])
+    for key in ("sentiment_min", "sentiment_max", "followers_min", "followers_max"):
+        out[key] = "" if c.get(key) is None else str(c[key])
+    claims = c.get("claims")
+    out["claim"] = "anyclaim" if claims == "any" else str(claims[0]) if claims else "any"
+    for d in range(7):
+        out[f"day{d}"] = "on" if d in (c.get("days") or []) else ""
+    out["time_from"], out["time_to"] = c.get("time_from", ""), c.get("time_to", "")
+    out["outside"] = "on" if c.get("outside") else ""
+    for a in v.actions:
+        if a["type"] == "tag":
+            out["tag"] = a["tag"]
+        elif a["type"] == "assign":
+            out["assign"] = f"user:{a['user_id']}" if "user_id" in a else f"{'rr' if a.get('round_robin') else 'team'}:{a['team_id']}"
+        elif a["type"] == "priority":
+            out["priority"] = a["priority"]
+        elif a["type"] == "complete":
+            out["complete"] = "on"
+        elif a["type"] == "moderate":
+            out["clause"] = a["clause"]
+        elif a["type"] == "alert":
+            out["alert"], out["cooldown_min"] = a["severity"], str(a.get("cooldown_min", 30))
+        elif a["type"] == "auto_reply":
+            out["saved_reply_id"] = str(a["saved_reply_id"])
+    return out
+
+
+def summary(v: RuleView, lang: str = "en") -> str:
+    """One line for the rules list: what the rule does, in the reader's language."""
+    return describe(v.name, v.named_actions, lang)
