@@ -175,6 +175,7 @@ def _card(c: CardView) -> rx.Component:
                             presence_chips(c.key),
                             gap="1", wrap="wrap", margin_top="6px",
                         ),
+                        rx.foreach(c.rule_notes, lambda note: rx.text(rx.icon("workflow", size=10, aria_hidden="true"), " ", note, size="1", color=rx.color("gray", 11), dir="auto")),
                         flex="1", min_width="0",
                     ),
                     gap="3",

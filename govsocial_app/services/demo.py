@@ -16,6 +16,7 @@ from govsocial_app.db.models import KeywordSearch, Message, MessageTag, Post, Po
 from govsocial_app.services import audit, auth
 from govsocial_app.services import profiles as profile_service
 from govsocial_app.services.reporting.metrics import collect_profile
+from govsocial_app.services.intake import rules as inbox_rules
 from govsocial_app.services.authz import Actor
 from govsocial_app.services.crypto import encrypt_json
 
@@ -90,6 +91,7 @@ def seed(history_days: int = 30, now: datetime | None = None) -> dict:
         for list_name, handle, display in notable:
             if list_name in lists:
                 s.add(VipMember(list_id=lists[list_name].id, network="simulator", handle=handle.lstrip("@").lower(), display_name=display))
+        inbox_rules.seed_rules(s)
         audit.record(s, SEED_ACTOR, "demo.seed", "system", "", users=len(DEMO_USERS), profiles=len(DEMO_PROFILES))
     from govsocial_app.services.listening import topics
 

@@ -12,6 +12,7 @@ from govsocial_app.services.timefmt import relative_time
 from govsocial_app.services import bus
 from govsocial_app.services.inbox import presence, replies, stream, vip
 from govsocial_app.services.errors import UserError
+from govsocial_app.services.intake import rules
 from govsocial_app.services.records import moderation, policy
 from govsocial_app.services.events import PresenceChanged
 from govsocial_app.state.guard import requires
@@ -44,6 +45,7 @@ class CardView:
     deleted: bool = False
     moderation: str = ""  # "", hidden, hidden_in_app, deleted
     moderation_label: str = ""  # "Hidden (clause 3.2)", in the reader's language
+    rule_notes: list[str] = dataclasses.field(default_factory=list)  # "Rule “Potholes” tagged Roads", in the reader's language
 
 
 @dataclasses.dataclass
@@ -101,7 +103,12 @@ def _card(c: stream.MessageCard, lang: str = "en", tz: str = "UTC") -> CardView:
         c.network, c.profile, translate(KIND_LABELS.get(c.kind, c.kind), lang), c.status, c.assignee, list(c.tags), list(c.vip_lists),
         list(c.claims), replied, c.lang, c.edited, c.network_deleted, c.moderation,
         translate(MOD_LABELS[c.moderation], lang, clause=c.moderation_clause) if c.moderation in MOD_LABELS else "",
+        rule_notes(c, lang),
     )
+
+
+def rule_notes(c: stream.MessageCard, lang: str) -> list[str]:
+    return [rules.describe(name, list(actions), lang) for name, actions in c.rules_applied]
 
 
 NEW_CAP = 1000  # "N new" counts from one shared query per filter up to this many, then per client
