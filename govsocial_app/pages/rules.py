@@ -155,6 +155,28 @@ def _form() -> rx.Component:
     )
 
 
+def _admin() -> rx.Component:
+    return rx.card(
+        rx.heading(t("Settings for every rule"), as_="h2", size="4"),
+        rx.el.label(
+            rx.checkbox(checked=RulesState.auto_reply_on, on_change=RulesState.set_auto_reply, size="3"),
+            rx.text(t("Allow automatic replies"), size="2"),
+            display="flex", gap="8px", align_items="center", min_height=TAP,
+        ),
+        rx.form(
+            rx.flex(
+                _field("Agency time zone (for office hours)", rx.input(name="timezone", default_value=RulesState.agency_tz, key=RulesState.agency_tz,
+                                                                        placeholder="Asia/Dubai", min_height=TAP, width="100%", dir="ltr")),
+                rx.button(t("Save time zone"), type="submit", variant="soft", min_height=TAP),
+                direction="column", gap="2",
+            ),
+            on_submit=RulesState.save_timezone,
+            reset_on_submit=False,
+        ),
+        margin_top="16px",
+    )
+
+
 def page() -> rx.Component:
     return shell(
         "more",
@@ -170,6 +192,7 @@ def page() -> rx.Component:
                     rx.button(rx.icon("plus", size=16, aria_hidden="true"), t("New rule"), on_click=RulesState.new_rule, min_height=TAP, margin_top="16px")),
             rx.text(t("Only managers and admins change rules."), size="2", color=rx.color("gray", 11), margin_top="12px"),
         ),
+        rx.cond(RulesState.is_admin, _admin()),
         max_width="640px",
         ),
     )

@@ -55,10 +55,15 @@ class RulesState(AppState):
     assignees: list[ChoiceRow] = []
     saved_replies: list[ChoiceRow] = []
     clauses: list[ChoiceRow] = []
+    is_admin: bool = False  # automatic replies and the agency's time zone are admin settings
+    auto_reply_on: bool = False
+    agency_tz: str = "UTC"
 
     def _refresh(self) -> None:
         actor = self._require("inbox.view")
         self.can_manage = can(actor.role, "rules.manage")
+        self.is_admin = can(actor.role, "settings.manage")
+        self.auto_reply_on, self.agency_tz = rules.auto_reply_enabled(), rules.agency_timezone()
         self.rows = [RuleRow(v.id, v.name, rules.summary(v, self.lang), v.enabled, v.stop_processing, v.match_count, v.error_count,
                              v.last_error) for v in rules.list_rules(actor)]
 
@@ -145,3 +150,16 @@ class RulesState(AppState):
     def delete(self, rule_id: int):
         rules.delete(rule_id, self._require("rules.manage"))
         self._refresh()
+
+    @rx.event
+    @requires("settings.manage")
+    def set_auto_reply(self, enabled: bool):
+        rules.set_auto_reply_enabled(bool(enabled), self._require("settings.manage"))
+        self._refresh()
+
+    @rx.event
+    @requires("settings.manage")
+    def save_timezone(self, form: dict):
+        rules.set_agency_timezone(str(form.get("timezone") or ""), self._require("settings.manage"))
+        self._refresh()
+        return rx.toast.success(self._("Time zone saved."), position="top-center")

@@ -82,3 +82,25 @@ def test_other_roles_read_but_every_change_is_refused(rules_as, role, actor_fact
         with pytest.raises(PermissionDenied):
             call()
     assert [r.enabled for r in rules.list_rules(actor_factory("viewer"))] == [True]
+
+
+def test_automatic_replies_and_the_agency_time_zone_are_admin_settings(rules_as):
+    from govsocial_app.services.errors import UserError
+
+    manager = rules_as("manager")
+    manager.load()
+    assert not manager.is_admin and not manager.auto_reply_on
+    with pytest.raises(PermissionDenied):
+        manager.set_auto_reply(True)
+    with pytest.raises(PermissionDenied):
+        manager.save_timezone({"timezone": "Asia/Dubai"})
+    admin = rules_as("admin")
+    admin.load()
+    assert admin.is_admin
+    admin.set_auto_reply(True)
+    assert admin.auto_reply_on and rules.auto_reply_enabled()
+    admin.save_timezone({"timezone": "Asia/Dubai"})
+    assert admin.agency_tz == "Asia/Dubai" == rules.agency_timezone()
+    with pytest.raises(UserError, match="Unknown time zone"):
+        admin.save_timezone({"timezone": "Mars/Olympus"})
+    assert rules.agency_timezone() == "Asia/Dubai"

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, func, select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import (
-    Alert, AutoReply, Claim, ClaimMatch, InboxRule, Message, MessageTag, SavedReply, SocialProfile, Team, User, VipList,
+    Alert, AutoReply, Claim, ClaimMatch, InboxRule, Message, MessageTag, RuleApplication, SavedReply, SocialProfile, Team, User, VipList,
     VipMember, utcnow,
 )
 from govsocial_app.i18n import translate
@@ -474,8 +474,6 @@ class _Run:
 
     def apply(self, r: _Compiled, m: Message) -> list[dict[str, Any]]:
         """Run the rule's actions on the message; record what was done (RuleApplication and an audit row)."""
-        from govsocial_app.db.models import RuleApplication
-
         done: list[dict[str, Any]] = []
         for a in r.actions:
             if not self.live and a["type"] in LOUD_ACTIONS:
@@ -768,6 +766,18 @@ def set_auto_reply_enabled(enabled: bool, actor: Actor) -> None:
     """Automatic replies speak for the agency without a person: an admin decision."""
     require(actor, "settings.manage")
     settings_store.set_value(AUTO_REPLY_SETTING, bool(enabled), actor)
+
+
+def agency_timezone() -> str:
+    return settings_store.get(TIMEZONE_SETTING, "UTC") or "UTC"
+
+
+def set_agency_timezone(name: str, actor: Actor) -> None:
+    """The agency's time zone, which office-hours conditions read (an admin setting)."""
+    require(actor, "settings.manage")
+    name = (name or "").strip()
+    timefmt.checked_zone(name)
+    settings_store.set_value(TIMEZONE_SETTING, name, actor)
 
 
 # ---------------------------------------------------------------- the dry run
