@@ -53,16 +53,16 @@ def _field(label: str, control: rx.Component) -> rx.Component:
     return rx.el.label(rx.text(t(label), size="2", weight="medium"), control, display="flex", flex_direction="column", gap="4px", width="100%")
 
 
-def _select(name: str, any_label: str, fixed=(), dynamic=None) -> rx.Component:
+def _select(label: str, name: str, any_label: str, fixed=(), dynamic=None) -> rx.Component:
     options = [rx.el.option(t(any_label), value="any")] + [rx.el.option(t(label), value=value) for value, label in fixed]
     if dynamic is not None:
         options.append(rx.foreach(dynamic, lambda c: rx.el.option(c.label, value=c.value)))
-    return rx.el.select(*options, name=name, default_value=RulesState.defaults.get(name, "any"), min_height=TAP, class_name="gs-native-select",
+    return rx.el.select(*options, name=name, default_value=RulesState.defaults.get(name, "any"), aria_label=t(label), class_name="gs-native-select",
                         style={"minHeight": TAP, "width": "100%", "padding": "0 8px"})
 
 
-def _text(name: str, placeholder: str = "", kind: str = "text", dir_: str = "auto") -> rx.Component:
-    return rx.input(name=name, default_value=RulesState.defaults.get(name, ""), placeholder=placeholder, type=kind, min_height=TAP,
+def _text(label: str, name: str, placeholder: str = "", kind: str = "text", dir_: str = "auto") -> rx.Component:
+    return rx.input(name=name, aria_label=t(label), default_value=RulesState.defaults.get(name, ""), placeholder=placeholder, type=kind, min_height=TAP,
                     width="100%", dir=dir_)
 
 
@@ -74,25 +74,25 @@ def _check(name: str, label: str) -> rx.Component:
 def _conditions() -> rx.Component:
     return rx.flex(
         rx.heading(t("When a new message"), as_="h3", size="3"),
-        _field("Keyword query", _text("query", "pothole OR حفرة")),
+        _field("Keyword query", _text("Keyword query", "query", "pothole OR حفرة")),
         rx.cond(
             RulesState.error_position > 0,
             rx.text(t("The problem is at character"), " ", RulesState.error_position, size="1", color=rx.color("red", 11)),
         ),
-        _field("Network", _select("network", "Any network", NETWORK_LABELS)),
-        _field("Profile", _select("profile_id", "Any profile", dynamic=RulesState.profiles)),
-        _field("Message type", _select("kind", "Any type", KIND_LABELS)),
-        _field("Languages (codes, for example en, ar)", _text("langs", "en, ar", dir_="ltr")),
-        _field("Author on VIP list", _select("vip_list_id", "Anyone", dynamic=RulesState.vip_lists)),
-        _field("Matches a misinformation claim", _select("claim", "Not needed", (("anyclaim", "Any claim"),), RulesState.claims)),
-        rx.flex(_field("Sentiment from (-1 to 1)", _text("sentiment_min", "-1", "number")),
-                _field("Sentiment to", _text("sentiment_max", "1", "number")), gap="2"),
-        rx.flex(_field("Followers at least", _text("followers_min", "", "number")),
-                _field("Followers at most", _text("followers_max", "", "number")), gap="2"),
+        _field("Network", _select("Network", "network", "Any network", NETWORK_LABELS)),
+        _field("Profile", _select("Profile", "profile_id", "Any profile", dynamic=RulesState.profiles)),
+        _field("Message type", _select("Message type", "kind", "Any type", KIND_LABELS)),
+        _field("Languages (codes, for example en, ar)", _text("Languages (codes, for example en, ar)", "langs", "en, ar", dir_="ltr")),
+        _field("Author on VIP list", _select("Author on VIP list", "vip_list_id", "Anyone", dynamic=RulesState.vip_lists)),
+        _field("Matches a misinformation claim", _select("Matches a misinformation claim", "claim", "Not needed", (("anyclaim", "Any claim"),), RulesState.claims)),
+        rx.flex(_field("Sentiment from (-1 to 1)", _text("Sentiment from (-1 to 1)", "sentiment_min", "-1", "number")),
+                _field("Sentiment to", _text("Sentiment to", "sentiment_max", "1", "number")), gap="2"),
+        rx.flex(_field("Followers at least", _text("Followers at least", "followers_min", "", "number")),
+                _field("Followers at most", _text("Followers at most", "followers_max", "", "number")), gap="2"),
         rx.el.fieldset(
             rx.el.legend(rx.text(t("Office hours (the agency's time zone)"), size="2", weight="medium")),
             rx.flex(*[_check(f"day{d}", name) for d, name in enumerate(DAYS)], wrap="wrap", column_gap="12px"),
-            rx.flex(_field("From", _text("time_from", "08:00", "time")), _field("To", _text("time_to", "16:00", "time")), gap="2"),
+            rx.flex(_field("From", _text("From", "time_from", "08:00", "time")), _field("To", _text("To", "time_to", "16:00", "time")), gap="2"),
             _check("outside", "Only outside these hours"),
             style={"border": "none", "padding": 0, "margin": 0},
         ),
@@ -103,13 +103,13 @@ def _conditions() -> rx.Component:
 def _actions() -> rx.Component:
     return rx.flex(
         rx.heading(t("Then"), as_="h3", size="3"),
-        _field("Tag", _text("tag", "Roads")),
-        _field("Assign to", _select("assign", "Nobody", dynamic=RulesState.assignees)),
-        _field("Set priority", _select("priority", "Leave as it is", PRIORITIES)),
+        _field("Tag", _text("Tag", "tag", "Roads")),
+        _field("Assign to", _select("Assign to", "assign", "Nobody", dynamic=RulesState.assignees)),
+        _field("Set priority", _select("Set priority", "priority", "Leave as it is", PRIORITIES)),
         _check("complete", "Complete it (spam)"),
-        _field("Hide it, citing the policy clause", _select("clause", "Do not hide", dynamic=RulesState.clauses)),
-        _field("Alert (push and email)", _select("alert", "No alert", SEVERITIES)),
-        _field("Automatic reply (saved reply)", _select("saved_reply_id", "No automatic reply", dynamic=RulesState.saved_replies)),
+        _field("Hide it, citing the policy clause", _select("Hide it, citing the policy clause", "clause", "Do not hide", dynamic=RulesState.clauses)),
+        _field("Alert (push and email)", _select("Alert (push and email)", "alert", "No alert", SEVERITIES)),
+        _field("Automatic reply (saved reply)", _select("Automatic reply (saved reply)", "saved_reply_id", "No automatic reply", dynamic=RulesState.saved_replies)),
         rx.text(t("Automatic replies are sent only when an admin has turned them on, never while publishing is paused, never to VIP authors, and at most once per author per conversation per day."),
                 size="1", color=rx.color("gray", 11)),
         direction="column", gap="3",
@@ -125,7 +125,7 @@ def _form() -> rx.Component:
         rx.form(
             rx.flex(
                 rx.heading(rx.cond(RulesState.edit_id > 0, t("Edit rule"), t("New rule")), as_="h2", size="4"),
-                _field("Rule name", _text("name", "Potholes")),
+                _field("Rule name", _text("Rule name", "name", "Potholes")),
                 _conditions(),
                 _actions(),
                 _check("stop", "Stop processing further rules"),

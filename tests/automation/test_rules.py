@@ -400,6 +400,9 @@ def test_a_rule_whose_query_does_not_parse_is_refused_with_the_position(manager)
     ({}, [{"type": "priority", "priority": "sometime"}], "Choose a priority"),
     ({}, [{"type": "assign"}], "person or a team"),
     ({}, [{"type": "auto_reply", "saved_reply_id": 999}], "saved reply"),
+    ({}, [{"type": "auto_reply", "saved_reply_id": "abc"}], "saved reply"),
+    ({}, [{"type": "assign", "user_id": "nobody"}], "cannot be assigned"),
+    ({"followers_min": "lots"}, [{"type": "complete"}], "must be a number"),
 ])
 def test_bad_rules_get_clear_messages(manager, conditions, actions, expected):
     with pytest.raises(rules.RuleError, match=expected):

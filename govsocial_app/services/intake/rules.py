@@ -210,6 +210,13 @@ def validate_conditions(s: Session, raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
 def validate_actions(s: Session, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not isinstance(raw, (list, tuple)) or not raw:
         raise RuleError("A rule needs at least one action.")
@@ -230,12 +237,12 @@ def validate_actions(s: Session, raw: list[dict[str, Any]]) -> list[dict[str, An
         elif kind == "assign":
             user_id, team_id = a.get("user_id"), a.get("team_id")
             if user_id not in (None, ""):
-                u = s.get(User, int(user_id))
+                u = s.get(User, _int(user_id))
                 if u is None or not u.is_active or u.deleted_at is not None:
                     raise RuleError("That person cannot be assigned.")
                 out.append({"type": "assign", "user_id": u.id})
             elif team_id not in (None, ""):
-                t = s.get(Team, int(team_id))
+                t = s.get(Team, _int(team_id))
                 if t is None or t.deleted_at is not None:
                     raise RuleError("That team does not exist.")
                 out.append({"type": "assign", "team_id": t.id, "round_robin": bool(a.get("round_robin"))})
@@ -259,7 +266,7 @@ def validate_actions(s: Session, raw: list[dict[str, Any]]) -> list[dict[str, An
             cooldown = _number(a.get("cooldown_min", 30), "The alert cool-down", 0, 7 * 24 * 60, whole=True)
             out.append({"type": "alert", "severity": severity, "cooldown_min": 30 if cooldown is None else cooldown})
         elif kind == "auto_reply":
-            r = s.get(SavedReply, int(a.get("saved_reply_id") or 0))
+            r = s.get(SavedReply, _int(a.get("saved_reply_id")))
             if r is None or r.deleted_at is not None:
                 raise RuleError("Choose a saved reply for the automatic reply.")
             out.append({"type": "auto_reply", "saved_reply_id": r.id})
