@@ -42,6 +42,20 @@ def record(
     return row
 
 
+def record_many(session: Session, actor: Actor, entries: list[tuple[str, str, Any, dict[str, Any]]]) -> None:
+    """`record` for many rows in one go (action, object type, object id, detail), sealed with one advance of the
+    chain: for batch work such as inbox rules applied to a page of messages."""
+    rows = [AuditLog(actor_id=actor.user_id, actor_label=actor.label, action=action, object_type=object_type,
+                     object_id=str(object_id) if object_id not in (None, "") else "", detail=_jsonable(detail),
+                     client_ip=(actor.client_ip or "")[:64], user_agent=(actor.user_agent or "")[:300])
+            for action, object_type, object_id, detail in entries]
+    if not rows:
+        return
+    chain.seal_audit_many(session, rows)
+    session.add_all(rows)
+    session.info["audited"] = True
+
+
 _generation = 0
 
 

@@ -326,12 +326,13 @@ class _Facts:
     vip_lists: dict[tuple[str, str], set[int]] = field(default_factory=dict)
     claims: dict[int, set[int]] = field(default_factory=dict)
     zone: Any = None
+    message_ids: list[int] = field(default_factory=list)
     analysed: dict[int, Any] = field(default_factory=dict)  # message id → keyword_query.prepare(...)
 
 
 def _facts(s: Session, messages: list[Message], rules: list[_Compiled]) -> _Facts:
-    f = _Facts(zone=timefmt.zone(settings_store.get(TIMEZONE_SETTING, "UTC", session=s)))
     ids = [m.id for m in messages]
+    f = _Facts(zone=timefmt.zone(settings_store.get(TIMEZONE_SETTING, "UTC", session=s)), message_ids=ids)
     if any(r.vip_lists for r in rules) or any(a["type"] == "auto_reply" for r in rules for a in r.actions):
         handles = sorted({normalize_handle(m.author_handle) for m in messages if m.author_handle})
         for start in range(0, len(handles), 500):
@@ -440,9 +441,8 @@ def apply_rules(s: Session, new_ids: list[int], now: datetime | None = None, *, 
             if not hit:
                 continue
             try:
-                with s.begin_nested():
-                    done = run.apply(r, m)
-            except Exception as exc:  # noqa: BLE001 - the savepoint undid this rule's changes to this message
+                done = run.apply(r, m)
+            except Exception as exc:  # noqa: BLE001 - run.apply undid this rule's changes to this message
                 out.errors += 1
                 _fail(s, r, m, exc)
                 continue
@@ -452,6 +452,7 @@ def apply_rules(s: Session, new_ids: list[int], now: datetime | None = None, *, 
                 out.changed_ids.append(m.id)
             if r.stop:
                 break
+    run.write()
     for rule_id, ids in matched.items():
         s.execute(update(InboxRule).where(InboxRule.id == rule_id).values(match_count=InboxRule.match_count + len(ids))
                   .execution_options(synchronize_session=False))
@@ -470,41 +471,86 @@ def _count_error(s: Session, rule_id: int, error: str) -> None:
         .execution_options(synchronize_session=False))
 
 
+_SNAPSHOT = ("priority", "assignee_id", "team_id", "status", "completed_at", "completed_by", "sla_first_due_at", "sla_done_due_at")
+_IN_DATABASE = frozenset({"moderate", "auto_reply"})  # actions that write at once: they run in a savepoint
+
+
 class _Run:
-    """One page's run: caches (tags, names) shared by every rule and message of the page."""
+    """One page's run. Quiet actions change the loaded messages in memory and queue their rows (tags, applications,
+    audit entries), written together at the end (`write`); a rule that throws has its changes to that message put
+    back (the fields in _SNAPSHOT and its queued rows). Actions that write at once (moderation, automatic replies,
+    round-robin's turn) run inside a savepoint as well."""
 
     def __init__(self, s: Session, now: datetime, facts: _Facts, live: bool = True):
         self.s, self.now, self.facts, self.live = s, now, facts, live
         self.tag_ids: dict[str, int] = {}
         self.alerting: dict[int, dict[str, Any]] = {}
         self._auto_reply_on: bool | None = None
+        self._present: set[tuple[int, int]] | None = None
+        self._targets: dict[str, tuple[int, int]] | None = None
+        self.new_tags: list[MessageTag] = []
+        self.applications: list[RuleApplication] = []
+        self.audits: list[tuple[str, str, Any, dict[str, Any]]] = []
 
     def apply(self, r: _Compiled, m: Message) -> list[dict[str, Any]]:
-        """Run the rule's actions on the message; record what was done (RuleApplication and an audit row)."""
+        """Run the rule's actions on the message; queue what was done (RuleApplication and an audit row)."""
+        actions = [a for a in r.actions if self.live or a["type"] not in LOUD_ACTIONS]
+        at_once = any(a["type"] in _IN_DATABASE or (a["type"] == "assign" and a.get("round_robin")) for a in actions)
+        before = {f: getattr(m, f) for f in _SNAPSHOT}
+        marks = (len(self.new_tags), set(self._present or ()))
         done: list[dict[str, Any]] = []
-        for a in r.actions:
-            if not self.live and a["type"] in LOUD_ACTIONS:
-                continue
+        try:
+            if at_once:
+                with self.s.begin_nested():
+                    done = self._run(r, m, actions)
+            else:
+                done = self._run(r, m, actions)
+        except Exception:
+            for f, v in before.items():
+                setattr(m, f, v)
+            del self.new_tags[marks[0]:]
+            if self._present is not None:
+                self._present = marks[1]
+            raise
+        if done:
+            self.applications.append(RuleApplication(rule_id=r.id, message_id=m.id, rule_name=r.name, actions=done, applied_at=self.now))
+            self.audits.append(("rule.apply", "message", m.id, {"rule_id": r.id, "rule": r.name, "actions": done}))
+        return done
+
+    def _run(self, r: _Compiled, m: Message, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        done = []
+        for a in actions:
             result = getattr(self, "_" + a["type"])(r, m, a)
             if result:
                 done.append(result)
-        if done:
-            self.s.add(m)
-            self.s.add(RuleApplication(rule_id=r.id, message_id=m.id, rule_name=r.name, actions=done, applied_at=self.now))
-            audit.record(self.s, SYSTEM, "rule.apply", "message", m.id, rule_id=r.id, rule=r.name, actions=done)
-            self.s.flush()
         return done
+
+    def write(self) -> None:
+        """The page's queued rows, in one go: tags, applications, and their audit rows sealed together."""
+        self.s.add_all(self.new_tags)
+        self.s.add_all(self.applications)
+        audit.record_many(self.s, SYSTEM, self.audits)
+        self.s.flush()
+
+    def _present_tags(self) -> set[tuple[int, int]]:
+        if self._present is None:
+            ids = list(self.facts.message_ids)
+            self._present = set()
+            for start in range(0, len(ids), 500):
+                self._present |= set(self.s.exec(select(MessageTag.message_id, MessageTag.tag_id).where(
+                    col(MessageTag.message_id).in_(ids[start:start + 500]), col(MessageTag.removed_at).is_(None))).all())
+        return self._present
 
     def _tag(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
         name = a["tag"]
         tag_id = self.tag_ids.get(name.lower())
         if tag_id is None:
             tag_id = self.tag_ids[name.lower()] = find_or_create_tag(self.s, name, SYSTEM).id
-        present = self.s.exec(select(MessageTag.id).where(MessageTag.message_id == m.id, MessageTag.tag_id == tag_id,
-                                                          col(MessageTag.removed_at).is_(None))).first()
-        if present is not None:
+        present = self._present_tags()
+        if (m.id, tag_id) in present:
             return None
-        self.s.add(MessageTag(message_id=m.id, tag_id=tag_id))
+        present.add((m.id, tag_id))
+        self.new_tags.append(MessageTag(message_id=m.id, tag_id=tag_id))
         return {"type": "tag", "tag": name}
 
     def _assign(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
@@ -528,7 +574,13 @@ class _Run:
         return out
 
     def _priority(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
-        return {"type": "priority", "priority": a["priority"]} if targets.set_priority(self.s, m, a["priority"]) else None
+        if m.priority == a["priority"]:
+            return None
+        if self._targets is None:
+            self._targets = targets.targets(self.s)
+        m.priority = a["priority"]
+        targets.set_due(m, self._targets)  # as targets.set_priority does, with the page's one read of the targets
+        return {"type": "priority", "priority": a["priority"]}
 
     def _complete(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
         if m.status == "completed":
