@@ -107,6 +107,9 @@ def test_each_application_is_recorded_audited_and_shown_on_the_card(profile, man
         created = s.exec(select(AuditLog).where(AuditLog.action == "rule.create")).all()
         assert created and created[0].actor_id == manager.user_id
         card = stream._cards(s, [s.get(Message, mid)])[0]
+        from govsocial_app.services.records import chain
+
+        assert chain.verify(s.connection(), "audit").ok, "rule audit rows, sealed together, keep the chain whole"
     assert card.rules_applied and card.rules_applied[0][0] == "Potholes"
     assert rules.describe(*card.rules_applied[0], lang="en") == "Rule “Potholes” tagged Roads"
     assert "Potholes" in rules.describe(*card.rules_applied[0], lang="ar") and "tagged" not in rules.describe(*card.rules_applied[0], lang="ar")
