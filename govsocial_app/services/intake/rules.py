@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import (
-    Alert, AutoReply, Claim, ClaimMatch, InboxRule, Message, MessageTag, RuleApplication, SavedReply, SocialProfile, Team, User, VipList,
+    Alert, AutoReply, Claim, ClaimMatch, InboxRule, Message, MessageTag, RuleApplication, SavedReply, Tag, SocialProfile, Team, User, VipList,
     VipMember, utcnow,
 )
 from govsocial_app.i18n import translate
@@ -429,6 +429,7 @@ def apply_rules(s: Session, new_ids: list[int], now: datetime | None = None, *, 
         messages += s.exec(select(Message).where(col(Message.id).in_(new_ids[start:start + 500]), Message.direction == "in")).all()
     messages.sort(key=lambda m: m.id)
     run = _Run(s, now, _facts(s, messages, rules), live)
+    run.tag_names = {a["tag"].lower() for r in rules for a in r.actions if a["type"] == "tag"}
     matched: dict[int, list[int]] = {}
     for m in messages:
         for r in rules:
@@ -484,12 +485,15 @@ class _Run:
     def __init__(self, s: Session, now: datetime, facts: _Facts, live: bool = True):
         self.s, self.now, self.facts, self.live = s, now, facts, live
         self.tag_ids: dict[str, int] = {}
+        self.tag_names: set[str] = set()  # every rule's tag, lower case
         self.alerting: dict[int, dict[str, Any]] = {}
         self._auto_reply_on: bool | None = None
         self._present: set[tuple[int, int]] | None = None
         self._targets: dict[str, tuple[int, int]] | None = None
-        self.new_tags: list[MessageTag] = []
-        self.applications: list[RuleApplication] = []
+        self.new_tags: list[dict[str, Any]] = []  # MessageTag rows, inserted in bulk by `write`
+        self.applications: list[dict[str, Any]] = []  # RuleApplication rows
+        self.users: dict[int, tuple[str, bool]] = {}  # id → (name, can be assigned)
+        self.teams: dict[int, Team | None] = {}
         self.audits: list[tuple[str, str, Any, dict[str, Any]]] = []
 
     def apply(self, r: _Compiled, m: Message) -> list[dict[str, Any]]:
@@ -513,7 +517,7 @@ class _Run:
                 self._present = marks[1]
             raise
         if done:
-            self.applications.append(RuleApplication(rule_id=r.id, message_id=m.id, rule_name=r.name, actions=done, applied_at=self.now))
+            self.applications.append({"rule_id": r.id, "message_id": m.id, "rule_name": r.name, "actions": done, "applied_at": self.now})
             self.audits.append(("rule.apply", "message", m.id, {"rule_id": r.id, "rule": r.name, "actions": done}))
         return done
 
@@ -527,10 +531,17 @@ class _Run:
 
     def write(self) -> None:
         """The page's queued rows, in one go: tags, applications, and their audit rows sealed together."""
-        self.s.add_all(self.new_tags)
-        self.s.add_all(self.applications)
+        if self.new_tags:
+            self.s.execute(insert(MessageTag), self.new_tags)
+        if self.applications:
+            self.s.execute(insert(RuleApplication), self.applications)
         audit.record_many(self.s, SYSTEM, self.audits)
-        self.s.flush()
+
+    def _user(self, user_id: int) -> tuple[str, bool]:
+        if user_id not in self.users:
+            row = self.s.exec(select(User.display_name, User.is_active, User.deleted_at).where(User.id == user_id)).first()
+            self.users[user_id] = (row[0], bool(row[1]) and row[2] is None) if row else ("", False)
+        return self.users[user_id]
 
     def _present_tags(self) -> set[tuple[int, int]]:
         if self._present is None:
@@ -543,6 +554,11 @@ class _Run:
 
     def _tag(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
         name = a["tag"]
+        if not self.tag_ids and self.tag_names:
+            # One query for every rule's tag on the first tag of the page; missing or deleted ones are made below.
+            for tid, tname in self.s.exec(select(Tag.id, Tag.name).where(func.lower(Tag.name).in_(sorted(self.tag_names)),
+                                                                         col(Tag.deleted_at).is_(None))).all():
+                self.tag_ids[tname.lower()] = tid
         tag_id = self.tag_ids.get(name.lower())
         if tag_id is None:
             tag_id = self.tag_ids[name.lower()] = find_or_create_tag(self.s, name, SYSTEM).id
@@ -550,17 +566,19 @@ class _Run:
         if (m.id, tag_id) in present:
             return None
         present.add((m.id, tag_id))
-        self.new_tags.append(MessageTag(message_id=m.id, tag_id=tag_id))
+        self.new_tags.append({"message_id": m.id, "tag_id": tag_id, "created_at": self.now})
         return {"type": "tag", "tag": name}
 
     def _assign(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
         if "user_id" in a:
-            u = self.s.get(User, a["user_id"])
-            if u is None or not u.is_active:
+            name, ok = self._user(a["user_id"])
+            if not ok:
                 raise RuntimeError(f"the person {a['user_id']} can no longer be assigned")
-            m.assignee_id = u.id
-            return {"type": "assign", "user_id": u.id, "user": u.display_name}
-        team = self.s.get(Team, a["team_id"])
+            m.assignee_id = a["user_id"]
+            return {"type": "assign", "user_id": a["user_id"], "user": name}
+        if a["team_id"] not in self.teams:
+            self.teams[a["team_id"]] = self.s.get(Team, a["team_id"])
+        team = self.teams[a["team_id"]]
         if team is None or team.deleted_at is not None:
             raise RuntimeError(f"the team {a['team_id']} no longer exists")
         m.team_id = team.id
@@ -569,8 +587,7 @@ class _Run:
             chosen = teams.pick_round_robin(self.s, team.id, now=self.now)
             if chosen is not None:
                 m.assignee_id = chosen
-                u = self.s.get(User, chosen)
-                out.update(user_id=chosen, user=u.display_name if u else "")
+                out.update(user_id=chosen, user=self._user(chosen)[0])
         return out
 
     def _priority(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:

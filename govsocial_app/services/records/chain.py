@@ -51,20 +51,20 @@ def seal_audit(session: Session, row: AuditLog) -> None:
     _set_head(conn, "audit", row.row_hash)
 
 
-def seal_audit_many(session: Session, rows: list[AuditLog]) -> None:
-    """seal_audit for several new rows at once (one advance of the chain): an inbox rules run audits every
-    application of a page together."""
+def seal_audit_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """seal_audit for several new rows at once, given as column dicts for a bulk insert (one advance of the chain):
+    an inbox rules run audits every application of a page together."""
     if not rows:
         return
     conn = session.connection()
     seq, prev = _advance(conn, "audit", len(rows))
     for row in rows:
-        row.at = (row.at or datetime.now(timezone.utc)).astimezone(timezone.utc)
-        row.chain_seq, row.prev_hash = seq, prev
-        row.row_hash = canonical.sha256(canonical.audit_form(
-            seq, row.at, row.actor_id, row.actor_label, row.action, row.object_type, row.object_id, row.detail,
-            row.client_ip, row.user_agent, prev))
-        seq, prev = seq + 1, row.row_hash
+        row["at"] = (row.get("at") or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        row["chain_seq"], row["prev_hash"] = seq, prev
+        row["row_hash"] = canonical.sha256(canonical.audit_form(
+            seq, row["at"], row["actor_id"], row["actor_label"], row["action"], row["object_type"], row["object_id"],
+            row["detail"], row["client_ip"], row["user_agent"], prev))
+        seq, prev = seq + 1, row["row_hash"]
     _set_head(conn, "audit", prev)
 
 
