@@ -293,6 +293,28 @@ class _Compiled:
     vip_lists: frozenset[int] = frozenset()
 
 
+_MSG_COLUMNS = ("id", "network", "external_id", "profile_id", "direction", "kind", "conversation_key", "in_reply_to_external_id",
+                "author_handle", "author_key", "author_name", "author_followers", "text", "lang", "received_at", "sentiment",
+                "status", "priority", "assignee_id", "team_id", "completed_at", "completed_by", "sla_first_due_at",
+                "sla_done_due_at")
+_MUTABLE = ("priority", "assignee_id", "team_id", "status", "completed_at", "completed_by", "sla_first_due_at", "sla_done_due_at")
+
+
+class _Msg:
+    """A new message as rules see it: its columns as plain attributes (no ORM tracking, which costs more than the
+    rules themselves). What rules change is written back in one bulk UPDATE by `_Run.write`."""
+
+    __slots__ = (*_MSG_COLUMNS, "_original")
+
+    def __init__(self, row: Any):
+        for name, value in zip(_MSG_COLUMNS, row):
+            object.__setattr__(self, name, value)
+        self._original = tuple(getattr(self, f) for f in _MUTABLE)
+
+    def changes(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f, old in zip(_MUTABLE, self._original) if getattr(self, f) != old}
+
+
 _cache: dict[int, _Compiled] = {}  # rule id → compiled, reused while the rule's updated_at is unchanged
 
 
@@ -328,6 +350,7 @@ class _Facts:
     zone: Any = None
     message_ids: list[int] = field(default_factory=list)
     analysed: dict[int, Any] = field(default_factory=dict)  # message id → keyword_query.prepare(...)
+    query_hits: dict[tuple[int, str], bool] = field(default_factory=dict)
 
 
 def _facts(s: Session, messages: list[Message], rules: list[_Compiled]) -> _Facts:
@@ -380,10 +403,15 @@ def _matches(r: _Compiled, m: Message, f: _Facts) -> bool:
         if not found or (c["claims"] != "any" and not found & set(c["claims"])):
             return False
     if r.query is not None:
-        msg = f.analysed.get(m.id)
-        if msg is None:
-            msg = f.analysed[m.id] = prepare(m.text or "", m.lang or "", m.author_handle or "")
-        if not r.query.matches_prepared(msg):
+        # Several rules often share one query with different conditions: each query is tested once per message.
+        key = (m.id, c["query"])
+        hit = f.query_hits.get(key)
+        if hit is None:
+            msg = f.analysed.get(m.id)
+            if msg is None:
+                msg = f.analysed[m.id] = prepare(m.text or "", m.lang or "", m.author_handle or "")
+            hit = f.query_hits[key] = r.query.matches_prepared(msg)
+        if not hit:
             return False
     return True
 
@@ -424,12 +452,16 @@ def apply_rules(s: Session, new_ids: list[int], now: datetime | None = None, *, 
         return out
     if not rules:
         return out
-    messages: list[Message] = []
+    s.flush()
+    columns = [getattr(Message, c) for c in _MSG_COLUMNS]
+    messages: list[Any] = []
     for start in range(0, len(new_ids), 500):
-        messages += s.exec(select(Message).where(col(Message.id).in_(new_ids[start:start + 500]), Message.direction == "in")).all()
+        messages += [_Msg(row) for row in s.execute(select(*columns).where(col(Message.id).in_(new_ids[start:start + 500]),
+                                                                           Message.direction == "in")).all()]
     messages.sort(key=lambda m: m.id)
     run = _Run(s, now, _facts(s, messages, rules), live)
     run.tag_names = {a["tag"].lower() for r in rules for a in r.actions if a["type"] == "tag"}
+    run.messages = messages
     matched: dict[int, list[int]] = {}
     for m in messages:
         for r in rules:
@@ -472,14 +504,13 @@ def _count_error(s: Session, rule_id: int, error: str) -> None:
         .execution_options(synchronize_session=False))
 
 
-_SNAPSHOT = ("priority", "assignee_id", "team_id", "status", "completed_at", "completed_by", "sla_first_due_at", "sla_done_due_at")
 _IN_DATABASE = frozenset({"moderate", "auto_reply"})  # actions that write at once: they run in a savepoint
 
 
 class _Run:
     """One page's run. Quiet actions change the loaded messages in memory and queue their rows (tags, applications,
     audit entries), written together at the end (`write`); a rule that throws has its changes to that message put
-    back (the fields in _SNAPSHOT and its queued rows). Actions that write at once (moderation, automatic replies,
+    back (the fields in _MUTABLE and its queued rows). Actions that write at once (moderation, automatic replies,
     round-robin's turn) run inside a savepoint as well."""
 
     def __init__(self, s: Session, now: datetime, facts: _Facts, live: bool = True):
@@ -495,12 +526,13 @@ class _Run:
         self.users: dict[int, tuple[str, bool]] = {}  # id → (name, can be assigned)
         self.teams: dict[int, Team | None] = {}
         self.audits: list[tuple[str, str, Any, dict[str, Any]]] = []
+        self.messages: list[Any] = []  # the page's _Msg rows
 
     def apply(self, r: _Compiled, m: Message) -> list[dict[str, Any]]:
         """Run the rule's actions on the message; queue what was done (RuleApplication and an audit row)."""
         actions = [a for a in r.actions if self.live or a["type"] not in LOUD_ACTIONS]
         at_once = any(a["type"] in _IN_DATABASE or (a["type"] == "assign" and a.get("round_robin")) for a in actions)
-        before = {f: getattr(m, f) for f in _SNAPSHOT}
+        before = {f: getattr(m, f) for f in _MUTABLE}
         marks = (len(self.new_tags), set(self._present or ()))
         done: list[dict[str, Any]] = []
         try:
@@ -531,6 +563,9 @@ class _Run:
 
     def write(self) -> None:
         """The page's queued rows, in one go: tags, applications, and their audit rows sealed together."""
+        changed = [{"id": m.id, **c} for m in self.messages if (c := m.changes())]
+        for fields in {tuple(sorted(c)) for c in changed}:  # one bulk UPDATE per shape of change
+            self.s.execute(update(Message), [c for c in changed if tuple(sorted(c)) == fields])
         if self.new_tags:
             self.s.execute(insert(MessageTag), self.new_tags)
         if self.applications:
