@@ -291,8 +291,10 @@ class _Compiled:
     kinds: frozenset[str] = frozenset()
     langs: tuple[str, ...] = ()
     vip_lists: frozenset[int] = frozenset()
+    rare: bool = False  # has any of the conditions that are less common (followers, sentiment, hours, VIP, claims)
 
 
+_RARE = ("followers_min", "followers_max", "sentiment_min", "sentiment_max", "days", "vip_list_ids", "claims")
 _MSG_COLUMNS = ("id", "network", "external_id", "profile_id", "direction", "kind", "conversation_key", "in_reply_to_external_id",
                 "author_handle", "author_key", "author_name", "author_followers", "text", "lang", "received_at", "sentiment",
                 "status", "priority", "assignee_id", "team_id", "completed_at", "completed_by", "sla_first_due_at",
@@ -323,7 +325,7 @@ def _compile(r: InboxRule) -> _Compiled:
     query = parse(c["query"]) if c.get("query") else None
     return _Compiled(r.id, r.name, r.position, r.stop_processing, r.updated_at, dict(c), list(r.actions or []), query,
                      frozenset(c.get("networks") or ()), frozenset(c.get("profile_ids") or ()), frozenset(c.get("kinds") or ()),
-                     tuple(c.get("langs") or ()), frozenset(c.get("vip_list_ids") or ()))
+                     tuple(c.get("langs") or ()), frozenset(c.get("vip_list_ids") or ()), any(k in c for k in _RARE))
 
 
 def _load(s: Session) -> list[_Compiled]:
@@ -385,6 +387,23 @@ def _matches(r: _Compiled, m: Message, f: _Facts) -> bool:
         lang = (m.lang or "").lower()
         if not any(lang == code or lang.startswith(code + "-") for code in r.langs):
             return False
+    if r.rare and not _rare_conditions(r, c, m, f):
+        return False
+    if r.query is not None:
+        # Several rules often share one query with different conditions: each query is tested once per message.
+        key = (m.id, c["query"])
+        hit = f.query_hits.get(key)
+        if hit is None:
+            msg = f.analysed.get(m.id)
+            if msg is None:
+                msg = f.analysed[m.id] = prepare(m.text or "", m.lang or "", m.author_handle or "")
+            hit = f.query_hits[key] = r.query.matches_prepared(msg)
+        if not hit:
+            return False
+    return True
+
+
+def _rare_conditions(r: _Compiled, c: dict[str, Any], m: Any, f: _Facts) -> bool:
     if "followers_min" in c and (m.author_followers or 0) < c["followers_min"]:
         return False
     if "followers_max" in c and (m.author_followers or 0) > c["followers_max"]:
@@ -401,17 +420,6 @@ def _matches(r: _Compiled, m: Message, f: _Facts) -> bool:
     if "claims" in c:
         found = f.claims.get(m.id, set())
         if not found or (c["claims"] != "any" and not found & set(c["claims"])):
-            return False
-    if r.query is not None:
-        # Several rules often share one query with different conditions: each query is tested once per message.
-        key = (m.id, c["query"])
-        hit = f.query_hits.get(key)
-        if hit is None:
-            msg = f.analysed.get(m.id)
-            if msg is None:
-                msg = f.analysed[m.id] = prepare(m.text or "", m.lang or "", m.author_handle or "")
-            hit = f.query_hits[key] = r.query.matches_prepared(msg)
-        if not hit:
             return False
     return True
 
@@ -809,6 +817,9 @@ def save_rule(s: Session, actor: Actor, *, rule_id: int | None, name: str, condi
         r = _live(s, rule_id)
         action = "rule.update"
     r.name, r.conditions, r.actions, r.enabled, r.stop_processing, r.updated_at = name, clean_c, clean_a, bool(enabled), bool(stop_processing), now
+    for a in clean_a:
+        if a["type"] == "tag":
+            find_or_create_tag(s, a["tag"], actor)  # the tag exists from now on, so running the rule only looks it up
     s.add(r)
     s.flush()
     audit.record(s, actor, action, "inbox_rule", r.id, name=name, conditions=clean_c, actions=clean_a, enabled=r.enabled,
