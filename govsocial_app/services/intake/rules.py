@@ -931,9 +931,11 @@ def dry_run(conditions: dict[str, Any], now: datetime | None = None, *, actor: A
         clean = validate_conditions(s, conditions)
         probe = InboxRule(id=0, name="", conditions=clean, actions=[], updated_at=now)
         rule = _compile(probe)
-        rows = list(s.exec(select(Message).where(Message.received_at >= now - timedelta(days=DRY_RUN_DAYS), Message.received_at <= now,
-                                                 Message.direction == "in", col(Message.deleted_at).is_(None))
-                           .order_by(col(Message.received_at).desc()).limit(scan_cap + 1)).all())
+        columns = [getattr(Message, c) for c in _MSG_COLUMNS]
+        rows = [_Msg(row) for row in s.execute(
+            select(*columns).where(Message.received_at >= now - timedelta(days=DRY_RUN_DAYS), Message.received_at <= now,
+                                   Message.direction == "in", col(Message.deleted_at).is_(None))
+            .order_by(col(Message.received_at).desc()).limit(scan_cap + 1)).all()]
         capped = len(rows) > scan_cap
         rows = rows[:scan_cap]
         count, examples = 0, []
