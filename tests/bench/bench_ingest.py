@@ -16,6 +16,7 @@ N = int(os.environ.get("BENCH_INGEST_MESSAGES", "50000"))
 BATCH = 500
 RULES_N = int(os.environ.get("BENCH_RULES_MESSAGES", "10000"))  # messages through the whole pipeline, per run
 RULES = 50
+RULES_REPEATS = int(os.environ.get("BENCH_RULES_REPEATS", "3"))
 RULES_GOAL = 0.8
 
 # 50 realistic rules: keyword queries in English and Arabic, with network, language, type and follower conditions;
@@ -84,81 +85,28 @@ def _pipeline(url: str, messages, with_rules: bool) -> float:
     return len(messages) / (time.perf_counter() - t)
 
 
-def _with_rules(url: str, messages, without: float) -> dict:
+def _rules_pair(make_url, messages) -> dict:
+    """Without rules, then with 50, each on a fresh database from `make_url()`, alternating REPEATS times in the same
+    run; the best rate of each counts (on a shared machine a neighbour's burst otherwise decides the ratio)."""
+    msgs = messages[:RULES_N]
+    runs: dict[str, list[float]] = {"without": [], "with": []}
+    for _ in range(RULES_REPEATS):
+        runs["without"].append(_pipeline(make_url(), msgs, False))
+        runs["with"].append(_pipeline(make_url(), msgs, True))
+        applied = _applied()
+    without, with_ = max(runs["without"]), max(runs["with"])
+    return {"messages": len(msgs), "repeats": RULES_REPEATS, "pipeline_msgs_per_s_without_rules": round(without),
+            "pipeline_msgs_per_s_with_rules": round(with_), "rules": RULES, **applied, "rules_ratio": round(with_ / without, 2),
+            "runs_without": [round(r) for r in runs["without"]], "runs_with": [round(r) for r in runs["with"]]}
+
+
+def _applied() -> dict:
     from govsocial_app.db.engine import session_scope
 
-    rate = _pipeline(url, messages, True)
     with session_scope() as s:
         applied = s.connection().exec_driver_sql("SELECT count(*) FROM rule_application").scalar()
         matched = s.connection().exec_driver_sql("SELECT count(DISTINCT message_id) FROM rule_application").scalar()
-    return {"pipeline_msgs_per_s_with_rules": round(rate), "rules": RULES, "rule_applications": applied,
-            "messages_matched": matched, "rules_ratio": round(rate / without, 2)}
-
-
-def _messages():
-    from connectors.base import Credentials
-    from connectors.simulator import SimulatorConnector
-
-    until = datetime(2026, 11, 1, tzinfo=timezone.utc)
-    sim = SimulatorConnector(Credentials("simulator", {"handle": "@bench", "profile_key": "bench-ingest",
-                                                      "state_path": tempfile.mktemp(suffix=".db")}), clock=lambda: until)
-    days = 3
-    out = []
-    while len(out) < N:
-        out = sim.history(until - timedelta(days=days), until, include_public=True)
-        days *= 2
-    # Every 10th message is reported twice (a re-poll after a failure): dedupe must drop it.
-    msgs = out[:N]
-    return msgs + msgs[::10]
-
-
-def _run(url: str, messages) -> dict:
-    from sqlalchemy import text
-
-    from govsocial_app import config
-    from govsocial_app.db import engine as eng
-    from govsocial_app.db.engine import get_engine, session_scope
-    from govsocial_app.db.migrate import upgrade
-    from govsocial_app.services.inbox import ingest
-
-    os.environ["DATABASE_URL"] = url
-    config.reset_settings_cache()
-    eng.reset_engine()
-    upgrade(url)
-    expected = len({(m.network, m.external_id) for m in messages})  # edits and re-polls share ids
-    t = time.perf_counter()
-    stored = 0
-    for start in range(0, len(messages), BATCH):
-        with session_scope() as s:
-            stored += len(ingest.store(s, messages[start : start + BATCH], profile_id=None).new_ids)
-    elapsed = time.perf_counter() - t
-    with session_scope() as s:
-        distinct = s.connection().exec_driver_sql("SELECT count(*) FROM message").scalar()
-        rows = [dict(r._mapping) for r in s.connection().execute(text(
-            "SELECT network, external_id || '-floor' AS external_id, direction, kind, conversation_key, in_reply_to_external_id, "
-            "author_external_id, author_handle, author_key, author_name, author_avatar_url, author_followers, text, search_text, "
-            "lang, url, created_at, received_at, status, likes, reposts, replies, version FROM message"))]
-    # The floor: the same rows, already normalised, in one raw batched insert per batch (no dedupe, no versions).
-    cols = list(rows[0])
-    sql = f"INSERT INTO message ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
-    t = time.perf_counter()
-    with get_engine().begin() as conn:
-        for start in range(0, len(rows), BATCH):
-            conn.execute(text(sql), rows[start : start + BATCH])
-    floor = time.perf_counter() - t
-    rate, floor_rate = len(messages) / elapsed, len(rows) / floor
-    return {"dialect": get_engine().dialect.name, "offered": len(messages), "stored": stored, "distinct_in_db": distinct,
-            "msgs_per_s": round(rate), "floor_msgs_per_s": round(floor_rate), "ratio_to_floor": round(rate / floor_rate, 2),
-            "expected_distinct": expected, "meets_goal": rate >= 5000 and rate / floor_rate >= 0.3 and stored == distinct == expected}
-
-
-def _rules_pair(make_url, messages) -> dict:
-    """Without rules, then with 50, each on a fresh database from `make_url()`, in the same run."""
-    msgs = messages[:RULES_N]
-    without = _pipeline(make_url(), msgs, False)
-    out = {"messages": len(msgs), "pipeline_msgs_per_s_without_rules": round(without)}
-    out.update(_with_rules(make_url(), msgs, without))
-    return out
+    return {"rule_applications": applied, "messages_matched": matched}
 
 
 def main() -> None:
