@@ -8,6 +8,7 @@ inserted as plain text in a reply box, never rendered as HTML. Every insertion i
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -90,9 +91,22 @@ def unknown_variables(template: str) -> list[str]:
     return sorted({name for name in _ANY_VAR.findall(template) if name not in VARIABLES})
 
 
+def fold(text: str) -> str:
+    """textnorm's folding (case, Arabic letter forms and marks, digits), then Latin accents off: "Café" meets "cafe".
+    textnorm keeps accents for the message search; a short library of replies is better served without them."""
+    decomposed = unicodedata.normalize("NFKD", textnorm.normalize(text))
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
 def search_text(name: str, text_en: str, text_ar: str, tags: list[str] | tuple[str, ...] = ()) -> str:
-    """Folded name, texts and tags (textnorm: case, accents, Arabic letter forms), " | " between them."""
-    return " | ".join(textnorm.normalize(x) for x in (name, text_en, text_ar, " ".join(tags)) if x.strip())
+    """Folded name, texts and tags, " | " between them (`|` never survives folding, so no match spans two)."""
+    return " | ".join(fold(x) for x in (name, text_en, text_ar, " ".join(tags)) if x.strip())
+
+
+def _like(word: str) -> str:
+    for ch in ("\\", "%", "_"):
+        word = word.replace(ch, "\\" + ch)
+    return f"%{word}%"
 
 
 # ---------------------------------------------------------------- validation
@@ -195,15 +209,13 @@ def get(reply_id: int, actor: Actor) -> ReplySummary:
 
 def _search_stmt(query: str, limit: int):
     stmt = select(SavedReply).where(col(SavedReply.deleted_at).is_(None))
-    words = textnorm.normalize(query).split()
+    words = fold(query).split()
     for w in words[:8]:
-        pattern = textnorm.like_pattern(w)
-        if pattern:
-            stmt = stmt.where(col(SavedReply.search_text).like(pattern, escape="\\"))
+        stmt = stmt.where(col(SavedReply.search_text).like(_like(w), escape="\\"))
     order = [col(SavedReply.use_count).desc(), SavedReply.name, SavedReply.id]
     if words:
         # A reply whose name starts with what was typed comes first: "/wat" → "Water outage update".
-        first = textnorm.like_pattern(words[0])[1:]
+        first = _like(words[0])[1:]
         order.insert(0, case((col(SavedReply.search_text).like(first, escape="\\"), 0), else_=1))
     return stmt.order_by(*order).limit(limit)
 
