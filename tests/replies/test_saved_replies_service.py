@@ -45,6 +45,7 @@ def test_search_by_name_and_text_in_both_languages_ignoring_case_accents_and_let
     assert _names(sr.search("انقطاع المياة", responder)) == ["Water outage update"]
     assert _names(sr.search("urgent", responder)) == ["Pothole reported"]  # by tag
     assert sr.search("nothing like this", responder) == []
+    assert sr.search("author_name", responder) == []  # the variables are not what a reply is about
     assert len(sr.search("", responder)) == 4  # "/" alone lists the library (most used first)
     # A reply whose name starts with what was typed comes before one that only mentions it in its text.
     sr.create(library[0], "Leak report", "About the water outage, please send the street name.", "", "", "")

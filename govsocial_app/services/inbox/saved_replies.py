@@ -99,8 +99,10 @@ def fold(text: str) -> str:
 
 
 def search_text(name: str, text_en: str, text_ar: str, tags: list[str] | tuple[str, ...] = ()) -> str:
-    """Folded name, texts and tags, " | " between them (`|` never survives folding, so no match spans two)."""
-    return " | ".join(fold(x) for x in (name, text_en, text_ar, " ".join(tags)) if x.strip())
+    """Folded name, texts and tags, " | " between them (`|` never survives folding, so no match spans two). The
+    `{variables}` are left out: every reply has them, so "/link" would otherwise find the whole library."""
+    parts = (name, _VAR.sub(" ", text_en), _VAR.sub(" ", text_ar), " ".join(tags))
+    return " | ".join(f for f in (fold(x) for x in parts) if f)
 
 
 def _like(word: str) -> str:
