@@ -34,20 +34,20 @@ def reply_picker() -> rx.Component:
     return rx.cond(
         (ReplyPickerState.for_id > 0) & (ReplyPickerState.for_id == InboxState.open_id),
         rx.box(
+            # The options first, so Tab from the reply box lands on the first one; then the way out.
+            rx.cond(
+                ReplyPickerState.options.length() > 0,
+                rx.el.ul(rx.foreach(ReplyPickerState.options, _option), aria_label=t("Saved replies"), margin="0", padding="0"),
+                rx.text(t("No saved reply matches. Keep typing to write your own."), size="2", role="status", padding="8px 2px"),
+            ),
             rx.flex(
-                rx.text(t("Saved replies"), size="1", weight="bold", color=rx.color("gray", 11)),
+                rx.link(t("Manage saved replies"), href="/more/saved-replies", size="1"),
                 rx.spacer(),
-                rx.link(t("Manage"), href="/more/saved-replies", size="1"),
                 rx.icon_button(rx.icon("x", size=14, aria_hidden="true"), on_click=ReplyPickerState.close, variant="ghost",
                                aria_label=t("Close saved replies"), min_width=TAP, min_height=TAP),
                 align="center", gap="2",
             ),
-            rx.cond(
-                ReplyPickerState.options.length() > 0,
-                rx.el.ul(rx.foreach(ReplyPickerState.options, _option), aria_label=t("Saved replies"), margin="0", padding="0"),
-                rx.text(t("No saved reply matches. Keep typing to write your own."), size="2", role="status"),
-            ),
-            border=f"1px solid {rx.color('gray', 6)}", border_radius="8px", padding="4px 8px", margin_bottom="6px",
+            border=f"1px solid {rx.color('gray', 6)}", border_radius="8px", padding="4px 8px", margin_top="6px",
             background=rx.color("gray", 1), max_height="50vh", overflow_y="auto",
         ),
     )

@@ -363,7 +363,6 @@ def _reply_box() -> rx.Component:
                     color_scheme="orange", role="alert", margin_bottom="8px",
                 ),
             ),
-            reply_picker(),  # typing "/" offers saved replies (components/reply_picker.py)
             rx.el.label(
                 rx.text(t("Reply"), weight="medium", size="2"),
                 rx.text_area(
@@ -372,6 +371,7 @@ def _reply_box() -> rx.Component:
                 ),
                 display="flex", flex_direction="column", gap="4px",
             ),
+            reply_picker(),  # typing "/" offers saved replies, next in the tab order (components/reply_picker.py)
             rx.flex(
                 rx.text(
                     InboxState.used, " / ", InboxState.limit,

@@ -22,7 +22,7 @@ def _row(r: ReplyRow) -> rx.Component:
                 rx.box(
                     rx.flex(
                         rx.text(r.name, weight="bold", dir="auto"),
-                        rx.badge(t("Used"), " ", r.uses, size="1", variant="soft", aria_label=t("Times used") + ": " + r.uses.to_string()),
+                        rx.badge(t("Used"), " ", r.uses, size="1", variant="soft"),
                         rx.foreach(r.tags, lambda tag: rx.badge(tag, size="1", color_scheme="gray", dir="auto")),
                         gap="2", align="center", wrap="wrap",
                     ),

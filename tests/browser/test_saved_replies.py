@@ -60,6 +60,15 @@ def test_slash_inserts_the_arabic_saved_reply_and_counts_it(browser, live_app):
     box.press_sequentially(" نعتذر عن الإزعاج", delay=20)
     expect(box).to_have_value(re.compile("نعتذر عن الإزعاج$"))
 
+    # The keyboard works too: "/" after a space, Tab to the first option, Enter.
+    box.press_sequentially(" /thanks for", delay=40)
+    thanks = page.get_by_role("button", name=re.compile(r"^Insert saved reply Thanks for reporting: "))
+    expect(thanks).to_have_count(1, timeout=15_000)
+    box.press("Tab")
+    expect(thanks).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(box).to_have_value(re.compile("نعتذر عن الإزعاج شكرًا لإبلاغك .+ يا " + re.escape(author) + r"\. أحلنا الأمر"), timeout=15_000)
+
     # The manager's list shows one more use.
     m.reload()
     expect(m.get_by_role("list", name="Saved replies").get_by_role("listitem").filter(has_text="Pothole reported")).to_contain_text(f"Used {before + 1}")
