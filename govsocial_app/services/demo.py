@@ -18,6 +18,7 @@ from govsocial_app.services import profiles as profile_service
 from govsocial_app.services.reporting.metrics import collect_profile
 from govsocial_app.services.authz import Actor
 from govsocial_app.services.crypto import encrypt_json
+from govsocial_app.services.inbox import saved_replies
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def seed(history_days: int = 30, now: datetime | None = None) -> dict:
         for list_name, handle, display in notable:
             if list_name in lists:
                 s.add(VipMember(list_id=lists[list_name].id, network="simulator", handle=handle.lstrip("@").lower(), display_name=display))
+        saved_replies.seed_saved_replies(s)
         audit.record(s, SEED_ACTOR, "demo.seed", "system", "", users=len(DEMO_USERS), profiles=len(DEMO_PROFILES))
     from govsocial_app.services.listening import topics
 
