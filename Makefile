@@ -22,7 +22,7 @@ export REFLEX_USE_GRANIAN := 1
 export PATH := $(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run run-prod jobs test test-fast lint-imports deps chromium clean-data \
-	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin bench-records
+	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin bench-records bench-replies
 
 deps: $(VENV)/.installed $(BUN) $(AXE)
 
@@ -79,6 +79,9 @@ clean-data:
 ## Benchmarks: each prints one JSON object as its last line
 bench-inbox: deps
 	$(PY) -m tests.bench.bench_inbox
+
+bench-replies: deps
+	$(PY) -m tests.bench.bench_replies
 
 bench-presence: deps chromium
 	$(PY) -m tests.bench.bench_presence

@@ -8,6 +8,8 @@ from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.inbox import CardView, InboxState, Option
+from govsocial_app.components.reply_picker import reply_picker
+from govsocial_app.state.reply_picker import ReplyPickerState
 
 ROUTE = "/inbox"
 TITLE = "Inbox · GovSocial"
@@ -365,11 +367,12 @@ def _reply_box() -> rx.Component:
             rx.el.label(
                 rx.text(t("Reply"), weight="medium", size="2"),
                 rx.text_area(
-                    value=InboxState.draft, on_change=InboxState.set_draft.debounce(250), rows="3", resize="vertical",
+                    value=InboxState.draft, on_change=ReplyPickerState.type_draft.debounce(250), rows="3", resize="vertical",
                     dir="auto", width="100%", placeholder=t("Write a public reply…"), font_size="16px",
                 ),
                 display="flex", flex_direction="column", gap="4px",
             ),
+            reply_picker(),  # typing "/" offers saved replies, next in the tab order (components/reply_picker.py)
             rx.flex(
                 rx.text(
                     InboxState.used, " / ", InboxState.limit,

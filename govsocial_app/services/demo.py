@@ -19,6 +19,7 @@ from govsocial_app.services.reporting.metrics import collect_profile
 from govsocial_app.services.intake import rules as inbox_rules
 from govsocial_app.services.authz import Actor
 from govsocial_app.services.crypto import encrypt_json
+from govsocial_app.services.inbox import saved_replies
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def seed(history_days: int = 30, now: datetime | None = None) -> dict:
             if list_name in lists:
                 s.add(VipMember(list_id=lists[list_name].id, network="simulator", handle=handle.lstrip("@").lower(), display_name=display))
         inbox_rules.seed_rules(s)
+        saved_replies.seed_saved_replies(s)
         audit.record(s, SEED_ACTOR, "demo.seed", "system", "", users=len(DEMO_USERS), profiles=len(DEMO_PROFILES))
     from govsocial_app.services.listening import topics
 

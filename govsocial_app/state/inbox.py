@@ -18,6 +18,7 @@ from govsocial_app.services.events import PresenceChanged
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state import watchers
+from govsocial_app.state.saved_reply_use import record_correction_use
 
 FILTER_KEYS = ("network", "profile", "tag", "status", "assigned", "vip", "lang", "kind", "since", "until", "q")
 
@@ -339,6 +340,7 @@ class InboxState(AppState):
             from govsocial_app.services.listening.claims import correction_reply
 
             self.draft = correction_reply(int(raw[11:]), self.open_id)
+            record_correction_use(self, int(raw[11:]))  # a claim's correction counts as a saved-reply use
             self.used = replies.char_count(self.d_card.network, self.draft).used
 
     @rx.event

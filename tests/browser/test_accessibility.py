@@ -20,7 +20,7 @@ BLOCKING = ("critical", "serious")
 # message open and with its filters unfolded; admin pages are checked as an admin, everything else as a manager.
 MANAGER_PAGES = (
     "/inbox", "/inbox?open-filters", "/inbox?first-message", "/publish", "/publish/calendar", "/publish/approvals",
-    "/alerts", "/alerts/settings", "/reports", "/reports/listening", "/more", "/more/keywords", "/more/vips",
+    "/alerts", "/alerts/settings", "/reports", "/reports/listening", "/more", "/more/keywords", "/more/vips", "/more/saved-replies",
     "/more/notifications", "/more/password", "/more/two-factor", "/more/sessions",
 )
 ADMIN_PAGES = ("/more/profiles", "/admin/users", "/admin/audit", "/admin/cap", "/more/policy")
