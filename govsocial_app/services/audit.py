@@ -55,7 +55,7 @@ def record_many(session: Session, actor: Actor, entries: list[tuple[str, str, An
              "client_ip": (actor.client_ip or "")[:64], "user_agent": (actor.user_agent or "")[:300]}
             for action, object_type, object_id, detail in entries]
     chain.seal_audit_many(session, rows)
-    session.execute(insert(AuditLog), rows)
+    session.execute(insert(AuditLog.__table__), rows)
     session.info["audited"] = True
 
 
