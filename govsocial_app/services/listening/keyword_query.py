@@ -164,7 +164,10 @@ class And(Query):
     operands: tuple[Query, ...]
 
     def _eval(self, msg: _Message) -> bool:
-        return all(q._eval(msg) for q in self.operands)
+        for q in self.operands:  # a plain loop: matching runs per message per query (inbox rules, brand keywords)
+            if not q._eval(msg):
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,10 @@ class Or(Query):
     operands: tuple[Query, ...]
 
     def _eval(self, msg: _Message) -> bool:
-        return any(q._eval(msg) for q in self.operands)
+        for q in self.operands:
+            if q._eval(msg):
+                return True
+        return False
 
 
 _LEAVES = (Term, Phrase, Hashtag, Mention)
