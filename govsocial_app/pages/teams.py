@@ -42,21 +42,27 @@ def _workload() -> rx.Component:
     return rx.el.section(
         rx.heading(t("Workload"), as_="h2", size="4", margin_bottom="4px"),
         rx.text(t("Open messages per team and person. Online means signed in and active in the last 10 minutes."), size="1", color=rx.color("gray", 11)),
-        rx.table.root(
-            rx.table.header(rx.table.row(
-                rx.table.column_header_cell(t("Team")), rx.table.column_header_cell(t("Open"), text_align="end"),
-                rx.table.column_header_cell(t("Waiting"), text_align="end"), rx.table.column_header_cell(t("Online")),
-            )),
-            rx.table.body(rx.foreach(TeamsState.load_teams, _team_load)),
-            aria_label=t("Open messages per team"), width="100%", margin_top="8px", **head,
+        rx.el.section(
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell(t("Team")), rx.table.column_header_cell(t("Open"), text_align="end"),
+                    rx.table.column_header_cell(t("Waiting"), text_align="end"), rx.table.column_header_cell(t("Online")),
+                )),
+                rx.table.body(rx.foreach(TeamsState.load_teams, _team_load)),
+                width="100%", **head,
+            ),
+            aria_label=t("Open messages per team"), margin_top="8px",
         ),
-        rx.table.root(
-            rx.table.header(rx.table.row(
-                rx.table.column_header_cell(t("Person")), rx.table.column_header_cell(t("Open"), text_align="end"),
-                rx.table.column_header_cell(t("Now")),
-            )),
-            rx.table.body(rx.foreach(TeamsState.load_people, _person_load)),
-            aria_label=t("Open messages per person"), width="100%", margin_top="12px", **head,
+        rx.el.section(
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell(t("Person")), rx.table.column_header_cell(t("Open"), text_align="end"),
+                    rx.table.column_header_cell(t("Now")),
+                )),
+                rx.table.body(rx.foreach(TeamsState.load_people, _person_load)),
+                width="100%", **head,
+            ),
+            aria_label=t("Open messages per person"), margin_top="12px",
         ),
         aria_label=t("Workload"),
     )
