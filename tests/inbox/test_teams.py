@@ -290,3 +290,27 @@ def test_two_workers_picking_at_once_on_postgresql_get_different_members(pg_db, 
     assert {got["one"], got["two"]} == {"assigned to Roads team (round-robin: A)", "assigned to Roads team (round-robin: B)"}
     with session_scope() as s:
         assert sorted(s.get(Message, i).assignee_id for i in ids) == sorted([a.user_id, b.user_id])
+
+
+def test_demo_teams_have_arabic_names_leads_members_and_some_messages(store):
+    from govsocial_app.services.authz import Actor
+    from govsocial_app.services.demo import DEMO_USERS
+
+    for email, name, role in DEMO_USERS:
+        auth.create_user(email, name, "correct horse battery", role, Actor.system("test"))
+    store([msg(1, "Huge pothole on Main road"), msg(2, "Water main leak on 5th"), msg(3, "Flood warning downtown"),
+           msg(4, "Another pothole near the school")])
+    with session_scope() as s:
+        teams.seed_teams(s)
+    with session_scope() as s:
+        teams.seed_teams(s)  # a second run adds nothing
+    views = {t.name: t for t in teams.list_teams()}
+    assert {n: v.name_ar for n, v in views.items()} == {"Emergency": "الطوارئ", "Roads": "الطرق", "Water": "المياه"}
+    assert views["Roads"].lead_name == "Riley Responder"
+    assert {m.name for m in views["Roads"].members} == {"Riley Responder", "Sam Responder", "Morgan Manager"}
+    with session_scope() as s:
+        roads = s.exec(select(Message).where(Message.team_id == views["Roads"].id)).all()
+        names = dict(s.exec(select(User.id, User.display_name)).all())
+    assert sorted(m.text for m in roads) == ["Another pothole near the school", "Huge pothole on Main road"]
+    assert any(m.assignee_id for m in roads) and any(m.assignee_id is None for m in roads)
+    assert all(names[m.assignee_id] in {"Riley Responder", "Sam Responder", "Morgan Manager"} for m in roads if m.assignee_id)

@@ -37,14 +37,14 @@ def online_user_ids(s: Session, user_ids: list[int], now: datetime | None = None
     return set(rows)
 
 
-def _assignable(s: Session | None = None):
+def _assignable():
     """Members who can take work: active, not deleted, and not viewers (who cannot reply)."""
     return (col(User.is_active).is_(True), col(User.deleted_at).is_(None), User.role != "viewer")
 
 
 def member_ids(s: Session, team_id: int) -> list[int]:
     rows = s.exec(select(TeamMember.user_id).join(User, User.id == TeamMember.user_id).where(
-        TeamMember.team_id == team_id, *_assignable(s))).all()
+        TeamMember.team_id == team_id, *_assignable())).all()
     return sorted(set(rows))
 
 
@@ -201,14 +201,14 @@ def list_teams(now: datetime | None = None) -> list[TeamView]:
             return []
         rows = s.exec(select(TeamMember.team_id, User.id, User.display_name, User.role)
                       .join(User, User.id == TeamMember.user_id)
-                      .where(col(TeamMember.team_id).in_([t.id for t in teams]), *_assignable(s))
+                      .where(col(TeamMember.team_id).in_([t.id for t in teams]), *_assignable())
                       .order_by(User.display_name)).all()
         online = online_user_ids(s, sorted({r[1] for r in rows}), now)
+        lead_of = {t.id: t.lead_user_id for t in teams}
         by_team: dict[int, list[MemberView]] = {}
         names = {}
         for team_id, uid, name, role in rows:
-            lead = any(t.id == team_id and t.lead_user_id == uid for t in teams)
-            by_team.setdefault(team_id, []).append(MemberView(uid, name, role, uid in online, lead))
+            by_team.setdefault(team_id, []).append(MemberView(uid, name, role, uid in online, lead_of[team_id] == uid))
             names[uid] = name
         return [TeamView(t.id, t.name, t.name_ar, names.get(t.lead_user_id, "") if t.lead_user_id else "",
                          tuple(by_team.get(t.id, ()))) for t in teams]
@@ -369,11 +369,11 @@ def workload(now: datetime | None = None) -> Workload:
         per_team = {t: (n, w) for t, n, w in s.exec(
             select(Message.team_id, func.count(), func.sum(case((col(Message.assignee_id).is_(None), 1), else_=0)))
             .where(*_open(), col(Message.team_id).is_not(None)).group_by(Message.team_id)).all()}
-        users = s.exec(select(User.id, User.display_name).where(*_assignable(s)).order_by(User.display_name)).all()
+        users = s.exec(select(User.id, User.display_name).where(*_assignable()).order_by(User.display_name)).all()
         online = online_user_ids(s, [u for u, _ in users], now)
         teams = s.exec(select(Team).where(col(Team.deleted_at).is_(None)).order_by(Team.name)).all()
         links = s.exec(select(TeamMember.team_id, TeamMember.user_id).join(User, User.id == TeamMember.user_id)
-                       .where(*_assignable(s))).all()
+                       .where(*_assignable())).all()
         members: dict[int, set[int]] = {}
         for team_id, uid in links:
             members.setdefault(team_id, set()).add(uid)
