@@ -329,6 +329,7 @@ def _actions() -> rx.Component:
                 value=rx.cond(InboxState.d_assignee != "", InboxState.d_assignee, ""),
                 on_change=InboxState.assign_to,
             ),
+            rx.cond(InboxState.d_card.team != "", rx.badge(rx.icon("users", size=12, aria_hidden="true"), InboxState.d_card.team, color_scheme="violet", dir="auto", size="2")),
             rx.cond(
                 AppState.can_edit_vips,
                 rx.select.root(
