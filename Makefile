@@ -62,8 +62,11 @@ jobs: deps
 
 ## The whole suite: the architecture contracts (pyproject.toml [tool.importlinter]), then unit, state, connector,
 ## peer and browser tests. A broken contract fails it before any test runs.
+# Two workers (pytest-xdist): tests that share the live app, Chromium or a peer stay together on one worker, in order
+# (tests/conftest.py groups them); everything else is shared out. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: deps chromium lint-imports
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup) --durations=25 tests
 
 ## Import contracts: layers, no reflex in services, standalone connectors, domain directions, no import cycles
 lint-imports: deps

@@ -43,6 +43,32 @@ def _select(key: str, label: str, static: tuple = (), dynamic: str = "", any_lab
     )
 
 
+def _team_items() -> list[rx.Component]:
+    """Assign menus: each team's queue, then each team's next online member (services/inbox/teams.py)."""
+    return [
+        rx.select.separator(),
+        rx.foreach(InboxState.team_opts, lambda o: rx.select.item(o.label, value="team:" + o.value)),
+        rx.foreach(InboxState.team_rr_opts, lambda o: rx.select.item(o.label, value="rr:" + o.value)),
+    ]
+
+
+def _team_filter() -> rx.Component:
+    return rx.el.label(
+        rx.text(t("Team"), size="1", color=rx.color("gray", 11)),
+        rx.select.root(
+            rx.select.trigger(aria_label=t("Team"), min_height=TAP, width="100%"),
+            rx.select.content(
+                rx.select.item(t("Any team"), value="all"),
+                rx.select.item(t("My teams"), value="mine"),
+                rx.foreach(InboxState.team_opts, lambda o: rx.select.item(o.label, value=o.value)),
+            ),
+            value=rx.cond(InboxState.params["team"], InboxState.params["team"], "all"),
+            on_change=lambda v: InboxState.set_filter("team", v),
+        ),
+        display="flex", flex_direction="column", gap="2px", min_width="150px", flex="1",
+    )
+
+
 def _filters() -> rx.Component:
     return rx.box(
         rx.form(
@@ -66,6 +92,7 @@ def _filters() -> rx.Component:
             rx.flex(
                 _select("status", "Status", STATUS_OPTS),
                 _select("assigned", "Assignment", ASSIGNED_OPTS),
+                _team_filter(),
                 _select("kind", "Message type", KIND_OPTS),
                 _select("network", "Network", dynamic="network", any_label="All networks"),
                 _select("profile", "Profile", dynamic="profile", any_label="All profiles"),
@@ -168,6 +195,7 @@ def _card(c: CardView) -> rx.Component:
                         rx.flex(
                             rx.cond(c.status == "completed", rx.badge(rx.icon("check", size=10, aria_hidden="true"), t("Completed"), color_scheme="green", size="1")),
                             rx.cond(c.assignee != "", rx.badge(rx.icon("user", size=10, aria_hidden="true"), c.assignee, size="1", color_scheme="blue")),
+                            rx.cond(c.team != "", rx.badge(rx.icon("users", size=10, aria_hidden="true"), c.team, size="1", color_scheme="violet", dir="auto")),
                             rx.foreach(c.tags, lambda tag: rx.badge(tag, size="1", variant="outline")),
                             rx.foreach(c.claims, lambda claim: rx.badge(rx.icon("shield-alert", size=10, aria_hidden="true"), claim, size="1", color_scheme="crimson")),
                             rx.cond(c.edited, rx.badge(t("Edited"), size="1", color_scheme="gray")),
@@ -208,7 +236,8 @@ def _bulk_bar() -> rx.Component:
             rx.button(t("Complete"), size="2", on_click=InboxState.set_status("completed"), min_height=TAP),
             rx.select.root(
                 rx.select.trigger(placeholder=t("Assign to…"), aria_label=t("Assign selected"), min_height=TAP),
-                rx.select.content(rx.select.item(t("Me"), value="me"), rx.foreach(InboxState.opts["assignee"], lambda o: rx.select.item(o.label, value=o.value))),
+                rx.select.content(rx.select.item(t("Me"), value="me"), rx.foreach(InboxState.opts["assignee"], lambda o: rx.select.item(o.label, value=o.value)),
+                                  *_team_items()),
                 on_change=InboxState.assign_to,
             ),
             rx.form(
@@ -298,10 +327,12 @@ def _actions() -> rx.Component:
                     rx.select.item(t("Me"), value="me"),
                     rx.select.item(t("Nobody"), value="none"),
                     rx.foreach(InboxState.opts["assignee"], lambda o: rx.select.item(o.label, value=o.value)),
+                    *_team_items(),
                 ),
                 value=rx.cond(InboxState.d_assignee != "", InboxState.d_assignee, ""),
                 on_change=InboxState.assign_to,
             ),
+            rx.cond(InboxState.d_card.team != "", rx.badge(rx.icon("users", size=12, aria_hidden="true"), InboxState.d_card.team, color_scheme="violet", dir="auto", size="2")),
             rx.cond(
                 AppState.can_edit_vips,
                 rx.select.root(

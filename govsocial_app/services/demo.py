@@ -20,6 +20,7 @@ from govsocial_app.services.intake import rules as inbox_rules
 from govsocial_app.services.authz import Actor
 from govsocial_app.services.crypto import encrypt_json
 from govsocial_app.services.inbox import saved_replies
+from govsocial_app.services.inbox.teams import seed_teams
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,8 @@ def seed(history_days: int = 30, now: datetime | None = None) -> dict:
     backfill_posts(history_days, now=now)
     counts = backfill(profile_ids, now - timedelta(days=history_days), now)
     backfill_inbox_work(history_days, now=now)
+    with session_scope() as s:
+        seed_teams(s)
     backfill_metrics(history_days, now=now)
     topics.catch_up()
     topics.ensure_demo_topics(SEED_ACTOR)
