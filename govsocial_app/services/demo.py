@@ -93,7 +93,6 @@ def seed(history_days: int = 30, now: datetime | None = None) -> dict:
         for list_name, handle, display in notable:
             if list_name in lists:
                 s.add(VipMember(list_id=lists[list_name].id, network="simulator", handle=handle.lstrip("@").lower(), display_name=display))
-        inbox_rules.seed_rules(s)
         saved_replies.seed_saved_replies(s)
         audit.record(s, SEED_ACTOR, "demo.seed", "system", "", users=len(DEMO_USERS), profiles=len(DEMO_PROFILES))
     from govsocial_app.services.listening import topics
@@ -104,6 +103,7 @@ def seed(history_days: int = 30, now: datetime | None = None) -> dict:
     backfill_inbox_work(history_days, now=now)
     with session_scope() as s:
         seed_teams(s)
+        inbox_rules.seed_rules(s)  # after the teams: Potholes goes to the Roads team, taking turns
     backfill_metrics(history_days, now=now)
     topics.catch_up()
     topics.ensure_demo_topics(SEED_ACTOR)

@@ -457,3 +457,15 @@ def test_dry_run_counts_the_last_seven_days_with_examples_and_changes_nothing(pr
     with pytest.raises(rules.RuleError) as err:
         rules.dry_run({"query": "pothole OR"}, NOW, actor=manager)
     assert err.value.position is not None
+
+
+def test_demo_rules_send_potholes_to_the_roads_team_when_there_is_one(db):
+    with session_scope() as s:
+        s.add(Team(name="Roads", name_ar="الطرق"))
+        s.flush()
+        rules.seed_rules(s)
+        rules.seed_rules(s)  # a second seed adds nothing
+        saved = s.exec(select(InboxRule).order_by(col(InboxRule.position))).all()
+        assert [r.name for r in saved] == ["Potholes", "Spam"]
+        assert {a["type"] for a in saved[0].actions} == {"tag", "assign"} and saved[1].stop_processing
+        assert rules.parse_query(saved[0].conditions["query"]).matches("حفرة كبيرة", "ar")
