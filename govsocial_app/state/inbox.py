@@ -10,13 +10,14 @@ import reflex as rx
 from govsocial_app.i18n import translate
 from govsocial_app.services.timefmt import relative_time
 from govsocial_app.services import bus
-from govsocial_app.services.inbox import presence, replies, stream, vip
+from govsocial_app.services.inbox import presence, replies, stream, targets, vip
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.records import moderation, policy
 from govsocial_app.services.events import PresenceChanged
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state import watchers
+from govsocial_app.state.targets import retick, with_targets
 
 FILTER_KEYS = ("network", "profile", "tag", "status", "assigned", "vip", "lang", "kind", "since", "until", "q")
 
@@ -44,6 +45,14 @@ class CardView:
     deleted: bool = False
     moderation: str = ""  # "", hidden, hidden_in_app, deleted
     moderation_label: str = ""  # "Hidden (clause 3.2)", in the reader's language
+    # response-time targets (state/targets.py fills these; the minute tick re-words the clock from sla_due)
+    priority: str = "normal"
+    priority_label: str = ""
+    sla_text: str = ""  # "12 min left" / "Overdue 5 min"
+    sla_tone: str = ""  # "", warning, danger
+    sla_due: str = ""  # ISO time the clock runs to
+    sla_phase: str = ""  # first, done
+    sla_total: int = 0  # the target's length in seconds
 
 
 @dataclasses.dataclass
@@ -96,12 +105,12 @@ def _card(c: stream.MessageCard, lang: str = "en", tz: str = "UTC") -> CardView:
     """A card as this reader sees it: times, the message type and "Replied by" in their language and time zone."""
     when = relative_time(c.received_at, lang=lang, tz=tz)
     replied = translate("Replied by {name} · {when}", lang, name=c.replied_by, when=relative_time(c.replied_at, lang=lang, tz=tz)) if c.replied_by else ""
-    return CardView(
+    return with_targets(CardView(
         c.id, str(c.id), c.author_name, c.author_handle, c.initials, c.excerpt, when,
         c.network, c.profile, translate(KIND_LABELS.get(c.kind, c.kind), lang), c.status, c.assignee, list(c.tags), list(c.vip_lists),
         list(c.claims), replied, c.lang, c.edited, c.network_deleted, c.moderation,
         translate(MOD_LABELS[c.moderation], lang, clause=c.moderation_clause) if c.moderation in MOD_LABELS else "",
-    )
+    ), c, lang)
 
 
 NEW_CAP = 1000  # "N new" counts from one shared query per filter up to this many, then per client
@@ -462,6 +471,21 @@ class InboxState(AppState):
         target = None if user_id in ("", "none") else (self.user_id if user_id == "me" else int(user_id))
         stream.assign(self._targets(), target, actor)
         self._refresh_after_action()
+
+    @rx.event
+    @requires("inbox.act")
+    def set_priority(self, priority: str):
+        actor = self._require("inbox.act")
+        targets.set_message_priority(self._targets(), priority, actor)
+        self._refresh_after_action()
+
+    @rx.event
+    @requires("inbox.view")
+    def tick_targets(self, _when: str = ""):
+        """Every minute (a hidden rx.moment on the page): re-word the cards' clocks from their due times, no query."""
+        self.cards, changed = retick(self.cards, self.lang)
+        if self.open_id:
+            [self.d_card], _ = retick([self.d_card], self.lang)
 
     @rx.event
     @requires("inbox.act")

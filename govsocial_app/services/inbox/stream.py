@@ -207,6 +207,11 @@ class MessageCard:
     network_deleted: bool
     moderation: str = ""  # "", hidden, hidden_in_app, deleted (records/moderation.py writes message_moderation)
     moderation_clause: str = ""
+    # response-time targets (services/inbox/targets.py): the card's clock is worked out from these
+    priority: str = "normal"
+    sla_first_due_at: datetime | None = None
+    sla_done_due_at: datetime | None = None
+    first_response_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -305,6 +310,8 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
             network_deleted=m.network_deleted_at is not None,
             moderation=moderated[m.id].state if m.id in moderated and moderated[m.id].state != "visible" else "",
             moderation_clause=moderated[m.id].clause if m.id in moderated else "",
+            priority=m.priority, sla_first_due_at=m.sla_first_due_at, sla_done_due_at=m.sla_done_due_at,
+            first_response_at=m.first_response_at,
         )
         for m in rows
     ]

@@ -117,6 +117,49 @@ def completion_breached(message: Message, now: datetime) -> bool:
 PRIORITY_LABELS = {"urgent": "Urgent", "high": "High", "normal": "Normal", "low": "Low"}  # catalogue msgids
 
 
+class FormError(UserError):
+    """A bad value on the targets page: an English msgid and its params, so the page can say it in Arabic too."""
+
+    def __init__(self, msgid: str, priority: str):
+        super().__init__(msgid.format(priority=PRIORITY_LABELS[priority]))
+        self.msgid, self.priority = msgid, priority
+
+
+FORM_ERRORS = (
+    "{priority}: the first response must be a whole number of minutes, more than 0.",
+    "{priority}: the completion target must be a number of hours, more than 0, in whole minutes (for example 1.5).",
+    "{priority}: the first response must not take longer than completion.",
+    "{priority}: targets are at most 30 days.",
+)
+MAX_MINUTES = 30 * 24 * 60
+
+
+def parse_form(form: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """The targets page's form: `first_<priority>` in minutes, `done_<priority>` in hours (1.5 = 90 minutes)."""
+    out: dict[str, tuple[int, int]] = {}
+    for p in PRIORITIES:
+        try:
+            first = int(str(form.get(f"first_{p}", "")).strip())
+        except ValueError:
+            raise FormError(FORM_ERRORS[0], p) from None
+        if first <= 0:
+            raise FormError(FORM_ERRORS[0], p)
+        try:
+            hours = float(str(form.get(f"done_{p}", "")).strip().replace(",", "."))
+        except ValueError:
+            raise FormError(FORM_ERRORS[1], p) from None
+        done = hours * 60
+        if not hours > 0 or abs(done - round(done)) > 1e-6:
+            raise FormError(FORM_ERRORS[1], p)
+        done = int(round(done))
+        if first > done:
+            raise FormError(FORM_ERRORS[2], p)
+        if max(first, done) > MAX_MINUTES:
+            raise FormError(FORM_ERRORS[3], p)
+        out[p] = (first, done)
+    return out
+
+
 def save_targets(values: dict[str, tuple[int, int]], actor: Actor) -> dict[str, tuple[int, int]]:
     """Validate and store the targets (audited). Messages already stored keep their due times: a target is the
     promise made when the message arrived, and moving it afterwards would rewrite what the report measures and
