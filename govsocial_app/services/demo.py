@@ -97,10 +97,18 @@ def seed(history_days: int = 30, now: datetime | None = None) -> dict:
     backfill_posts(history_days, now=now)
     counts = backfill(profile_ids, now - timedelta(days=history_days), now)
     backfill_inbox_work(history_days, now=now)
+    _seed_targets()
     backfill_metrics(history_days, now=now)
     topics.catch_up()
     topics.ensure_demo_topics(SEED_ACTOR)
     return {"seeded": True, "messages": counts}
+
+
+def _seed_targets() -> None:
+    from govsocial_app.services.inbox import targets
+
+    with session_scope() as s:
+        targets.seed_targets(s)
 
 
 def _notable_authors() -> list[tuple[str, str, str]]:

@@ -339,3 +339,42 @@ async def run_escalations(now: datetime | None = None) -> list[int]:
         alerts.announce(raised)
         await alerts.deliver(raised, now=now)
     return raised
+
+
+# ---------------------------------------------------------------- demo data
+
+
+def seed_targets(s: Session, now: datetime | None = None) -> dict[str, int]:
+    """Demo (`make run`): a few open messages marked urgent or high, English and Arabic, one of them past its
+    first-response target so its card says "Overdue" and it escalates once. The rest of the seeded history is
+    marked as already escalated, so a fresh demo does not open with a wall of old escalations."""
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    table = targets(s)
+    base = [Message.direction == "in", Message.status == "open", col(Message.first_response_at).is_(None),
+            col(Message.deleted_at).is_(None)]
+    picked: dict[str, int] = {}
+
+    def pick(key: str, priority: str, *conds) -> None:
+        m = s.exec(select(Message).where(*base, col(Message.id).not_in(list(picked.values()) or [-1]), *conds)
+                   .order_by(col(Message.received_at).desc()).limit(1)).first()
+        if m is not None:
+            m.priority = priority
+            set_due(m, table)
+            s.add(m)
+            picked[key] = m.id
+
+    s.execute(update(Message).where(col(Message.sla_first_due_at) <= now, col(Message.sla_first_escalated_at).is_(None))
+              .values(sla_first_escalated_at=now).execution_options(synchronize_session=False))
+    s.execute(update(Message).where(col(Message.sla_done_due_at) <= now, col(Message.sla_done_escalated_at).is_(None))
+              .values(sla_done_escalated_at=now).execution_options(synchronize_session=False))
+    recent = now - timedelta(hours=3)
+    pick("overdue", "urgent", Message.lang != "ar", col(Message.received_at) <= now - timedelta(minutes=20),
+         col(Message.received_at) >= recent)
+    pick("urgent_ar", "urgent", Message.lang == "ar")
+    pick("high_en", "high", Message.lang != "ar")
+    pick("high_ar", "high", Message.lang == "ar")
+    if "overdue" in picked:  # its breach is news: let the job escalate it once
+        s.execute(update(Message).where(Message.id == picked["overdue"])
+                  .values(sla_first_escalated_at=None, sla_done_escalated_at=None).execution_options(synchronize_session=False))
+    audit.record(s, Actor.system("demo"), "demo.targets", "message", ",".join(str(i) for i in picked.values()), **picked)
+    return picked
