@@ -49,9 +49,11 @@ def test_within_target_per_team_person_and_priority(any_db, actor_factory):
         _m(s, 7, team=roads.id, person=alice.user_id, priority="urgent", answered=timedelta(minutes=1), received=T + timedelta(days=10))
 
     rep = reports.inbox_report(ReportFilters(date(2026, 11, 11), date(2026, 11, 20)))
-    tables = {t.key: t for t in rep.tables()}
-    assert tables["target_teams"].rows == (("Roads", 3, 2 / 3, 1 / 3), ("Water", 2, 1 / 2, 1 / 2))
-    assert tables["target_people"].rows == (("Alice", 2, 1 / 2, 1 / 2), ("Bob", 2, 1 / 2, 0.0), ("Unassigned", 1, 1.0, 1.0))
-    assert tables["target_priorities"].rows == (("Urgent", 2, 1 / 2, 1 / 2), ("High", 1, 0.0, 0.0), ("Normal", 1, 1.0, 0.0),
-                                                ("Low", 1, 1.0, 1.0))
-    assert [c.label for c in tables["target_teams"].columns] == ["Team", "Messages", "Answered within target", "Completed within target"]
+    [table] = [t for t in rep.tables() if t.key == "within_target"]
+    assert [c.label for c in table.columns] == ["Group", "Name", "Messages", "Answered within target", "Completed within target"]
+    assert table.rows == (
+        ("Team", "Roads", 3, 2 / 3, 1 / 3), ("Team", "Water", 2, 1 / 2, 1 / 2),
+        ("Person", "Alice", 2, 1 / 2, 1 / 2), ("Person", "Bob", 2, 1 / 2, 0.0), ("Person", "Unassigned", 1, 1.0, 1.0),
+        ("Priority", "Urgent", 2, 1 / 2, 1 / 2), ("Priority", "High", 1, 0.0, 0.0), ("Priority", "Normal", 1, 1.0, 0.0),
+        ("Priority", "Low", 1, 1.0, 1.0),
+    )
