@@ -88,7 +88,7 @@ async def version(_request: Request) -> JSONResponse:
 
 
 def build_api() -> Starlette:
-    from govsocial_app import api_cap, api_identity, api_policy, api_publishing
+    from govsocial_app import api_cap, api_identity, api_policy, api_publishing, loadshed
 
     return Starlette(routes=[Route("/api/health", health), Route("/api/version", version), *api_publishing.routes(), *api_cap.routes(),
-                             *api_identity.routes(), *api_policy.routes()])
+                             *api_identity.routes(), *api_policy.routes(), *loadshed.routes()])

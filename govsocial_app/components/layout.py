@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
-from reflex_components_core.core.banner import has_connection_errors
+from reflex_components_core.core.banner import connection_error, has_connection_errors
 
 from govsocial_app.components.alert_banner import alert_banner, alerts_badge
 from govsocial_app.components.i18n import role_label, t
@@ -116,7 +116,12 @@ def connection_banner() -> rx.Component:
         has_connection_errors,
         rx.flex(
             rx.spinner(size="1"),
-            rx.text(t("Connection lost. Reconnecting…"), size="2", weight="medium"),
+            # A worker that sheds load refuses new connections with "busy" (govsocial_app/loadshed.py).
+            rx.cond(
+                connection_error == "busy",
+                rx.text(t("Busy — reconnecting in a moment"), size="2", weight="medium"),
+                rx.text(t("Connection lost. Reconnecting…"), size="2", weight="medium"),
+            ),
             id="gs-offline",
             # assets/connection.js says this once the connection is back, in the reader's language.
             custom_attrs={"data-reconnected": t("Reconnected")},

@@ -98,7 +98,8 @@ def stop_app(proc: subprocess.Popen) -> None:
 def live_app(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         missing_service(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    app = start_app(tmp_path_factory.mktemp("live"))
+    # GOVSOCIAL_TEST_HOOKS: the load-shedding test saturates this worker's loop on purpose (govsocial_app/loadshed.py).
+    app = start_app(tmp_path_factory.mktemp("live"), {"GOVSOCIAL_TEST_HOOKS": "1"})
     yield app
     stop_app(app.proc)
 
