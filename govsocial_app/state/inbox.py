@@ -480,12 +480,16 @@ class InboxState(AppState):
         self._refresh_after_action()
 
     @rx.event
-    @requires("inbox.view")
+    @requires("inbox.view", signed_out="ignore")  # a timer: the page's load already sends a signed-out visitor to sign in
     def tick_targets(self, _when: str = ""):
         """Every minute (a hidden rx.moment on the page): re-word the cards' clocks from their due times, no query."""
-        self.cards, changed = retick(self.cards, self.lang)
+        cards, changed = retick(list(self.cards), self.lang)
+        if changed:  # only then does the list go to the browser again
+            self.cards = cards
         if self.open_id:
-            [self.d_card], _ = retick([self.d_card], self.lang)
+            [card], changed = retick([self.d_card], self.lang)
+            if changed:
+                self.d_card = card
 
     @rx.event
     @requires("inbox.act")
