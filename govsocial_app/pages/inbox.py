@@ -16,6 +16,7 @@ ON_LOAD = [InboxState.load]
 TAP = "44px"
 STATUS_OPTS = (("all", "Any status"), ("open", "Open"), ("completed", "Completed"))
 ASSIGNED_OPTS = (("all", "Anyone"), ("me", "Assigned to me"), ("unassigned", "Unassigned"))
+TARGET_OPTS = (("all", "Any"), ("overdue", "Overdue"))
 KIND_OPTS = (("all", "Any type"), ("mention", "Mention"), ("comment", "Comment"), ("dm", "Direct message"), ("reply", "Reply"), ("keyword", "Keyword match"))
 
 
@@ -66,6 +67,7 @@ def _filters() -> rx.Component:
                 _select("status", "Status", STATUS_OPTS),
                 _select("assigned", "Assignment", ASSIGNED_OPTS),
                 _select("kind", "Message type", KIND_OPTS),
+                _select("target", "Response target", TARGET_OPTS),
                 _select("network", "Network", dynamic="network", any_label="All networks"),
                 _select("profile", "Profile", dynamic="profile", any_label="All profiles"),
                 _select("tag", "Tag", dynamic="tag", any_label="Any tag"),

@@ -19,7 +19,7 @@ from govsocial_app.state.app_state import AppState
 from govsocial_app.state import watchers
 from govsocial_app.state.targets import retick, with_targets
 
-FILTER_KEYS = ("network", "profile", "tag", "status", "assigned", "vip", "lang", "kind", "since", "until", "q")
+FILTER_KEYS = ("network", "profile", "tag", "status", "assigned", "vip", "lang", "kind", "since", "until", "q", "target")
 
 
 @dataclasses.dataclass

@@ -66,6 +66,10 @@ def test_a_breached_target_shows_overdue_and_escalates_once(browser, live_app, a
     expect(card).to_contain_text("Overdue")
     expect(card).to_contain_text("Urgent")
     expect(card.locator(".gs-target-clock")).to_contain_text("min")
+    # The "Overdue" filter (a shareable address, like a saved view) keeps it and drops what is on time.
+    page.goto(live_app.url + "/inbox?target=overdue")
+    expect(page.get_by_role("listitem").filter(has_text="Burst water main flooding Harbour Road")).to_contain_text("Overdue")
+    expect(page.get_by_role("combobox", name="Response target")).to_contain_text("Overdue")
 
     # The job, twice, beside the app's own scheduler (which may already have escalated it): one escalation.
     targets.escalate_breaches()

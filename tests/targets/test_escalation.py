@@ -196,3 +196,24 @@ def test_two_concurrent_runs_on_postgresql_escalate_once(actor_factory, pg_db):
     alerts = _alerts()
     assert sorted(a.data["message_id"] for a in alerts) == sorted(ids)
     assert targets.escalate_breaches(NOW) == []
+
+
+def test_the_inbox_overdue_filter_lists_open_messages_past_a_target(actor_factory):
+    from govsocial_app.services.inbox import stream
+
+    responder = actor_factory("responder")
+    now = datetime.now(timezone.utc)
+    late = _store(1, now - timedelta(minutes=30), priority="urgent")  # first response overdue
+    answered_late_done = _store(2, now - timedelta(hours=3), priority="urgent")  # answered, completion overdue
+    fine = _store(3, now - timedelta(minutes=5), priority="urgent")
+    done = _store(4, now - timedelta(hours=3), priority="urgent")
+    with session_scope() as s:
+        s.get(Message, answered_late_done).first_response_at = now - timedelta(hours=2, minutes=55)
+        s.get(Message, done).status = "completed"
+    f = stream.filter_from_params({"target": "overdue"})
+    assert f.to_params() == {"target": "overdue"}
+    ids = [c.id for c in stream.list_page(f, responder.user_id).cards]
+    assert sorted(ids) == sorted([late, answered_late_done])
+    assert fine not in ids and done not in ids
+    with pytest.raises(UserError, match="must be overdue"):
+        stream.filter_from_params({"target": "soon"})

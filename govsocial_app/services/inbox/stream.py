@@ -31,6 +31,7 @@ from govsocial_app.services import audit, bus
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.events import InboxChanged
+from govsocial_app.services.inbox import targets
 from govsocial_app.services.links import web_link
 from govsocial_app.services.textnorm import excerpt, normalize
 
@@ -56,6 +57,7 @@ class InboxFilter:
     since: datetime | None = None
     until: datetime | None = None
     q: str = ""
+    target: str = ""  # "", overdue (response-time targets: services/inbox/targets.py)
 
     def to_params(self) -> dict[str, str]:
         out = {
@@ -70,6 +72,7 @@ class InboxFilter:
             "since": self.since.strftime("%Y-%m-%dT%H:%M") if self.since else "",
             "until": self.until.strftime("%Y-%m-%dT%H:%M") if self.until else "",
             "q": self.q,
+            "target": self.target,
         }
         return {k: v for k, v in out.items() if v}
 
@@ -127,6 +130,7 @@ def filter_from_params(params: dict[str, str]) -> InboxFilter:
         since=since,
         until=until,
         q=(params.get("q") or "").strip()[:200],
+        target=targets.parse_filter(params.get("target", "")),
     )
 
 
@@ -172,6 +176,7 @@ def _conditions(f: InboxFilter, user_id: int, dialect: str) -> list:
     if f.vip_list_id:
         members = select(VipMember.network, VipMember.handle).where(VipMember.list_id == f.vip_list_id, col(VipMember.deleted_at).is_(None))
         conds.append(tuple_(Message.network, Message.author_key).in_(members))
+    conds.extend(targets.filter_conditions(f.target))
     if f.q:
         search = _text_search(f.q, dialect)
         if search is not None:

@@ -200,6 +200,28 @@ def set_message_priority(message_ids: list[int], priority: str, actor: Actor) ->
     return len(changed)
 
 
+# ---------------------------------------------------------------- the inbox's "Overdue" filter
+
+FILTERS = ("overdue",)
+
+
+def parse_filter(raw: str | None) -> str:
+    if raw in (None, "", "all"):
+        return ""
+    if raw not in FILTERS:
+        raise UserError("The response target filter must be overdue.")
+    return raw
+
+
+def filter_conditions(value: str, now: datetime | None = None) -> list:
+    """Open messages past a target: no first response after its due time, or not completed after its due time."""
+    if value != "overdue":
+        return []
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    first = (col(Message.first_response_at).is_(None)) & (col(Message.sla_first_due_at) <= now)
+    return [Message.status == "open", first | (col(Message.sla_done_due_at) <= now)]
+
+
 # ---------------------------------------------------------------- time left, for the cards
 
 
