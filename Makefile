@@ -22,7 +22,7 @@ export REFLEX_USE_GRANIAN := 1
 export PATH := $(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run run-prod jobs test test-fast lint-imports deps chromium clean-data \
-	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin bench-records
+	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin bench-records bench-replies
 
 deps: $(VENV)/.installed $(BUN) $(AXE)
 
@@ -62,8 +62,11 @@ jobs: deps
 
 ## The whole suite: the architecture contracts (pyproject.toml [tool.importlinter]), then unit, state, connector,
 ## peer and browser tests. A broken contract fails it before any test runs.
+# Two workers (pytest-xdist): tests that share the live app, Chromium or a peer stay together on one worker, in order
+# (tests/conftest.py groups them); everything else is shared out. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: deps chromium lint-imports
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup) --durations=25 tests
 
 ## Import contracts: layers, no reflex in services, standalone connectors, domain directions, no import cycles
 lint-imports: deps
@@ -79,6 +82,9 @@ clean-data:
 ## Benchmarks: each prints one JSON object as its last line
 bench-inbox: deps
 	$(PY) -m tests.bench.bench_inbox
+
+bench-replies: deps
+	$(PY) -m tests.bench.bench_replies
 
 bench-presence: deps chromium
 	$(PY) -m tests.bench.bench_presence

@@ -1,7 +1,7 @@
 """Load shedding for the event websocket (issue 20 item 4): a web worker whose event loop lags refuses NEW
 connections for a moment instead of accepting them and timing them all out.
 
-Each worker measures its own loop: a task sleeps TICK_S and records how late it woke up. While the worst lag of the
+Each worker measures its own loop: a task sleeps TICK_S and records how late it woke up. While the mean lag of the
 last WINDOW_S (or the time since the last tick, when the loop is stuck right now) exceeds the threshold
 (GOVSOCIAL_SHED_LAG_MS, default 500 ms; 0 turns shedding off), a new socket's CONNECT is refused with the reason
 "busy". The browser (Reflex's client) retries with its incremental backoff and the lost-connection banner reads
@@ -46,11 +46,16 @@ class LagMonitor:
         self._lags.append((now, max(lag, 0.0)))
 
     def lag(self) -> float:
-        """The worst lag seen in the last WINDOW_S, or how overdue the next tick is now, whichever is larger."""
+        """The mean lag of the ticks in the last WINDOW_S, or how overdue the next tick is now, whichever is larger.
+
+        A mean, not the worst tick: one slow tick (a garbage collection, a big page compiled) is not a surge, and
+        refusing people for it would flash the busy banner on a merely loaded machine. A saturated loop ticks rarely
+        and late every time, so its mean stays high."""
         now = self._clock()
-        recent = max((lag for when, lag in self._lags if now - when <= WINDOW_S), default=0.0)
+        recent = [lag for when, lag in self._lags if now - when <= WINDOW_S]
+        mean = sum(recent) / len(recent) if recent else 0.0
         overdue = (now - self.last_tick - TICK_S) if self.running else 0.0
-        return max(recent, overdue)
+        return max(mean, overdue)
 
     def busy(self) -> bool:
         limit = threshold_s()
@@ -110,12 +115,13 @@ def test_hooks_enabled() -> bool:
     return os.environ.get("GOVSOCIAL_TEST_HOOKS", "") == "1"
 
 
-async def saturate(seconds: float, block_ms: float = 800) -> None:
-    """Block the loop in slices, as a flood of heavy handlers would, leaving it a few milliseconds between them."""
+async def saturate(seconds: float, block_ms: float = 700, gap_s: float = 0.03) -> None:
+    """Block the loop in slices, as a flood of heavy handlers would, leaving it a moment between them (in which it
+    still serves pages and events, slowly)."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         time.sleep(block_ms / 1000)
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(gap_s)
 
 
 def routes() -> list:
@@ -128,7 +134,11 @@ def routes() -> list:
     async def saturate_route(request: Request) -> Response:
         if not test_hooks_enabled():
             return Response(status_code=404)
-        seconds = min(float(request.query_params.get("seconds", "5")), 30.0)
+        seconds = min(float(request.query_params.get("seconds", "5")), 60.0)
+        if seconds <= 0:  # stop saturating now
+            for task in list(tasks):
+                task.cancel()
+            return JSONResponse({"saturating_s": 0})
         task = asyncio.create_task(saturate(seconds))
         tasks.add(task)
         task.add_done_callback(tasks.discard)

@@ -25,10 +25,33 @@ PG_ADMIN_URL = os.environ.get("GOVSOCIAL_TEST_PG", "postgresql+psycopg://postgre
 REDIS_TEST_URL = os.environ.get("GOVSOCIAL_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
+def _worker_redis(url: str) -> str:
+    """`make test` runs two pytest workers (pytest-xdist): each flushes its own Redis database. gw0 keeps the
+    configured one; gw1 takes two below it (one below is tests/prod/stack.py's PROD_REDIS)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw") or worker == "gw0":
+        return url
+    base, db = url.rsplit("/", 1)
+    return f"{base}/{max(int(db) - 1 - int(worker[2:]), 0)}"
+
+
+REDIS_TEST_URL = _worker_redis(REDIS_TEST_URL)
+
+# Tests that share one live app, one build directory or one Chromium (tests/browser, tests/prod) run on one worker,
+# in order; so do the peers (servers nobody on the team wrote, installed once into tests/peers/.cache).
+_SERIAL_GROUPS = {"browser": ("tests/browser/", "tests/prod/"), "peers": ("tests/peers/",)}
+
+
 def pytest_collection_modifyitems(config, items):
     """Browser tests run last: Playwright's sync API leaves an event loop running in this thread,
-    which would break every asyncio test collected after it."""
+    which would break every asyncio test collected after it. Under pytest-xdist (`make test`), the tests that
+    share a live app or a peer are grouped onto one worker each (--dist loadgroup)."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    for item in items:
+        path = item.nodeid.replace("\\", "/")
+        for group, prefixes in _SERIAL_GROUPS.items():
+            if path.startswith(prefixes):
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 def services_required() -> bool:

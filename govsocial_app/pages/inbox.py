@@ -9,6 +9,8 @@ from govsocial_app.components.layout import page_header, shell
 from govsocial_app.components.target_badges import clock_badge, minute_clock, priority_badge, priority_menu
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.inbox import CardView, InboxState, Option
+from govsocial_app.components.reply_picker import reply_picker
+from govsocial_app.state.reply_picker import ReplyPickerState
 
 ROUTE = "/inbox"
 TITLE = "Inbox · GovSocial"
@@ -43,6 +45,32 @@ def _select(key: str, label: str, static: tuple = (), dynamic: str = "", any_lab
     )
 
 
+def _team_items() -> list[rx.Component]:
+    """Assign menus: each team's queue, then each team's next online member (services/inbox/teams.py)."""
+    return [
+        rx.select.separator(),
+        rx.foreach(InboxState.team_opts, lambda o: rx.select.item(o.label, value="team:" + o.value)),
+        rx.foreach(InboxState.team_rr_opts, lambda o: rx.select.item(o.label, value="rr:" + o.value)),
+    ]
+
+
+def _team_filter() -> rx.Component:
+    return rx.el.label(
+        rx.text(t("Team"), size="1", color=rx.color("gray", 11)),
+        rx.select.root(
+            rx.select.trigger(aria_label=t("Team"), min_height=TAP, width="100%"),
+            rx.select.content(
+                rx.select.item(t("Any team"), value="all"),
+                rx.select.item(t("My teams"), value="mine"),
+                rx.foreach(InboxState.team_opts, lambda o: rx.select.item(o.label, value=o.value)),
+            ),
+            value=rx.cond(InboxState.params["team"], InboxState.params["team"], "all"),
+            on_change=lambda v: InboxState.set_filter("team", v),
+        ),
+        display="flex", flex_direction="column", gap="2px", min_width="150px", flex="1",
+    )
+
+
 def _filters() -> rx.Component:
     return rx.box(
         rx.form(
@@ -66,6 +94,7 @@ def _filters() -> rx.Component:
             rx.flex(
                 _select("status", "Status", STATUS_OPTS),
                 _select("assigned", "Assignment", ASSIGNED_OPTS),
+                _team_filter(),
                 _select("kind", "Message type", KIND_OPTS),
                 _select("target", "Response target", TARGET_OPTS),
                 _select("network", "Network", dynamic="network", any_label="All networks"),
@@ -170,6 +199,7 @@ def _card(c: CardView) -> rx.Component:
                             priority_badge(c), clock_badge(c),
                             rx.cond(c.status == "completed", rx.badge(rx.icon("check", size=10, aria_hidden="true"), t("Completed"), color_scheme="green", size="1")),
                             rx.cond(c.assignee != "", rx.badge(rx.icon("user", size=10, aria_hidden="true"), c.assignee, size="1", color_scheme="blue")),
+                            rx.cond(c.team != "", rx.badge(rx.icon("users", size=10, aria_hidden="true"), c.team, size="1", color_scheme="violet", dir="auto")),
                             rx.foreach(c.tags, lambda tag: rx.badge(tag, size="1", variant="outline")),
                             rx.foreach(c.claims, lambda claim: rx.badge(rx.icon("shield-alert", size=10, aria_hidden="true"), claim, size="1", color_scheme="crimson")),
                             rx.cond(c.edited, rx.badge(t("Edited"), size="1", color_scheme="gray")),
@@ -209,7 +239,8 @@ def _bulk_bar() -> rx.Component:
             rx.button(t("Complete"), size="2", on_click=InboxState.set_status("completed"), min_height=TAP),
             rx.select.root(
                 rx.select.trigger(placeholder=t("Assign to…"), aria_label=t("Assign selected"), min_height=TAP),
-                rx.select.content(rx.select.item(t("Me"), value="me"), rx.foreach(InboxState.opts["assignee"], lambda o: rx.select.item(o.label, value=o.value))),
+                rx.select.content(rx.select.item(t("Me"), value="me"), rx.foreach(InboxState.opts["assignee"], lambda o: rx.select.item(o.label, value=o.value)),
+                                  *_team_items()),
                 on_change=InboxState.assign_to,
             ),
             rx.form(
@@ -299,10 +330,12 @@ def _actions() -> rx.Component:
                     rx.select.item(t("Me"), value="me"),
                     rx.select.item(t("Nobody"), value="none"),
                     rx.foreach(InboxState.opts["assignee"], lambda o: rx.select.item(o.label, value=o.value)),
+                    *_team_items(),
                 ),
                 value=rx.cond(InboxState.d_assignee != "", InboxState.d_assignee, ""),
                 on_change=InboxState.assign_to,
             ),
+            rx.cond(InboxState.d_card.team != "", rx.badge(rx.icon("users", size=12, aria_hidden="true"), InboxState.d_card.team, color_scheme="violet", dir="auto", size="2")),
             priority_menu(),
             rx.cond(
                 AppState.can_edit_vips,
@@ -369,11 +402,12 @@ def _reply_box() -> rx.Component:
             rx.el.label(
                 rx.text(t("Reply"), weight="medium", size="2"),
                 rx.text_area(
-                    value=InboxState.draft, on_change=InboxState.set_draft.debounce(250), rows="3", resize="vertical",
+                    value=InboxState.draft, on_change=ReplyPickerState.type_draft.debounce(250), rows="3", resize="vertical",
                     dir="auto", width="100%", placeholder=t("Write a public reply…"), font_size="16px",
                 ),
                 display="flex", flex_direction="column", gap="4px",
             ),
+            reply_picker(),  # typing "/" offers saved replies, next in the tab order (components/reply_picker.py)
             rx.flex(
                 rx.text(
                     InboxState.used, " / ", InboxState.limit,

@@ -64,6 +64,8 @@ def page() -> rx.Component:
                 _link_row("Alert settings", "/alerts/settings", "siren"),
                 _link_row("Brand keywords", "/more/keywords", "search"),
                 _link_row("VIP lists", "/more/vips", "star"),
+                _link_row("Saved replies", "/more/saved-replies", "message-square-text"),
+                _link_row("Teams and workload", "/more/teams", "users-round"),
                 _link_row("Response targets", "/more/targets", "timer"),
                 rx.cond(AppState.can_manage_profiles, _link_row("Profiles", "/more/profiles", "at-sign")),
                 rx.cond(AppState.can_manage_users, _link_row("Users", "/admin/users", "users")),

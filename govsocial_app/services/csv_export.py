@@ -20,7 +20,8 @@ def safe_cell(value: Any) -> Any:
     """What defusedcsv leaves alone but a spreadsheet may still run; defusedcsv then handles the rest."""
     if not isinstance(value, str) or not value:
         return value
-    first, after_spaces = value[0], value.lstrip(" \u00a0")[:1]
+    # Spaces and line breaks mixed before a formula character (" \r=") are skipped by spreadsheets too.
+    first, after_spaces = value[0], value.lstrip(" \u00a0\t\r\n")[:1]
     if first in _CONTROL or first in _FULL_WIDTH or (first in (" ", "\u00a0") and (after_spaces in _FORMULA or after_spaces in _FULL_WIDTH)):
         return "'" + value
     return value

@@ -18,6 +18,8 @@ from govsocial_app.services import profiles as profile_service
 from govsocial_app.services.reporting.metrics import collect_profile
 from govsocial_app.services.authz import Actor
 from govsocial_app.services.crypto import encrypt_json
+from govsocial_app.services.inbox import saved_replies
+from govsocial_app.services.inbox.teams import seed_teams
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,7 @@ def seed(history_days: int = 30, now: datetime | None = None) -> dict:
         for list_name, handle, display in notable:
             if list_name in lists:
                 s.add(VipMember(list_id=lists[list_name].id, network="simulator", handle=handle.lstrip("@").lower(), display_name=display))
+        saved_replies.seed_saved_replies(s)
         audit.record(s, SEED_ACTOR, "demo.seed", "system", "", users=len(DEMO_USERS), profiles=len(DEMO_PROFILES))
     from govsocial_app.services.listening import topics
 
@@ -97,6 +100,8 @@ def seed(history_days: int = 30, now: datetime | None = None) -> dict:
     backfill_posts(history_days, now=now)
     counts = backfill(profile_ids, now - timedelta(days=history_days), now)
     backfill_inbox_work(history_days, now=now)
+    with session_scope() as s:
+        seed_teams(s)
     _seed_targets()
     backfill_metrics(history_days, now=now)
     topics.catch_up()

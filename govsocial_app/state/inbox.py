@@ -10,16 +10,17 @@ import reflex as rx
 from govsocial_app.i18n import translate
 from govsocial_app.services.timefmt import relative_time
 from govsocial_app.services import bus
-from govsocial_app.services.inbox import presence, replies, stream, targets, vip
+from govsocial_app.services.inbox import presence, replies, stream, targets, teams, vip
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.records import moderation, policy
 from govsocial_app.services.events import PresenceChanged
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state import watchers
+from govsocial_app.state.saved_reply_use import record_correction_use
 from govsocial_app.state.targets import retick, with_targets
 
-FILTER_KEYS = ("network", "profile", "tag", "status", "assigned", "vip", "lang", "kind", "since", "until", "q", "target")
+FILTER_KEYS = ("network", "profile", "tag", "status", "assigned", "vip", "lang", "kind", "since", "until", "q", "team", "target")
 
 
 @dataclasses.dataclass
@@ -45,6 +46,7 @@ class CardView:
     deleted: bool = False
     moderation: str = ""  # "", hidden, hidden_in_app, deleted
     moderation_label: str = ""  # "Hidden (clause 3.2)", in the reader's language
+    team: str = ""  # the team's name in the reader's language
     # response-time targets (state/targets.py fills these; the minute tick re-words the clock from sla_due)
     priority: str = "normal"
     priority_label: str = ""
@@ -110,6 +112,7 @@ def _card(c: stream.MessageCard, lang: str = "en", tz: str = "UTC") -> CardView:
         c.network, c.profile, translate(KIND_LABELS.get(c.kind, c.kind), lang), c.status, c.assignee, list(c.tags), list(c.vip_lists),
         list(c.claims), replied, c.lang, c.edited, c.network_deleted, c.moderation,
         translate(MOD_LABELS[c.moderation], lang, clause=c.moderation_clause) if c.moderation in MOD_LABELS else "",
+        team=c.team_ar if lang == "ar" and c.team_ar else c.team,
     ), c, lang)
 
 
@@ -182,6 +185,9 @@ class InboxState(AppState):
     mod_awaiting: list[Option] = []  # actions waiting for a second person: value = id, label = what and who
     # who else is on the messages this client shows (message id → entries), pushed by the live relay
     presence: dict[str, list[dict[str, str]]] = {}
+    # teams for the assign menus and the Team filter, named in the reader's language (services/inbox/teams.py)
+    team_opts: list[Option] = []
+    team_rr_opts: list[Option] = []
 
     # ---------------------------------------------------------------- derived
 
@@ -307,6 +313,7 @@ class InboxState(AppState):
             except UserError as exc:
                 self.error, self.params, self.cards = str(exc), {}, []
         self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in stream.choices().items()}
+        self._load_team_opts()
         if self._views_for != f"{self.user_id}:{self.lang}":  # they change only through save_view, which re-reads them
             self.views = self._view_options()
             self._views_for = f"{self.user_id}:{self.lang}"
@@ -341,6 +348,7 @@ class InboxState(AppState):
             from govsocial_app.services.listening.claims import correction_reply
 
             self.draft = correction_reply(int(raw[11:]), self.open_id)
+            record_correction_use(self, int(raw[11:]))  # a claim's correction counts as a saved-reply use
             self.used = replies.char_count(self.d_card.network, self.draft).used
 
     @rx.event
@@ -468,9 +476,30 @@ class InboxState(AppState):
     @requires("inbox.act")
     def assign_to(self, user_id: str):
         actor = self._require("inbox.act")
+        if user_id.startswith(("team:", "rr:")):
+            return self._assign_team(user_id, actor)
         target = None if user_id in ("", "none") else (self.user_id if user_id == "me" else int(user_id))
         stream.assign(self._targets(), target, actor)
         self._refresh_after_action()
+
+    def _load_team_opts(self) -> None:
+        choices = teams.team_choices()
+        self.team_opts = [Option(str(c.id), self._("{team} team", team=c.label(self.lang))) for c in choices]
+        self.team_rr_opts = [Option(str(c.id), self._("{team}, next available (round-robin)", team=c.label(self.lang))) for c in choices]
+
+    def _assign_team(self, choice: str, actor):
+        """"team:<id>" puts the selection in a team's queue; "rr:<id>" hands each item to the team's next online member."""
+        kind, _, raw = choice.partition(":")
+        if not raw.isdigit():
+            raise UserError(self._("Choose a team from the list."))
+        result = teams.assign(self._targets(), team_id=int(raw), round_robin=kind == "rr", actor=actor)
+        self._refresh_after_action()
+        team = next((o.label for o in self.team_opts if o.value == raw), "")
+        if result.waiting:
+            return rx.toast.warning(self._("Nobody in {team} is online, so it waits for the team.", team=team))
+        if result.people:
+            return rx.toast.success(self._("Assigned to {team}: {people}.", team=team, people=", ".join(result.people)))
+        return rx.toast.success(self._("Assigned to {team}.", team=team))
 
     @rx.event
     @requires("inbox.act")

@@ -213,7 +213,8 @@ async def _relay_feed(app, batch: list[InboxChanged], sem: asyncio.Semaphore | N
             else:
                 w.pending = hit
         if (arrived or changed) and w.top_id:
-            key = (w.params, w.user_id if dict(w.params).get("assigned") == "me" else 0)
+            per_user = dict(w.params).get("assigned") == "me" or dict(w.params).get("team") == "mine"
+            key = (w.params, w.user_id if per_user else 0)
             groups[key].append((token, w))
     counts = await asyncio.to_thread(new_counts, groups) if groups else {}
     moved = {t: n for t, n in counts.items() if (w := watchers._watches.get(t)) is not None and n != w.new_count}

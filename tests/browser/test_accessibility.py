@@ -20,8 +20,8 @@ BLOCKING = ("critical", "serious")
 # message open and with its filters unfolded; admin pages are checked as an admin, everything else as a manager.
 MANAGER_PAGES = (
     "/inbox", "/inbox?open-filters", "/inbox?first-message", "/publish", "/publish/calendar", "/publish/approvals",
-    "/alerts", "/alerts/settings", "/reports", "/reports/listening", "/more", "/more/keywords", "/more/vips",
-    "/more/notifications", "/more/password", "/more/two-factor", "/more/sessions",
+    "/alerts", "/alerts/settings", "/reports", "/reports/listening", "/more", "/more/keywords", "/more/vips", "/more/saved-replies",
+    "/more/notifications", "/more/password", "/more/two-factor", "/more/sessions", "/more/teams",
 )
 ADMIN_PAGES = ("/more/profiles", "/admin/users", "/admin/audit", "/admin/cap", "/more/policy")
 RECORDS_PAGES = ("/more/records",)

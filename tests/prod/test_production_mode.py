@@ -138,9 +138,27 @@ def test_presence_between_two_users_on_different_workers(two_users, prod):
     assert prod.worker_of(_token(a)) != prod.worker_of(_token(b)), "both were still on different workers"
 
 
+def _wait_until_no_message_arrives_for(quiet_s: float, limit_s: float = 90.0) -> None:
+    from sqlmodel import func, select
+
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import Message
+
+    deadline, last, since = time.time() + limit_s, None, time.time()
+    while time.time() < deadline:
+        with session_scope() as s:
+            top = s.exec(select(func.max(Message.id))).one()
+        if top != last:
+            last, since = top, time.time()
+        elif time.time() - since >= quiet_s:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"messages kept arriving for {limit_s} s after every poll and search was held")
+
+
 def test_a_message_ingested_by_the_jobs_process_appears_live_on_both_clients(two_users, prod):
     from govsocial_app.db.engine import session_scope
-    from govsocial_app.db.models import SocialProfile
+    from govsocial_app.db.models import KeywordSearch, SocialProfile
 
     a, b = two_users
     # The jobs process polls the demo profiles' ordinary traffic all the time: hold those polls first (and let one
@@ -148,7 +166,11 @@ def test_a_message_ingested_by_the_jobs_process_appears_live_on_both_clients(two
     with session_scope() as s:
         for p in s.query(SocialProfile).all():
             p.poll_interval_s, p.next_poll_at = 3600, datetime.now(timezone.utc) + timedelta(hours=1)
-    time.sleep(3)
+        for k in s.query(KeywordSearch).all():  # brand-keyword searches ingest too (every 15 s): hold them as well
+            k.interval_s, k.last_run_at = 86_400, datetime.now(timezone.utc)
+    # ...and let whatever was already running land: nothing new for 5 s running (on a loaded CI machine a poll that
+    # had started took longer than the fixed 3 s this waited before).
+    _wait_until_no_message_arrives_for(5.0)
     for page in (a, b):
         page.goto(prod.url + "/inbox")
         page.get_by_role("list", name="Messages").wait_for()

@@ -31,7 +31,7 @@ from govsocial_app.services import audit, bus
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.events import InboxChanged
-from govsocial_app.services.inbox import targets
+from govsocial_app.services.inbox import targets, teams
 from govsocial_app.services.links import web_link
 from govsocial_app.services.textnorm import excerpt, normalize
 
@@ -57,6 +57,7 @@ class InboxFilter:
     since: datetime | None = None
     until: datetime | None = None
     q: str = ""
+    team: str = ""  # "", "mine" (the reader's teams) or a team id
     target: str = ""  # "", overdue (response-time targets: services/inbox/targets.py)
 
     def to_params(self) -> dict[str, str]:
@@ -72,6 +73,7 @@ class InboxFilter:
             "since": self.since.strftime("%Y-%m-%dT%H:%M") if self.since else "",
             "until": self.until.strftime("%Y-%m-%dT%H:%M") if self.until else "",
             "q": self.q,
+            "team": self.team,
             "target": self.target,
         }
         return {k: v for k, v in out.items() if v}
@@ -130,8 +132,17 @@ def filter_from_params(params: dict[str, str]) -> InboxFilter:
         since=since,
         until=until,
         q=(params.get("q") or "").strip()[:200],
+        team=_team_param(params.get("team")),
         target=targets.parse_filter(params.get("target", "")),
     )
+
+
+def _team_param(raw: str | None) -> str:
+    if raw in (None, "", "all"):
+        return ""
+    if raw == "mine":
+        return raw
+    return str(_int(raw, "team"))
 
 
 def _text_search(q: str, dialect: str):
@@ -176,6 +187,10 @@ def _conditions(f: InboxFilter, user_id: int, dialect: str) -> list:
     if f.vip_list_id:
         members = select(VipMember.network, VipMember.handle).where(VipMember.list_id == f.vip_list_id, col(VipMember.deleted_at).is_(None))
         conds.append(tuple_(Message.network, Message.author_key).in_(members))
+    if f.team == "mine":
+        conds.append(col(Message.team_id).in_(teams.my_team_ids(user_id)))
+    elif f.team:
+        conds.append(Message.team_id == int(f.team))  # ix_message_team_id (team_id, id) serves it newest-first
     conds.extend(targets.filter_conditions(f.target))
     if f.q:
         search = _text_search(f.q, dialect)
@@ -212,6 +227,8 @@ class MessageCard:
     network_deleted: bool
     moderation: str = ""  # "", hidden, hidden_in_app, deleted (records/moderation.py writes message_moderation)
     moderation_clause: str = ""
+    team: str = ""  # the team it is assigned to (services/inbox/teams.py), English and Arabic names
+    team_ar: str = ""
     # response-time targets (services/inbox/targets.py): the card's clock is worked out from these
     priority: str = "normal"
     sla_first_due_at: datetime | None = None
@@ -287,6 +304,7 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
     profile_ids = {m.profile_id for m in rows if m.profile_id}
     profiles = dict(s.exec(select(SocialProfile.id, SocialProfile.handle).where(col(SocialProfile.id).in_(profile_ids))).all()) if profile_ids else {}
     claim_labels = _claim_labels(s, ids)
+    team_names = teams.team_names(s, {m.team_id for m in rows if m.team_id})
     moderated = {r.message_id: r for r in s.exec(select(MessageModeration).where(col(MessageModeration.message_id).in_(ids))).all()}
     # Moderation adds archive versions; they are not edits by the author.
     mod_versions = dict(s.exec(select(MessageVersion.message_id, func.count()).where(
@@ -315,6 +333,8 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
             network_deleted=m.network_deleted_at is not None,
             moderation=moderated[m.id].state if m.id in moderated and moderated[m.id].state != "visible" else "",
             moderation_clause=moderated[m.id].clause if m.id in moderated else "",
+            team=team_names.get(m.team_id, ("", ""))[0] if m.team_id else "",
+            team_ar=team_names.get(m.team_id, ("", ""))[1] if m.team_id else "",
             priority=m.priority, sla_first_due_at=m.sla_first_due_at, sla_done_due_at=m.sla_done_due_at,
             first_response_at=m.first_response_at,
         )

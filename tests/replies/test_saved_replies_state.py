@@ -1,0 +1,174 @@
+"""Saved replies on the real state classes: the reply box's "/" list (server-side search, at most eight, the message's
+language, one use per pick), the management page (staff read, curators change, refusals on the server, errors in the
+reader's language), and a claim's correction prefilled into the reply box counted as a use."""
+
+from __future__ import annotations
+
+import pytest
+import reflex as rx
+from sqlmodel import select
+
+from govsocial_app.db.engine import session_scope
+from govsocial_app.db.models import Claim, SavedReply, SavedReplyUse
+from govsocial_app.services import auth
+from govsocial_app.services.authz import PermissionDenied
+from govsocial_app.services.inbox import replies, saved_replies as sr
+from tests.inbox.conftest import msg
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def states(db, actor_factory):
+    from govsocial_app.state.app_state import AppState
+    from govsocial_app.state.inbox import InboxState
+    from govsocial_app.state.reply_picker import ReplyPickerState
+    from govsocial_app.state.saved_replies import SavedRepliesState
+
+    def make(role: str, lang: str = "en"):
+        root = rx.State(_reflex_internal_init=True)
+        app_state = root.substates[AppState.get_name()]
+        actor = actor_factory(role)
+        token, _ = auth.sign_in(actor.label.split("<")[1].rstrip(">"), PASSWORD)
+        app_state.auth_token = token
+        app_state._load_user()  # the role, as a page's load reads it
+        app_state.lang = lang
+        subs = app_state.substates
+        return subs[InboxState.get_name()], subs[ReplyPickerState.get_name()], subs[SavedRepliesState.get_name()]
+
+    return make
+
+
+@pytest.fixture
+def pothole(actor_factory) -> int:
+    return sr.create(actor_factory("manager"), "Pothole reported", "Thanks {author_name}, logged.", "شكرًا {author_name}، سجّلنا الحفرة.", "", "Roads")
+
+
+def _open(inbox, message_id: int) -> None:
+    inbox.open_id = message_id
+    inbox._load_detail()
+
+
+def _uses(reply_id: int) -> int:
+    with session_scope() as s:
+        return s.get(SavedReply, reply_id).use_count
+
+
+async def test_slash_offers_matches_and_picking_fills_the_arabic_text_once(states, store, pothole):
+    (mid,) = store([msg(1, "حفرة في الشارع", lang="ar", name="ليلى حسن")])
+    inbox, picker, _ = states("responder")
+    _open(inbox, mid)
+    await picker.type_draft("مرحبًا /poth")
+    assert inbox.draft == "مرحبًا /poth" and picker.for_id == mid and picker.query == "poth"
+    assert [o.name for o in picker.options] == ["Pothole reported"]
+    option = picker.options[0]
+    assert option.lang == "ar" and option.preview.startswith("شكرًا {author_name}")
+    assert option.label == "Insert saved reply Pothole reported: شكرًا {author_name}، سجّلنا الحفرة."
+    await picker.pick(option.id)
+    assert inbox.draft == "مرحبًا شكرًا ليلى حسن، سجّلنا الحفرة."
+    assert picker.options == [] and picker.for_id == 0
+    assert inbox.used == replies.char_count(inbox.d_card.network, inbox.draft).used > 0
+    await picker.pick(option.id)  # a second event for the same pick (a double tap): the list is closed, nothing counted
+    assert _uses(pothole) == 1
+    assert inbox.draft == "مرحبًا شكرًا ليلى حسن، سجّلنا الحفرة."
+    # Typing on (no slash at the end) keeps the list closed, and the text stays the person's to edit.
+    await picker.type_draft(inbox.draft + " نعتذر")
+    assert picker.for_id == 0 and inbox.draft.endswith("نعتذر")
+
+
+async def test_the_list_holds_at_most_eight_and_says_when_nothing_matches(states, store, actor_factory):
+    manager = actor_factory("manager")
+    for i in range(20):
+        sr.create(manager, f"Bins {i}", f"Bin note {i}", "", "", "")
+    (mid,) = store([msg(2)])
+    inbox, picker, _ = states("publisher")
+    _open(inbox, mid)
+    await picker.type_draft("/")
+    assert len(picker.options) == 8
+    await picker.type_draft("/zebra crossing")
+    assert picker.options == [] and picker.searched and picker.for_id == mid
+    await picker.type_draft("see https://x.gov/bins")  # a web address is not a "/" command
+    assert picker.for_id == 0
+
+
+async def test_a_viewer_gets_no_list_and_cannot_insert(states, store, pothole):
+    (mid,) = store([msg(3)])
+    inbox, picker, _ = states("viewer")
+    _open(inbox, mid)
+    await picker.type_draft("/pot")
+    assert picker.options == [] and picker.for_id == 0
+    with pytest.raises(PermissionDenied):
+        await picker.pick(pothole)
+    assert _uses(pothole) == 0
+
+
+async def test_a_pick_not_on_the_list_is_ignored(states, store, pothole, actor_factory):
+    other = sr.create(actor_factory("manager"), "Other", "Other text", "", "", "")
+    (mid,) = store([msg(4)])
+    inbox, picker, _ = states("responder")
+    _open(inbox, mid)
+    await picker.type_draft("/pothole")
+    await picker.pick(other)  # a crafted event for a reply the list never offered
+    assert _uses(other) == 0 and inbox.draft == "/pothole"
+
+
+def test_management_page_staff_read_curators_change(states, pothole):
+    _, _, page = states("responder")
+    page.load()
+    assert [r.name for r in page.rows] == ["Pothole reported"] and page.rows[0].tags == ["Roads"] and not page.can_curate
+    page.search({"q": "حفره"})
+    assert [r.name for r in page.rows] == ["Pothole reported"]
+    for handler, args in ((page.save, ({"name": "Mine", "text_en": "Hi"},)), (page.delete, (pothole,)), (page.edit, (pothole,)), (page.new, ())):
+        with pytest.raises(PermissionDenied):
+            handler(*args)
+    assert _uses(pothole) == 0
+    with session_scope() as s:
+        assert s.get(SavedReply, pothole).deleted_at is None and len(s.exec(select(SavedReply)).all()) == 1
+
+
+def test_a_viewer_is_refused_the_page_quietly(states, pothole):
+    _, _, page = states("viewer")
+    assert page.load() is None
+    assert page.rows == []
+
+
+def test_a_manager_adds_edits_and_deletes_and_errors_read_in_arabic(states, pothole):
+    _, _, page = states("manager", "ar")
+    page.load()  # reads the person's saved language (English); they switch to Arabic
+    page.parent_state.lang = "ar"
+    assert page.can_curate
+    page.new()
+    assert page.form_open and page.edit_id == 0
+    page.save({"name": "Road closed", "text_en": "Hi {name}", "text_ar": "", "link": "", "tags": ""})
+    assert page.form_open and page.form_error == "متغيرات غير معروفة: {name}. استخدم {author_name}, {agency}, {profile_handle}, {link}."
+    assert page.f_en == "Hi {name}"  # what was typed stays in the form
+    page.save({"name": "Road closed", "text_en": "Hi {author_name}", "text_ar": "مرحبًا", "link": "", "tags": "Roads"})
+    assert not page.form_open and page.form_error == ""
+    assert {r.name for r in page.rows} == {"Pothole reported", "Road closed"}
+    page.edit(pothole)
+    assert page.edit_id == pothole and page.f_ar.startswith("شكرًا") and page.f_tags == "Roads"
+    page.save({"name": "Pothole logged", "text_en": "Logged.", "text_ar": "", "link": "https://r.example.gov", "tags": "Roads, Urgent"})
+    assert "Pothole logged" in {r.name for r in page.rows}
+    page.delete(pothole)
+    assert {r.name for r in page.rows} == {"Road closed"}
+
+
+def test_a_claim_correction_prefilled_in_the_reply_box_counts_once(states, store):
+    (mid,) = store([msg(5, "The dam burst!", handle="@worried")])
+    with session_scope() as s:
+        claim = Claim(text="The dam burst", correction="The dam is safe.", link="https://riverton.example.gov/dam")
+        s.add(claim)
+        s.flush()
+        claim_id = claim.id
+    inbox, _, _ = states("responder")
+    _open(inbox, mid)
+    inbox._prefill_correction(f"correction-{claim_id}")
+    assert inbox.draft == "@worried The dam is safe. https://riverton.example.gov/dam"
+    inbox._prefill_correction(f"correction-{claim_id}")  # a reload with the same link: the box is not empty, no count
+    assert sr.uses(claim_id=claim_id) == 1
+    viewer, _, _ = states("viewer")
+    _open(viewer, mid)
+    viewer._prefill_correction(f"correction-{claim_id}")  # shown, not counted: a viewer cannot reply
+    assert sr.uses(claim_id=claim_id) == 1
+    with session_scope() as s:
+        assert s.exec(select(SavedReplyUse)).one().claim_id == claim_id
