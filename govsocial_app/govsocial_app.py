@@ -12,7 +12,8 @@ from govsocial_app.config import get_settings
 from govsocial_app.http_security import SecurityHeaders, socket_origin_allowed
 from govsocial_app.pages import (
     account, admin_audit, admin_cap, admin_users, alert_settings, alerts, approvals, calendar, inbox, index, keywords, listening,
-    login, more, my_sessions, notifications, policy, profiles, publish, records, reports, rules, saved_replies, teams, two_factor, vips,
+    login, more, my_sessions, notifications, policy, profiles, publish, records, reports, rules, saved_replies, targets, teams,
+    two_factor, vips,
 )
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.errors import NotSignedIn, UserError
@@ -65,7 +66,7 @@ app.sio.eio.cors_allowed_origins = socket_origin_allowed
 PAGES = [
     index, login, inbox, publish, calendar, approvals, alerts, alert_settings, notifications, reports, listening, more, account,
     admin_audit, profiles, keywords, vips, admin_users, admin_cap, records, two_factor, my_sessions, policy,
-    saved_replies, teams, rules,
+    saved_replies, teams, rules, targets,
 ]
 for _page in PAGES:
     app.add_page(_page.page, route=_page.ROUTE, on_load=_page.ON_LOAD, title=_page.TITLE)

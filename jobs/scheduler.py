@@ -83,4 +83,7 @@ def build_scheduler(holder: str | None = None) -> AsyncIOScheduler:
     from jobs import identity as identity_jobs
 
     identity_jobs.register(scheduler)
+    from jobs import targets as targets_jobs
+
+    targets_jobs.register(scheduler)
     return scheduler

@@ -6,6 +6,7 @@ import reflex as rx
 
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
+from govsocial_app.components.target_badges import clock_badge, minute_clock, priority_badge, priority_menu
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.inbox import CardView, InboxState, Option
 from govsocial_app.components.reply_picker import reply_picker
@@ -17,6 +18,7 @@ ON_LOAD = [InboxState.load]
 TAP = "44px"
 STATUS_OPTS = (("all", "Any status"), ("open", "Open"), ("completed", "Completed"))
 ASSIGNED_OPTS = (("all", "Anyone"), ("me", "Assigned to me"), ("unassigned", "Unassigned"))
+TARGET_OPTS = (("all", "Any"), ("overdue", "Overdue"))
 KIND_OPTS = (("all", "Any type"), ("mention", "Mention"), ("comment", "Comment"), ("dm", "Direct message"), ("reply", "Reply"), ("keyword", "Keyword match"))
 
 
@@ -94,6 +96,7 @@ def _filters() -> rx.Component:
                 _select("assigned", "Assignment", ASSIGNED_OPTS),
                 _team_filter(),
                 _select("kind", "Message type", KIND_OPTS),
+                _select("target", "Response target", TARGET_OPTS),
                 _select("network", "Network", dynamic="network", any_label="All networks"),
                 _select("profile", "Profile", dynamic="profile", any_label="All profiles"),
                 _select("tag", "Tag", dynamic="tag", any_label="Any tag"),
@@ -193,6 +196,7 @@ def _card(c: CardView) -> rx.Component:
                         rx.text(rx.el.bdi(c.handle, dir="ltr"), " · ", rx.el.bdi(c.profile), " · ", c.kind, size="1", color=rx.color("gray", 11), trim="both"),
                         rx.text(c.excerpt, size="2", class_name="gs-text", dir="auto", margin_top="4px"),
                         rx.flex(
+                            priority_badge(c), clock_badge(c),
                             rx.cond(c.status == "completed", rx.badge(rx.icon("check", size=10, aria_hidden="true"), t("Completed"), color_scheme="green", size="1")),
                             rx.cond(c.assignee != "", rx.badge(rx.icon("user", size=10, aria_hidden="true"), c.assignee, size="1", color_scheme="blue")),
                             rx.cond(c.team != "", rx.badge(rx.icon("users", size=10, aria_hidden="true"), c.team, size="1", color_scheme="violet", dir="auto")),
@@ -333,6 +337,7 @@ def _actions() -> rx.Component:
                 on_change=InboxState.assign_to,
             ),
             rx.cond(InboxState.d_card.team != "", rx.badge(rx.icon("users", size=12, aria_hidden="true"), InboxState.d_card.team, color_scheme="violet", dir="auto", size="2")),
+            priority_menu(),
             rx.cond(
                 AppState.can_edit_vips,
                 rx.select.root(
@@ -518,7 +523,7 @@ def _detail_pane() -> rx.Component:
                 ),
                 gap="3", align="center", margin_top="8px",
             ),
-            rx.flex(presence_chips(c.key), rx.cond(c.replied != "", rx.badge(rx.icon("reply", size=12, aria_hidden="true"), c.replied, color_scheme="green", size="2")), gap="2", wrap="wrap", margin_y="8px"),
+            rx.flex(priority_badge(c), clock_badge(c), presence_chips(c.key), rx.cond(c.replied != "", rx.badge(rx.icon("reply", size=12, aria_hidden="true"), c.replied, color_scheme="green", size="2")), gap="2", wrap="wrap", margin_y="8px"),
             rx.text(InboxState.d_text, size="3", class_name="gs-text", dir="auto"),
             rx.flex(rx.foreach(c.claims, lambda claim: rx.badge(rx.icon("shield-alert", size=12, aria_hidden="true"), claim, size="2", color_scheme="crimson")), gap="2", wrap="wrap", margin_top="6px"),
             rx.cond(c.deleted, rx.callout(t("The author deleted this on the network. GovSocial keeps the record."), icon="archive", color_scheme="gray", size="1", margin_top="8px")),
@@ -574,6 +579,7 @@ def page() -> rx.Component:
         # others on a message stop seeing this person "viewing" it at once; not shown, not in the a11y tree.
         rx.el.button(id="gs-page-hidden", aria_label="Page hidden", on_click=InboxState.page_hidden, display="none", type="button"),
         rx.el.button(id="gs-page-visible", aria_label="Page visible", on_click=InboxState.page_visible, display="none", type="button"),
+        minute_clock(),
     )
 
 

@@ -67,6 +67,7 @@ def page() -> rx.Component:
                 _link_row("Inbox rules", "/more/rules", "workflow"),
                 _link_row("Saved replies", "/more/saved-replies", "message-square-text"),
                 _link_row("Teams and workload", "/more/teams", "users-round"),
+                _link_row("Response targets", "/more/targets", "timer"),
                 rx.cond(AppState.can_manage_profiles, _link_row("Profiles", "/more/profiles", "at-sign")),
                 rx.cond(AppState.can_manage_users, _link_row("Users", "/admin/users", "users")),
                 rx.cond(AppState.can_manage_settings, _link_row("Official alerts", "/admin/cap", "siren")),

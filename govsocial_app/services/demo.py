@@ -104,10 +104,18 @@ def seed(history_days: int = 30, now: datetime | None = None) -> dict:
     with session_scope() as s:
         seed_teams(s)
         inbox_rules.seed_rules(s)  # after the teams: Potholes goes to the Roads team, taking turns
+    _seed_targets()
     backfill_metrics(history_days, now=now)
     topics.catch_up()
     topics.ensure_demo_topics(SEED_ACTOR)
     return {"seeded": True, "messages": counts}
+
+
+def _seed_targets() -> None:
+    from govsocial_app.services.inbox import targets
+
+    with session_scope() as s:
+        targets.seed_targets(s)
 
 
 def _notable_authors() -> list[tuple[str, str, str]]:

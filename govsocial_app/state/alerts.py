@@ -20,7 +20,7 @@ from govsocial_app.state.app_state import AppState
 CACHE_S = 30.0  # the bus keeps every worker's copy current; this only bounds a missed event
 PAGE = 30
 KIND_LABELS = {"spike": "Spike", "keyword": "Keyword", "auth": "Reconnect", "approval": "Approval", "publish": "Publishing", "system": "System",
-               "official": "Official"}
+               "official": "Official", "target_breach": "Response target"}
 SEVERITY_LABELS = {"info": "Info", "warning": "Warning", "critical": "Critical"}
 CHANNEL_LABELS = {"push": "Push", "email": "Email", "inapp": "In-app"}
 STATUS_LABELS = {"pending": "pending", "sending": "sending", "sent": "sent", "retrying": "retrying", "failed": "failed", "skipped": "skipped"}

@@ -10,7 +10,7 @@ import reflex as rx
 from govsocial_app.i18n import translate
 from govsocial_app.services.timefmt import relative_time
 from govsocial_app.services import bus
-from govsocial_app.services.inbox import presence, replies, stream, teams, vip
+from govsocial_app.services.inbox import presence, replies, stream, targets, teams, vip
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.intake import rules
 from govsocial_app.services.records import moderation, policy
@@ -19,8 +19,9 @@ from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state import watchers
 from govsocial_app.state.saved_reply_use import record_correction_use
+from govsocial_app.state.targets import retick, with_targets
 
-FILTER_KEYS = ("network", "profile", "tag", "status", "assigned", "vip", "lang", "kind", "since", "until", "q", "team")
+FILTER_KEYS = ("network", "profile", "tag", "status", "assigned", "vip", "lang", "kind", "since", "until", "q", "team", "target")
 
 
 @dataclasses.dataclass
@@ -48,6 +49,14 @@ class CardView:
     moderation_label: str = ""  # "Hidden (clause 3.2)", in the reader's language
     team: str = ""  # the team's name in the reader's language
     rule_notes: list[str] = dataclasses.field(default_factory=list)  # "Rule “Potholes” tagged Roads", in the reader's language
+    # response-time targets (state/targets.py fills these; the minute tick re-words the clock from sla_due)
+    priority: str = "normal"
+    priority_label: str = ""
+    sla_text: str = ""  # "12 min left" / "Overdue 5 min"
+    sla_tone: str = ""  # "", warning, danger
+    sla_due: str = ""  # ISO time the clock runs to
+    sla_phase: str = ""  # first, done
+    sla_total: int = 0  # the target's length in seconds
 
 
 @dataclasses.dataclass
@@ -100,14 +109,14 @@ def _card(c: stream.MessageCard, lang: str = "en", tz: str = "UTC") -> CardView:
     """A card as this reader sees it: times, the message type and "Replied by" in their language and time zone."""
     when = relative_time(c.received_at, lang=lang, tz=tz)
     replied = translate("Replied by {name} · {when}", lang, name=c.replied_by, when=relative_time(c.replied_at, lang=lang, tz=tz)) if c.replied_by else ""
-    return CardView(
+    return with_targets(CardView(
         c.id, str(c.id), c.author_name, c.author_handle, c.initials, c.excerpt, when,
         c.network, c.profile, translate(KIND_LABELS.get(c.kind, c.kind), lang), c.status, c.assignee, list(c.tags), list(c.vip_lists),
         list(c.claims), replied, c.lang, c.edited, c.network_deleted, c.moderation,
         translate(MOD_LABELS[c.moderation], lang, clause=c.moderation_clause) if c.moderation in MOD_LABELS else "",
         team=c.team_ar if lang == "ar" and c.team_ar else c.team,
         rule_notes=rule_notes(c, lang),
-    )
+    ), c, lang)
 
 
 def rule_notes(c: stream.MessageCard, lang: str) -> list[str]:
@@ -498,6 +507,25 @@ class InboxState(AppState):
         if result.people:
             return rx.toast.success(self._("Assigned to {team}: {people}.", team=team, people=", ".join(result.people)))
         return rx.toast.success(self._("Assigned to {team}.", team=team))
+
+    @rx.event
+    @requires("inbox.act")
+    def set_priority(self, priority: str):
+        actor = self._require("inbox.act")
+        targets.set_message_priority(self._targets(), priority, actor)
+        self._refresh_after_action()
+
+    @rx.event
+    @requires("inbox.view", signed_out="ignore")  # a timer: the page's load already sends a signed-out visitor to sign in
+    def tick_targets(self, _when: str = ""):
+        """Every minute (a hidden rx.moment on the page): re-word the cards' clocks from their due times, no query."""
+        cards, changed = retick(list(self.cards), self.lang)
+        if changed:  # only then does the list go to the browser again
+            self.cards = cards
+        if self.open_id:
+            [card], changed = retick([self.d_card], self.lang)
+            if changed:
+                self.d_card = card
 
     @rx.event
     @requires("inbox.act")

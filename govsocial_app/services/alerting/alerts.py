@@ -30,7 +30,7 @@ from govsocial_app.services.events import AlertsChanged
 
 log = logging.getLogger(__name__)
 
-KINDS = ("spike", "keyword", "auth", "approval", "publish", "system", "official")
+KINDS = ("spike", "keyword", "auth", "approval", "publish", "system", "official", "target_breach")
 SEVERITIES = ("info", "warning", "critical")
 SYSTEM = Actor.system("alerts")
 AUDIENCE_SETTING = "alerts.audience"  # {kind: {"roles": [...], "user_ids": [...]}}; spike rules carry their own
@@ -42,6 +42,7 @@ DEFAULT_ROLES = {
     "publish": ("admin", "manager", "publisher"),
     "system": ("admin",),
     "official": ("admin", "manager", "publisher", "responder"),  # official (CAP) alerts: services/cap/official.py
+    "target_breach": ("admin", "manager"),  # response-time escalations go to the team lead; these roles without one
 }
 SNOOZE = timedelta(hours=1)
 MAX_ATTEMPTS = 6

@@ -32,7 +32,7 @@ from govsocial_app.services import audit, bus
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.events import InboxChanged
-from govsocial_app.services.inbox import teams
+from govsocial_app.services.inbox import targets, teams
 from govsocial_app.services.links import web_link
 from govsocial_app.services.textnorm import excerpt, normalize
 
@@ -59,6 +59,7 @@ class InboxFilter:
     until: datetime | None = None
     q: str = ""
     team: str = ""  # "", "mine" (the reader's teams) or a team id
+    target: str = ""  # "", overdue (response-time targets: services/inbox/targets.py)
 
     def to_params(self) -> dict[str, str]:
         out = {
@@ -74,6 +75,7 @@ class InboxFilter:
             "until": self.until.strftime("%Y-%m-%dT%H:%M") if self.until else "",
             "q": self.q,
             "team": self.team,
+            "target": self.target,
         }
         return {k: v for k, v in out.items() if v}
 
@@ -132,6 +134,7 @@ def filter_from_params(params: dict[str, str]) -> InboxFilter:
         until=until,
         q=(params.get("q") or "").strip()[:200],
         team=_team_param(params.get("team")),
+        target=targets.parse_filter(params.get("target", "")),
     )
 
 
@@ -189,6 +192,7 @@ def _conditions(f: InboxFilter, user_id: int, dialect: str) -> list:
         conds.append(col(Message.team_id).in_(teams.my_team_ids(user_id)))
     elif f.team:
         conds.append(Message.team_id == int(f.team))  # ix_message_team_id (team_id, id) serves it newest-first
+    conds.extend(targets.filter_conditions(f.target))
     if f.q:
         search = _text_search(f.q, dialect)
         if search is not None:
@@ -228,6 +232,11 @@ class MessageCard:
     team_ar: str = ""
     # What inbox rules did: (rule name, actions as recorded), oldest first; services/intake/rules.describe words it.
     rules_applied: tuple[tuple[str, tuple[dict, ...]], ...] = ()
+    # response-time targets (services/inbox/targets.py): the card's clock is worked out from these
+    priority: str = "normal"
+    sla_first_due_at: datetime | None = None
+    sla_done_due_at: datetime | None = None
+    first_response_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -331,6 +340,8 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
             team=team_names.get(m.team_id, ("", ""))[0] if m.team_id else "",
             team_ar=team_names.get(m.team_id, ("", ""))[1] if m.team_id else "",
             rules_applied=tuple(ruled.get(m.id, ())),
+            priority=m.priority, sla_first_due_at=m.sla_first_due_at, sla_done_due_at=m.sla_done_due_at,
+            first_response_at=m.first_response_at,
         )
         for m in rows
     ]

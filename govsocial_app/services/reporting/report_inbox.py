@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from govsocial_app.db import sql
 from govsocial_app.db.models import Tag
-from govsocial_app.services.reporting import metrics
+from govsocial_app.services.reporting import metrics, within_target
 from govsocial_app.services.reporting.report_base import (
     WEEKDAYS, Chart, Column, KeyNumber, Report, ReportFilters, Series, Table, daily, say, session_or_new, x_labels,
 )
@@ -22,6 +22,7 @@ class InboxReport(Report):
     previous: metrics.ResponseStats | None = None
     prev_outbound: int = 0
     heat: list[list[int]] = field(default_factory=list)  # [weekday][hour], local time
+    targets: within_target.WithinTarget | None = None  # "within target" per team, person and priority
 
     def key_numbers(self) -> list[KeyNumber]:
         c, p = self.current.totals, self.previous
@@ -61,7 +62,19 @@ class InboxReport(Report):
             Table("responders", "Responses per user", stat_cols("User"), data(c.by_responder)),
             Table("completers", "Completion per user", stat_cols("User"), data(c.by_completer)),
             Table("inbox_tags", "Response and completion per tag", stat_cols("Tag"), data(c.by_tag)),
+            *self.target_tables(),
         ]
+
+    def target_tables(self) -> list[Table]:
+        """One table, three groups (team, person, priority), so the PDF's tables still fit their page."""
+        if self.targets is None:
+            return []
+        cols = (Column("group", "Group"), Column("name", "Name"), Column("messages", "Messages", "int"),
+                Column("answered_within", "Answered within target", "pct"), Column("completed_within", "Completed within target", "pct"))
+        t = self.targets
+        rows = tuple((group, r.label, r.messages, r.answered_share, r.completed_share)
+                     for group, part in (("Team", t.by_team), ("Person", t.by_person), ("Priority", t.by_priority)) for r in part)
+        return [Table("within_target", "Within target per team, person and priority", cols, rows)]
 
     def busiest(self) -> tuple[int, int, int]:
         """(weekday, hour, messages) of the busiest local hour of the week."""
@@ -91,8 +104,9 @@ def inbox_report(f: ReportFilters, *, session: Session | None = None) -> InboxRe
         current = metrics.inbox_metrics(f.scope(), session=s)
         previous = metrics.response_totals(s, prev.scope())
         prev_out = metrics.outbound_count(s, prev.scope())
+        in_target = within_target.within_target(s, f.scope())
     heat = [[0] * 24 for _ in range(7)]
     for bucket, n in current.inbound_by_hour.items():
         local = sql.parse_hour(bucket).astimezone(f.zone)
         heat[local.weekday()][local.hour] += n
-    return InboxReport("inbox", f, current=current, previous=previous, prev_outbound=prev_out, heat=heat)
+    return InboxReport("inbox", f, current=current, previous=previous, prev_outbound=prev_out, heat=heat, targets=in_target)
