@@ -102,8 +102,9 @@ def test_each_application_is_recorded_audited_and_shown_on_the_card(profile, man
     _rule(manager, "Potholes", {"query": "pothole"}, [{"type": "tag", "tag": "Roads"}])
     [mid] = _take(profile, [_m(1, "pothole again")])
     with session_scope() as s:
-        audit_rows = s.exec(select(AuditLog).where(AuditLog.action == "rule.apply", AuditLog.object_id == str(mid))).all()
+        audit_rows = s.exec(select(AuditLog).where(AuditLog.action == "rule.apply")).all()  # one per rule per page
         assert len(audit_rows) == 1 and audit_rows[0].detail["rule"] == "Potholes"
+        assert mid in audit_rows[0].detail["message_ids"] and audit_rows[0].detail["actions"][str(mid)]
         created = s.exec(select(AuditLog).where(AuditLog.action == "rule.create")).all()
         assert created and created[0].actor_id == manager.user_id
         card = stream._cards(s, [s.get(Message, mid)])[0]
@@ -434,7 +435,7 @@ def test_enable_disable_and_delete_are_audited_and_take_effect(profile, manager)
     assert [("Roads" in _tags(i)) for i in (off, on, gone)] == [False, True, False]
     with session_scope() as s:
         actions = [a.action for a in s.exec(select(AuditLog).where(AuditLog.object_type == "inbox_rule").order_by(col(AuditLog.id))).all()]
-    assert actions == ["rule.create", "rule.disable", "rule.enable", "rule.delete"]
+    assert actions == ["rule.create", "rule.disable", "rule.enable", "rule.apply", "rule.delete"]  # applied while on
 
 
 # ---------------------------------------------------------------- dry run

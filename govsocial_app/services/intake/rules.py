@@ -581,7 +581,24 @@ class _Run:
             self.s.execute(insert(MessageTag.__table__), self.new_tags)
         if self.applications:
             self.s.execute(insert(RuleApplication.__table__), self.applications)
-        audit.record_many(self.s, SYSTEM, self.audits)
+        audit.record_many(self.s, SYSTEM, self._audit_rows())
+
+    def _audit_rows(self) -> list[tuple[str, str, Any, dict[str, Any]]]:
+        """One audit row per rule per page, naming every message it changed and what it did to each (the way a
+        bulk assign is audited). Each message's own record is its RuleApplication row, shown on the card. One row
+        per application cost more than the rules themselves: every audit row is sealed into the hash chain."""
+        by_rule: dict[int, list[tuple[int, list[dict[str, Any]]]]] = {}
+        names: dict[int, str] = {}
+        for _action, _type, message_id, detail in self.audits:
+            by_rule.setdefault(detail["rule_id"], []).append((message_id, detail["actions"]))
+            names[detail["rule_id"]] = detail["rule"]
+        rows = []
+        for rule_id, done in by_rule.items():
+            ids = [mid for mid, _ in done]
+            rows.append(("rule.apply", "inbox_rule", rule_id,
+                         {"rule_id": rule_id, "rule": names[rule_id], "count": len(ids), "message_ids": ids,
+                          "actions": {str(mid): actions for mid, actions in done}}))
+        return rows
 
     def _user(self, user_id: int) -> tuple[str, bool]:
         if user_id not in self.users:
