@@ -494,9 +494,10 @@ def apply_rules(s: Session, new_ids: list[int], now: datetime | None = None, *, 
             if r.stop:
                 break
     run.write()
-    for rule_id, ids in matched.items():
-        s.execute(update(InboxRule).where(InboxRule.id == rule_id).values(match_count=InboxRule.match_count + len(ids))
-                  .execution_options(synchronize_session=False))
+    if matched:  # one executemany for every rule's count (psycopg pipelines it), not one statement per rule
+        table = InboxRule.__table__
+        s.execute(update(table).where(table.c.id == bindparam("_id")).values(match_count=table.c.match_count + bindparam("_n")),
+                  [{"_id": rule_id, "_n": len(ids)} for rule_id, ids in matched.items()])
     out.alert_ids = run.raise_alerts(matched, {r.id: r for r in rules})
     return out
 
