@@ -199,7 +199,7 @@ def _card(c: CardView) -> rx.Component:
                             priority_badge(c), clock_badge(c),
                             rx.cond(c.status == "completed", rx.badge(rx.icon("check", size=10, aria_hidden="true"), t("Completed"), color_scheme="green", size="1")),
                             rx.cond(c.assignee != "", rx.badge(rx.icon("user", size=10, aria_hidden="true"), c.assignee, size="1", color_scheme="blue")),
-                            rx.cond(c.team != "", rx.badge(rx.icon("users", size=10, aria_hidden="true"), c.team, size="1", color_scheme="violet", dir="auto")),
+                            rx.cond(c.team != "", rx.badge(rx.icon("users", size=10, aria_hidden="true"), rx.el.span(t("Team") + ": ", class_name="gs-sr-only"), c.team, size="1", color_scheme="violet", dir="auto")),
                             rx.foreach(c.tags, lambda tag: rx.badge(tag, size="1", variant="outline")),
                             rx.foreach(c.claims, lambda claim: rx.badge(rx.icon("shield-alert", size=10, aria_hidden="true"), claim, size="1", color_scheme="crimson")),
                             rx.cond(c.edited, rx.badge(t("Edited"), size="1", color_scheme="gray")),
@@ -336,7 +336,7 @@ def _actions() -> rx.Component:
                 value=rx.cond(InboxState.d_assignee != "", InboxState.d_assignee, ""),
                 on_change=InboxState.assign_to,
             ),
-            rx.cond(InboxState.d_card.team != "", rx.badge(rx.icon("users", size=12, aria_hidden="true"), InboxState.d_card.team, color_scheme="violet", dir="auto", size="2")),
+            rx.cond(InboxState.d_card.team != "", rx.badge(rx.icon("users", size=12, aria_hidden="true"), rx.el.span(t("Team") + ": ", class_name="gs-sr-only"), InboxState.d_card.team, color_scheme="violet", dir="auto", size="2")),
             priority_menu(),
             rx.cond(
                 AppState.can_edit_vips,

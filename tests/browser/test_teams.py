@@ -61,7 +61,7 @@ def test_a_manager_assigns_to_a_team_round_robin_and_sees_it_in_the_workload(bro
     page.goto(live_app.url + f"/inbox?team={roads}")
     words = " ".join(text.split())[:30]
     card = page.get_by_role("listitem").filter(has_text=words).first
-    expect(card).to_contain_text("Roads")
+    expect(card).to_contain_text("Team: Roads")  # the badge says what it is to a screen reader, not only by its icon
     expect(card).to_contain_text(chosen)
 
     # More → Teams and workload: the Roads row counts the open items, with its members online.
