@@ -21,8 +21,8 @@ def test_demo_seed_has_priorities_and_one_overdue_escalation(db):
         urgent = s.exec(select(Message).where(Message.priority == "urgent")).all()
         langs = {m.lang for m in urgent} | {m.lang for m in s.exec(select(Message).where(Message.priority == "high")).all()}
     assert set(marked) == {"urgent", "high"} and "ar" in langs
-    overdue = [m for m in urgent if targets.first_response_breached(m, now)]
-    assert len(overdue) == 1
+    overdue = [m for m in urgent if targets.first_response_breached(m, now) and m.sla_first_escalated_at is None]
+    assert len(overdue) == 1  # the one breach the demo leaves to escalate (another urgent one may be late already)
     raised = targets.escalate_breaches(now)
     assert 1 <= len(raised) <= 2  # its first response, and its completion if that passed too
     with session_scope() as s:

@@ -99,6 +99,8 @@ def test_no_team_lead_falls_back_to_admins_and_managers(actor_factory):
 
 def test_null_due_times_old_history_answered_and_completed_never_escalate(actor_factory):
     actor_factory("admin")
+    normal = _store(5, NOW - timedelta(hours=5))  # normal priority, 1 h past its 4 h target: overdue on the card only
+    low = _store(6, NOW - timedelta(days=1, hours=1), priority="low")
     old = _store(1, NOW - timedelta(days=3), priority="urgent")  # breached 3 days ago: history, not news
     null = _store(2, NOW - timedelta(hours=1), priority="urgent")
     answered = _store(3, NOW - timedelta(minutes=30), priority="urgent")
@@ -112,6 +114,9 @@ def test_null_due_times_old_history_answered_and_completed_never_escalate(actor_
     with session_scope() as s:
         assert targets.escalation_candidates(s, "first", NOW) == []
         assert s.get(Message, old).sla_first_escalated_at is None
+        for quiet in (normal, low):  # breached, shown overdue, yet not escalated: only urgent and high escalate
+            assert targets.first_response_breached(s.get(Message, quiet), NOW)
+            assert s.get(Message, quiet).sla_first_escalated_at is None
 
 
 def test_a_reply_sets_the_first_response_and_stops_the_clock():
