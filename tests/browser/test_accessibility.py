@@ -21,7 +21,7 @@ BLOCKING = ("critical", "serious")
 MANAGER_PAGES = (
     "/inbox", "/inbox?open-filters", "/inbox?first-message", "/publish", "/publish/calendar", "/publish/approvals",
     "/alerts", "/alerts/settings", "/reports", "/reports/listening", "/more", "/more/keywords", "/more/vips", "/more/saved-replies",
-    "/more/notifications", "/more/password", "/more/two-factor", "/more/sessions", "/more/teams",
+    "/more/notifications", "/more/password", "/more/two-factor", "/more/sessions", "/more/teams", "/more/rules", "/more/targets",
 )
 ADMIN_PAGES = ("/more/profiles", "/admin/users", "/admin/audit", "/admin/cap", "/more/policy")
 RECORDS_PAGES = ("/more/records",)

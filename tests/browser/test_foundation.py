@@ -83,7 +83,7 @@ def test_arabic_interface_is_right_to_left(browser, live_app):
     # The language switch lives on More, and switching back brings English back everywhere.
     page.goto(live_app.url + "/more")
     page.get_by_role("button", name="English").click()
-    expect(page.get_by_role("link", name="Inbox")).to_be_visible()
+    expect(page.get_by_role("link", name="Inbox", exact=True)).to_be_visible()
     ctx.close()
 
 

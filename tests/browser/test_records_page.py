@@ -66,7 +66,7 @@ def test_records_officer_works_the_records_page_on_a_phone(browser, live_app, tm
     expect(page.locator("[dir=rtl]").first).to_be_visible()
     page.goto(live_app.url + "/more")
     page.get_by_role("button", name="English").click()
-    expect(page.get_by_role("link", name="Inbox")).to_be_visible()
+    expect(page.get_by_role("link", name="Inbox", exact=True)).to_be_visible()
     ctx.close()
 
 

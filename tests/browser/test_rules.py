@@ -59,7 +59,7 @@ def test_a_rule_made_on_the_rules_page_tags_and_assigns_new_messages_live(browse
     expect(page.get_by_role("button", name="Move up Live triage")).to_be_visible()
 
     # The manager watches the inbox; an admin connects a simulated account, whose first poll takes in new messages.
-    page.get_by_role("link", name="Inbox").first.click()
+    page.get_by_role("link", name="Inbox", exact=True).first.click()
     page.wait_for_url("**/inbox**")
     expect(page.get_by_role("listitem").first).to_be_visible()
     handle = _busy_handle()
