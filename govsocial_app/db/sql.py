@@ -29,3 +29,47 @@ def seconds_between(session: Session, start, end):
 
 def parse_hour(bucket: str) -> datetime:
     return datetime.strptime(bucket, "%Y-%m-%d %H").replace(tzinfo=timezone.utc)
+
+
+_PG_ARRAY_INSERTS: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def insert_rows(session: Session, table, rows: list[dict]) -> None:
+    """Insert many rows of `table` (a Core Table) in one statement on PostgreSQL, an executemany on SQLite.
+
+    On PostgreSQL each column goes as one binary array that `unnest` zips back into rows: one statement, parsed and
+    planned once per table and column set, where an executemany is a round of the pipeline per row (10,000 tag and
+    rule-application rows of an ingest page cost half a second that way). JSON columns travel as text arrays.
+    Every row must have the same keys."""
+    if not rows:
+        return
+    from sqlalchemy import JSON, insert
+    from sqlalchemy.dialects import postgresql
+
+    if dialect_of(session) != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    import json
+
+    cols = tuple(rows[0])
+    key = (table.name, cols)
+    sql = _PG_ARRAY_INSERTS.get(key)
+    json_cols = {c for c in cols if isinstance(table.c[c].type, JSON)}
+    if sql is None:
+        import re
+
+        dialect = postgresql.dialect()
+        arrays, selects = [], []
+        for i, c in enumerate(cols):
+            if c in json_cols:
+                arrays.append(f"CAST(%({c})s AS text[])")
+                selects.append(f"CAST(c{i} AS json)")
+            else:
+                base = re.sub(r"[(][0-9]+[)]", "", table.c[c].type.compile(dialect=dialect))
+                arrays.append(f"CAST(%({c})b AS {base}[])")
+                selects.append(f"c{i}")
+        names = ", ".join(f"c{i}" for i in range(len(cols)))
+        sql = _PG_ARRAY_INSERTS[key] = (f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT {', '.join(selects)} "
+                                        f"FROM unnest({', '.join(arrays)}) AS t({names})")
+    params = {c: [json.dumps(r[c]) if c in json_cols else r[c] for r in rows] for c in cols}
+    session.connection().exec_driver_sql(sql, params)

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from typing import Protocol
 
 from sqlalchemy import insert, text
 from sqlalchemy.dialects import postgresql
@@ -23,6 +24,19 @@ from govsocial_app.services.textnorm import search_text
 
 log = logging.getLogger(__name__)
 _CHUNK = 500  # keeps the IN (...) lookup and the insert batch well inside SQLite's parameter limit
+
+
+class RowHook(Protocol):
+    """Sees a page's new rows before they are inserted (and may change them), then learns their ids.
+
+    The intake pipeline's inbox rules (services/intake/rules.Plan) decide tags, assignment, priority and completion
+    here, so the rows go in already triaged instead of being updated moments after their insert."""
+
+    def decide(self, rows: list[dict], edited: set[tuple[str, str]]) -> None:
+        """`edited`: the (network, external id) of rows that a later report in the same page edits or deletes
+        right after their insert, so what is decided on the row's first text may not hold for what is stored."""
+
+    def inserted(self, ids: dict[tuple[str, str], int]) -> None: ...
 
 
 @dataclass
@@ -62,6 +76,10 @@ def _row(m: InboundMessage, profile_id: int | None, keyword_id: int | None, now:
         "received_at": now,
         "status": "open",
         "priority": "normal",
+        "assignee_id": None,
+        "team_id": None,
+        "completed_at": None,
+        "completed_by": None,
         "sla_first_due_at": now + timedelta(minutes=due[0]),
         "sla_done_due_at": now + timedelta(minutes=due[1]),
         "keyword_id": keyword_id,
@@ -81,10 +99,12 @@ def store(
     keyword_id: int | None = None,
     now: datetime | None = None,
     backfill: bool = False,
+    hook: RowHook | None = None,
 ) -> IngestResult:
     """Insert new messages and version changed ones inside the caller's transaction.
 
-    `backfill` stores history as if it had arrived when it was written (received_at = created_at)."""
+    `backfill` stores history as if it had arrived when it was written (received_at = created_at); `hook` sees
+    each batch of new rows before their insert and their ids after it."""
     now = now or datetime.now(timezone.utc)
     result = IngestResult()
     # Every report of an id is kept in order: a page can hold a message and then its edit or deletion,
@@ -109,16 +129,24 @@ def store(
         new_rows = [_row(reports[k][0], profile_id, keyword_id, _utc(reports[k][0].created_at) if backfill else now, due)
                     for k in fresh]
         if new_rows:
+            if hook is not None:
+                hook.decide(new_rows, {k for k in fresh if len(reports[k]) > 1})
             if postgres:
                 new_ids = _insert_pg(session, new_rows, now)
             else:
-                inserted = session.execute(insert(Message).returning(Message.id, Message.network, Message.external_id), new_rows).all()
+                # Core, not the ORM's bulk insert: that leaves out each row's None values and groups the rows by
+                # which columns remain, so rows that rules left with or without an assignee, a team or a completion
+                # went in as hundreds of small statements instead of a few.
+                table = Message.__table__
+                inserted = session.execute(insert(table).returning(table.c.id, table.c.network, table.c.external_id), new_rows).all()
                 session.execute(
-                    insert(MessageVersion),
+                    insert(MessageVersion.__table__),
                     [{"message_id": mid, "version": 1, "change": "created", "text": r["text"], "captured_at": now, "raw": {}}
                      for r, (mid, _, _) in zip(new_rows, inserted)],
                 )
                 new_ids = {(n, e): mid for mid, n, e in inserted}
+            if hook is not None:
+                hook.inserted(new_ids)
             result.new_ids.extend(new_ids[k] for k in fresh)
             # Only the rows that this page also edits or deletes are loaded back as objects.
             later = [new_ids[k] for k in fresh if len(reports[k]) > 1]

@@ -1,13 +1,17 @@
 """The one intake pipeline: every page of inbound items (a profile's poll and its re-check, a brand-keyword
 search, the demo seed, a webhook) goes through `take_in`, in one order, in the caller's transaction:
 
-  store with dedupe → brand-keyword tags → listening (sentiment, topics, claims) → inbox rules → keyword alerts,
+  store with dedupe (and inbox rules) → brand-keyword tags → listening (sentiment, topics, claims) → the inbox rules
+  left for after listening → keyword alerts,
 
-Inbox rules (services/intake/rules.py) run after listening because their conditions may read a message's sentiment
-and its matched misinformation claims, and after the brand-keyword tags so a rule sees the message as the inbox
-will; they run in position order on what is new only, and never fail the page (a rule that throws is skipped for
-that message and counted on the rule). Their changes commit with the page and are announced with it. History
-(backfill, or a page without alerts) gets the quiet actions only: no alerts, automatic replies or moderation.
+Inbox rules (services/intake/rules.py) are decided on the new rows before their insert (`rules.Plan`, handed to
+`ingest.store`): tag, assign, priority and complete go in with the row instead of updating it a moment later. A rule
+that reads listening's results (sentiment, matched claims) or that matched with an action needing the stored message
+(alert, automatic reply, moderation, round-robin) is left, with every rule after it for that message, to
+`apply_rules` after listening. Either way each message meets the rules in position order, on what is new only, and
+never fails the page (a rule that throws is skipped for that message and counted on the rule). Their changes commit
+with the page and are announced with it. History (backfill, or a page without alerts) gets the quiet actions only:
+no alerts, automatic replies or moderation.
 
 Then, one announcement after the commit (`bus.announce_after_commit`): what arrived, and what changed (network-side
 edits and deletions, messages that gained a tag or a claim flag). Alert delivery (push, email) is slow network
@@ -66,8 +70,9 @@ def take_in(s: Session, items: Sequence[InboundMessage], source: Source, *, now:
     messages, their tags, listening rows and alerts commit together or not at all, so a failure part-way leaves
     the page to be fetched again, deduplicated. Announced once, after that commit."""
     now = now or datetime.now(timezone.utc)
+    plan = rules.Plan(s, now, live=source.alerts and not source.backfill)  # most rules decide on the rows before their insert
     stored = ingest.store(s, list(items), profile_id=source.profile_id, keyword_id=source.keyword_id, now=now,
-                          backfill=source.backfill)
+                          backfill=source.backfill, hook=plan)
     out = IntakeResult(new_ids=list(stored.new_ids), changed_ids=list(stored.versioned_ids), skipped=stored.skipped)
     # Brand-keyword tags: every active keyword on what is new, and the searched keyword on every hit it found
     # (also messages stored before, say from a profile's mentions: they change on screen, so they are announced).
@@ -79,7 +84,7 @@ def take_in(s: Session, items: Sequence[InboundMessage], source: Source, *, now:
             out.changed_ids += [i for i in tag_matches(s, kw, _stored_ids(s, items)) if i not in new]
     if out.new_ids:
         _listen(s, out.new_ids)
-        out.alert_ids += rules.apply_rules(s, out.new_ids, now, live=source.alerts and not source.backfill).alert_ids
+        out.alert_ids += rules.apply_rules(s, out.new_ids, now, plan=plan).alert_ids
     if source.alerts:
         out.alert_ids += raise_keyword_alerts(s, matches, now)
     bus.announce_after_commit(s, InboxChanged.of(out.new_ids, out.changed_ids))

@@ -34,7 +34,8 @@ from govsocial_app.services.inbox import replies, saved_replies, targets, teams
 from govsocial_app.services.inbox.stream import find_or_create_tag
 from govsocial_app.services.inbox.vip import normalize_handle
 from govsocial_app.services.links import inbox_link
-from govsocial_app.services.listening.keyword_query import Query, QuerySyntaxError, parse, prepare
+from govsocial_app.db.sql import insert_rows
+from govsocial_app.services.listening.keyword_query import Query, QuerySyntaxError, parse, prepare, required_words, words_of
 from govsocial_app.services.records import moderation
 
 log = logging.getLogger(__name__)
@@ -292,9 +293,14 @@ class _Compiled:
     langs: tuple[str, ...] = ()
     vip_lists: frozenset[int] = frozenset()
     rare: bool = False  # has any of the conditions that are less common (followers, sentiment, hours, VIP, claims)
+    listening: bool = False  # reads what listening adds after the insert (sentiment, matched claims)
+    defers: bool = False  # has an action that needs the stored message: a loud one (alert, auto-reply, moderate) or round-robin
+    defers_history: bool = False  # the same for history, which gets no loud actions: round-robin only
+    words: frozenset[str] | None = None  # a message must have one of these for the query to match (None: any may)
 
 
 _RARE = ("followers_min", "followers_max", "sentiment_min", "sentiment_max", "days", "vip_list_ids", "claims")
+_LISTENING = ("sentiment_min", "sentiment_max", "claims")
 _MSG_COLUMNS = ("id", "network", "external_id", "profile_id", "direction", "kind", "conversation_key", "in_reply_to_external_id",
                 "author_handle", "author_key", "author_name", "author_followers", "text", "lang", "received_at", "sentiment",
                 "status", "priority", "assignee_id", "team_id", "completed_at", "completed_by", "sla_first_due_at",
@@ -323,9 +329,14 @@ _cache: dict[int, _Compiled] = {}  # rule id → compiled, reused while the rule
 def _compile(r: InboxRule) -> _Compiled:
     c = r.conditions or {}
     query = parse(c["query"]) if c.get("query") else None
-    return _Compiled(r.id, r.name, r.position, r.stop_processing, r.updated_at, dict(c), list(r.actions or []), query,
+    actions = list(r.actions or [])
+    return _Compiled(r.id, r.name, r.position, r.stop_processing, r.updated_at, dict(c), actions, query,
                      frozenset(c.get("networks") or ()), frozenset(c.get("profile_ids") or ()), frozenset(c.get("kinds") or ()),
-                     tuple(c.get("langs") or ()), frozenset(c.get("vip_list_ids") or ()), any(k in c for k in _RARE))
+                     tuple(c.get("langs") or ()), frozenset(c.get("vip_list_ids") or ()), any(k in c for k in _RARE),
+                     any(k in c for k in _LISTENING),
+                     any(a["type"] in LOUD_ACTIONS or (a["type"] == "assign" and a.get("round_robin")) for a in actions),
+                     any(a["type"] == "assign" and a.get("round_robin") for a in actions),
+                     required_words(query) if query is not None else None)
 
 
 def _load(s: Session) -> list[_Compiled]:
@@ -355,7 +366,8 @@ class _Facts:
     query_hits: dict[tuple[int, str], bool] = field(default_factory=dict)
 
 
-def _facts(s: Session, messages: list[Message], rules: list[_Compiled]) -> _Facts:
+def _facts(s: Session, messages: list[Any], rules: list[_Compiled], *, stored: bool = True) -> _Facts:
+    """`stored=False`: rows not inserted yet (`Plan.decide`), which have no claims."""
     ids = [m.id for m in messages]
     f = _Facts(zone=timefmt.zone(settings_store.get(TIMEZONE_SETTING, "UTC", session=s)), message_ids=ids)
     if any(r.vip_lists for r in rules) or any(a["type"] == "auto_reply" for r in rules for a in r.actions):
@@ -366,7 +378,7 @@ def _facts(s: Session, messages: list[Message], rules: list[_Compiled]) -> _Fact
                 .where(col(VipMember.handle).in_(handles[start:start + 500]), col(VipMember.deleted_at).is_(None),
                        col(VipList.deleted_at).is_(None))).all():
                 f.vip_lists.setdefault((network, handle), set()).add(list_id)
-    if any("claims" in r.conditions for r in rules):
+    if stored and any("claims" in r.conditions for r in rules):
         for start in range(0, len(ids), 500):
             for mid, claim_id in s.exec(select(ClaimMatch.message_id, ClaimMatch.claim_id).join(Claim, Claim.id == ClaimMatch.claim_id)
                                         .where(col(ClaimMatch.message_id).in_(ids[start:start + 500]), col(Claim.deleted_at).is_(None))).all():
@@ -374,9 +386,8 @@ def _facts(s: Session, messages: list[Message], rules: list[_Compiled]) -> _Fact
     return f
 
 
-def _matches(r: _Compiled, m: Message, f: _Facts) -> bool:
-    """All of the rule's conditions hold for the message; cheap checks first, the keyword query last."""
-    c = r.conditions
+def _basic(r: _Compiled, m: Any) -> bool:
+    """The conditions on the message's own columns that cost nothing: network, profile, type, language."""
     if r.networks and m.network not in r.networks:
         return False
     if r.profiles and m.profile_id not in r.profiles:
@@ -387,6 +398,14 @@ def _matches(r: _Compiled, m: Message, f: _Facts) -> bool:
         lang = (m.lang or "").lower()
         if not any(lang == code or lang.startswith(code + "-") for code in r.langs):
             return False
+    return True
+
+
+def _matches(r: _Compiled, m: Any, f: _Facts) -> bool:
+    """All of the rule's conditions hold for the message; cheap checks first, the keyword query last."""
+    c = r.conditions
+    if not _basic(r, m):
+        return False
     if r.rare and not _rare_conditions(r, c, m, f):
         return False
     if r.query is not None:
@@ -394,13 +413,46 @@ def _matches(r: _Compiled, m: Message, f: _Facts) -> bool:
         key = (m.id, c["query"])
         hit = f.query_hits.get(key)
         if hit is None:
-            msg = f.analysed.get(m.id)
-            if msg is None:
-                msg = f.analysed[m.id] = prepare(m.text or "", m.lang or "", m.author_handle or "")
-            hit = f.query_hits[key] = r.query.matches_prepared(msg)
+            hit = f.query_hits[key] = r.query.matches_prepared(_prepared(m, f))
         if not hit:
             return False
     return True
+
+
+def _prepared(m: Any, f: _Facts) -> Any:
+    msg = f.analysed.get(m.id)
+    if msg is None:
+        msg = f.analysed[m.id] = prepare(m.text or "", m.lang or "", m.author_handle or "")
+    return msg
+
+
+class _Order:
+    """Which rules a message can match, in position order: a rule whose query needs words the message lacks is
+    passed over without being tested (keyword_query.required_words); rules with no such words are always tested."""
+
+    def __init__(self, rules: list[_Compiled]):
+        self.count = len(rules)
+        self.always = frozenset(i for i, r in enumerate(rules) if r.words is None)
+        self.by_word: dict[str, list[int]] = {}
+        for i, r in enumerate(rules):
+            for w in r.words or ():
+                self.by_word.setdefault(w, []).append(i)
+
+    def of(self, m: Any, f: _Facts, start: int = 0) -> list[int]:
+        if not self.by_word:
+            return list(range(start, self.count))
+        found = set(self.always)
+        by_word = self.by_word
+        words = words_of(_prepared(m, f))
+        if len(words) < len(by_word):
+            for w in words:
+                if (hit := by_word.get(w)) is not None:
+                    found.update(hit)
+        else:
+            for w, hit in by_word.items():
+                if w in words:
+                    found.update(hit)
+        return sorted(i for i in found if i >= start)
 
 
 def _rare_conditions(r: _Compiled, c: dict[str, Any], m: Any, f: _Facts) -> bool:
@@ -445,10 +497,16 @@ class RulesResult:
 LOUD_ACTIONS = frozenset({"alert", "auto_reply", "moderate"})  # never for history (`live=False`)
 
 
-def apply_rules(s: Session, new_ids: list[int], now: datetime | None = None, *, live: bool = True) -> RulesResult:
+def apply_rules(s: Session, new_ids: list[int], now: datetime | None = None, *, live: bool = True,
+                plan: Plan | None = None) -> RulesResult:
     """Run every enabled rule, in position order, on the newly stored messages `new_ids`, in the caller's
     transaction. Never raises: a failure is counted on the rule and the message keeps going. `live=False` (history,
-    the demo's month of backfill) skips what speaks to people: alerts, automatic replies and moderation."""
+    the demo's month of backfill) skips what speaks to people: alerts, automatic replies and moderation.
+
+    With a `plan` (the pipeline's, given to `ingest.store`), most rules were already decided on the rows before
+    their insert: this writes what they did and runs only the rest (see `Plan`)."""
+    if plan is not None:
+        return plan.finish(new_ids)
     out = RulesResult()
     if not new_ids:
         return out
@@ -460,19 +518,39 @@ def apply_rules(s: Session, new_ids: list[int], now: datetime | None = None, *, 
         return out
     if not rules:
         return out
+    messages = _stored(s, new_ids)
+    run = _Run(s, now, _facts(s, messages, rules), live)
+    run.tag_names = _tag_names(rules)
+    run.messages = messages
+    matched: dict[int, list[int]] = {}
+    _loop(run, rules, messages, {}, out, matched)
+    _close(run, rules, out, matched)
+    return out
+
+
+def _stored(s: Session, ids: list[int]) -> list[Any]:
     s.flush()
     columns = [getattr(Message, c) for c in _MSG_COLUMNS]
     messages: list[Any] = []
-    for start in range(0, len(new_ids), 500):
-        messages += [_Msg(row) for row in s.execute(select(*columns).where(col(Message.id).in_(new_ids[start:start + 500]),
+    for start in range(0, len(ids), 500):
+        messages += [_Msg(row) for row in s.execute(select(*columns).where(col(Message.id).in_(ids[start:start + 500]),
                                                                            Message.direction == "in")).all()]
     messages.sort(key=lambda m: m.id)
-    run = _Run(s, now, _facts(s, messages, rules), live)
-    run.tag_names = {a["tag"].lower() for r in rules for a in r.actions if a["type"] == "tag"}
-    run.messages = messages
-    matched: dict[int, list[int]] = {}
+    return messages
+
+
+def _tag_names(rules: list[_Compiled]) -> set[str]:
+    return {a["tag"].lower() for r in rules for a in r.actions if a["type"] == "tag"}
+
+
+def _loop(run: _Run, rules: list[_Compiled], messages: list[Any], start_at: dict[int, int], out: RulesResult,
+          matched: dict[int, list[int]]) -> None:
+    """Each message through the rules in order, from its `start_at` rule (0 unless a plan got that far)."""
+    s = run.s
+    order = _Order(rules)
     for m in messages:
-        for r in rules:
+        for i in order.of(m, run.facts, start_at.get(m.id, 0)):
+            r = rules[i]
             try:
                 hit = _matches(r, m, run.facts)
             except Exception as exc:  # noqa: BLE001
@@ -493,13 +571,163 @@ def apply_rules(s: Session, new_ids: list[int], now: datetime | None = None, *, 
                 out.changed_ids.append(m.id)
             if r.stop:
                 break
+
+
+def _close(run: _Run, rules: list[_Compiled], out: RulesResult, matched: dict[int, list[int]]) -> None:
+    """Write the page's rows and rule counts, and raise the rules' alerts."""
+    s = run.s
     run.write()
     if matched:  # one executemany for every rule's count (psycopg pipelines it), not one statement per rule
         table = InboxRule.__table__
         s.execute(update(table).where(table.c.id == bindparam("_id")).values(match_count=table.c.match_count + bindparam("_n")),
                   [{"_id": rule_id, "_n": len(ids)} for rule_id, ids in matched.items()])
     out.alert_ids = run.raise_alerts(matched, {r.id: r for r in rules})
-    return out
+
+
+class _Row:
+    """A row about to be inserted, as rules see it: `__dict__` is the insert dict itself, so reading an attribute
+    reads the row and an action's change (priority, assignee, status...) is the value that will be inserted."""
+
+
+class Plan:
+    """The pipeline's rules for one page, decided before the insert where they can be.
+
+    Rules used to run after the insert and UPDATE what they changed: on PostgreSQL that re-wrote every indexed
+    column (priority, assignee, status: no HOT update) and re-did the full-text index of rows inserted moments
+    before, which cost more than the rules themselves. Now `ingest.store` hands each batch of new rows to `decide`
+    before inserting them; each row goes through the rules in order, and the quiet actions (tag, assign to a
+    person or a team, priority with its due times, complete) change the row itself. A row stops being decided at
+    the first rule that needs the stored message: one that reads listening's results (sentiment, matched claims)
+    or that matched with an action that writes at once (alert, automatic reply, moderation, round-robin). `finish`
+    (after listening, in `apply_rules`) writes the tags, rule applications and audit rows once ids exist, then runs
+    the rest of the rules for those rows from that rule on, exactly as before. Same order, same results."""
+
+    def __init__(self, s: Session, now: datetime | None = None, *, live: bool = True):
+        self.s, self.live = s, live
+        self.now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        self.rules: list[_Compiled] | None = None
+        self.run: _Run | None = None
+        self.out = RulesResult()
+        self.matched: dict[int, list[int]] = {}  # rule id → row keys
+        self.keys: dict[tuple[str, str], int] = {}  # (network, external id) → row key (negative: never a real id)
+        self.ids: dict[int, int] = {}  # row key → message id, once inserted
+        self.resume: dict[int, int] = {}  # row key → index of the first rule left for `finish`
+        self.order: _Order | None = None
+
+    def decide(self, rows: list[dict], edited: set[tuple[str, str]] = frozenset()) -> None:
+        """Run the rules on rows about to be inserted. A row that the same page edits right after its insert
+        (`edited`) is left whole to `finish`, which sees the text that was stored."""
+        s = self.s
+        if self.rules is None:
+            try:
+                self.rules = _load(s)
+            except Exception:  # noqa: BLE001 - rules never block ingest
+                log.exception("rules: could not load the rules; %d new messages keep going without them", len(rows))
+                self.rules = []
+        if not self.rules:
+            return
+        rules, live = self.rules, self.live
+        views = []
+        for row in rows:
+            v = _Row()
+            v.__dict__ = row
+            v.id = -(len(self.keys) + 1)
+            self.keys[(row["network"], row["external_id"])] = v.id
+            views.append(v)
+        try:
+            facts = _facts(s, views, rules, stored=False)
+            if self.run is None:
+                self.run = _Run(s, self.now, facts, live)
+                self.run.tag_names = _tag_names(rules)
+                self.run._present = set()  # new rows have no tags yet; the brand keywords' are checked in `finish`
+            self.run.facts = facts
+            run, out, matched = self.run, self.out, self.matched
+            order = self.order = self.order or _Order(rules)
+            for v in views:
+                if (v.network, v.external_id) in edited:
+                    self.resume[v.id] = 0
+                    continue
+                for i in order.of(v, facts):
+                    r = rules[i]
+                    try:
+                        if r.listening:  # sentiment and claims exist only after the insert
+                            if _basic(r, v):
+                                self.resume[v.id] = i
+                                break
+                            continue
+                        hit = _matches(r, v, facts)
+                    except Exception as exc:  # noqa: BLE001
+                        out.errors += 1
+                        _fail(s, r, v, exc)
+                        continue
+                    if not hit:
+                        continue
+                    if r.defers if live else r.defers_history:
+                        self.resume[v.id] = i
+                        break
+                    try:
+                        done = run.apply(r, v)
+                    except Exception as exc:  # noqa: BLE001 - run.apply put the row back as it was
+                        out.errors += 1
+                        _fail(s, r, v, exc)
+                        continue
+                    matched.setdefault(r.id, []).append(v.id)
+                    out.applied += 1
+                    if done:
+                        out.changed_ids.append(v.id)
+                    if r.stop:
+                        break
+        finally:
+            for row in rows:
+                row.pop("id", None)
+
+    def inserted(self, ids: dict[tuple[str, str], int]) -> None:
+        for key, message_id in ids.items():
+            if (k := self.keys.get(key)) is not None:
+                self.ids[k] = message_id
+
+    def finish(self, new_ids: list[int]) -> RulesResult:
+        """After listening: write what `decide` did, with the messages' ids, and run the rules it left."""
+        run, out = self.run, self.out
+        if run is None or not self.rules:
+            return out
+        s, ids = self.s, self.ids
+        new = set(new_ids)
+        known = {k for k, i in ids.items() if i in new}
+        run.applications = [dict(a, message_id=ids[a["message_id"]]) for a in run.applications if a["message_id"] in known]
+        run.audits = [(action, kind, ids[mid], detail) for action, kind, mid, detail in run.audits if mid in known]
+        self.matched = {rule_id: [ids[k] for k in keys if k in known] for rule_id, keys in self.matched.items()}
+        out.changed_ids = [ids[k] for k in out.changed_ids if k in known]
+        resume = {ids[k]: i for k, i in self.resume.items() if k in known}
+        # Tags: a brand keyword may have tagged the message since (tag_with_keywords runs after the insert).
+        tagged = [a["message_id"] for a in run.applications if any(d["type"] == "tag" for d in a["actions"])]
+        run.facts.message_ids = sorted(set(tagged) | set(resume))
+        run._present = None
+        present = run._present_tags()
+        run.new_tags = []
+        for a in run.applications:
+            kept = []
+            for d in a["actions"]:
+                if d["type"] == "tag":
+                    pair = (a["message_id"], run.tag_ids[d["tag"].lower()])
+                    if pair in present:
+                        continue
+                    present.add(pair)
+                    run.new_tags.append({"message_id": pair[0], "tag_id": pair[1], "created_at": self.now})
+                kept.append(d)
+            a["actions"][:] = kept  # the audit row holds the same list
+        run.applications = [a for a in run.applications if a["actions"]]
+        run.audits = [a for a in run.audits if a[3]["actions"]]
+        run.messages = []
+        if resume:
+            messages = _stored(s, sorted(resume))
+            facts = _facts(s, messages, self.rules)
+            facts.message_ids = run.facts.message_ids
+            run.facts = facts
+            run.messages = messages
+            _loop(run, self.rules, messages, resume, out, self.matched)
+        _close(run, self.rules, out, self.matched)
+        return out
 
 
 def _fail(s: Session, r: _Compiled, m: Message, exc: Exception) -> None:
@@ -529,6 +757,7 @@ class _Run:
         self.alerting: dict[int, dict[str, Any]] = {}
         self._auto_reply_on: bool | None = None
         self._present: set[tuple[int, int]] | None = None
+        self._added: list[tuple[int, int]] = []  # pairs added to _present, in order, to put back a rule that throws
         self._targets: dict[str, tuple[int, int]] | None = None
         self.new_tags: list[dict[str, Any]] = []  # MessageTag rows, inserted in bulk by `write`
         self.applications: list[dict[str, Any]] = []  # RuleApplication rows
@@ -542,7 +771,7 @@ class _Run:
         actions = [a for a in r.actions if self.live or a["type"] not in LOUD_ACTIONS]
         at_once = any(a["type"] in _IN_DATABASE or (a["type"] == "assign" and a.get("round_robin")) for a in actions)
         before = {f: getattr(m, f) for f in _MUTABLE}
-        marks = (len(self.new_tags), set(self._present or ()))
+        marks = (len(self.new_tags), len(self._added))
         done: list[dict[str, Any]] = []
         try:
             if at_once:
@@ -554,8 +783,9 @@ class _Run:
             for f, v in before.items():
                 setattr(m, f, v)
             del self.new_tags[marks[0]:]
-            if self._present is not None:
-                self._present = marks[1]
+            for pair in self._added[marks[1]:]:
+                self._present.discard(pair)
+            del self._added[marks[1]:]
             raise
         if done:
             self.applications.append({"rule_id": r.id, "message_id": m.id, "rule_name": r.name, "actions": done, "applied_at": self.now})
@@ -578,10 +808,8 @@ class _Run:
         for fields in {tuple(sorted(k for k in c if k != "_id")) for c in changed}:  # one UPDATE per shape of change
             stmt = update(table).where(table.c.id == bindparam("_id")).values({f: bindparam(f) for f in fields})
             self.s.execute(stmt, [c for c in changed if tuple(sorted(k for k in c if k != "_id")) == fields])
-        if self.new_tags:
-            self.s.execute(insert(MessageTag.__table__), self.new_tags)
-        if self.applications:
-            self.s.execute(insert(RuleApplication.__table__), self.applications)
+        insert_rows(self.s, MessageTag.__table__, self.new_tags)
+        insert_rows(self.s, RuleApplication.__table__, self.applications)
         audit.record_many(self.s, SYSTEM, self._audit_rows())
 
     def _audit_rows(self) -> list[tuple[str, str, Any, dict[str, Any]]]:
@@ -630,6 +858,7 @@ class _Run:
         if (m.id, tag_id) in present:
             return None
         present.add((m.id, tag_id))
+        self._added.append((m.id, tag_id))
         self.new_tags.append({"message_id": m.id, "tag_id": tag_id, "created_at": self.now})
         return {"type": "tag", "tag": name}
 

@@ -29,7 +29,9 @@ __all__ = [
     "network_searches",
     "parse",
     "prepare",
+    "required_words",
     "to_network_query",
+    "words_of",
 ]
 
 MAX_QUERY_LENGTH = 1000  # KeywordSearch.query is a VARCHAR(1000)
@@ -676,6 +678,41 @@ Case, Arabic diacritics, hamza and alef forms, ة/ه, ى/ي and Arabic digits do
 def describe_syntax() -> str:
     """Short help for the query box (English msgid; the UI translates it)."""
     return _HELP
+
+
+def required_words(q: Query) -> frozenset[str] | None:
+    """Words of which a message must have at least one, among its text's forms and its author's (`words_of`), for
+    the query to match it; None when it can match without any (NOT, or a lang: filter alone). Inbox rules test a
+    message only against the queries whose words it has: 50 rules' queries no longer run on every message."""
+    if isinstance(q, Term):
+        return frozenset([q.word])
+    if isinstance(q, Phrase):
+        return frozenset(q.words[:1])  # every word of a phrase is among the forms of a text that has it
+    if isinstance(q, Hashtag):
+        return frozenset(["#" + q.tag])
+    if isinstance(q, Mention):
+        return frozenset(["@" + q.handle])
+    if isinstance(q, Or):
+        out: set[str] = set()
+        for operand in q.operands:
+            words = required_words(operand)
+            if words is None:
+                return None
+            out |= words
+        return frozenset(out)
+    if isinstance(q, And):
+        best: frozenset[str] | None = None
+        for operand in q.operands:
+            words = required_words(operand)
+            if words is not None and (best is None or len(words) < len(best)):
+                best = words
+        return best
+    return None
+
+
+def words_of(msg: _Message) -> frozenset[str]:
+    """What `required_words` is looked up in: the forms of the message's text and of its author."""
+    return msg.text.forms | msg.author
 
 
 def prepare(text: str, lang: str = "", author_handle: str = "") -> _Message:
