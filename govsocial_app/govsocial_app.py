@@ -47,6 +47,7 @@ HEAD = [
     rx.el.link(rel="stylesheet", href="/app.css"),
     rx.script(src="/connection.js"),
     rx.script(src="/presence.js"),
+    rx.script(src="/reply_picker.js"),  # the inbox's "/" list from the keyboard
     rx.script(src="/pwa.js"),  # registers the service worker with a direct call (REFLEX.md)
 ]
 

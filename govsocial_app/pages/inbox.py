@@ -9,6 +9,7 @@ from govsocial_app.components.layout import page_header, shell
 from govsocial_app.components.target_badges import clock_badge, minute_clock, priority_badge, priority_menu
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.inbox import CardView, InboxState, Option
+from govsocial_app.components import reply_picker as picker_ui
 from govsocial_app.components.reply_picker import reply_picker
 from govsocial_app.state.reply_picker import ReplyPickerState
 
@@ -405,10 +406,12 @@ def _reply_box() -> rx.Component:
                 rx.text_area(
                     value=InboxState.draft, on_change=ReplyPickerState.type_draft.debounce(250), rows="3", resize="vertical",
                     dir="auto", width="100%", placeholder=t("Write a public reply…"), font_size="16px",
+                    # The "/" list's keyboard: the highlighted option is named to screen readers (components/reply_picker.py).
+                    id=picker_ui.BOX_ID, aria_activedescendant=picker_ui.active_descendant(), aria_controls=picker_ui.controls(),
                 ),
                 display="flex", flex_direction="column", gap="4px",
             ),
-            reply_picker(),  # typing "/" offers saved replies, next in the tab order (components/reply_picker.py)
+            reply_picker(),  # typing "/" offers saved replies (components/reply_picker.py)
             rx.flex(
                 rx.text(
                     InboxState.used, " / ", InboxState.limit,

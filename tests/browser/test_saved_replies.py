@@ -1,6 +1,8 @@
 """Saved replies in the reply box, on a phone: a responder opens an Arabic message, types "/" and part of a reply's
 name, picks the Arabic reply by its accessible name, and gets the Arabic text with the author's name filled in, still
-editable; a manager on the desktop sees that reply's usage count go up on More → Saved replies."""
+editable; a manager on the desktop sees that reply's usage count go up on More → Saved replies. From the keyboard:
+Down/Up move the highlighted option (named to screen readers through the reply box's aria-activedescendant), Enter
+inserts it, Escape closes the list and keeps the typed text."""
 
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ def test_slash_inserts_the_arabic_saved_reply_and_counts_it(browser, live_app):
     box = page.get_by_role("textbox", name="Reply")
     box.click()
     box.press_sequentially("/pothole", delay=40)
-    option = page.get_by_role("button", name=re.compile(r"^Insert saved reply Pothole reported: شكرًا"))
+    option = page.get_by_role("option", name=re.compile(r"^Insert saved reply Pothole reported: شكرًا"))
     expect(option).to_have_count(1, timeout=15_000)
     option.tap()
 
@@ -60,14 +62,49 @@ def test_slash_inserts_the_arabic_saved_reply_and_counts_it(browser, live_app):
     box.press_sequentially(" نعتذر عن الإزعاج", delay=20)
     expect(box).to_have_value(re.compile("نعتذر عن الإزعاج$"))
 
-    # The keyboard works too: "/" after a space, Tab to the first option, Enter.
-    box.press_sequentially(" /thanks for", delay=40)
-    thanks = page.get_by_role("button", name=re.compile(r"^Insert saved reply Thanks for reporting: "))
-    expect(thanks).to_have_count(1, timeout=15_000)
-    box.press("Tab")
-    expect(thanks).to_be_focused()
-    page.keyboard.press("Enter")
+    # The keyboard: "/" after a space and a word; Down highlights the first option, Down again the next, Up back.
+    box.press_sequentially(" /thank", delay=40)
+    listbox = page.get_by_role("listbox", name="Saved replies")
+    options = listbox.get_by_role("option")
+    expect(options.first).to_be_visible(timeout=15_000)
+    n = options.count()
+    expect(box).to_have_attribute("aria-activedescendant", "")
+    box.press("ArrowDown")
+    first = options.nth(0)
+    expect(first).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", first.get_attribute("id"))
+    expect(box).to_be_focused()  # the focus stays in the reply box; the highlight moves
+    if n > 1:
+        box.press("ArrowDown")
+        expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+        expect(first).to_have_attribute("aria-selected", "false")
+        box.press("ArrowUp")
+    else:
+        box.press("ArrowDown")  # one option: Down wraps back to it
+    expect(first).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", first.get_attribute("id"))
+    chosen = first.get_attribute("aria-label")
+    assert chosen.startswith("Insert saved reply Thanks for reporting: ")
+    box.press("Enter")
+    expect(listbox).to_have_count(0, timeout=15_000)
     expect(box).to_have_value(re.compile("نعتذر عن الإزعاج شكرًا لإبلاغك .+ يا " + re.escape(author) + r"\. أحلنا الأمر"), timeout=15_000)
+    assert "\n" not in box.input_value() and "/thank" not in box.input_value()  # Enter inserted the reply, not a new line
+
+    # Escape closes the list; the typed "/pot" stays, and typing on does not reopen it.
+    inserted = box.input_value()
+    box.press_sequentially(" /pot", delay=40)
+    expect(options.first).to_be_visible(timeout=15_000)
+    box.press("ArrowDown")
+    expect(options.first).to_have_attribute("aria-selected", "true")
+    box.press("Escape")
+    expect(listbox).to_have_count(0, timeout=15_000)
+    expect(box).to_have_value(inserted + " /pot")
+    box.press_sequentially("hole", delay=40)
+    page.wait_for_timeout(1_000)  # past the reply box's debounce: the search would have run
+    expect(listbox).to_have_count(0)
+    expect(box).to_have_value(inserted + " /pothole")
+    box.press("Enter")  # with the list closed, Enter is a new line again
+    expect(box).to_have_value(inserted + " /pothole\n")
 
     # The manager's list shows one more use.
     m.reload()

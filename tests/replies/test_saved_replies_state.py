@@ -172,3 +172,57 @@ def test_a_claim_correction_prefilled_in_the_reply_box_counts_once(states, store
     assert sr.uses(claim_id=claim_id) == 1
     with session_scope() as s:
         assert s.exec(select(SavedReplyUse)).one().claim_id == claim_id
+
+
+async def test_up_down_highlight_enter_inserts_escape_closes_and_keeps_the_text(states, store, actor_factory):
+    manager = actor_factory("manager")
+    for name in ("Road closed", "Road works", "Road repaired"):
+        sr.create(manager, name, f"{name}: see the map.", "", "", "")
+    (mid,) = store([msg(5)])
+    inbox, picker, _ = states("responder")
+    _open(inbox, mid)
+    await picker.type_draft("Hello /road")
+    names = [o.name for o in picker.options]
+    assert len(names) == 3 and picker.active == -1  # nothing highlighted until an arrow
+    await picker.choose()  # Enter with nothing highlighted inserts nothing
+    assert inbox.draft == "Hello /road" and picker.for_id == mid
+    await picker.move(1)
+    assert picker.active == 0
+    await picker.move(1)
+    await picker.move(1)
+    await picker.move(1)  # wraps from the last to the first
+    assert picker.active == 0
+    await picker.move(-1)  # and from the first to the last
+    assert picker.active == 2
+    await picker.move(-1)
+    assert picker.active == 1
+    await picker.type_draft("Hello /road")  # the same search again (a late debounce) keeps the highlight
+    assert picker.active == 1
+    await picker.choose()
+    assert inbox.draft == f"Hello {names[1]}: see the map." and picker.for_id == 0 and picker.active == -1
+
+    # Escape: the list closes, the text stays, and typing on after the same "/" does not reopen it.
+    await picker.type_draft(inbox.draft + " /ro")
+    assert picker.for_id == mid and picker.options
+    await picker.move(1)
+    typed = inbox.draft
+    await picker.close()
+    assert inbox.draft == typed and picker.for_id == 0 and picker.options == [] and picker.active == -1
+    await picker.type_draft(typed + "ad")
+    assert picker.for_id == 0 and inbox.draft == typed + "ad"
+    await picker.move(1)
+    await picker.choose()  # keys reaching a closed list do nothing
+    assert inbox.draft == typed + "ad"
+    # A new "/" opens it again.
+    await picker.type_draft(typed + "ad /road")
+    assert picker.for_id == mid and len(picker.options) == 3 and picker.active == -1
+
+
+async def test_a_viewer_cannot_move_or_choose(states, store, pothole):
+    (mid,) = store([msg(6)])
+    inbox, picker, _ = states("viewer")
+    _open(inbox, mid)
+    with pytest.raises(PermissionDenied):
+        await picker.move(1)
+    with pytest.raises(PermissionDenied):
+        await picker.choose()
