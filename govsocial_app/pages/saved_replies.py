@@ -86,7 +86,7 @@ def page() -> rx.Component:
         rx.text(t("Type / in the inbox's reply box to insert one. The inbox picks the message's language."), size="2", color=rx.color("gray", 11)),
         rx.form(
             rx.flex(
-                rx.input(name="q", default_value=S.q, placeholder=t("Search by name or text"), aria_label=t("Search saved replies"), min_height=TAP, flex="1", dir="auto"),
+                rx.input(name="q", default_value=S.q, placeholder=t("Search by name, text or tag"), aria_label=t("Search saved replies"), min_height=TAP, flex="1", dir="auto"),
                 rx.button(rx.icon("search", size=14, aria_hidden="true"), t("Search"), type="submit", min_height=TAP),
                 gap="2",
             ),
@@ -98,10 +98,22 @@ def page() -> rx.Component:
             rx.cond(S.form_open, _form(), rx.button(rx.icon("plus", size=14, aria_hidden="true"), t("New saved reply"), on_click=S.new, min_height=TAP, margin_bottom="12px")),
             rx.text(t("Only managers and admins change saved replies."), size="2", color=rx.color("gray", 11), margin_bottom="12px"),
         ),
+        rx.text(S.range_text, size="2", color=rx.color("gray", 11), role="status", margin_bottom="8px"),
         rx.cond(
             S.rows.length() > 0,
             rx.el.ul(rx.foreach(S.rows, _row), aria_label=t("Saved replies"), display="flex", flex_direction="column", gap="8px", padding="0", margin="0"),
-            rx.text(t("No saved replies yet."), size="2"),
+            rx.text(rx.cond(S.q != "", t("No saved reply matches this search."), t("No saved replies yet.")), size="2"),
+        ),
+        rx.cond(
+            S.has_prev | S.has_next,
+            rx.el.nav(
+                rx.flex(
+                    rx.button(t("Previous page"), variant="soft", on_click=S.prev_page, disabled=~S.has_prev, min_height=TAP),
+                    rx.button(t("Next page"), variant="soft", on_click=S.next_page, disabled=~S.has_next, min_height=TAP),
+                    gap="2", justify="between", margin_top="12px",
+                ),
+                aria_label=t("Saved reply pages"),
+            ),
         ),
         allowed=AppState.can_act,
     )

@@ -13,7 +13,7 @@ from govsocial_app.services.inbox import saved_replies
 from govsocial_app.state.app_state import AppState
 from govsocial_app.state.guard import requires
 
-LIST_LIMIT = 50  # one page of short summaries in state, never the whole library
+PAGE_SIZE = 50  # one page of short summaries in state, never the whole library (pages reach the rest)
 
 
 @dataclasses.dataclass
@@ -29,6 +29,9 @@ class ReplyRow:
 class SavedRepliesState(AppState):
     rows: list[ReplyRow] = []
     q: str = ""
+    page: int = 0  # 0-based page of PAGE_SIZE rows
+    total: int = 0  # how many replies the search finds in all
+    range_text: str = ""  # "Showing 51–100 of 5000", in the reader's language
     can_curate: bool = False
     form_open: bool = False
     edit_id: int = 0
@@ -43,8 +46,21 @@ class SavedRepliesState(AppState):
     def _refresh(self) -> None:
         actor = self._require("replies.use")  # a helper that reads data checks for itself
         self.can_curate = can(actor.role, "replies.curate")
+        self.total = saved_replies.count(self.q, actor)
+        last = max(0, (self.total - 1) // PAGE_SIZE)
+        self.page = min(max(0, self.page), last)  # a delete can empty the last page
         self.rows = [ReplyRow(r.id, r.name, textnorm.excerpt(r.text_en, 120), textnorm.excerpt(r.text_ar, 120), list(r.tags), r.use_count)
-                     for r in saved_replies.search(self.q, actor, limit=LIST_LIMIT)]
+                     for r in saved_replies.search(self.q, actor, limit=PAGE_SIZE, offset=self.page * PAGE_SIZE)]
+        start = self.page * PAGE_SIZE
+        self.range_text = self._("Showing {start}–{end} of {total}", start=start + 1, end=start + len(self.rows), total=self.total) if self.rows else ""
+
+    @rx.var
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @rx.var
+    def has_next(self) -> bool:
+        return (self.page + 1) * PAGE_SIZE < self.total
 
     def _fill_form(self, r: saved_replies.ReplySummary | None) -> None:
         self.edit_id = r.id if r else 0
@@ -58,13 +74,26 @@ class SavedRepliesState(AppState):
     def load(self):
         if not self._load_user():
             return self._to_login()
-        self.form_open = False
+        self.form_open, self.page = False, 0
         self._refresh()
 
     @rx.event
     @requires("replies.use")
     def search(self, form: dict):
         self.q = (form.get("q") or "").strip()[:100]
+        self.page = 0
+        self._refresh()
+
+    @rx.event
+    @requires("replies.use")
+    def next_page(self):
+        self.page += 1
+        self._refresh()
+
+    @rx.event
+    @requires("replies.use")
+    def prev_page(self):
+        self.page -= 1
         self._refresh()
 
     @rx.event

@@ -190,3 +190,17 @@ def test_demo_seed_adds_english_and_arabic_replies_once(db):
         rows = s.exec(select(SavedReply)).all()
     assert {"Pothole reported", "Water outage update", "Thanks for reporting"} <= {r.name for r in rows}
     assert all(r.text_en and r.text_ar and not sr.unknown_variables(r.text_en + r.text_ar) for r in rows)
+
+
+def test_count_and_offset_page_through_the_whole_library(actor_factory):
+    manager = actor_factory("manager")
+    for i in range(30):
+        sr.create(manager, f"Bulk {i:02d}", f"Bulk text {i}", "", "", "Parks" if i % 10 == 0 else "")
+    assert sr.count("", manager) == 30 and sr.count("bulk", manager) == 30 and sr.count("parks", manager) == 3
+    pages = [sr.search("bulk", manager, limit=8, offset=o) for o in (0, 8, 16, 24)]
+    assert [len(p) for p in pages] == [8, 8, 8, 6]
+    assert sorted(r.name for p in pages for r in p) == [f"Bulk {i:02d}" for i in range(30)]
+    sr.delete(pages[0][0].id, manager)
+    assert sr.count("bulk", manager) == 29  # deleted replies leave the count
+    with pytest.raises(PermissionDenied):
+        sr.count("", actor_factory("viewer"))

@@ -226,3 +226,60 @@ async def test_a_viewer_cannot_move_or_choose(states, store, pothole):
         await picker.move(1)
     with pytest.raises(PermissionDenied):
         await picker.choose()
+
+
+def test_the_page_reaches_every_reply_in_a_large_library_with_the_true_total(states, actor_factory):
+    from govsocial_app.state.saved_replies import PAGE_SIZE
+
+    manager = actor_factory("manager")
+    for i in range(120):
+        sr.create(manager, f"Reply {i:03d}", f"Standard text number {i}", "", "", "Parks" if i == 117 else "General")
+    _, _, page = states("responder")
+    page.load()
+    assert page.total == 120 and len(page.rows) == PAGE_SIZE == 50
+    assert page.range_text == "Showing 1–50 of 120" and not page.has_prev and page.has_next
+    seen = [r.name for r in page.rows]
+    page.next_page()
+    assert page.page == 1 and page.range_text == "Showing 51–100 of 120" and page.has_prev and page.has_next
+    seen += [r.name for r in page.rows]
+    page.next_page()
+    seen += [r.name for r in page.rows]
+    assert page.range_text == "Showing 101–120 of 120" and not page.has_next
+    page.next_page()  # a crafted event past the end stays on the last page
+    assert page.page == 2 and len(page.rows) == 20
+    assert sorted(seen) == [f"Reply {i:03d}" for i in range(120)]  # every reply once: no overlap, nothing skipped
+    page.prev_page()
+    assert page.page == 1
+
+    # A reply far past the first page is found by its name, its text and its tag, and the search starts on page one.
+    first_page = [r.name for r in sr.search("", manager, limit=PAGE_SIZE)]
+    late = next(f"Reply {i:03d}" for i in range(119, -1, -1) if f"Reply {i:03d}" not in first_page)
+    page.search({"q": late})
+    assert [r.name for r in page.rows] == [late] and page.total == 1 and page.page == 0 and page.range_text == "Showing 1–1 of 1"
+    page.search({"q": "number 117"})
+    assert [r.name for r in page.rows] == ["Reply 117"]
+    page.search({"q": "parks"})
+    assert [r.name for r in page.rows] == ["Reply 117"]
+    page.search({"q": "standard text"})
+    assert page.total == 120 and len(page.rows) == 50 and page.has_next
+    page.search({"q": "zebra"})
+    assert page.total == 0 and page.rows == [] and page.range_text == ""
+
+
+def test_the_range_reads_in_arabic_and_a_viewer_cannot_page(states, actor_factory):
+    manager = actor_factory("manager")
+    for i in range(55):
+        sr.create(manager, f"Note {i}", f"Text {i}", "", "", "")
+    _, _, page = states("manager")
+    page.load()
+    page.parent_state.lang = "ar"
+    page.next_page()
+    assert page.range_text == "عرض 51–55 من 55"
+    # Deleting the only reply on the last page moves back to the page before.
+    for r in list(page.rows):
+        page.delete(r.id)
+    assert page.page == 0 and page.total == 50 and len(page.rows) == 50
+    _, _, viewer_page = states("viewer")
+    with pytest.raises(PermissionDenied):
+        viewer_page.next_page()
+    assert viewer_page.rows == []

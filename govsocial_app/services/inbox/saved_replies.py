@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import case, update
+from sqlalchemy import case, func, update
 from sqlmodel import Session, col, select
 
 from govsocial_app.config import get_settings
@@ -209,26 +209,41 @@ def get(reply_id: int, actor: Actor) -> ReplySummary:
 # ---------------------------------------------------------------- searching
 
 
-def _search_stmt(query: str, limit: int):
-    stmt = select(SavedReply).where(col(SavedReply.deleted_at).is_(None))
-    words = fold(query).split()
-    for w in words[:8]:
+def _matching(stmt, query: str):
+    """Only live replies whose search text holds every word typed (at most eight words)."""
+    stmt = stmt.where(col(SavedReply.deleted_at).is_(None))
+    for w in fold(query).split()[:8]:
         stmt = stmt.where(col(SavedReply.search_text).like(_like(w), escape="\\"))
+    return stmt
+
+
+def _search_stmt(query: str, limit: int, offset: int = 0):
+    stmt = _matching(select(SavedReply), query)
+    words = fold(query).split()
     order = [col(SavedReply.use_count).desc(), SavedReply.name, SavedReply.id]
     if words:
         # A reply whose name starts with what was typed comes first: "/wat" → "Water outage update".
         first = _like(words[0])[1:]
         order.insert(0, case((col(SavedReply.search_text).like(first, escape="\\"), 0), else_=1))
-    return stmt.order_by(*order).limit(limit)
+    return stmt.order_by(*order).offset(offset).limit(limit)
 
 
-def search(query: str, actor: Actor, limit: int = SUGGEST_LIMIT) -> list[ReplySummary]:
+def search(query: str, actor: Actor, limit: int = SUGGEST_LIMIT, offset: int = 0) -> list[ReplySummary]:
     """Replies whose name, texts or tags hold every word typed (case-, accent- and Arabic-form-insensitive),
-    most used first. An empty query lists the most used."""
+    most used first. An empty query lists the most used. `offset` pages through the rest (the order ends in the id,
+    so pages neither overlap nor skip)."""
     require(actor, "replies.use")
     limit = max(1, min(int(limit), 200))
+    offset = max(0, int(offset))
     with session_scope() as s:
-        return [_summary(r) for r in s.exec(_search_stmt(query, limit)).all()]
+        return [_summary(r) for r in s.exec(_search_stmt(query, limit, offset)).all()]
+
+
+def count(query: str, actor: Actor) -> int:
+    """How many replies `search(query, …)` finds in all, across every page."""
+    require(actor, "replies.use")
+    with session_scope() as s:
+        return int(s.exec(_matching(select(func.count()).select_from(SavedReply), query)).one())
 
 
 _SLASH = re.compile(r"(?:^|\s)/([^/\n]{0,40})$")
