@@ -1150,6 +1150,9 @@ class TeamMember(SQLModel, table=True):
     team_id: int = Field(foreign_key="team.id", index=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     added_at: datetime = _created()
+    # A removal keeps the row (who was in the team, and until when); adding the person again reactivates it.
+    removed_at: Optional[datetime] = _ts()
+    removed_by: Optional[int] = None  # the user who removed them
 
 
 class SavedReply(SQLModel, table=True):

@@ -32,7 +32,8 @@ def test_a_manager_assigns_to_a_team_round_robin_and_sees_it_in_the_workload(bro
     with _db(live_app) as conn:
         roads = conn.execute("SELECT id FROM team WHERE name = 'Roads'").fetchone()[0]
         members = {r[0] for r in conn.execute(
-            "SELECT u.display_name FROM team_member tm JOIN user u ON u.id = tm.user_id WHERE tm.team_id = ?", (roads,))}
+            "SELECT u.display_name FROM team_member tm JOIN user u ON u.id = tm.user_id WHERE tm.team_id = ? AND tm.removed_at IS NULL",
+            (roads,))}
     assert "Riley Responder" in members
 
     # An open mention that no team has yet.

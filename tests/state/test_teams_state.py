@@ -104,3 +104,72 @@ def test_the_workload_rows_read_in_the_readers_language(as_role, actor_factory, 
     page = _teams_state(app_state)
     page.load()
     assert [(r.label, r.open_items, r.waiting, r.online) for r in page.load_teams] == [("الطرق", 2, 2, "0 من 0")]
+
+
+def test_removing_a_member_is_soft_audited_and_they_can_come_back(as_role, actor_factory, store):
+    from sqlmodel import select
+
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import AuditLog, Message, TeamMember
+
+    boss, app_state = as_role("manager")
+    page = _teams_state(app_state)
+    page.load()
+    riley, sam = actor_factory("responder", "Riley Roads"), actor_factory("responder", "Sam Streets")
+    tid = teams.create_team("Roads", "الطرق", boss)
+    for who in (riley, sam):
+        page.add_member(tid, str(who.user_id))
+    page.make_lead(tid, riley.user_id)
+    (mid,) = store([msg(40)])
+    teams.assign([mid], user_id=riley.user_id, team_id=tid, actor=boss)
+    both = {riley.user_id, sam.user_id}
+    with session_scope() as s:
+        assert teams.member_ids(s, tid) == sorted(both)
+    assert teams.workload().teams[0].members == 2
+
+    page.remove_member(tid, riley.user_id)
+    # The row stays, saying when and by whom; the audit log says so too.
+    with session_scope() as s:
+        link = s.exec(select(TeamMember).where(TeamMember.team_id == tid, TeamMember.user_id == riley.user_id)).one()
+        assert link.removed_at is not None and link.removed_by == boss.user_id
+        logged = s.exec(select(AuditLog).where(AuditLog.action == "team.member_remove")).all()
+        assert len(logged) == 1 and logged[0].actor_id == boss.user_id and logged[0].detail["user_id"] == riley.user_id
+        # Round-robin, "online members" and workload count only Sam now, even with Riley online.
+        assert teams.member_ids(s, tid) == [sam.user_id]
+        assert teams.pick_round_robin(s, tid, online=both) == sam.user_id
+        assert teams.pick_round_robin(s, tid, online=both) == sam.user_id
+        assert teams.pick_round_robin(s, tid, online={riley.user_id}) is None  # Riley online, but no longer a member
+        # "My teams" no longer shows Roads' messages to Riley.
+        mine = set(s.exec(select(Message.id).where(col_in_teams(Message, teams.my_team_ids(riley.user_id)))).all())
+        assert mid not in mine
+    load = teams.workload().teams[0]
+    assert load.members == 1
+    assert [(m.name, m.lead) for t in page.teams if t.id == tid for m in t.members] == [("Sam Streets", False)]  # the page: current members only
+    assert teams.list_teams()[0].lead_name == ""  # a removed lead stops being lead
+    with pytest.raises(UserError):
+        teams.remove_member(tid, riley.user_id, boss)  # already removed
+
+    # Adding Riley again works (no unique-constraint crash): the same row, current again.
+    page.add_member(tid, str(riley.user_id))
+    with session_scope() as s:
+        links = s.exec(select(TeamMember).where(TeamMember.team_id == tid, TeamMember.user_id == riley.user_id)).all()
+        assert len(links) == 1 and links[0].removed_at is None and links[0].removed_by is None
+        assert teams.member_ids(s, tid) == sorted(both)
+        rejoin = s.exec(select(AuditLog).where(AuditLog.action == "team.member_add").order_by(AuditLog.id.desc())).first()
+        assert rejoin.detail.get("rejoined") is True
+    assert {m.name for t in page.teams if t.id == tid for m in t.members} == {"Riley Roads", "Sam Streets"}
+    with pytest.raises(UserError):
+        teams.add_member(tid, riley.user_id, boss)  # already a current member
+
+    # Naming a removed person lead brings them back too.
+    page.remove_member(tid, sam.user_id)
+    page.make_lead(tid, sam.user_id)
+    with session_scope() as s:
+        assert teams.member_ids(s, tid) == sorted(both)
+    assert teams.list_teams()[0].lead_name == "Sam Streets"
+
+
+def col_in_teams(model, subquery):
+    from sqlmodel import col
+
+    return col(model.team_id).in_(subquery)

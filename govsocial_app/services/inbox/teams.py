@@ -42,9 +42,14 @@ def _assignable():
     return (col(User.is_active).is_(True), col(User.deleted_at).is_(None), User.role != "viewer")
 
 
+def _current():
+    """Memberships in force: a removed member's row stays for the record (removed_at set) but counts for nothing."""
+    return col(TeamMember.removed_at).is_(None)
+
+
 def member_ids(s: Session, team_id: int) -> list[int]:
     rows = s.exec(select(TeamMember.user_id).join(User, User.id == TeamMember.user_id).where(
-        TeamMember.team_id == team_id, *_assignable())).all()
+        TeamMember.team_id == team_id, _current(), *_assignable())).all()
     return sorted(set(rows))
 
 
@@ -151,26 +156,47 @@ def _member_user(s: Session, user_id: int) -> User:
     return user
 
 
+def _link(s: Session, team_id: int, user_id: int) -> TeamMember | None:
+    """The person's membership row in the team, current or removed (one per pair: uq_teammember)."""
+    return s.exec(select(TeamMember).where(TeamMember.team_id == team_id, TeamMember.user_id == user_id)).first()
+
+
+def _join(s: Session, team_id: int, user_id: int) -> bool:
+    """Makes the person a current member: a new row, or their removed row made current again (True then)."""
+    link = _link(s, team_id, user_id)
+    if link is None:
+        s.add(TeamMember(team_id=team_id, user_id=user_id))
+        return False
+    link.removed_at, link.removed_by, link.added_at = None, None, datetime.now(timezone.utc)
+    s.add(link)
+    return True
+
+
 def add_member(team_id: int, user_id: int, actor: Actor) -> None:
+    """Adds the person; someone removed earlier comes back on their old row (removal cleared, added again now)."""
     require(actor, "teams.manage")
     with session_scope() as s:
         team = _live_team(s, team_id)
         user = _member_user(s, user_id)
-        if s.exec(select(TeamMember.id).where(TeamMember.team_id == team.id, TeamMember.user_id == user.id)).first():
+        link = _link(s, team.id, user.id)
+        if link is not None and link.removed_at is None:
             raise UserError(f"{user.display_name} is already in this team.")
-        s.add(TeamMember(team_id=team.id, user_id=user.id))
-        audit.record(s, actor, "team.member_add", "team", team.id, team=team.name, user_id=user.id, user=user.display_name)
+        again = _join(s, team.id, user.id)
+        audit.record(s, actor, "team.member_add", "team", team.id, team=team.name, user_id=user.id, user=user.display_name,
+                     **({"rejoined": True} if again else {}))
 
 
 def remove_member(team_id: int, user_id: int, actor: Actor) -> None:
-    """The membership row goes (the audit log keeps who was in the team and when); a removed lead stops being lead."""
+    """A soft removal: the row stays with when and by whom (and the audit log says so); the person stops counting for
+    round-robin, workload, online members and "My teams", and a removed lead stops being lead."""
     require(actor, "teams.manage")
     with session_scope() as s:
         team = _live_team(s, team_id)
-        link = s.exec(select(TeamMember).where(TeamMember.team_id == team.id, TeamMember.user_id == user_id)).first()
-        if link is None:
+        link = _link(s, team.id, user_id)
+        if link is None or link.removed_at is not None:
             raise UserError("That person is not in this team.")
-        s.delete(link)
+        link.removed_at, link.removed_by = datetime.now(timezone.utc), actor.user_id
+        s.add(link)
         if team.lead_user_id == user_id:
             team.lead_user_id = None
         user = s.get(User, user_id)
@@ -186,8 +212,9 @@ def set_lead(team_id: int, user_id: int | None, actor: Actor) -> None:
         label = "nobody"
         if user_id:
             user = _member_user(s, user_id)
-            if not s.exec(select(TeamMember.id).where(TeamMember.team_id == team.id, TeamMember.user_id == user.id)).first():
-                s.add(TeamMember(team_id=team.id, user_id=user.id))
+            link = _link(s, team.id, user.id)
+            if link is None or link.removed_at is not None:
+                _join(s, team.id, user.id)
             label = user.display_name
         team.lead_user_id = user_id or None
         audit.record(s, actor, "team.lead", "team", team.id, team=team.name, lead=label)
@@ -201,7 +228,7 @@ def list_teams(now: datetime | None = None) -> list[TeamView]:
             return []
         rows = s.exec(select(TeamMember.team_id, User.id, User.display_name, User.role)
                       .join(User, User.id == TeamMember.user_id)
-                      .where(col(TeamMember.team_id).in_([t.id for t in teams]), *_assignable())
+                      .where(col(TeamMember.team_id).in_([t.id for t in teams]), _current(), *_assignable())
                       .order_by(User.display_name)).all()
         online = online_user_ids(s, sorted({r[1] for r in rows}), now)
         lead_of = {t.id: t.lead_user_id for t in teams}
@@ -239,7 +266,7 @@ def team_names(s: Session, team_ids: set[int]) -> dict[int, tuple[str, str]]:
 
 def my_team_ids(user_id: int):
     """A subquery of the teams this person belongs to, for the inbox's "My teams" filter."""
-    return select(TeamMember.team_id).where(TeamMember.user_id == user_id)
+    return select(TeamMember.team_id).where(TeamMember.user_id == user_id, _current())
 
 
 # ---------------------------------------------------------------- assignment
@@ -373,7 +400,7 @@ def workload(now: datetime | None = None) -> Workload:
         online = online_user_ids(s, [u for u, _ in users], now)
         teams = s.exec(select(Team).where(col(Team.deleted_at).is_(None)).order_by(Team.name)).all()
         links = s.exec(select(TeamMember.team_id, TeamMember.user_id).join(User, User.id == TeamMember.user_id)
-                       .where(*_assignable())).all()
+                       .where(_current(), *_assignable())).all()
         members: dict[int, set[int]] = {}
         for team_id, uid in links:
             members.setdefault(team_id, set()).add(uid)
