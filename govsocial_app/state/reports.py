@@ -171,7 +171,8 @@ class ReportsState(AppState):
         self.tables = [self._table(t, f) for t in report.tables()]
 
     def _table(self, t: reports.Table, f: reports.ReportFilters) -> TableView:
-        rows = [[f"{f.local(v):%d %b %H:%M}" if c.kind == "datetime" and v is not None else reports.fmt(v, c.kind, self.lang)
+        rows = [[v.read(self.lang, self._) if isinstance(v, reports.Words)  # a word or name with a form in the reader's language
+                 else f"{f.local(v):%d %b %H:%M}" if c.kind == "datetime" and v is not None else reports.fmt(v, c.kind, self.lang)
                  for v, c in zip(row, t.columns)] for row in t.rows[: reports.ROW_LIMIT]]
         shown = len(rows)
         total = t.total if t.total is not None else len(t.rows)

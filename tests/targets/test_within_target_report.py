@@ -57,3 +57,55 @@ def test_within_target_per_team_person_and_priority(any_db, actor_factory):
         ("Priority", "Urgent", 2, 1 / 2, 1 / 2), ("Priority", "High", 1, 0.0, 0.0), ("Priority", "Normal", 1, 1.0, 0.0),
         ("Priority", "Low", 1, 1.0, 1.0),
     )
+
+
+def test_an_arabic_reader_sees_every_text_cell_of_the_table_in_arabic(db, actor_factory):
+    """Group, priority, "Unassigned", "No team" and the teams' Arabic names; only people's names (which have no
+    Arabic form) and a team without an Arabic name stay as written. The CSV keeps English."""
+    import re
+
+    import reflex as rx
+
+    import govsocial_app.govsocial_app  # noqa: F401  (registers every state)
+    from govsocial_app.services import auth
+    from govsocial_app.state.app_state import AppState
+    from govsocial_app.state.reports import ReportsState
+
+    alice = actor_factory("responder", "Alice")
+    with session_scope() as s:
+        roads, water, parks = Team(name="Roads", name_ar="الطرق"), Team(name="Water", name_ar="المياه"), Team(name="Parks")
+        s.add_all([roads, water, parks])
+        s.flush()
+        for n, (team, person, priority) in enumerate([(roads.id, alice.user_id, "urgent"), (water.id, None, "high"),
+                                                       (None, None, "normal"), (parks.id, alice.user_id, "low")]):
+            _m(s, 100 + n, team=team, person=person, priority=priority, answered=timedelta(minutes=5))
+
+    reader = actor_factory("viewer")
+    root = rx.State(_reflex_internal_init=True)
+    app_state = root.substates[AppState.get_name()]
+    app_state.auth_token, _ = auth.sign_in(reader.label.split("<")[1].rstrip(">"), "correct horse battery")
+    app_state._load_user()
+    app_state.lang = "ar"
+    page = app_state.substates[ReportsState.get_name()]
+    page.start, page.end = "2026-11-11", "2026-11-20"
+    page.set_kind("inbox")
+    assert page.error == ""
+    [table] = [t for t in page.tables if t.key == "within_target"]
+    text_cells = [(row[0], row[1]) for row in table.rows]
+    assert text_cells == [
+        ("الفريق", "بلا فريق"), ("الفريق", "Parks"), ("الفريق", "الطرق"), ("الفريق", "المياه"),  # in the English order
+        ("الشخص", "Alice"), ("الشخص", "غير مسندة"),
+        ("أولوية", "عاجل"), ("أولوية", "مرتفع"), ("أولوية", "عادي"), ("أولوية", "منخفض"),
+    ]
+    names_without_arabic = {"Alice", "Parks"}
+    english = [c for row in table.rows for c in row[:2] if c not in names_without_arabic and re.search(r"[A-Za-z]", c)]
+    assert english == []
+    assert all(re.search(r"[A-Za-z]", h) is None for h in [table.title, *table.headers])  # the title and headings too
+
+    # English readers, and the CSV, read English.
+    app_state.lang = "en"
+    page.set_kind("inbox")
+    [table] = [t for t in page.tables if t.key == "within_target"]
+    assert [(row[0], row[1]) for row in table.rows][:4] == [("Team", "No team"), ("Team", "Parks"), ("Team", "Roads"), ("Team", "Water")]
+    _, csv_text = reports.export_csv("inbox", ReportFilters(date(2026, 11, 11), date(2026, 11, 20)), "within_target")
+    assert "Team,Roads" in csv_text and "الطرق" not in csv_text

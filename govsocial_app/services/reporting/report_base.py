@@ -112,6 +112,31 @@ def last_days(days: int, tz: str = "UTC", today: date | None = None, **kw) -> Re
 # ---------------------------------------------------------------- what every report shows
 
 
+class Words(str):
+    """A text cell that reads in the reader's language on the page: a fixed word through the catalogue ("Team",
+    "Unassigned", "Urgent"), or a name's own Arabic form (a team's name_ar). It is the English text everywhere else
+    (CSV, PDF, comparisons), so a table's rows still equal plain strings."""
+
+    ar: str
+    catalogue: bool
+
+    def __new__(cls, en: str, *, ar: str = "", catalogue: bool = False) -> "Words":
+        w = super().__new__(cls, en)
+        w.ar, w.catalogue = ar or "", catalogue
+        return w
+
+    def read(self, lang: str, tr) -> str:
+        """`tr` is the reader's catalogue lookup (a state's `self._`)."""
+        if lang == "ar" and self.ar:
+            return self.ar
+        return tr(str(self)) if self.catalogue else str(self)
+
+
+def word(en: str) -> Words:
+    """A fixed word of the interface, translated on the page."""
+    return Words(en, catalogue=True)
+
+
 @dataclass(frozen=True)
 class Column:
     key: str

@@ -11,7 +11,7 @@ from govsocial_app.db import sql
 from govsocial_app.db.models import Tag
 from govsocial_app.services.reporting import metrics, within_target
 from govsocial_app.services.reporting.report_base import (
-    WEEKDAYS, Chart, Column, KeyNumber, Report, ReportFilters, Series, Table, daily, say, session_or_new, x_labels,
+    WEEKDAYS, Chart, Column, KeyNumber, Report, ReportFilters, Series, Table, daily, say, session_or_new, word, x_labels,
 )
 
 
@@ -72,7 +72,7 @@ class InboxReport(Report):
         cols = (Column("group", "Group"), Column("name", "Name"), Column("messages", "Messages", "int"),
                 Column("answered_within", "Answered within target", "pct"), Column("completed_within", "Completed within target", "pct"))
         t = self.targets
-        rows = tuple((group, r.label, r.messages, r.answered_share, r.completed_share)
+        rows = tuple((word(group), r.label, r.messages, r.answered_share, r.completed_share)
                      for group, part in (("Team", t.by_team), ("Person", t.by_person), ("Priority", t.by_priority)) for r in part)
         return [Table("within_target", "Within target per team, person and priority", cols, rows)]
 

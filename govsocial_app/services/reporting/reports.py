@@ -13,7 +13,7 @@ from sqlmodel import Session
 from govsocial_app.services import csv_export
 from govsocial_app.services.errors import UserError
 from govsocial_app.services.reporting.report_base import (
-    REPORTS, ROW_LIMIT, WEEKDAYS, Chart, Column, KeyNumber, Report, ReportFilters, Series, Table, daily, fmt,
+    REPORTS, ROW_LIMIT, WEEKDAYS, Chart, Column, KeyNumber, Report, ReportFilters, Series, Table, Words, daily, fmt,
     fmt_change, fmt_duration, last_days,
 )
 from govsocial_app.services.reporting.report_inbox import InboxReport, inbox_report
@@ -70,6 +70,6 @@ def export_csv(kind: str, f: ReportFilters, table_key: str, **options) -> tuple[
 __all__ = [
     "ROW_LIMIT", "WEEKDAYS", "daily", "short",
     "Chart", "Column", "InboxReport", "KeyNumber", "POST_SORTS", "PostReport", "PostRow", "ProfileReport", "ProfileRow", "REPORTS",
-    "Report", "ReportFilters", "Series", "Table", "TagReport", "TagRow", "build", "export_csv", "fmt", "fmt_change",
+    "Report", "ReportFilters", "Series", "Table", "TagReport", "Words", "TagRow", "build", "export_csv", "fmt", "fmt_change",
     "fmt_duration", "inbox_report", "ModerationReport", "moderation_report", "last_days", "post_report", "profile_report", "table_csv", "tag_report",
 ]
