@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-import reflex as rx
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.services import auth
@@ -13,23 +12,13 @@ from govsocial_app.services.alerting import alerts, spikes
 from govsocial_app.services.authz import PermissionDenied
 from tests.alerts.helpers import make_profile
 from tests.alerts.push_receiver import Browser
-
-PASSWORD = "correct horse battery"
+from tests.signed_in import signed_in  # noqa: F401 - fixture
 
 
 @pytest.fixture
-def signed_in(db, actor_factory):
-    import govsocial_app.govsocial_app  # noqa: F401 - registers every state
-    from govsocial_app.state.app_state import AppState
-
-    def make(role: str, cls):
-        root = rx.State(_reflex_internal_init=True)
-        app_state = root.substates[AppState.get_name()]
-        actor = actor_factory(role)
-        app_state.auth_token, _ = auth.sign_in(actor.label.split("<")[1].rstrip(">"), PASSWORD)
-        return app_state.substates[cls.get_name()], actor
-
-    return make
+def as_role(signed_in):
+    """(the page state, the Actor) for a new user of that role (tests/signed_in.py)."""
+    return lambda role, cls: signed_in(role, cls, with_actor=True)
 
 
 def _alert() -> int:
@@ -40,11 +29,11 @@ def _alert() -> int:
         return alerts.create_alert(s, spec, alerts.Audience(("admin",)), datetime.now(timezone.utc)).id
 
 
-def test_the_alert_centre_lists_alerts_in_the_users_language_and_only_staff_acknowledge(signed_in):
+def test_the_alert_centre_lists_alerts_in_the_users_language_and_only_staff_acknowledge(as_role):
     from govsocial_app.state.alerts import AlertsState
 
     alert_id = _alert()
-    viewer, _ = signed_in("viewer", AlertsState)
+    viewer, _ = as_role("viewer", AlertsState)
     viewer.load()
     [view] = viewer.alerts
     assert view.title == "Spike on all profiles: 30 messages in the last hour"
@@ -54,7 +43,7 @@ def test_the_alert_centre_lists_alerts_in_the_users_language_and_only_staff_ackn
         viewer.acknowledge(alert_id)
     viewer.snooze("spike")
     assert "spike" in viewer.snoozed
-    responder, actor = signed_in("responder", AlertsState)
+    responder, actor = as_role("responder", AlertsState)
     auth.update_preferences(actor.user_id, actor, locale="ar")
     responder.load()
     responder.acknowledge(alert_id)
@@ -63,16 +52,16 @@ def test_the_alert_centre_lists_alerts_in_the_users_language_and_only_staff_ackn
     assert view.title == "ارتفاع مفاجئ في كل الحسابات: 30 رسالة في الساعة الأخيرة"
 
 
-def test_alert_settings_need_alerts_configure_and_save_rules_from_the_form(signed_in):
+def test_alert_settings_need_alerts_configure_and_save_rules_from_the_form(as_role):
     from govsocial_app.state.alert_settings import AlertSettingsState
 
     make_profile()
-    responder, _ = signed_in("responder", AlertSettingsState)
+    responder, _ = as_role("responder", AlertSettingsState)
     # The page's load refuses quietly (the page shows its "no access" notice); nothing is read, and any change is refused.
     assert responder.load() is None and responder.rules == []
     with pytest.raises(PermissionDenied):
         responder.save_rule({"rule_id": "1", "enabled": "on"})
-    manager, _ = signed_in("manager", AlertSettingsState)
+    manager, _ = as_role("manager", AlertSettingsState)
     manager.load()
     assert [r.enabled for r in manager.rules] == [True, False]
     assert len(manager.figure.data) == 3
@@ -84,10 +73,10 @@ def test_alert_settings_need_alerts_configure_and_save_rules_from_the_form(signe
         manager.save_smtp({"host": "smtp.example.gov", "port": "587"})
 
 
-def test_enabling_push_stores_the_subscription_or_explains_why_not(signed_in):
+def test_enabling_push_stores_the_subscription_or_explains_why_not(as_role):
     from govsocial_app.state.notifications import SUBSCRIBE_ERRORS, NotificationsState
 
-    state, _ = signed_in("viewer", NotificationsState)
+    state, _ = as_role("viewer", NotificationsState)
     state.load()
     assert len(state.vapid_key) > 80
     state.save_subscription({"ok": False, "error": "denied"})

@@ -4,33 +4,20 @@ shows its position in the reader's language, and responders and viewers read but
 from __future__ import annotations
 
 import pytest
-import reflex as rx
 
-from govsocial_app.services import auth
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.intake import rules
 from govsocial_app.services.inbox import ingest
 from govsocial_app.db.engine import session_scope
 from tests.inbox.conftest import msg, profile  # noqa: F401 - fixture
-
-PASSWORD = "correct horse battery"
+from tests.signed_in import signed_in  # noqa: F401 - fixture
 
 
 @pytest.fixture
-def rules_as(db, actor_factory):
-    import govsocial_app.govsocial_app  # noqa: F401
-    from govsocial_app.state.app_state import AppState
+def rules_as(signed_in):
     from govsocial_app.state.rules import RulesState
 
-    def make(role: str, lang: str = "en"):
-        root = rx.State(_reflex_internal_init=True)
-        app_state = root.substates[AppState.get_name()]
-        actor = actor_factory(role)
-        token, _ = auth.sign_in(actor.label.split("<")[1].rstrip(">"), PASSWORD)
-        app_state.auth_token, app_state.lang = token, lang
-        return app_state.substates[RulesState.get_name()]
-
-    return make
+    return lambda role, lang="en": signed_in(role, RulesState, lang=lang)
 
 
 def test_a_manager_dry_runs_before_saving_then_saves(rules_as, profile):

@@ -5,38 +5,24 @@ reader's language), and a claim's correction prefilled into the reply box counte
 from __future__ import annotations
 
 import pytest
-import reflex as rx
 from sqlmodel import select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Claim, SavedReply, SavedReplyUse
-from govsocial_app.services import auth
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.inbox import replies, saved_replies as sr
 from tests.inbox.conftest import msg
-
-PASSWORD = "correct horse battery"
+from tests.signed_in import signed_in  # noqa: F401 - fixture
 
 
 @pytest.fixture
-def states(db, actor_factory):
-    from govsocial_app.state.app_state import AppState
+def states(signed_in):
     from govsocial_app.state.inbox import InboxState
     from govsocial_app.state.reply_picker import ReplyPickerState
     from govsocial_app.state.saved_replies import SavedRepliesState
 
-    def make(role: str, lang: str = "en"):
-        root = rx.State(_reflex_internal_init=True)
-        app_state = root.substates[AppState.get_name()]
-        actor = actor_factory(role)
-        token, _ = auth.sign_in(actor.label.split("<")[1].rstrip(">"), PASSWORD)
-        app_state.auth_token = token
-        app_state._load_user()  # the role, as a page's load reads it
-        app_state.lang = lang
-        subs = app_state.substates
-        return subs[InboxState.get_name()], subs[ReplyPickerState.get_name()], subs[SavedRepliesState.get_name()]
-
-    return make
+    # The role as a page's load reads it, then the reader's language.
+    return lambda role, lang="en": signed_in(role, InboxState, ReplyPickerState, SavedRepliesState, lang=lang, load_user=True)
 
 
 @pytest.fixture

@@ -6,35 +6,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import reflex as rx
 
 from connectors.base import Credentials
 from connectors.simulator import SimulatorConnector
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import SocialProfile
-from govsocial_app.services import auth
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.inbox import ingest
 from govsocial_app.services.records import policy
-
-PASSWORD = "correct horse battery"
+from tests.signed_in import signed_in  # noqa: F401 - fixture
 
 
 @pytest.fixture
-def inbox_as(db, actor_factory):
-    import govsocial_app.govsocial_app  # noqa: F401
-    from govsocial_app.state.app_state import AppState
+def inbox_as(signed_in):
     from govsocial_app.state.inbox import InboxState
 
-    def make(role: str, lang: str = "en"):
-        root = rx.State(_reflex_internal_init=True)
-        app_state = root.substates[AppState.get_name()]
-        actor = actor_factory(role)
-        token, _ = auth.sign_in(actor.label.split("<")[1].rstrip(">"), PASSWORD)
-        app_state.auth_token, app_state.lang = token, lang
-        return app_state.substates[InboxState.get_name()]
-
-    return make
+    return lambda role, lang="en": signed_in(role, InboxState, lang=lang)
 
 
 @pytest.fixture
@@ -44,8 +31,9 @@ def reply(profile) -> int:  # noqa: F811 - the inbox profile fixture, via tests/
         config = dict(s.get(SocialProfile, profile).config)
     sim = SimulatorConnector(Credentials(network="simulator", config=config), clock=lambda: until)
     later = SimulatorConnector(Credentials(network="simulator", config=config), clock=lambda: until + timedelta(minutes=30))
-    doomed = {m.external_id for m in later.history(until - timedelta(hours=6), until + timedelta(minutes=30)) if m.deleted}
-    pick = next(m for m in sim.history(until - timedelta(hours=6), until)
+    # A whole day back: the simulator is quiet at night, and six hours before dawn can hold no reply or comment at all.
+    doomed = {m.external_id for m in later.history(until - timedelta(hours=24), until + timedelta(minutes=30)) if m.deleted}
+    pick = next(m for m in sim.history(until - timedelta(hours=24), until)
                 if m.kind in ("reply", "comment") and not m.deleted and m.external_id not in doomed)
     with session_scope() as s:
         return ingest.store(s, [pick], profile_id=profile, now=until).new_ids[0]

@@ -64,12 +64,8 @@ def test_an_arabic_reader_sees_every_text_cell_of_the_table_in_arabic(db, actor_
     Arabic form) and a team without an Arabic name stay as written. The CSV keeps English."""
     import re
 
-    import reflex as rx
-
-    import govsocial_app.govsocial_app  # noqa: F401  (registers every state)
-    from govsocial_app.services import auth
-    from govsocial_app.state.app_state import AppState
     from govsocial_app.state.reports import ReportsState
+    from tests.signed_in import app_state_for
 
     alice = actor_factory("responder", "Alice")
     with session_scope() as s:
@@ -80,12 +76,7 @@ def test_an_arabic_reader_sees_every_text_cell_of_the_table_in_arabic(db, actor_
                                                        (None, None, "normal"), (parks.id, alice.user_id, "low")]):
             _m(s, 100 + n, team=team, person=person, priority=priority, answered=timedelta(minutes=5))
 
-    reader = actor_factory("viewer")
-    root = rx.State(_reflex_internal_init=True)
-    app_state = root.substates[AppState.get_name()]
-    app_state.auth_token, _ = auth.sign_in(reader.label.split("<")[1].rstrip(">"), "correct horse battery")
-    app_state._load_user()
-    app_state.lang = "ar"
+    app_state = app_state_for(actor_factory("viewer"), "ar", load_user=True)
     page = app_state.substates[ReportsState.get_name()]
     page.start, page.end = "2026-11-11", "2026-11-20"
     page.set_kind("inbox")
