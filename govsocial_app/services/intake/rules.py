@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from operator import attrgetter
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
@@ -297,6 +298,8 @@ class _Compiled:
     defers: bool = False  # has an action that needs the stored message: a loud one (alert, auto-reply, moderate) or round-robin
     defers_history: bool = False  # the same for history, which gets no loud actions: round-robin only
     words: frozenset[str] | None = None  # a message must have one of these for the query to match (None: any may)
+    history_actions: list[dict[str, Any]] = field(default_factory=list)  # the actions without the loud ones
+    at_once: tuple[bool, bool] = (False, False)  # (live, history): an action writes at once, so they run in a savepoint
 
 
 _RARE = ("followers_min", "followers_max", "sentiment_min", "sentiment_max", "days", "vip_list_ids", "claims")
@@ -306,6 +309,7 @@ _MSG_COLUMNS = ("id", "network", "external_id", "profile_id", "direction", "kind
                 "status", "priority", "assignee_id", "team_id", "completed_at", "completed_by", "sla_first_due_at",
                 "sla_done_due_at")
 _MUTABLE = ("priority", "assignee_id", "team_id", "status", "completed_at", "completed_by", "sla_first_due_at", "sla_done_due_at")
+_mutable = attrgetter(*_MUTABLE)
 
 
 class _Msg:
@@ -336,7 +340,13 @@ def _compile(r: InboxRule) -> _Compiled:
                      any(k in c for k in _LISTENING),
                      any(a["type"] in LOUD_ACTIONS or (a["type"] == "assign" and a.get("round_robin")) for a in actions),
                      any(a["type"] == "assign" and a.get("round_robin") for a in actions),
-                     required_words(query) if query is not None else None)
+                     required_words(query) if query is not None else None,
+                     quiet := [a for a in actions if a["type"] not in LOUD_ACTIONS],
+                     (any(_writes_at_once(a) for a in actions), any(_writes_at_once(a) for a in quiet)))
+
+
+def _writes_at_once(a: dict[str, Any]) -> bool:
+    return a["type"] in _IN_DATABASE or (a["type"] == "assign" and bool(a.get("round_robin")))
 
 
 def _load(s: Session) -> list[_Compiled]:
@@ -694,7 +704,9 @@ class Plan:
         s, ids = self.s, self.ids
         new = set(new_ids)
         known = {k for k, i in ids.items() if i in new}
-        run.applications = [dict(a, message_id=ids[a["message_id"]]) for a in run.applications if a["message_id"] in known]
+        run.applications = [a for a in run.applications if a["message_id"] in known]
+        for a in run.applications:
+            a["message_id"] = ids[a["message_id"]]
         run.audits = [(action, kind, ids[mid], detail) for action, kind, mid, detail in run.audits if mid in known]
         self.matched = {rule_id: [ids[k] for k in keys if k in known] for rule_id, keys in self.matched.items()}
         out.changed_ids = [ids[k] for k in out.changed_ids if k in known]
@@ -765,12 +777,13 @@ class _Run:
         self.teams: dict[int, Team | None] = {}
         self.audits: list[tuple[str, str, Any, dict[str, Any]]] = []
         self.messages: list[Any] = []  # the page's _Msg rows
+        self._actions = {kind: getattr(self, "_" + kind) for kind in ACTION_TYPES}
 
     def apply(self, r: _Compiled, m: Message) -> list[dict[str, Any]]:
         """Run the rule's actions on the message; queue what was done (RuleApplication and an audit row)."""
-        actions = [a for a in r.actions if self.live or a["type"] not in LOUD_ACTIONS]
-        at_once = any(a["type"] in _IN_DATABASE or (a["type"] == "assign" and a.get("round_robin")) for a in actions)
-        before = {f: getattr(m, f) for f in _MUTABLE}
+        actions = r.actions if self.live else r.history_actions
+        at_once = r.at_once[0] if self.live else r.at_once[1]
+        before = _mutable(m)
         marks = (len(self.new_tags), len(self._added))
         done: list[dict[str, Any]] = []
         try:
@@ -780,7 +793,7 @@ class _Run:
             else:
                 done = self._run(r, m, actions)
         except Exception:
-            for f, v in before.items():
+            for f, v in zip(_MUTABLE, before):
                 setattr(m, f, v)
             del self.new_tags[marks[0]:]
             for pair in self._added[marks[1]:]:
@@ -795,7 +808,7 @@ class _Run:
     def _run(self, r: _Compiled, m: Message, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         done = []
         for a in actions:
-            result = getattr(self, "_" + a["type"])(r, m, a)
+            result = self._actions[a["type"]](r, m, a)
             if result:
                 done.append(result)
         return done
