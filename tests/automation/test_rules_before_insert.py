@@ -168,3 +168,16 @@ def test_a_rule_that_throws_before_the_insert_leaves_the_row_as_it_was(profile, 
     with session_scope() as s:
         assert s.exec(select(InboxRule.error_count).where(InboxRule.name == "Broken")).one() == 1
         assert s.exec(select(Message.priority).where(Message.id == mid)).one() == "normal"
+
+
+def test_the_audit_row_of_a_rule_groups_its_messages_by_what_it_did_to_each(profile, manager):
+    from govsocial_app.db.models import AuditLog
+
+    _rule(manager, "Bridge first", {"query": "bridge"}, [{"type": "priority", "priority": "high"}])
+    second = _rule(manager, "Roads", {"query": "pothole OR bridge"}, [{"type": "tag", "tag": "Roads"}, {"type": "priority", "priority": "high"}])
+    [bridge, pothole, other] = _take(profile, [_m(1, "bridge pothole"), _m(2, "pothole"), _m(3, "another pothole")])
+    with session_scope() as s:
+        [row] = s.exec(select(AuditLog).where(AuditLog.action == "rule.apply", AuditLog.object_id == str(second))).all()
+    assert row.detail["message_ids"] == sorted([bridge, pothole, other]) and row.detail["count"] == 3
+    groups = {tuple(a["type"] for a in g["actions"]): g["message_ids"] for g in row.detail["done"]}
+    assert groups == {("tag",): [bridge], ("tag", "priority"): [pothole, other]}

@@ -827,19 +827,22 @@ class _Run:
 
     def _audit_rows(self) -> list[tuple[str, str, Any, dict[str, Any]]]:
         """One audit row per rule per page, naming every message it changed and what it did to each (the way a
-        bulk assign is audited). Each message's own record is its RuleApplication row, shown on the card. One row
-        per application cost more than the rules themselves: every audit row is sealed into the hash chain."""
-        by_rule: dict[int, list[tuple[int, list[dict[str, Any]]]]] = {}
+        bulk assign is audited): `done` groups the messages by what was done, which is nearly always the same for
+        all of them. Each message's own record is its RuleApplication row, shown on the card. One row per
+        application cost more than the rules themselves: every audit row is sealed into the hash chain."""
+        by_rule: dict[int, dict[tuple, tuple[list[dict[str, Any]], list[int]]]] = {}
         names: dict[int, str] = {}
         for _action, _type, message_id, detail in self.audits:
-            by_rule.setdefault(detail["rule_id"], []).append((message_id, detail["actions"]))
+            groups = by_rule.setdefault(detail["rule_id"], {})
+            key = tuple(tuple(d.items()) for d in detail["actions"])
+            groups.setdefault(key, (detail["actions"], []))[1].append(message_id)
             names[detail["rule_id"]] = detail["rule"]
         rows = []
-        for rule_id, done in by_rule.items():
-            ids = [mid for mid, _ in done]
+        for rule_id, groups in by_rule.items():
+            ids = sorted(mid for _, mids in groups.values() for mid in mids)
             rows.append(("rule.apply", "inbox_rule", rule_id,
                          {"rule_id": rule_id, "rule": names[rule_id], "count": len(ids), "message_ids": ids,
-                          "actions": {str(mid): actions for mid, actions in done}}))
+                          "done": [{"actions": actions, "message_ids": mids} for actions, mids in groups.values()]}))
         return rows
 
     def _user(self, user_id: int) -> tuple[str, bool]:
