@@ -17,8 +17,32 @@ from govsocial_app.db.engine import get_engine, session_scope
 from govsocial_app.db.models import Alert, InboxRule, KeywordSearch, Message, MessageTag, RuleApplication, Tag, Team
 from govsocial_app.services.inbox import ingest, targets, vip
 from govsocial_app.services.intake import pipeline as intake, rules
-from tests.automation.test_rules import NOW, _applications, _m, _message, _rule, _tags, _take, manager  # noqa: F401
-from tests.inbox.conftest import profile  # noqa: F401 - fixture
+from tests.automation.test_rules import NOW, _applications, _m, _message, _rule, _tags, _take
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def profile(request, tmp_path) -> int:
+    """Every test here runs on SQLite and on PostgreSQL: their insert paths differ (Core executemany, one unnest)."""
+    request.getfixturevalue("db" if request.param == "sqlite" else "pg_db")
+    from govsocial_app.db.models import SocialProfile
+    from govsocial_app.services.crypto import encrypt_json
+
+    with session_scope() as s:
+        p = SocialProfile(network="simulator", handle="@cityofriverton", display_name="City of Riverton", external_id="riverton",
+                          config={"handle": "@cityofriverton", "profile_key": "riverton-test", "state_path": str(tmp_path / "sim.db")},
+                          secrets_enc=encrypt_json({"token": "x"}))
+        s.add(p)
+        s.flush()
+        return p.id
+
+
+@pytest.fixture
+def manager(profile):
+    from govsocial_app.services import auth
+    from govsocial_app.services.authz import Actor
+
+    uid = auth.create_user("max@test.gov", "Max Manager", "correct horse battery", "manager", Actor.system("test"))
+    return Actor(uid, "Max Manager <max@test.gov>", "manager", "127.0.0.1", "pytest")
 
 
 @pytest.fixture(autouse=True)

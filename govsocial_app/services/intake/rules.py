@@ -35,7 +35,7 @@ from govsocial_app.services.inbox import replies, saved_replies, targets, teams
 from govsocial_app.services.inbox.stream import find_or_create_tag
 from govsocial_app.services.inbox.vip import normalize_handle
 from govsocial_app.services.links import inbox_link
-from govsocial_app.db.sql import insert_rows
+from govsocial_app.db.sql import dialect_of, insert_rows
 from govsocial_app.services.listening.keyword_query import Query, QuerySyntaxError, parse, prepare, required_words, words_of
 from govsocial_app.services.records import moderation
 
@@ -587,10 +587,17 @@ def _close(run: _Run, rules: list[_Compiled], out: RulesResult, matched: dict[in
     """Write the page's rows and rule counts, and raise the rules' alerts."""
     s = run.s
     run.write()
-    if matched:  # one executemany for every rule's count (psycopg pipelines it), not one statement per rule
-        table = InboxRule.__table__
-        s.execute(update(table).where(table.c.id == bindparam("_id")).values(match_count=table.c.match_count + bindparam("_n")),
-                  [{"_id": rule_id, "_n": len(ids)} for rule_id, ids in matched.items()])
+    if matched:  # every rule's count in one statement (PostgreSQL) or one executemany (SQLite)
+        counts = sorted((rule_id, len(ids)) for rule_id, ids in matched.items())
+        if dialect_of(s) == "postgresql":
+            s.connection().exec_driver_sql(
+                "UPDATE inbox_rule SET match_count = inbox_rule.match_count + v.n "
+                "FROM unnest(CAST(%(ids)s AS integer[]), CAST(%(ns)s AS integer[])) AS v(id, n) WHERE inbox_rule.id = v.id",
+                {"ids": [i for i, _ in counts], "ns": [n for _, n in counts]})
+        else:
+            table = InboxRule.__table__
+            s.execute(update(table).where(table.c.id == bindparam("_id")).values(match_count=table.c.match_count + bindparam("_n")),
+                      [{"_id": rule_id, "_n": n} for rule_id, n in counts])
     out.alert_ids = run.raise_alerts(matched, {r.id: r for r in rules})
 
 
@@ -623,6 +630,9 @@ class Plan:
         self.ids: dict[int, int] = {}  # row key → message id, once inserted
         self.resume: dict[int, int] = {}  # row key → index of the first rule left for `finish`
         self.order: _Order | None = None
+        # The (message id, tag id) pairs the pipeline's brand keywords gave the new messages after their insert, when
+        # it says (`take_in` does): then the tags need no query. None: read them from the database.
+        self.tagged: set[tuple[int, int]] | None = None
 
     def decide(self, rows: list[dict], edited: set[tuple[str, str]] = frozenset()) -> None:
         """Run the rules on rows about to be inserted. A row that the same page edits right after its insert
@@ -712,10 +722,16 @@ class Plan:
         out.changed_ids = [ids[k] for k in out.changed_ids if k in known]
         resume = {ids[k]: i for k, i in self.resume.items() if k in known}
         # Tags: a brand keyword may have tagged the message since (tag_with_keywords runs after the insert).
-        tagged = [a["message_id"] for a in run.applications if any(d["type"] == "tag" for d in a["actions"])]
-        run.facts.message_ids = sorted(set(tagged) | set(resume))
-        run._present = None
-        present = run._present_tags()
+        if self.tagged is not None:
+            run.facts.message_ids = sorted(resume)  # only the rules left for after listening may meet other tags
+            run._present = None if resume else set()
+            present = run._present_tags()
+            present |= self.tagged
+        else:
+            tagged = [a["message_id"] for a in run.applications if any(d["type"] == "tag" for d in a["actions"])]
+            run.facts.message_ids = sorted(set(tagged) | set(resume))
+            run._present = None
+            present = run._present_tags()
         run.new_tags = []
         for a in run.applications:
             kept = []
