@@ -213,6 +213,9 @@ class Message(SQLModel, table=True):
     sla_done_due_at: Optional[datetime] = _ts()
     sla_first_escalated_at: Optional[datetime] = _ts()
     sla_done_escalated_at: Optional[datetime] = _ts()
+    # What inbox rules did to it, in order, shown on its card: [{"rule_id", "rule", "actions": [...], "at"}]; NULL when
+    # no rule did anything. Written with the row itself when the rules decide before the insert (services/intake/rules).
+    rule_log: Optional[list[dict[str, Any]]] = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
 class MessageVersion(SQLModel, table=True):
@@ -1191,7 +1194,7 @@ class SavedReplyUse(SQLModel, table=True):
 
 class InboxRule(SQLModel, table=True):
     """One automation rule: run in `position` order inside the intake pipeline, after dedupe. `conditions` and
-    `actions` are JSON (services/inbox/rules.py defines and validates them). A rule that throws is skipped for
+    `actions` are JSON (services/intake/rules.py defines and validates them). A rule that throws is skipped for
     that message and counted here."""
 
     __tablename__ = "inbox_rule"
@@ -1211,19 +1214,6 @@ class InboxRule(SQLModel, table=True):
     created_at: datetime = _created()
     updated_at: datetime = _created()
     deleted_at: Optional[datetime] = _ts()
-
-
-class RuleApplication(SQLModel, table=True):
-    """What a rule did to one message ("Rule 'Potholes' tagged Roads and assigned Roads team"), shown on the card."""
-
-    __tablename__ = "rule_application"
-
-    id: Optional[int] = Field(default=None, primary_key=True)
-    rule_id: int = Field(foreign_key="inbox_rule.id", index=True)
-    message_id: int = Field(foreign_key="message.id", index=True)
-    rule_name: str = Field(default="", max_length=120)
-    actions: list[dict[str, Any]] = _json(list)  # what was done, each {"type": ..., ...} with names resolved
-    applied_at: datetime = _created()
 
 
 class AutoReply(SQLModel, table=True):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from govsocial_app.db.migrate import downgrade, upgrade
 from tests.schema_diff import columns_of, model_diff, tables_of
 
-TABLES = {"team", "team_member", "saved_reply", "saved_reply_use", "inbox_rule", "rule_application", "auto_reply"}
+TABLES = {"team", "team_member", "saved_reply", "saved_reply_use", "inbox_rule", "auto_reply"}
 MESSAGE_COLUMNS = {"team_id", "priority", "sla_first_due_at", "sla_done_due_at", "sla_first_escalated_at",
                    "sla_done_escalated_at"}
 

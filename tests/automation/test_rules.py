@@ -3,7 +3,7 @@ stop-processing; every condition and action; the automatic-reply guards; faults 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from connectors.base import Author, InboundMessage
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import (
-    Alert, AuditLog, AutoReply, Claim, ClaimMatch, InboxRule, Message, MessageTag, ModerationAction, RuleApplication,
+    Alert, AuditLog, AutoReply, Claim, ClaimMatch, InboxRule, Message, MessageTag, ModerationAction,
     SavedReply, Setting, Tag, Team, TeamMember,
 )
 from govsocial_app.services import settings_store
@@ -64,12 +64,18 @@ def _message(mid) -> Message:
         return m
 
 
-def _applications(mid) -> list[RuleApplication]:
+@dataclass(frozen=True)
+class _Applied:
+    rule_id: int
+    rule_name: str
+    actions: list
+
+
+def _applications(mid) -> list[_Applied]:
+    """What rules did to the message, in order: its rule_log."""
     with session_scope() as s:
-        rows = s.exec(select(RuleApplication).where(RuleApplication.message_id == mid).order_by(col(RuleApplication.id))).all()
-        for r in rows:
-            s.expunge(r)
-        return list(rows)
+        log = s.get(Message, mid).rule_log or []
+    return [_Applied(e["rule_id"], e["rule"], e["actions"]) for e in log]
 
 
 # ---------------------------------------------------------------- order, stop-processing, record

@@ -158,11 +158,14 @@ def _rules_pair(make_url, messages) -> dict:
 
 
 def _applied() -> dict:
+    from sqlmodel import col, select
+
     from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import Message
 
     with session_scope() as s:
-        applied = s.connection().exec_driver_sql("SELECT count(*) FROM rule_application").scalar()
-        matched = s.connection().exec_driver_sql("SELECT count(DISTINCT message_id) FROM rule_application").scalar()
+        logs = [r[0] for r in s.execute(select(Message.rule_log).where(col(Message.rule_log).is_not(None))).all()]
+        applied, matched = sum(len(log) for log in logs), len(logs)
     return {"rule_applications": applied, "messages_matched": matched}
 
 

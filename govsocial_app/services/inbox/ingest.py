@@ -4,6 +4,7 @@ The first step of the intake pipeline (services/intake/pipeline.py), which every
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Protocol
 
-from sqlalchemy import insert, text
+from sqlalchemy import JSON, insert, text
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
@@ -80,6 +81,7 @@ def _row(m: InboundMessage, profile_id: int | None, keyword_id: int | None, now:
         "team_id": None,
         "completed_at": None,
         "completed_by": None,
+        "rule_log": None,
         "sla_first_due_at": now + timedelta(minutes=due[0]),
         "sla_done_due_at": now + timedelta(minutes=due[1]),
         "keyword_id": keyword_id,
@@ -203,14 +205,26 @@ def _analyse_once(session: Session) -> None:
 def _pg_insert_statement(cols: tuple[str, ...]) -> str:
     # psycopg placeholders, sent as-is: each column is one array in binary format (psycopg writes text-format
     # arrays in Python, five times slower), cast to its base type (no length: the insert itself checks that).
-    arrays = ", ".join(f"CAST(%({c})b AS {re.sub(r'[(][0-9]+[)]', '', Message.__table__.c[c].type.compile(dialect=_PG))}[])" for c in cols)
+    # JSON columns travel as text arrays (a list of lists would be taken for a two-dimensional array).
+    arrays, selects = [], []
+    for i, c in enumerate(cols):
+        if c in _JSON_COLUMNS:
+            arrays.append(f"CAST(%({c})s AS text[])")
+            selects.append(f"CAST(c{i} AS json)")
+        else:
+            arrays.append(f"CAST(%({c})b AS {re.sub(r'[(][0-9]+[)]', '', Message.__table__.c[c].type.compile(dialect=_PG))}[])")
+            selects.append(f"c{i}")
+    names = ", ".join(f"c{i}" for i in range(len(cols)))
     return (
-        f"WITH new AS (INSERT INTO message ({', '.join(cols)}) SELECT * FROM unnest({arrays}) "
-        "RETURNING id, network, external_id, text), "
+        f"WITH new AS (INSERT INTO message ({', '.join(cols)}) SELECT {', '.join(selects)} FROM unnest({', '.join(arrays)}) "
+        f"AS t({names}) RETURNING id, network, external_id, text), "
         "archived AS (INSERT INTO messageversion (message_id, version, change, text, captured_at, raw) "
         "SELECT id, 1, 'created', text, %(captured_at)s, CAST('{}' AS json) FROM new) "
         "SELECT id, network, external_id FROM new"
     )
+
+
+_JSON_COLUMNS = frozenset(c.name for c in Message.__table__.columns if isinstance(c.type, JSON))
 
 
 def _insert_pg(session: Session, rows: list[dict], now: datetime) -> dict[tuple[str, str], int]:
@@ -222,7 +236,8 @@ def _insert_pg(session: Session, rows: list[dict], now: datetime) -> dict[tuple[
     350 kB of SQL in Python for every batch, and the many small objects that made lived long enough to set off a
     full garbage collection of the whole heap every other batch."""
     cols = tuple(rows[0])
-    params = {c: [r[c] for r in rows] for c in cols}
+    params = {c: [None if r[c] is None else json.dumps(r[c]) for r in rows] if c in _JSON_COLUMNS else [r[c] for r in rows]
+              for c in cols}
     params["captured_at"] = now
     inserted = session.connection().exec_driver_sql(_pg_insert_statement(cols), params)
     return {(n, e): mid for mid, n, e in inserted}

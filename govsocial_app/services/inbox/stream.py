@@ -18,7 +18,6 @@ from govsocial_app.db.models import (
     Message,
     MessageModeration,
     MessageNote,
-    RuleApplication,
     MessageTag,
     MessageVersion,
     SavedView,
@@ -308,7 +307,6 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
     profiles = dict(s.exec(select(SocialProfile.id, SocialProfile.handle).where(col(SocialProfile.id).in_(profile_ids))).all()) if profile_ids else {}
     claim_labels = _claim_labels(s, ids)
     team_names = teams.team_names(s, {m.team_id for m in rows if m.team_id})
-    ruled = _rule_applications(s, ids)
     moderated = {r.message_id: r for r in s.exec(select(MessageModeration).where(col(MessageModeration.message_id).in_(ids))).all()}
     # Moderation adds archive versions; they are not edits by the author.
     mod_versions = dict(s.exec(select(MessageVersion.message_id, func.count()).where(
@@ -339,21 +337,12 @@ def _cards(s: Session, rows: list[Message]) -> list[MessageCard]:
             moderation_clause=moderated[m.id].clause if m.id in moderated else "",
             team=team_names.get(m.team_id, ("", ""))[0] if m.team_id else "",
             team_ar=team_names.get(m.team_id, ("", ""))[1] if m.team_id else "",
-            rules_applied=tuple(ruled.get(m.id, ())),
+            rules_applied=tuple((e.get("rule", ""), tuple(e.get("actions") or ())) for e in m.rule_log or ()),
             priority=m.priority, sla_first_due_at=m.sla_first_due_at, sla_done_due_at=m.sla_done_due_at,
             first_response_at=m.first_response_at,
         )
         for m in rows
     ]
-
-
-def _rule_applications(s: Session, message_ids: list[int]) -> dict[int, list[tuple[str, tuple[dict, ...]]]]:
-    """What inbox rules did to each message, in one query for the page."""
-    out: dict[int, list[tuple[str, tuple[dict, ...]]]] = {}
-    for mid, name, actions in s.exec(select(RuleApplication.message_id, RuleApplication.rule_name, RuleApplication.actions)
-                                     .where(col(RuleApplication.message_id).in_(message_ids)).order_by(col(RuleApplication.id))).all():
-        out.setdefault(mid, []).append((name, tuple(actions or ())))
-    return out
 
 
 def list_page(

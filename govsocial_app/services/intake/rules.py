@@ -17,13 +17,13 @@ from operator import attrgetter
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import (
-    Alert, AutoReply, Claim, ClaimMatch, InboxRule, Message, MessageTag, RuleApplication, SavedReply, Tag, SocialProfile, Team, User, VipList,
+    Alert, AutoReply, Claim, ClaimMatch, InboxRule, Message, MessageTag, SavedReply, Tag, SocialProfile, Team, User, VipList,
     VipMember, utcnow,
 )
 from govsocial_app.i18n import translate
@@ -307,8 +307,9 @@ _LISTENING = ("sentiment_min", "sentiment_max", "claims")
 _MSG_COLUMNS = ("id", "network", "external_id", "profile_id", "direction", "kind", "conversation_key", "in_reply_to_external_id",
                 "author_handle", "author_key", "author_name", "author_followers", "text", "lang", "received_at", "sentiment",
                 "status", "priority", "assignee_id", "team_id", "completed_at", "completed_by", "sla_first_due_at",
-                "sla_done_due_at")
-_MUTABLE = ("priority", "assignee_id", "team_id", "status", "completed_at", "completed_by", "sla_first_due_at", "sla_done_due_at")
+                "sla_done_due_at", "rule_log")
+_MUTABLE = ("priority", "assignee_id", "team_id", "status", "completed_at", "completed_by", "sla_first_due_at", "sla_done_due_at",
+            "rule_log")
 _mutable = attrgetter(*_MUTABLE)
 
 
@@ -616,7 +617,8 @@ class Plan:
     person or a team, priority with its due times, complete) change the row itself. A row stops being decided at
     the first rule that needs the stored message: one that reads listening's results (sentiment, matched claims)
     or that matched with an action that writes at once (alert, automatic reply, moderation, round-robin). `finish`
-    (after listening, in `apply_rules`) writes the tags, rule applications and audit rows once ids exist, then runs
+    (after listening, in `apply_rules`) writes the tags and audit rows once ids exist (what each rule did went in with
+    the row, in its rule_log, and is corrected there if a brand keyword gave a tag first), then runs
     the rest of the rules for those rows from that rule on, exactly as before. Same order, same results."""
 
     def __init__(self, s: Session, now: datetime | None = None, *, live: bool = True):
@@ -630,6 +632,7 @@ class Plan:
         self.ids: dict[int, int] = {}  # row key → message id, once inserted
         self.resume: dict[int, int] = {}  # row key → index of the first rule left for `finish`
         self.order: _Order | None = None
+        self.rows: dict[int, dict] = {}  # row key → the insert dict of each row the rules did something to
         # The (message id, tag id) pairs the pipeline's brand keywords gave the new messages after their insert, when
         # it says (`take_in` does): then the tags need no query. None: read them from the database.
         self.tagged: set[tuple[int, int]] | None = None
@@ -695,6 +698,7 @@ class Plan:
                     out.applied += 1
                     if done:
                         out.changed_ids.append(v.id)
+                        self.rows[v.id] = v.__dict__
                     if r.stop:
                         break
         finally:
@@ -714,13 +718,11 @@ class Plan:
         s, ids = self.s, self.ids
         new = set(new_ids)
         known = {k for k, i in ids.items() if i in new}
-        run.applications = [a for a in run.applications if a["message_id"] in known]
-        for a in run.applications:
-            a["message_id"] = ids[a["message_id"]]
         run.audits = [(action, kind, ids[mid], detail) for action, kind, mid, detail in run.audits if mid in known]
         self.matched = {rule_id: [ids[k] for k in keys if k in known] for rule_id, keys in self.matched.items()}
         out.changed_ids = [ids[k] for k in out.changed_ids if k in known]
         resume = {ids[k]: i for k, i in self.resume.items() if k in known}
+        decided = {ids[k]: row for k, row in self.rows.items() if k in known}
         # Tags: a brand keyword may have tagged the message since (tag_with_keywords runs after the insert).
         if self.tagged is not None:
             run.facts.message_ids = sorted(resume)  # only the rules left for after listening may meet other tags
@@ -728,23 +730,30 @@ class Plan:
             present = run._present_tags()
             present |= self.tagged
         else:
-            tagged = [a["message_id"] for a in run.applications if any(d["type"] == "tag" for d in a["actions"])]
-            run.facts.message_ids = sorted(set(tagged) | set(resume))
+            run.facts.message_ids = sorted(set(decided) | set(resume))
             run._present = None
             present = run._present_tags()
         run.new_tags = []
-        for a in run.applications:
-            kept = []
-            for d in a["actions"]:
-                if d["type"] == "tag":
-                    pair = (a["message_id"], run.tag_ids[d["tag"].lower()])
-                    if pair in present:
-                        continue
-                    present.add(pair)
-                    run.new_tags.append({"message_id": pair[0], "tag_id": pair[1], "created_at": self.now})
-                kept.append(d)
-            a["actions"][:] = kept  # the audit row holds the same list
-        run.applications = [a for a in run.applications if a["actions"]]
+        fixed = []  # messages whose inserted rule_log claimed a tag a brand keyword gave first
+        for mid, row in decided.items():
+            claimed = False
+            for entry in row["rule_log"]:
+                kept = []
+                for d in entry["actions"]:
+                    if d["type"] == "tag":
+                        pair = (mid, run.tag_ids[d["tag"].lower()])
+                        if pair in present:
+                            claimed = True
+                            continue
+                        present.add(pair)
+                        run.new_tags.append({"message_id": mid, "tag_id": pair[1], "created_at": self.now})
+                    kept.append(d)
+                entry["actions"][:] = kept  # the audit row holds the same list
+            if claimed:
+                fixed.append({"_id": mid, "rule_log": [e for e in row["rule_log"] if e["actions"]] or None})
+        if fixed:
+            table = Message.__table__
+            s.execute(update(table).where(table.c.id == bindparam("_id")).values(rule_log=bindparam("rule_log")), fixed)
         run.audits = [a for a in run.audits if a[3]["actions"]]
         run.messages = []
         if resume:
@@ -773,7 +782,8 @@ _IN_DATABASE = frozenset({"moderate", "auto_reply"})  # actions that write at on
 
 
 class _Run:
-    """One page's run. Quiet actions change the loaded messages in memory and queue their rows (tags, applications,
+    """One page's run. Quiet actions change the loaded messages in memory (and add to their rule_log) and queue their
+    rows (tags,
     audit entries), written together at the end (`write`); a rule that throws has its changes to that message put
     back (the fields in _MUTABLE and its queued rows). Actions that write at once (moderation, automatic replies,
     round-robin's turn) run inside a savepoint as well."""
@@ -788,7 +798,7 @@ class _Run:
         self._added: list[tuple[int, int]] = []  # pairs added to _present, in order, to put back a rule that throws
         self._targets: dict[str, tuple[int, int]] | None = None
         self.new_tags: list[dict[str, Any]] = []  # MessageTag rows, inserted in bulk by `write`
-        self.applications: list[dict[str, Any]] = []  # RuleApplication rows
+        self.at = now.isoformat()  # when, in each message's rule_log
         self.users: dict[int, tuple[str, bool]] = {}  # id → (name, can be assigned)
         self.teams: dict[int, Team | None] = {}
         self.audits: list[tuple[str, str, Any, dict[str, Any]]] = []
@@ -796,7 +806,7 @@ class _Run:
         self._actions = {kind: getattr(self, "_" + kind) for kind in ACTION_TYPES}
 
     def apply(self, r: _Compiled, m: Message) -> list[dict[str, Any]]:
-        """Run the rule's actions on the message; queue what was done (RuleApplication and an audit row)."""
+        """Run the rule's actions on the message; record what was done (its rule_log, and an audit row)."""
         actions = r.actions if self.live else r.history_actions
         at_once = r.at_once[0] if self.live else r.at_once[1]
         before = _mutable(m)
@@ -817,7 +827,8 @@ class _Run:
             del self._added[marks[1]:]
             raise
         if done:
-            self.applications.append({"rule_id": r.id, "message_id": m.id, "rule_name": r.name, "actions": done, "applied_at": self.now})
+            # A new list, never appended in place: `_Msg.changes` compares it with the one loaded.
+            m.rule_log = [*(m.rule_log or ()), {"rule_id": r.id, "rule": r.name, "actions": done, "at": self.at}]
             self.audits.append(("rule.apply", "message", m.id, {"rule_id": r.id, "rule": r.name, "actions": done}))
         return done
 
@@ -830,7 +841,8 @@ class _Run:
         return done
 
     def write(self) -> None:
-        """The page's queued rows, in one go: tags, applications, and their audit rows sealed together."""
+        """The page's queued rows, in one go: changed messages (after the insert only), tags, and the audit rows sealed
+        together."""
         # Core statements, executemany: the ORM's bulk paths cost more per row than the rules themselves.
         table = Message.__table__
         changed = [{"_id": m.id, **c} for m in self.messages if (c := m.changes())]
@@ -838,13 +850,12 @@ class _Run:
             stmt = update(table).where(table.c.id == bindparam("_id")).values({f: bindparam(f) for f in fields})
             self.s.execute(stmt, [c for c in changed if tuple(sorted(k for k in c if k != "_id")) == fields])
         insert_rows(self.s, MessageTag.__table__, self.new_tags)
-        insert_rows(self.s, RuleApplication.__table__, self.applications)
         audit.record_many(self.s, SYSTEM, self._audit_rows())
 
     def _audit_rows(self) -> list[tuple[str, str, Any, dict[str, Any]]]:
         """One audit row per rule per page, naming every message it changed and what it did to each (the way a
         bulk assign is audited): `done` groups the messages by what was done, which is nearly always the same for
-        all of them. Each message's own record is its RuleApplication row, shown on the card. One row per
+        all of them. Each message's own record is its rule_log, shown on the card. One row per
         application cost more than the rules themselves: every audit row is sealed into the hash chain."""
         by_rule: dict[int, dict[tuple, tuple[list[dict[str, Any]], list[int]]]] = {}
         names: dict[int, str] = {}
