@@ -31,13 +31,14 @@ def controls() -> rx.Var:
 
 def _option(o: PickOption, i: rx.Var) -> rx.Component:
     on = ReplyPickerState.active == i
+    # Named by what it shows, the reply's name then the start of its text (no aria-label: the visible words are the
+    # name, as WCAG's "label in name" asks); the listbox's own name says these are saved replies.
     return rx.el.li(
         rx.text(o.name, weight="bold", size="2", dir="auto"),
         rx.text(o.preview, size="1", color=rx.color("gray", 11), dir="auto", class_name="gs-text"),
         id="gs-pick-" + i.to_string(),
         role="option",
         aria_selected=rx.cond(on, "true", "false"),
-        aria_label=o.label,
         on_click=ReplyPickerState.pick(o.id),
         lang=o.lang,
         list_style="none", width="100%", min_height=TAP, text_align="start", padding="6px 10px", border_radius="6px",

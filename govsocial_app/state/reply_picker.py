@@ -23,7 +23,6 @@ class PickOption:
     id: int = 0
     name: str = ""
     preview: str = ""  # the start of the text in the message's language, variables unfilled
-    label: str = ""  # the option's accessible name
     lang: str = ""
 
 
@@ -51,10 +50,7 @@ class ReplyPickerState(AppState):
             self.active = -1  # a new search: nothing highlighted until Up or Down
         self.query, self.for_id, self.searched = found[1], inbox.open_id, True
         self.options = [
-            PickOption(r.id, r.name, textnorm.excerpt(saved_replies.text_for(r, msg_lang), 90),
-                       self._("Insert saved reply {name}: {text}", name=r.name,
-                              text=textnorm.excerpt(saved_replies.text_for(r, msg_lang), 90)),
-                       saved_replies.lang_for(r, msg_lang))
+            PickOption(r.id, r.name, textnorm.excerpt(saved_replies.text_for(r, msg_lang), 90), saved_replies.lang_for(r, msg_lang))
             for r in saved_replies.search(found[1], actor)
         ]
         if self.active >= len(self.options):

@@ -49,7 +49,6 @@ async def test_slash_offers_matches_and_picking_fills_the_arabic_text_once(state
     assert [o.name for o in picker.options] == ["Pothole reported"]
     option = picker.options[0]
     assert option.lang == "ar" and option.preview.startswith("شكرًا {author_name}")
-    assert option.label == "Insert saved reply Pothole reported: شكرًا {author_name}، سجّلنا الحفرة."
     await picker.pick(option.id)
     assert inbox.draft == "مرحبًا شكرًا ليلى حسن، سجّلنا الحفرة."
     assert picker.options == [] and picker.for_id == 0
