@@ -48,7 +48,7 @@ def page() -> rx.Component:
     return shell(
         "more",
         page_header("Response targets"),
-        rx.text(t("Each message gets a first-response and a completion target from its priority. A missed target alerts the team's lead once, by push and email; without a lead, the admins and managers."),
+        rx.text(t("Each message gets a first-response and a completion target from its priority. A missed target alerts the team's lead once, by push and email; without a lead, the admins and managers. An automatic reply from an inbox rule does not count as the first response: a person still has to answer."),
                 size="2", color=rx.color("gray", 11), margin_bottom="12px"),
         rx.card(rx.cond(TargetsState.rows.length() > 0, _form(), rx.spinner(aria_label=t("Loading")))),
         rx.cond(TargetsState.error != "", rx.callout(TargetsState.error, icon="circle-x", color_scheme="red", role="alert", margin_top="8px")),

@@ -367,6 +367,9 @@ async def test_auto_reply_is_sent_by_the_reply_job_once_even_when_the_job_runs_a
     assert await replies.process_pending() == {}, "a second run of the job sends nothing again"
     [out] = _outbound(mid)
     assert out.status == "sent" and out.external_id == "net-1" and len(sent) == 1
+    # Not a person's answer: the first-response clock keeps running, and the card does not say who replied.
+    m = _message(mid)
+    assert m.first_response_at is None and m.replied_by_id is None
 
 
 # ---------------------------------------------------------------- faults and bad input
