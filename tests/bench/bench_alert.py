@@ -25,6 +25,9 @@ os.environ["GOVSOCIAL_DATA_DIR"] = str(WORK / "data")
 os.environ["GOVSOCIAL_KEY_FILE"] = str(WORK / "secret.key")
 os.environ["DATABASE_URL"] = f"sqlite:///{WORK / 'bench.db'}"
 os.environ.pop("REDIS_URL", None)
+# An embedded install, as `make run` has: a DATABASE_URL alone now means production mode, where plain-http push
+# addresses are refused (webpush._check_endpoint); the bench's push service is a loopback peer over http.
+os.environ["GOVSOCIAL_MODE"] = "demo"
 for _name in ("VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY", "SMTP_HOST"):
     os.environ.pop(_name, None)
 
