@@ -34,42 +34,57 @@ def parse_hour(bucket: str) -> datetime:
 _PG_ARRAY_INSERTS: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
+def unnest_select(table, cols: tuple[str, ...]) -> str:
+    """`SELECT ... FROM unnest(...)` for PostgreSQL, giving one row per array index of the named columns of `table`
+    (bound as psycopg placeholders named after the columns; see `unnest_params`).
+
+    Each column goes as one array in binary format (psycopg writes text-format arrays in Python, five times slower),
+    cast to its base type (no length: the insert itself checks that). JSON columns travel as text arrays: a list of
+    lists would be taken for a two-dimensional array."""
+    import re
+
+    from sqlalchemy import JSON
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()
+    arrays, selects = [], []
+    for i, c in enumerate(cols):
+        if isinstance(table.c[c].type, JSON):
+            arrays.append(f"CAST(%({c})s AS text[])")
+            selects.append(f"CAST(c{i} AS json)")
+        else:
+            arrays.append(f"CAST(%({c})b AS {re.sub(r'[(][0-9]+[)]', '', table.c[c].type.compile(dialect=dialect))}[])")
+            selects.append(f"c{i}")
+    names = ", ".join(f"c{i}" for i in range(len(cols)))
+    return f"SELECT {', '.join(selects)} FROM unnest({', '.join(arrays)}) AS t({names})"
+
+
+def unnest_params(table, rows: list[dict], cols: tuple[str, ...]) -> dict[str, list]:
+    """The arrays for `unnest_select`: one list per column; JSON values as JSON text, None as NULL."""
+    import json
+
+    from sqlalchemy import JSON
+
+    return {c: [None if r[c] is None else json.dumps(r[c]) for r in rows] if isinstance(table.c[c].type, JSON)
+            else [r[c] for r in rows] for c in cols}
+
+
 def insert_rows(session: Session, table, rows: list[dict]) -> None:
     """Insert many rows of `table` (a Core Table) in one statement on PostgreSQL, an executemany on SQLite.
 
-    On PostgreSQL each column goes as one binary array that `unnest` zips back into rows: one statement, parsed and
-    planned once per table and column set, where an executemany is a round of the pipeline per row (10,000 tag and
-    rule-application rows of an ingest page cost half a second that way). JSON columns travel as text arrays.
-    Every row must have the same keys."""
+    On PostgreSQL the rows go as one array per column that `unnest` zips back into rows (`unnest_select`): one
+    statement, parsed and planned once per table and column set, where an executemany is a round of the pipeline per
+    row (10,000 tag rows of an ingest page cost a quarter of a second that way). Every row must have the same keys."""
     if not rows:
         return
-    from sqlalchemy import JSON, insert
-    from sqlalchemy.dialects import postgresql
-
     if dialect_of(session) != "postgresql":
+        from sqlalchemy import insert
+
         session.execute(insert(table), rows)
         return
-    import json
-
     cols = tuple(rows[0])
     key = (table.name, cols)
     sql = _PG_ARRAY_INSERTS.get(key)
-    json_cols = {c for c in cols if isinstance(table.c[c].type, JSON)}
     if sql is None:
-        import re
-
-        dialect = postgresql.dialect()
-        arrays, selects = [], []
-        for i, c in enumerate(cols):
-            if c in json_cols:
-                arrays.append(f"CAST(%({c})s AS text[])")
-                selects.append(f"CAST(c{i} AS json)")
-            else:
-                base = re.sub(r"[(][0-9]+[)]", "", table.c[c].type.compile(dialect=dialect))
-                arrays.append(f"CAST(%({c})b AS {base}[])")
-                selects.append(f"c{i}")
-        names = ", ".join(f"c{i}" for i in range(len(cols)))
-        sql = _PG_ARRAY_INSERTS[key] = (f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT {', '.join(selects)} "
-                                        f"FROM unnest({', '.join(arrays)}) AS t({names})")
-    params = {c: [json.dumps(r[c]) if c in json_cols else r[c] for r in rows] for c in cols}
-    session.connection().exec_driver_sql(sql, params)
+        sql = _PG_ARRAY_INSERTS[key] = f"INSERT INTO {table.name} ({', '.join(cols)}) {unnest_select(table, cols)}"
+    session.connection().exec_driver_sql(sql, unnest_params(table, rows, cols))

@@ -4,20 +4,18 @@ The first step of the intake pipeline (services/intake/pipeline.py), which every
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Protocol
 
-from sqlalchemy import JSON, insert, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from connectors.base import InboundMessage
 from govsocial_app.db.models import Message, MessageVersion
+from govsocial_app.db.sql import unnest_params, unnest_select
 from govsocial_app.services.inbox import targets
 from govsocial_app.services.links import web_link
 from govsocial_app.services.records import chain
@@ -171,9 +169,6 @@ def store(
     return result
 
 
-_PG = postgresql.dialect()
-
-
 def _lookup(session: Session, network: str, ids: list[str], postgres: bool) -> list[Message]:
     """The stored messages of one network with these external ids, through the unique (network, external_id) index.
 
@@ -203,28 +198,13 @@ def _analyse_once(session: Session) -> None:
 
 @lru_cache(maxsize=8)
 def _pg_insert_statement(cols: tuple[str, ...]) -> str:
-    # psycopg placeholders, sent as-is: each column is one array in binary format (psycopg writes text-format
-    # arrays in Python, five times slower), cast to its base type (no length: the insert itself checks that).
-    # JSON columns travel as text arrays (a list of lists would be taken for a two-dimensional array).
-    arrays, selects = [], []
-    for i, c in enumerate(cols):
-        if c in _JSON_COLUMNS:
-            arrays.append(f"CAST(%({c})s AS text[])")
-            selects.append(f"CAST(c{i} AS json)")
-        else:
-            arrays.append(f"CAST(%({c})b AS {re.sub(r'[(][0-9]+[)]', '', Message.__table__.c[c].type.compile(dialect=_PG))}[])")
-            selects.append(f"c{i}")
-    names = ", ".join(f"c{i}" for i in range(len(cols)))
     return (
-        f"WITH new AS (INSERT INTO message ({', '.join(cols)}) SELECT {', '.join(selects)} FROM unnest({', '.join(arrays)}) "
-        f"AS t({names}) RETURNING id, network, external_id, text), "
+        f"WITH new AS (INSERT INTO message ({', '.join(cols)}) {unnest_select(Message.__table__, cols)} "
+        "RETURNING id, network, external_id, text), "
         "archived AS (INSERT INTO messageversion (message_id, version, change, text, captured_at, raw) "
         "SELECT id, 1, 'created', text, %(captured_at)s, CAST('{}' AS json) FROM new) "
         "SELECT id, network, external_id FROM new"
     )
-
-
-_JSON_COLUMNS = frozenset(c.name for c in Message.__table__.columns if isinstance(c.type, JSON))
 
 
 def _insert_pg(session: Session, rows: list[dict], now: datetime) -> dict[tuple[str, str], int]:
@@ -236,8 +216,7 @@ def _insert_pg(session: Session, rows: list[dict], now: datetime) -> dict[tuple[
     350 kB of SQL in Python for every batch, and the many small objects that made lived long enough to set off a
     full garbage collection of the whole heap every other batch."""
     cols = tuple(rows[0])
-    params = {c: [None if r[c] is None else json.dumps(r[c]) for r in rows] if c in _JSON_COLUMNS else [r[c] for r in rows]
-              for c in cols}
+    params = unnest_params(Message.__table__, rows, cols)
     params["captured_at"] = now
     inserted = session.connection().exec_driver_sql(_pg_insert_statement(cols), params)
     return {(n, e): mid for mid, n, e in inserted}

@@ -570,18 +570,24 @@ def _loop(run: _Run, rules: list[_Compiled], messages: list[Any], start_at: dict
                 continue
             if not hit:
                 continue
-            try:
-                done = run.apply(r, m)
-            except Exception as exc:  # noqa: BLE001 - run.apply undid this rule's changes to this message
-                out.errors += 1
-                _fail(s, r, m, exc)
-                continue
-            matched.setdefault(r.id, []).append(m.id)
-            out.applied += 1
-            if done:
-                out.changed_ids.append(m.id)
-            if r.stop:
+            if _apply(run, r, m, out, matched) and r.stop:
                 break
+
+
+def _apply(run: _Run, r: _Compiled, m: Any, out: RulesResult, matched: dict[int, list[int]]) -> bool:
+    """Run a matching rule's actions and count it; False when it threw (run.apply put the message back as it was:
+    the rule is skipped for this message, counted on the rule, and the next rule runs)."""
+    try:
+        done = run.apply(r, m)
+    except Exception as exc:  # noqa: BLE001
+        out.errors += 1
+        _fail(run.s, r, m, exc)
+        return False
+    matched.setdefault(r.id, []).append(m.id)
+    out.applied += 1
+    if done:
+        out.changed_ids.append(m.id)
+    return True
 
 
 def _close(run: _Run, rules: list[_Compiled], out: RulesResult, matched: dict[int, list[int]]) -> None:
@@ -688,16 +694,9 @@ class Plan:
                     if r.defers if live else r.defers_history:
                         self.resume[v.id] = i
                         break
-                    try:
-                        done = run.apply(r, v)
-                    except Exception as exc:  # noqa: BLE001 - run.apply put the row back as it was
-                        out.errors += 1
-                        _fail(s, r, v, exc)
+                    if not _apply(run, r, v, out, matched):
                         continue
-                    matched.setdefault(r.id, []).append(v.id)
-                    out.applied += 1
-                    if done:
-                        out.changed_ids.append(v.id)
+                    if v.rule_log:
                         self.rows[v.id] = v.__dict__
                     if r.stop:
                         break
