@@ -104,7 +104,8 @@ def test_each_application_is_recorded_audited_and_shown_on_the_card(profile, man
     with session_scope() as s:
         audit_rows = s.exec(select(AuditLog).where(AuditLog.action == "rule.apply")).all()  # one per rule per page
         assert len(audit_rows) == 1 and audit_rows[0].detail["rule"] == "Potholes"
-        assert mid in audit_rows[0].detail["message_ids"] and audit_rows[0].detail["actions"][str(mid)]
+        assert mid in audit_rows[0].detail["message_ids"]
+        assert audit_rows[0].detail["done"] == [{"actions": [{"type": "tag", "tag": "Roads"}], "message_ids": [mid]}]
         created = s.exec(select(AuditLog).where(AuditLog.action == "rule.create")).all()
         assert created and created[0].actor_id == manager.user_id
         card = stream._cards(s, [s.get(Message, mid)])[0]

@@ -17,8 +17,32 @@ from govsocial_app.db.engine import get_engine, session_scope
 from govsocial_app.db.models import Alert, InboxRule, KeywordSearch, Message, MessageTag, RuleApplication, Tag, Team
 from govsocial_app.services.inbox import ingest, targets, vip
 from govsocial_app.services.intake import pipeline as intake, rules
-from tests.automation.test_rules import NOW, _applications, _m, _message, _rule, _tags, _take, manager  # noqa: F401
-from tests.inbox.conftest import profile  # noqa: F401 - fixture
+from tests.automation.test_rules import NOW, _applications, _m, _message, _rule, _tags, _take
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def profile(request, tmp_path) -> int:
+    """Every test here runs on SQLite and on PostgreSQL: their insert paths differ (Core executemany, one unnest)."""
+    request.getfixturevalue("db" if request.param == "sqlite" else "pg_db")
+    from govsocial_app.db.models import SocialProfile
+    from govsocial_app.services.crypto import encrypt_json
+
+    with session_scope() as s:
+        p = SocialProfile(network="simulator", handle="@cityofriverton", display_name="City of Riverton", external_id="riverton",
+                          config={"handle": "@cityofriverton", "profile_key": "riverton-test", "state_path": str(tmp_path / "sim.db")},
+                          secrets_enc=encrypt_json({"token": "x"}))
+        s.add(p)
+        s.flush()
+        return p.id
+
+
+@pytest.fixture
+def manager(profile):
+    from govsocial_app.services import auth
+    from govsocial_app.services.authz import Actor
+
+    uid = auth.create_user("max@test.gov", "Max Manager", "correct horse battery", "manager", Actor.system("test"))
+    return Actor(uid, "Max Manager <max@test.gov>", "manager", "127.0.0.1", "pytest")
 
 
 @pytest.fixture(autouse=True)
@@ -168,3 +192,16 @@ def test_a_rule_that_throws_before_the_insert_leaves_the_row_as_it_was(profile, 
     with session_scope() as s:
         assert s.exec(select(InboxRule.error_count).where(InboxRule.name == "Broken")).one() == 1
         assert s.exec(select(Message.priority).where(Message.id == mid)).one() == "normal"
+
+
+def test_the_audit_row_of_a_rule_groups_its_messages_by_what_it_did_to_each(profile, manager):
+    from govsocial_app.db.models import AuditLog
+
+    _rule(manager, "Bridge first", {"query": "bridge"}, [{"type": "priority", "priority": "high"}])
+    second = _rule(manager, "Roads", {"query": "pothole OR bridge"}, [{"type": "tag", "tag": "Roads"}, {"type": "priority", "priority": "high"}])
+    [bridge, pothole, other] = _take(profile, [_m(1, "bridge pothole"), _m(2, "pothole"), _m(3, "another pothole")])
+    with session_scope() as s:
+        [row] = s.exec(select(AuditLog).where(AuditLog.action == "rule.apply", AuditLog.object_id == str(second))).all()
+    assert row.detail["message_ids"] == sorted([bridge, pothole, other]) and row.detail["count"] == 3
+    groups = {tuple(a["type"] for a in g["actions"]): g["message_ids"] for g in row.detail["done"]}
+    assert groups == {("tag",): [bridge], ("tag", "priority"): [pothole, other]}

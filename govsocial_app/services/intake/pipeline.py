@@ -76,12 +76,13 @@ def take_in(s: Session, items: Sequence[InboundMessage], source: Source, *, now:
     out = IntakeResult(new_ids=list(stored.new_ids), changed_ids=list(stored.versioned_ids), skipped=stored.skipped)
     # Brand-keyword tags: every active keyword on what is new, and the searched keyword on every hit it found
     # (also messages stored before, say from a profile's mentions: they change on screen, so they are announced).
-    matches = tag_with_keywords(s, out.new_ids)
+    plan.tagged = set()  # the (message, tag) pairs the brand keywords add: the rules' tags must not repeat them
+    matches = tag_with_keywords(s, out.new_ids, plan.tagged)
     if source.keyword_id is not None and items:
         kw = s.get(KeywordSearch, source.keyword_id)
         if kw is not None:
             new = set(out.new_ids)
-            out.changed_ids += [i for i in tag_matches(s, kw, _stored_ids(s, items)) if i not in new]
+            out.changed_ids += [i for i in tag_matches(s, kw, _stored_ids(s, items), plan.tagged) if i not in new]
     if out.new_ids:
         _listen(s, out.new_ids)
         out.alert_ids += rules.apply_rules(s, out.new_ids, now, plan=plan).alert_ids
@@ -128,23 +129,26 @@ def _stored_ids(s: Session, items: Sequence[InboundMessage]) -> list[int]:
     return ids
 
 
-def tag_matches(s: Session, keyword: KeywordSearch, message_ids: list[int]) -> list[int]:
+def tag_matches(s: Session, keyword: KeywordSearch, message_ids: list[int], pairs: set[tuple[int, int]] | None = None) -> list[int]:
     """Matches carry the keyword's name as a tag, whether they came from the search or from a profile's mentions.
-    Returns the ids that were not tagged before."""
+    Returns the ids that were not tagged before; `pairs` gathers the (message id, tag id) of every match."""
     if not message_ids:
         return []
     tag = find_or_create_tag(s, keyword.name, SYSTEM)
     present = set(s.exec(select(MessageTag.message_id).where(MessageTag.tag_id == tag.id, col(MessageTag.message_id).in_(message_ids))).all())
     added = []
     for mid in dict.fromkeys(message_ids):
+        if pairs is not None:
+            pairs.add((mid, tag.id))
         if mid not in present:
             s.add(MessageTag(message_id=mid, tag_id=tag.id))
             added.append(mid)
     return added
 
 
-def tag_with_keywords(s: Session, message_ids: list[int]) -> dict[int, list[int]]:
-    """Tag newly stored messages with every active brand keyword they match; returns keyword id → its matches."""
+def tag_with_keywords(s: Session, message_ids: list[int], pairs: set[tuple[int, int]] | None = None) -> dict[int, list[int]]:
+    """Tag newly stored messages with every active brand keyword they match; returns keyword id → its matches.
+    `pairs` gathers the (message id, tag id) of every match."""
     if not message_ids:
         return {}
     keywords = s.exec(select(KeywordSearch).where(col(KeywordSearch.is_active).is_(True), col(KeywordSearch.deleted_at).is_(None))).all()
@@ -159,7 +163,7 @@ def tag_with_keywords(s: Session, message_ids: list[int]) -> dict[int, list[int]
             continue
         hits = [mid for mid, text, lang, handle in messages if query.matches(text, lang, handle)]
         if hits:
-            tag_matches(s, kw, hits)
+            tag_matches(s, kw, hits, pairs)
             matches[kw.id] = hits
     return matches
 

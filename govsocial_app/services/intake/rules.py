@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from operator import attrgetter
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
@@ -34,7 +35,7 @@ from govsocial_app.services.inbox import replies, saved_replies, targets, teams
 from govsocial_app.services.inbox.stream import find_or_create_tag
 from govsocial_app.services.inbox.vip import normalize_handle
 from govsocial_app.services.links import inbox_link
-from govsocial_app.db.sql import insert_rows
+from govsocial_app.db.sql import dialect_of, insert_rows
 from govsocial_app.services.listening.keyword_query import Query, QuerySyntaxError, parse, prepare, required_words, words_of
 from govsocial_app.services.records import moderation
 
@@ -297,6 +298,8 @@ class _Compiled:
     defers: bool = False  # has an action that needs the stored message: a loud one (alert, auto-reply, moderate) or round-robin
     defers_history: bool = False  # the same for history, which gets no loud actions: round-robin only
     words: frozenset[str] | None = None  # a message must have one of these for the query to match (None: any may)
+    history_actions: list[dict[str, Any]] = field(default_factory=list)  # the actions without the loud ones
+    at_once: tuple[bool, bool] = (False, False)  # (live, history): an action writes at once, so they run in a savepoint
 
 
 _RARE = ("followers_min", "followers_max", "sentiment_min", "sentiment_max", "days", "vip_list_ids", "claims")
@@ -306,6 +309,7 @@ _MSG_COLUMNS = ("id", "network", "external_id", "profile_id", "direction", "kind
                 "status", "priority", "assignee_id", "team_id", "completed_at", "completed_by", "sla_first_due_at",
                 "sla_done_due_at")
 _MUTABLE = ("priority", "assignee_id", "team_id", "status", "completed_at", "completed_by", "sla_first_due_at", "sla_done_due_at")
+_mutable = attrgetter(*_MUTABLE)
 
 
 class _Msg:
@@ -336,7 +340,13 @@ def _compile(r: InboxRule) -> _Compiled:
                      any(k in c for k in _LISTENING),
                      any(a["type"] in LOUD_ACTIONS or (a["type"] == "assign" and a.get("round_robin")) for a in actions),
                      any(a["type"] == "assign" and a.get("round_robin") for a in actions),
-                     required_words(query) if query is not None else None)
+                     required_words(query) if query is not None else None,
+                     quiet := [a for a in actions if a["type"] not in LOUD_ACTIONS],
+                     (any(_writes_at_once(a) for a in actions), any(_writes_at_once(a) for a in quiet)))
+
+
+def _writes_at_once(a: dict[str, Any]) -> bool:
+    return a["type"] in _IN_DATABASE or (a["type"] == "assign" and bool(a.get("round_robin")))
 
 
 def _load(s: Session) -> list[_Compiled]:
@@ -577,10 +587,17 @@ def _close(run: _Run, rules: list[_Compiled], out: RulesResult, matched: dict[in
     """Write the page's rows and rule counts, and raise the rules' alerts."""
     s = run.s
     run.write()
-    if matched:  # one executemany for every rule's count (psycopg pipelines it), not one statement per rule
-        table = InboxRule.__table__
-        s.execute(update(table).where(table.c.id == bindparam("_id")).values(match_count=table.c.match_count + bindparam("_n")),
-                  [{"_id": rule_id, "_n": len(ids)} for rule_id, ids in matched.items()])
+    if matched:  # every rule's count in one statement (PostgreSQL) or one executemany (SQLite)
+        counts = sorted((rule_id, len(ids)) for rule_id, ids in matched.items())
+        if dialect_of(s) == "postgresql":
+            s.connection().exec_driver_sql(
+                "UPDATE inbox_rule SET match_count = inbox_rule.match_count + v.n "
+                "FROM unnest(CAST(%(ids)s AS integer[]), CAST(%(ns)s AS integer[])) AS v(id, n) WHERE inbox_rule.id = v.id",
+                {"ids": [i for i, _ in counts], "ns": [n for _, n in counts]})
+        else:
+            table = InboxRule.__table__
+            s.execute(update(table).where(table.c.id == bindparam("_id")).values(match_count=table.c.match_count + bindparam("_n")),
+                      [{"_id": rule_id, "_n": n} for rule_id, n in counts])
     out.alert_ids = run.raise_alerts(matched, {r.id: r for r in rules})
 
 
@@ -613,6 +630,9 @@ class Plan:
         self.ids: dict[int, int] = {}  # row key → message id, once inserted
         self.resume: dict[int, int] = {}  # row key → index of the first rule left for `finish`
         self.order: _Order | None = None
+        # The (message id, tag id) pairs the pipeline's brand keywords gave the new messages after their insert, when
+        # it says (`take_in` does): then the tags need no query. None: read them from the database.
+        self.tagged: set[tuple[int, int]] | None = None
 
     def decide(self, rows: list[dict], edited: set[tuple[str, str]] = frozenset()) -> None:
         """Run the rules on rows about to be inserted. A row that the same page edits right after its insert
@@ -694,16 +714,24 @@ class Plan:
         s, ids = self.s, self.ids
         new = set(new_ids)
         known = {k for k, i in ids.items() if i in new}
-        run.applications = [dict(a, message_id=ids[a["message_id"]]) for a in run.applications if a["message_id"] in known]
+        run.applications = [a for a in run.applications if a["message_id"] in known]
+        for a in run.applications:
+            a["message_id"] = ids[a["message_id"]]
         run.audits = [(action, kind, ids[mid], detail) for action, kind, mid, detail in run.audits if mid in known]
         self.matched = {rule_id: [ids[k] for k in keys if k in known] for rule_id, keys in self.matched.items()}
         out.changed_ids = [ids[k] for k in out.changed_ids if k in known]
         resume = {ids[k]: i for k, i in self.resume.items() if k in known}
         # Tags: a brand keyword may have tagged the message since (tag_with_keywords runs after the insert).
-        tagged = [a["message_id"] for a in run.applications if any(d["type"] == "tag" for d in a["actions"])]
-        run.facts.message_ids = sorted(set(tagged) | set(resume))
-        run._present = None
-        present = run._present_tags()
+        if self.tagged is not None:
+            run.facts.message_ids = sorted(resume)  # only the rules left for after listening may meet other tags
+            run._present = None if resume else set()
+            present = run._present_tags()
+            present |= self.tagged
+        else:
+            tagged = [a["message_id"] for a in run.applications if any(d["type"] == "tag" for d in a["actions"])]
+            run.facts.message_ids = sorted(set(tagged) | set(resume))
+            run._present = None
+            present = run._present_tags()
         run.new_tags = []
         for a in run.applications:
             kept = []
@@ -765,12 +793,13 @@ class _Run:
         self.teams: dict[int, Team | None] = {}
         self.audits: list[tuple[str, str, Any, dict[str, Any]]] = []
         self.messages: list[Any] = []  # the page's _Msg rows
+        self._actions = {kind: getattr(self, "_" + kind) for kind in ACTION_TYPES}
 
     def apply(self, r: _Compiled, m: Message) -> list[dict[str, Any]]:
         """Run the rule's actions on the message; queue what was done (RuleApplication and an audit row)."""
-        actions = [a for a in r.actions if self.live or a["type"] not in LOUD_ACTIONS]
-        at_once = any(a["type"] in _IN_DATABASE or (a["type"] == "assign" and a.get("round_robin")) for a in actions)
-        before = {f: getattr(m, f) for f in _MUTABLE}
+        actions = r.actions if self.live else r.history_actions
+        at_once = r.at_once[0] if self.live else r.at_once[1]
+        before = _mutable(m)
         marks = (len(self.new_tags), len(self._added))
         done: list[dict[str, Any]] = []
         try:
@@ -780,7 +809,7 @@ class _Run:
             else:
                 done = self._run(r, m, actions)
         except Exception:
-            for f, v in before.items():
+            for f, v in zip(_MUTABLE, before):
                 setattr(m, f, v)
             del self.new_tags[marks[0]:]
             for pair in self._added[marks[1]:]:
@@ -795,7 +824,7 @@ class _Run:
     def _run(self, r: _Compiled, m: Message, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         done = []
         for a in actions:
-            result = getattr(self, "_" + a["type"])(r, m, a)
+            result = self._actions[a["type"]](r, m, a)
             if result:
                 done.append(result)
         return done
@@ -814,19 +843,22 @@ class _Run:
 
     def _audit_rows(self) -> list[tuple[str, str, Any, dict[str, Any]]]:
         """One audit row per rule per page, naming every message it changed and what it did to each (the way a
-        bulk assign is audited). Each message's own record is its RuleApplication row, shown on the card. One row
-        per application cost more than the rules themselves: every audit row is sealed into the hash chain."""
-        by_rule: dict[int, list[tuple[int, list[dict[str, Any]]]]] = {}
+        bulk assign is audited): `done` groups the messages by what was done, which is nearly always the same for
+        all of them. Each message's own record is its RuleApplication row, shown on the card. One row per
+        application cost more than the rules themselves: every audit row is sealed into the hash chain."""
+        by_rule: dict[int, dict[tuple, tuple[list[dict[str, Any]], list[int]]]] = {}
         names: dict[int, str] = {}
         for _action, _type, message_id, detail in self.audits:
-            by_rule.setdefault(detail["rule_id"], []).append((message_id, detail["actions"]))
+            groups = by_rule.setdefault(detail["rule_id"], {})
+            key = tuple(tuple(d.items()) for d in detail["actions"])
+            groups.setdefault(key, (detail["actions"], []))[1].append(message_id)
             names[detail["rule_id"]] = detail["rule"]
         rows = []
-        for rule_id, done in by_rule.items():
-            ids = [mid for mid, _ in done]
+        for rule_id, groups in by_rule.items():
+            ids = sorted(mid for _, mids in groups.values() for mid in mids)
             rows.append(("rule.apply", "inbox_rule", rule_id,
                          {"rule_id": rule_id, "rule": names[rule_id], "count": len(ids), "message_ids": ids,
-                          "actions": {str(mid): actions for mid, actions in done}}))
+                          "done": [{"actions": actions, "message_ids": mids} for actions, mids in groups.values()]}))
         return rows
 
     def _user(self, user_id: int) -> tuple[str, bool]:
