@@ -42,7 +42,7 @@ def test_a_responder_hides_an_abusive_reply_citing_clause_3_2(browser, live_app)
     # The admin writes the clause (More -> Comment policy).
     ctx, admin = _page(browser)
     sign_in(admin, live_app.url, "admin@demo.gov")
-    admin.get_by_role("link", name="More").click()
+    admin.get_by_role("link", name="More", exact=True).click()
     admin.get_by_role("link", name="Comment policy").click()
     admin.get_by_label("Clause number").fill("3.2")
     admin.get_by_label("Title (English)").fill("Threats of violence")

@@ -33,7 +33,7 @@ def test_records_officer_works_the_records_page_on_a_phone(browser, live_app, tm
     page = ctx.new_page()
     page.set_default_timeout(20_000)
     sign_in(page, live_app.url, email, PASSWORD)
-    page.get_by_role("link", name="More").click()
+    page.get_by_role("link", name="More", exact=True).click()
     page.get_by_role("link", name="Records").click()
     page.wait_for_url("**/more/records")
     expect(page.get_by_role("heading", name="Legal holds")).to_be_visible()

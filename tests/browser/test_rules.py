@@ -38,7 +38,7 @@ def test_a_rule_made_on_the_rules_page_tags_and_assigns_new_messages_live(browse
     page.set_default_timeout(15_000)
     sign_in(page, live_app.url, "manager@demo.gov")  # Morgan Manager, starting at "/"
 
-    page.get_by_role("link", name="More").click()
+    page.get_by_role("link", name="More", exact=True).click()
     page.get_by_role("link", name="Inbox rules").click()
     page.get_by_role("button", name="New rule").click()
     page.get_by_role("textbox", name="Rule name", exact=True).fill("Live triage")

@@ -65,7 +65,7 @@ def test_a_manager_assigns_to_a_team_round_robin_and_sees_it_in_the_workload(bro
     expect(card).to_contain_text(chosen)
 
     # More → Teams and workload: the Roads row counts the open items, with its members online.
-    page.get_by_role("link", name="More").click()
+    page.get_by_role("link", name="More", exact=True).click()
     page.get_by_role("link", name="Teams and workload").click()
     page.wait_for_url("**/more/teams")
     row = page.get_by_role("region", name="Open messages per team").get_by_role("row").filter(has_text="Roads")
