@@ -113,6 +113,48 @@ def pytest_collection_modifyitems(config, items):
         for group, prefixes in _SERIAL_GROUPS.items():
             if path.startswith(prefixes):
                 item.add_marker(pytest.mark.xdist_group(group))
+    _write_groups(items)
+
+
+# pytest-xdist 3.8 tells its loadgroup scheduler an item's group by appending "@group" to `item._nodeid`, which
+# pytest 9 no longer reads (a node's id lives in `item._id`): every test was its own unit and no group held. So the
+# workers write the groups they mark (below) to a file, and the controller's scheduler reads them from there.
+_GROUPS_FILE_ENV = "GOVSOCIAL_XDIST_GROUPS_FILE"
+
+
+def pytest_configure(config):
+    if getattr(config.option, "numprocesses", None) and _GROUPS_FILE_ENV not in os.environ:
+        os.environ[_GROUPS_FILE_ENV] = str(_SESSION_TMP / "xdist-groups.json")  # the workers inherit it
+
+
+def _write_groups(items) -> None:
+    path = os.environ.get(_GROUPS_FILE_ENV)
+    if path and os.environ.get("PYTEST_XDIST_WORKER") == "gw0":
+        import json
+
+        groups = {item.nodeid: mark.args[0] for item in items if (mark := item.get_closest_marker("xdist_group"))}
+        Path(path).write_text(json.dumps(groups))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    # Units go out in collection order (browser groups last, see above), not largest first: a worker that ran a
+    # browser group must get no asyncio test after it.
+    config.option.loadscopereorder = False
+    import json
+
+    from xdist.scheduler import LoadGroupScheduling
+
+    class FileGroupScheduling(LoadGroupScheduling):
+        _groups: dict | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self._groups is None:  # first called once every worker has collected (and gw0 has written the file)
+                self._groups = json.loads(Path(os.environ[_GROUPS_FILE_ENV]).read_text())
+            return self._groups.get(nodeid, nodeid)
+
+    return FileGroupScheduling(config, log)
 
 
 def services_required() -> bool:
