@@ -62,8 +62,9 @@ jobs: deps
 
 ## The whole suite: the architecture contracts (pyproject.toml [tool.importlinter]), then unit, state, connector,
 ## peer and browser tests. A broken contract fails it before any test runs.
-# Two workers (pytest-xdist): tests that share the live app, Chromium or a peer stay together on one worker, in order
-# (tests/conftest.py groups them); everything else is shared out. TEST_WORKERS=0 runs in one process.
+# Two workers (pytest-xdist): the peers stay together on one worker, in order; the browser tests run last, in two
+# groups balanced by measured time, one per worker, each worker with its own live app (tests/conftest.py groups them);
+# everything else is shared out. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
 test: deps chromium lint-imports
 	$(PY) -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup) --durations=25 tests

@@ -37,21 +37,124 @@ def _worker_redis(url: str) -> str:
 
 REDIS_TEST_URL = _worker_redis(REDIS_TEST_URL)
 
-# Tests that share one live app, one build directory or one Chromium (tests/browser, tests/prod) run on one worker,
-# in order; so do the peers (servers nobody on the team wrote, installed once into tests/peers/.cache).
-_SERIAL_GROUPS = {"browser": ("tests/browser/", "tests/prod/"), "peers": ("tests/peers/",)}
+# The peers (servers nobody on the team wrote, installed once into tests/peers/.cache) run on one worker, in order.
+_SERIAL_GROUPS = {"peers": ("tests/peers/",)}
+
+# Browser tests (everything under tests/browser/, and any test marked `browser`) are split into two groups, one per
+# worker, balanced by these measured seconds per module (setup included; one process on the shared 2-core machine,
+# `pytest --durations`). A worker whose group uses the live app starts its own (tests/browser/conftest.py), which costs
+# _LIVE_APP_START_S more. A module not listed counts as _UNMEASURED_S: measure it and add it here.
+_BROWSER_GROUPS = ("browser-1", "browser-2")
+_BROWSER_MODULE_SECONDS = {
+    "tests/browser/test_accessibility.py": 125, "tests/prod/test_production_mode.py": 122,
+    "tests/browser/test_inbox_collision.py": 72, "tests/browser/test_agency_sign_in.py": 56,
+    "tests/browser/test_official_alert.py": 46, "tests/browser/test_security_headers.py": 24,
+    "tests/browser/test_foundation.py": 15, "tests/browser/test_load_shedding.py": 14, "tests/browser/test_rules.py": 14,
+    "tests/browser/test_pwa.py": 13, "tests/browser/test_moderation.py": 12, "tests/browser/test_publish_pause.py": 10,
+    "tests/browser/test_saved_replies.py": 9, "tests/browser/test_records_page.py": 9, "tests/browser/test_twin_modes.py": 8,
+    "tests/browser/test_sign_in.py": 7, "tests/browser/test_teams.py": 7, "tests/browser/test_approval_trail.py": 6,
+    "tests/browser/test_ws_signed_out.py": 4, "tests/browser/test_targets.py": 3,
+}
+_LIVE_APP_START_S = 30
+_UNMEASURED_S = 20
+
+
+def _browser_group_of(items) -> dict[str, str]:
+    """Module path → browser group. Longest module first, each to the group that would then finish first.
+    A module with a test that does not drive Chromium (an asyncio test against the live app) goes to the first
+    group, whose tests start before any other browser group's on their worker: Playwright's sync API leaves an event
+    loop running in its thread, which breaks every asyncio test after it."""
+    uses_live_app: dict[str, bool] = {}
+    first_group: set[str] = set()
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        uses_live_app[module] = uses_live_app.get(module, False) or "live_app" in item.fixturenames
+        if item.get_closest_marker("browser") is None:
+            first_group.add(module)
+    totals = [0.0] * len(_BROWSER_GROUPS)
+    has_live_app = [False] * len(_BROWSER_GROUPS)
+    group_of = {}
+    order = sorted(uses_live_app, key=lambda m: (m not in first_group, -_BROWSER_MODULE_SECONDS.get(m, _UNMEASURED_S), m))
+    for module in order:
+        def finish(g: int) -> float:
+            start = _LIVE_APP_START_S if uses_live_app[module] and not has_live_app[g] else 0
+            return totals[g] + start + _BROWSER_MODULE_SECONDS.get(module, _UNMEASURED_S)
+
+        g = 0 if module in first_group else min(range(len(_BROWSER_GROUPS)), key=lambda g: (finish(g), g))
+        totals[g], has_live_app[g] = finish(g), has_live_app[g] or uses_live_app[module]
+        group_of[module] = _BROWSER_GROUPS[g]
+    return group_of
+
+
+def _is_browser_test(item) -> bool:
+    return item.nodeid.replace("\\", "/").startswith("tests/browser/") or item.get_closest_marker("browser") is not None
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests run last: Playwright's sync API leaves an event loop running in this thread,
-    which would break every asyncio test collected after it. Under pytest-xdist (`make test`), the tests that
-    share a live app or a peer are grouped onto one worker each (--dist loadgroup)."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    """Browser tests run last, first group then second, each group's tests not driving Chromium first: Playwright's
+    sync API leaves an event loop running in this thread, which would break every asyncio test after it. Under
+    pytest-xdist (`make test`, --dist loadgroup) each group and the peers run on one worker each, in order; the
+    scheduler hands out work in this order, so a worker reaches a browser group only when nothing else is left."""
+    browser_items = [item for item in items if _is_browser_test(item)]
+    group_of = _browser_group_of(browser_items)
+
+    def rank(item) -> tuple[int, bool]:
+        if not _is_browser_test(item):
+            return 0, False
+        group = group_of[item.nodeid.split("::", 1)[0]]
+        return 1 + _BROWSER_GROUPS.index(group), item.get_closest_marker("browser") is not None
+
+    items.sort(key=rank)
     for item in items:
         path = item.nodeid.replace("\\", "/")
+        if _is_browser_test(item):
+            item.add_marker(pytest.mark.xdist_group(group_of[path.split("::", 1)[0]]))
+            continue
         for group, prefixes in _SERIAL_GROUPS.items():
             if path.startswith(prefixes):
                 item.add_marker(pytest.mark.xdist_group(group))
+    _write_groups(items)
+
+
+# pytest-xdist 3.8 tells its loadgroup scheduler an item's group by appending "@group" to `item._nodeid`, which
+# pytest 9 no longer reads (a node's id lives in `item._id`): every test was its own unit and no group held. So the
+# workers write the groups they mark (below) to a file, and the controller's scheduler reads them from there.
+_GROUPS_FILE_ENV = "GOVSOCIAL_XDIST_GROUPS_FILE"
+
+
+def pytest_configure(config):
+    if getattr(config.option, "numprocesses", None) and _GROUPS_FILE_ENV not in os.environ:
+        os.environ[_GROUPS_FILE_ENV] = str(_SESSION_TMP / "xdist-groups.json")  # the workers inherit it
+
+
+def _write_groups(items) -> None:
+    path = os.environ.get(_GROUPS_FILE_ENV)
+    if path and os.environ.get("PYTEST_XDIST_WORKER") == "gw0":
+        import json
+
+        groups = {item.nodeid: mark.args[0] for item in items if (mark := item.get_closest_marker("xdist_group"))}
+        Path(path).write_text(json.dumps(groups))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    # Units go out in collection order (browser groups last, see above), not largest first: a worker that ran a
+    # browser group must get no asyncio test after it.
+    config.option.loadscopereorder = False
+    import json
+
+    from xdist.scheduler import LoadGroupScheduling
+
+    class FileGroupScheduling(LoadGroupScheduling):
+        _groups: dict | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self._groups is None:  # first called once every worker has collected (and gw0 has written the file)
+                self._groups = json.loads(Path(os.environ[_GROUPS_FILE_ENV]).read_text())
+            return self._groups.get(nodeid, nodeid)
+
+    return FileGroupScheduling(config, log)
 
 
 def services_required() -> bool:

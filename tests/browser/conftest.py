@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +27,13 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 DEMO_PASSWORD = "govsocial-demo"
+# `make test` runs two pytest-xdist workers, and each may start the live app: every worker but the first builds in
+# its own directory (.web-test-gw1, …), since a second `reflex run --env prod` in a build directory that an app is
+# serving re-exports the frontend under it.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_WORKER_SUFFIX = "" if _WORKER in ("", "gw0") else f"-{_WORKER}"
+# Only one app builds at a time on this checkout, whichever worker starts it (builds share bun's cache and the cores).
+_BUILD_LOCK = Path(tempfile.gettempdir()) / f"govsocial-build-{hashlib.sha256(str(REPO).encode()).hexdigest()[:12]}.lock"
 
 
 def free_port() -> int:
@@ -41,8 +51,8 @@ def reflex_env(extra: dict | None = None) -> dict:
         REFLEX_HTTP_CLIENT_BIND_ADDRESS="0.0.0.0",
         REFLEX_USE_GRANIAN="1",
         # Its own build directory, so `make run` and `make test` never fight over .web.
-        REFLEX_WEB_WORKDIR=str(REPO / ".web-test"),
-        REFLEX_STATES_WORKDIR=str(REPO / ".states-test"),
+        REFLEX_WEB_WORKDIR=str(REPO / f".web-test{_WORKER_SUFFIX}"),
+        REFLEX_STATES_WORKDIR=str(REPO / f".states-test{_WORKER_SUFFIX}"),
         PATH=f"{REPO / '.tools/node_modules/.bin'}:{REPO / '.venv/bin'}:{env.get('PATH', '')}",
     )
     env.pop("REFLEX_PERF_MODE", None)
@@ -56,6 +66,14 @@ class LiveApp:
 
 
 def start_app(tmp: Path, extra_env: dict | None = None, timeout: float = 420, port: int | None = None) -> LiveApp:
+    """Migrate, seed and `reflex run --env prod` (which compiles and builds the frontend) in the app's build
+    directory; returns once the app answers. Builds wait for each other (_BUILD_LOCK); the timeout starts after."""
+    with _BUILD_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _start_app(tmp, extra_env, timeout, port)
+
+
+def _start_app(tmp: Path, extra_env: dict | None, timeout: float, port: int | None) -> LiveApp:
     port = port or free_port()  # given when a peer must know the app's address first (the identity provider)
     data_dir = tmp / "data"
     env = reflex_env({"GOVSOCIAL_DATA_DIR": str(data_dir), "GOVSOCIAL_PORT": str(port), **(extra_env or {})})
