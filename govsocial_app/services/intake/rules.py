@@ -608,6 +608,10 @@ def _close(run: _Run, rules: list[_Compiled], out: RulesResult, matched: dict[in
     out.alert_ids = run.raise_alerts(matched, {r.id: r for r in rules})
 
 
+# The columns rules may set that ingest leaves to the database's defaults when no rule runs.
+_ROW_DEFAULTS = {"assignee_id": None, "team_id": None, "completed_at": None, "completed_by": None, "rule_log": None}
+
+
 class _Row:
     """A row about to be inserted, as rules see it: `__dict__` is the insert dict itself, so reading an attribute
     reads the row and an action's change (priority, assignee, status...) is the value that will be inserted."""
@@ -658,6 +662,7 @@ class Plan:
         rules, live = self.rules, self.live
         views = []
         for row in rows:
+            row.update(_ROW_DEFAULTS)  # every row of a batch has the same columns (one insert statement)
             v = _Row()
             v.__dict__ = row
             v.id = -(len(self.keys) + 1)
