@@ -84,9 +84,21 @@ def test_a_responder_hides_an_abusive_reply_citing_clause_3_2(browser, live_app)
     sign_in(morgan, live_app.url, "manager@demo.gov")
     morgan.get_by_role("link", name="Reports").first.click()
     morgan.get_by_role("button", name="Moderation").click()
-    # The default period ends yesterday (today is still filling up): take it to tomorrow, UTC.
-    morgan.get_by_label("To", exact=True).fill((datetime.now(timezone.utc).date() + timedelta(days=1)).isoformat())
-    morgan.get_by_role("button", name="Apply dates").click()
+    # The default period ends yesterday (today is still filling up): take it to tomorrow, UTC. The date fields are
+    # re-made when the report's state arrives, which can swallow a date typed before it: wait for the report, then
+    # check the period it shows moved, and type again if the field was re-made under us.
+    expect(morgan.get_by_role("heading", name="Moderation actions per day")).to_be_visible()
+    tomorrow = datetime.now(timezone.utc).date() + timedelta(days=1)
+    shown = f"{tomorrow.day} {tomorrow:%b %Y}"
+    for attempt in range(3):
+        morgan.get_by_label("To", exact=True).fill(tomorrow.isoformat())
+        morgan.get_by_role("button", name="Apply dates").click()
+        try:
+            expect(morgan.get_by_text(re.compile(f"– {shown}$")).first).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     expect(morgan.get_by_text("threatens the road crew").first).to_be_visible()
     expect(morgan.get_by_text("Riley Responder").first).to_be_visible()
     ctx_m.close()
