@@ -4,7 +4,7 @@ import logging
 
 import reflex as rx
 
-from govsocial_app import loadshed, logs
+from govsocial_app import gctune, loadshed, logs
 from govsocial_app.api import build_api
 from govsocial_app.components.i18n import ROLE_LABELS
 from govsocial_app.i18n import translate
@@ -75,6 +75,7 @@ for _page in PAGES:
 guard.refuse_undeclared()  # every handler of every state is authorised on the server, or declared public
 
 app.register_lifespan_task(relay_bus)
+app.register_lifespan_task(gctune.tune_after_start)  # what start-up made stays out of every full collection
 app.register_lifespan_task(loadshed.lifespan_task(app))  # refuse new sockets while this worker's loop lags
 
 if get_settings().embedded_jobs:

@@ -12,7 +12,7 @@ import socket
 import sys
 from datetime import datetime, timezone
 
-from govsocial_app import logs
+from govsocial_app import gctune, logs
 from govsocial_app.config import get_settings
 from jobs import lease as lease_mod
 
@@ -154,6 +154,11 @@ def main(argv: list[str] | None = None) -> int:
         log.error("GOVSOCIAL_EMBEDDED_JOBS is on (the default without REDIS_URL): the web process runs the jobs itself. "
                   "Set GOVSOCIAL_EMBEDDED_JOBS=0 for both the web workers and this process to run a separate jobs process.")
         return 2
+    # What the jobs import anyway, loaded before the collector freezes start-up's objects (govsocial_app/gctune.py).
+    import govsocial_app.services.intake.pipeline  # noqa: F401
+    import jobs.scheduler  # noqa: F401
+
+    gctune.tune()
     return asyncio.run(_main())
 
 

@@ -36,7 +36,7 @@ from govsocial_app.services.inbox.stream import find_or_create_tag
 from govsocial_app.services.inbox.vip import normalize_handle
 from govsocial_app.services.links import inbox_link
 from govsocial_app.db.sql import dialect_of, insert_rows
-from govsocial_app.services.listening.keyword_query import Query, QuerySyntaxError, parse, prepare, required_words, words_of
+from govsocial_app.services.listening.keyword_query import Query, QuerySyntaxError, parse, prepare, required_words
 from govsocial_app.services.records import moderation
 
 log = logging.getLogger(__name__)
@@ -439,31 +439,40 @@ def _prepared(m: Any, f: _Facts) -> Any:
 
 class _Order:
     """Which rules a message can match, in position order: a rule whose query needs words the message lacks is
-    passed over without being tested (keyword_query.required_words); rules with no such words are always tested."""
+    passed over without being tested (keyword_query.required_words); rules with no such words are always tested.
+
+    The rules a word can wake are kept as the bits of an int (bit i: rule i), so a message's candidates are the OR of
+    its words' masks, read back lowest bit first: position order without building and sorting a set per message."""
 
     def __init__(self, rules: list[_Compiled]):
         self.count = len(rules)
-        self.always = frozenset(i for i, r in enumerate(rules) if r.words is None)
-        self.by_word: dict[str, list[int]] = {}
+        self.always = 0
+        self.by_word: dict[str, int] = {}
         for i, r in enumerate(rules):
+            if r.words is None:
+                self.always |= 1 << i
             for w in r.words or ():
-                self.by_word.setdefault(w, []).append(i)
+                self.by_word[w] = self.by_word.get(w, 0) | 1 << i
 
     def of(self, m: Any, f: _Facts, start: int = 0) -> list[int]:
         if not self.by_word:
             return list(range(start, self.count))
-        found = set(self.always)
-        by_word = self.by_word
-        words = words_of(_prepared(m, f))
-        if len(words) < len(by_word):
+        found = self.always
+        get = self.by_word.get
+        msg = _prepared(m, f)
+        for words in (msg.text.forms, msg.author):  # keyword_query.words_of, without making their union
             for w in words:
-                if (hit := by_word.get(w)) is not None:
-                    found.update(hit)
-        else:
-            for w, hit in by_word.items():
-                if w in words:
-                    found.update(hit)
-        return sorted(i for i in found if i >= start)
+                found |= get(w, 0)
+        found >>= start
+        out = []
+        i = start
+        while found:
+            low = found & -found  # the lowest rule left
+            i += low.bit_length() - 1
+            out.append(i)
+            found >>= low.bit_length()
+            i += 1
+        return out
 
 
 def _rare_conditions(r: _Compiled, c: dict[str, Any], m: Any, f: _Facts) -> bool:
@@ -759,7 +768,7 @@ class Plan:
                             claimed = True
                             continue
                         present.add(pair)
-                        run.new_tags.append({"message_id": mid, "tag_id": pair[1], "created_at": self.now})
+                        run.new_tags.append({"message_id": mid, "tag_id": pair[1]})
                     kept.append(d)
                 entry["actions"][:] = kept  # the audit row holds the same list
             if claimed:
@@ -810,7 +819,7 @@ class _Run:
         self._present: set[tuple[int, int]] | None = None
         self._added: list[tuple[int, int]] = []  # pairs added to _present, in order, to put back a rule that throws
         self._targets: dict[str, tuple[int, int]] | None = None
-        self.new_tags: list[dict[str, Any]] = []  # MessageTag rows, inserted in bulk by `write`
+        self.new_tags: list[dict[str, Any]] = []  # MessageTag rows (message_id, tag_id), inserted in bulk by `write`
         self.at = now.isoformat()  # when, in each message's rule_log
         self.users: dict[int, tuple[str, bool]] = {}  # id → (name, can be assigned)
         self.teams: dict[int, Team | None] = {}
@@ -862,7 +871,7 @@ class _Run:
         for fields in {tuple(sorted(k for k in c if k != "_id")) for c in changed}:  # one UPDATE per shape of change
             stmt = update(table).where(table.c.id == bindparam("_id")).values({f: bindparam(f) for f in fields})
             self.s.execute(stmt, [c for c in changed if tuple(sorted(k for k in c if k != "_id")) == fields])
-        insert_rows(self.s, MessageTag.__table__, self.new_tags)
+        insert_rows(self.s, MessageTag.__table__, self.new_tags, same={"created_at": self.now})
         audit.record_many(self.s, SYSTEM, self._audit_rows())
 
     def _audit_rows(self) -> list[tuple[str, str, Any, dict[str, Any]]]:
@@ -915,7 +924,7 @@ class _Run:
             return None
         present.add((m.id, tag_id))
         self._added.append((m.id, tag_id))
-        self.new_tags.append({"message_id": m.id, "tag_id": tag_id, "created_at": self.now})
+        self.new_tags.append({"message_id": m.id, "tag_id": tag_id})
         return {"type": "tag", "tag": name}
 
     def _assign(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
