@@ -4,8 +4,9 @@ filters by status and profile inside its GIN index
 Revision ID: 0013_inbox_plans
 Revises: 0012_rule_log
 
-- ix_message_author_key becomes (network, author_key, id), partial on inbound, not deleted messages: each VIP
+- ix_message_author_key becomes (author_key, network, id), partial on inbound, not deleted messages: each VIP
   list member's newest messages are the last entries of their key, read backwards without touching other authors
+  (author_key first: an index led by network would be chosen by SQLite for the network filter, sorting every match)
   (services/inbox/stream.page_statement). The old (network, author_key) index served only the VIP filter.
 - PostgreSQL: the text search reads a stored tsvector column, message.search_tsv (generated from search_text), not
   to_tsvector(search_text) worked out again for every row: when the planner walks the newest messages checking each
@@ -33,7 +34,7 @@ _TSV = "to_tsvector('simple', search_text)"
 
 def upgrade() -> None:
     op.drop_index("ix_message_author_key", table_name="message")
-    op.create_index("ix_message_author_key", "message", ["network", "author_key", "id"],
+    op.create_index("ix_message_author_key", "message", ["author_key", "network", "id"],
                     postgresql_where=_INBOUND, sqlite_where=_INBOUND)
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":

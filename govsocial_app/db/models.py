@@ -163,7 +163,7 @@ class Message(SQLModel, table=True):
         Index("ix_message_received", "received_at"),
         Index("ix_message_conversation", "conversation_key", "created_at"),
         # Partial on the inbox's rows, ending in id: a VIP list member's newest inbound messages (migration 0013).
-        Index("ix_message_author_key", "network", "author_key", "id", postgresql_where=sql_text("direction = 'in' AND deleted_at IS NULL"),
+        Index("ix_message_author_key", "author_key", "network", "id", postgresql_where=sql_text("direction = 'in' AND deleted_at IS NULL"),
               sqlite_where=sql_text("direction = 'in' AND deleted_at IS NULL")),
         Index("ix_message_team_id", "team_id", "id"),
         Index("ix_message_sla_first", "sla_first_due_at"),

@@ -430,7 +430,7 @@ def page_statement(f: InboxFilter, user_id: int, dialect: str, *, before_id: int
     Every filter walks an index ending in id backwards and stops after one page (bench_inbox prints the plans). A VIP
     list on PostgreSQL would otherwise walk the whole stream probing each author against the list (its members are a
     small share of all authors), so there each member's newest `limit` messages come from ix_message_author_id
-    (network, author_key, id) and the page is the newest `limit` of those: work bound by the list, not the stream."""
+    (author_key, network, id) and the page is the newest `limit` of those: work bound by the list, not the stream."""
     bounds = []
     if before_id:
         bounds.append(Message.id < before_id)
