@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from govsocial_app.db.types import UtcDateTime
@@ -161,7 +162,9 @@ class Message(SQLModel, table=True):
         Index("ix_message_network_id", "network", "id"),
         Index("ix_message_received", "received_at"),
         Index("ix_message_conversation", "conversation_key", "created_at"),
-        Index("ix_message_author_key", "network", "author_key"),
+        # Partial on the inbox's rows, ending in id: a VIP list member's newest inbound messages (migration 0013).
+        Index("ix_message_author_key", "author_key", "network", "id", postgresql_where=sql_text("direction = 'in' AND deleted_at IS NULL"),
+              sqlite_where=sql_text("direction = 'in' AND deleted_at IS NULL")),
         Index("ix_message_team_id", "team_id", "id"),
         Index("ix_message_sla_first", "sla_first_due_at"),
         Index("ix_message_sla_done", "sla_done_due_at"),
