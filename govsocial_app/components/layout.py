@@ -192,10 +192,7 @@ def shell(active: str, *children: rx.Component, allowed: rx.Var | None = None) -
                 ),
                 width="100%",
             ),
-            # Words, not only a spinner: a phone sees them with the page's HTML, long before the scripts have run
-            # and the server has answered (a spinner is not content: the first paint waited for the inbox itself).
-            rx.center(rx.spinner(size="3"), rx.text(t("Loading"), size="2", color=rx.color("gray", 11)),
-                      height="60vh", gap="2", role="status", aria_label=t("Loading")),
+            rx.center(rx.spinner(size="3"), height="60vh", role="status", aria_label=t("Loading")),
         ),
         rx.cond(AppState.signed_in, bottom_nav(active)),
         dir=AppState.dir,
