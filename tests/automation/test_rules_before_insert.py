@@ -204,3 +204,48 @@ def test_the_audit_row_of_a_rule_groups_its_messages_by_what_it_did_to_each(prof
     assert row.detail["message_ids"] == sorted([bridge, pothole, other]) and row.detail["count"] == 3
     groups = {tuple(a["type"] for a in g["actions"]): g["message_ids"] for g in row.detail["done"]}
     assert groups == {("tag",): [bridge], ("tag", "priority"): [pothole, other]}
+
+
+def test_a_message_the_same_page_edits_is_decided_on_the_text_it_is_stored_with(profile, manager):
+    """A page can hold a message and then its edit (or deletion). The row goes in with its first text (the archive
+    keeps it as version 1) and is edited right after; the rules decide on the edited text, as they did when they ran
+    after the insert, and without writing to the row again."""
+    from govsocial_app.db.models import MessageVersion
+
+    _rule(manager, "Potholes", {"query": "pothole"}, [{"type": "tag", "tag": "Roads"}, {"type": "priority", "priority": "high"}])
+    _rule(manager, "Bins", {"query": "bins"}, [{"type": "tag", "tag": "Bins"}])
+
+    def page(base: int):
+        return [
+            _m(base + 1, "the bins were missed"), _m(base + 2, "a pothole on Elm"), _m(base + 3, "a pothole on Oak"),
+            _m(base + 1, "sorry, a pothole on Main"),  # edited to match Potholes, no longer Bins
+            _m(base + 2, "nothing to see here"),  # edited to match nothing
+            replace(_m(base + 3, "a pothole on Oak"), deleted=True),  # deleted: same text, still Potholes
+        ]
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()).lower())
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        decided = _take(profile, page(100))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    with session_scope() as s:
+        after = ingest.store(s, page(200), profile_id=profile, now=NOW).new_ids
+        intake._listen(s, after)
+        rules.apply_rules(s, after, NOW)
+    got, expected = [_outcome(i) for i in decided], [_outcome(i) for i in after]
+    assert got == expected
+    assert got[0][7] == {"Roads"} and got[0][0] == "high", "decided on the edited text"
+    assert got[1][7] == frozenset() and got[1][0] == "normal" and got[1][8] == ()
+    assert got[2][7] == {"Roads"} and _message(decided[2]).network_deleted_at is not None
+    with session_scope() as s:
+        first = s.exec(select(MessageVersion.text).where(MessageVersion.message_id == decided[0], MessageVersion.version == 1)).one()
+        assert first == "the bins were missed" and _message(decided[0]).text == "sorry, a pothole on Main"
+    rule_updates = [u for u in statements if u.startswith("update message ")
+                    and any(f in u for f in ("priority", "assignee_id", "rule_log", "status"))]
+    assert rule_updates == [], "what the rules decided went in with the insert"

@@ -31,9 +31,10 @@ class RowHook(Protocol):
     The intake pipeline's inbox rules (services/intake/rules.Plan) decide tags, assignment, priority and completion
     here, so the rows go in already triaged instead of being updated moments after their insert."""
 
-    def decide(self, rows: list[dict], edited: set[tuple[str, str]]) -> None:
-        """`edited`: the (network, external id) of rows that a later report in the same page edits or deletes
-        right after their insert, so what is decided on the row's first text may not hold for what is stored."""
+    def decide(self, rows: list[dict], edited: dict[tuple[str, str], str]) -> None:
+        """`edited`: the text each row will have once the later reports of the same page are applied right after its
+        insert (network, external id → text), for the rows whose text they change: the row itself carries the first
+        text, which goes to the archive first."""
 
     def inserted(self, ids: dict[tuple[str, str], int]) -> None: ...
 
@@ -125,7 +126,8 @@ def store(
                     for k in fresh]
         if new_rows:
             if hook is not None:
-                hook.decide(new_rows, {k for k in fresh if len(reports[k]) > 1})
+                hook.decide(new_rows, {k: final for k in fresh if len(reports[k]) > 1
+                                       and (final := _final_text(reports[k])) != reports[k][0].text})
             if postgres:
                 new_ids = _insert_pg(session, new_rows, now)
             else:
@@ -215,6 +217,17 @@ def _insert_pg(session: Session, rows: list[dict], now: datetime) -> dict[tuple[
     params["captured_at"] = now
     inserted = session.connection().exec_driver_sql(_pg_insert_statement(cols), params)
     return {(n, e): mid for mid, n, e in inserted}
+
+
+def _final_text(reports: list[InboundMessage]) -> str:
+    """The text a new message has once `_apply_change` has applied its page's later reports in order."""
+    text, deleted = reports[0].text, reports[0].deleted
+    for m in reports[1:]:
+        if m.deleted and not deleted:
+            deleted = True
+        elif not m.deleted and m.text != text:
+            text = m.text
+    return text
 
 
 def _apply_change(session: Session, row: Message, m: InboundMessage, now: datetime) -> bool:

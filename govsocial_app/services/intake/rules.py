@@ -647,9 +647,11 @@ class Plan:
         # it says (`take_in` does): then the tags need no query. None: read them from the database.
         self.tagged: set[tuple[int, int]] | None = None
 
-    def decide(self, rows: list[dict], edited: set[tuple[str, str]] = frozenset()) -> None:
-        """Run the rules on rows about to be inserted. A row that the same page edits right after its insert
-        (`edited`) is left whole to `finish`, which sees the text that was stored."""
+    def decide(self, rows: list[dict], edited: dict[tuple[str, str], str] | None = None) -> None:
+        """Run the rules on rows about to be inserted. A row that the same page edits right after its insert is
+        decided on the text it will be stored with (`edited`: network, external id → that text), as the rules
+        would have seen it after the insert; the row keeps its first text, which the archive keeps first."""
+        edited = edited or {}
         s = self.s
         if self.rules is None:
             try:
@@ -675,39 +677,46 @@ class Plan:
                 self.run.tag_names = _tag_names(rules)
                 self.run._present = set()  # new rows have no tags yet; the brand keywords' are checked in `finish`
             self.run.facts = facts
-            run, out, matched = self.run, self.out, self.matched
             order = self.order = self.order or _Order(rules)
             for v in views:
-                if (v.network, v.external_id) in edited:
-                    self.resume[v.id] = 0
-                    continue
-                for i in order.of(v, facts):
-                    r = rules[i]
-                    try:
-                        if r.listening:  # sentiment and claims exist only after the insert
-                            if _basic(r, v):
-                                self.resume[v.id] = i
-                                break
-                            continue
-                        hit = _matches(r, v, facts)
-                    except Exception as exc:  # noqa: BLE001
-                        out.errors += 1
-                        _fail(s, r, v, exc)
-                        continue
-                    if not hit:
-                        continue
-                    if r.defers if live else r.defers_history:
-                        self.resume[v.id] = i
-                        break
-                    if not _apply(run, r, v, out, matched):
-                        continue
-                    if v.rule_log:
-                        self.rows[v.id] = v.__dict__
-                    if r.stop:
-                        break
+                first = None
+                if (final := edited.get((v.network, v.external_id))) is not None:
+                    first, v.text = v.text, final
+                try:
+                    self._decide_row(v, facts, order, rules, live)
+                finally:
+                    if first is not None:
+                        v.text = first
         finally:
             for row in rows:
                 row.pop("id", None)
+
+    def _decide_row(self, v: _Row, facts: _Facts, order: _Order, rules: list[_Compiled], live: bool) -> None:
+        s, run, out, matched = self.s, self.run, self.out, self.matched
+        for i in order.of(v, facts):
+            r = rules[i]
+            try:
+                if r.listening:  # sentiment and claims exist only after the insert
+                    if _basic(r, v):
+                        self.resume[v.id] = i
+                        break
+                    continue
+                hit = _matches(r, v, facts)
+            except Exception as exc:  # noqa: BLE001
+                out.errors += 1
+                _fail(s, r, v, exc)
+                continue
+            if not hit:
+                continue
+            if r.defers if live else r.defers_history:
+                self.resume[v.id] = i
+                break
+            if not _apply(run, r, v, out, matched):
+                continue
+            if v.rule_log:
+                self.rows[v.id] = v.__dict__
+            if r.stop:
+                break
 
     def inserted(self, ids: dict[tuple[str, str], int]) -> None:
         for key, message_id in ids.items():
