@@ -80,8 +80,11 @@ def emergency_panel() -> rx.Component:
 def _check(c: CheckView) -> rx.Component:
     return rx.el.li(
         rx.flex(
-            rx.icon(rx.match(c.status, ("pass", "circle-check"), ("fail", "circle-x"), "circle-minus"), size=16, aria_hidden="true",
-                    color=rx.match(c.status, ("pass", rx.color("green", 11)), ("fail", rx.color("red", 11)), rx.color("gray", 10))),
+            # Static icon names only: rx.icon(<a var>) ships every lucide icon (DynamicIcon) with the page.
+            rx.match(c.status,
+                     ("pass", rx.icon("circle-check", size=16, aria_hidden="true", color=rx.color("green", 11))),
+                     ("fail", rx.icon("circle-x", size=16, aria_hidden="true", color=rx.color("red", 11))),
+                     rx.icon("circle-minus", size=16, aria_hidden="true", color=rx.color("gray", 10))),
             rx.box(
                 rx.text(c.title, " (", c.language, ")", size="2", weight="medium"),
                 rx.text(c.message, size="1", color=rx.color("gray", 11), dir="auto"),

@@ -25,7 +25,10 @@ def clock_badge(c) -> rx.Component:
     return rx.cond(
         c.sla_text != "",
         rx.badge(
-            rx.icon(rx.cond(c.sla_tone == "danger", "alarm-clock-off", "timer"), size=10, aria_hidden="true"), c.sla_text,
+            # Two static icons, never rx.icon(<a var>): a var name pulls lucide's DynamicIcon, every icon (55 KB gzipped),
+            # into the page's scripts (tests/browser/test_page_weight.py).
+            rx.cond(c.sla_tone == "danger", rx.icon("alarm-clock-off", size=10, aria_hidden="true"), rx.icon("timer", size=10, aria_hidden="true")),
+            c.sla_text,
             color_scheme=rx.match(c.sla_tone, ("danger", "red"), ("warning", "amber"), "gray"),
             variant=rx.cond(c.sla_tone == "danger", "solid", "soft"), size="1", class_name="gs-target-clock",
         ),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from govsocial_app.components.deferred import staged, when_open
+from govsocial_app.services.inbox.stream import PAGE_SIZE
 from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.components.target_badges import clock_badge, minute_clock, priority_badge, priority_menu
@@ -20,6 +22,13 @@ TAP = "44px"
 STATUS_OPTS = (("all", "Any status"), ("open", "Open"), ("completed", "Completed"))
 ASSIGNED_OPTS = (("all", "Anyone"), ("me", "Assigned to me"), ("unassigned", "Unassigned"))
 TARGET_OPTS = (("all", "Any"), ("overdue", "Overdue"))
+# The cards rendered with the page: more than a phone or a laptop shows above the fold. The rest of a page's cards
+# follow in groups of LATER_GROUP, each built in a short task of its own (components/deferred.py): at 4x CPU slowdown
+# a card costs about 10 ms to build, and a task over 50 ms blocks input (Lighthouse's total blocking time).
+FIRST_CARDS = 8
+LATER_GROUP = 4
+# (start, end) of each later group; the last one takes whatever a page holds beyond PAGE_SIZE.
+_LATER_CARDS = [(lo, lo + LATER_GROUP if lo + LATER_GROUP < PAGE_SIZE else None) for lo in range(FIRST_CARDS, PAGE_SIZE, LATER_GROUP)]
 KIND_OPTS = (("all", "Any type"), ("mention", "Mention"), ("comment", "Comment"), ("dm", "Direct message"), ("reply", "Reply"), ("keyword", "Keyword match"))
 
 
@@ -92,48 +101,55 @@ def _filters() -> rx.Component:
                 rx.text(t("Filters"), " ", rx.cond(InboxState.filter_count > 0, rx.badge(InboxState.filter_count)), as_="span"),
                 min_height=TAP, display="flex", align_items="center", cursor="pointer",
             ),
-            rx.flex(
-                _select("status", "Status", STATUS_OPTS),
-                _select("assigned", "Assignment", ASSIGNED_OPTS),
-                _team_filter(),
-                _select("kind", "Message type", KIND_OPTS),
-                _select("target", "Response target", TARGET_OPTS),
-                _select("network", "Network", dynamic="network", any_label="All networks"),
-                _select("profile", "Profile", dynamic="profile", any_label="All profiles"),
-                _select("tag", "Tag", dynamic="tag", any_label="Any tag"),
-                _select("vip", "VIP list", dynamic="vip", any_label="Everyone"),
-                _select("lang", "Language", dynamic="lang", any_label="Any language"),
-                gap="2",
-                wrap="wrap",
-            ),
-            rx.form(
-                rx.flex(
-                    rx.el.label(rx.text(t("From"), size="1"), rx.input(name="since", type="datetime-local", default_value=InboxState.params["since"], min_height=TAP), display="flex", flex_direction="column"),
-                    rx.el.label(rx.text(t("To"), size="1"), rx.input(name="until", type="datetime-local", default_value=InboxState.params["until"], min_height=TAP), display="flex", flex_direction="column"),
-                    rx.input(name="q", type="hidden", value=InboxState.params["q"]),
-                    rx.button(t("Apply dates"), type="submit", variant="soft", min_height=TAP),
-                    gap="2", wrap="wrap", align="end", margin_top="8px",
-                ),
-                on_submit=InboxState.apply_search,
-                reset_on_submit=False,
-            ),
-            rx.flex(
-                rx.button(t("Clear filters"), variant="ghost", on_click=InboxState.clear_filters, min_height=TAP),
-                rx.form(
-                    rx.flex(
-                        rx.input(name="name", placeholder=t("Name this view"), aria_label=t("View name"), min_height=TAP),
-                        rx.button(t("Save view"), type="submit", variant="soft", min_height=TAP),
-                        gap="2",
-                    ),
-                    on_submit=InboxState.save_view,
-                    reset_on_submit=True,
-                ),
-                gap="2", wrap="wrap", margin_top="8px", justify="between",
-            ),
+            # Ten menus and three forms, closed until asked for: built when the filters first open.
+            when_open(_filter_fields()),
             margin_top="8px",
         ),
         rx.cond(InboxState.error != "", rx.callout(InboxState.error, icon="triangle-alert", color_scheme="red", role="alert", margin_top="8px")),
         padding_bottom="8px",
+    )
+
+
+def _filter_fields() -> rx.Component:
+    return rx.fragment(
+        rx.flex(
+            _select("status", "Status", STATUS_OPTS),
+            _select("assigned", "Assignment", ASSIGNED_OPTS),
+            _team_filter(),
+            _select("kind", "Message type", KIND_OPTS),
+            _select("target", "Response target", TARGET_OPTS),
+            _select("network", "Network", dynamic="network", any_label="All networks"),
+            _select("profile", "Profile", dynamic="profile", any_label="All profiles"),
+            _select("tag", "Tag", dynamic="tag", any_label="Any tag"),
+            _select("vip", "VIP list", dynamic="vip", any_label="Everyone"),
+            _select("lang", "Language", dynamic="lang", any_label="Any language"),
+            gap="2",
+            wrap="wrap",
+        ),
+        rx.form(
+            rx.flex(
+                rx.el.label(rx.text(t("From"), size="1"), rx.input(name="since", type="datetime-local", default_value=InboxState.params["since"], min_height=TAP), display="flex", flex_direction="column"),
+                rx.el.label(rx.text(t("To"), size="1"), rx.input(name="until", type="datetime-local", default_value=InboxState.params["until"], min_height=TAP), display="flex", flex_direction="column"),
+                rx.input(name="q", type="hidden", value=InboxState.params["q"]),
+                rx.button(t("Apply dates"), type="submit", variant="soft", min_height=TAP),
+                gap="2", wrap="wrap", align="end", margin_top="8px",
+            ),
+            on_submit=InboxState.apply_search,
+            reset_on_submit=False,
+        ),
+        rx.flex(
+            rx.button(t("Clear filters"), variant="ghost", on_click=InboxState.clear_filters, min_height=TAP),
+            rx.form(
+                rx.flex(
+                    rx.input(name="name", placeholder=t("Name this view"), aria_label=t("View name"), min_height=TAP),
+                    rx.button(t("Save view"), type="submit", variant="soft", min_height=TAP),
+                    gap="2",
+                ),
+                on_submit=InboxState.save_view,
+                reset_on_submit=True,
+            ),
+            gap="2", wrap="wrap", margin_top="8px", justify="between",
+        ),
     )
 
 
@@ -172,31 +188,45 @@ def vip_badges(vips) -> rx.Component:
     return rx.foreach(vips, lambda name: rx.badge(rx.icon("star", size=10, aria_hidden="true"), t("VIP"), " · ", name, color_scheme="amber", variant="solid", size="1"))
 
 
+def _avatar(initials) -> rx.Component:
+    """Radix Themes' avatar markup (its classes, so it looks the same) without its component, which mounts an image
+    loader with effects in each of a page's 50 cards for an avatar that only ever shows initials."""
+    return rx.el.span(
+        rx.el.span(initials, class_name=rx.cond(initials.length() == 1, "rt-AvatarFallback rt-one-letter", "rt-AvatarFallback rt-two-letters")),
+        class_name="rt-reset rt-AvatarRoot rt-r-size-3 rt-variant-soft",
+        custom_attrs={"data-radius": "full"},
+    )
+
+
 def _card(c: CardView) -> rx.Component:
+    """One message in the list. A phone's first paint renders 50 of these at once, so the card is plain elements with
+    Radix Themes' classes and app.css classes (.gs-card…) instead of styled components: each style prop is a
+    CSS-in-JS rule serialised for every card on every render (Lighthouse mobile, tests/bench/bench_paint.py)."""
     selected = InboxState.selected.contains(c.id)
     return rx.el.li(
-        rx.flex(
+        rx.el.div(
             rx.cond(
                 AppState.can_act,
                 rx.el.label(
-                    rx.checkbox(checked=selected, on_change=lambda _v: InboxState.toggle_select(c.id), aria_label=t("Select message from") + " " + c.author, size="3"),
+                    # A native checkbox: Radix's measures itself in a layout effect and renders again, per card.
+                    rx.el.input(type="checkbox", checked=selected, on_change=lambda _v: InboxState.toggle_select(c.id),
+                                aria_label=t("Select message from") + " " + c.author, class_name="gs-check"),
                     class_name="gs-select",
                 ),
             ),
             rx.link(
-                rx.flex(
-                    rx.avatar(fallback=c.initials, size="3", radius="full"),
-                    rx.box(
-                        rx.flex(
-                            rx.text(c.author, weight="bold", size="2", trim="both", dir="auto"),
+                rx.el.div(
+                    _avatar(c.initials),
+                    rx.el.div(
+                        rx.el.div(
+                            rx.el.p(c.author, dir="auto", class_name="rt-Text rt-r-size-2 rt-r-weight-bold rt-r-lt-both"),
                             vip_badges(c.vips),
-                            rx.spacer(),
-                            rx.text(c.when, size="1", color=rx.color("gray", 11), white_space="nowrap"),
-                            gap="2", align="center", wrap="wrap",
+                            rx.el.p(c.when, class_name="rt-Text rt-r-size-1 gs-muted gs-when"),
+                            class_name="gs-card-top",
                         ),
-                        rx.text(rx.el.bdi(c.handle, dir="ltr"), " · ", rx.el.bdi(c.profile), " · ", c.kind, size="1", color=rx.color("gray", 11), trim="both"),
-                        rx.text(c.excerpt, size="2", class_name="gs-text", dir="auto", margin_top="4px"),
-                        rx.flex(
+                        rx.el.p(rx.el.bdi(c.handle, dir="ltr"), " · ", rx.el.bdi(c.profile), " · ", c.kind, class_name="rt-Text rt-r-size-1 rt-r-lt-both gs-muted"),
+                        rx.el.p(c.excerpt, dir="auto", class_name="rt-Text rt-r-size-2 gs-text gs-excerpt"),
+                        rx.el.div(
                             priority_badge(c), clock_badge(c),
                             rx.cond(c.status == "completed", rx.badge(rx.icon("check", size=10, aria_hidden="true"), t("Completed"), color_scheme="green", size="1")),
                             rx.cond(c.assignee != "", rx.badge(rx.icon("user", size=10, aria_hidden="true"), c.assignee, size="1", color_scheme="blue")),
@@ -208,28 +238,20 @@ def _card(c: CardView) -> rx.Component:
                             rx.cond(c.moderation != "", rx.badge(rx.icon("eye-off", size=10, aria_hidden="true"), c.moderation_label, size="1", color_scheme="orange")),
                             rx.cond(c.replied != "", rx.badge(rx.icon("reply", size=10, aria_hidden="true"), c.replied, size="1", color_scheme="green", variant="soft")),
                             presence_chips(c.key),
-                            gap="1", wrap="wrap", margin_top="6px",
+                            class_name="gs-card-badges",
                         ),
-                        rx.foreach(c.rule_notes, lambda note: rx.text(rx.icon("workflow", size=10, aria_hidden="true"), " ", note, size="1", color=rx.color("gray", 11), dir="auto")),
-                        flex="1", min_width="0",
+                        rx.foreach(c.rule_notes, lambda note: rx.el.p(rx.icon("workflow", size=10, aria_hidden="true"), " ", note, dir="auto", class_name="rt-Text rt-r-size-1 gs-muted")),
+                        class_name="gs-card-body",
                     ),
-                    gap="3",
+                    class_name="gs-card-row",
                 ),
                 href=InboxState.open_prefix + c.key,
                 underline="none",
-                color="inherit",
                 class_name="gs-card-link",
-                flex="1",
-                min_width="0",
-                padding="10px 4px",
             ),
-            gap="2",
-            align="start",
+            class_name="gs-card-inner",
         ),
-        border_bottom=f"1px solid {rx.color('gray', 4)}",
-        background=rx.cond(InboxState.open_id == c.id, rx.color("accent", 3), rx.cond(selected, rx.color("gray", 3), "transparent")),
-        list_style="none",
-        padding_x="4px",
+        class_name=rx.cond(InboxState.open_id == c.id, "gs-card gs-card-open", rx.cond(selected, "gs-card gs-card-selected", "gs-card")),
     )
 
 
@@ -275,7 +297,11 @@ def _list_pane() -> rx.Component:
         ),
         rx.cond(
             InboxState.cards.length() > 0,
-            rx.el.ul(rx.foreach(InboxState.cards, _card), padding="0", margin="0", aria_label=t("Messages")),
+            rx.el.ul(
+                rx.foreach(InboxState.cards[:FIRST_CARDS], _card),
+                staged(*[rx.foreach(InboxState.cards[lo:hi], _card) for lo, hi in _LATER_CARDS]),
+                padding="0", margin="0", aria_label=t("Messages"),
+            ),
             rx.center(rx.text(t("No messages match these filters.")), padding="32px", color=rx.color("gray", 11)),
         ),
         rx.flex(

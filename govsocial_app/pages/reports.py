@@ -119,7 +119,7 @@ def _header_cell(table: TableView, label, i) -> rx.Component:
     return rx.table.column_header_cell(
         rx.cond(
             key != "",
-            rx.button(label, rx.cond(ReportsState.sort == key, rx.icon(rx.cond(ReportsState.descending, "arrow-down", "arrow-up"), size=14)),
+            rx.button(label, rx.cond(ReportsState.sort == key, rx.cond(ReportsState.descending, rx.icon("arrow-down", size=14), rx.icon("arrow-up", size=14))),
                       variant="ghost", size="1", on_click=ReportsState.sort_by(key), min_height=TAP,
                       aria_label=label),
             rx.text(label),

@@ -56,7 +56,9 @@ class AlertSettingsState(AppState):
     roles: list[str] = list(ROLES)
     keyword_roles: list[str] = []
     keyword_user_ids: list[str] = []
-    figure: go.Figure = go.Figure()
+    # Empty figures start without plotly's default template: a var's default is in every page's initial state (7 KB
+    # of template each, in the code of every page, the inbox's too). The real figures keep the template.
+    figure: go.Figure = go.Figure(layout={"template": {}})
     smtp_host: str = ""
     smtp_port: str = "587"
     smtp_username: str = ""

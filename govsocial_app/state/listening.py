@@ -77,15 +77,17 @@ class ListeningState(AppState):
     network: str = "all"
     network_opts: list[Option] = []
     total: int = 0
-    fig_volume: go.Figure = go.Figure()
-    fig_networks: go.Figure = go.Figure()
-    fig_sentiment: go.Figure = go.Figure()
+    # Empty figures start without plotly's default template: a var's default is in every page's initial state (7 KB
+    # of template each, in the code of every page, the inbox's too). The real figures keep the template.
+    fig_volume: go.Figure = go.Figure(layout={"template": {}})
+    fig_networks: go.Figure = go.Figure(layout={"template": {}})
+    fig_sentiment: go.Figure = go.Figure(layout={"template": {}})
     trends: list[TrendRow] = []
     voices: list[VoiceRow] = []
     concerns: list[ConcernRow] = []
     claims: list[ClaimRow] = []
     claim_id: int = 0
-    fig_claim: go.Figure = go.Figure()
+    fig_claim: go.Figure = go.Figure(layout={"template": {}})
     spreaders: list[VoiceRow] = []
     matched: list[MatchRow] = []
     error: str = ""

@@ -120,8 +120,10 @@ class ReportsState(AppState):
     numbers: list[KeyView] = []
     chart1_title: str = ""
     chart2_title: str = ""
-    fig1: go.Figure = go.Figure()
-    fig2: go.Figure = go.Figure()
+    # Empty figures start without plotly's default template: a var's default is in every page's initial state (7 KB
+    # of template each, in the code of every page, the inbox's too). The real figures keep the template.
+    fig1: go.Figure = go.Figure(layout={"template": {}})
+    fig2: go.Figure = go.Figure(layout={"template": {}})
     tables: list[TableView] = []
     profile_opts: list[Option] = []
     network_opts: list[Option] = []
