@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -75,10 +76,27 @@ def _bump_generation(session: Session) -> None:
 
 
 def _jsonable(value: Any) -> Any:
+    """`value` as plain JSON: the C encoder and decoder round trip (a rules page's detail names thousands of message
+    ids, which a walk in Python cost more than sealing them), and the walk below for what the encoder refuses."""
+    try:
+        return json.loads(json.dumps(value, default=_json_default))
+    except (TypeError, ValueError):
+        return _jsonable_walk(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    return str(value)
+
+
+def _jsonable_walk(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_jsonable(v) for v in value]
+        return {str(k): _jsonable_walk(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable_walk(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     if value is None or isinstance(value, (str, int, float, bool)):

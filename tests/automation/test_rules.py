@@ -123,6 +123,25 @@ def test_each_application_is_recorded_audited_and_shown_on_the_card(profile, man
     assert "Potholes" in rules.describe(*card.rules_applied[0], lang="ar") and "tagged" not in rules.describe(*card.rules_applied[0], lang="ar")
 
 
+def test_a_pages_audit_row_groups_the_messages_by_what_the_rule_did(profile, manager):
+    """One audit row per rule per page; its `done` groups hold each distinct result once, with every message it was
+    done to (in id order), so 500 messages tagged alike are one group, and a message the rule did less to is apart."""
+    _rule(manager, "Urgent first", {"query": "urgent"}, [{"type": "priority", "priority": "high"}])
+    _rule(manager, "Potholes", {"query": "pothole"}, [{"type": "tag", "tag": "Roads"}, {"type": "priority", "priority": "high"}])
+    ids = _take(profile, [_m(1, "pothole on Main St"), _m(2, "urgent pothole by the school"), _m(3, "pothole on Elm St"),
+                          _m(4, "the bins again")])
+    with session_scope() as s:
+        row = s.exec(select(AuditLog).where(AuditLog.action == "rule.apply", AuditLog.object_id == str(
+            s.exec(select(InboxRule.id).where(InboxRule.name == "Potholes")).one()))).one()
+    tag, high = {"type": "tag", "tag": "Roads"}, {"type": "priority", "priority": "high"}
+    assert row.detail["count"] == 3 and row.detail["message_ids"] == sorted(ids[:3])
+    assert sorted(row.detail["done"], key=lambda g: len(g["actions"])) == [
+        {"actions": [tag], "message_ids": [ids[1]]},  # already high from the first rule: tagged only
+        {"actions": [tag, high], "message_ids": sorted([ids[0], ids[2]])}]
+    assert [a.actions for a in _applications(ids[0])] == [[tag, high]]
+    assert [a.actions for a in _applications(ids[1])] == [[high], [tag]]
+
+
 def test_rules_announce_with_the_page(profile, manager, monkeypatch):
     from govsocial_app.services import bus
     from govsocial_app.services.events import InboxChanged
@@ -480,3 +499,27 @@ def test_demo_rules_send_potholes_to_the_roads_team_when_there_is_one(db):
         assert [r.name for r in saved] == ["Potholes", "Spam"]
         assert {a["type"] for a in saved[0].actions} == {"tag", "assign"} and saved[1].stop_processing
         assert rules.parse_query(saved[0].conditions["query"]).matches("حفرة كبيرة", "ar")
+
+
+def test_a_pages_rules_run_is_freed_at_once_without_waiting_for_the_collector(profile, manager, monkeypatch):
+    """A run holds the page's rows, audit entries and tag pairs: a reference cycle through it kept all of that until
+    the garbage collector's next pass, and those passes cost more than the rules (bench-ingest's rules_ratio)."""
+    import gc
+    import weakref
+
+    _rule(manager, "Potholes", {"query": "pothole"}, [{"type": "tag", "tag": "Roads"}, {"type": "priority", "priority": "high"}])
+    runs = []
+    finish = rules.Plan.finish
+
+    def watched(self, new_ids):
+        runs.append(weakref.ref(self.run))
+        return finish(self, new_ids)
+
+    monkeypatch.setattr(rules.Plan, "finish", watched)
+    gc.disable()
+    try:
+        [mid] = _take(profile, [_m(1, "pothole on Main St")])
+        assert runs and runs[0]() is None, "the run outlived its page"
+    finally:
+        gc.enable()
+    assert _tags(mid) == {"Roads"}

@@ -407,7 +407,7 @@ def _basic(r: _Compiled, m: Any) -> bool:
         return False
     if r.langs:
         lang = (m.lang or "").lower()
-        if not any(lang == code or lang.startswith(code + "-") for code in r.langs):
+        if lang not in r.langs and not ("-" in lang and any(lang.startswith(code + "-") for code in r.langs)):
             return False
     return True
 
@@ -453,16 +453,19 @@ class _Order:
                 self.always |= 1 << i
             for w in r.words or ():
                 self.by_word[w] = self.by_word.get(w, 0) | 1 << i
+        self.words = frozenset(self.by_word)
 
     def of(self, m: Any, f: _Facts, start: int = 0) -> list[int]:
         if not self.by_word:
             return list(range(start, self.count))
         found = self.always
-        get = self.by_word.get
+        by_word, words = self.by_word, self.words
         msg = _prepared(m, f)
-        for words in (msg.text.forms, msg.author):  # keyword_query.words_of, without making their union
-            for w in words:
-                found |= get(w, 0)
+        # keyword_query.words_of, without making their union; the set intersection walks the smaller side in C
+        for w in words.intersection(msg.text.forms):
+            found |= by_word[w]
+        for w in words.intersection(msg.author):
+            found |= by_word[w]
         found >>= start
         out = []
         i = start
@@ -755,24 +758,26 @@ class Plan:
             run.facts.message_ids = sorted(set(decided) | set(resume))
             run._present = None
             present = run._present_tags()
-        run.new_tags = []
+        decided_tags, run.new_tags = run.new_tags, []  # decide's tag rows, by row key (it never repeats a pair)
+        claimed: set[tuple[int, int]] = set()  # pairs a brand keyword gave first
+        for t in decided_tags:
+            if (k := t["message_id"]) not in known:
+                continue
+            pair = (ids[k], t["tag_id"])
+            if pair in present:
+                claimed.add(pair)
+                continue
+            present.add(pair)
+            t["message_id"] = pair[0]
+            run.new_tags.append(t)
         fixed = []  # messages whose inserted rule_log claimed a tag a brand keyword gave first
-        for mid, row in decided.items():
-            claimed = False
+        for mid in sorted({mid for mid, _ in claimed}):
+            row = decided[mid]
             for entry in row["rule_log"]:
-                kept = []
-                for d in entry["actions"]:
-                    if d["type"] == "tag":
-                        pair = (mid, run.tag_ids[d["tag"].lower()])
-                        if pair in present:
-                            claimed = True
-                            continue
-                        present.add(pair)
-                        run.new_tags.append({"message_id": mid, "tag_id": pair[1]})
-                    kept.append(d)
-                entry["actions"][:] = kept  # the audit row holds the same list
-            if claimed:
-                fixed.append({"_id": mid, "rule_log": [e for e in row["rule_log"] if e["actions"]] or None})
+                # the audit row holds the same list
+                entry["actions"][:] = [d for d in entry["actions"]
+                                       if d["type"] != "tag" or (mid, run.tag_ids[d["tag"].lower()]) not in claimed]
+            fixed.append({"_id": mid, "rule_log": [e for e in row["rule_log"] if e["actions"]] or None})
         if fixed:
             table = Message.__table__
             s.execute(update(table).where(table.c.id == bindparam("_id")).values(rule_log=bindparam("rule_log")), fixed)
@@ -825,7 +830,16 @@ class _Run:
         self.teams: dict[int, Team | None] = {}
         self.audits: list[tuple[str, str, Any, dict[str, Any]]] = []
         self.messages: list[Any] = []  # the page's _Msg rows
-        self._actions = {kind: getattr(self, "_" + kind) for kind in ACTION_TYPES}
+        # What a quiet action did, one dict per distinct result, shared by every message it was done to: the page's
+        # audit rows group messages by what was done (`_audit_rows`), by identity. Never changed once made.
+        self._done: dict[tuple, dict[str, Any]] = {}
+        self._tags: dict[str, tuple[int, dict[str, Any]]] = {}  # a rule's tag name → (tag id, what tagging did)
+
+    def _did(self, *pairs: tuple[str, Any]) -> dict[str, Any]:
+        d = self._done.get(pairs)
+        if d is None:
+            d = self._done[pairs] = dict(pairs)
+        return d
 
     def apply(self, r: _Compiled, m: Message) -> list[dict[str, Any]]:
         """Run the rule's actions on the message; record what was done (its rule_log, and an audit row)."""
@@ -857,7 +871,7 @@ class _Run:
     def _run(self, r: _Compiled, m: Message, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         done = []
         for a in actions:
-            result = self._actions[a["type"]](r, m, a)
+            result = getattr(self, _RUN_ACTIONS[a["type"]])(r, m, a)
             if result:
                 done.append(result)
         return done
@@ -883,15 +897,22 @@ class _Run:
         names: dict[int, str] = {}
         for _action, _type, message_id, detail in self.audits:
             groups = by_rule.setdefault(detail["rule_id"], {})
-            key = tuple(tuple(d.items()) for d in detail["actions"])
+            key = tuple(map(id, detail["actions"]))  # the quiet actions' results are shared (`_did`): equal is same
             groups.setdefault(key, (detail["actions"], []))[1].append(message_id)
             names[detail["rule_id"]] = detail["rule"]
         rows = []
         for rule_id, groups in by_rule.items():
-            ids = sorted(mid for _, mids in groups.values() for mid in mids)
+            done: list[tuple[list[dict[str, Any]], list[int]]] = []
+            for actions, mids in groups.values():  # results made apart (round-robin's turn) but equal: one group
+                same = next((g for g in done if g[0] == actions), None)
+                if same is None:
+                    done.append((actions, mids))
+                else:
+                    same[1].extend(mids)
+            ids = sorted(mid for _, mids in done for mid in mids)
             rows.append(("rule.apply", "inbox_rule", rule_id,
                          {"rule_id": rule_id, "rule": names[rule_id], "count": len(ids), "message_ids": ids,
-                          "done": [{"actions": actions, "message_ids": mids} for actions, mids in groups.values()]}))
+                          "done": [{"actions": actions, "message_ids": sorted(mids)} for actions, mids in done]}))
         return rows
 
     def _user(self, user_id: int) -> tuple[str, bool]:
@@ -911,6 +932,20 @@ class _Run:
 
     def _tag(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
         name = a["tag"]
+        known = self._tags.get(name)
+        if known is None:
+            known = self._tags[name] = (self._tag_id(name), self._did(("type", "tag"), ("tag", name)))
+        tag_id, did = known
+        present = self._present if self._present is not None else self._present_tags()
+        pair = (m.id, tag_id)
+        if pair in present:
+            return None
+        present.add(pair)
+        self._added.append(pair)
+        self.new_tags.append({"message_id": m.id, "tag_id": tag_id})
+        return did
+
+    def _tag_id(self, name: str) -> int:
         if not self.tag_ids and self.tag_names:
             # One query for every rule's tag on the first tag of the page; missing or deleted ones are made below.
             for tid, tname in self.s.exec(select(Tag.id, Tag.name).where(func.lower(Tag.name).in_(sorted(self.tag_names)),
@@ -919,13 +954,7 @@ class _Run:
         tag_id = self.tag_ids.get(name.lower())
         if tag_id is None:
             tag_id = self.tag_ids[name.lower()] = find_or_create_tag(self.s, name, SYSTEM).id
-        present = self._present_tags()
-        if (m.id, tag_id) in present:
-            return None
-        present.add((m.id, tag_id))
-        self._added.append((m.id, tag_id))
-        self.new_tags.append({"message_id": m.id, "tag_id": tag_id})
-        return {"type": "tag", "tag": name}
+        return tag_id
 
     def _assign(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
         if "user_id" in a:
@@ -933,13 +962,15 @@ class _Run:
             if not ok:
                 raise RuntimeError(f"the person {a['user_id']} can no longer be assigned")
             m.assignee_id = a["user_id"]
-            return {"type": "assign", "user_id": a["user_id"], "user": name}
+            return self._did(("type", "assign"), ("user_id", a["user_id"]), ("user", name))
         if a["team_id"] not in self.teams:
             self.teams[a["team_id"]] = self.s.get(Team, a["team_id"])
         team = self.teams[a["team_id"]]
         if team is None or team.deleted_at is not None:
             raise RuntimeError(f"the team {a['team_id']} no longer exists")
         m.team_id = team.id
+        if not a.get("round_robin"):
+            return self._did(("type", "assign"), ("team_id", team.id), ("team", team.name), ("team_ar", team.name_ar))
         out: dict[str, Any] = {"type": "assign", "team_id": team.id, "team": team.name, "team_ar": team.name_ar}
         if a.get("round_robin"):
             chosen = teams.pick_round_robin(self.s, team.id, now=self.now)
@@ -955,13 +986,13 @@ class _Run:
             self._targets = targets.targets(self.s)
         m.priority = a["priority"]
         targets.set_due(m, self._targets)  # as targets.set_priority does, with the page's one read of the targets
-        return {"type": "priority", "priority": a["priority"]}
+        return self._did(("type", "priority"), ("priority", a["priority"]))
 
     def _complete(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
         if m.status == "completed":
             return None
         m.status, m.completed_at, m.completed_by = "completed", self.now, None
-        return {"type": "complete"}
+        return self._did(("type", "complete"),)
 
     def _moderate(self, r: _Compiled, m: Message, a: dict[str, Any]) -> dict[str, Any] | None:
         if not moderation.is_moderatable(m):
@@ -1022,6 +1053,12 @@ class _Run:
             if alert_id is not None:
                 ids.append(alert_id)
         return ids
+
+
+# Each action type's method name, looked up when it runs: a table of bound methods kept on the run would make every
+# run a reference cycle, which kept the page's rows, audit entries and tag pairs alive until the collector's next
+# pass (and made those passes the costliest part of running rules).
+_RUN_ACTIONS = {kind: "_" + kind for kind in ACTION_TYPES}
 
 
 def _agency_name() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import regex
 
@@ -70,9 +71,19 @@ class _Message:
 
     def __init__(self, text: str, lang: str, author_handle: str):
         self.text = textnorm.analyse(text)
-        self.lang = lang.strip().lower().replace("_", "-")
-        handle = author_handle.strip().lstrip("@")
-        self.author = textnorm.analyse("@" + handle).forms if handle else frozenset()
+        self.lang = _lang(lang)
+        self.author = _author_forms(author_handle)
+
+
+@lru_cache(maxsize=256)
+def _lang(lang: str) -> str:
+    return lang.strip().lower().replace("_", "-")
+
+
+@lru_cache(maxsize=4096)  # inbox rules prepare every new message: the same authors and languages come back
+def _author_forms(author_handle: str) -> frozenset[str]:
+    handle = author_handle.strip().lstrip("@")
+    return textnorm.analyse("@" + handle).forms if handle else frozenset()
 
 
 class Query:
