@@ -135,6 +135,8 @@ def _bench(url: str) -> dict:
         "vip": stream.InboxFilter(vip_list_id=1),
         "arabic_dm": stream.InboxFilter(lang="ar", kind="dm"),
         "last_week_open": stream.InboxFilter(status="open", since=datetime(2026, 10, 25, tzinfo=timezone.utc)),
+        # An upper date bound a month back: a third of the stream is newer than the bound.
+        "until_month_ago": stream.InboxFilter(until=datetime(2026, 10, 2, tzinfo=timezone.utc)),
     }
     searches = {"search_word": stream.InboxFilter(q="flood"), "search_arabic": stream.InboxFilter(q="الطريق"), "search_open": stream.InboxFilter(q="bins", status="open")}
     dialect = get_engine().dialect.name

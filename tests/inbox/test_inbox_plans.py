@@ -36,12 +36,22 @@ class _Statements:
 
 
 def _statements_for(fn) -> int:
+    """Statements sent to the database while fn runs: through SQLAlchemy (its cursor event) and through the page's
+    driver cursors (stream._driver_rows, which SQLAlchemy's events do not see)."""
     counter = _Statements()
     engine = get_engine()
+    driver_rows = stream._driver_rows
+
+    def counted(conn, sql, params):
+        counter()
+        return driver_rows(conn, sql, params)
+
     event.listen(engine, "before_cursor_execute", counter)
+    stream._driver_rows = counted
     try:
         fn()
     finally:
+        stream._driver_rows = driver_rows
         event.remove(engine, "before_cursor_execute", counter)
     return counter.count
 
