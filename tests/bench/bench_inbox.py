@@ -147,8 +147,7 @@ def _bench(url: str) -> dict:
     explain = "EXPLAIN (ANALYZE, BUFFERS) " if dialect == "postgresql" else "EXPLAIN QUERY PLAN "
 
     def sql_of(f, before=None) -> str:
-        stmt = stream.page_statement(f, 1, dialect, before_id=before)
-        return str(stmt.compile(get_engine(), compile_kwargs={"literal_binds": True}))
+        return stream.page_sql(f, 1, get_engine(), before_id=before)
 
     for name, f in {**filters, **searches}.items():
         first = stream.list_page(f, 1)

@@ -597,6 +597,25 @@ def _page_select(f: InboxFilter, user_id: int, dialect: str, *, before_id: int |
     return core_select(*CARD_COLUMNS).where(*_conditions(f, user_id, dialect, binds=binds), *bounds).order_by(*order).limit(lim)
 
 
+_FROM = "\nFROM message \n"
+
+
+def _with_hints(sql: str, f: InboxFilter, dialect: str) -> str:
+    """SQLite without statistics (the app never ANALYZEs it) prefers any equality index (direction, status) for a
+    `to` date and sorts every match; INDEXED BY makes it read ix_message_received from the bound down (a text search
+    still starts from its matches). SQLAlchemy renders no FROM hints for SQLite, so the compiled text gets it."""
+    if dialect == "sqlite" and f.until and not f.q and _FROM in sql:
+        return sql.replace(_FROM, "\nFROM message INDEXED BY ix_message_received \n", 1)
+    return sql
+
+
+def page_sql(f: InboxFilter, user_id: int, engine, *, before_id: int | None = None, max_id: int | None = None,
+             limit: int = PAGE_SIZE + 1) -> str:
+    """The page statement as literal SQL, exactly as list_page sends it (bench_inbox's floor and EXPLAIN, the tests)."""
+    stmt = page_statement(f, user_id, engine.dialect.name, before_id=before_id, max_id=max_id, limit=limit)
+    return _with_hints(str(stmt.compile(engine, compile_kwargs={"literal_binds": True})), f, engine.dialect.name)
+
+
 def page_statement(f: InboxFilter, user_id: int, dialect: str, *, before_id: int | None = None, max_id: int | None = None,
                    limit: int = PAGE_SIZE + 1):
     """The page query: CARD_COLUMNS of the newest `limit` messages matching the filter, below `before_id`.
@@ -633,7 +652,7 @@ def _page_sql(f: InboxFilter, user_id: int, dialect, binds: dict, limit: int) ->
             raise RuntimeError("the inbox page statement must have plain parameters only")
         names = tuple(compiled.positiontup) if compiled.positional else None
         const = {k: x for k, x in compiled.params.items() if not k.startswith("f_")}
-        hit = _PAGE_SQL[key] = _PageSQL(compiled.string, names, dict(compiled._bind_processors), const)
+        hit = _PAGE_SQL[key] = _PageSQL(_with_hints(compiled.string, f, dialect.name), names, dict(compiled._bind_processors), const)
         if len(_PAGE_SQL) > 512:  # shapes are few (a dozen filters, on or off); this only bounds a pathological mix
             _PAGE_SQL.clear()
     return hit
