@@ -600,11 +600,20 @@ def _page_select(f: InboxFilter, user_id: int, dialect: str, *, before_id: int |
 _FROM = "\nFROM message \n"
 
 
+def _by_date_index(f: InboxFilter) -> bool:
+    """A `to` date whose other conditions select a large share of the stream (status, unassigned, a `from` date):
+    reading ix_message_received from the bound down finds a page within a few rows. A selective condition (a
+    person's assignments, a profile, a team, a tag, a text search...) keeps SQLite's own choice: its index, then a
+    sort of its few matches."""
+    return bool(f.until) and f.assigned != "me" and not (f.network or f.profile_id or f.tag_id or f.vip_list_id or f.lang
+                                                         or f.kind or f.team or f.target or f.q)
+
+
 def _with_hints(sql: str, f: InboxFilter, dialect: str) -> str:
     """SQLite without statistics (the app never ANALYZEs it) prefers any equality index (direction, status) for a
-    `to` date and sorts every match; INDEXED BY makes it read ix_message_received from the bound down (a text search
-    still starts from its matches). SQLAlchemy renders no FROM hints for SQLite, so the compiled text gets it."""
-    if dialect == "sqlite" and f.until and not f.q and _FROM in sql:
+    `to` date and sorts every match; INDEXED BY makes it read ix_message_received from the bound down instead
+    (_by_date_index). SQLAlchemy renders no FROM hints for SQLite, so the compiled text gets it."""
+    if dialect == "sqlite" and _by_date_index(f) and _FROM in sql:
         return sql.replace(_FROM, "\nFROM message INDEXED BY ix_message_received \n", 1)
     return sql
 
