@@ -223,7 +223,7 @@ def pg_url():
         conn = psycopg.connect(admin, autocommit=True, connect_timeout=3)
     except Exception as exc:  # pragma: no cover - depends on the machine
         missing_service(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc})")
-    name = f"gs_test_{uuid.uuid4().hex[:10]}"
+    name = f"{os.environ.get('GOVSOCIAL_TEST_PG_PREFIX', 'gs_test')}_{uuid.uuid4().hex[:10]}"  # a prefix per session sharing the server
     conn.execute(f'CREATE DATABASE "{name}"')
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     yield url

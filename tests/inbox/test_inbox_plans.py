@@ -17,14 +17,39 @@ from tests.schema_diff import model_diff
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request) -> str:
-    request.getfixturevalue("db" if request.param == "sqlite" else "pg_db")
+def _dialect(request) -> str:
     return request.param
 
 
 @pytest.fixture
-def page_store(backend, request):
-    return request.getfixturevalue("store")
+def db(_dialect, request, _migrated_template, tmp_path):
+    """This module's database is the parameter's, for every fixture that asks for `db` (the inbox's `profile`,
+    `actor_factory`): asking for `pg_db` and then for a fixture that takes `db` ran the PostgreSQL cases on SQLite."""
+    if _dialect == "postgresql":
+        yield request.getfixturevalue("pg_db")
+        return
+    import shutil
+
+    from tests.conftest import _SESSION_TMP, point_app_at
+
+    path = tmp_path / "govsocial.db"
+    shutil.copy(_migrated_template, path)
+    url = f"sqlite:///{path}"
+    point_app_at(url)
+    yield url
+    point_app_at(f"sqlite:///{_SESSION_TMP / 'unused.db'}")
+
+
+@pytest.fixture
+def backend(_dialect, db) -> str:
+    assert get_engine().dialect.name == _dialect
+    return _dialect
+
+
+@pytest.fixture
+def page_store(backend, store):
+    yield store
+    assert get_engine().dialect.name == backend  # nothing pointed the app at another database on the way
 
 
 class _Statements:
@@ -36,12 +61,22 @@ class _Statements:
 
 
 def _statements_for(fn) -> int:
+    """Statements sent to the database while fn runs: through SQLAlchemy (its cursor event) and through the page's
+    driver cursors (stream._driver_rows, which SQLAlchemy's events do not see)."""
     counter = _Statements()
     engine = get_engine()
+    driver_rows = stream._driver_rows
+
+    def counted(conn, sql, params):
+        counter()
+        return driver_rows(conn, sql, params)
+
     event.listen(engine, "before_cursor_execute", counter)
+    stream._driver_rows = counted
     try:
         fn()
     finally:
+        stream._driver_rows = driver_rows
         event.remove(engine, "before_cursor_execute", counter)
     return counter.count
 
@@ -131,3 +166,93 @@ def test_migration_0013_indexes_match_the_models(backend):
         with get_engine().connect() as conn:
             definition = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_message_search'")).scalar_one()
         assert "status" in definition and "profile_id" in definition and "gin_pending_list_limit='512'" in definition, definition
+
+
+def _uncached_cards(f: stream.InboxFilter, user_id: int, *, before_id=None, max_id=None, limit: int = 50) -> list:
+    """The page as SQLAlchemy builds, binds and reads it: what list_page's cached driver path must equal."""
+    with get_engine().connect() as conn:
+        stmt = stream.page_statement(f, user_id, conn.dialect.name, before_id=before_id, max_id=max_id, limit=limit)
+        return stream._cards(conn, conn.execute(stmt).all())
+
+
+def test_the_cached_statement_binds_each_calls_values(page_store, actor_factory):
+    """One compiled statement per filter shape: a second filter of the same shape with other values must get its own
+    rows (nothing of the first call's values baked in), and every card equals the one SQLAlchemy's own path reads."""
+    manager = actor_factory("manager")
+    early = page_store([msg(n, lang="ar" if n % 3 else "en", kind="dm" if n % 2 else "mention",
+                            network="mastodon" if n % 5 == 0 else "simulator") for n in range(1, 31)], T0 - timedelta(days=3))
+    late = page_store([msg(n, text=f"Water main {n}" if n % 2 else f"Bins {n}") for n in range(31, 61)], T0)
+    stream.set_status(early[:12], "completed", manager)
+    stream.assign(late[:5], manager.user_id, manager)
+    roads = stream.add_tag(early[3:9], "Roads", manager)
+    bins = stream.add_tag(late[::3], "Bins", manager)
+    pairs = [
+        (stream.InboxFilter(status="open"), stream.InboxFilter(status="completed")),
+        (stream.InboxFilter(lang="ar", kind="dm"), stream.InboxFilter(lang="en", kind="mention")),
+        (stream.InboxFilter(network="mastodon"), stream.InboxFilter(network="simulator")),
+        (stream.InboxFilter(tag_id=roads), stream.InboxFilter(tag_id=bins)),
+        (stream.InboxFilter(since=T0 - timedelta(days=1)), stream.InboxFilter(since=T0 - timedelta(days=4))),
+        (stream.InboxFilter(until=T0 - timedelta(days=1)), stream.InboxFilter(until=T0 + timedelta(days=1))),
+        (stream.InboxFilter(q="water"), stream.InboxFilter(q="bins")),
+        (stream.InboxFilter(q="water", status="open"), stream.InboxFilter(q="bins", status="completed")),
+    ]
+    for a, b in pairs:
+        got_a = stream.list_page(a, manager.user_id, limit=7)
+        got_b = stream.list_page(b, manager.user_id, limit=7)
+        assert got_a.cards == _uncached_cards(a, manager.user_id, limit=7), a
+        assert got_b.cards == _uncached_cards(b, manager.user_id, limit=7), b
+        all_a, all_b = ({c.id for c in stream.list_page(x, manager.user_id, limit=100).cards} for x in (a, b))
+        assert all_a and all_b and all_a != all_b, (a, b)
+        if got_a.next_before_id:
+            nxt = stream.list_page(a, manager.user_id, before_id=got_a.next_before_id, max_id=got_a.top_id, limit=7)
+            assert nxt.cards == _uncached_cards(a, manager.user_id, before_id=got_a.next_before_id, max_id=got_a.top_id, limit=7)
+    mine = stream.InboxFilter(assigned="me")
+    assert {c.id for c in stream.list_page(mine, manager.user_id).cards} == set(late[:5])
+    assert stream.list_page(mine, manager.user_id + 1000).cards == []  # the same shape, another reader: nothing baked in
+    # A card's dates are aware UTC and its rule log a list, as SQLAlchemy returns them.
+    card = stream.list_page(stream.InboxFilter(), 0, limit=1).cards[0]
+    assert card.received_at == T0 and card.received_at.utcoffset() == timedelta(0)
+
+
+def test_a_to_date_pages_by_arrival_time_and_keeps_history_stored_late(page_store):
+    """With a `to` date the page is ordered by received_at (the index on it is read from the bound down); history
+    stored after newer messages (backfill: received when it was written) takes its place by date, paging reads every
+    match exactly once, and what is stored after the first page is counted as new, not slipped into later pages."""
+    old = page_store([msg(n) for n in range(1, 6)], T0 - timedelta(days=3))
+    page_store([msg(n) for n in range(6, 11)], T0)  # newer than the bound
+    history = page_store([msg(n) for n in range(11, 15)], T0 - timedelta(days=2))  # stored last, dated before the bound
+    f = stream.InboxFilter(until=T0 - timedelta(days=1))
+    first = stream.list_page(f, 0, limit=3)
+    assert [c.id for c in first.cards] == sorted(history, reverse=True)[:3]
+    assert first.top_id == max(history)  # the stream's newest id, not the first card's
+    got, page = [c.id for c in first.cards], first
+    while page.next_before_id:
+        page = stream.list_page(f, 0, before_id=page.next_before_id, max_id=first.top_id, limit=3)
+        got += [c.id for c in page.cards]
+    assert got == sorted(history, reverse=True) + sorted(old, reverse=True)
+    late = page_store([msg(20)], T0 - timedelta(days=2, hours=12))  # more history arrives while the user reads
+    again = stream.list_page(f, 0, max_id=first.top_id, limit=50)
+    assert late[0] not in {c.id for c in again.cards}
+    assert stream.count_newer(f, 0, first.top_id) == 1
+
+
+def test_a_to_date_is_served_by_the_received_at_index_without_a_sort(backend, page_store):
+    """The plan reads ix_message_received from the bound downwards: no sort of every match (SQLite's plan names the
+    index; PostgreSQL, with sorting and sequential scans priced out, still finds a plan without a Sort node)."""
+    page_store([msg(n) for n in range(1, 40)], T0 - timedelta(days=3))
+    f = stream.InboxFilter(until=T0 - timedelta(days=1))
+    with get_engine().connect() as conn:
+        for before in (None, stream.list_page(f, 0, limit=5).next_before_id):
+            sql = stream.page_sql(f, 0, get_engine(), before_id=before)
+            if backend == "sqlite":
+                plan = " | ".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+                assert "ix_message_received" in plan and "TEMP B-TREE" not in plan, plan
+            else:
+                conn.exec_driver_sql("SET enable_seqscan = off")
+                conn.exec_driver_sql("SET enable_sort = off")
+                lines = [r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql)]
+                nodes = [line.split("->")[-1].strip() for line in lines if "->" in line or line is lines[0]]
+                plan = " | ".join(lines)
+                # Read backwards from the bound; only ties on one received_at are sorted (an incremental sort).
+                assert "Index Scan Backward using ix_message_received" in plan, plan
+                assert not [n for n in nodes if n.startswith("Sort")] and "Presorted Key: " in plan, plan

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import time
+from functools import lru_cache
 from operator import attrgetter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
-from sqlalchemy import exists, func, or_, text, true, tuple_
+from sqlalchemy import bindparam, exists, func, literal_column, or_, text, true, tuple_
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session, col, select
 
 from govsocial_app.db.engine import get_engine, session_scope
+from govsocial_app.db.types import UtcDateTime
 from govsocial_app.db.models import (
     Claim,
     ClaimMatch,
@@ -150,56 +152,119 @@ def _team_param(raw: str | None) -> str:
     return str(_int(raw, "team"))
 
 
-def _text_search(q: str, dialect: str):
-    """One service-level text search: FTS5 on SQLite, tsvector on PostgreSQL, over the normalised search_text."""
+def _fts_param(q: str, dialect: str) -> str | None:
+    """The text search's one parameter: an FTS5 MATCH expression (SQLite) or a tsquery (PostgreSQL); None if no terms."""
     terms = normalize(q).split()
     if not terms:
         return None
     if dialect == "sqlite":
         # Quote every term (FTS5 syntax characters in user input become literal); prefix-match the last one.
         match = " ".join(f'"{t.replace(chr(34), "")}"' for t in terms[:-1])
-        match = f'{match} "{terms[-1].replace(chr(34), "")}"*'.strip()
-        return col(Message.id).in_(text("SELECT rowid FROM message_fts WHERE message_fts MATCH :fts").bindparams(fts=match))
+        return f'{match} "{terms[-1].replace(chr(34), "")}"*'.strip()
     # The same meaning as FTS5 above: every term a quoted lexeme (user input stays literal), the last one a prefix.
-    tsquery = " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms) + ":*"
+    return " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms) + ":*"
+
+
+def _text_search(q: str, dialect: str, *, name: str = "fts"):
+    """One service-level text search: FTS5 on SQLite, tsvector on PostgreSQL, over the normalised search_text."""
+    fts = _fts_param(q, dialect)
+    if fts is None:
+        return None
+    if dialect == "sqlite":
+        return col(Message.id).in_(text(f"SELECT rowid FROM message_fts WHERE message_fts MATCH :{name}").bindparams(**{name: fts}))
     # message.search_tsv is to_tsvector('simple', search_text), stored (migration 0013): no parsing per row checked.
-    return text("message.search_tsv @@ to_tsquery('simple', :fts)").bindparams(fts=tsquery)
+    return text(f"message.search_tsv @@ to_tsquery('simple', :{name})").bindparams(**{name: fts})
 
 
-def _conditions(f: InboxFilter, user_id: int, dialect: str, *, vip: bool = True) -> list:
-    conds = [Message.direction == "in", col(Message.deleted_at).is_(None)]
+def _binds(f: InboxFilter, user_id: int, dialect: str, now: datetime | None = None) -> dict:
+    """The page statement's parameters, by name: the filter's values (and the clock, for the overdue filter). Which
+    names are present, with `_shape`, decides the statement's text; the values are bound per call."""
+    b: dict = {}
     if f.network:
-        conds.append(Message.network == f.network)
+        b["f_network"] = f.network
     if f.profile_id:
-        conds.append(Message.profile_id == f.profile_id)
+        b["f_profile"] = f.profile_id
     if f.status:
-        conds.append(Message.status == f.status)
+        b["f_status"] = f.status
     if f.assigned == "me":
-        conds.append(Message.assignee_id == user_id)
+        b["f_user"] = user_id
+    if f.lang:
+        b["f_lang"] = f.lang
+    if f.kind:
+        b["f_kind"] = f.kind
+    if f.since:
+        b["f_since"] = f.since
+    if f.until:
+        b["f_until"] = f.until
+    if f.tag_id:
+        b["f_tag"] = f.tag_id
+    if f.vip_list_id:
+        b["f_vip"] = f.vip_list_id
+    if f.team == "mine":
+        b["f_user"] = user_id
+    elif f.team:
+        b["f_team"] = int(f.team)
+    if f.target == "overdue":
+        b["f_now"] = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    if f.q:
+        fts = _fts_param(f.q, dialect)
+        if fts is not None:
+            b["f_fts"] = fts
+    return b
+
+
+def _shape(f: InboxFilter, binds: dict) -> tuple:
+    """What the page statement's text depends on besides the dialect: which parameters there are, and the two
+    filters whose values change the SQL (assigned me/unassigned, team mine/one team)."""
+    return (tuple(binds), f.assigned, f.team == "mine")
+
+
+def _conditions(f: InboxFilter, user_id: int, dialect: str, *, vip: bool = True, binds: dict | None = None) -> list:
+    """The filter as SQL conditions on Message. With `binds` (from _binds) every value is a named parameter, so one
+    compiled statement serves every filter of the same shape (list_page); without, values are inlined as usual."""
+    def v(name: str, value, type_=None):
+        if binds is None:
+            return value
+        return bindparam(name, binds[name], type_=type_) if type_ is not None else bindparam(name, binds[name])
+
+    when = Message.__table__.c.received_at.type
+    # "in" stays a literal: the partial indexes' predicate (direction = 'in') must match in a prepared plan too.
+    conds = [Message.direction == (literal_column("'in'") if binds is not None else "in"), col(Message.deleted_at).is_(None)]
+    if f.network:
+        conds.append(Message.network == v("f_network", f.network))
+    if f.profile_id:
+        conds.append(Message.profile_id == v("f_profile", f.profile_id))
+    if f.status:
+        conds.append(Message.status == v("f_status", f.status))
+    if f.assigned == "me":
+        conds.append(Message.assignee_id == v("f_user", user_id))
     elif f.assigned == "unassigned":
         conds.append(col(Message.assignee_id).is_(None))
     if f.lang:
-        conds.append(Message.lang == f.lang)
+        conds.append(Message.lang == v("f_lang", f.lang))
     if f.kind:
-        conds.append(Message.kind == f.kind)
+        conds.append(Message.kind == v("f_kind", f.kind))
     if f.since:
-        conds.append(Message.received_at >= f.since)
+        conds.append(Message.received_at >= v("f_since", f.since, when))
     if f.until:
-        conds.append(Message.received_at < f.until)
+        conds.append(Message.received_at < v("f_until", f.until, when))
     if f.tag_id:
         conds.append(
-            exists().where(MessageTag.message_id == Message.id, MessageTag.tag_id == f.tag_id, col(MessageTag.removed_at).is_(None))
+            exists().where(MessageTag.message_id == Message.id, MessageTag.tag_id == v("f_tag", f.tag_id), col(MessageTag.removed_at).is_(None))
         )
     if f.vip_list_id and vip:
-        members = select(VipMember.network, VipMember.handle).where(VipMember.list_id == f.vip_list_id, col(VipMember.deleted_at).is_(None))
+        members = select(VipMember.network, VipMember.handle).where(VipMember.list_id == v("f_vip", f.vip_list_id),
+                                                                     col(VipMember.deleted_at).is_(None))
         conds.append(tuple_(Message.network, Message.author_key).in_(members))
     if f.team == "mine":
-        conds.append(col(Message.team_id).in_(teams.my_team_ids(user_id)))
+        conds.append(col(Message.team_id).in_(teams.my_team_ids(v("f_user", user_id))))
     elif f.team:
-        conds.append(Message.team_id == int(f.team))  # ix_message_team_id (team_id, id) serves it newest-first
-    conds.extend(targets.filter_conditions(f.target))
+        conds.append(Message.team_id == v("f_team", int(f.team)))  # ix_message_team_id (team_id, id) serves it newest-first
+    if f.target:
+        now = binds.get("f_now") if binds is not None else None
+        conds.extend(targets.filter_conditions(f.target, now, bound=binds is not None))
     if f.q:
-        search = _text_search(f.q, dialect)
+        search = _text_search(f.q, dialect, name="f_fts" if binds is not None else "fts")
         if search is not None:
             conds.append(search)
     return conds
@@ -280,6 +345,7 @@ def claim_labels(message_ids: list[int]) -> dict[int, list[str]]:
         return _claim_labels(s, message_ids)
 
 
+@lru_cache(maxsize=8192)  # authors write again and again: a page's initials are mostly ones worked out before
 def _initials(name: str) -> str:
     parts = [p for p in name.replace("@", " ").split() if p]
     return "".join(p[0] for p in parts[:2]).upper() or "?"
@@ -340,17 +406,64 @@ def _extras_params(dialect: str, ids: list[int], keys: list[tuple[str, str]], us
 
 
 _CARD_FIELDS = attrgetter(*(c.key for c in CARD_COLUMNS))
+_new = object.__new__
+_ROW_PROCS: dict[tuple[str, str], list] = {}
 
 
-def _cards(conn: Connection | Session, rows) -> list[MessageCard]:
+def _row_procs(dialect) -> list:
+    """(column index, result processor) for the CARD_COLUMNS that need one on this driver: what SQLAlchemy would do
+    to a row (SQLite's datetime strings, UtcDateTime's time zone, JSON), done on plain driver rows."""
+    key = (dialect.name, dialect.driver)
+    procs = _ROW_PROCS.get(key)
+    if procs is None:
+        table = Message.__table__
+        procs = [(i, _sqlite_utc if dialect.name == "sqlite" and isinstance(table.c[c.key].type, UtcDateTime) else p)
+                 for i, c in enumerate(CARD_COLUMNS)
+                 if (p := table.c[c.key].type._cached_result_processor(dialect, None)) is not None]
+        _ROW_PROCS[key] = procs
+    return procs
+
+
+def _sqlite_utc(value: str, _parse=datetime.fromisoformat, _utc=timezone.utc) -> datetime:
+    """UtcDateTime's value as stored on SQLite ("2026-11-01 09:30:00.000000", naive UTC): what SQLAlchemy's
+    processor and UtcDateTime return, in one C call (theirs were a tenth of a page)."""
+    return _parse(value).replace(tzinfo=_utc)
+
+
+def _driver_rows(conn: Connection, sql: str, params) -> list:
+    """Run `sql`, written in the driver's own parameter style, on the connection's DBAPI cursor and return its rows
+    as tuples: no SQLAlchemy execution context, result or Row objects (for a page they cost more than the query)."""
+    cur = conn.connection.cursor()
+    try:
+        cur.execute(sql, params)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
+_FIXED = ("received_at", "replied_at", "rule_log", "sla_first_due_at", "sla_done_due_at", "first_response_at")
+
+
+@lru_cache(maxsize=8)
+def _fixers(dialect) -> tuple:
+    """The result processors of the card columns that have one, in _FIXED order (None: the driver's value is it).
+    network_deleted_at is only ever tested against None, so its value is never converted."""
+    by_index = dict(_row_procs(dialect))
+    keys = [c.key for c in CARD_COLUMNS]
+    return tuple(by_index.get(keys.index(k)) for k in _FIXED)
+
+
+def _cards(conn: Connection | Session, rows, *, driver_rows: bool = False) -> list[MessageCard]:
     """Cards for these rows (CARD_COLUMNS rows or Message objects) in two statements per page whatever they hold:
-    the rows themselves, and one for every tag, VIP label, name, claim, team and moderation state on them."""
+    the rows themselves, and one for every tag, VIP label, name, claim, team and moderation state on them.
+    `driver_rows`: plain DBAPI rows (_driver_rows), converted here as SQLAlchemy would have (dates, JSON)."""
     if isinstance(conn, Session):
         conn = conn.connection()
     if not rows:
         return []
+    fix_recv, fix_replied, fix_rules, fix_first, fix_done, fix_response = _fixers(conn.dialect) if driver_rows else (None,) * 6
     # Plain tuples in CARD_COLUMNS order: unpacking them costs a fraction of 25 attribute reads on each row.
-    rows = [tuple(m) if isinstance(m, Row) else _CARD_FIELDS(m) for m in rows]
+    rows = [m if type(m) is tuple else tuple(m) if isinstance(m, Row) else _CARD_FIELDS(m) for m in rows]
     ids = [m[0] for m in rows]
     keys = [(m[1], m[5].lstrip("@").lower()) for m in rows]
     user_ids = sorted({m[10] for m in rows if m[10]} | {m[11] for m in rows if m[11]})
@@ -366,7 +479,7 @@ def _cards(conn: Connection | Session, rows) -> list[MessageCard]:
     mod_versions: dict[int, int] = {}
     dialect = conn.dialect.name
     params = _extras_params(dialect, ids, sorted(set(keys)), user_ids, profile_ids, team_ids)
-    for k, i, a, b, c, n in conn.exec_driver_sql(_EXTRAS_SQL[dialect], params):
+    for k, i, a, b, c, n in _driver_rows(conn, _EXTRAS_SQL[dialect], params):
         if k == _TAG:
             tags.setdefault(i, []).append(a)
         elif k == _VIP:
@@ -385,14 +498,32 @@ def _cards(conn: Connection | Session, rows) -> list[MessageCard]:
             mod_versions[i] = n
     no_team = ("", "")
     cards = []
+    append = cards.append
     for (mid, network, profile_id, kind, author_name, author_handle, text_, lang, received_at, status, assignee_id,
          replied_by_id, replied_at, version, network_deleted_at, team_id, rule_log, priority, first_due, done_due,
          first_response_at), key in zip(rows, keys):
+        if driver_rows:
+            if fix_recv is not None:
+                received_at = fix_recv(received_at)
+            if fix_replied is not None and replied_at is not None:
+                replied_at = fix_replied(replied_at)
+            if fix_rules is not None and rule_log is not None:
+                rule_log = fix_rules(rule_log)
+            if fix_first is not None and first_due is not None:
+                first_due = fix_first(first_due)
+            if fix_done is not None and done_due is not None:
+                done_due = fix_done(done_due)
+            if fix_response is not None and first_response_at is not None:
+                first_response_at = fix_response(first_response_at)
         name = author_name or author_handle
         mod = moderated.get(mid)
         gone = network_deleted_at is not None
         team = team_names.get(team_id, no_team) if team_id else no_team
-        cards.append(MessageCard(
+        vip_lists = vips.get(key)
+        # The frozen dataclass's fields set straight into its __dict__: its __init__ sets each one through
+        # object.__setattr__, which for 50 cards of 29 fields cost about as much as the page's query.
+        card = _new(MessageCard)
+        card.__dict__.update(
             id=mid,
             network=network,
             profile=profiles.get(profile_id, ""),
@@ -406,7 +537,7 @@ def _cards(conn: Connection | Session, rows) -> list[MessageCard]:
             status=status,
             assignee=names.get(assignee_id, "") if assignee_id else "",
             tags=tuple(tags.get(mid, ())),
-            vip_lists=tuple(sorted(vips.get(key, ()))),
+            vip_lists=tuple(sorted(vip_lists)) if vip_lists else (),
             claims=tuple(claims.get(mid, ())),
             replied_by=names.get(replied_by_id, "") if replied_by_id else "",
             replied_at=replied_at,
@@ -416,54 +547,175 @@ def _cards(conn: Connection | Session, rows) -> list[MessageCard]:
             moderation_clause=mod[1] if mod else "",
             team=team[0],
             team_ar=team[1],
-            rules_applied=tuple((e.get("rule", ""), tuple(e.get("actions") or ())) for e in rule_log or ()),
+            rules_applied=tuple((e.get("rule", ""), tuple(e.get("actions") or ())) for e in rule_log) if rule_log else (),
             priority=priority, sla_first_due_at=first_due, sla_done_due_at=done_due,
             first_response_at=first_response_at,
-        ))
+        )
+        append(card)
     return cards
+
+
+def _page_select(f: InboxFilter, user_id: int, dialect: str, *, before_id: int | None, max_id: int | None, limit: int,
+                 binds: dict | None = None):
+    """The page query (see page_statement). With `binds`, every value is a named parameter (f_before and f_max
+    for the bounds) and the statement's text depends only on the filter's shape: list_page compiles it once."""
+    def v(name: str, value):
+        return bindparam(name, binds[name]) if binds is not None else value
+
+    ident = col(Message.id)
+    recv = Message.__table__.c.received_at
+    bounds = []
+    by_date = bool(f.until)
+    if before_id:
+        if by_date:
+            # Keyset on (received_at, id): the page continues below the last row read, in the same order.
+            keyset = Message.__table__.alias("keyset")
+            last = core_select(keyset.c.received_at).where(keyset.c.id == v("f_before", before_id)).scalar_subquery()
+            bounds += [recv <= last, or_(recv < last, ident < v("f_before", before_id))]
+        else:
+            bounds.append(ident < v("f_before", before_id))
+    if max_id:
+        bounds.append(ident <= v("f_max", max_id))
+    # With an upper date bound the page is ordered by arrival time, newest first: the index on received_at is then
+    # read from the bound downwards and the walk stops after one page. In id order (every other filter) the rows newer
+    # than the bound would all be read and thrown away first (issue 20: 164-232 ms a page a month back in 1,000,000).
+    # History stored late (backfill: received_at = when it was written) sorts by its date here, as a date view should.
+    order = (recv.desc(), ident.desc()) if by_date else (ident.desc(),)
+    lim = literal_column(str(int(limit)))  # a literal: PostgreSQL plans a prepared LIMIT $1 as if it read 10% of rows
+    if f.vip_list_id and dialect == "postgresql":
+        members = (core_select(VipMember.network, VipMember.handle)
+                   .where(VipMember.list_id == v("f_vip", f.vip_list_id), col(VipMember.deleted_at).is_(None)).subquery("vip"))
+        per_member = (
+            core_select(Message.id, recv)
+            .where(*_conditions(f, user_id, dialect, vip=False, binds=binds), *bounds,
+                   Message.network == members.c.network, Message.author_key == members.c.handle)
+            .order_by(*order).limit(lim).correlate(members).lateral("per_member")
+        )
+        inner_order = (per_member.c.received_at.desc(), per_member.c.id.desc()) if by_date else (per_member.c.id.desc(),)
+        ids = core_select(per_member.c.id).select_from(members.join(per_member, true())).order_by(*inner_order).limit(lim)
+        return core_select(*CARD_COLUMNS).where(ident.in_(ids)).order_by(*order)
+    return core_select(*CARD_COLUMNS).where(*_conditions(f, user_id, dialect, binds=binds), *bounds).order_by(*order).limit(lim)
+
+
+_FROM = "\nFROM message \n"
+
+
+def _by_date_index(f: InboxFilter) -> bool:
+    """A `to` date whose other conditions select a large share of the stream (status, unassigned, a `from` date):
+    reading ix_message_received from the bound down finds a page within a few rows. A selective condition (a
+    person's assignments, a profile, a team, a tag, a text search...) keeps SQLite's own choice: its index, then a
+    sort of its few matches."""
+    return bool(f.until) and f.assigned != "me" and not (f.network or f.profile_id or f.tag_id or f.vip_list_id or f.lang
+                                                         or f.kind or f.team or f.target or f.q)
+
+
+def _with_hints(sql: str, f: InboxFilter, dialect: str) -> str:
+    """SQLite without statistics (the app never ANALYZEs it) prefers any equality index (direction, status) for a
+    `to` date and sorts every match; INDEXED BY makes it read ix_message_received from the bound down instead
+    (_by_date_index). SQLAlchemy renders no FROM hints for SQLite, so the compiled text gets it."""
+    if dialect == "sqlite" and _by_date_index(f) and _FROM in sql:
+        return sql.replace(_FROM, "\nFROM message INDEXED BY ix_message_received \n", 1)
+    return sql
+
+
+def page_sql(f: InboxFilter, user_id: int, engine, *, before_id: int | None = None, max_id: int | None = None,
+             limit: int = PAGE_SIZE + 1) -> str:
+    """The page statement as literal SQL, exactly as list_page sends it (bench_inbox's floor and EXPLAIN, the tests)."""
+    stmt = page_statement(f, user_id, engine.dialect.name, before_id=before_id, max_id=max_id, limit=limit)
+    return _with_hints(str(stmt.compile(engine, compile_kwargs={"literal_binds": True})), f, engine.dialect.name)
 
 
 def page_statement(f: InboxFilter, user_id: int, dialect: str, *, before_id: int | None = None, max_id: int | None = None,
                    limit: int = PAGE_SIZE + 1):
     """The page query: CARD_COLUMNS of the newest `limit` messages matching the filter, below `before_id`.
 
-    Every filter walks an index ending in id backwards and stops after one page (bench_inbox prints the plans). A VIP
-    list on PostgreSQL would otherwise walk the whole stream probing each author against the list (its members are a
-    small share of all authors), so there each member's newest `limit` messages come from ix_message_author_id
-    (author_key, network, id) and the page is the newest `limit` of those: work bound by the list, not the stream."""
-    bounds = []
+    Every filter walks an index ending in id backwards and stops after one page (bench_inbox prints the plans); an
+    upper date bound (`until`) walks ix_message_received down from the bound instead. A VIP list on PostgreSQL would
+    otherwise walk the whole stream probing each author against the list (its members are a small share of all
+    authors), so there each member's newest `limit` messages come from ix_message_author_id (author_key, network, id)
+    and the page is the newest `limit` of those: work bound by the list, not the stream."""
+    return _page_select(f, user_id, dialect, before_id=before_id, max_id=max_id, limit=limit)
+
+
+@dataclass(frozen=True)
+class _PageSQL:
+    sql: str
+    names: tuple[str, ...] | None  # the parameters in order for a positional driver (SQLite's qmark), else None
+    procs: dict  # parameter name -> the type's bind processor (SQLite's datetime strings, UtcDateTime)
+    const: dict  # parameters SQLAlchemy added itself, with their values (SQLite's OFFSET after a literal LIMIT)
+
+
+_PAGE_SQL: dict[tuple, _PageSQL] = {}
+
+
+def _page_sql(f: InboxFilter, user_id: int, dialect, binds: dict, limit: int) -> _PageSQL:
+    """The page statement for this filter's shape, compiled once per process and dialect (building and compiling
+    it through SQLAlchemy cost several times the query on every page)."""
+    key = (dialect.name, dialect.driver, limit, _shape(f, binds))
+    hit = _PAGE_SQL.get(key)
+    if hit is None:
+        stmt = _page_select(f, user_id, dialect.name, before_id=binds.get("f_before"), max_id=binds.get("f_max"),
+                            limit=limit, binds=binds)
+        compiled = stmt.compile(dialect=dialect)
+        if "POSTCOMPILE" in compiled.string:  # an expanding IN or a literal rendered at execution: not cacheable
+            raise RuntimeError("the inbox page statement must have plain parameters only")
+        names = tuple(compiled.positiontup) if compiled.positional else None
+        const = {k: x for k, x in compiled.params.items() if not k.startswith("f_")}
+        hit = _PAGE_SQL[key] = _PageSQL(_with_hints(compiled.string, f, dialect.name), names, dict(compiled._bind_processors), const)
+        if len(_PAGE_SQL) > 512:  # shapes are few (a dozen filters, on or off); this only bounds a pathological mix
+            _PAGE_SQL.clear()
+    return hit
+
+
+def _page_rows(conn: Connection, f: InboxFilter, user_id: int, *, before_id: int | None, max_id: int | None,
+               limit: int) -> list[tuple]:
+    dialect = conn.dialect
+    binds = _binds(f, user_id, dialect.name)
     if before_id:
-        bounds.append(Message.id < before_id)
+        binds["f_before"] = before_id
     if max_id:
-        bounds.append(Message.id <= max_id)
-    newest_first = col(Message.id).desc()
-    if f.vip_list_id and dialect == "postgresql":
-        members = (core_select(VipMember.network, VipMember.handle)
-                   .where(VipMember.list_id == f.vip_list_id, col(VipMember.deleted_at).is_(None)).subquery("vip"))
-        per_member = (
-            core_select(Message.id)
-            .where(*_conditions(f, user_id, dialect, vip=False), *bounds,
-                   Message.network == members.c.network, Message.author_key == members.c.handle)
-            .order_by(newest_first).limit(limit).correlate(members).lateral("per_member")
-        )
-        ids = core_select(per_member.c.id).select_from(members.join(per_member, true())).order_by(per_member.c.id.desc()).limit(limit)
-        return core_select(*CARD_COLUMNS).where(col(Message.id).in_(ids)).order_by(newest_first)
-    return core_select(*CARD_COLUMNS).where(*_conditions(f, user_id, dialect), *bounds).order_by(newest_first).limit(limit)
+        binds["f_max"] = max_id
+    ps = _page_sql(f, user_id, dialect, binds, limit)
+    procs = ps.procs
+    if ps.const:
+        binds.update(ps.const)
+    values = {k: (procs[k](x) if k in procs and x is not None else x) for k, x in binds.items()} if procs else binds
+    params = tuple(values[n] for n in ps.names) if ps.names is not None else values
+    return _driver_rows(conn, ps.sql, params)
+
+
+def _read_connection():
+    """A connection for reading pages: on PostgreSQL in autocommit, so a page costs its statements and no BEGIN and
+    ROLLBACK round trips (one read statement needs no transaction; the extras statement after it may see a change
+    committed in between, as two requests would)."""
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":
+        return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    return engine.connect()
 
 
 def list_page(
     f: InboxFilter, user_id: int, *, before_id: int | None = None, max_id: int | None = None, limit: int = PAGE_SIZE
 ) -> InboxPage:
-    """Newest first, keyset-paged on id (ids rise in arrival order). `max_id` pins the top of the stream
-    while the user reads, so new arrivals never shift a page: they are counted for the "N new" pill instead.
-    Two statements whatever the page holds: the page's rows, then everything else its cards show (_cards)."""
-    with get_engine().connect() as conn:  # read only: a Session would add nothing but its own bookkeeping
-        stmt = page_statement(f, user_id, conn.dialect.name, before_id=before_id, max_id=max_id, limit=limit + 1)
-        rows = conn.execute(stmt).all()
+    """Newest first, keyset-paged on id (ids rise in arrival order; on (received_at, id) with a `to` date).
+    `max_id` pins the top of the stream while the user reads, so new arrivals never shift a page: they are counted
+    for the "N new" pill instead. Two statements whatever the page holds: the page's rows, then everything else its
+    cards show (_cards); with a `to` date, a first page also reads the stream's newest id (its top)."""
+    with _read_connection() as conn:  # read only: a Session would add nothing but its own bookkeeping
+        rows = _page_rows(conn, f, user_id, before_id=before_id, max_id=max_id, limit=limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
-        top = max_id or (rows[0].id if rows and not before_id else 0)
-        return InboxPage(_cards(conn, rows), rows[-1].id if more and rows else None, top)
+        if max_id:
+            top = max_id
+        elif before_id:
+            top = 0
+        elif f.until:
+            # Ordered by date, the first row need not be the newest id: the top is the stream's newest id, so later
+            # pages (max_id) keep history stored late and "N new" counts only what arrives after this read.
+            top = _driver_rows(conn, "SELECT max(id) FROM message", ())[0][0] or 0
+        else:
+            top = rows[0][0] if rows else 0
+        return InboxPage(_cards(conn, rows, driver_rows=True), rows[-1][0] if more and rows else None, top)
 
 
 def count_newer(f: InboxFilter, user_id: int, after_id: int) -> int:

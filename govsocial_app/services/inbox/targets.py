@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from govsocial_app.db.engine import session_scope
@@ -213,13 +213,16 @@ def parse_filter(raw: str | None) -> str:
     return raw
 
 
-def filter_conditions(value: str, now: datetime | None = None) -> list:
-    """Open messages past a target: no first response after its due time, or not completed after its due time."""
+def filter_conditions(value: str, now: datetime | None = None, *, bound: bool = False) -> list:
+    """Open messages past a target: no first response after its due time, or not completed after its due time.
+    `bound`: the clock is a named parameter (f_now), so one cached page statement
+    (stream.list_page) serves every call with the values bound per call."""
     if value != "overdue":
         return []
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    first = (col(Message.first_response_at).is_(None)) & (col(Message.sla_first_due_at) <= now)
-    return [Message.status == "open", first | (col(Message.sla_done_due_at) <= now)]
+    at = bindparam("f_now", now, type_=Message.__table__.c.sla_first_due_at.type) if bound else now
+    first = (col(Message.first_response_at).is_(None)) & (col(Message.sla_first_due_at) <= at)
+    return [Message.status == "open", first | (col(Message.sla_done_due_at) <= at)]
 
 
 # ---------------------------------------------------------------- time left, for the cards
