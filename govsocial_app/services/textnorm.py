@@ -293,3 +293,16 @@ def excerpt(text: str | None, n: int) -> str:
     The one excerpt helper (the inbox, approvals, pause, the calendar and post lists each had their own)."""
     text = " ".join((text or "").split())
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def initials(name: str) -> str:
+    """Up to two letters for an avatar: the first letter or digit of each of the first two words that have one, so
+    an emoji, a flag or a quotation mark in a display name ("Sandra 🇺🇦", 'ليلى "الحربي"') never shows as a letter."""
+    out = []
+    for word in (name or "").replace("@", " ").split():
+        first = next((ch for ch in word if ch.isalnum()), None)
+        if first is not None:
+            out.append(first)
+            if len(out) == 2:
+                break
+    return "".join(out).upper() or "?"

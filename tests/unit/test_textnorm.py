@@ -202,3 +202,12 @@ def test_a_dotted_capital_i_with_a_second_dot_folds_in_one_pass():
     # Found by Hypothesis: 'İ' + U+0307 folded to 'i' + U+0307 on the first pass and to 'i' on the second.
     assert normalize("İ\u0307") == normalize(normalize("İ\u0307")) == "i"
     assert normalize("İstanbul") == "istanbul"
+
+
+def test_initials_are_letters_never_emoji_flags_or_quotes():
+    from govsocial_app.services.textnorm import initials
+
+    assert initials("Sandra 🇺🇦") == "S" and initials("Josh 🐘") == "J" and initials("Maureen ✿") == "M"
+    assert initials("Riley Responder") == "RR" and initials("@connorhughes2") == "C"
+    assert initials('ليلى "الحربي" / Layla') == "لا"  # the quoted surname's first letter, not the quote
+    assert initials("🐘 ✿") == "?" and initials("") == "?"

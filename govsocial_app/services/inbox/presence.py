@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Iterable
 
 from govsocial_app.config import get_settings
+from govsocial_app.services.textnorm import initials
 
 HEARTBEAT_S = 8.0  # how often a worker re-arms the entries of the clients it holds
 TTL_S = 20.0  # so a live viewer never lapses, and one whose socket closed is gone within about 25 s
@@ -38,9 +39,6 @@ class PresenceEntry:
         return f"{self.name} is viewing" if self.status == VIEWING else f"{self.name} is replying…"
 
 
-def initials(name: str) -> str:
-    parts = [p for p in (name or "?").split() if p]
-    return "".join(p[0] for p in parts[:2]).upper() or "?"
 
 
 class MemoryPresence:

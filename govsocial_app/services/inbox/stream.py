@@ -40,7 +40,7 @@ from govsocial_app.services.errors import UserError
 from govsocial_app.services.events import InboxChanged
 from govsocial_app.services.inbox import targets, teams
 from govsocial_app.services.links import web_link
-from govsocial_app.services.textnorm import excerpt, normalize
+from govsocial_app.services.textnorm import excerpt, initials, normalize
 
 PAGE_SIZE = 50
 EXCERPT = 180
@@ -347,8 +347,7 @@ def claim_labels(message_ids: list[int]) -> dict[int, list[str]]:
 
 @lru_cache(maxsize=8192)  # authors write again and again: a page's initials are mostly ones worked out before
 def _initials(name: str) -> str:
-    parts = [p for p in name.replace("@", " ").split() if p]
-    return "".join(p[0] for p in parts[:2]).upper() or "?"
+    return initials(name)
 
 
 # The columns a card needs. The page query reads them as plain rows (no ORM objects: building 50 Message entities
