@@ -626,7 +626,10 @@ _ROW_DEFAULTS = {"assignee_id": None, "team_id": None, "completed_at": None, "co
 
 class _Row:
     """A row about to be inserted, as rules see it: `__dict__` is the insert dict itself, so reading an attribute
-    reads the row and an action's change (priority, assignee, status...) is the value that will be inserted."""
+    reads the row and an action's change (priority, assignee, status...) is the value that will be inserted. The
+    columns ingest leaves to the database's defaults read as those defaults until an action sets them."""
+
+    assignee_id = team_id = completed_at = completed_by = rule_log = None
 
 
 class Plan:
@@ -676,7 +679,6 @@ class Plan:
         rules, live = self.rules, self.live
         views = []
         for row in rows:
-            row.update(_ROW_DEFAULTS)  # every row of a batch has the same columns (one insert statement)
             v = _Row()
             v.__dict__ = row
             v.id = -(len(self.keys) + 1)
@@ -700,6 +702,11 @@ class Plan:
                     if first is not None:
                         v.text = first
         finally:
+            # Every row of a batch has the same columns (one insert statement): the columns an action set on any row
+            # go in for all of them; the others stay out, as without rules (each is a conversion per row).
+            for column in [c for c in _ROW_DEFAULTS if any(c in row for row in rows)]:
+                for row in rows:
+                    row.setdefault(column, None)
             for row in rows:
                 row.pop("id", None)
 
