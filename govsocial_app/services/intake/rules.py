@@ -454,6 +454,7 @@ class _Order:
             for w in r.words or ():
                 self.by_word[w] = self.by_word.get(w, 0) | 1 << i
         self.words = frozenset(self.by_word)
+        self.mentions = frozenset(w for w in self.words if w.startswith("@"))  # the only words an author's forms meet
 
     def of(self, m: Any, f: _Facts, start: int = 0) -> list[int]:
         if not self.by_word:
@@ -464,8 +465,9 @@ class _Order:
         # keyword_query.words_of, without making their union; the set intersection walks the smaller side in C
         for w in words.intersection(msg.text.forms):
             found |= by_word[w]
-        for w in words.intersection(msg.author):
-            found |= by_word[w]
+        if self.mentions:
+            for w in self.mentions.intersection(msg.author):
+                found |= by_word[w]
         found >>= start
         out = []
         i = start

@@ -67,12 +67,20 @@ class QuerySyntaxError(UserError, ValueError):
 class _Message:
     """One message prepared for matching: its analysis, language and author forms."""
 
-    __slots__ = ("text", "lang", "author")
+    __slots__ = ("text", "lang", "_handle", "_author")
 
     def __init__(self, text: str, lang: str, author_handle: str):
         self.text = textnorm.analyse(text)
         self.lang = _lang(lang)
-        self.author = _author_forms(author_handle)
+        self._handle, self._author = author_handle, None
+
+    @property
+    def author(self) -> frozenset[str]:
+        """The author's forms, analysed when first asked for: only `@handle` terms read them (inbox rules prepare
+        every new message, from thousands of authors, and most rules never ask)."""
+        if self._author is None:
+            self._author = _author_forms(self._handle)
+        return self._author
 
 
 @lru_cache(maxsize=256)
