@@ -37,7 +37,12 @@ ADDRESS_BASE_S = 5
 ADDRESS_MAX_S = 900
 ADDRESS_WINDOW = timedelta(minutes=15)
 
-_hasher = PasswordHasher()
+# argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane), the same as the recovery codes
+# (identity/totp.py). argon2-cffi's default (64 MiB, 3 passes, 4 lanes) costs ~110 ms of CPU per check here against
+# ~27 ms: when the whole team signs in within ten seconds (issue 20's surge), 200 checks at the default are ~22 s of
+# CPU on a 2-core server, and the surge queues behind itself. Hashes made with the old parameters still verify, and
+# are rehashed with these on the person's next successful sign-in (check_needs_rehash, in sign_in).
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # Verifying against a dummy hash when the email is unknown keeps timing the same,
 # so response time does not reveal which emails have accounts.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
