@@ -428,10 +428,21 @@ async def _floor(base: str, until: float, out: list[float], stop: asyncio.Future
     through a worker with no state loaded, locked or saved. The floor the event round trips are compared with."""
     import socketio
 
-    sio = socketio.AsyncClient(reconnection=False)
     pong: asyncio.Queue = asyncio.Queue()
-    sio.on("ping", lambda _data: pong.put_nowait(time.perf_counter()), namespace=NAMESPACE)
-    await sio.connect(f"{base}?token={uuid.uuid4()}", socketio_path="_event", namespaces=[NAMESPACE], transports=["websocket"])
+    rng = random.Random(4)
+    for attempt in range(40):  # a shedding worker refuses new sockets ("busy"): come back, as a browser would
+        sio = socketio.AsyncClient(reconnection=False)
+        sio.on("ping", lambda _data: pong.put_nowait(time.perf_counter()), namespace=NAMESPACE)
+        try:
+            await sio.connect(f"{base}?token={uuid.uuid4()}", socketio_path="_event", namespaces=[NAMESPACE], transports=["websocket"])
+            break
+        except socketio.exceptions.ConnectionError:
+            await sio.disconnect()
+            if time.monotonic() >= until:
+                return
+            await asyncio.sleep(_backoff_s(attempt, rng))
+    else:
+        return
     try:
         while time.monotonic() < until and not (stop is not None and stop.done()):
             t = time.perf_counter()
