@@ -187,8 +187,23 @@ class Staff:
         boot = {"name": HYDRATE, "payload": {"vars": {AUTH_VAR: self.session_token}, "hashes": self.hashes},
                 "router_data": self._router("/inbox")}
         started = time.perf_counter()
-        await self.sio.connect(f"{self.base}?token={self.token}", socketio_path="_event", namespaces=[NAMESPACE],
-                               transports=["websocket"], auth={"event": boot}, wait_timeout=TIMEOUT_S)
+        import socketio
+
+        for attempt in range(Newcomer.MAX_ATTEMPTS):  # refused "busy" by a shedding worker: back off and come back
+            refusal: list = []
+            self.sio.on("connect_error", refusal.append, namespace=NAMESPACE)
+            try:
+                await self.sio.connect(f"{self.base}?token={self.token}", socketio_path="_event", namespaces=[NAMESPACE],
+                                       transports=["websocket"], auth={"event": boot}, wait_timeout=TIMEOUT_S)
+                break
+            except socketio.exceptions.ConnectionError:
+                if not (refusal and _is_busy(refusal[0])) or attempt == Newcomer.MAX_ATTEMPTS - 1:
+                    raise
+                self.results["shed"] += 1
+                await self.sio.disconnect()
+                self.sio = socketio.AsyncClient(reconnection=False)
+                self.sio.on("event", self._on_update, namespace=NAMESPACE)
+                await asyncio.sleep(_backoff_s(attempt, self.rng))
         done = await asyncio.wait_for(future, TIMEOUT_S)
         self.results["rtt_ramp"]["hydrate+load"].append((done - started) * 1000)
 
@@ -403,9 +418,12 @@ async def _surge(stack, emails: list[str], password: str, hashes: list[str]) -> 
 
     done = asyncio.gather(*(one(o, p) for o, p in zip(_surge_starts(len(people), SURGE_SPREAD_S), people)))
     floor_task = asyncio.create_task(_floor(stack.app.url, started + 3600, floor, stop=done))
+    lag: list[float] = []
+    lag_task = asyncio.create_task(_driver_lag(started + 3600, lag, stop=done))
     await done
     seconds = time.monotonic() - started
     await floor_task
+    await lag_task
     await asyncio.gather(*(p.leave() for p in people), return_exceptions=True)
     clicks = results["rtt"]["click to inbox"]
     return {
@@ -416,6 +434,7 @@ async def _surge(stack, emails: list[str], password: str, hashes: list[str]) -> 
         "click_to_inbox_ms": _summary(clicks),
         "rtt_ms_by_step": {k: _summary(v) for k, v in sorted(results["rtt"].items())},
         "floor_reflex_ping_ms": _summary(floor),
+        "driver_loop_lag_ms": _summary(lag),
         "refused_busy_retries": results["shed"],
         "lost_events": results["lost"],
         "errors": sum(results["errors"].values()),
@@ -456,10 +475,10 @@ async def _floor(base: str, until: float, out: list[float], stop: asyncio.Future
         await sio.disconnect()
 
 
-async def _driver_lag(until: float, out: list[float]) -> None:
+async def _driver_lag(until: float, out: list[float], stop: asyncio.Future | None = None) -> None:
     """How late this load generator's own event loop wakes up: its share of every measured round trip, since it
     runs on the same 2 cores as the stack it measures."""
-    while time.monotonic() < until:
+    while time.monotonic() < until and not (stop is not None and stop.done()):
         t = time.perf_counter()
         await asyncio.sleep(0.1)
         out.append((time.perf_counter() - t - 0.1) * 1000)
@@ -552,7 +571,7 @@ def _memory_report(samples, labels, duration: float) -> dict:
 async def _drive(stack, tokens: list[str], hashes: list[str]) -> dict:
     started = time.monotonic()
     until = started + SECONDS
-    results = {"rtt": defaultdict(list), "rtt_ramp": defaultdict(list), "errors": Counter(), "lost": 0,
+    results = {"rtt": defaultdict(list), "rtt_ramp": defaultdict(list), "errors": Counter(), "lost": 0, "shed": 0,
                "measure_from": started + min(WARMUP_S, SECONDS / 2)}
     rng = random.Random(8)
     staff = [Staff(stack.app.url, t, hashes, results, random.Random(rng.random())) for t in tokens]
@@ -589,6 +608,7 @@ async def _drive(stack, tokens: list[str], hashes: list[str]) -> dict:
         "floor_reflex_ping_ms": _summary(floor),
         "p95_vs_floor_p95": round(_pct(every, 95) / _pct(floor, 95), 2) if floor and every else None,
         "driver_loop_lag_ms": _summary(lag),
+        "refused_busy_retries": results["shed"],
         "lost_events": results["lost"],
         "errors": sum(results["errors"].values()),
         "error_kinds": dict(results["errors"]),
