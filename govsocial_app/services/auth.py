@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from govsocial_app.config import get_settings
@@ -233,26 +234,31 @@ def user_for_token(token: str, *, touch: bool = True) -> SignedInUser | None:
     that only receives updates still reaches the idle timeout."""
     if not token:
         return None
+    # Every event of every signed-in person comes here (the guard): columns, not whole rows, and a write only when
+    # the session's last activity is due a refresh.
     with session_scope() as s:
         row = s.exec(
-            select(AuthSession, User)
+            select(AuthSession.id, AuthSession.revoked_at, AuthSession.expires_at, AuthSession.created_at, AuthSession.last_seen_at,
+                   User.id, User.email, User.display_name, User.role, User.locale, User.theme, User.timezone,
+                   User.is_active, User.deleted_at, User.is_demo)
             .join(User, User.id == AuthSession.user_id)
             .where(AuthSession.token_hash == _token_hash(token))
         ).first()
         if row is None:
             return None
-        sess, user = row
+        (sess_id, revoked_at, expires_at, created_at, last_seen_at,
+         uid, email, name, role, locale, theme, tz, is_active, deleted_at, is_demo) = row
         now = _now()
         settings = get_settings()
         idle = timedelta(hours=settings.session_idle_hours)
-        ends = min(sess.expires_at, sess.created_at + timedelta(days=settings.session_max_days))
-        if sess.revoked_at or ends <= now or now - sess.last_seen_at > idle:
+        ends = min(expires_at, created_at + timedelta(days=settings.session_max_days))
+        if revoked_at or ends <= now or now - last_seen_at > idle:
             return None
-        if not user.is_active or user.deleted_at or _demo_refused(user):
+        if not is_active or deleted_at or (is_demo and not settings.demo):
             return None
-        if touch and now - sess.last_seen_at > _touch_every(idle):
-            sess.last_seen_at = now
-        return _signed_in(user)
+        if touch and now - last_seen_at > _touch_every(idle):
+            s.execute(update(AuthSession).where(col(AuthSession.id) == sess_id).values(last_seen_at=now))
+        return SignedInUser(uid, email, name, role, locale, theme, tz)
 
 
 def sign_out(token: str, actor: Actor) -> None:
