@@ -261,7 +261,9 @@ class InboxState(AppState):
     def _watch(self) -> None:
         """Tell this worker's live relay what this client shows, and show who else is on it now."""
         ids = self._visible_ids()
-        self._set_changed("presence", watchers.presence_slice(watchers.current_projection(), ids))
+        # Always assigned, never compared: the relay sends presence straight to the socket without this state, so an
+        # equal value here may still differ from what the page shows.
+        self.presence = watchers.presence_slice(watchers.current_projection(), ids)
         watchers.watch(self._token(), user_id=self.user_id, params=self.params, top_id=self.top_id,
                    new_count=self.new_count, ids=ids, presence_slice=self.presence, open_id=self.open_id,
                    name=self.user_name, away=self._away, auth_token=self.auth_token)
