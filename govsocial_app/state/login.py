@@ -60,11 +60,11 @@ class LoginState(AppState):
     def _reset_steps(self) -> None:
         self.step, self.qr_data_uri, self.recovery_codes, self._challenge = "password", "", [], ""
 
-    def _signed_in(self, token: str, to: str):
+    def _signed_in(self, token: str, to: str, user: auth_service.SignedInUser | None = None):
         self.error = ""
         self._reset_steps()
         self.auth_token = token
-        self._load_user()
+        self._load_user(just_signed_in=user if token else None)
         # Replace the sign-in page in the history, so Back after signing in does not land on it again.
         return rx.redirect(safe_next(to), replace=True)
 
@@ -106,7 +106,7 @@ class LoginState(AppState):
             self.error = self._(str(exc), **exc.params)
             return
         if outcome.challenge is None:
-            return self._signed_in(outcome.token, self._next())
+            return self._signed_in(outcome.token, self._next(), outcome.user)
         self.error = ""
         self._challenge = outcome.challenge.token
         self.step = "code" if outcome.challenge.purpose == "verify" else "enrol"

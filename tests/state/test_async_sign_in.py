@@ -62,6 +62,9 @@ def test_the_password_is_checked_off_the_event_loop(login, actor_factory, monkey
         return real(*args)
 
     monkeypatch.setattr(signin, "password_sign_in", recording)
+    lookups: list[str] = []
+    real_lookup = auth.user_for_token
+    monkeypatch.setattr(auth, "user_for_token", lambda token, **kw: lookups.append(token) or real_lookup(token, **kw))
 
     async def go():
         ticks = 0
@@ -81,6 +84,8 @@ def test_the_password_is_checked_off_the_event_loop(login, actor_factory, monkey
     assert len(seen) == 1 and seen[0] is not loop_thread and seen[0].name.startswith("gs-sign-in")
     assert ticks > 0  # the loop kept running other work while the password was checked
     assert form.error == "" and app_state.auth_token and app_state.user_name == "Riley"
+    assert app_state.user_role == "responder" and app_state.user_id > 0
+    assert lookups == []  # the sign-in's own answer fills the user fields: no second lookup on the loop
     assert "/inbox" in str(result)
 
 
