@@ -597,7 +597,11 @@ def _messages(s: Session, ids: list[int]) -> list[Message]:
         raise UserError("Select at least one message.")
     if len(ids) > 200:
         raise UserError("Bulk actions take at most 200 messages at a time.")
-    rows = list(s.exec(select(Message).where(col(Message.id).in_(ids), col(Message.deleted_at).is_(None))).all())
+    # Lock the messages first (a key-share lock: it blocks only a reply's claim of the same message, which takes
+    # FOR UPDATE): every transaction then locks messages before the audit chain, never the other way round. A tag
+    # that took the chain first and its message second deadlocked against a reply doing the opposite (bench-load).
+    rows = list(s.exec(select(Message).where(col(Message.id).in_(ids), col(Message.deleted_at).is_(None))
+                       .order_by(Message.id).with_for_update(key_share=True)).all())
     if len(rows) != len(set(ids)):
         raise UserError("Some of the selected messages no longer exist.")
     return rows
