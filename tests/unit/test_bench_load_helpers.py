@@ -3,6 +3,7 @@ refusal, the retry backoff and the spread of newcomers. The benchmark itself run
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 from tests.bench import bench_load as bl
@@ -44,3 +45,16 @@ def test_newcomers_are_spread_evenly_over_the_surge():
     gaps = {round(b - a, 6) for a, b in zip(starts, starts[1:])}
     assert gaps == {0.05}
     assert bl._surge_starts(0, 10.0) == []
+
+
+def test_a_slow_answer_is_late_and_only_a_missing_one_is_lost(monkeypatch):
+    monkeypatch.setattr(bl, "TIMEOUT_S", 0.0)
+    monkeypatch.setattr(bl, "LOST_AFTER_S", 0.2)
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        late, never = loop.create_future(), loop.create_future()
+        loop.call_later(0.05, late.set_result, (1.0, {}))
+        return await bl._late_or_lost(late), await bl._late_or_lost(never)
+
+    assert asyncio.run(go()) == ("late", "lost")
