@@ -22,6 +22,15 @@ os.environ.pop("DATABASE_URL", None)
 os.environ.pop("REDIS_URL", None)
 
 PG_ADMIN_URL = os.environ.get("GOVSOCIAL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# Sessions sharing one PostgreSQL server name their databases apart (gs_test_<prefix>_…), so none drops another's.
+PG_PREFIX = os.environ.get("GOVSOCIAL_TEST_PG_PREFIX", "").strip().lower()
+
+
+def pg_database_name(kind: str) -> str:
+    """A fresh database name: `gs_<kind>_[<prefix>_]<random>` (the prefix from GOVSOCIAL_TEST_PG_PREFIX)."""
+    if PG_PREFIX and not PG_PREFIX.replace("_", "").isalnum():
+        raise ValueError(f"GOVSOCIAL_TEST_PG_PREFIX must be letters, digits and underscores, not {PG_PREFIX!r}")
+    return f"gs_{kind}_{PG_PREFIX + '_' if PG_PREFIX else ''}{uuid.uuid4().hex[:10]}"
 REDIS_TEST_URL = os.environ.get("GOVSOCIAL_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
@@ -223,7 +232,7 @@ def pg_url():
         conn = psycopg.connect(admin, autocommit=True, connect_timeout=3)
     except Exception as exc:  # pragma: no cover - depends on the machine
         missing_service(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc})")
-    name = f"{os.environ.get('GOVSOCIAL_TEST_PG_PREFIX', 'gs_test')}_{uuid.uuid4().hex[:10]}"  # a prefix per session sharing the server
+    name = pg_database_name("test")
     conn.execute(f'CREATE DATABASE "{name}"')
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     yield url

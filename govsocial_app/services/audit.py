@@ -18,6 +18,15 @@ from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.records import chain
 
 
+def _changes_first(session: Session) -> None:
+    """Write the change's own rows before the audit chain's lock is taken, so every transaction takes its row locks
+    in one order: the changed rows, then the chain. Left to the commit, a tag's insert (a key-share lock on its
+    message) came after the chain lock, while a reply holds its message's row lock and then waits for the chain:
+    PostgreSQL found the deadlock and failed the tag (bench-load, 300 people on one inbox page)."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -37,9 +46,10 @@ def record(
         client_ip=(actor.client_ip or "")[:64],
         user_agent=(actor.user_agent or "")[:300],
     )
+    _changes_first(session)
     chain.seal_audit(session, row)  # takes the chain's lock: it is held until this transaction ends
     session.add(row)
-    session.info["audited"] = True
+    _mark(session, (action,))
     return row
 
 
@@ -50,6 +60,7 @@ def record_many(session: Session, actor: Actor, entries: list[tuple[str, str, An
         return
     from sqlalchemy import insert
 
+    _changes_first(session)
     now = datetime.now(timezone.utc)
     rows = [{"at": now, "actor_id": actor.user_id, "actor_label": actor.label, "action": action, "object_type": object_type,
              "object_id": str(object_id) if object_id not in (None, "") else "", "detail": _jsonable(detail),
@@ -57,22 +68,37 @@ def record_many(session: Session, actor: Actor, entries: list[tuple[str, str, An
             for action, object_type, object_id, detail in entries]
     chain.seal_audit_many(session, rows)
     session.execute(insert(AuditLog.__table__), rows)
+    _mark(session, (action for action, *_ in entries))
+
+
+def _mark(session: Session, actions: Iterable[str]) -> None:
+    """Note which domains ("tag" of "tag.create") this transaction audits, for generation() after it commits."""
     session.info["audited"] = True
+    session.info.setdefault("audited_domains", set()).update(a.split(".", 1)[0] for a in actions)
 
 
 _generation = 0
+_domain_generation: dict[str, int] = {}
 
 
-def generation() -> int:
-    """Bumped after every committed audited change in this process: caches of slow-changing lists key on it."""
-    return _generation
+def generation(*domains: str) -> int:
+    """Bumped after every committed audited change in this process: caches of slow-changing lists key on it.
+    With `domains` ("tag", "user", …, the part of the action before its dot), only changes audited in those count:
+    a cache of the tag list need not be dropped for every reply and tag applied to a message (issue 20: during a
+    surge, every sign-in and every message action did so)."""
+    if not domains:
+        return _generation
+    return sum(_domain_generation.get(d, 0) for d in domains)
 
 
 @event.listens_for(Session, "after_commit")
 def _bump_generation(session: Session) -> None:
     global _generation
+    domains = session.info.pop("audited_domains", set())
     if session.info.pop("audited", False):
         _generation += 1
+        for d in domains:
+            _domain_generation[d] = _domain_generation.get(d, 0) + 1
 
 
 def _jsonable(value: Any) -> Any:

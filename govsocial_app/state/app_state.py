@@ -128,6 +128,7 @@ class AppState(rx.State):
         user = auth_service.user_for_token(self.auth_token)
         if user is None:
             raise NotSignedIn()
+        guard.remember_user(self.auth_token, user)
         ip, ua = self._client()
         return user.actor(ip, ua)
 
@@ -140,11 +141,13 @@ class AppState(rx.State):
     def _(self, msgid: str, **params) -> str:
         return translate(msgid, self.lang, **params)
 
-    def _load_user(self) -> bool:
+    def _load_user(self, just_signed_in: auth_service.SignedInUser | None = None) -> bool:
         if not (self.router.url.path or "").startswith("/inbox"):
             # Every page's load comes here: a client that left the inbox is no longer on its open message.
             watchers.leave_inbox(self.router.session.client_token)
-        user = auth_service.user_for_token(self.auth_token)
+        # Within a guarded handler the guard has just resolved this token: its answer is as fresh as a second query.
+        # `just_signed_in`: the sign-in that opened this very session moments ago, in this handler.
+        user = just_signed_in or guard.cached_user(self.auth_token) or auth_service.user_for_token(self.auth_token)
         self.checked = True
         if user is None:
             self.user_id, self.user_name, self.user_email, self.user_role = 0, "", "", ""

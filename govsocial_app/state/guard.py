@@ -26,7 +26,12 @@ GUARD_ATTR = "__govsocial_guard__"
 PUBLIC_REASONS: dict[str, str] = {}  # "Class.handler" → why it must work signed out
 
 # The actor the guard resolved for the event now running, so the handler's own `_require` costs no second lookup.
-_resolved: contextvars.ContextVar[tuple[str, Actor] | None] = contextvars.ContextVar("govsocial_actor", default=None)
+_resolved: contextvars.ContextVar[tuple[str, Actor, Any] | None] = contextvars.ContextVar("govsocial_actor", default=None)
+
+
+# The signed-in user (services.auth.SignedInUser) behind that actor, when the guard resolved it in this event: a
+# page's load that fills the user fields (AppState._load_user) reuses it instead of resolving the token again.
+_fresh_user: contextvars.ContextVar[tuple[str, Any] | None] = contextvars.ContextVar("govsocial_fresh_user", default=None)
 
 
 def cached_actor(token: str) -> Actor | None:
@@ -34,11 +39,22 @@ def cached_actor(token: str) -> Actor | None:
     return hit[1] if hit is not None and token and hit[0] == token else None
 
 
+def cached_user(token: str) -> Any | None:
+    """The user the guard resolved for `token` in the event now running, or None (then resolve it afresh)."""
+    hit = _resolved.get()
+    return hit[2] if hit is not None and token and hit[0] == token else None
+
+
+def remember_user(token: str, user: Any) -> None:
+    """Called by the root state when it resolves a token, so the guard can hand the user to the handler."""
+    _fresh_user.set((token, user))
+
+
 @contextlib.contextmanager
 def acting(token: str, actor: Actor):
     """Run code outside any event (the live relay pushing to one client) as the actor it has just re-checked, so
     the helpers' own `_require` calls reuse that answer."""
-    reset = _resolved.set((token, actor))
+    reset = _resolved.set((token, actor, None))
     try:
         yield
     finally:
@@ -94,6 +110,11 @@ def _check(app: Any, permission: str, signed_out: str, refused: str = "raise"):
     return actor, None
 
 
+def _user_for(token: str) -> Any | None:
+    fresh = _fresh_user.get()
+    return fresh[1] if fresh is not None and token and fresh[0] == token else None
+
+
 def requires(permission: str, *, signed_out: str = "raise", refused: str = "raise"):
     """Run the handler only for a signed-in person whose role holds `permission` (or SIGNED_IN: anyone signed in).
 
@@ -133,11 +154,16 @@ def requires(permission: str, *, signed_out: str = "raise", refused: str = "rais
             async def coro(self, *args, **kwargs):
                 async with _unlocked(self):
                     app = await _app_state(self)
-                    actor, redirect = _check(app, permission, signed_out, refused)
+                    fresh = _fresh_user.set(None)
+                    try:
+                        actor, redirect = _check(app, permission, signed_out, refused)
+                        user = _user_for(app.auth_token)
+                    finally:
+                        _fresh_user.reset(fresh)
                     token = app.auth_token
                 if redirect is not None:
                     return None if redirect is _IGNORED else redirect
-                reset = _resolved.set((token, actor))
+                reset = _resolved.set((token, actor, user))
                 try:
                     return await fn(self, *args, **kwargs)
                 finally:
@@ -149,10 +175,15 @@ def requires(permission: str, *, signed_out: str = "raise", refused: str = "rais
             raise TypeError(f"{fn.__qualname__}: sync generator handlers are not guarded; make it async")
 
         def plain(self, *args, **kwargs):
-            actor, redirect = _check(self, permission, signed_out, refused)
+            fresh = _fresh_user.set(None)
+            try:
+                actor, redirect = _check(self, permission, signed_out, refused)
+                user = _user_for(self.auth_token)
+            finally:
+                _fresh_user.reset(fresh)
             if redirect is not None:
                 return None if redirect is _IGNORED else redirect
-            reset = _resolved.set((self.auth_token, actor))
+            reset = _resolved.set((self.auth_token, actor, user))
             try:
                 return fn(self, *args, **kwargs)
             finally:

@@ -219,6 +219,12 @@ class InboxState(AppState):
 
     # ---------------------------------------------------------------- helpers
 
+    def _set_changed(self, name: str, value) -> None:
+        """Assign only a different value. Reflex resends a var on every assignment, equal or not: the filter menus
+        (every active person is an assignee) went to every client with every page load, and were serialised for it."""
+        if getattr(self, name) != value:
+            setattr(self, name, value)
+
     def _view(self, c: stream.MessageCard) -> CardView:
         return _card(c, self.lang, self.user_tz)
 
@@ -255,6 +261,8 @@ class InboxState(AppState):
     def _watch(self) -> None:
         """Tell this worker's live relay what this client shows, and show who else is on it now."""
         ids = self._visible_ids()
+        # Always assigned, never compared: the relay sends presence straight to the socket without this state, so an
+        # equal value here may still differ from what the page shows.
         self.presence = watchers.presence_slice(watchers.current_projection(), ids)
         watchers.watch(self._token(), user_id=self.user_id, params=self.params, top_id=self.top_id,
                    new_count=self.new_count, ids=ids, presence_slice=self.presence, open_id=self.open_id,
@@ -319,7 +327,7 @@ class InboxState(AppState):
                 self._read_page()
             except UserError as exc:
                 self.error, self.params, self.cards = str(exc), {}, []
-        self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in stream.choices().items()}
+        self._set_changed("opts", {k: [Option(c.value, c.label) for c in v] for k, v in stream.choices().items()})
         self._load_team_opts()
         if self._views_for != f"{self.user_id}:{self.lang}":  # they change only through save_view, which re-reads them
             self.views = self._view_options()
@@ -491,8 +499,9 @@ class InboxState(AppState):
 
     def _load_team_opts(self) -> None:
         choices = teams.team_choices()
-        self.team_opts = [Option(str(c.id), self._("{team} team", team=c.label(self.lang))) for c in choices]
-        self.team_rr_opts = [Option(str(c.id), self._("{team}, next available (round-robin)", team=c.label(self.lang))) for c in choices]
+        self._set_changed("team_opts", [Option(str(c.id), self._("{team} team", team=c.label(self.lang))) for c in choices])
+        self._set_changed("team_rr_opts", [Option(str(c.id), self._("{team}, next available (round-robin)", team=c.label(self.lang)))
+                                           for c in choices])
 
     def _assign_team(self, choice: str, actor):
         """"team:<id>" puts the selection in a team's queue; "rr:<id>" hands each item to the team's next online member."""

@@ -1,9 +1,18 @@
-"""make bench-load: N staff clients speaking Reflex's websocket protocol to production mode (PostgreSQL, Redis,
-3 workers vs 1, a separate jobs process) during a simulated flood; event round trips, errors and memory.
+"""make bench-load: staff clients speaking Reflex's websocket protocol to production mode (PostgreSQL, Redis,
+3 workers, a separate jobs process) during a simulated flood; two phases, printed apart:
 
-Environment: BENCH_LOAD_CLIENTS (200), BENCH_LOAD_SECONDS per run (300), BENCH_LOAD_WORKERS ("3,1"),
-BENCH_LOAD_PROFILES flood profiles (20), BENCH_LOAD_THINK_S mean pause between a person's actions (3.0),
-BENCH_LOAD_SEED_DAYS (2). Prints one JSON object as its last line."""
+- surge: BENCH_LOAD_SURGE_CLIENTS newcomers (200) spread over BENCH_LOAD_SURGE_SPREAD_S (10 s) each open the root
+  address `/`, are sent to sign in, sign in with a password and reach the inbox. Click-to-inbox (the "Sign in" click
+  to the inbox's first messages) p95 is `surge_p95_ms` (goal <= 1500 ms). A worker that sheds load refuses the
+  socket with "busy"; a newcomer then retries with backoff, as the browser does, and the wait counts.
+- steady: BENCH_LOAD_CLIENTS (300) signed-in staff work the inbox for BENCH_LOAD_SECONDS (240); event round trips
+  after the ramp (BENCH_LOAD_WARMUP_S, 30) against Reflex's bare ping measured alongside (goal p95 <= 2x floor p95).
+
+Both phases: 0 errors and 0 lost events. An event with no answer in 15 s is an error; the person then waits up to
+60 s in all before going on: an answer by then counts it "late", none at all "lost".
+Other knobs: BENCH_LOAD_WORKERS ("3"; "3,1" adds a 1-worker run), BENCH_LOAD_PROFILES flood profiles (20),
+BENCH_LOAD_THINK_S mean pause between a person's actions (3.0), BENCH_LOAD_SEED_DAYS (2).
+About 6 minutes per worker count. Prints one JSON object as its last line."""
 
 from __future__ import annotations
 
@@ -21,18 +30,25 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "200"))
-SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "300"))
-WORKER_RUNS = [int(w) for w in os.environ.get("BENCH_LOAD_WORKERS", "3,1").split(",") if w.strip()]
+CLIENTS = int(os.environ.get("BENCH_LOAD_CLIENTS", "300"))
+SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "240"))
+WARMUP_S = float(os.environ.get("BENCH_LOAD_WARMUP_S", "30"))
+SURGE_CLIENTS = int(os.environ.get("BENCH_LOAD_SURGE_CLIENTS", "200"))
+SURGE_SPREAD_S = float(os.environ.get("BENCH_LOAD_SURGE_SPREAD_S", "10"))
+SURGE_GOAL_MS = 1500
+STEADY_GOAL_X_FLOOR = 2.0
+WORKER_RUNS = [int(w) for w in os.environ.get("BENCH_LOAD_WORKERS", "3").split(",") if w.strip()]
 PROFILES = int(os.environ.get("BENCH_LOAD_PROFILES", "20"))
 THINK_S = float(os.environ.get("BENCH_LOAD_THINK_S", "3.0"))
 SEED_DAYS = int(os.environ.get("BENCH_LOAD_SEED_DAYS", "2"))
 TIMEOUT_S = 15.0  # an event with no answer by then counts as an error
+LOST_AFTER_S = 60.0  # ... and with none by then as lost (a slow answer is not a lost one)
 SAMPLE_EVERY_S = 5.0
 
 ROOT = "reflex___state____state"
 APP = f"{ROOT}.govsocial_app___state___app_state____app_state"
 INBOX = f"{APP}.govsocial_app___state___inbox____inbox_state"
+LOGIN = f"{APP}.govsocial_app___state___login____login_state"
 ON_LOAD = f"{ROOT}.reflex___state____on_load_internal_state.on_load_internal"
 HYDRATE = f"{ROOT}.hydrate_and_load"
 AUTH_VAR = f"{APP}.auth_token_rx_state_"
@@ -152,16 +168,19 @@ class Staff:
         future = asyncio.get_running_loop().create_future()
         waiter = (marker, future)
         self.waiters.append(waiter)
-        started = time.perf_counter()
+        started, sent_at = time.perf_counter(), time.monotonic()
         await self.sio.emit("event", {"name": name, "payload": payload, "router_data": self._router("/inbox", path_query)}, namespace=NAMESPACE)
         try:
-            done = await asyncio.wait_for(future, TIMEOUT_S)
+            done = await asyncio.wait_for(asyncio.shield(future), TIMEOUT_S)
         except asyncio.TimeoutError:
+            self.results["errors"][f"{kind}: no answer in {TIMEOUT_S:.0f} s"] += 1
+            self.results[await _late_or_lost(future)] += 1
             if waiter in self.waiters:
                 self.waiters.remove(waiter)
-            self.results["errors"][f"{kind}: no answer in {TIMEOUT_S:.0f} s"] += 1
             return False
-        self.results["rtt"][kind].append((done - started) * 1000)
+        # The ramp (everyone connecting) is reported apart from the steady state the goal is about.
+        ramp = sent_at < self.results["measure_from"]
+        self.results["rtt_ramp" if ramp else "rtt"][kind].append((done - started) * 1000)
         return True
 
     async def connect(self) -> None:
@@ -170,10 +189,25 @@ class Staff:
         boot = {"name": HYDRATE, "payload": {"vars": {AUTH_VAR: self.session_token}, "hashes": self.hashes},
                 "router_data": self._router("/inbox")}
         started = time.perf_counter()
-        await self.sio.connect(f"{self.base}?token={self.token}", socketio_path="_event", namespaces=[NAMESPACE],
-                               transports=["websocket"], auth={"event": boot}, wait_timeout=TIMEOUT_S)
+        import socketio
+
+        for attempt in range(Newcomer.MAX_ATTEMPTS):  # refused "busy" by a shedding worker: back off and come back
+            refusal: list = []
+            self.sio.on("connect_error", refusal.append, namespace=NAMESPACE)
+            try:
+                await self.sio.connect(f"{self.base}?token={self.token}", socketio_path="_event", namespaces=[NAMESPACE],
+                                       transports=["websocket"], auth={"event": boot}, wait_timeout=TIMEOUT_S)
+                break
+            except socketio.exceptions.ConnectionError:
+                if not (refusal and _is_busy(refusal[0])) or attempt == Newcomer.MAX_ATTEMPTS - 1:
+                    raise
+                self.results["shed"] += 1
+                await self.sio.disconnect()
+                self.sio = socketio.AsyncClient(reconnection=False)
+                self.sio.on("event", self._on_update, namespace=NAMESPACE)
+                await asyncio.sleep(_backoff_s(attempt, self.rng))
         done = await asyncio.wait_for(future, TIMEOUT_S)
-        self.results["rtt"]["hydrate+load"].append((done - started) * 1000)
+        self.results["rtt_ramp"]["hydrate+load"].append((done - started) * 1000)
 
     # -- what a person does
 
@@ -223,17 +257,225 @@ class Staff:
             await self.sio.disconnect()
 
 
-async def _floor(base: str, until: float, out: list[float]) -> None:
+# ---------------------------------------------------------------- the surge: newcomers signing in from the root address
+
+
+async def _late_or_lost(future: asyncio.Future) -> str:
+    """After TIMEOUT_S without an answer: wait until LOST_AFTER_S in all, as a person would, then say which it was."""
+    try:
+        await asyncio.wait_for(future, LOST_AFTER_S - TIMEOUT_S)
+        return "late"
+    except asyncio.TimeoutError:
+        return "lost"
+
+
+def _redirect_path(update: dict) -> str | None:
+    """Where an update tells the browser to go (`rx.redirect`), or None."""
+    for event in update.get("events") or []:
+        if isinstance(event, dict) and str(event.get("name", "")).endswith("_redirect"):
+            return str((event.get("payload") or {}).get("path", ""))
+    return None
+
+
+def _login_error(update: dict) -> str:
+    """The sign-in form's error message in an update ("" when it carries none)."""
+    return str(((update.get("delta") or {}).get(LOGIN) or {}).get("error_rx_state_") or "")
+
+
+def _has_cards(update: dict) -> bool:
+    return "cards_rx_state_" in ((update.get("delta") or {}).get(INBOX) or {})
+
+
+def _is_busy(reason) -> bool:
+    """A refusal by a shedding worker (govsocial_app/loadshed.py): its connect_error carries the message "busy"."""
+    message = reason.get("message") if isinstance(reason, dict) else reason
+    return str(message or "").strip().lower() == "busy"
+
+
+def _backoff_s(attempt: int, rng: random.Random) -> float:
+    """The wait before reconnect number `attempt` (0-based): doubling from 0.25 s, capped at 4 s, with jitter so a
+    shed crowd does not come back in one instant."""
+    return min(4.0, 0.25 * 2 ** attempt) * rng.uniform(0.5, 1.0)
+
+
+def _surge_starts(n: int, spread_s: float) -> list[float]:
+    """Offsets (s) at which n newcomers open the root address: evenly over the spread."""
+    return [i * spread_s / n for i in range(n)] if n else []
+
+
+class Newcomer:
+    """Someone opening GovSocial for the first time this emergency: `/`, sent to sign in, signs in, reaches the inbox."""
+
+    MAX_ATTEMPTS = 12
+
+    def __init__(self, base: str, email: str, password: str, hashes: list[str], results: dict, rng: random.Random) -> None:
+        self.base, self.email, self.password, self.hashes, self.results, self.rng = base, email, password, hashes, results, rng
+        self.token = str(uuid.uuid4())
+        self.sio = None
+        self.waiters: list[tuple[object, asyncio.Future]] = []
+        self.refusal = None
+
+    def _on_update(self, update: dict) -> None:
+        for event in update.get("events") or []:
+            if "toast.error" in json.dumps(event.get("payload", {})):
+                self.results["errors"]["error toast"] += 1
+        for waiter in list(self.waiters):
+            test, future = waiter
+            if not future.done() and test(update):
+                future.set_result((time.perf_counter(), update))
+                self.waiters.remove(waiter)
+
+    def _expect(self, test) -> asyncio.Future:
+        """Register before sending, so an answer that comes back at once is not missed."""
+        future = asyncio.get_running_loop().create_future()
+        self.waiters.append((test, future))
+        return future
+
+    async def _await(self, what: str, future: asyncio.Future) -> tuple[float, dict]:
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), TIMEOUT_S)
+        except asyncio.TimeoutError:
+            self.results[await _late_or_lost(future)] += 1
+            raise RuntimeError(f"{what}: no answer in {TIMEOUT_S:.0f} s") from None
+
+    async def _emit(self, name: str, payload: dict, path: str) -> None:
+        await self.sio.emit("event", {"name": name, "payload": payload, "router_data": Staff._router(path)}, namespace=NAMESPACE)
+
+    async def _open_socket(self) -> asyncio.Future:
+        """Connect with the root page's hydrate; retry with backoff while workers answer "busy"."""
+        import socketio
+
+        boot = {"name": HYDRATE, "payload": {"vars": {AUTH_VAR: ""}, "hashes": self.hashes}, "router_data": Staff._router("/")}
+        for attempt in range(self.MAX_ATTEMPTS):
+            self.sio = socketio.AsyncClient(reconnection=False)
+            self.sio.on("event", self._on_update, namespace=NAMESPACE)
+            self.refusal = None
+            self.sio.on("connect_error", lambda data: setattr(self, "refusal", data), namespace=NAMESPACE)
+            sent_to = self._expect(lambda u: _redirect_path(u) is not None)
+            try:
+                await self.sio.connect(f"{self.base}?token={self.token}", socketio_path="_event", namespaces=[NAMESPACE],
+                                       transports=["websocket"], auth={"event": boot}, wait_timeout=TIMEOUT_S)
+                return sent_to
+            except socketio.exceptions.ConnectionError:
+                self.waiters.clear()
+                if not _is_busy(self.refusal):
+                    raise
+                self.results["shed"] += 1
+                await self.sio.disconnect()
+                await asyncio.sleep(_backoff_s(attempt, self.rng))
+        raise RuntimeError(f"still busy after {self.MAX_ATTEMPTS} tries")
+
+    async def run(self) -> None:
+        import httpx
+
+        started = time.perf_counter()
+        try:
+            async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
+                (await http.get(self.base + "/")).raise_for_status()
+            _, update = await self._await("open /", await self._open_socket())
+            if not (_redirect_path(update) or "").startswith("/login"):
+                raise RuntimeError(f"/ sent a newcomer to {_redirect_path(update)!r}, not to sign in")
+            # The sign-in page's own on_load; the form is usable before it answers, but a person reads the page first.
+            ready = self._expect(lambda u: True)
+            await self._emit(ON_LOAD, {}, "/login")
+            at_form, _ = await self._await("sign-in page", ready)
+            self.results["rtt"]["open / to sign-in form"].append((at_form - started) * 1000)
+
+            # The click on "Sign in": the clock the goal is about.
+            answered = self._expect(lambda u: _redirect_path(u) is not None or bool(_login_error(u)))
+            clicked = time.perf_counter()
+            await self._emit(f"{LOGIN}.submit", {"form": {"email": self.email, "password": self.password}}, "/login")
+            signed_at, update = await self._await("sign in", answered)
+            if _login_error(update):
+                raise RuntimeError(f"sign-in refused: {_login_error(update)}")
+            self.results["rtt"]["sign in (password check)"].append((signed_at - clicked) * 1000)
+            path = _redirect_path(update) or ""
+            inbox = self._expect(_has_cards)
+            await self._emit(ON_LOAD, {}, path.split("?", 1)[0] or "/inbox")
+            at_inbox, _ = await self._await("first inbox load", inbox)
+            self.results["rtt"]["click to inbox"].append((at_inbox - clicked) * 1000)
+            self.results["rtt"]["open / to inbox"].append((at_inbox - started) * 1000)
+        except Exception as exc:  # noqa: BLE001 - every failure is counted, none stops the others
+            self.results["errors"][f"{type(exc).__name__}: {str(exc)[:80]}"] += 1
+
+    async def leave(self) -> None:
+        if self.sio is not None and self.sio.connected:
+            await self.sio.disconnect()
+
+
+def _password_users(n: int, password: str) -> list[str]:
+    """n responders with a password and no session yet: the surge's newcomers."""
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import User
+    from govsocial_app.services import auth
+
+    digest = auth.hash_password(password)
+    emails = [f"newcomer{i}-{uuid.uuid4().hex[:4]}@bench.gov" for i in range(n)]
+    with session_scope() as s:
+        s.add_all([User(email=e, display_name=f"Newcomer {i}", password_hash=digest, role="responder") for i, e in enumerate(emails)])
+    return emails
+
+
+async def _surge(stack, emails: list[str], password: str, hashes: list[str]) -> dict:
+    results = {"rtt": defaultdict(list), "errors": Counter(), "lost": 0, "late": 0, "shed": 0}
+    rng = random.Random(20)
+    people = [Newcomer(stack.app.url, e, password, hashes, results, random.Random(rng.random())) for e in emails]
+    floor: list[float] = []
+    started = time.monotonic()
+
+    async def one(offset: float, person: Newcomer) -> None:
+        await asyncio.sleep(offset)
+        await person.run()
+
+    done = asyncio.gather(*(one(o, p) for o, p in zip(_surge_starts(len(people), SURGE_SPREAD_S), people)))
+    floor_task = asyncio.create_task(_floor(stack.app.url, started + 3600, floor, stop=done))
+    lag: list[float] = []
+    lag_task = asyncio.create_task(_driver_lag(started + 3600, lag, stop=done))
+    await done
+    seconds = time.monotonic() - started
+    await floor_task
+    await lag_task
+    await asyncio.gather(*(p.leave() for p in people), return_exceptions=True)
+    clicks = results["rtt"]["click to inbox"]
+    return {
+        "newcomers": len(people),
+        "spread_s": SURGE_SPREAD_S,
+        "seconds_to_last_inbox": round(seconds, 1),
+        "reached_inbox": len(clicks),
+        "click_to_inbox_ms": _summary(clicks),
+        "rtt_ms_by_step": {k: _summary(v) for k, v in sorted(results["rtt"].items())},
+        "floor_reflex_ping_ms": _summary(floor),
+        "driver_loop_lag_ms": _summary(lag),
+        "refused_busy_retries": results["shed"],
+        "lost_events": results["lost"],
+        "late_answers_over_15s": results["late"],
+        "errors": sum(results["errors"].values()),
+        "error_kinds": dict(results["errors"]),
+    }
+
+
+async def _floor(base: str, until: float, out: list[float], stop: asyncio.Future | None = None) -> None:
     """Reflex's own ping event on the same /_event namespace, under the same load: the socket.io round trip
     through a worker with no state loaded, locked or saved. The floor the event round trips are compared with."""
     import socketio
 
-    sio = socketio.AsyncClient(reconnection=False)
     pong: asyncio.Queue = asyncio.Queue()
-    sio.on("ping", lambda _data: pong.put_nowait(time.perf_counter()), namespace=NAMESPACE)
-    await sio.connect(f"{base}?token={uuid.uuid4()}", socketio_path="_event", namespaces=[NAMESPACE], transports=["websocket"])
+    rng = random.Random(4)
+    for attempt in range(40):  # a shedding worker refuses new sockets ("busy"): come back, as a browser would
+        sio = socketio.AsyncClient(reconnection=False)
+        sio.on("ping", lambda _data: pong.put_nowait(time.perf_counter()), namespace=NAMESPACE)
+        try:
+            await sio.connect(f"{base}?token={uuid.uuid4()}", socketio_path="_event", namespaces=[NAMESPACE], transports=["websocket"])
+            break
+        except socketio.exceptions.ConnectionError:
+            await sio.disconnect()
+            if time.monotonic() >= until:
+                return
+            await asyncio.sleep(_backoff_s(attempt, rng))
+    else:
+        return
     try:
-        while time.monotonic() < until:
+        while time.monotonic() < until and not (stop is not None and stop.done()):
             t = time.perf_counter()
             await sio.emit("ping", namespace=NAMESPACE)
             try:
@@ -245,10 +487,10 @@ async def _floor(base: str, until: float, out: list[float]) -> None:
         await sio.disconnect()
 
 
-async def _driver_lag(until: float, out: list[float]) -> None:
+async def _driver_lag(until: float, out: list[float], stop: asyncio.Future | None = None) -> None:
     """How late this load generator's own event loop wakes up: its share of every measured round trip, since it
     runs on the same 2 cores as the stack it measures."""
-    while time.monotonic() < until:
+    while time.monotonic() < until and not (stop is not None and stop.done()):
         t = time.perf_counter()
         await asyncio.sleep(0.1)
         out.append((time.perf_counter() - t - 0.1) * 1000)
@@ -339,36 +581,48 @@ def _memory_report(samples, labels, duration: float) -> dict:
 
 
 async def _drive(stack, tokens: list[str], hashes: list[str]) -> dict:
-    results = {"rtt": defaultdict(list), "errors": Counter()}
-    rng = random.Random(8)
     started = time.monotonic()
     until = started + SECONDS
+    results = {"rtt": defaultdict(list), "rtt_ramp": defaultdict(list), "errors": Counter(), "lost": 0, "late": 0, "shed": 0,
+               "measure_from": started + min(WARMUP_S, SECONDS / 2)}
+    rng = random.Random(8)
     staff = [Staff(stack.app.url, t, hashes, results, random.Random(rng.random())) for t in tokens]
     floor: list[float] = []
     samples, labels = [], {}
     memory = asyncio.create_task(_sample_memory(stack, until, samples, labels))
 
     async def person(i: int, s: Staff) -> None:
-        await asyncio.sleep(i * 10.0 / len(staff))  # everyone signs in over the first 10 s, not in one instant
+        await asyncio.sleep(i * 10.0 / len(staff))  # everyone connects over the first 10 s, not in one instant
         await s.run(until)
 
     lag: list[float] = []
-    await asyncio.gather(_floor(stack.app.url, until, floor), _driver_lag(until, lag), *(person(i, s) for i, s in enumerate(staff)),
+
+    async def floor_after_ramp() -> None:
+        await asyncio.sleep(max(0.0, results["measure_from"] - time.monotonic()))
+        await _floor(stack.app.url, until, floor)
+
+    await asyncio.gather(floor_after_ramp(), _driver_lag(until, lag), *(person(i, s) for i, s in enumerate(staff)),
                          return_exceptions=False)
     await memory
     duration = time.monotonic() - started
-    every = [x for kind, xs in results["rtt"].items() if kind != "hydrate+load" for x in xs]
+    measured = duration - (results["measure_from"] - started)
+    every = [x for xs in results["rtt"].values() for x in xs]
     return {
         "workers": stack.workers,
         "clients": len(tokens),
         "seconds": round(duration),
+        "measured_after_s": round(results["measure_from"] - started),
         "events": len(every),
-        "events_per_s": round(len(every) / duration, 1),
+        "events_per_s": round(len(every) / measured, 1),
         "rtt_ms": _summary(every),
         "rtt_ms_by_action": {k: _summary(v) for k, v in sorted(results["rtt"].items())},
+        "ramp_rtt_ms_by_action": {k: _summary(v) for k, v in sorted(results["rtt_ramp"].items())},
         "floor_reflex_ping_ms": _summary(floor),
-        "p95_vs_floor_p95": round(_pct(every, 95) / _pct(floor, 95), 1) if floor and every else None,
+        "p95_vs_floor_p95": round(_pct(every, 95) / _pct(floor, 95), 2) if floor and every else None,
         "driver_loop_lag_ms": _summary(lag),
+        "refused_busy_retries": results["shed"],
+        "lost_events": results["lost"],
+        "late_answers_over_15s": results["late"],
         "errors": sum(results["errors"].values()),
         "error_kinds": dict(results["errors"]),
         "messages_ingested": _ingested(stack.database_url),
@@ -399,12 +653,18 @@ def run(workers: int) -> dict:
                         seed_days=SEED_DAYS, standbys=1, before_app=_flood)
     try:
         point_app_at(stack.database_url)
+        password = "bench-load-newcomer-password"
+        emails = _password_users(SURGE_CLIENTS, password)
         tokens = _users(stack.database_url, CLIENTS)
+        hashes = _initial_hashes()
         before = _ingested(stack.database_url)
-        _say(f"{stack.app.url} is up; {len(tokens)} staff drive it for {SECONDS:.0f} s")
-        out = asyncio.run(_drive(stack, tokens, _initial_hashes()))
+        _say(f"{stack.app.url} is up; surge: {len(emails)} newcomers sign in from / over {SURGE_SPREAD_S:.0f} s")
+        surge = asyncio.run(_surge(stack, emails, password, hashes))
+        _say(f"surge: {json.dumps(surge)}")
+        _say(f"steady: {len(tokens)} staff drive it for {SECONDS:.0f} s")
+        out = asyncio.run(_drive(stack, tokens, hashes))
         out["messages_ingested"] -= before
-        return out
+        return {"surge": surge, "steady": out}
     finally:
         stack.stop()
 
@@ -422,19 +682,37 @@ def main() -> None:
         runs[f"{workers}_workers"] = result
         print(json.dumps(result), file=sys.stderr, flush=True)
     first = runs[f"{WORKER_RUNS[0]}_workers"]
+    surge, steady = first["surge"], first["steady"]
+    surge_p95 = surge["click_to_inbox_ms"]["p95"]
+    ratio = steady["p95_vs_floor_p95"]
     out = {
         "bench": "load",
-        "clients": CLIENTS,
-        "seconds_per_run": SECONDS,
+        "workers": WORKER_RUNS[0],
+        "surge_newcomers": SURGE_CLIENTS,
+        "surge_spread_s": SURGE_SPREAD_S,
+        "surge_p50_ms": surge["click_to_inbox_ms"]["p50"],
+        "surge_p95_ms": surge_p95,
+        "surge_reached_inbox": surge["reached_inbox"],
+        "surge_busy_retries": surge["refused_busy_retries"],
+        "surge_errors": surge["errors"],
+        "surge_lost_events": surge["lost_events"],
+        "surge_late_answers": surge["late_answers_over_15s"],
+        "steady_clients": CLIENTS,
+        "steady_seconds": SECONDS,
         "think_s": THINK_S,
         "flood_profiles": PROFILES,
-        "p50_ms": first["rtt_ms"]["p50"],
-        "p95_ms": first["rtt_ms"]["p95"],
-        "p99_ms": first["rtt_ms"]["p99"],
-        "errors": first["errors"],
-        "goal_p95_le_200ms": first["rtt_ms"]["p95"] <= 200,
-        "goal_zero_errors": first["errors"] == 0,
-        "goal_memory_flat_10pct": (first["memory"]["last_vs_minute_2"] or 99) <= 1.10,
+        "steady_p50_ms": steady["rtt_ms"]["p50"],
+        "steady_p95_ms": steady["rtt_ms"]["p95"],
+        "steady_p99_ms": steady["rtt_ms"]["p99"],
+        "steady_floor_p95_ms": steady["floor_reflex_ping_ms"]["p95"],
+        "steady_p95_vs_floor_p95": ratio,
+        "steady_errors": steady["errors"],
+        "steady_lost_events": steady["lost_events"],
+        "steady_late_answers": steady["late_answers_over_15s"],
+        "goal_surge_p95_le_1500ms": surge_p95 <= SURGE_GOAL_MS and surge["reached_inbox"] == SURGE_CLIENTS,
+        "goal_steady_p95_le_2x_floor": ratio is not None and ratio <= STEADY_GOAL_X_FLOOR,
+        "goal_zero_errors_and_lost": not (surge["errors"] or surge["lost_events"] or steady["errors"] or steady["lost_events"]),
+        "goal_memory_flat_10pct": (steady["memory"]["last_vs_minute_2"] or 99) <= 1.10,
         "runs": runs,
     }
     print(json.dumps(out))

@@ -47,7 +47,9 @@ def missing() -> str | None:
 def create_database() -> tuple[str, str]:
     import psycopg
 
-    name = f"gs_prod_{uuid.uuid4().hex[:8]}"
+    from tests.conftest import pg_database_name
+
+    name = pg_database_name("prod")
     with psycopg.connect(PG_ADMIN.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", name

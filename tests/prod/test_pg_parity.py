@@ -3,8 +3,6 @@ and the inbox service's own tests (filters, paging, search, actions, the reply g
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.pool import NullPool
@@ -12,7 +10,7 @@ from sqlalchemy.pool import NullPool
 from govsocial_app.db.migrate import downgrade, upgrade
 from govsocial_app.db.models import Message
 from govsocial_app.services.inbox import stream
-from tests.conftest import PG_ADMIN_URL, missing_service, point_app_at
+from tests.conftest import PG_ADMIN_URL, missing_service, pg_database_name, point_app_at
 
 # The inbox tests are imported, not copied: the same functions, collected again here with `db` on PostgreSQL.
 from tests.inbox.conftest import profile, sim_store, store  # noqa: F401  (fixtures used by the imported tests)
@@ -56,7 +54,7 @@ def _admin():
 def _pg_template():
     """One migrated PostgreSQL database; each test gets a copy (CREATE DATABASE … TEMPLATE is much faster than migrating)."""
     conn = _admin()
-    name = f"gs_tmpl_{uuid.uuid4().hex[:8]}"
+    name = pg_database_name("tmpl")
     conn.execute(f'CREATE DATABASE "{name}"')
     upgrade(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
     from govsocial_app.db import engine
@@ -71,7 +69,7 @@ def _pg_template():
 def db(_pg_template):
     """Overrides tests/conftest.py's SQLite `db` for the tests collected in this module."""
     conn, template = _pg_template
-    name = f"gs_test_{uuid.uuid4().hex[:10]}"
+    name = pg_database_name("test")
     conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     point_app_at(url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import reflex as rx
 
@@ -151,9 +153,9 @@ def test_login_sets_session_and_rejects_wrong_password(app_states, actor_factory
     actor = actor_factory("responder", "Riley")
     email = actor.label.split("<")[1].rstrip(">")
     login = sub(app_state, LoginState)
-    login.submit({"email": email, "password": "wrong password!"})
+    asyncio.run(login.submit({"email": email, "password": "wrong password!"}))
     assert "do not match" in login.error and app_state.auth_token == ""
-    login.submit({"email": email, "password": PASSWORD})
+    asyncio.run(login.submit({"email": email, "password": PASSWORD}))
     assert login.error == "" and app_state.auth_token and app_state.user_name == "Riley"
 
 

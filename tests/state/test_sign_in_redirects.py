@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -94,6 +95,6 @@ def test_sign_in_goes_to_next_or_the_inbox_and_never_back_to_the_root_spinner(st
     actor = actor_factory("viewer")
     email = actor.label.split("<")[1].rstrip(">")
     at(root, "/login?next=%2Freports%3Fkind%3Dtags")
-    assert redirect_of(login.submit({"email": email, "password": PASSWORD}))["path"] == "/reports?kind=tags"
+    assert redirect_of(asyncio.run(login.submit({"email": email, "password": PASSWORD})))["path"] == "/reports?kind=tags"
     at(root, "/login")
-    assert redirect_of(login.submit({"email": email, "password": PASSWORD}))["path"] == "/inbox"
+    assert redirect_of(asyncio.run(login.submit({"email": email, "password": PASSWORD})))["path"] == "/inbox"

@@ -848,7 +848,11 @@ def _messages(s: Session, ids: list[int]) -> list[Message]:
         raise UserError("Select at least one message.")
     if len(ids) > 200:
         raise UserError("Bulk actions take at most 200 messages at a time.")
-    rows = list(s.exec(select(Message).where(col(Message.id).in_(ids), col(Message.deleted_at).is_(None))).all())
+    # Lock the messages first (a key-share lock: it blocks only a reply's claim of the same message, which takes
+    # FOR UPDATE): every transaction then locks messages before the audit chain, never the other way round. A tag
+    # that took the chain first and its message second deadlocked against a reply doing the opposite (bench-load).
+    rows = list(s.exec(select(Message).where(col(Message.id).in_(ids), col(Message.deleted_at).is_(None))
+                       .order_by(Message.id).with_for_update(key_share=True)).all())
     if len(rows) != len(set(ids)):
         raise UserError("Some of the selected messages no longer exist.")
     return rows
@@ -966,6 +970,9 @@ class Choice:
     label: str
 
 
+# The audited domains whose changes show in the choices: profiles, tags, VIP lists, people (created, renamed, a new
+# role, (de)activated, or made by single sign-on) and the demo seed. A sign-in, a reply or a tag on a message does not.
+CHOICES_DOMAINS = ("profile", "tag", "vip", "user", "demo")
 CHOICES_TTL_S = 15.0  # changes made by other processes (a new language seen by the jobs process) show within this
 _choices_cache: tuple[tuple[int, int], float, dict[str, list[Choice]]] | None = None
 
@@ -974,7 +981,7 @@ def choices() -> dict[str, list[Choice]]:
     """The filter and action options (profiles, tags, VIP lists, assignees, languages). Every inbox load shows
     them, so they are kept per process until this process audits a change, or for CHOICES_TTL_S."""
     global _choices_cache
-    key = (id(get_engine()), audit.generation())
+    key = (id(get_engine()), audit.generation(*CHOICES_DOMAINS))
     cached = _choices_cache
     if cached is not None and cached[0] == key and cached[1] > time.monotonic():
         return cached[2]
@@ -999,14 +1006,15 @@ def _choices() -> dict[str, list[Choice]]:
         profiles = s.exec(select(SocialProfile).where(col(SocialProfile.deleted_at).is_(None)).order_by(SocialProfile.id)).all()
         tags = s.exec(select(Tag).where(col(Tag.deleted_at).is_(None)).order_by(Tag.name)).all()
         lists = s.exec(select(VipList).where(col(VipList.deleted_at).is_(None)).order_by(VipList.name)).all()
-        users = s.exec(select(User).where(col(User.is_active).is_(True), col(User.deleted_at).is_(None), User.role != "viewer").order_by(User.display_name)).all()
+        users = s.exec(select(User.id, User.display_name)  # two columns, not whole rows: every active person is here
+                       .where(col(User.is_active).is_(True), col(User.deleted_at).is_(None), User.role != "viewer").order_by(User.display_name)).all()
         langs = [l for l in s.exec(select(Message.lang).where(Message.lang != "").distinct().limit(30)).all()]
         return {
             "network": [Choice(n, n.title()) for n in sorted({p.network for p in profiles})],
             "profile": [Choice(str(p.id), p.display_name or p.handle) for p in profiles],
             "tag": [Choice(str(t.id), t.name) for t in tags],
             "vip": [Choice(str(v.id), v.name) for v in lists],
-            "assignee": [Choice(str(u.id), u.display_name) for u in users],
+            "assignee": [Choice(str(uid), name) for uid, name in users],
             "lang": [Choice(l, l) for l in sorted(langs)],
         }
 

@@ -1,0 +1,71 @@
+"""What one inbox load costs each client (issue 20's steady state): the session is resolved once per event, the
+filter menus are resent only when they change, and the shared menu cache survives work on messages."""
+
+from __future__ import annotations
+
+import pytest
+import reflex as rx
+from reflex.istate.data import ReflexURL, RouterData
+
+from govsocial_app.services import auth
+from govsocial_app.services.inbox import stream
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def inbox(db, actor_factory):
+    import govsocial_app.govsocial_app  # noqa: F401  (registers every state)
+    from govsocial_app.state.app_state import AppState
+    from govsocial_app.state.inbox import InboxState
+
+    root = rx.State(_reflex_internal_init=True)
+    root.router = RouterData(url=ReflexURL("http://127.0.0.1:3000/inbox"))
+    app_state = root.substates[AppState.get_name()]
+    actor = actor_factory("responder", "Riley Responder")
+    app_state.auth_token, _ = auth.sign_in(actor.label.split("<")[1].rstrip(">"), PASSWORD)
+    return root, app_state.substates[InboxState.get_name()], actor
+
+
+def test_a_guarded_load_resolves_the_session_once(inbox, monkeypatch):
+    root, state, _actor = inbox
+    calls: list[str] = []
+    real = auth.user_for_token
+    monkeypatch.setattr(auth, "user_for_token", lambda token, **kw: calls.append(token) or real(token, **kw))
+    state.load()
+    assert len(calls) == 1
+    assert state.user_name == "Riley Responder" and state.user_role == "responder" and state.user_id > 0
+    # and a revoked session is still refused on the next event: nothing outlives the event that resolved it
+    auth.sign_out(state.auth_token, _actor)
+    assert "/login" in str(state.load())
+    assert state.user_id == 0
+
+
+def test_unchanged_menus_are_not_resent_and_a_change_is(inbox, actor_factory):
+    root, state, actor = inbox
+    state.load()
+    assert state.opts["assignee"] and "opts" in state.dirty_vars
+    root._clean()
+    state.load()
+    assert not {"opts", "team_opts", "team_rr_opts"} & state.dirty_vars
+    assert "presence" in state.dirty_vars  # always resent: the relay may have shown the page another value meanwhile
+    actor_factory("responder", "Newly Hired")  # a new person to assign to: audited, so the menu cache drops
+    root._clean()
+    state.load()
+    assert "opts" in state.dirty_vars and "Newly Hired" in [o.label for o in state.opts["assignee"]]
+
+
+def test_the_menu_cache_survives_message_work_but_not_a_new_tag(db, actor_factory, sim_store, monkeypatch):
+    actor = actor_factory("responder")
+    (mid,) = sim_store(1)
+    built: list[int] = []
+    real = stream._choices
+    monkeypatch.setattr(stream, "_choices", lambda: built.append(1) or real())
+    stream.choices()
+    assert len(built) == 1
+    stream.add_tag([mid], "Roads", actor)  # creates the tag: the tag menu changes
+    assert [c.label for c in stream.choices()["tag"]].count("Roads") == 1 and len(built) == 2
+    other = sim_store(2)[-1]
+    stream.add_tag([other], "Roads", actor)  # only a message changes (audited as message.tag)
+    stream.choices()
+    assert len(built) == 2
