@@ -214,8 +214,13 @@ def _migrated_template() -> Path:
 @pytest.fixture
 def db(_migrated_template, tmp_path) -> str:
     """A fresh, fully migrated SQLite database for one test; the app's engine points at it."""
+    yield from fresh_sqlite(_migrated_template, tmp_path)
+
+
+def fresh_sqlite(template, tmp_path):
+    """A copy of the migrated template that the app's engine points at until the test ends (a fixture's body)."""
     path = tmp_path / "govsocial.db"
-    shutil.copy(_migrated_template, path)
+    shutil.copy(template, path)
     url = f"sqlite:///{path}"
     point_app_at(url)
     yield url

@@ -115,6 +115,16 @@ def _user_for(token: str) -> Any | None:
     return fresh[1] if fresh is not None and token and fresh[0] == token else None
 
 
+
+def _resolve(app: Any, permission: str, signed_out: str, refused: str):
+    """`_check`, and the user the check loaded for this token (for the handler to reuse instead of a second lookup)."""
+    fresh = _fresh_user.set(None)
+    try:
+        actor, redirect = _check(app, permission, signed_out, refused)
+        return actor, redirect, _user_for(app.auth_token)
+    finally:
+        _fresh_user.reset(fresh)
+
 def requires(permission: str, *, signed_out: str = "raise", refused: str = "raise"):
     """Run the handler only for a signed-in person whose role holds `permission` (or SIGNED_IN: anyone signed in).
 
@@ -154,12 +164,7 @@ def requires(permission: str, *, signed_out: str = "raise", refused: str = "rais
             async def coro(self, *args, **kwargs):
                 async with _unlocked(self):
                     app = await _app_state(self)
-                    fresh = _fresh_user.set(None)
-                    try:
-                        actor, redirect = _check(app, permission, signed_out, refused)
-                        user = _user_for(app.auth_token)
-                    finally:
-                        _fresh_user.reset(fresh)
+                    actor, redirect, user = _resolve(app, permission, signed_out, refused)
                     token = app.auth_token
                 if redirect is not None:
                     return None if redirect is _IGNORED else redirect
@@ -175,12 +180,7 @@ def requires(permission: str, *, signed_out: str = "raise", refused: str = "rais
             raise TypeError(f"{fn.__qualname__}: sync generator handlers are not guarded; make it async")
 
         def plain(self, *args, **kwargs):
-            fresh = _fresh_user.set(None)
-            try:
-                actor, redirect = _check(self, permission, signed_out, refused)
-                user = _user_for(self.auth_token)
-            finally:
-                _fresh_user.reset(fresh)
+            actor, redirect, user = _resolve(self, permission, signed_out, refused)
             if redirect is not None:
                 return None if redirect is _IGNORED else redirect
             reset = _resolved.set((self.auth_token, actor, user))

@@ -298,6 +298,12 @@ def _backoff_s(attempt: int, rng: random.Random) -> float:
     return min(4.0, 0.25 * 2 ** attempt) * rng.uniform(0.5, 1.0)
 
 
+def _outcome(results: dict) -> dict:
+    """What both phases print of how their events ended: busy refusals retried, lost, late, and errors by kind."""
+    return {"refused_busy_retries": results["shed"], "lost_events": results["lost"], "late_answers_over_15s": results["late"],
+            "errors": sum(results["errors"].values()), "error_kinds": dict(results["errors"])}
+
+
 def _surge_starts(n: int, spread_s: float) -> list[float]:
     """Offsets (s) at which n newcomers open the root address: evenly over the spread."""
     return [i * spread_s / n for i in range(n)] if n else []
@@ -446,11 +452,7 @@ async def _surge(stack, emails: list[str], password: str, hashes: list[str]) -> 
         "rtt_ms_by_step": {k: _summary(v) for k, v in sorted(results["rtt"].items())},
         "floor_reflex_ping_ms": _summary(floor),
         "driver_loop_lag_ms": _summary(lag),
-        "refused_busy_retries": results["shed"],
-        "lost_events": results["lost"],
-        "late_answers_over_15s": results["late"],
-        "errors": sum(results["errors"].values()),
-        "error_kinds": dict(results["errors"]),
+        **_outcome(results),
     }
 
 
@@ -620,11 +622,7 @@ async def _drive(stack, tokens: list[str], hashes: list[str]) -> dict:
         "floor_reflex_ping_ms": _summary(floor),
         "p95_vs_floor_p95": round(_pct(every, 95) / _pct(floor, 95), 2) if floor and every else None,
         "driver_loop_lag_ms": _summary(lag),
-        "refused_busy_retries": results["shed"],
-        "lost_events": results["lost"],
-        "late_answers_over_15s": results["late"],
-        "errors": sum(results["errors"].values()),
-        "error_kinds": dict(results["errors"]),
+        **_outcome(results),
         "messages_ingested": _ingested(stack.database_url),
         "memory": _memory_report(samples, labels, duration),
     }

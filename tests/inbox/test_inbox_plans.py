@@ -28,16 +28,9 @@ def db(_dialect, request, _migrated_template, tmp_path):
     if _dialect == "postgresql":
         yield request.getfixturevalue("pg_db")
         return
-    import shutil
+    from tests.conftest import fresh_sqlite
 
-    from tests.conftest import _SESSION_TMP, point_app_at
-
-    path = tmp_path / "govsocial.db"
-    shutil.copy(_migrated_template, path)
-    url = f"sqlite:///{path}"
-    point_app_at(url)
-    yield url
-    point_app_at(f"sqlite:///{_SESSION_TMP / 'unused.db'}")
+    yield from fresh_sqlite(_migrated_template, tmp_path)
 
 
 @pytest.fixture
