@@ -88,30 +88,14 @@ def test_policy_is_admin_only_audited_and_never_locks_everyone_out(person):
 def test_a_password_sign_in_commits_twice_and_reads_the_policy_once(person):
     """A surge of sign-ins is a surge of these transactions: the password check (attempt recorded) and one more for
     policy, second factor and the session with its audit row. Each extra commit waits on the audit chain's lock."""
-    from sqlalchemy import event
-
-    from govsocial_app.db.engine import get_engine
     from govsocial_app.services.identity import signin
     from tests.identity.conftest import PASSWORD
+    from tests.statements import sent_statements
 
     uid = person("rae@riverton.gov", "responder")
-    seen: list[str] = []
-    engine = get_engine()
-
-    def statement(_conn, _cur, sql, *_):
-        seen.append(sql)
-
-    def commit(_conn):
-        seen.append("COMMIT")
-
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
-    try:
+    with sent_statements() as seen:
         outcome = signin.password_sign_in("rae@riverton.gov", PASSWORD, "198.51.100.9", "pytest")
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
     assert outcome.token and outcome.user.id == uid
-    assert seen.count("COMMIT") == 2
-    assert sum("FROM setting" in sql for sql in seen) == 1
+    assert seen.count("commit") == 2
+    assert sum("from setting" in sql for sql in seen) == 1
     assert [r.object_id for r in audit_rows("auth.sign_in")] == [str(uid)]
