@@ -307,11 +307,30 @@ async def _supervise(name: str, loop, app) -> None:
 
 
 def _on_every_event(topic: str, relay):
-    """A loop that runs `relay(app)` for each event of `topic` (the pause banner, the alert badge: each re-reads
-    one shared summary and pushes it to this worker's clients)."""
+    """A loop that runs `relay(app)` after events of `topic` (the pause banner, the alert badge: each re-reads one
+    shared summary and pushes it to this worker's clients). The first event is relayed at once; events that arrive
+    while a push is under way are folded into one more push after it, which reads the summary they all changed.
+    (A flood raising alerts every few hundred ms made one push per event to every client, each under its lock.)"""
     async def loop(app) -> None:
-        async for _event in bus.subscribe(topic):
-            await relay(app)
+        due = asyncio.Event()
+
+        async def listen() -> None:
+            async for _event in bus.subscribe(topic):
+                due.set()
+
+        listener = asyncio.create_task(listen())
+        try:
+            while True:
+                waiting = asyncio.create_task(due.wait())
+                await asyncio.wait({waiting, listener}, return_when=asyncio.FIRST_COMPLETED)
+                if listener.done():
+                    waiting.cancel()
+                    listener.result()  # the subscription failed: raise, and _supervise restarts the loop
+                    raise RuntimeError(f"the {topic} subscription ended")
+                due.clear()
+                await relay(app)
+        finally:
+            listener.cancel()
 
     return loop
 
