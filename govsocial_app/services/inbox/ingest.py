@@ -14,6 +14,7 @@ from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from connectors.base import InboundMessage
+from govsocial_app.db import partitions
 from govsocial_app.db.models import Message, MessageVersion
 from govsocial_app.db.sql import unnest_params, unnest_select
 from govsocial_app.services.inbox import targets
@@ -171,10 +172,13 @@ def _lookup(session: Session, network: str, ids: list[str], postgres: bool) -> l
 
     SQLite gets a plain IN list. PostgreSQL gets the ids as one array: a long IN list is a new statement for
     psycopg to parse in Python and for the server to plan on every batch, where `= ANY(array)` is one
-    statement, parsed and prepared once."""
+    statement, parsed and prepared once. On PostgreSQL message is partitioned by month (migration 0014) and the
+    unique index is message_key's: a new external id costs one probe there, and only the ids found are read from
+    message (by id, one primary-key probe per month)."""
     if not postgres:
         return list(session.exec(select(Message).where(Message.network == network, col(Message.external_id).in_(ids))).all())
-    by_key = text("SELECT * FROM message WHERE network = :network AND external_id = ANY(CAST(:ids AS text[]))")
+    by_key = text("SELECT m.* FROM message_key k JOIN message m ON m.id = k.id "
+                  "WHERE k.network = :network AND k.external_id = ANY(CAST(:ids AS text[]))")
     return list(session.scalars(select(Message).from_statement(by_key.bindparams(network=network, ids=ids))).all())
 
 
@@ -188,9 +192,14 @@ def _analyse_once(session: Session) -> None:
     row counts; autovacuum keeps them up to date after that. ANALYZE counts this transaction's own new rows;
     without table ownership PostgreSQL skips it with a warning. Its lock lasts to the end of the transaction and
     can make a concurrent first ingest wait; it comes after this call's last insert so that the wait cannot
-    turn into a deadlock over message rows both are inserting."""
-    if session.execute(text("SELECT reltuples < 0 FROM pg_class WHERE oid = CAST('message' AS regclass)")).scalar():
-        session.execute(text("ANALYZE message"))
+    turn into a deadlock over message rows both are inserting.
+    On a partitioned message table (migration 0014) the dedupe lookup reads message_key, and the inbox reads the
+    month's partition: each is analysed once the same way (autovacuum never analyses the partitioned parent itself)."""
+    names = ["message_key", partitions.partition_name("message", partitions.month_start(datetime.now(timezone.utc)))]
+    never = session.execute(text("SELECT relname FROM pg_class WHERE relname = ANY(CAST(:n AS text[])) AND reltuples < 0"),
+                            {"n": names}).scalars().all()
+    for name in sorted(never):
+        session.execute(text(f"ANALYZE {name}"))
 
 
 @lru_cache(maxsize=8)
