@@ -132,7 +132,7 @@ def _rebuild(bind, table: str, *, partitioned: bool) -> None:
             partitions.create_month(bind, table, month)
         partitions.create_default(bind, table)
     cols = ", ".join(f'"{c}"' for c in shape["columns"])
-    op.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {old}")
+    copied = bind.execute(sa.text(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {old}")).rowcount
     if shape["seq"]:
         op.execute(f"ALTER SEQUENCE {shape['seq']} OWNED BY {table}.id")
     op.execute(f"DROP TABLE {old}")
@@ -149,7 +149,8 @@ def _rebuild(bind, table: str, *, partitioned: bool) -> None:
         op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {ddl}")
     for ddl in shape["triggers"]:
         op.execute(ddl)
-    op.execute(f"ANALYZE {table}")
+    if copied:  # an empty table stays "never analysed": ingest analyses its first month once rows arrive
+        op.execute(f"ANALYZE {table}")
 
 
 def upgrade() -> None:
@@ -162,7 +163,7 @@ def upgrade() -> None:
     op.execute("ALTER TABLE message DROP CONSTRAINT uq_message_network_external")
     _rebuild(bind, "message", partitioned=True)
     op.execute("CREATE TABLE message_key (id integer NOT NULL, network varchar(20) NOT NULL, external_id varchar(300) NOT NULL)")
-    op.execute("INSERT INTO message_key (id, network, external_id) SELECT id, network, external_id FROM message")
+    keys = bind.execute(sa.text("INSERT INTO message_key (id, network, external_id) SELECT id, network, external_id FROM message")).rowcount
     op.execute("ALTER TABLE message_key ADD CONSTRAINT message_key_pkey PRIMARY KEY (id)")
     op.execute("ALTER TABLE message_key ADD CONSTRAINT uq_message_network_external UNIQUE (network, external_id)")
     op.execute(_KEY_FUNCS)
@@ -174,7 +175,8 @@ def upgrade() -> None:
         op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {ddl}")
     _rebuild(bind, "messageversion", partitioned=True)
     _rebuild(bind, "audit_log", partitioned=True)
-    op.execute("ANALYZE message_key")
+    if keys:
+        op.execute("ANALYZE message_key")
 
 
 def downgrade() -> None:

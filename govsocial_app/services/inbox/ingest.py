@@ -115,6 +115,7 @@ def store(
     keys = list(reports)
     postgres = session.get_bind().dialect.name == "postgresql"
     due = targets.targets(session)["normal"] if keys else (0, 0)
+    months: set = set()  # the months the new rows arrived in (PostgreSQL: their message partitions)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         existing = {}
@@ -126,6 +127,7 @@ def store(
         new_rows = [_row(reports[k][0], profile_id, keyword_id, _utc(reports[k][0].created_at) if backfill else now, due)
                     for k in fresh]
         if new_rows:
+            months.update(partitions.month_start(r["received_at"]) for r in new_rows)
             if hook is not None:
                 hook.decide(new_rows, {k: final for k in fresh if len(reports[k]) > 1
                                        and (final := _final_text(reports[k])) != reports[k][0].text})
@@ -163,7 +165,7 @@ def store(
     if result.new_ids or result.versioned_ids:
         chain.mark_archive_pending(session)  # the versions above went in as plain SQL: seal them before commit
     if postgres and result.new_ids:
-        _analyse_once(session)
+        _analyse_once(session, months)
     return result
 
 
@@ -182,7 +184,7 @@ def _lookup(session: Session, network: str, ids: list[str], postgres: bool) -> l
     return list(session.scalars(select(Message).from_statement(by_key.bindparams(network=network, ids=ids))).all())
 
 
-def _analyse_once(session: Session) -> None:
+def _analyse_once(session: Session, months: set) -> None:
     """Give PostgreSQL's planner statistics for a message table that has never had any.
 
     Until autovacuum first analyses the table (up to a minute after rows arrive) the planner guesses that
@@ -193,9 +195,10 @@ def _analyse_once(session: Session) -> None:
     without table ownership PostgreSQL skips it with a warning. Its lock lasts to the end of the transaction and
     can make a concurrent first ingest wait; it comes after this call's last insert so that the wait cannot
     turn into a deadlock over message rows both are inserting.
-    On a partitioned message table (migration 0014) the dedupe lookup reads message_key, and the inbox reads the
-    month's partition: each is analysed once the same way (autovacuum never analyses the partitioned parent itself)."""
-    names = ["message_key", partitions.partition_name("message", partitions.month_start(datetime.now(timezone.utc)))]
+    On a partitioned message table (migration 0014) the dedupe lookup reads message_key, and the inbox reads each
+    month's partition: message_key and the partitions these rows went into are analysed once the same way (a new
+    month starts never analysed)."""
+    names = ["message_key", *(partitions.partition_name("message", m) for m in months)]
     never = session.execute(text("SELECT relname FROM pg_class WHERE relname = ANY(CAST(:n AS text[])) AND reltuples < 0"),
                             {"n": names}).scalars().all()
     for name in sorted(never):
