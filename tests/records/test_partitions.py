@@ -272,3 +272,17 @@ def test_the_migration_converts_a_populated_database_and_back(pg_url):
     engine.dispose()
     upgrade(pg_url)
     assert _fingerprint(pg_url) == after
+
+
+def test_the_cli_reports_the_default_partitions_and_creates_a_month(pg_db, capsys):
+    from govsocial_app import cli
+
+    ingest_messages(1, created=datetime(2019, 7, 5, tzinfo=timezone.utc), prefix="cli")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["partitions"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 1 and "message_default: 1 row(s)" in out and "audit_log_default: 0 row(s)" in out
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["partitions", "--month", "2019-07"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0 and "message_p2019_07" in out and "message_default: 0 row(s)" in out
