@@ -33,26 +33,57 @@ def _fk_target(fk: sa.ForeignKeyConstraint) -> tuple[str, str, str]:
     return fk.table.name, element.parent.name, element.target_fullname
 
 
-def expected_pg_difference(d) -> bool:
-    """Whether one compare_metadata entry is a declared difference of a partitioned PostgreSQL database."""
-    if not isinstance(d, tuple) or not d:
-        return False
-    kind, obj = d[0], d[1] if len(d) > 1 else None
+def _key(d) -> tuple | None:
+    """What one compare_metadata entry says, reduced to what the declared differences are written in."""
+    if not isinstance(d, tuple) or len(d) < 2:
+        return None
+    kind, obj = d[0], d[1]
     if kind == "remove_table" and isinstance(obj, sa.Table):
-        return obj.name == "message_key" or bool(_PARTITION_TABLE.match(obj.name))
-    if kind == "remove_index" and isinstance(obj, sa.Index) and obj.table is not None:
-        if _PARTITION_TABLE.match(obj.table.name) or obj.table.name == "message_key":
-            return True
-        return obj.unique and any(t == obj.table.name and db == _cols(obj) for t, db, _ in _PG_UNIQUES)
-    if kind == "remove_constraint" and isinstance(obj, sa.UniqueConstraint) and obj.table is not None:
-        return any(t == obj.table.name and db == _cols(obj) for t, db, _ in _PG_UNIQUES)
-    if kind == "add_constraint" and isinstance(obj, sa.UniqueConstraint) and obj.table is not None:
-        return any(t == obj.table.name and model == _cols(obj) for t, _, model in _PG_UNIQUES)
+        return kind, obj.name
+    if kind in ("remove_index", "remove_constraint", "add_constraint") and isinstance(obj, (sa.Index, sa.UniqueConstraint)) \
+            and obj.table is not None:
+        unique = isinstance(obj, sa.UniqueConstraint) or obj.unique
+        return kind, obj.table.name, _cols(obj), bool(unique)
     if kind in ("remove_fk", "add_fk") and isinstance(obj, sa.ForeignKeyConstraint) and obj.table is not None:
-        table, column, target = _fk_target(obj)
-        want = "message_key.id" if kind == "remove_fk" else "message.id"
-        return table in _MESSAGE_KEY_REFERRERS and column == "message_id" and target == want
-    return False
+        return (kind, *_fk_target(obj))
+    return None
+
+
+def expected_pg_differences(diff: list) -> list:
+    """The entries of `diff` that are declared differences of a partitioned PostgreSQL database; each must come
+    with its counterpart (a foreign key the models want on message.id only where the database has it on
+    message_key.id, a unique constraint the models want only where the database has it with the key added)."""
+    keys = [_key(d) for d in diff]
+    present = set(keys)
+    partitioned_parts = {"message_key"}
+    out = []
+    for d, k in zip(diff, keys):
+        if k is None:
+            continue
+        kind = k[0]
+        if kind == "remove_table":
+            ok = k[1] in partitioned_parts or bool(_PARTITION_TABLE.match(k[1]))
+        elif kind == "remove_index" and (_PARTITION_TABLE.match(k[1]) or k[1] == "message_key"):
+            ok = True
+        elif kind in ("remove_index", "remove_constraint"):
+            ok = k[3] and any(t == k[1] and db == k[2] for t, db, _ in _PG_UNIQUES)
+        elif kind == "add_constraint":
+            ok = False
+            for t, db, model in _PG_UNIQUES:
+                if t == k[1] and model == k[2]:
+                    ok = (("remove_table", "message_key") in present if db is None else
+                          ("remove_index", t, db, True) in present or ("remove_constraint", t, db, True) in present)
+        elif kind == "remove_fk":
+            ok = k[1] in _MESSAGE_KEY_REFERRERS and k[2] == "message_id" and k[3] == "message_key.id" \
+                and ("add_fk", k[1], k[2], "message.id") in present
+        elif kind == "add_fk":
+            ok = k[1] in _MESSAGE_KEY_REFERRERS and k[2] == "message_id" and k[3] == "message.id" \
+                and ("remove_fk", k[1], k[2], "message_key.id") in present
+        else:
+            ok = False
+        if ok:
+            out.append(d)
+    return out
 
 
 def compare(url: str) -> list:
@@ -72,7 +103,10 @@ def compare(url: str) -> list:
             partitioned = partitions.is_partitioned(conn, "message")
     finally:
         engine.dispose()
-    return [d for d in diff if not (partitioned and expected_pg_difference(d))]
+    if not partitioned:
+        return diff
+    expected = {id(d) for d in expected_pg_differences(diff)}
+    return [d for d in diff if id(d) not in expected]
 
 
 def model_diff(url: str, *, tables: set[str] = frozenset(), columns: set[tuple[str, str]] = frozenset()) -> list:
