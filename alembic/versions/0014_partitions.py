@@ -107,10 +107,11 @@ def _data_months(bind, table: str, key: str) -> list[date]:
     lo, hi = bind.execute(sa.text(f'SELECT min("{key}"), max("{key}") FROM {table}')).first()
     months = set(partitions.months_around())
     if lo is not None:
-        # Every month between the oldest and newest row, at most ten years back (older rows: the default partition).
-        first = max(partitions.month_start(lo), partitions.add_months(min(months), -120))
-        m = first
-        while m <= partitions.month_start(hi):
+        # Every month between the oldest and newest row, at most ten years back and a year past the months ahead
+        # (rows outside: the default partition).
+        m = max(partitions.month_start(lo), partitions.add_months(min(months), -120))
+        last = min(partitions.month_start(hi), partitions.add_months(max(months), 12))
+        while m <= last:
             months.add(m)
             m = partitions.add_months(m, 1)
     return sorted(months)
