@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Setting, utcnow
@@ -19,6 +19,14 @@ def get(key: str, default: Any = None, session: Session | None = None) -> Any:
     with session_scope() as s:
         row = s.get(Setting, key)
         return default if row is None else row.value
+
+
+def get_many(keys: tuple[str, ...], session: Session | None = None) -> dict[str, Any]:
+    """The stored values of these keys in one query; a key never set is absent."""
+    if session is None:
+        with session_scope() as s:
+            return get_many(keys, s)
+    return {row.key: row.value for row in session.exec(select(Setting).where(col(Setting.key).in_(keys)))}
 
 
 def put(session: Session, key: str, value: Any, actor: Actor, *, audit_action: str = "setting.update", **detail) -> None:

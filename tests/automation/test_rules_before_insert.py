@@ -9,14 +9,14 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import col, select
 
 from connectors.base import Author
-from govsocial_app.db.engine import get_engine, session_scope
+from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Alert, InboxRule, KeywordSearch, Message, MessageTag, Tag, Team
 from govsocial_app.services.inbox import ingest, targets, vip
 from govsocial_app.services.intake import pipeline as intake, rules
+from tests.statements import sent_statements
 from tests.automation.test_rules import NOW, _applications, _m, _message, _rule, _tags, _take
 
 
@@ -110,17 +110,8 @@ def test_quiet_rules_write_no_update_to_the_rows_they_just_inserted(profile, man
     _rule(manager, "Potholes", {"query": "pothole"}, [{"type": "tag", "tag": "Roads"}, {"type": "priority", "priority": "high"},
                                                       {"type": "assign", "user_id": manager.user_id}])
     _rule(manager, "Spam", {"query": "casino"}, [{"type": "complete"}])
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(" ".join(statement.split()).lower())
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with sent_statements() as statements:
         ids = _take(profile, [_m(1, "pothole on Elm"), _m(2, "casino bonus"), _m(3, "bins")])
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     updates = [s for s in statements if s.startswith("update message ")]
     assert [u for u in updates if any(f in u for f in ("priority", "assignee_id", "team_id", "status", "sla_"))] == [], \
         "what the rules decided went in with the insert"
@@ -223,17 +214,8 @@ def test_a_message_the_same_page_edits_is_decided_on_the_text_it_is_stored_with(
             replace(_m(base + 3, "a pothole on Oak"), deleted=True),  # deleted: same text, still Potholes
         ]
 
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(" ".join(statement.split()).lower())
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with sent_statements() as statements:
         decided = _take(profile, page(100))
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     with session_scope() as s:
         after = ingest.store(s, page(200), profile_id=profile, now=NOW).new_ids
         intake._listen(s, after)

@@ -83,3 +83,19 @@ def test_policy_is_admin_only_audited_and_never_locks_everyone_out(person):
     assert policy.two_factor_required("manager") and not policy.two_factor_required("viewer")
     assert [r.action for r in audit_rows("identity.two_factor_roles") + audit_rows("identity.password_sign_in")
             + audit_rows("identity.break_glass")] == ["identity.two_factor_roles", "identity.password_sign_in", "identity.break_glass"]
+
+
+def test_a_password_sign_in_commits_twice_and_reads_the_policy_once(person):
+    """A surge of sign-ins is a surge of these transactions: the password check (attempt recorded) and one more for
+    policy, second factor and the session with its audit row. Each extra commit waits on the audit chain's lock."""
+    from govsocial_app.services.identity import signin
+    from tests.identity.conftest import PASSWORD
+    from tests.statements import sent_statements
+
+    uid = person("rae@riverton.gov", "responder")
+    with sent_statements() as seen:
+        outcome = signin.password_sign_in("rae@riverton.gov", PASSWORD, "198.51.100.9", "pytest")
+    assert outcome.token and outcome.user.id == uid
+    assert seen.count("commit") == 2
+    assert sum("from setting" in sql for sql in seen) == 1
+    assert [r.object_id for r in audit_rows("auth.sign_in")] == [str(uid)]

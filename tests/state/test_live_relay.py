@@ -412,3 +412,68 @@ async def test_presence_re_checks_every_session_of_a_pass_in_one_batch_and_skips
         presence.get_store().leave(9)
     assert hops == ["check"], "both sessions re-checked in one thread hop"
     assert str(ids[0]) in app.shown("kept") and "gone" not in app.sent and "gone" not in watchers.watching()
+
+
+async def test_app_wide_events_during_a_push_fold_into_one_more_push_after_it(monkeypatch):
+    """The alert badge and pause banner re-read one summary per push: a burst of alerts during a push costs one more
+    push (reading all of them), not one per alert to every client; a lone event is relayed at once."""
+    import asyncio
+
+    from govsocial_app.services import bus
+
+    events: asyncio.Queue = asyncio.Queue()
+
+    async def subscribe(topic):
+        assert topic == "alerts"
+        while True:
+            yield await events.get()
+
+    monkeypatch.setattr(bus, "subscribe", subscribe)
+    seen_at_push: list[int] = []
+    sent = 0
+    release = asyncio.Event()
+
+    async def push(_app):
+        seen_at_push.append(sent)
+        await release.wait()  # a push to many clients takes a while
+
+    loop = asyncio.create_task(relay._on_every_event("alerts", push)(None))
+    sent += 1
+    events.put_nowait("first")
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert seen_at_push == [1], "the first event is relayed at once"
+    for _ in range(9):  # a burst while that push is under way
+        sent += 1
+        events.put_nowait("burst")
+    for _ in range(50):
+        await asyncio.sleep(0)
+    release.set()
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert seen_at_push == [1, 10], "one more push after the burst, which saw all of it"
+    sent += 1
+    events.put_nowait("later")
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert seen_at_push == [1, 10, 11]
+    loop.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await loop
+
+
+async def test_an_app_wide_relay_whose_subscription_fails_raises_for_its_supervisor(monkeypatch):
+    import asyncio
+
+    from govsocial_app.services import bus
+
+    async def subscribe(_topic):
+        raise ConnectionError("redis went away")
+        yield  # pragma: no cover
+
+    async def push(_app):
+        raise AssertionError("nothing to push")
+
+    monkeypatch.setattr(bus, "subscribe", subscribe)
+    with pytest.raises(ConnectionError):
+        await asyncio.wait_for(relay._on_every_event("pause", push)(None), 5)

@@ -27,9 +27,11 @@ class SignInPolicy:
 
 
 def get_policy(session: Session | None = None) -> SignInPolicy:
-    roles = settings_store.get(TWO_FACTOR_ROLES, [], session=session) or []
-    mode = settings_store.get(PASSWORD_SIGN_IN, "everyone", session=session) or "everyone"
-    ids = settings_store.get(BREAK_GLASS_USERS, [], session=session) or []
+    # One query for the three settings: every password sign-in reads the policy (a surge of sign-ins is a surge of these).
+    values = settings_store.get_many((TWO_FACTOR_ROLES, PASSWORD_SIGN_IN, BREAK_GLASS_USERS), session=session)
+    roles = values.get(TWO_FACTOR_ROLES) or []
+    mode = values.get(PASSWORD_SIGN_IN) or "everyone"
+    ids = values.get(BREAK_GLASS_USERS) or []
     return SignInPolicy(
         tuple(r for r in ROLES if r in roles),
         mode if mode in PASSWORD_MODES else "everyone",

@@ -319,25 +319,30 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_challenge(user_id: int, *, client_ip: str = "", user_agent: str = "") -> Challenge | None:
+def start_challenge(user_id: int, *, client_ip: str = "", user_agent: str = "", session: Session | None = None,
+                    sign_in_policy: policy.SignInPolicy | None = None) -> Challenge | None:
     """After a right password: None when no second factor is needed (open the session as today); else a
-    challenge to finish with `complete_challenge` ("verify"), or to enrol first ("enrol", the role requires it)."""
-    with session_scope() as s:
-        user = s.get(User, user_id)
-        if user is None:
-            raise errors.ChallengeExpired()
-        row = s.get(UserTotp, user_id)
-        if row is not None and row.confirmed_at is not None:
-            purpose = "verify"
-        elif policy.two_factor_required(user.role, s):
-            purpose = "enrol"
-        else:
-            return None
-        token = secrets.token_urlsafe(32)
-        expires = _now() + CHALLENGE_TTL
-        s.add(SignInChallenge(token_hash=_token_hash(token), user_id=user_id, purpose=purpose, client_ip=(client_ip or "")[:64],
-                              user_agent=(user_agent or "")[:300], expires_at=expires))
-        return Challenge(token, purpose, expires)
+    challenge to finish with `complete_challenge` ("verify"), or to enrol first ("enrol", the role requires it).
+    Inside the caller's transaction when given one (password sign-in reads the policy once for both checks)."""
+    if session is None:
+        with session_scope() as s:
+            return start_challenge(user_id, client_ip=client_ip, user_agent=user_agent, session=s, sign_in_policy=sign_in_policy)
+    s = session
+    user = s.get(User, user_id)
+    if user is None:
+        raise errors.ChallengeExpired()
+    row = s.get(UserTotp, user_id)
+    if row is not None and row.confirmed_at is not None:
+        purpose = "verify"
+    elif user.role in (sign_in_policy or policy.get_policy(s)).two_factor_roles:
+        purpose = "enrol"
+    else:
+        return None
+    token = secrets.token_urlsafe(32)
+    expires = _now() + CHALLENGE_TTL
+    s.add(SignInChallenge(token_hash=_token_hash(token), user_id=user_id, purpose=purpose, client_ip=(client_ip or "")[:64],
+                          user_agent=(user_agent or "")[:300], expires_at=expires))
+    return Challenge(token, purpose, expires)
 
 
 def _live_challenge(s: Session, token: str) -> SignInChallenge:
