@@ -28,10 +28,10 @@ def _item(alert: rx.Var) -> rx.Component:
 
 
 def alert_banner() -> rx.Component:
-    """Put at the top of the signed-in shell: it joins the live alerts group when it mounts."""
+    """Put at the top of the signed-in shell. Filled by AlertsLive.join at the start of each shell page's load chain
+    (layout.py SHELL_ON_LOAD), not when it mounts, so it appears with the page's content instead of pushing it down."""
     return rx.box(
         rx.foreach(AlertsLive.critical, _item),
-        on_mount=AlertsLive.join,
         role="alert",
         aria_live="assertive",
         background=rx.color("red", 4),

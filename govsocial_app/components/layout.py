@@ -8,7 +8,9 @@ from reflex_components_core.core.banner import connection_error, has_connection_
 from govsocial_app.components.alert_banner import alert_banner, alerts_badge
 from govsocial_app.components.i18n import role_label, t
 from govsocial_app.components.pause import pause_banner, pause_control
+from govsocial_app.state.alerts import AlertsLive
 from govsocial_app.state.app_state import AppState
+from govsocial_app.state.pause import PauseBanner
 
 NAV = (
     ("inbox", "Inbox", "/inbox", "inbox"),
@@ -17,6 +19,12 @@ NAV = (
     ("reports", "Reports", "/reports", "chart-column"),
     ("more", "More", "/more", "menu"),
 )
+
+# Put before the on_load of every page that uses shell() (govsocial_app.py): the banners above the page's content are
+# filled first in the page's own load chain, before that load signs the client in and shows the shell, so they
+# appear in the same render as the content. Joined when they mounted, they came a round trip after it and pushed it
+# down (Lighthouse mobile, one critical alert: layout shift 0.015 → 0.09).
+SHELL_ON_LOAD = [PauseBanner.join, AlertsLive.join]
 
 # Radix breakpoints: index 2 is 768 px, so phones get the bottom bar and tablets up get the side bar.
 PHONE_ONLY = ["flex", "flex", "none"]
@@ -149,6 +157,9 @@ def page_header(title: str, *actions: rx.Component) -> rx.Component:
         align="center",
         gap="2",
         padding_y="12px",
+        # As tall as a row with a 44 px button from the start: the pause control appears for the roles that may
+        # pause once PauseState.init answers, after the first paint, and pushed the whole page down 14 px.
+        min_height=f"calc({TAP} + 24px)",
         wrap="wrap",
     )
 

@@ -45,10 +45,15 @@ def ensure_lighthouse() -> Path:
     node = TOOL_DIR / "node_modules" / ".bin" / "node"
     if not (TOOL_DIR / "node_modules" / "lighthouse" / "package.json").exists() or not node.exists():
         TOOL_DIR.mkdir(parents=True, exist_ok=True)
+        # Its own package.json, and npm told where it is: without them npm walks up from .tools/lighthouse to the
+        # nearest folder with a node_modules, .tools itself, installs there and prunes bun and axe-core (make deps).
+        manifest = TOOL_DIR / "package.json"
+        if not manifest.exists():
+            manifest.write_text('{"name": "govsocial-lighthouse", "private": true}\n')
         _say(f"installing {LIGHTHOUSE} and {NODE} from npm into {TOOL_DIR}")
         env = dict(os.environ, PUPPETEER_SKIP_DOWNLOAD="1", PUPPETEER_SKIP_CHROMIUM_DOWNLOAD="1")
-        subprocess.run(["npm", "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", LIGHTHOUSE, NODE],
-                       cwd=TOOL_DIR, env=env, check=True)
+        subprocess.run(["npm", "install", "--prefix", str(TOOL_DIR), "--no-save", "--no-audit", "--no-fund",
+                        "--loglevel=error", LIGHTHOUSE, NODE], cwd=TOOL_DIR, env=env, check=True)
     return node
 
 
