@@ -185,7 +185,9 @@ def no_access() -> rx.Component:
 # Runs while the prerendered page is parsed, before its first paint: a browser with no session token (a signed-out
 # visitor, on the way to sign-in) or set to a language other than English (the frame's words are English until the
 # server answers, and left to right) gets the plain spinner instead of the loading frame (app.css, `gs-frame`).
-# No quotes, `<` or `&`: React writes a script's text as it is, and the CSP allows it by its hash (http_security.py).
+# No double quotes, `<`, `>` or `&` (tests/unit/test_loading_frame.py): the prerendered HTML carries the script's text
+# as written; the CSP allows it by its hash (http_security.py). A script React adds later, on a page reached
+# in the app, does not run: the attribute from the first page load stays, which only ever hides the frame.
 FRAME_CHECK = (
     "try{var s=window.localStorage;if(!s.getItem('gs_session')||(s.getItem('gs_lang')||'en')!='en')"
     "document.documentElement.setAttribute('data-gs-frame','off')}catch(e){"
