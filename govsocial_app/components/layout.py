@@ -223,14 +223,12 @@ def loading_frame(active: str, title: str, loading: str) -> rx.Component:
             class_name="gs-frame",
         ),
         rx.box(bottom_nav(active), class_name="gs-frame"),
-        rx.center(
-            rx.spinner(size="3"), height="60vh", role="status", aria_label=t("Loading"), class_name="gs-frame-off"
-        ),
+        _spinner(class_name="gs-frame-off"),  # shown instead where FRAME_CHECK turned the frame off
     )
 
 
-def _spinner() -> rx.Component:
-    return rx.center(rx.spinner(size="3"), height="60vh", role="status", aria_label=t("Loading"))
+def _spinner(**props) -> rx.Component:
+    return rx.center(rx.spinner(size="3"), height="60vh", role="status", aria_label=t("Loading"), **props)
 
 
 def shell(

@@ -3,20 +3,29 @@ the session, a phone signed in on this device sees the page's frame at once (its
 real links, "Loading messages…" as a status) with nothing private in it; a signed-out visitor and an Arabic
 reader get the plain spinner instead; the header does not move when the messages arrive.
 
-"Before the server answers" is held open by taking over the page's websocket (Playwright's route_web_socket): the
-page's scripts run and hydrate, but no event reaches the app."""
+"Before the server answers" is held open by a page whose WebSocket never opens (NEVER_OPENS): its scripts run and
+hydrate, but no event reaches the app."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import phone_context, sign_in
 
+pytestmark = pytest.mark.browser
+
 NAV = ("Inbox", "Publish", "Alerts", "Reports", "More")
 
 
+# A WebSocket that never opens: the page's scripts run and hydrate, and wait for the app for good. (Playwright's
+# route_web_socket does the same but left its event loop marked running for tests/browser/test_ws_signed_out.py.)
+NEVER_OPENS = """window.WebSocket = class { constructor() { this.readyState = 0; }
+    send() {} close() {} addEventListener() {} removeEventListener() {} };"""
+
+
 def _no_server(page) -> None:
-    page.route_web_socket("**/_event/**", lambda ws: None)  # never connected to the app: no answer, ever
+    page.add_init_script(NEVER_OPENS)
 
 
 def _heading_in_main(page) -> list[float]:
