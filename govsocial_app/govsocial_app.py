@@ -7,7 +7,6 @@ import reflex as rx
 from govsocial_app import gctune, loadshed, logs
 from govsocial_app.api import build_api
 from govsocial_app.components.i18n import ROLE_LABELS
-from govsocial_app.components.layout import SHELL_ON_LOAD
 from govsocial_app.i18n import translate
 from govsocial_app.config import get_settings
 from govsocial_app.http_security import SecurityHeaders, socket_origin_allowed
@@ -72,17 +71,8 @@ app = rx.App(
 # The event websocket accepts its own page's origin (or an allowed one), not the whole CORS list Reflex would give it.
 app.sio.eio.cors_allowed_origins = socket_origin_allowed
 
-# Pages without the signed-in shell (components/layout.py); every other page's load chain starts with the banners'.
-NO_SHELL = (index, login)
-
-
-def _on_load(page) -> list:
-    own = list(page.ON_LOAD) if isinstance(page.ON_LOAD, (list, tuple)) else [page.ON_LOAD]
-    return own if page in NO_SHELL else SHELL_ON_LOAD + own
-
-
 for _page in PAGES:
-    app.add_page(_page.page, route=_page.ROUTE, on_load=_on_load(_page), title=_page.TITLE)
+    app.add_page(_page.page, route=_page.ROUTE, on_load=_page.ON_LOAD, title=_page.TITLE)
 
 guard.refuse_undeclared()  # every handler of every state is authorised on the server, or declared public
 

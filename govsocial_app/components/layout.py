@@ -20,12 +20,6 @@ NAV = (
     ("more", "More", "/more", "menu"),
 )
 
-# Put before the on_load of every page that uses shell() (govsocial_app.py): the banners above the page's content are
-# filled first in the page's own load chain, before that load signs the client in and shows the shell, so they
-# appear in the same render as the content. Joined when they mounted, they came a round trip after it and pushed it
-# down (Lighthouse mobile, one critical alert: layout shift 0.015 → 0.09).
-SHELL_ON_LOAD = [PauseBanner.join, AlertsLive.join]
-
 # Radix breakpoints: index 2 is 768 px, so phones get the bottom bar and tablets up get the side bar.
 PHONE_ONLY = ["flex", "flex", "none"]
 WIDE_ONLY = ["none", "none", "flex"]

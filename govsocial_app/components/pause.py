@@ -13,8 +13,8 @@ TAP = "44px"
 
 
 def pause_banner() -> rx.Component:
-    """Put once in the shell. Filled by PauseBanner.join at the start of each shell page's load chain (layout.py
-    SHELL_ON_LOAD), so it appears with the page's content instead of a round trip after it, pushing it down."""
+    """Put once in the shell. It joins the pause banner's live updates when it mounts (see alert_banner for why not
+    in the load chain)."""
     return rx.box(
         rx.cond(
             PauseBanner.paused,
@@ -47,6 +47,7 @@ def pause_banner() -> rx.Component:
                 z_index="25",
             ),
         ),
+        on_mount=PauseBanner.join,
     )
 
 

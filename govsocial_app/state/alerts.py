@@ -42,9 +42,9 @@ def local_time(dt: datetime | None, tz_name: str) -> str:
 
 def signed_in_as(app: AppState, actor, joining: bool) -> int | None:
     """Whom a client's banners are for. The relay pushes only to a client its page's load signed in as the token's
-    owner. A join comes first in a page's load chain (components/layout.py SHELL_ON_LOAD), before that load has
-    signed a new client in (user_id still 0): then the token's owner, just re-checked, is who it is for; the shell
-    shows nothing of it until the load signs the client in, and then with the content, in one render."""
+    owner. A banner's join (when it mounts) can run before the page's load has signed a new client in (user_id still
+    0): then the token's owner, just re-checked, is who it is for; the shell shows nothing of it until the load
+    signs the client in."""
     if app.user_id:
         return app.user_id
     return actor.user_id if joining and actor is not None else None

@@ -106,9 +106,9 @@ async def test_the_live_badge_tells_a_revoked_session_nothing(people):
     assert badge.unacked == 0 and badge.critical == []
 
 
-async def test_a_page_load_chain_fills_the_banner_before_the_page_signs_the_client_in(people):
-    """The banners join first in each signed-in page's load chain (components/layout.py SHELL_ON_LOAD), before the
-    page's load has set the client's user: the join then serves the token's re-checked owner. The relay's own push
+async def test_a_banner_that_joins_before_the_page_signs_the_client_in_serves_the_token_owner(people):
+    """A banner joins when it mounts, which can come before the page's load has set the client's user: the join then
+    serves the token's re-checked owner. The relay's own push
     still needs a client signed in as that owner, and a client signed in as someone else is told nothing."""
     import govsocial_app.govsocial_app  # noqa: F401
     from govsocial_app.state import alerts as alerts_state, watchers
