@@ -22,7 +22,7 @@ export REFLEX_USE_GRANIAN := 1
 export PATH := $(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run run-prod jobs test test-fast lint-imports deps chromium clean-data \
-	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin bench-records bench-replies bench-paint bench-frame-paint bench-migration
+	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin bench-records bench-replies bench-paint bench-frame-paint
 
 deps: $(VENV)/.installed $(BUN) $(AXE)
 
@@ -104,9 +104,6 @@ bench-frame-paint: deps chromium
 
 bench-ingest: deps
 	$(PY) -m tests.bench.bench_ingest
-
-bench-migration: deps
-	$(PY) -m tests.bench.bench_migration_0014
 
 bench-alert: deps
 	$(PY) -m tests.bench.bench_alert

@@ -1,5 +1,4 @@
-"""Command line: `python -m govsocial_app.cli migrate | seed | create-admin | banner | verify-audit | verify-export | dispose |
-partitions`."""
+"""Command line: `python -m govsocial_app.cli migrate | seed | create-admin | banner | verify-audit | verify-export | dispose`."""
 
 from __future__ import annotations
 
@@ -106,35 +105,6 @@ def _dispose(args) -> None:
     print(f"Disposed of {len(entries)} record(s); certificate {cert}. Records on hold were kept.")
 
 
-def _partitions(args) -> None:
-    """PostgreSQL: create the months ahead (and any --month given, moving its rows out of the default partition),
-    then report the rows left in each default partition; exits 1 when any holds rows."""
-    from datetime import date
-
-    from govsocial_app.db import partitions
-    from govsocial_app.db.engine import get_engine
-
-    engine = get_engine()
-    if engine.dialect.name != "postgresql":
-        print("SQLite: not partitioned.")
-        return
-    months = []
-    for raw in args.month or []:
-        try:
-            year, month = (int(x) for x in raw.split("-"))
-            months.append(date(year, month, 1))
-        except ValueError:
-            print(f"error: --month must look like 2026-03, not {raw!r}", file=sys.stderr)
-            raise SystemExit(2)
-    with engine.begin() as conn:
-        created = partitions.ensure(conn) + (partitions.ensure(conn, months) if months else [])
-        left = partitions.default_rows(conn)
-    print("Created: " + (", ".join(created) if created else "nothing (every month there already)"))
-    for table, n in left.items():
-        print(f"{partitions.default_name(table)}: {n} row(s)")
-    raise SystemExit(1 if any(left.values()) else 0)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="govsocial_app.cli")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -157,9 +127,6 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("dispose", help="carry out an approved disposal proposal")
     p.add_argument("--proposal", type=int, required=True)
     p.set_defaults(fn=_dispose)
-    p = sub.add_parser("partitions", help="PostgreSQL: create months ahead, report rows in the default partitions")
-    p.add_argument("--month", action="append", help="YYYY-MM to create too, moving its rows out of the default (repeatable)")
-    p.set_defaults(fn=_partitions)
     args = parser.parse_args(argv)
     args.fn(args)
 

@@ -64,17 +64,6 @@ def _seed(url: str) -> dict:
     pool = [(m.text, m.lang or "en", m.kind) for m in sim.history(until - timedelta(days=10), until, include_public=True)][:5000]
     rng = random.Random(7)
     start = until - timedelta(days=90)
-    # PostgreSQL: the seed's months get their partitions first (migration 0014 creates the months an existing
-    # database holds, the partitions job the months ahead), so the rows are spread by month as in production.
-    from govsocial_app.db import partitions
-    from govsocial_app.db.engine import get_engine
-
-    with get_engine().begin() as conn:
-        m, months = partitions.month_start(start), []
-        while m <= until.date():
-            months.append(m)
-            m = partitions.add_months(m, 1)
-        partitions.ensure(conn, months)
     step = timedelta(days=90) / N
     batch, done = [], 0
     t0 = time.perf_counter()

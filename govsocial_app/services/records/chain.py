@@ -80,12 +80,9 @@ def seal_archive(session: Session) -> int:
     updates = []
     for r in rows:
         h = canonical.sha256(canonical.version_form(seq, r[1], r[2], r[3], r[4], r[5], r[6], prev))
-        updates.append({"i": r[0], "s": seq, "p": prev, "h": h, "c": r[5]})
+        updates.append({"i": r[0], "s": seq, "p": prev, "h": h})
         seq, prev = seq + 1, h
-    # PostgreSQL partitions messageversion by captured_at (migration 0014): naming it reaches one month's partition
-    # instead of probing every month's primary key for the id.
-    where = "id = :i AND captured_at = :c" if conn.dialect.name == "postgresql" else "id = :i"
-    conn.execute(text(f"UPDATE messageversion SET chain_seq = :s, prev_hash = :p, row_hash = :h WHERE {where}"), updates)
+    conn.execute(text("UPDATE messageversion SET chain_seq = :s, prev_hash = :p, row_hash = :h WHERE id = :i"), updates)
     _set_head(conn, "archive", prev)
     return len(rows)
 
