@@ -609,7 +609,6 @@ def page() -> rx.Component:
         rx.el.button(id="gs-page-hidden", aria_label="Page hidden", on_click=InboxState.page_hidden, display="none", type="button"),
         rx.el.button(id="gs-page-visible", aria_label="Page visible", on_click=InboxState.page_visible, display="none", type="button"),
         minute_clock(),
-        frame=("Inbox", "Loading messages…"),
     )
 
 
