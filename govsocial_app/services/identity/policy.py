@@ -25,6 +25,9 @@ class SignInPolicy:
     password_sign_in: str = "everyone"
     break_glass_user_ids: tuple[int, ...] = ()
 
+    def allows_password(self, user_id: int) -> bool:
+        return self.password_sign_in == "everyone" or user_id in self.break_glass_user_ids
+
 
 def get_policy(session: Session | None = None) -> SignInPolicy:
     # One query for the three settings: every password sign-in reads the policy (a surge of sign-ins is a surge of these).
@@ -78,8 +81,7 @@ def is_break_glass(user_id: int, session: Session | None = None) -> bool:
 
 def password_allowed(user_id: int, session: Session | None = None) -> bool:
     """May this user sign in with a password? (Checked after the password, so the answer reveals nothing.)"""
-    p = get_policy(session)
-    return p.password_sign_in == "everyone" or user_id in p.break_glass_user_ids
+    return get_policy(session).allows_password(user_id)
 
 
 def two_factor_required(role: str, session: Session | None = None) -> bool:

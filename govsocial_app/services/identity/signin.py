@@ -75,7 +75,7 @@ def password_sign_in(email: str, password: str, client_ip: str = "", user_agent:
     refused = False
     with session_scope() as s:
         rules = policy.get_policy(s)
-        if rules.password_sign_in != "everyone" and user.id not in rules.break_glass_user_ids:
+        if not rules.allows_password(user.id):
             # Checked after the password, so a refusal reveals nothing about accounts to someone without one.
             audit.record(s, actor, "auth.sign_in_refused", "user", user.id, reason="password sign-in off")
             refused = True
