@@ -12,11 +12,11 @@ from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, func, select
 
 from govsocial_app.config import get_settings
-from govsocial_app.db.engine import session_scope
+from govsocial_app.db.engine import get_engine, session_scope
 from govsocial_app.db.models import AuthSession, LoginAttempt, User
 from govsocial_app.services import audit
 from govsocial_app.services.authz import ROLES, Actor
@@ -228,22 +228,26 @@ def _touch_every(idle: timedelta) -> timedelta:
     return min(timedelta(minutes=5), idle / 10)
 
 
+_SESSION_BY_TOKEN = (
+    select(AuthSession.id, AuthSession.revoked_at, AuthSession.expires_at, AuthSession.created_at, AuthSession.last_seen_at,
+           User.id, User.email, User.display_name, User.role, User.locale, User.theme, User.timezone,
+           User.is_active, User.deleted_at, User.is_demo)
+    .join(User, User.id == AuthSession.user_id)
+    .where(AuthSession.token_hash == bindparam("token_hash"))
+)
+_TOUCH_SESSION = update(AuthSession).where(col(AuthSession.id) == bindparam("sess_id")).values(last_seen_at=bindparam("now"))
+
+
 def user_for_token(token: str, *, touch: bool = True) -> SignedInUser | None:
     """The user behind a bearer token, or None when it is unknown, expired, revoked or the user is gone.
     `touch=False` (the live relay re-checking a session before a push) does not count as activity, so an open tab
     that only receives updates still reaches the idle timeout."""
     if not token:
         return None
-    # Every event of every signed-in person comes here (the guard): columns, not whole rows, and a write only when
-    # the session's last activity is due a refresh.
-    with session_scope() as s:
-        row = s.exec(
-            select(AuthSession.id, AuthSession.revoked_at, AuthSession.expires_at, AuthSession.created_at, AuthSession.last_seen_at,
-                   User.id, User.email, User.display_name, User.role, User.locale, User.theme, User.timezone,
-                   User.is_active, User.deleted_at, User.is_demo)
-            .join(User, User.id == AuthSession.user_id)
-            .where(AuthSession.token_hash == _token_hash(token))
-        ).first()
+    # Every event of every signed-in person comes here (the guard): one prepared statement on a plain connection
+    # (no ORM session, columns not whole rows), and a write only when the session's last activity is due a refresh.
+    with get_engine().connect() as conn:
+        row = conn.execute(_SESSION_BY_TOKEN, {"token_hash": _token_hash(token)}).first()
         if row is None:
             return None
         (sess_id, revoked_at, expires_at, created_at, last_seen_at,
@@ -257,7 +261,8 @@ def user_for_token(token: str, *, touch: bool = True) -> SignedInUser | None:
         if not is_active or deleted_at or (is_demo and not settings.demo):
             return None
         if touch and now - last_seen_at > _touch_every(idle):
-            s.execute(update(AuthSession).where(col(AuthSession.id) == sess_id).values(last_seen_at=now))
+            conn.execute(_TOUCH_SESSION, {"sess_id": sess_id, "now": now})
+            conn.commit()
         return SignedInUser(uid, email, name, role, locale, theme, tz)
 
 
