@@ -10,7 +10,7 @@ from govsocial_app.components.i18n import t
 from govsocial_app.components.layout import page_header, shell
 from govsocial_app.components.target_badges import clock_badge, minute_clock, priority_badge, priority_menu
 from govsocial_app.state.app_state import AppState
-from govsocial_app.state.inbox import CardView, InboxState, Option
+from govsocial_app.state.inbox import CardView, InboxMenus, InboxState, Option
 from govsocial_app.components import reply_picker as picker_ui
 from govsocial_app.components.reply_picker import reply_picker
 from govsocial_app.state.reply_picker import ReplyPickerState
@@ -38,7 +38,7 @@ KIND_OPTS = (("all", "Any type"), ("mention", "Mention"), ("comment", "Comment")
 def _select(key: str, label: str, static: tuple = (), dynamic: str = "", any_label: str = "Any") -> rx.Component:
     items = [rx.select.item(t(text), value=value) for value, text in static]
     if dynamic:
-        items = [rx.select.item(t(any_label), value="all"), rx.foreach(InboxState.opts[dynamic], lambda o: rx.select.item(o.label, value=o.value))]
+        items = [rx.select.item(t(any_label), value="all"), rx.foreach(InboxMenus.opts[dynamic], lambda o: rx.select.item(o.label, value=o.value))]
     return rx.el.label(
         rx.text(t(label), size="1", color=rx.color("gray", 11)),
         rx.select.root(
@@ -263,7 +263,7 @@ def _bulk_bar() -> rx.Component:
             rx.button(t("Complete"), size="2", on_click=InboxState.set_status("completed"), min_height=TAP),
             rx.select.root(
                 rx.select.trigger(placeholder=t("Assign to…"), aria_label=t("Assign selected"), min_height=TAP),
-                rx.select.content(rx.select.item(t("Me"), value="me"), rx.foreach(InboxState.opts["assignee"], lambda o: rx.select.item(o.label, value=o.value)),
+                rx.select.content(rx.select.item(t("Me"), value="me"), rx.foreach(InboxMenus.opts["assignee"], lambda o: rx.select.item(o.label, value=o.value)),
                                   *_team_items()),
                 on_change=InboxState.assign_to,
             ),
@@ -310,7 +310,7 @@ def _list_pane() -> rx.Component:
             rx.cond(InboxState.next_before > 0, rx.button(t("Older"), variant="soft", on_click=InboxState.older, min_height=TAP)),
             padding_y="12px",
         ),
-        rx.el.datalist(rx.foreach(InboxState.opts["tag"], lambda o: rx.el.option(value=o.label)), id="gs-tags"),
+        rx.el.datalist(rx.foreach(InboxMenus.opts["tag"], lambda o: rx.el.option(value=o.label)), id="gs-tags"),
         # Media queries in app.css: with a message open, the list hides on phones and tablets and
         # narrows to a column on desktops (responsive props cannot sit inside rx.cond).
         class_name=rx.cond(InboxState.open_id > 0, "gs-list gs-has-open", "gs-list"),
@@ -357,7 +357,7 @@ def _actions() -> rx.Component:
                 rx.select.content(
                     rx.select.item(t("Me"), value="me"),
                     rx.select.item(t("Nobody"), value="none"),
-                    rx.foreach(InboxState.opts["assignee"], lambda o: rx.select.item(o.label, value=o.value)),
+                    rx.foreach(InboxMenus.opts["assignee"], lambda o: rx.select.item(o.label, value=o.value)),
                     *_team_items(),
                 ),
                 value=rx.cond(InboxState.d_assignee != "", InboxState.d_assignee, ""),
@@ -369,7 +369,7 @@ def _actions() -> rx.Component:
                 AppState.can_edit_vips,
                 rx.select.root(
                     rx.select.trigger(placeholder=t("Add sender to VIP list…"), aria_label=t("Add sender to VIP list"), min_height=TAP),
-                    rx.select.content(rx.foreach(InboxState.opts["vip"], lambda o: rx.select.item(o.label, value=o.value))),
+                    rx.select.content(rx.foreach(InboxMenus.opts["vip"], lambda o: rx.select.item(o.label, value=o.value))),
                     value="",
                     on_change=InboxState.add_to_vip,
                 ),
@@ -609,6 +609,7 @@ def page() -> rx.Component:
         rx.el.button(id="gs-page-hidden", aria_label="Page hidden", on_click=InboxState.page_hidden, display="none", type="button"),
         rx.el.button(id="gs-page-visible", aria_label="Page visible", on_click=InboxState.page_visible, display="none", type="button"),
         minute_clock(),
+        frame=("Inbox", "Loading messages…"),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from urllib.parse import urlencode
 
 import reflex as rx
@@ -155,8 +156,11 @@ class InboxState(AppState):
     next_before: int = 0
     error: str = ""
     selected: list[int] = []
-    opts: dict[str, list[Option]] = {}
     views: list[Option] = []
+    # the filter and action menus live in InboxMenus (below), apart from this state: every event of this state reads
+    # and writes its whole pickle, and the menus (every active person is an assignee) were most of it
+    _menus_version: str = ""  # the choices' fingerprint this client's InboxMenus was last asked to show
+    _menus_at: float = 0.0  # when (time.time()) it was last asked
     # the open message
     open_id: int = 0
     d_card: CardView = CardView()
@@ -327,7 +331,7 @@ class InboxState(AppState):
                 self._read_page()
             except UserError as exc:
                 self.error, self.params, self.cards = str(exc), {}, []
-        self._set_changed("opts", {k: [Option(c.value, c.label) for c in v] for k, v in stream.choices().items()})
+        menus = self._menus()
         self._load_team_opts()
         if self._views_for != f"{self.user_id}:{self.lang}":  # they change only through save_view, which re-reads them
             self.views = self._view_options()
@@ -335,7 +339,18 @@ class InboxState(AppState):
         opened = self._open_from_url(query.get("message", ""))
         self._prefill_correction(query.get("reply", ""))
         self._watch()
-        return opened
+        chained = [*(opened if isinstance(opened, list) else [opened] if opened else []), *([menus] if menus else [])]
+        return chained or None
+
+    def _menus(self):
+        """InboxMenus.refresh, chained after this event when the choices changed since this client was last sent them
+        (or when its menus' stored copy may have expired): a page load or an action otherwise costs nothing for them."""
+        _, version = stream.choices_and_version()
+        now = time.time()
+        if version == self._menus_version and now - self._menus_at < MENUS_RECHECK_S:
+            return None
+        self._menus_version, self._menus_at = version, now
+        return InboxMenus.refresh
 
     def _open_from_url(self, raw: str):
         new_id = int(raw) if raw.isdigit() else 0
@@ -475,15 +490,13 @@ class InboxState(AppState):
         actor = self._require("inbox.act")
         stream.add_tag(self._targets(), form.get("tag", ""), actor)
         self._refresh_after_action()
+        return self._menus()  # a new tag name joins the menus
 
     @rx.event
     @requires("inbox.act")
     def remove_tag(self, tag_name: str):
         actor = self._require("inbox.act")
-        tag_id = next((int(o.value) for o in self.opts.get("tag", []) if o.label == tag_name), None)
-        if tag_id is None:
-            self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in stream.choices().items()}
-            tag_id = next((int(o.value) for o in self.opts.get("tag", []) if o.label == tag_name), 0)
+        tag_id = next((int(c.value) for c in stream.choices()["tag"] if c.label == tag_name), 0)
         stream.remove_tag([self.open_id], tag_id, actor)
         self._refresh_after_action()
 
@@ -562,7 +575,6 @@ class InboxState(AppState):
         """Show the result of this person's own action: the cards it touched are re-read in place (the page keeps
         its order; other people's pages are patched by the live relay), the open message too."""
         self._require("inbox.view")  # a helper that reads data checks for itself
-        self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in stream.choices().items()}
         touched = set(ids if ids is not None else self._targets())
         self.selected = []
         if touched & {c.id for c in self.cards}:
@@ -697,3 +709,26 @@ class InboxState(AppState):
     def discard_held(self):
         self.draft, self.used, self.held_id = "", 0, 0
         self._touch(presence.VIEWING)
+
+
+# A client's stored state expires (Redis: redis_token_expiration) per state, from its last write: InboxMenus is written
+# only when it changes, so it is asked again well within that time even when nothing changed.
+MENUS_RECHECK_S = 15 * 60
+
+
+class InboxMenus(AppState):
+    """The inbox's filter and action menus (networks, profiles, tags, VIP lists, assignees, languages). Kept apart from
+    InboxState so that the inbox's many events (open, reply, tag, live patches) do not read and write them."""
+
+    opts: dict[str, list[Option]] = {}
+    _version: str = ""
+    _at: float = 0.0
+
+    @rx.event
+    @requires("inbox.view", signed_out="ignore", refused="page")
+    def refresh(self):
+        choices, version = stream.choices_and_version()
+        if version != self._version:
+            self.opts = {k: [Option(c.value, c.label) for c in v] for k, v in choices.items()}
+            self._version = version
+        self._at = time.time()  # written even when unchanged, so that its stored copy lives as long as the inbox's

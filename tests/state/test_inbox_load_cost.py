@@ -1,5 +1,6 @@
 """What one inbox load costs each client (issue 20's steady state): the session is resolved once per event, the
-filter menus are resent only when they change, and the shared menu cache survives work on messages."""
+filter menus live in their own state and are sent only when they change, and the shared menu cache survives work
+on messages."""
 
 from __future__ import annotations
 
@@ -41,18 +42,70 @@ def test_a_guarded_load_resolves_the_session_once(inbox, monkeypatch):
     assert state.user_id == 0
 
 
-def test_unchanged_menus_are_not_resent_and_a_change_is(inbox, actor_factory):
-    root, state, actor = inbox
-    state.load()
-    assert state.opts["assignee"] and "opts" in state.dirty_vars
+def _chained(result) -> list[str]:
+    items = result if isinstance(result, list) else [result] if result is not None else []
+    return [getattr(getattr(i, "fn", None), "__qualname__", repr(i)) for i in items]
+
+
+def _menus(root):
+    from govsocial_app.state.app_state import AppState
+    from govsocial_app.state.inbox import InboxMenus
+
+    return root.substates[AppState.get_name()].substates[InboxMenus.get_name()]
+
+
+def test_the_menus_live_apart_from_the_inbox_and_are_sent_once(inbox):
+    from govsocial_app.state.inbox import InboxState
+
+    root, state, _actor = inbox
+    assert "opts" not in InboxState.vars  # every inbox event reads and writes InboxState whole: the menus are not in it
+    first = state.load()
+    assert any("InboxMenus.refresh" in c for c in _chained(first))
+    menus = _menus(root)
+    menus.refresh()
+    assert menus.opts["assignee"] and "Riley Responder" in [o.label for o in menus.opts["assignee"]]
+    assert "opts" in menus.dirty_vars
     root._clean()
-    state.load()
-    assert not {"opts", "team_opts", "team_rr_opts"} & state.dirty_vars
+    again = state.load()  # nothing changed: no second event, nothing resent
+    assert not any("InboxMenus" in c for c in _chained(again))
+    assert not {"team_opts", "team_rr_opts"} & state.dirty_vars
     assert "presence" in state.dirty_vars  # always resent: the relay may have shown the page another value meanwhile
-    actor_factory("responder", "Newly Hired")  # a new person to assign to: audited, so the menu cache drops
-    root._clean()
+    menus.refresh()  # asked anyway (another tab, an old version): an unchanged menu is not resent
+    assert "opts" not in menus.dirty_vars
+
+
+def test_a_change_to_the_choices_reaches_the_menus(inbox, actor_factory):
+    root, state, _actor = inbox
     state.load()
-    assert "opts" in state.dirty_vars and "Newly Hired" in [o.label for o in state.opts["assignee"]]
+    menus = _menus(root)
+    menus.refresh()
+    root._clean()
+    actor_factory("responder", "Newly Hired")  # a new person to assign to: audited, so the menu cache drops
+    chained = _chained(state.load())
+    assert any("InboxMenus.refresh" in c for c in chained)
+    menus.refresh()
+    assert "opts" in menus.dirty_vars and "Newly Hired" in [o.label for o in menus.opts["assignee"]]
+
+
+def test_a_new_tag_refreshes_the_menus_and_an_old_one_does_not(inbox, sim_store):
+    root, state, _actor = inbox
+    (mid, other) = sim_store(2)
+    state.load()
+    state.selected = [mid]
+    assert any("InboxMenus.refresh" in c for c in _chained(state.add_tag({"tag": "Flooding"})))
+    state.selected = [other]
+    assert not _chained(state.add_tag({"tag": "Flooding"}))  # the tag exists: only a message changed
+
+
+def test_the_menus_are_asked_again_before_their_stored_copy_can_expire(inbox, monkeypatch):
+    from govsocial_app.state import inbox as inbox_state
+
+    root, state, _actor = inbox
+    state.load()
+    assert not _chained(state.load())
+    later = inbox_state.time.time() + inbox_state.MENUS_RECHECK_S + 1
+    monkeypatch.setattr(inbox_state.time, "time", lambda: later)
+    assert any("InboxMenus.refresh" in c for c in _chained(state.load()))
 
 
 def test_the_menu_cache_survives_message_work_but_not_a_new_tag(db, actor_factory, sim_store, monkeypatch):
