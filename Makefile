@@ -22,7 +22,7 @@ export REFLEX_USE_GRANIAN := 1
 export PATH := $(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run run-prod jobs test test-fast lint-imports deps chromium clean-data \
-	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin bench-records bench-replies bench-paint
+	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin bench-records bench-replies bench-paint bench-frame-paint
 
 deps: $(VENV)/.installed $(BUN) $(AXE)
 
@@ -97,6 +97,10 @@ bench-signin: deps chromium
 ## Lighthouse and the Node 22 it needs from npm into .tools/lighthouse on first use. BENCH_PAINT_URL measures a running app.
 bench-paint: deps chromium
 	$(PY) -m tests.bench.bench_paint
+
+## The inbox's first paint with and without its loading frame, in Chromium throttled by DevTools (slow 4G, 4x CPU).
+bench-frame-paint: deps chromium
+	$(PY) -m tests.bench.bench_frame_paint
 
 bench-ingest: deps
 	$(PY) -m tests.bench.bench_ingest

@@ -6,6 +6,7 @@ import reflex as rx
 from reflex_base.plugins.sitemap import SitemapPlugin
 
 from govsocial_app.config import get_settings
+from govsocial_app.frontend_build import FrontendBuild
 from govsocial_app.http_security import allowed_origins
 
 _settings = get_settings()
@@ -35,6 +36,13 @@ config = rx.Config(
     frontend_port=_port,
     backend_port=_port,
     show_built_with_reflex=False,
-    plugins=[],
+    # A phone's first paint (issue 20, item 3; make bench-paint). Dynamic components' optional libraries load when one
+    # is first evaluated, not on every page (no script of ours reads window.__reflex), and the app root's loader of
+    # the whole Radix Themes namespace goes (govsocial_app/frontend_build.py, with the browser build's chunks).
+    frontend_lazy_bundled_libraries=True,
+    # Brotli first: smaller than gzip for scripts and CSS; gzip for a client without it. Made once at build time,
+    # served by Reflex's static files by Accept-Encoding (the example nginx passes the header through).
+    frontend_compression_formats=["brotli", "gzip"],
+    plugins=[FrontendBuild()],
     disable_plugins=[SitemapPlugin],  # an internal tool: no public sitemap
 )

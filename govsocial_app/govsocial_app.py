@@ -10,6 +10,7 @@ from govsocial_app.components.i18n import ROLE_LABELS
 from govsocial_app.i18n import translate
 from govsocial_app.config import get_settings
 from govsocial_app.http_security import SecurityHeaders, socket_origin_allowed
+from govsocial_app.page_paths import page_paths
 from govsocial_app.pages import (
     account, admin_audit, admin_cap, admin_users, alert_settings, alerts, approvals, calendar, inbox, index, keywords, listening,
     login, more, my_sessions, notifications, policy, profiles, publish, records, reports, rules, saved_replies, targets, teams,
@@ -51,17 +52,6 @@ HEAD = [
     rx.script(src="/pwa.js"),  # registers the service worker with a direct call (REFLEX.md)
 ]
 
-app = rx.App(
-    theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium", has_background=True),
-    head_components=HEAD,
-    # Our routes first, then security headers around everything (pages, assets, uploads, our routes).
-    api_transformer=[build_api(), SecurityHeaders],
-    backend_exception_handler=handle_backend_exception,
-)
-# The event websocket accepts its own page's origin (or an allowed one), not the whole CORS list Reflex would give it.
-app.sio.eio.cors_allowed_origins = socket_origin_allowed
-
-
 # Every page: a module under pages/ with `page`, `ROUTE`, `TITLE` and `ON_LOAD` (its state lives in state/ under the
 # same module name). A new page is a new module and one name here.
 PAGES = [
@@ -69,6 +59,18 @@ PAGES = [
     admin_audit, profiles, keywords, vips, admin_users, admin_cap, records, two_factor, my_sessions, policy,
     saved_replies, teams, rules, targets,
 ]
+
+app = rx.App(
+    theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium", has_background=True),
+    head_components=HEAD,
+    # Our routes first; a page's address without its trailing slash answers 200, not a redirect (a round trip on a
+    # phone); then security headers around everything (pages, assets, uploads, our routes).
+    api_transformer=[build_api(), page_paths(p.ROUTE for p in PAGES), SecurityHeaders],
+    backend_exception_handler=handle_backend_exception,
+)
+# The event websocket accepts its own page's origin (or an allowed one), not the whole CORS list Reflex would give it.
+app.sio.eio.cors_allowed_origins = socket_origin_allowed
+
 for _page in PAGES:
     app.add_page(_page.page, route=_page.ROUTE, on_load=_page.ON_LOAD, title=_page.TITLE)
 

@@ -8,7 +8,9 @@ from reflex_components_core.core.banner import connection_error, has_connection_
 from govsocial_app.components.alert_banner import alert_banner, alerts_badge
 from govsocial_app.components.i18n import role_label, t
 from govsocial_app.components.pause import pause_banner, pause_control
+from govsocial_app.state.alerts import AlertsLive
 from govsocial_app.state.app_state import AppState
+from govsocial_app.state.pause import PauseBanner
 
 NAV = (
     ("inbox", "Inbox", "/inbox", "inbox"),
@@ -22,6 +24,7 @@ NAV = (
 PHONE_ONLY = ["flex", "flex", "none"]
 WIDE_ONLY = ["none", "none", "flex"]
 TAP = "44px"
+MAIN_PADDING = ["0 12px 96px", "0 16px 96px", "0 24px 24px"]
 
 
 def _nav_link(key: str, label: str, href: str, icon: str, active: str, *, vertical: bool) -> rx.Component:
@@ -52,7 +55,7 @@ def _nav_link(key: str, label: str, href: str, icon: str, active: str, *, vertic
     )
 
 
-def side_nav(active: str) -> rx.Component:
+def side_nav(active: str, *, with_user: bool = True) -> rx.Component:
     return rx.el.nav(
         rx.flex(
             rx.flex(
@@ -73,7 +76,9 @@ def side_nav(active: str) -> rx.Component:
                 gap="2",
                 align="center",
                 padding="12px",
-            ),
+            )
+            if with_user
+            else rx.fragment(),
             direction="column",
             gap="1",
             height="100%",
@@ -149,6 +154,9 @@ def page_header(title: str, *actions: rx.Component) -> rx.Component:
         align="center",
         gap="2",
         padding_y="12px",
+        # As tall as a row with a 44 px button from the start: the pause control appears for the roles that may
+        # pause once PauseState.init answers, after the first paint, and pushed the whole page down 14 px.
+        min_height=f"calc({TAP} + 24px)",
         wrap="wrap",
     )
 
@@ -168,11 +176,68 @@ def no_access() -> rx.Component:
     )
 
 
-def shell(active: str, *children: rx.Component, allowed: rx.Var | None = None) -> rx.Component:
-    """Wrap a signed-in page. Renders nothing but a spinner until the server has confirmed the session. `allowed`
-    (one of AppState's permission flags) replaces the page's content with `no_access()` for a role without it."""
+# Runs while the prerendered page is parsed, before its first paint: a browser with no session token (a signed-out
+# visitor, on the way to sign-in) or set to a language other than English (the frame's words are English until the
+# server answers, and left to right) gets the plain spinner instead of the loading frame (app.css, `gs-frame`).
+# No double quotes, `<`, `>` or `&` (tests/unit/test_loading_frame.py): the prerendered HTML carries the script's text
+# as written; the CSP allows it by its hash (http_security.py). A script React adds later, on a page reached
+# in the app, does not run: the attribute from the first page load stays, which only ever hides the frame.
+FRAME_CHECK = (
+    "try{var s=window.localStorage;if(!s.getItem('gs_session')||(s.getItem('gs_lang')||'en')!='en')"
+    "document.documentElement.setAttribute('data-gs-frame','off')}catch(e){"
+    "document.documentElement.setAttribute('data-gs-frame','off')}"
+)
+
+
+def loading_frame(active: str, title: str, loading: str) -> rx.Component:
+    """What a page with a frame shows until the server has confirmed the session: the same layout as the signed-in
+    page (navigation, the page's header) with a status where the content will be. Nothing in it is private (no
+    data, no name), so the prerendered HTML paints it at once instead of a blank page with a spinner."""
+    return rx.fragment(
+        rx.el.script(FRAME_CHECK),
+        rx.flex(
+            side_nav(active, with_user=False),
+            rx.el.main(
+                page_header(title),
+                rx.flex(
+                    rx.spinner(size="2"),
+                    rx.text(t(loading), size="2", color=rx.color("gray", 11)),
+                    role="status",
+                    gap="2",
+                    align="center",
+                    padding_y="16px",
+                ),
+                id="main",
+                flex="1",
+                min_width="0",
+                padding=MAIN_PADDING,
+                max_width="1200px",
+            ),
+            width="100%",
+            class_name="gs-frame",
+        ),
+        rx.box(bottom_nav(active), class_name="gs-frame"),
+        _spinner(class_name="gs-frame-off"),  # shown instead where FRAME_CHECK turned the frame off
+    )
+
+
+def _spinner(**props) -> rx.Component:
+    return rx.center(rx.spinner(size="3"), height="60vh", role="status", aria_label=t("Loading"), **props)
+
+
+def shell(
+    active: str,
+    *children: rx.Component,
+    allowed: rx.Var | None = None,
+    frame: tuple[str, str] | None = None,
+) -> rx.Component:
+    """Wrap a signed-in page. Until the server has confirmed the session: a spinner, or with `frame` (the page's
+    title, the words of its loading status) `loading_frame()`; a signed-out person gets the spinner on the way to
+    sign-in. `allowed` (one of AppState's permission flags) replaces the page's content with `no_access()` for a
+    role without it."""
     if allowed is not None:
         children = (rx.cond(allowed, rx.fragment(*children), no_access()),)
+    waiting = _spinner() if frame is None else rx.cond(AppState.checked, _spinner(), loading_frame(active, *frame))
     return rx.box(
         rx.el.a(t("Skip to content"), href="#main", class_name="gs-skip"),
         connection_banner(),
@@ -187,12 +252,12 @@ def shell(active: str, *children: rx.Component, allowed: rx.Var | None = None) -
                     id="main",
                     flex="1",
                     min_width="0",
-                    padding=["0 12px 96px", "0 16px 96px", "0 24px 24px"],
+                    padding=MAIN_PADDING,
                     max_width="1200px",
                 ),
                 width="100%",
             ),
-            rx.center(rx.spinner(size="3"), height="60vh", role="status", aria_label=t("Loading")),
+            waiting,
         ),
         rx.cond(AppState.signed_in, bottom_nav(active)),
         dir=AppState.dir,

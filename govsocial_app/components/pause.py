@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import reflex as rx
 
+from govsocial_app.components.clock import local_time
 from govsocial_app.components.i18n import t
+from govsocial_app.state.app_state import AppState
 from govsocial_app.state.pause import MissedView, PauseBanner, PauseState
 
 TAP = "44px"
 
 
 def pause_banner() -> rx.Component:
-    """Put once in the shell. It joins the shared "pause" group when it mounts."""
+    """Put once in the shell. It joins the pause banner's live updates when it mounts (see alert_banner for why not
+    in the load chain)."""
     return rx.box(
         rx.cond(
             PauseBanner.paused,
@@ -21,7 +24,7 @@ def pause_banner() -> rx.Component:
                     rx.text(t("Publishing is paused"), weight="bold", size="3"),
                     rx.text(
                         t("Paused by"), " ", PauseBanner.by, " · ",
-                        rx.moment(PauseBanner.at, format="D MMM, HH:mm"),
+                        local_time(value=PauseBanner.at, lang=AppState.lang),  # not rx.moment: moment.js on every signed-in page
                         rx.cond(PauseBanner.reason != "", rx.fragment(" · ", t("Reason:"), " ", PauseBanner.reason)),
                         size="2",
                     ),

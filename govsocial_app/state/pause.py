@@ -35,7 +35,7 @@ class PauseBanner(rx.State):
     @rx.event
     @requires(SIGNED_IN, signed_out="ignore")
     async def join(self):
-        await _apply(self, await _projection())
+        await _apply(self, await _projection(), joining=True)
 
 
 _cached: tuple[float, dict] | None = None
@@ -49,12 +49,13 @@ async def _projection(fresh: bool = False) -> dict:
     return _cached[1]
 
 
-async def _apply(banner: PauseBanner, projection: dict) -> None:
+async def _apply(banner: PauseBanner, projection: dict, joining: bool = False) -> None:
     from govsocial_app.state import watchers
+    from govsocial_app.state.alerts import signed_in_as
 
     app = await banner.get_state(AppState)
     actor = await watchers.session_actor(app.auth_token)
-    if actor is None or actor.user_id != app.user_id:
+    if actor is None or actor.user_id != signed_in_as(app, actor, joining):
         projection = {}  # a signed-out tab (or a revoked session) is told nothing about who paused and why
     for name in ("paused", "by", "at", "at_label", "reason", "holds_replies"):
         value = projection.get(name, False if name in ("paused", "holds_replies") else "")

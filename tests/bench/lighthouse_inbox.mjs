@@ -51,7 +51,7 @@ try {
       onlyCategories: ["performance", "accessibility", "best-practices"],
     }, undefined, page);
     const lhr = result.lhr;
-    if (process.env.LH_SAVE) (await import("node:fs")).writeFileSync(`${process.env.LH_SAVE}-${i}.json`, result.report);
+    if (process.env.LH_SAVE) (await import("node:fs")).writeFileSync(`${process.env.LH_SAVE}${path.replace(/[^a-z0-9]+/gi, "-")}${i}.json`, result.report);
     if (lhr.runtimeError) throw new Error(JSON.stringify(lhr.runtimeError));
     const a = lhr.audits;
     const num = (id) => (a[id] && typeof a[id].numericValue === "number" ? Math.round(a[id].numericValue) : null);

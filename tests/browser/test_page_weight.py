@@ -1,6 +1,8 @@
 """A phone's first paint of the inbox ships only the JavaScript the inbox needs (issue 20, item 3): not the plotly chart
-bundle the reports load, nor lucide's catalogue of every icon (DynamicIcon, which any rx.icon(<a var>) brings); and
-the cards left for after the first paint (components/deferred.py) do arrive. make bench-paint measures the speed."""
+bundle the reports load, nor lucide's catalogue of every icon (DynamicIcon, which any rx.icon(<a var>) brings), nor
+moment.js (rx.moment; components/clock.py instead), in a bounded number of files (govsocial_app/frontend_build.py);
+the page answers at its own address without a redirect (govsocial_app/page_paths.py); and the cards left for after
+the first paint (components/deferred.py) do arrive. make bench-paint measures the speed."""
 
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ pytestmark = pytest.mark.browser
 _PAGE_SCRIPT = re.compile(r'"(/assets/[^"]+\.js)"')
 _STATIC_IMPORT = re.compile(r'(?:from\s*|import\s*)"\./([^"]+\.js)"')
 _DYNAMIC_IMPORT = re.compile(r'import\(\s*"\./([^"]+\.js)"\s*\)')
+# Scripts the inbox loads before it runs (its modules and their static imports). 46 before the framework and icon
+# chunks and without moment; 18 after. Room for some growth, not for the old splitting.
+MAX_INBOX_SCRIPTS = 24
+# Names in moment.js that survive minification (properties of its exported function).
+_MOMENT = ("momentProperties", "isMoment")
 
 
 def _page_code(base: str, path: str) -> dict[str, str]:
@@ -51,6 +58,19 @@ def test_the_inbox_loads_no_chart_bundle_and_no_icon_catalogue(live_app):
     assert [url for url in inbox if "DynamicIcon" in url] == []
     lazy = {name for text in inbox.values() for name in _DYNAMIC_IMPORT.findall(text)}
     assert not [name for name in lazy if "plotly" in name.lower()]
+
+
+def test_the_inbox_loads_no_moment_in_a_bounded_number_of_scripts(live_app):
+    direct = httpx.get(live_app.url + "/inbox", follow_redirects=False, timeout=20)
+    assert direct.status_code == 200, "a page's address without its slash answers with the page, no redirect"
+    inbox = _page_code(live_app.url, "/inbox")
+    assert set(inbox) == set(_page_code(live_app.url, "/inbox/"))
+    assert [url for url in inbox if "moment" in url.lower()] == []
+    assert [url for url in inbox if any(word in text for word in _MOMENT for text in [inbox[url]])] == []
+    assert len(inbox) <= MAX_INBOX_SCRIPTS, sorted(inbox)
+    # The framework and the icons each come as one file (frontend_build.py), not split across the pages' chunks.
+    assert len([url for url in inbox if "/framework-" in url]) == 1, sorted(inbox)
+    assert len([url for url in inbox if re.search(r"/(?:react-dom|react-router|chunk)-", url)]) == 0, sorted(inbox)
 
 
 def test_the_cards_after_the_first_screen_arrive(phone_page, live_app):

@@ -99,10 +99,15 @@ def test_the_example_nginx_serves_every_route_reflex_needs(prod):
     assert health["redis"]["ok"] is True
     assert health["jobs"]["ok"] is True and health["jobs"]["holder"] == holder_of(prod.jobs[0])
     assert {p["handle"] for p in health["profiles"]} == {"@cityofriverton", "@riverton_ema", "@riverton_water"}
-    moved = http.get("/login")  # the app adds the trailing slash; the redirect must stay on https and this port
-    assert moved.status_code == 307 and moved.headers["location"] == prod.url + "/login/"
+    # A page's address without its trailing slash is the page itself, no redirect (govsocial_app/page_paths.py).
+    direct = http.get("/login")
+    assert direct.status_code == 200 and "<html" in direct.text.lower() and "location" not in direct.headers
     login = http.get("/login/")
     assert login.status_code == 200 and "<html" in login.text.lower()
+    assert http.get("/inbox?status=open").status_code == 200
+    # Brotli first, precompressed at build time (rxconfig.py), through nginx.
+    css = http.get("/app.css", headers={"Accept-Encoding": "br, gzip"})
+    assert css.status_code == 200 and css.headers.get("content-encoding") == "br"
     asset = re.search(r'(/assets/[^"\']+\.js)', login.text)
     assert asset, "the built page references its hashed assets"
     cached = http.get(asset.group(1))

@@ -104,3 +104,31 @@ async def test_the_live_badge_tells_a_revoked_session_nothing(people):
     watchers._sessions.clear()  # re-checked at most every SESSION_RECHECK_S; the test does not wait
     await alerts_state._apply(badge, alerting.live_summary())
     assert badge.unacked == 0 and badge.critical == []
+
+
+async def test_a_banner_that_joins_before_the_page_signs_the_client_in_serves_the_token_owner(people):
+    """A banner joins when it mounts, which can come before the page's load has set the client's user: the join then
+    serves the token's re-checked owner. The relay's own push
+    still needs a client signed in as that owner, and a client signed in as someone else is told nothing."""
+    import govsocial_app.govsocial_app  # noqa: F401
+    from govsocial_app.state import alerts as alerts_state, watchers
+    from govsocial_app.state.app_state import AppState
+
+    raise_personal(people["author"].user_id)
+    raise_team()
+    token, user = auth.sign_in(people["author"].label.split("<")[1].rstrip(">"), PASSWORD)
+    root = rx.State(_reflex_internal_init=True)
+    app = root.substates[AppState.get_name()]
+    app.auth_token = token  # a new client: the token from localStorage, no user loaded yet
+    badge = root.substates[alerts_state.AlertsLive.get_name()]
+    watchers._sessions.clear()
+    alerts_state._cached = None
+    await alerts_state._apply(badge, alerting.live_summary())  # the relay: not for a client no load signed in
+    assert badge.unacked == 0
+    await badge.join()
+    assert badge.unacked == 2
+
+    other = root.substates[AppState.get_name()]
+    other.user_id = user.id + 1000  # signed in (by an earlier load) as somebody else than the token's owner
+    await badge.join()
+    assert badge.unacked == 0 and badge.critical == []
