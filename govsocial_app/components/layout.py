@@ -197,7 +197,7 @@ def loading_frame(active: str, title: str, loading: str) -> rx.Component:
         rx.el.script(FRAME_CHECK),
         rx.flex(
             side_nav(active, with_user=False),
-            rx.el.main(
+            _main(
                 page_header(title),
                 rx.flex(
                     rx.spinner(size="2"),
@@ -207,11 +207,6 @@ def loading_frame(active: str, title: str, loading: str) -> rx.Component:
                     align="center",
                     padding_y="16px",
                 ),
-                id="main",
-                flex="1",
-                min_width="0",
-                padding=MAIN_PADDING,
-                max_width="1200px",
             ),
             width="100%",
             class_name="gs-frame",
@@ -219,6 +214,11 @@ def loading_frame(active: str, title: str, loading: str) -> rx.Component:
         rx.box(bottom_nav(active), class_name="gs-frame"),
         _spinner(class_name="gs-frame-off"),  # shown instead where FRAME_CHECK turned the frame off
     )
+
+
+def _main(*children: rx.Component) -> rx.Component:
+    """The page's main landmark (the skip link's target), the same in the loading frame and the signed-in page."""
+    return rx.el.main(*children, id="main", flex="1", min_width="0", padding=MAIN_PADDING, max_width="1200px")
 
 
 def _spinner(**props) -> rx.Component:
@@ -247,14 +247,7 @@ def shell(
             AppState.signed_in,
             rx.flex(
                 side_nav(active),
-                rx.el.main(
-                    *children,
-                    id="main",
-                    flex="1",
-                    min_width="0",
-                    padding=MAIN_PADDING,
-                    max_width="1200px",
-                ),
+                _main(*children),
                 width="100%",
             ),
             waiting,

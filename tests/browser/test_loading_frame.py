@@ -77,16 +77,21 @@ def test_a_signed_in_phone_sees_the_frame_before_the_server_answers(browser, liv
     ctx.close()
 
 
+def _only_the_spinner(page) -> None:
+    """The plain spinner, and nothing of the signed-in frame: no navigation, no heading, no loading words."""
+    expect(page.get_by_role("status", name="Loading")).to_be_visible()
+    assert not page.get_by_role("navigation", name="Main").is_visible()
+    assert not page.get_by_role("heading", name="Inbox").is_visible()
+    assert not page.get_by_text("Loading messages…").is_visible()
+
+
 def test_a_signed_out_visitor_gets_the_spinner_then_sign_in(browser, live_app):
     ctx = phone_context(browser)
     page = ctx.new_page()
     page.set_default_timeout(15_000)
     _no_server(page)
     page.goto(live_app.url + "/inbox")
-    expect(page.get_by_role("status", name="Loading")).to_be_visible()
-    assert not page.get_by_role("navigation", name="Main").is_visible()
-    assert not page.get_by_role("heading", name="Inbox").is_visible()
-    assert not page.get_by_text("Loading messages…").is_visible()
+    _only_the_spinner(page)
     # With the app answering, the same visitor ends at sign-in.
     fresh = ctx.new_page()
     fresh.goto(live_app.url + "/inbox")
@@ -106,7 +111,5 @@ def test_an_arabic_reader_gets_the_spinner_not_an_english_frame(browser, live_ap
     waiting.set_default_timeout(15_000)
     _no_server(waiting)
     waiting.goto(live_app.url + "/inbox")
-    expect(waiting.get_by_role("status", name="Loading")).to_be_visible()
-    assert not waiting.get_by_role("heading", name="Inbox").is_visible()
-    assert not waiting.get_by_role("navigation", name="Main").is_visible()
+    _only_the_spinner(waiting)
     ctx.close()
