@@ -8,9 +8,7 @@ from reflex_components_core.core.banner import connection_error, has_connection_
 from govsocial_app.components.alert_banner import alert_banner, alerts_badge
 from govsocial_app.components.i18n import role_label, t
 from govsocial_app.components.pause import pause_banner, pause_control
-from govsocial_app.state.alerts import AlertsLive
 from govsocial_app.state.app_state import AppState
-from govsocial_app.state.pause import PauseBanner
 
 NAV = (
     ("inbox", "Inbox", "/inbox", "inbox"),

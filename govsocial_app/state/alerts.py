@@ -40,16 +40,6 @@ def local_time(dt: datetime | None, tz_name: str) -> str:
 # ---------------------------------------------------------------- live badge and banner (on every screen)
 
 
-def signed_in_as(app: AppState, actor, joining: bool) -> int | None:
-    """Whom a client's banners are for. The relay pushes only to a client its page's load signed in as the token's
-    owner. A banner's join (when it mounts) can run before the page's load has signed a new client in (user_id still
-    0): then the token's owner, just re-checked, is who it is for; the shell shows nothing of it until the load
-    signs the client in."""
-    if app.user_id:
-        return app.user_id
-    return actor.user_id if joining and actor is not None else None
-
-
 class AlertsLive(rx.State):
     """The unacknowledged count and the newest critical alerts on every signed-in screen. Each worker pushes them to
     its own clients on the "alerts" bus topic (state/relay.py `push_to_every_client`), from one read per worker."""
@@ -79,7 +69,7 @@ async def _apply(live: AlertsLive, summary: alerting.LiveSummary, joining: bool 
 
     app = await live.get_state(AppState)
     actor = await watchers.session_actor(app.auth_token)  # re-checked: a revoked session or deactivated person gets nothing
-    allowed = actor is not None and actor.user_id == signed_in_as(app, actor, joining) and can(actor.role, "alerts.view")
+    allowed = actor is not None and actor.user_id == watchers.signed_in_as(app, actor, joining) and can(actor.role, "alerts.view")
     # A signed-out tab, or a role without alerts, is told nothing; anyone else the team's alerts and their own.
     unacked, critical = summary.for_user(actor.user_id) if allowed else (0, [])
     critical = [dict(c) for c in critical]

@@ -51,11 +51,10 @@ async def _projection(fresh: bool = False) -> dict:
 
 async def _apply(banner: PauseBanner, projection: dict, joining: bool = False) -> None:
     from govsocial_app.state import watchers
-    from govsocial_app.state.alerts import signed_in_as
 
     app = await banner.get_state(AppState)
     actor = await watchers.session_actor(app.auth_token)
-    if actor is None or actor.user_id != signed_in_as(app, actor, joining):
+    if actor is None or actor.user_id != watchers.signed_in_as(app, actor, joining):
         projection = {}  # a signed-out tab (or a revoked session) is told nothing about who paused and why
     for name in ("paused", "by", "at", "at_label", "reason", "holds_replies"):
         value = projection.get(name, False if name in ("paused", "holds_replies") else "")

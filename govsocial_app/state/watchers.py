@@ -113,6 +113,16 @@ SESSION_RECHECK_S = 5.0  # a revoked or deactivated session stops receiving push
 _sessions: dict[str, tuple[float, object]] = {}
 
 
+def signed_in_as(app, actor, joining: bool) -> int | None:
+    """Whom a client's banners (alerts, pause) are for. The relay pushes only to a client its page's load signed in
+    as the token's owner (`app`: the client's AppState). A banner's join (when it mounts) can run before the page's
+    load has signed a new client in (user_id still 0): then the token's owner, just re-checked (`actor`), is who it
+    is for; the shell shows nothing of it until the load signs the client in."""
+    if app.user_id:
+        return app.user_id
+    return actor.user_id if joining and actor is not None else None
+
+
 async def session_actor(auth_token: str):
     """The signed-in person behind a client's bearer token, or None: re-checked before the relay pushes anything
     to it (a revoked session, an expired one, or a deactivated person gets nothing more), at most once per
