@@ -7,18 +7,22 @@ import logging
 import math
 import secrets
 import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, event, update
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, func, select
 
 from govsocial_app.config import get_settings
 from govsocial_app.db.engine import get_engine, session_scope
 from govsocial_app.db.models import AuthSession, LoginAttempt, User
-from govsocial_app.services import audit
+from govsocial_app.services import audit, bus
+from govsocial_app.services.events import SessionsChanged
 from govsocial_app.services.authz import ROLES, Actor
 
 MIN_PASSWORD = 10
@@ -238,32 +242,109 @@ _SESSION_BY_TOKEN = (
 _TOUCH_SESSION = update(AuthSession).where(col(AuthSession.id) == bindparam("sess_id")).values(last_seen_at=bindparam("now"))
 
 
+# ---- the sessions every event resolves, remembered per worker
+#
+# Every event of every signed-in person resolves its token (the guard, state/guard.py). Each worker remembers the
+# rows it read for SESSION_CACHE_S and forgets all of them whenever a session or a person changes anywhere: a
+# transaction that changes an AuthSession or a User (a sign-out, a revoked session, a new role, a deactivated person,
+# a new password, a changed name or language) forgets them in its own process when it commits, and announces
+# SessionsChanged on the bus, on which every web worker forgets them too (state/relay.py). SESSION_CACHE_S only bounds
+# a bus message that never arrives (Redis reconnecting drops what was published meanwhile).
+# Expiry and the idle timeout are checked against the clock on every call, remembered or not.
+SESSION_CACHE_S = 10.0
+_SESSION_CACHE_MAX = 20_000
+_sessions: dict[tuple[object, str], tuple[float, tuple]] = {}
+_sessions_lock = threading.Lock()
+_sessions_gen = 0  # moves on every forget: a read that raced a change is not remembered
+
+
+def forget_sessions() -> None:
+    """Forget every remembered session of this process (a session or a person changed)."""
+    global _sessions_gen
+    with _sessions_lock:
+        _sessions_gen += 1
+        _sessions.clear()
+
+
+def _session_row(token: str, touch: bool) -> tuple | None:
+    engine = get_engine()
+    key = (engine, _token_hash(token))
+    hit = _sessions.get(key)
+    if hit is not None and time.monotonic() - hit[0] < SESSION_CACHE_S:
+        return hit[1]
+    gen, read_at = _sessions_gen, time.monotonic()
+    # One prepared statement on a plain connection (no ORM session, columns not whole rows), and a write only when
+    # the session's last activity is due a refresh.
+    with engine.connect() as conn:
+        row = conn.execute(_SESSION_BY_TOKEN, {"token_hash": key[1]}).first()
+        if row is None:
+            return None
+        row, now = tuple(row), _now()
+        if touch and _person_of(row, now) and now - row[4] > _touch_every(_idle()):
+            conn.execute(_TOUCH_SESSION, {"sess_id": row[0], "now": now})
+            conn.commit()
+            row = (*row[:4], now, *row[5:])
+    with _sessions_lock:
+        if gen == _sessions_gen:  # nothing changed while it was read
+            if len(_sessions) >= _SESSION_CACHE_MAX:
+                _sessions.clear()
+            _sessions[key] = (read_at, row)
+    return row
+
+
 def user_for_token(token: str, *, touch: bool = True) -> SignedInUser | None:
     """The user behind a bearer token, or None when it is unknown, expired, revoked or the user is gone.
     `touch=False` (the live relay re-checking a session before a push) does not count as activity, so an open tab
     that only receives updates still reaches the idle timeout."""
     if not token:
         return None
-    # Every event of every signed-in person comes here (the guard): one prepared statement on a plain connection
-    # (no ORM session, columns not whole rows), and a write only when the session's last activity is due a refresh.
-    with get_engine().connect() as conn:
-        row = conn.execute(_SESSION_BY_TOKEN, {"token_hash": _token_hash(token)}).first()
-        if row is None:
-            return None
-        (sess_id, revoked_at, expires_at, created_at, last_seen_at,
-         uid, email, name, role, locale, theme, tz, is_active, deleted_at, is_demo) = row
-        now = _now()
-        settings = get_settings()
-        idle = timedelta(hours=settings.session_idle_hours)
-        ends = min(expires_at, created_at + timedelta(days=settings.session_max_days))
-        if revoked_at or ends <= now or now - last_seen_at > idle:
-            return None
-        if not is_active or deleted_at or (is_demo and not settings.demo):
-            return None
-        if touch and now - last_seen_at > _touch_every(idle):
-            conn.execute(_TOUCH_SESSION, {"sess_id": sess_id, "now": now})
-            conn.commit()
-        return SignedInUser(uid, email, name, role, locale, theme, tz)
+    row = _session_row(token, touch)
+    return _person_of(row, _now()) if row is not None else None
+
+
+def _idle() -> timedelta:
+    return timedelta(hours=get_settings().session_idle_hours)
+
+
+def _person_of(row: tuple, now: datetime) -> SignedInUser | None:
+    """The person of a session row read by _SESSION_BY_TOKEN, or None when the session or the person has ended."""
+    (_sess_id, revoked_at, expires_at, created_at, last_seen_at,
+     uid, email, name, role, locale, theme, tz, is_active, deleted_at, is_demo) = row
+    settings = get_settings()
+    ends = min(expires_at, created_at + timedelta(days=settings.session_max_days))
+    if revoked_at or ends <= now or now - last_seen_at > _idle():
+        return None
+    if not is_active or deleted_at or (is_demo and not settings.demo):
+        return None
+    return SignedInUser(uid, email, name, role, locale, theme, tz)
+
+
+_CHANGED = "govsocial_sessions_changed"
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _note_changed_people(session, _flush_context) -> None:
+    if any(isinstance(o, (AuthSession, User)) for o in (*session.dirty, *session.deleted)):
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _note_bulk_changes(state) -> None:
+    table = getattr(state.statement, "table", None)
+    if (state.is_update or state.is_delete) and getattr(table, "name", None) in (AuthSession.__tablename__, User.__tablename__):
+        state.session.info[_CHANGED] = True
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _announce_changed_people(session) -> None:
+    if session.info.pop(_CHANGED, False):
+        forget_sessions()
+        bus.publish(SessionsChanged())
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _drop_changed_people(session) -> None:
+    session.info.pop(_CHANGED, None)
 
 
 def sign_out(token: str, actor: Actor) -> None:

@@ -80,8 +80,17 @@ class FollowUpsFlagged:
     post_ids: tuple[int, ...] = ()
 
 
-Event = InboxChanged | PresenceChanged | PauseChanged | AlertsChanged | FollowUpsFlagged
-KINDS: dict[str, type] = {cls.__name__: cls for cls in (InboxChanged, PresenceChanged, PauseChanged, AlertsChanged, FollowUpsFlagged)}
+@dataclass(frozen=True)
+class SessionsChanged:
+    """A session or a person changed (signed out, revoked, a new role, deactivated, renamed): every web worker
+    forgets the sessions it remembers (services/auth.py `forget_sessions`)."""
+
+    topic: ClassVar[str] = "sessions"
+
+
+Event = InboxChanged | PresenceChanged | PauseChanged | AlertsChanged | FollowUpsFlagged | SessionsChanged
+KINDS: dict[str, type] = {cls.__name__: cls for cls in (InboxChanged, PresenceChanged, PauseChanged, AlertsChanged, FollowUpsFlagged,
+                                                        SessionsChanged)}
 TOPICS = tuple(dict.fromkeys(cls.topic for cls in KINDS.values()))
 
 

@@ -20,7 +20,8 @@ from reflex.state import StateUpdate
 from govsocial_app.services import bus
 from govsocial_app.services.inbox import presence
 from govsocial_app.services.authz import can
-from govsocial_app.services.events import AlertsChanged, InboxChanged, PauseChanged
+from govsocial_app.services import auth as auth_service
+from govsocial_app.services.events import AlertsChanged, InboxChanged, PauseChanged, SessionsChanged
 from govsocial_app.state import guard, watchers
 from govsocial_app.state.alerts import AlertsLive, relay_alerts
 from govsocial_app.state.inbox import InboxState, new_counts
@@ -346,6 +347,14 @@ async def _alerts(app) -> None:
     await push_to_every_client(app, AlertsLive, await relay_alerts())
 
 
+async def _forget_sessions(_app) -> None:
+    """A session or a person changed anywhere: this worker forgets the sessions it remembers (services/auth.py).
+    A message lost while Redis reconnects is bounded by auth.SESSION_CACHE_S."""
+    auth_service.forget_sessions()
+    async for _event in bus.subscribe(SessionsChanged.topic):
+        auth_service.forget_sessions()
+
+
 async def relay_bus(app) -> None:
     """Lifespan task, one per web worker: relay bus events to the browsers connected to this worker."""
     tasks = [
@@ -353,6 +362,7 @@ async def relay_bus(app) -> None:
         asyncio.create_task(_supervise("inbox", _feed_loop, app)),
         asyncio.create_task(_supervise("pause", _on_every_event(PauseChanged.topic, _pause), app)),
         asyncio.create_task(_supervise("alerts", _on_every_event(AlertsChanged.topic, _alerts), app)),
+        asyncio.create_task(_supervise("sessions", _forget_sessions, app)),
     ]
     try:
         await asyncio.gather(*tasks)
