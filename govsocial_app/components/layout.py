@@ -239,8 +239,11 @@ def shell(
     return rx.box(
         rx.el.a(t("Skip to content"), href="#main", class_name="gs-skip"),
         connection_banner(),
-        rx.cond(AppState.signed_in, pause_banner()),
-        rx.cond(AppState.signed_in, alert_banner()),
+        # The banners mount with the page, before the server has confirmed the session (AppState.checked): their
+        # join re-checks the token itself and shows nothing to a signed-out client. Mounted only once the load had
+        # signed the client in, a critical alert arrived a round trip after the messages and pushed them down.
+        rx.cond(AppState.signed_in | ~AppState.checked, pause_banner()),
+        rx.cond(AppState.signed_in | ~AppState.checked, alert_banner()),
         rx.cond(
             AppState.signed_in,
             rx.flex(
