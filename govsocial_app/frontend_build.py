@@ -10,10 +10,19 @@
    its own splitting. (Vite 8 builds with Rolldown, where Rollup's `manualChunks` is ignored once `codeSplitting`
    is set, as Reflex sets it; these are `codeSplitting.groups`, the same thing in Rolldown's words.)
 
+3. The prerendered pages (`post_build`, before Reflex precompresses them): the head preloads every module of the
+   app and React Router's module script starts it as soon as the page is parsed, so the scripts' downloads compete
+   with the stylesheets that the first paint needs, and on a fast load Chromium runs them before its first paint:
+   the loading frame (components/layout.py) waits for them, and Lighthouse counts every module as blocking that
+   paint. Now (`after_first_paint`) the page first paints what the server sent (the loading frame), then the script
+   adds the same module preloads (all in parallel, as before) and starts the app. A tab opened in the background
+   starts at once (it paints no frame until shown).
+
 Each edit checks that the text it changes is there and fails the build loudly if a Reflex upgrade moved it."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from reflex_base.plugins.base import Plugin
@@ -31,6 +40,16 @@ BROWSER_GROUPS = (
     f'              {{ name: "icons", test: {ICONS_TEST}, priority: 10 }},\n'
     "            ]),\n"
 )
+
+
+# React Router's <Scripts/>: one inline module script per prerendered page that imports the app's modules and starts it.
+MODULE_SCRIPT = re.compile(r'(<script type="module"[^>]*>)(.*?)(</script>)', re.S)
+MODULE_PRELOAD = re.compile(r'<link rel="modulepreload" href="([^"]+)"/>')
+STATIC_IMPORT = re.compile(r'^import (?:\* as (\w+) from )?("[^"\n]+");$', re.M)
+# Wait for the next frame to be painted (rAF runs just before it, the timeout just after); a hidden tab paints
+# nothing until shown, so it starts at once; and a visible one whose frames never come starts after half a second.
+PAINT_FIRST = ('if (document.visibilityState === "visible") await new Promise((go) => '
+               '{ requestAnimationFrame(() => setTimeout(go, 0)); setTimeout(go, 500); });\n')
 
 
 class FrontendBuildError(RuntimeError):
@@ -58,6 +77,57 @@ def add_browser_chunks(code: str) -> str:
     return code.replace(GROUPS_ANCHOR, GROUPS_ANCHOR + BROWSER_GROUPS)
 
 
+def after_first_paint(html: str) -> str:
+    """A prerendered page that paints before its scripts download: the head's module preloads move into the
+    app-starting script, after the wait for the first frame. Its static imports become awaited dynamic imports in
+    the same order (a static import runs before any line of its script), so the modules still evaluate one after
+    another exactly as before."""
+    scripts = [m for m in MODULE_SCRIPT.finditer(html) if "__reactRouterRouteModules" in m.group(2)]
+    if len(scripts) != 1:
+        raise FrontendBuildError(f"expected one React Router module script in a prerendered page, found {len(scripts)}")
+    m = scripts[0]
+    body = m.group(2)
+    if body.startswith(PAINT_FIRST):
+        return html  # already done (a second post_build on the same output)
+    if not STATIC_IMPORT.search(body):
+        raise FrontendBuildError("React Router's module script has no static imports left to defer: did it change?")
+    deferred = STATIC_IMPORT.sub(lambda i: f"const {i.group(1)} = await import({i.group(2)});" if i.group(1)
+                                 else f"await import({i.group(2)});", body)
+    if re.search(r"^\s*import[\s{*]", deferred, re.M):
+        raise FrontendBuildError("React Router's module script has a static import this plugin cannot defer")
+    head_end = html.find("</head>")
+    if not 0 < head_end < m.start():
+        raise FrontendBuildError("a prerendered page without its head before React Router's module script")
+    head = html[:head_end]
+    preloads = MODULE_PRELOAD.findall(head)
+    if not preloads:
+        raise FrontendBuildError("React Router's module preloads are no longer in the page's head: did it change?")
+    add_preloads = ("for (const href of " + json.dumps(preloads).replace("</", "<\\/") + ") { const link = "
+                    'document.createElement("link"); link.rel = "modulepreload"; link.href = href; '
+                    "document.head.appendChild(link); }\n")
+    return (MODULE_PRELOAD.sub("", head) + html[head_end: m.start()] + m.group(1) + PAINT_FIRST + add_preloads + deferred
+            + m.group(3) + html[m.end():])
+
+
+def defer_pages(static_dir) -> int:
+    """after_first_paint on every prerendered page of a build; how many pages it changed."""
+    from pathlib import Path
+
+    pages = changed = 0
+    for page in sorted(Path(static_dir).rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        if "__reactRouterRouteModules" not in html:
+            continue  # a static page of ours (offline.html): no app to start
+        pages += 1
+        out = after_first_paint(html)
+        if out != html:
+            page.write_text(out, encoding="utf-8")
+            changed += 1
+    if not pages:
+        raise FrontendBuildError(f"no prerendered page with React Router's module script under {static_dir}")
+    return changed
+
+
 def _uses_dynamic_components() -> bool:
     """Whether anything registered a library for components evaluated on the client (beyond Reflex's defaults and
     Radix Themes, which the app root itself registers)."""
@@ -75,3 +145,6 @@ class FrontendBuild(Plugin):
         if not _uses_dynamic_components():
             add(ROOT_JSX, drop_radix_loader)
         add(VITE_CONFIG, add_browser_chunks)
+
+    def post_build(self, **context) -> None:
+        defer_pages(context["static_dir"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.core.banner import connection_error, has_connection_errors
 
-from govsocial_app.components.alert_banner import alert_banner, alerts_badge
+from govsocial_app.components.alert_banner import alert_banner, alert_space, alerts_badge
 from govsocial_app.components.i18n import role_label, t
 from govsocial_app.components.pause import pause_banner, pause_control
 from govsocial_app.state.app_state import AppState
@@ -94,7 +94,8 @@ def side_nav(active: str, *, with_user: bool = True) -> rx.Component:
     )
 
 
-def bottom_nav(active: str) -> rx.Component:
+def bottom_nav(active: str, *, docked: bool = False) -> rx.Component:
+    """The phone's navigation, fixed at the bottom; `docked`: inside the shell's bottom dock, which is fixed instead."""
     return rx.el.nav(
         rx.flex(
             *[_nav_link(k, label, href, icon, active, vertical=True) for k, label, href, icon in NAV],
@@ -103,11 +104,7 @@ def bottom_nav(active: str) -> rx.Component:
         ),
         aria_label="Main",
         display=PHONE_ONLY,
-        position="fixed",
-        bottom="0",
-        left="0",
-        right="0",
-        z_index="20",
+        **({} if docked else {"position": "fixed", "bottom": "0", "left": "0", "right": "0", "z_index": "20"}),
         padding="4px 4px calc(4px + env(safe-area-inset-bottom))",
         background=rx.color("gray", 1),
         border_top=f"1px solid {rx.color('gray', 5)}",
@@ -190,7 +187,8 @@ FRAME_CHECK = (
 def loading_frame(active: str, title: str, loading: str) -> rx.Component:
     """What a page with a frame shows until the server has confirmed the session: the same layout as the signed-in
     page (navigation, the page's header) with a status where the content will be. Nothing in it is private (no
-    data, no name), so the prerendered HTML paints it at once instead of a blank page with a spinner."""
+    data, no name), so the prerendered HTML paints it at once instead of a blank page with a spinner. (The phone's
+    bottom navigation of the frame is in the shell's dock, where the signed-in page's is.)"""
     return rx.fragment(
         rx.el.script(FRAME_CHECK),
         rx.flex(
@@ -209,7 +207,6 @@ def loading_frame(active: str, title: str, loading: str) -> rx.Component:
             width="100%",
             class_name="gs-frame",
         ),
-        rx.box(bottom_nav(active), class_name="gs-frame"),
         _spinner(class_name="gs-frame-off"),  # shown instead where FRAME_CHECK turned the frame off
     )
 
@@ -236,11 +233,15 @@ def shell(
     if allowed is not None:
         children = (rx.cond(allowed, rx.fragment(*children), no_access()),)
     waiting = _spinner() if frame is None else rx.cond(AppState.checked, _spinner(), loading_frame(active, *frame))
+    # The frame's bottom navigation sits in the dock, where the signed-in page's will be.
+    frame_nav = rx.fragment() if frame is None else rx.cond(
+        AppState.checked, rx.fragment(), rx.box(bottom_nav(active, docked=True), class_name="gs-frame"))
     return rx.box(
         rx.el.a(t("Skip to content"), href="#main", class_name="gs-skip"),
         connection_banner(),
-        rx.cond(AppState.signed_in, pause_banner()),
-        rx.cond(AppState.signed_in, alert_banner()),
+        # The banners mount with the page, before the server has confirmed the session (AppState.checked): their
+        # join re-checks the token itself and shows nothing to a signed-out client.
+        rx.cond(AppState.signed_in | ~AppState.checked, pause_banner()),
         rx.cond(
             AppState.signed_in,
             rx.flex(
@@ -250,7 +251,19 @@ def shell(
             ),
             waiting,
         ),
-        rx.cond(AppState.signed_in, bottom_nav(active)),
+        rx.cond(AppState.signed_in | ~AppState.checked, alert_space()),
+        # The bottom dock: critical alerts above the phone's navigation. Fixed, so an alert that arrives after the
+        # messages covers the foot of the page (alert_space keeps the last message reachable) instead of pushing
+        # the list down under a finger about to tap. On a wide screen it starts after the side navigation.
+        rx.box(
+            rx.cond(AppState.signed_in | ~AppState.checked, alert_banner()),
+            rx.cond(AppState.signed_in, bottom_nav(active, docked=True), frame_nav),
+            position="fixed",
+            bottom="0",
+            inset_inline_start=["0", "0", "220px"],
+            inset_inline_end="0",
+            z_index="20",
+        ),
         dir=AppState.dir,
         lang=AppState.lang,
         min_height="100dvh",

@@ -117,7 +117,8 @@ def signed_in_as(app, actor, joining: bool) -> int | None:
     """Whom a client's banners (alerts, pause) are for. The relay pushes only to a client its page's load signed in
     as the token's owner (`app`: the client's AppState). A banner's join (when it mounts) can run before the page's
     load has signed a new client in (user_id still 0): then the token's owner, just re-checked (`actor`), is who it
-    is for; the shell shows nothing of it until the load signs the client in."""
+    is for. The shell mounts the banners before the load (components/layout.py `shell`), so that a critical alert
+    is on screen before the messages rather than pushing them down a round trip later."""
     if app.user_id:
         return app.user_id
     return actor.user_id if joining and actor is not None else None

@@ -113,3 +113,67 @@ def test_an_arabic_reader_gets_the_spinner_not_an_english_frame(browser, live_ap
     waiting.goto(live_app.url + "/inbox")
     _only_the_spinner(waiting)
     ctx.close()
+
+
+# Every layout shift the page makes that no input caused (what Lighthouse sums as CLS), from the first paint on.
+SHIFTS = """window.__gsShifts = [];
+new PerformanceObserver((list) => { for (const e of list.getEntries()) if (!e.hadRecentInput) window.__gsShifts.push(e.value); })
+    .observe({type: 'layout-shift', buffered: true});"""
+
+
+def _raise_critical_alert(live_app, title: str) -> None:
+    """A critical alert for every responder, raised in the shared app's database (its workers see it within their
+    summary cache, alerts.CACHE_S)."""
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.services.alerting import alerts
+    from tests.conftest import _SESSION_TMP, point_app_at
+
+    point_app_at(f"sqlite:///{live_app.data_dir / 'govsocial.db'}")
+    try:
+        with session_scope() as s:
+            alerts.create_alert(s, alerts.AlertSpec("system", "critical", title), alerts.Audience(roles=("responder",)))
+    finally:
+        point_app_at(f"sqlite:///{_SESSION_TMP / 'unused.db'}")
+
+
+def test_a_critical_alert_docks_above_the_navigation_and_moves_nothing(browser, live_app):
+    """A critical alert arrives a round trip after the page (its banner joins when it mounts). It sits in the
+    shell's bottom dock, fixed above the phone's navigation, so it moves nothing: at the top of the page it pushed
+    the list down under a finger about to tap (Lighthouse's CLS 0.07). The last message still scrolls above it."""
+    title = "Test: river gauge 4 is offline"
+    _raise_critical_alert(live_app, title)
+    ctx = phone_context(browser)
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, live_app.url, "responder2@demo.gov")
+    banner = page.get_by_role("alert").filter(has_text=title)
+    for _ in range(10):  # until this worker's summary has it
+        if banner.is_visible():
+            break
+        page.wait_for_timeout(4_000)
+        page.reload()
+    expect(banner).to_be_visible()
+    page.close()
+
+    fresh = ctx.new_page()  # a new client of the same signed-in phone, as when the app is opened again
+    fresh.set_default_timeout(15_000)
+    fresh.add_init_script(SHIFTS)
+    fresh.goto(live_app.url + "/inbox")
+    alert = fresh.get_by_role("alert").filter(has_text=title)
+    expect(alert).to_be_visible()
+    expect(fresh.locator("#main li").first).to_be_visible()  # the messages
+    fresh.wait_for_timeout(1_500)  # anything still arriving
+    shifts = fresh.evaluate("window.__gsShifts")
+    assert sum(shifts) < 0.01, shifts
+    # Docked: right above the bottom navigation, with its Acknowledge button in reach.
+    nav = fresh.get_by_role("navigation", name="Main").filter(visible=True)
+    assert abs(alert.bounding_box()["y"] + alert.bounding_box()["height"] - nav.bounding_box()["y"]) <= 2
+    assert alert.get_by_role("button", name="Acknowledge").first.bounding_box()["height"] >= 44
+    # The foot of the list scrolls clear of the dock.
+    for _ in range(5):  # to the very end (cards off screen render lazily, content-visibility: auto)
+        fresh.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        fresh.wait_for_timeout(300)
+    assert fresh.evaluate("window.scrollY") > 0
+    last = fresh.locator("#main li").last.bounding_box()
+    assert last["y"] + last["height"] <= alert.bounding_box()["y"] + 1
+    ctx.close()

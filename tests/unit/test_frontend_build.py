@@ -107,3 +107,81 @@ def test_the_plugin_registers_both_edits():
     fb.FrontendBuild().pre_compile(add_modify_task=lambda path, fn: tasks.append((path, fn)), add_save_task=None,
                                    radix_themes_plugin=None, unevaluated_pages=[])
     assert tasks == [(fb.ROOT_JSX, fb.drop_radix_loader), (fb.VITE_CONFIG, fb.add_browser_chunks)]
+
+
+# What React Router 7's <Scripts/> writes into every prerendered page (this Reflex's build, inbox.html), shortened.
+PAGE = """<!DOCTYPE html><html><head><link rel="modulepreload" href="/assets/manifest-bf653b3d.js"/>\
+<link rel="modulepreload" href="/assets/entry.client-BzihYZsN.js"/></head><body><main>Loading messages…</main>\
+<script>window.__reactRouterContext = {"basename":"/"};</script><script type="module" async="">import "/assets/manifest-bf653b3d.js";
+import * as route0 from "/assets/root-_GXhguil.js";
+import * as route1 from "/assets/_inbox_._index-BnFRH4n3.js";
+  
+  window.__reactRouterRouteModules = {"root":route0,"routes/[inbox]._index":route1};
+
+import("/assets/entry.client-BzihYZsN.js");</script><script id="_R_">requestAnimationFrame(function(){$RT=performance.now()});</script></body></html>"""
+
+
+def _module_script(html: str) -> str:
+    return html.split('<script type="module" async="">', 1)[1].split("</script>", 1)[0]
+
+
+def test_the_app_starts_after_the_first_paint_with_its_modules_in_the_same_order():
+    out = fb.after_first_paint(PAGE)
+    script = _module_script(out)
+    assert script.startswith(fb.PAINT_FIRST)  # before anything of the app is fetched or evaluated
+    lines = [line.strip() for line in script.splitlines() if line.strip()]
+    # The head's preloads, all of them and in their order, start every download at once after the paint.
+    assert lines[1].startswith('for (const href of ["/assets/manifest-bf653b3d.js", "/assets/entry.client-BzihYZsN.js"]) {')
+    assert 'link.rel = "modulepreload"' in lines[1] and "document.head.appendChild(link)" in lines[1]
+    assert lines[2:] == [
+        'await import("/assets/manifest-bf653b3d.js");',
+        'const route0 = await import("/assets/root-_GXhguil.js");',
+        'const route1 = await import("/assets/_inbox_._index-BnFRH4n3.js");',
+        'window.__reactRouterRouteModules = {"root":route0,"routes/[inbox]._index":route1};',
+        'import("/assets/entry.client-BzihYZsN.js");',
+    ]
+    head = out.split("</head>")[0]
+    assert "modulepreload" not in head  # nothing of the app downloads before the first paint
+    # Everything else is as it was: the page, the other scripts.
+    assert head == PAGE.split("</head>")[0].replace('<link rel="modulepreload" href="/assets/manifest-bf653b3d.js"/>', "").replace(
+        '<link rel="modulepreload" href="/assets/entry.client-BzihYZsN.js"/>', "")
+    assert out.split("</head>")[1].split('<script type="module"')[0] == PAGE.split("</head>")[1].split('<script type="module"')[0]
+    assert out.split("</script>", 2)[2] == PAGE.split("</script>", 2)[2]
+    assert fb.after_first_paint(out) == out  # a second pass changes nothing
+
+
+def test_the_waiting_script_is_valid_javascript(tmp_path):
+    node = shutil.which("node")
+    assert node, "node is needed to build the frontend (make deps)"
+    path = tmp_path / "start.mjs"
+    path.write_text(_module_script(fb.after_first_paint(PAGE)))
+    checked = subprocess.run([node, "--check", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.parametrize("page", [
+    PAGE.replace("__reactRouterRouteModules", "__routeModules"),  # React Router renamed its globals
+    PAGE + PAGE[PAGE.index('<script type="module"'):],  # two app scripts in one page
+    PAGE.replace('import * as route0 from "/assets/root-_GXhguil.js";', 'import { x as route0 } from "/assets/root.js";'),
+    PAGE.replace('import "/assets/manifest-bf653b3d.js";\nimport * as route0 from "/assets/root-_GXhguil.js";\n'
+                 'import * as route1 from "/assets/_inbox_._index-BnFRH4n3.js";\n', ""),
+    PAGE.replace('rel="modulepreload"', 'rel="preload"'),  # the preloads changed form
+])
+def test_a_page_this_plugin_does_not_understand_fails_the_build_loudly(page):
+    with pytest.raises(fb.FrontendBuildError):
+        fb.after_first_paint(page)
+
+
+def test_the_build_step_defers_every_page_of_the_app_and_only_those(tmp_path):
+    (tmp_path / "admin").mkdir()
+    (tmp_path / "inbox.html").write_text(PAGE)
+    (tmp_path / "admin" / "index.html").write_text(PAGE.replace("_inbox_._index", "admin"))
+    offline = "<!DOCTYPE html><html><body>You are offline.</body></html>"
+    (tmp_path / "offline.html").write_text(offline)
+    fb.FrontendBuild().post_build(static_dir=tmp_path)
+    assert _module_script((tmp_path / "inbox.html").read_text()).startswith(fb.PAINT_FIRST)
+    assert _module_script((tmp_path / "admin" / "index.html").read_text()).startswith(fb.PAINT_FIRST)
+    assert (tmp_path / "offline.html").read_text() == offline
+    assert fb.defer_pages(tmp_path) == 0  # done already: nothing changed, and no error
+    with pytest.raises(fb.FrontendBuildError):
+        fb.defer_pages(tmp_path / "admin" / "nothing-here")
