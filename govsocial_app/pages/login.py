@@ -73,7 +73,10 @@ def _password_form() -> rx.Component:
         rx.flex(
             _field("Email", "email", "email", "username"),
             _field("Password", "password", "password", "current-password"),
-            rx.button(t("Sign in"), type="submit", size="3", width="100%", min_height="44px"),
+            # Disabled until the app has started and the server has answered: the page paints before its scripts
+            # load, and a form submitted natively then would put the password in the address (a GET to this page).
+            # With its only submit button disabled, Enter in a field submits nothing either.
+            rx.button(t("Sign in"), type="submit", size="3", width="100%", min_height="44px", disabled=~rx.State.is_hydrated),
             direction="column",
             gap="3",
         ),

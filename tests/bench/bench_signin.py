@@ -23,6 +23,7 @@ WATCH = """
   tick();
 }
 """
+READY = "() => [...document.querySelectorAll('button')].some((b) => b.textContent.trim() === 'Sign in' && !b.disabled)"
 # The clock starts when the click on "Sign in" is dispatched in the page, not when Playwright sends it.
 CLICK = """
 () => {
@@ -49,6 +50,8 @@ def _trial(browser, url: str, start: str) -> float | None:
         page.wait_for_url("**/login**")
         page.get_by_label("Email").fill("responder@demo.gov")
         page.get_by_label("Password").fill(DEMO_PASSWORD)
+        # A person taps once the button is live (it is disabled until the app has started and its socket answered).
+        page.wait_for_function(READY, timeout=GIVE_UP_MS)
         page.evaluate(WATCH)
         t0 = page.evaluate(CLICK)
         try:

@@ -75,3 +75,31 @@ def test_a_link_to_a_page_the_role_may_not_open_says_so_instead_of_empty_forms(p
         page.wait_for_timeout(300)
     notice.get_by_role("link", name="Go to the inbox").tap()
     page.wait_for_url(re.compile(r"/inbox/?$"))
+
+
+def test_the_sign_in_form_submits_nothing_before_the_app_has_started(browser, live_app):
+    """The page paints before its scripts load (govsocial_app/frontend_build.py), so a person can type into the form
+    before the app has started. Until the server has answered, Sign in is disabled: a native submit would send the
+    password in the address of a GET to this page. Held there by a WebSocket that never opens."""
+    from tests.browser.conftest import phone_context
+    from tests.browser.test_loading_frame import NEVER_OPENS
+
+    ctx = phone_context(browser)
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    page.add_init_script(NEVER_OPENS)
+    page.goto(live_app.url + "/login")
+    button = page.get_by_role("button", name="Sign in")
+    expect(button).to_be_disabled()
+    page.get_by_label("Email").fill("responder@demo.gov")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    button.click(force=True)
+    page.wait_for_timeout(500)
+    assert "password" not in page.url and DEMO_PASSWORD not in page.url
+    assert page.url.rstrip("/").endswith("/login")
+    # With the app answering, the same form signs in.
+    fresh = ctx.new_page()
+    fresh.goto(live_app.url + "/login")
+    expect(fresh.get_by_role("button", name="Sign in")).to_be_enabled()
+    ctx.close()
