@@ -348,11 +348,14 @@ async def _alerts(app) -> None:
 
 
 async def _forget_sessions(_app) -> None:
-    """A session or a person changed anywhere: this worker forgets the sessions it remembers (services/auth.py).
-    A message lost while Redis reconnects is bounded by auth.SESSION_CACHE_S."""
+    """A session or a person changed anywhere: this worker forgets the sessions it remembers, the guard's
+    (services/auth.py) and the relay's own for pushes (watchers.session_actor). A message lost while Redis
+    reconnects is bounded by auth.SESSION_CACHE_S and watchers.SESSION_RECHECK_S."""
     auth_service.forget_sessions()
+    watchers.forget_sessions()
     async for _event in bus.subscribe(SessionsChanged.topic):
         auth_service.forget_sessions()
+        watchers.forget_sessions()
 
 
 async def relay_bus(app) -> None:

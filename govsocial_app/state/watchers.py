@@ -109,16 +109,21 @@ def presence_slice(proj: dict[str, list[dict[str, str]]], ids) -> dict[str, list
 
 
 
-SESSION_RECHECK_S = 5.0  # a revoked or deactivated session stops receiving pushes within this long
+SESSION_RECHECK_S = 5.0  # a revoked or deactivated session stops receiving pushes within this long at most
 _sessions: dict[str, tuple[float, object]] = {}
+
+
+def forget_sessions() -> None:
+    """A session or a person changed (SessionsChanged on the bus, state/relay.py): re-check every token before its
+    next push, so a revoked session stops receiving at once rather than within SESSION_RECHECK_S."""
+    _sessions.clear()
 
 
 def signed_in_as(app, actor, joining: bool) -> int | None:
     """Whom a client's banners (alerts, pause) are for. The relay pushes only to a client its page's load signed in
     as the token's owner (`app`: the client's AppState). A banner's join (when it mounts) can run before the page's
     load has signed a new client in (user_id still 0): then the token's owner, just re-checked (`actor`), is who it
-    is for. The shell mounts the banners before the load (components/layout.py `shell`), so that a critical alert
-    is on screen before the messages rather than pushing them down a round trip later."""
+    is for. The shell mounts the banners before the load (components/layout.py `shell`)."""
     if app.user_id:
         return app.user_id
     return actor.user_id if joining and actor is not None else None

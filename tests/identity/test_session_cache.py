@@ -106,21 +106,25 @@ def test_a_change_in_another_process_arrives_on_the_bus(signed_in):
 
     token, _ = signed_in
 
+    from govsocial_app.state import watchers
+
     async def scenario():
         listening = asyncio.create_task(relay._forget_sessions(None))
         await asyncio.sleep(0.05)  # subscribed (and, starting, it forgot everything)
         assert auth.user_for_token(token) is not None
+        assert await watchers.session_actor(token) is not None  # the relay's own check before a push
         _behind_our_back(revoked_at=datetime.now(timezone.utc))
         assert auth.user_for_token(token) is not None  # remembered: nothing in this process saw the change
+        assert await watchers.session_actor(token) is not None
         bus.publish(SessionsChanged())
         for _ in range(100):
             await asyncio.sleep(0.01)
             if auth.user_for_token(token) is None:
                 break
         listening.cancel()
-        return auth.user_for_token(token)
+        return auth.user_for_token(token), await watchers.session_actor(token)
 
-    assert asyncio.run(scenario()) is None
+    assert asyncio.run(scenario()) == (None, None)  # the guard and the relay's pushes both stop at once
 
 
 def test_without_the_bus_the_window_ends_it(signed_in, monkeypatch):
