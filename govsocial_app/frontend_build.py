@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from reflex_base.plugins.base import Plugin
 
@@ -111,8 +112,6 @@ def after_first_paint(html: str) -> str:
 
 def defer_pages(static_dir) -> int:
     """after_first_paint on every prerendered page of a build; how many pages it changed."""
-    from pathlib import Path
-
     pages = changed = 0
     for page in sorted(Path(static_dir).rglob("*.html")):
         html = page.read_text(encoding="utf-8")

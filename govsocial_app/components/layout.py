@@ -236,12 +236,13 @@ def shell(
     # The frame's bottom navigation sits in the dock, where the signed-in page's will be.
     frame_nav = rx.fragment() if frame is None else rx.cond(
         AppState.checked, rx.fragment(), rx.box(bottom_nav(active, docked=True), class_name="gs-frame"))
+    # The banners mount with the page, before the server has confirmed the session (AppState.checked): their join
+    # re-checks the token itself and shows nothing to a signed-out client.
+    banners = AppState.signed_in | ~AppState.checked
     return rx.box(
         rx.el.a(t("Skip to content"), href="#main", class_name="gs-skip"),
         connection_banner(),
-        # The banners mount with the page, before the server has confirmed the session (AppState.checked): their
-        # join re-checks the token itself and shows nothing to a signed-out client.
-        rx.cond(AppState.signed_in | ~AppState.checked, pause_banner()),
+        rx.cond(banners, pause_banner()),
         rx.cond(
             AppState.signed_in,
             rx.flex(
@@ -251,12 +252,12 @@ def shell(
             ),
             waiting,
         ),
-        rx.cond(AppState.signed_in | ~AppState.checked, alert_space()),
+        rx.cond(banners, alert_space()),
         # The bottom dock: critical alerts above the phone's navigation. Fixed, so an alert that arrives after the
         # messages covers the foot of the page (alert_space keeps the last message reachable) instead of pushing
         # the list down under a finger about to tap. On a wide screen it starts after the side navigation.
         rx.box(
-            rx.cond(AppState.signed_in | ~AppState.checked, alert_banner()),
+            rx.cond(banners, alert_banner()),
             rx.cond(AppState.signed_in, bottom_nav(active, docked=True), frame_nav),
             position="fixed",
             bottom="0",

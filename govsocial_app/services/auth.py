@@ -280,7 +280,7 @@ def _session_row(token: str, touch: bool) -> tuple | None:
         if row is None:
             return None
         row, now = tuple(row), _now()
-        if touch and _person_of(row, now) and now - row[4] > _touch_every(_idle()):
+        if touch and now - row[4] > _touch_every(_idle()) and _person_of(row, now):  # an ended session is not touched
             conn.execute(_TOUCH_SESSION, {"sess_id": row[0], "now": now})
             conn.commit()
             row = (*row[:4], now, *row[5:])
