@@ -16,6 +16,15 @@ import reflex as rx
 PASSWORD = "correct horse battery"  # what tests/conftest.py's actor_factory gives every user
 
 
+def settle(result):
+    """What a handler returned, awaited when it is a coroutine: the inbox's page loads are async (their reads run
+    in a worker thread), most other handlers are not; a test calls either the same way."""
+    import asyncio
+    import inspect
+
+    return asyncio.run(result) if inspect.iscoroutine(result) else result
+
+
 def email_of(actor) -> str:
     return actor.label.split("<")[1].rstrip(">")
 

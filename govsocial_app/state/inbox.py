@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from urllib.parse import urlencode
@@ -235,10 +236,11 @@ class InboxState(AppState):
     def _ago(self, dt) -> str:
         return relative_time(dt, lang=self.lang, tz=self.user_tz)
 
-    def _view_options(self) -> list[Option]:
-        """Saved views; the starter views' names ("My open", "VIPs", "Crisis") are catalogue msgids, so they read
-        in the reader's language. A name a person typed is not in the catalogue and shows as typed."""
-        return [Option(v.query, self._(v.name)) for v in stream.saved_views(self.user_id)]
+    def _view_options(self, views: list[stream.ViewItem] | None = None) -> list[Option]:
+        """Saved views (read now unless given); the starter views' names ("My open", "VIPs", "Crisis") are catalogue
+        msgids, so they read in the reader's language. A name a person typed is not in the catalogue and shows as typed."""
+        views = stream.saved_views(self.user_id) if views is None else views
+        return [Option(v.query, self._(v.name)) for v in views]
 
     def _filter(self) -> stream.InboxFilter:
         return stream.filter_from_params(self.params)
@@ -249,7 +251,16 @@ class InboxState(AppState):
 
     def _read_page(self, before_id: int | None = None) -> None:
         self._require("inbox.view")  # a helper that reads data checks for itself
-        page = stream.list_page(self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None)
+        self._show_page(stream.list_page(self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None), before_id)
+
+    async def _read_page_off_loop(self, before_id: int | None = None) -> None:
+        """`_read_page` for an event handler: the page's queries run in a worker thread, so the worker's event loop
+        serves everyone else's events (and pings) while PostgreSQL answers, instead of waiting with them."""
+        self._require("inbox.view")
+        page = await asyncio.to_thread(stream.list_page, self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None)
+        self._show_page(page, before_id)
+
+    def _show_page(self, page: stream.InboxPage, before_id: int | None) -> None:
         self.cards = [self._view(c) for c in page.cards]
         self.next_before = page.next_before_id or 0
         if not before_id:
@@ -275,6 +286,12 @@ class InboxState(AppState):
     def _load_detail(self) -> None:
         actor = self._require("inbox.view")  # a helper that reads data checks for itself
         self._apply_detail(stream.detail(self.open_id))
+        self._load_moderation(actor)
+
+    async def _load_detail_off_loop(self) -> None:
+        """`_load_detail` for an event handler, its queries in a worker thread (see `_read_page_off_loop`)."""
+        actor = self._require("inbox.view")
+        self._apply_detail(await asyncio.to_thread(stream.detail, self.open_id))
         self._load_moderation(actor)
 
     def _load_moderation(self, actor) -> None:
@@ -307,9 +324,13 @@ class InboxState(AppState):
 
     # ---------------------------------------------------------------- loading
 
+    # The page loads and the paging below are async: their reads run in a worker thread (`*_off_loop`), so one
+    # person's page load never holds up the other people on the same worker. The state stays locked for this
+    # client meanwhile (Reflex's per-client lock), so nothing else changes it between the read and the update.
+
     @rx.event
     @requires("inbox.view", signed_out="login")
-    def load(self):
+    async def load(self):
         if not self._load_user():
             return self._to_login()
         self._require("inbox.view")
@@ -328,15 +349,15 @@ class InboxState(AppState):
         if not keep:
             self.error, self.top_id, self.new_count, self.page_starts = bad_link, 0, 0, []
             try:
-                self._read_page()
+                await self._read_page_off_loop()
             except UserError as exc:
                 self.error, self.params, self.cards = str(exc), {}, []
         menus = self._menus()
         self._load_team_opts()
         if self._views_for != f"{self.user_id}:{self.lang}":  # they change only through save_view, which re-reads them
-            self.views = self._view_options()
+            self.views = self._view_options(await asyncio.to_thread(stream.saved_views, self.user_id))
             self._views_for = f"{self.user_id}:{self.lang}"
-        opened = self._open_from_url(query.get("message", ""))
+        opened = await self._open_from_url(query.get("message", ""))
         self._prefill_correction(query.get("reply", ""))
         self._watch()
         chained = [*(opened if isinstance(opened, list) else [opened] if opened else []), *([menus] if menus else [])]
@@ -352,7 +373,7 @@ class InboxState(AppState):
         self._menus_version, self._menus_at = version, now
         return InboxMenus.refresh
 
-    def _open_from_url(self, raw: str):
+    async def _open_from_url(self, raw: str):
         new_id = int(raw) if raw.isdigit() else 0
         if new_id != self.open_id:
             if self.open_id:
@@ -361,7 +382,7 @@ class InboxState(AppState):
             self.open_id, self.draft, self.reply_error, self.held_id, self._presence_status = new_id, "", "", 0, ""
         if self.open_id:
             try:
-                self._load_detail()
+                await self._load_detail_off_loop()
             except UserError as exc:
                 self.open_id, self.error = 0, str(exc)
                 return
@@ -425,22 +446,22 @@ class InboxState(AppState):
 
     @rx.event
     @requires("inbox.view")
-    def show_new(self):
+    async def show_new(self):
         self.top_id, self.new_count, self.page_starts = 0, 0, []
-        self._read_page()
+        await self._read_page_off_loop()
 
     @rx.event
     @requires("inbox.view")
-    def older(self):
+    async def older(self):
         if self.next_before:
             self.page_starts = self.page_starts + [self.next_before]
-            self._read_page(self.next_before)
+            await self._read_page_off_loop(self.next_before)
 
     @rx.event
     @requires("inbox.view")
-    def newer(self):
+    async def newer(self):
         self.page_starts = self.page_starts[:-1]
-        self._read_page(self.page_starts[-1] if self.page_starts else None)
+        await self._read_page_off_loop(self.page_starts[-1] if self.page_starts else None)
 
     # ---------------------------------------------------------------- presence
 

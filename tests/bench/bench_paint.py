@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.signed_in import settle
+
 REPO = Path(__file__).resolve().parents[2]
 RUNS = int(os.environ.get("BENCH_PAINT_RUNS", "5"))
 LIGHTHOUSE = "lighthouse@13.5.0"
@@ -106,7 +108,7 @@ def server_first_load(data_dir: Path | None, rounds: int = 20) -> dict | None:
         app.auth_token = token
         inbox = app.substates[InboxState.get_name()]
         t1 = time.perf_counter()
-        inbox.load()
+        settle(inbox.load())  # async: its reads run in a worker thread
         t2 = time.perf_counter()
         delta = root.get_delta()
         t3 = time.perf_counter()

@@ -4,6 +4,8 @@ on messages."""
 
 from __future__ import annotations
 
+from tests.signed_in import settle
+
 import pytest
 import reflex as rx
 from reflex.istate.data import ReflexURL, RouterData
@@ -33,12 +35,12 @@ def test_a_guarded_load_resolves_the_session_once(inbox, monkeypatch):
     calls: list[str] = []
     real = auth.user_for_token
     monkeypatch.setattr(auth, "user_for_token", lambda token, **kw: calls.append(token) or real(token, **kw))
-    state.load()
+    settle(state.load())
     assert len(calls) == 1
     assert state.user_name == "Riley Responder" and state.user_role == "responder" and state.user_id > 0
     # and a revoked session is still refused on the next event: nothing outlives the event that resolved it
     auth.sign_out(state.auth_token, _actor)
-    assert "/login" in str(state.load())
+    assert "/login" in str(settle(state.load()))
     assert state.user_id == 0
 
 
@@ -59,14 +61,14 @@ def test_the_menus_live_apart_from_the_inbox_and_are_sent_once(inbox):
 
     root, state, _actor = inbox
     assert "opts" not in InboxState.vars  # every inbox event reads and writes InboxState whole: the menus are not in it
-    first = state.load()
+    first = settle(state.load())
     assert any("InboxMenus.refresh" in c for c in _chained(first))
     menus = _menus(root)
     menus.refresh()
     assert menus.opts["assignee"] and "Riley Responder" in [o.label for o in menus.opts["assignee"]]
     assert "opts" in menus.dirty_vars
     root._clean()
-    again = state.load()  # nothing changed: no second event, nothing resent
+    again = settle(state.load())  # nothing changed: no second event, nothing resent
     assert not any("InboxMenus" in c for c in _chained(again))
     assert not {"team_opts", "team_rr_opts"} & state.dirty_vars
     assert "presence" in state.dirty_vars  # always resent: the relay may have shown the page another value meanwhile
@@ -76,12 +78,12 @@ def test_the_menus_live_apart_from_the_inbox_and_are_sent_once(inbox):
 
 def test_a_change_to_the_choices_reaches_the_menus(inbox, actor_factory):
     root, state, _actor = inbox
-    state.load()
+    settle(state.load())
     menus = _menus(root)
     menus.refresh()
     root._clean()
     actor_factory("responder", "Newly Hired")  # a new person to assign to: audited, so the menu cache drops
-    chained = _chained(state.load())
+    chained = _chained(settle(state.load()))
     assert any("InboxMenus.refresh" in c for c in chained)
     menus.refresh()
     assert "opts" in menus.dirty_vars and "Newly Hired" in [o.label for o in menus.opts["assignee"]]
@@ -90,7 +92,7 @@ def test_a_change_to_the_choices_reaches_the_menus(inbox, actor_factory):
 def test_a_new_tag_refreshes_the_menus_and_an_old_one_does_not(inbox, sim_store):
     root, state, _actor = inbox
     (mid, other) = sim_store(2)
-    state.load()
+    settle(state.load())
     state.selected = [mid]
     assert any("InboxMenus.refresh" in c for c in _chained(state.add_tag({"tag": "Flooding"})))
     state.selected = [other]
@@ -101,11 +103,11 @@ def test_the_menus_are_asked_again_before_their_stored_copy_can_expire(inbox, mo
     from govsocial_app.state import inbox as inbox_state
 
     root, state, _actor = inbox
-    state.load()
-    assert not _chained(state.load())
+    settle(state.load())
+    assert not _chained(settle(state.load()))
     later = inbox_state.time.time() + inbox_state.MENUS_RECHECK_S + 1
     monkeypatch.setattr(inbox_state.time, "time", lambda: later)
-    assert any("InboxMenus.refresh" in c for c in _chained(state.load()))
+    assert any("InboxMenus.refresh" in c for c in _chained(settle(state.load())))
 
 
 def test_the_menu_cache_survives_message_work_but_not_a_new_tag(db, actor_factory, sim_store, monkeypatch):
@@ -122,3 +124,82 @@ def test_the_menu_cache_survives_message_work_but_not_a_new_tag(db, actor_factor
     stream.add_tag([other], "Roads", actor)  # only a message changes (audited as message.tag)
     stream.choices()
     assert len(built) == 2
+
+
+def test_a_page_load_reads_off_the_event_loop(inbox, sim_store, monkeypatch):
+    """The page, its next page and the open message are read in a worker thread: while PostgreSQL answers one
+    person's load, the worker's loop goes on serving everyone else's events (and the result is the same)."""
+    import asyncio
+    import threading
+    import time as clock
+
+    root, state, _actor = inbox
+    ids = sim_store(25)
+    readers: list[tuple[str, threading.Thread]] = []
+
+    def slow(name, real):
+        def read(*args, **kwargs):
+            readers.append((name, threading.current_thread()))
+            clock.sleep(0.15)  # a slow answer, blocking whoever waits for it
+            return real(*args, **kwargs)
+        return read
+
+    real_page = stream.list_page
+    monkeypatch.setattr(stream, "list_page", slow("page", lambda *a, **kw: real_page(*a, **{"limit": 10, **kw})))  # pages of 10
+    monkeypatch.setattr(stream, "detail", slow("detail", stream.detail))
+    monkeypatch.setattr(stream, "saved_views", slow("views", stream.saved_views))
+
+    async def go(handler):
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        await asyncio.sleep(0)
+        await handler()
+        task.cancel()
+        return threading.current_thread(), ticks
+
+    loop_thread, ticks = asyncio.run(go(state.load))
+    assert [n for n, _ in readers] == ["page", "views"]
+    assert all(t is not loop_thread for _, t in readers)
+    assert ticks >= 15  # 0.3 s of reads: the loop ticked through them instead of stopping
+    assert [c.id for c in state.cards] == sorted(ids, reverse=True)[:len(state.cards)] and state.next_before
+
+    readers.clear()
+    first_page = [c.id for c in state.cards]
+    loop_thread, ticks = asyncio.run(go(state.older))
+    assert [n for n, _ in readers] == ["page"] and readers[0][1] is not loop_thread and ticks >= 8
+    assert state.cards and max(c.id for c in state.cards) < min(first_page)
+
+    readers.clear()
+    root.router = RouterData(url=ReflexURL(f"http://127.0.0.1:3000/inbox?message={ids[0]}"))
+    loop_thread, ticks = asyncio.run(go(state.load))
+    assert "detail" in [n for n, _ in readers] and all(t is not loop_thread for _, t in readers) and ticks >= 8
+    assert state.open_id == ids[0] and state.d_text
+
+
+def test_the_team_menus_are_read_once_until_a_team_changes(db, actor_factory, monkeypatch):
+    """Every page load shows the team menus: they are kept per process, dropped by a team change audited here,
+    and re-read after CHOICES_TTL_S for a change made in another process."""
+    from govsocial_app.services.inbox import teams
+
+    admin = actor_factory("admin")
+    reads: list[int] = []
+    real = teams.session_scope
+    monkeypatch.setattr(teams, "session_scope", lambda: reads.append(1) or real())
+    assert teams.team_choices() == [] and len(reads) == 1
+    assert teams.team_choices() == [] and len(reads) == 1  # kept
+    teams.create_team("Roads", "", admin)
+    assert [c.name for c in teams.team_choices()] == ["Roads"]  # audited here: seen at once
+    n = len(reads)
+    teams.team_choices()
+    assert len(reads) == n
+    later = teams.time.monotonic() + teams.CHOICES_TTL_S + 1
+    monkeypatch.setattr(teams.time, "monotonic", lambda: later)
+    teams.team_choices()
+    assert len(reads) == n + 1  # another process's change shows within CHOICES_TTL_S

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.signed_in import settle
+
 import asyncio
 
 import pytest
@@ -50,14 +52,14 @@ def test_only_admins_manage_users(as_role, role):
 
     users = sub(as_role(role), UsersState)
     if role == "admin":
-        users.load()
+        settle(users.load())
         assert any(u["role"] == "admin" for u in users.users)
         users.create({"email": "new@agency.gov", "name": "New Person", "password": "a long password", "role": "viewer"})
         assert users.error == "" and any(u["email"] == "new@agency.gov" for u in users.users)
     else:
         # The page's load refuses quietly: nothing is read, and the page shows its "no access" notice from the same
         # permission flag (one plain notice, not one toast per on_load handler).
-        assert users.load() is None and users.users == []
+        assert settle(users.load()) is None and users.users == []
         with pytest.raises(PermissionDenied):
             users.create({"email": "x@agency.gov", "name": "X", "password": "a long password", "role": "admin"})
 
@@ -68,11 +70,11 @@ def test_only_admins_read_and_export_the_audit_log(as_role, role):
 
     audit_state = sub(as_role(role), AuditState)
     if role == "admin":
-        audit_state.load()
+        settle(audit_state.load())
         assert any(r["action"] == "auth.sign_in" for r in audit_state.rows)
         assert audit_state.export_csv() is not None
     else:
-        assert audit_state.load() is None and audit_state.rows == []
+        assert settle(audit_state.load()) is None and audit_state.rows == []
         with pytest.raises(PermissionDenied):
             audit_state.export_csv()
 
@@ -142,7 +144,7 @@ def test_inbox_load_redirects_when_signed_out(app_states):
 
     _root, app_state = app_states
     app_state.auth_token = ""
-    result = sub(app_state, InboxState).load()
+    result = settle(sub(app_state, InboxState).load())
     assert "/login" in str(result)
 
 
