@@ -507,10 +507,11 @@ class InboxState(AppState):
 
     @rx.event
     @requires("inbox.act")
-    def add_tag(self, form: dict):
+    async def add_tag(self, form: dict):
+        """The commonest action on a message (a surge is tagged as it comes in): written and re-read off the loop."""
         actor = self._require("inbox.act")
-        stream.add_tag(self._targets(), form.get("tag", ""), actor)
-        self._refresh_after_action()
+        await asyncio.to_thread(stream.add_tag, self._targets(), form.get("tag", ""), actor)
+        await self._refresh_after_action_off_loop()
         return self._menus()  # a new tag name joins the menus
 
     @rx.event
@@ -599,10 +600,22 @@ class InboxState(AppState):
         touched = set(ids if ids is not None else self._targets())
         self.selected = []
         if touched & {c.id for c in self.cards}:
-            fresh = stream.cards_by_id(sorted(touched))
-            self.cards = [self._view(fresh[c.id]) if c.id in fresh else c for c in self.cards]
+            self._show_fresh(stream.cards_by_id(sorted(touched)))
         if self.open_id:
             self._load_detail()
+
+    async def _refresh_after_action_off_loop(self, ids: list[int] | None = None) -> None:
+        """`_refresh_after_action` for an async handler, its reads in a worker thread."""
+        self._require("inbox.view")
+        touched = set(ids if ids is not None else self._targets())
+        self.selected = []
+        if touched & {c.id for c in self.cards}:
+            self._show_fresh(await asyncio.to_thread(stream.cards_by_id, sorted(touched)))
+        if self.open_id:
+            await self._load_detail_off_loop()
+
+    def _show_fresh(self, fresh: dict[int, stream.MessageCard]) -> None:
+        self.cards = [self._view(fresh[c.id]) if c.id in fresh else c for c in self.cards]
 
     # ---------------------------------------------------------------- moderation
 
@@ -712,7 +725,7 @@ class InboxState(AppState):
             return
         self.draft, self.used, self.held_id = "", 0, 0
         self._touch(presence.VIEWING)
-        self._load_detail()
+        await self._load_detail_off_loop()
         self._seen_reply_id = self._last_reply_id
         if isinstance(result, (replies.QueuedReply, replies.UncertainReply)):
             # Not sent (yet): publishing is paused, or the network's answer was lost and it is being checked.

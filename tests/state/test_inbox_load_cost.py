@@ -94,9 +94,9 @@ def test_a_new_tag_refreshes_the_menus_and_an_old_one_does_not(inbox, sim_store)
     (mid, other) = sim_store(2)
     settle(state.load())
     state.selected = [mid]
-    assert any("InboxMenus.refresh" in c for c in _chained(state.add_tag({"tag": "Flooding"})))
+    assert any("InboxMenus.refresh" in c for c in _chained(settle(state.add_tag({"tag": "Flooding"}))))
     state.selected = [other]
-    assert not _chained(state.add_tag({"tag": "Flooding"}))  # the tag exists: only a message changed
+    assert not _chained(settle(state.add_tag({"tag": "Flooding"})))  # the tag exists: only a message changed
 
 
 def test_the_menus_are_asked_again_before_their_stored_copy_can_expire(inbox, monkeypatch):
@@ -181,6 +181,13 @@ def test_a_page_load_reads_off_the_event_loop(inbox, sim_store, monkeypatch):
     loop_thread, ticks = asyncio.run(go(state.load))
     assert "detail" in [n for n, _ in readers] and all(t is not loop_thread for _, t in readers) and ticks >= 8
     assert state.open_id == ids[0] and state.d_text
+
+    # Tagging (the commonest action in a surge) writes and re-reads off the loop too.
+    readers.clear()
+    monkeypatch.setattr(stream, "add_tag", slow("tag", stream.add_tag))
+    loop_thread, ticks = asyncio.run(go(lambda: state.add_tag({"tag": "Roads"})))
+    assert [n for n, _ in readers] == ["tag", "detail"] and all(t is not loop_thread for _, t in readers) and ticks >= 15
+    assert state.d_card.tags == ["Roads"]
 
 
 def test_the_team_menus_are_read_once_until_a_team_changes(db, actor_factory, monkeypatch):

@@ -89,13 +89,13 @@ def test_inbox_actions_need_a_staff_role(as_role, role, store):
     inbox_state.open_id = mid
     if role == "viewer":
         with pytest.raises(PermissionDenied):
-            inbox_state.add_tag({"tag": "Roads"})
+            settle(inbox_state.add_tag({"tag": "Roads"}))
         with pytest.raises(PermissionDenied):
             inbox_state.set_status("completed")
         with pytest.raises(PermissionDenied):
             inbox_state.add_note({"note": "x"})
     else:
-        inbox_state.add_tag({"tag": "Roads"})
+        settle(inbox_state.add_tag({"tag": "Roads"}))
         inbox_state.set_status("completed")
         assert inbox_state.d_card.status == "completed" and inbox_state.d_card.tags == ["Roads"]
 
