@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from urllib.parse import urlencode
@@ -19,7 +18,7 @@ from govsocial_app.services.records import moderation, policy
 from govsocial_app.services.events import PresenceChanged
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
-from govsocial_app.state import watchers
+from govsocial_app.state import off_loop, watchers
 from govsocial_app.state.saved_reply_use import record_correction_use
 from govsocial_app.state.targets import retick, with_targets
 
@@ -254,10 +253,10 @@ class InboxState(AppState):
         self._show_page(stream.list_page(self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None), before_id)
 
     async def _read_page_off_loop(self, before_id: int | None = None) -> None:
-        """`_read_page` for an event handler: the page's queries run in a worker thread, so the worker's event loop
-        serves everyone else's events (and pings) while PostgreSQL answers, instead of waiting with them."""
+        """`_read_page` for an event handler: the page's queries run in the read pool (state/off_loop.py), so the
+        worker's event loop serves everyone else's events (and pings) while PostgreSQL answers, instead of waiting."""
         self._require("inbox.view")
-        page = await asyncio.to_thread(stream.list_page, self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None)
+        page = await off_loop.read(stream.list_page, self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None)
         self._show_page(page, before_id)
 
     def _show_page(self, page: stream.InboxPage, before_id: int | None) -> None:
@@ -289,9 +288,9 @@ class InboxState(AppState):
         self._load_moderation(actor)
 
     async def _load_detail_off_loop(self) -> None:
-        """`_load_detail` for an event handler, its queries in a worker thread (see `_read_page_off_loop`)."""
+        """`_load_detail` for an event handler, its queries in the read pool (see `_read_page_off_loop`)."""
         actor = self._require("inbox.view")
-        self._apply_detail(await asyncio.to_thread(stream.detail, self.open_id))
+        self._apply_detail(await off_loop.read(stream.detail, self.open_id))
         self._load_moderation(actor)
 
     def _load_moderation(self, actor) -> None:
@@ -324,7 +323,7 @@ class InboxState(AppState):
 
     # ---------------------------------------------------------------- loading
 
-    # The page loads and the paging below are async: their reads run in a worker thread (`*_off_loop`), so one
+    # The page loads and the paging below are async: their reads run in the read pool (`*_off_loop`), so one
     # person's page load never holds up the other people on the same worker. The state stays locked for this
     # client meanwhile (Reflex's per-client lock), so nothing else changes it between the read and the update.
 
@@ -355,7 +354,7 @@ class InboxState(AppState):
         menus = self._menus()
         self._load_team_opts()
         if self._views_for != f"{self.user_id}:{self.lang}":  # they change only through save_view, which re-reads them
-            self.views = self._view_options(await asyncio.to_thread(stream.saved_views, self.user_id))
+            self.views = self._view_options(await off_loop.read(stream.saved_views, self.user_id))
             self._views_for = f"{self.user_id}:{self.lang}"
         opened = await self._open_from_url(query.get("message", ""))
         self._prefill_correction(query.get("reply", ""))
@@ -510,7 +509,7 @@ class InboxState(AppState):
     async def add_tag(self, form: dict):
         """The commonest action on a message (a surge is tagged as it comes in): written and re-read off the loop."""
         actor = self._require("inbox.act")
-        await asyncio.to_thread(stream.add_tag, self._targets(), form.get("tag", ""), actor)
+        await off_loop.read(stream.add_tag, self._targets(), form.get("tag", ""), actor)
         await self._refresh_after_action_off_loop()
         return self._menus()  # a new tag name joins the menus
 
@@ -605,12 +604,12 @@ class InboxState(AppState):
             self._load_detail()
 
     async def _refresh_after_action_off_loop(self, ids: list[int] | None = None) -> None:
-        """`_refresh_after_action` for an async handler, its reads in a worker thread."""
+        """`_refresh_after_action` for an async handler, its reads in the read pool."""
         self._require("inbox.view")
         touched = set(ids if ids is not None else self._targets())
         self.selected = []
         if touched & {c.id for c in self.cards}:
-            self._show_fresh(await asyncio.to_thread(stream.cards_by_id, sorted(touched)))
+            self._show_fresh(await off_loop.read(stream.cards_by_id, sorted(touched)))
         if self.open_id:
             await self._load_detail_off_loop()
 

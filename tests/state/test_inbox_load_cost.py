@@ -4,7 +4,7 @@ on messages."""
 
 from __future__ import annotations
 
-from tests.signed_in import settle
+from tests.signed_in import settle, ticks_while
 
 import pytest
 import reflex as rx
@@ -129,7 +129,6 @@ def test_the_menu_cache_survives_message_work_but_not_a_new_tag(db, actor_factor
 def test_a_page_load_reads_off_the_event_loop(inbox, sim_store, monkeypatch):
     """The page, its next page and the open message are read in a worker thread: while PostgreSQL answers one
     person's load, the worker's loop goes on serving everyone else's events (and the result is the same)."""
-    import asyncio
     import threading
     import time as clock
 
@@ -149,43 +148,28 @@ def test_a_page_load_reads_off_the_event_loop(inbox, sim_store, monkeypatch):
     monkeypatch.setattr(stream, "detail", slow("detail", stream.detail))
     monkeypatch.setattr(stream, "saved_views", slow("views", stream.saved_views))
 
-    async def go(handler):
-        ticks = 0
-
-        async def ticker():
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
-
-        task = asyncio.create_task(ticker())
-        await asyncio.sleep(0)
-        await handler()
-        task.cancel()
-        return threading.current_thread(), ticks
-
-    loop_thread, ticks = asyncio.run(go(state.load))
+    _, loop_thread, ticks = ticks_while(state.load, 0.01)
     assert [n for n, _ in readers] == ["page", "views"]
-    assert all(t is not loop_thread for _, t in readers)
+    assert all(t is not loop_thread and t.name.startswith("gs-read") for _, t in readers)  # the small read pool
     assert ticks >= 15  # 0.3 s of reads: the loop ticked through them instead of stopping
     assert [c.id for c in state.cards] == sorted(ids, reverse=True)[:len(state.cards)] and state.next_before
 
     readers.clear()
     first_page = [c.id for c in state.cards]
-    loop_thread, ticks = asyncio.run(go(state.older))
+    _, loop_thread, ticks = ticks_while(state.older, 0.01)
     assert [n for n, _ in readers] == ["page"] and readers[0][1] is not loop_thread and ticks >= 8
     assert state.cards and max(c.id for c in state.cards) < min(first_page)
 
     readers.clear()
     root.router = RouterData(url=ReflexURL(f"http://127.0.0.1:3000/inbox?message={ids[0]}"))
-    loop_thread, ticks = asyncio.run(go(state.load))
+    _, loop_thread, ticks = ticks_while(state.load, 0.01)
     assert "detail" in [n for n, _ in readers] and all(t is not loop_thread for _, t in readers) and ticks >= 8
     assert state.open_id == ids[0] and state.d_text
 
     # Tagging (the commonest action in a surge) writes and re-reads off the loop too.
     readers.clear()
     monkeypatch.setattr(stream, "add_tag", slow("tag", stream.add_tag))
-    loop_thread, ticks = asyncio.run(go(lambda: state.add_tag({"tag": "Roads"})))
+    _, loop_thread, ticks = ticks_while(lambda: state.add_tag({"tag": "Roads"}), 0.01)
     assert [n for n, _ in readers] == ["tag", "detail"] and all(t is not loop_thread for _, t in readers) and ticks >= 15
     assert state.d_card.tags == ["Roads"]
 
