@@ -16,42 +16,6 @@ import reflex as rx
 PASSWORD = "correct horse battery"  # what tests/conftest.py's actor_factory gives every user
 
 
-def settle(result):
-    """What a handler returned, awaited when it is a coroutine: the inbox's page loads are async (their reads run
-    in a worker thread), most other handlers are not; a test calls either the same way."""
-    import asyncio
-    import inspect
-
-    return asyncio.run(result) if inspect.iscoroutine(result) else result
-
-
-def ticks_while(handler, every: float = 0.0):
-    """Run `handler()` (a coroutine function) on a new event loop beside a ticker that counts how often the loop
-    came round meanwhile (every `every` s): a handler that blocks the loop lets it tick hardly at all. Returns
-    (what the handler returned, the loop's thread, ticks)."""
-    import asyncio
-    import threading
-
-    async def go():
-        ticks = 0
-
-        async def ticker():
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(every)
-                ticks += 1
-
-        task = asyncio.create_task(ticker())
-        await asyncio.sleep(0)
-        try:
-            result = await handler()
-        finally:
-            task.cancel()
-        return result, threading.current_thread(), ticks
-
-    return asyncio.run(go())
-
-
 def email_of(actor) -> str:
     return actor.label.split("<")[1].rstrip(">")
 

@@ -18,7 +18,7 @@ from govsocial_app.services.records import moderation, policy
 from govsocial_app.services.events import PresenceChanged
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
-from govsocial_app.state import off_loop, watchers
+from govsocial_app.state import watchers
 from govsocial_app.state.saved_reply_use import record_correction_use
 from govsocial_app.state.targets import retick, with_targets
 
@@ -235,11 +235,10 @@ class InboxState(AppState):
     def _ago(self, dt) -> str:
         return relative_time(dt, lang=self.lang, tz=self.user_tz)
 
-    def _view_options(self, views: list[stream.ViewItem] | None = None) -> list[Option]:
-        """Saved views (read now unless given); the starter views' names ("My open", "VIPs", "Crisis") are catalogue
-        msgids, so they read in the reader's language. A name a person typed is not in the catalogue and shows as typed."""
-        views = stream.saved_views(self.user_id) if views is None else views
-        return [Option(v.query, self._(v.name)) for v in views]
+    def _view_options(self) -> list[Option]:
+        """Saved views; the starter views' names ("My open", "VIPs", "Crisis") are catalogue msgids, so they read
+        in the reader's language. A name a person typed is not in the catalogue and shows as typed."""
+        return [Option(v.query, self._(v.name)) for v in stream.saved_views(self.user_id)]
 
     def _filter(self) -> stream.InboxFilter:
         return stream.filter_from_params(self.params)
@@ -250,16 +249,7 @@ class InboxState(AppState):
 
     def _read_page(self, before_id: int | None = None) -> None:
         self._require("inbox.view")  # a helper that reads data checks for itself
-        self._show_page(stream.list_page(self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None), before_id)
-
-    async def _read_page_off_loop(self, before_id: int | None = None) -> None:
-        """`_read_page` for an event handler: the page's queries run in the read pool (state/off_loop.py), so the
-        worker's event loop serves everyone else's events (and pings) while PostgreSQL answers, instead of waiting."""
-        self._require("inbox.view")
-        page = await off_loop.read(stream.list_page, self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None)
-        self._show_page(page, before_id)
-
-    def _show_page(self, page: stream.InboxPage, before_id: int | None) -> None:
+        page = stream.list_page(self._filter(), self.user_id, before_id=before_id, max_id=self.top_id or None)
         self.cards = [self._view(c) for c in page.cards]
         self.next_before = page.next_before_id or 0
         if not before_id:
@@ -285,12 +275,6 @@ class InboxState(AppState):
     def _load_detail(self) -> None:
         actor = self._require("inbox.view")  # a helper that reads data checks for itself
         self._apply_detail(stream.detail(self.open_id))
-        self._load_moderation(actor)
-
-    async def _load_detail_off_loop(self) -> None:
-        """`_load_detail` for an event handler, its queries in the read pool (see `_read_page_off_loop`)."""
-        actor = self._require("inbox.view")
-        self._apply_detail(await off_loop.read(stream.detail, self.open_id))
         self._load_moderation(actor)
 
     def _load_moderation(self, actor) -> None:
@@ -323,13 +307,9 @@ class InboxState(AppState):
 
     # ---------------------------------------------------------------- loading
 
-    # The page loads and the paging below are async: their reads run in the read pool (`*_off_loop`), so one
-    # person's page load never holds up the other people on the same worker. The state stays locked for this
-    # client meanwhile (Reflex's per-client lock), so nothing else changes it between the read and the update.
-
     @rx.event
     @requires("inbox.view", signed_out="login")
-    async def load(self):
+    def load(self):
         if not self._load_user():
             return self._to_login()
         self._require("inbox.view")
@@ -348,15 +328,15 @@ class InboxState(AppState):
         if not keep:
             self.error, self.top_id, self.new_count, self.page_starts = bad_link, 0, 0, []
             try:
-                await self._read_page_off_loop()
+                self._read_page()
             except UserError as exc:
                 self.error, self.params, self.cards = str(exc), {}, []
         menus = self._menus()
         self._load_team_opts()
         if self._views_for != f"{self.user_id}:{self.lang}":  # they change only through save_view, which re-reads them
-            self.views = self._view_options(await off_loop.read(stream.saved_views, self.user_id))
+            self.views = self._view_options()
             self._views_for = f"{self.user_id}:{self.lang}"
-        opened = await self._open_from_url(query.get("message", ""))
+        opened = self._open_from_url(query.get("message", ""))
         self._prefill_correction(query.get("reply", ""))
         self._watch()
         chained = [*(opened if isinstance(opened, list) else [opened] if opened else []), *([menus] if menus else [])]
@@ -372,7 +352,7 @@ class InboxState(AppState):
         self._menus_version, self._menus_at = version, now
         return InboxMenus.refresh
 
-    async def _open_from_url(self, raw: str):
+    def _open_from_url(self, raw: str):
         new_id = int(raw) if raw.isdigit() else 0
         if new_id != self.open_id:
             if self.open_id:
@@ -381,7 +361,7 @@ class InboxState(AppState):
             self.open_id, self.draft, self.reply_error, self.held_id, self._presence_status = new_id, "", "", 0, ""
         if self.open_id:
             try:
-                await self._load_detail_off_loop()
+                self._load_detail()
             except UserError as exc:
                 self.open_id, self.error = 0, str(exc)
                 return
@@ -445,22 +425,22 @@ class InboxState(AppState):
 
     @rx.event
     @requires("inbox.view")
-    async def show_new(self):
+    def show_new(self):
         self.top_id, self.new_count, self.page_starts = 0, 0, []
-        await self._read_page_off_loop()
+        self._read_page()
 
     @rx.event
     @requires("inbox.view")
-    async def older(self):
+    def older(self):
         if self.next_before:
             self.page_starts = self.page_starts + [self.next_before]
-            await self._read_page_off_loop(self.next_before)
+            self._read_page(self.next_before)
 
     @rx.event
     @requires("inbox.view")
-    async def newer(self):
+    def newer(self):
         self.page_starts = self.page_starts[:-1]
-        await self._read_page_off_loop(self.page_starts[-1] if self.page_starts else None)
+        self._read_page(self.page_starts[-1] if self.page_starts else None)
 
     # ---------------------------------------------------------------- presence
 
@@ -506,11 +486,10 @@ class InboxState(AppState):
 
     @rx.event
     @requires("inbox.act")
-    async def add_tag(self, form: dict):
-        """The commonest action on a message (a surge is tagged as it comes in): written and re-read off the loop."""
+    def add_tag(self, form: dict):
         actor = self._require("inbox.act")
-        await off_loop.read(stream.add_tag, self._targets(), form.get("tag", ""), actor)
-        await self._refresh_after_action_off_loop()
+        stream.add_tag(self._targets(), form.get("tag", ""), actor)
+        self._refresh_after_action()
         return self._menus()  # a new tag name joins the menus
 
     @rx.event
@@ -599,22 +578,10 @@ class InboxState(AppState):
         touched = set(ids if ids is not None else self._targets())
         self.selected = []
         if touched & {c.id for c in self.cards}:
-            self._show_fresh(stream.cards_by_id(sorted(touched)))
+            fresh = stream.cards_by_id(sorted(touched))
+            self.cards = [self._view(fresh[c.id]) if c.id in fresh else c for c in self.cards]
         if self.open_id:
             self._load_detail()
-
-    async def _refresh_after_action_off_loop(self, ids: list[int] | None = None) -> None:
-        """`_refresh_after_action` for an async handler, its reads in the read pool."""
-        self._require("inbox.view")
-        touched = set(ids if ids is not None else self._targets())
-        self.selected = []
-        if touched & {c.id for c in self.cards}:
-            self._show_fresh(await off_loop.read(stream.cards_by_id, sorted(touched)))
-        if self.open_id:
-            await self._load_detail_off_loop()
-
-    def _show_fresh(self, fresh: dict[int, stream.MessageCard]) -> None:
-        self.cards = [self._view(fresh[c.id]) if c.id in fresh else c for c in self.cards]
 
     # ---------------------------------------------------------------- moderation
 
@@ -724,7 +691,7 @@ class InboxState(AppState):
             return
         self.draft, self.used, self.held_id = "", 0, 0
         self._touch(presence.VIEWING)
-        await self._load_detail_off_loop()
+        self._load_detail()
         self._seen_reply_id = self._last_reply_id
         if isinstance(result, (replies.QueuedReply, replies.UncertainReply)):
             # Not sent (yet): publishing is paused, or the network's answer was lost and it is being checked.

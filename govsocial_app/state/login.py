@@ -3,6 +3,10 @@ and the end of a single sign-on (the callback's one-time ticket, services/identi
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode, urlsplit
 
 import reflex as rx
@@ -12,14 +16,19 @@ from govsocial_app.services.identity import errors as id_errors
 from govsocial_app.services.identity import policy as id_policy
 from govsocial_app.services.identity import signin, totp
 from govsocial_app.state.guard import SIGNED_IN, public, requires
-from govsocial_app.state import off_loop
 from govsocial_app.state.app_state import HOME_ROUTE, AppState
 
 
+# Password checks run here, off the worker's event loop: an argon2 check is ~30 ms of CPU (and its C code releases
+# the GIL), so a surge of sign-ins run inline would stall every connected person's events behind them. Two threads:
+# the machine's cores; more would only queue the same CPU work and hold more 19 MiB argon2 buffers at once.
+_PASSWORD_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gs-sign-in")
+
+
 async def _off_loop(fn, *args):
-    """Run a blocking service call in the password pool (state/off_loop.py), off the worker's event loop: a surge
-    of sign-ins checked inline would stall every connected person's events behind them."""
-    return await off_loop.run(off_loop.PASSWORDS, fn, *args)
+    """Run a blocking service call in the password pool, in a copy of this event's context."""
+    call = functools.partial(contextvars.copy_context().run, fn, *args)
+    return await asyncio.get_running_loop().run_in_executor(_PASSWORD_POOL, call)
 
 
 def safe_next(raw: str | None) -> str:

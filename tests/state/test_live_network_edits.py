@@ -7,7 +7,6 @@ and patches the real InboxState of a signed-in responder through `app.modify_sta
 
 from __future__ import annotations
 
-
 import asyncio
 import contextlib
 from dataclasses import replace
@@ -87,10 +86,10 @@ async def test_a_poll_with_only_a_network_side_change_reaches_the_open_message_l
     app_state = root.substates[AppState.get_name()]
     app_state.auth_token = token
     screen = app_state.substates[InboxState.get_name()]
-    await screen.load()
+    screen.load()
     mid = next(c.id for c in screen.cards if c.excerpt.startswith("Bins"))
     root.router = RouterData(session=SessionData(client_token="tab-1"), url=ReflexURL(f"http://127.0.0.1:3000/inbox?message={mid}"))
-    await screen.load()
+    screen.load()
     assert screen.open_id == mid and watchers.is_watched("tab-1", screen.user_id)
     card = next(c for c in screen.cards if c.id == mid)
     assert not card.edited and not card.deleted

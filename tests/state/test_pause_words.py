@@ -84,11 +84,6 @@ async def test_a_reply_held_by_the_pause_is_never_announced_as_sent(db, actor_fa
     app = banner_for(actor_factory("responder")).parent_state.substates[AppState.get_name()]
     inbox = app.substates[InboxState.get_name()]
     monkeypatch.setattr(InboxState, "_load_detail", lambda self: None)
-
-    async def no_detail(self):
-        return None
-
-    monkeypatch.setattr(InboxState, "_load_detail_off_loop", no_detail)
     for result in (replies.QueuedReply(outbound_id=1), replies.UncertainReply(outbound_id=2)):
 
         async def fake_send(message_id, text, actor, *, seen_reply_id, _result=result):

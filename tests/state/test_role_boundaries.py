@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.signed_in import settle
-
 import asyncio
 
 import pytest
@@ -52,14 +50,14 @@ def test_only_admins_manage_users(as_role, role):
 
     users = sub(as_role(role), UsersState)
     if role == "admin":
-        settle(users.load())
+        users.load()
         assert any(u["role"] == "admin" for u in users.users)
         users.create({"email": "new@agency.gov", "name": "New Person", "password": "a long password", "role": "viewer"})
         assert users.error == "" and any(u["email"] == "new@agency.gov" for u in users.users)
     else:
         # The page's load refuses quietly: nothing is read, and the page shows its "no access" notice from the same
         # permission flag (one plain notice, not one toast per on_load handler).
-        assert settle(users.load()) is None and users.users == []
+        assert users.load() is None and users.users == []
         with pytest.raises(PermissionDenied):
             users.create({"email": "x@agency.gov", "name": "X", "password": "a long password", "role": "admin"})
 
@@ -70,11 +68,11 @@ def test_only_admins_read_and_export_the_audit_log(as_role, role):
 
     audit_state = sub(as_role(role), AuditState)
     if role == "admin":
-        settle(audit_state.load())
+        audit_state.load()
         assert any(r["action"] == "auth.sign_in" for r in audit_state.rows)
         assert audit_state.export_csv() is not None
     else:
-        assert settle(audit_state.load()) is None and audit_state.rows == []
+        assert audit_state.load() is None and audit_state.rows == []
         with pytest.raises(PermissionDenied):
             audit_state.export_csv()
 
@@ -89,13 +87,13 @@ def test_inbox_actions_need_a_staff_role(as_role, role, store):
     inbox_state.open_id = mid
     if role == "viewer":
         with pytest.raises(PermissionDenied):
-            settle(inbox_state.add_tag({"tag": "Roads"}))
+            inbox_state.add_tag({"tag": "Roads"})
         with pytest.raises(PermissionDenied):
             inbox_state.set_status("completed")
         with pytest.raises(PermissionDenied):
             inbox_state.add_note({"note": "x"})
     else:
-        settle(inbox_state.add_tag({"tag": "Roads"}))
+        inbox_state.add_tag({"tag": "Roads"})
         inbox_state.set_status("completed")
         assert inbox_state.d_card.status == "completed" and inbox_state.d_card.tags == ["Roads"]
 
@@ -144,7 +142,7 @@ def test_inbox_load_redirects_when_signed_out(app_states):
 
     _root, app_state = app_states
     app_state.auth_token = ""
-    result = settle(sub(app_state, InboxState).load())
+    result = sub(app_state, InboxState).load()
     assert "/login" in str(result)
 
 

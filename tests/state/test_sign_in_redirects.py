@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.signed_in import settle
-
 import asyncio
 from urllib.parse import parse_qs, urlsplit
 
@@ -85,7 +83,7 @@ def test_the_inbox_page_keeps_its_filters_through_sign_in(states):
 
     root, app_state = states
     at(root, "/inbox?tag=Roads&status=open")
-    target = redirect_of(settle(app_state.substates[InboxState.get_name()].load()))
+    target = redirect_of(app_state.substates[InboxState.get_name()].load())
     assert parse_qs(urlsplit(target["path"]).query) == {"next": ["/inbox?tag=Roads&status=open"]}
 
 

@@ -3,8 +3,6 @@ reader's language), the inbox's "Set priority" is refused to viewers, and the ca
 
 from __future__ import annotations
 
-from tests.signed_in import settle
-
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -22,7 +20,7 @@ def test_only_managers_and_admins_save_targets(as_role, role):
     from govsocial_app.state.targets import TargetsState
 
     page = sub(as_role(role), TargetsState)
-    settle(page.load())
+    page.load()
     assert [r.priority for r in page.rows] == list(targets.PRIORITIES)
     assert page.rows[0].first == "15" and page.rows[0].done == "2"
     if role in ("admin", "manager"):
@@ -42,7 +40,7 @@ def test_bad_targets_get_a_clear_message_in_arabic(as_role):
     from govsocial_app.state.targets import TargetsState
 
     page = sub(as_role("manager"), TargetsState)
-    settle(page.load())
+    page.load()
     page.save({**FORM, "first_high": "600"})
     assert page.error == "High: the first response must not take longer than completion."
     page.lang = "ar"

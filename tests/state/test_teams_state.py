@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from tests.signed_in import settle
-
 import pytest
 import reflex as rx
 from reflex.istate.data import ReflexURL, RouterData
@@ -53,7 +51,7 @@ def test_only_managers_and_admins_change_teams(as_role, role, actor_factory):
     tid = teams.create_team("Roads", "الطرق", boss)
     actor, app_state = as_role(role)
     page = _teams_state(app_state)
-    settle(page.load())
+    page.load()
     assert [t.label for t in page.teams] == ["Roads"]  # everyone reads
     assert page.can_manage is (role in ("admin", "manager"))
     if role in ("admin", "manager"):
@@ -86,7 +84,7 @@ def test_a_viewer_cannot_assign_to_a_team_and_a_responder_can(as_role, actor_fac
         inbox.assign_to(f"team:{tid}")
     _resp, resp_state = as_role("responder", "/inbox", lang="ar")
     inbox = _inbox_state(resp_state)
-    settle(inbox.load())
+    inbox.load()
     assert [o.label for o in inbox.team_opts] == ["فريق الطرق"]
     assert [o.value for o in inbox.team_rr_opts] == [str(tid)]
     inbox.open_id = mid
@@ -104,7 +102,7 @@ def test_the_workload_rows_read_in_the_readers_language(as_role, actor_factory, 
     teams.assign(ids, team_id=tid, actor=boss)
     _a, app_state = as_role("responder", lang="ar")
     page = _teams_state(app_state)
-    settle(page.load())
+    page.load()
     assert [(r.label, r.open_items, r.waiting, r.online) for r in page.load_teams] == [("الطرق", 2, 2, "0 من 0")]
 
 
@@ -116,7 +114,7 @@ def test_removing_a_member_is_soft_audited_and_they_can_come_back(as_role, actor
 
     boss, app_state = as_role("manager")
     page = _teams_state(app_state)
-    settle(page.load())
+    page.load()
     riley, sam = actor_factory("responder", "Riley Roads"), actor_factory("responder", "Sam Streets")
     tid = teams.create_team("Roads", "الطرق", boss)
     for who in (riley, sam):
