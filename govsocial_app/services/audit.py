@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Generic, Iterable, TypeVar
 
 from sqlalchemy import event
 from sqlmodel import Session, col, func, select
 
-from govsocial_app.db.engine import session_scope
+from govsocial_app.db.engine import get_engine, session_scope
 from govsocial_app.db.models import AuditLog
 from govsocial_app.services import csv_export
 from govsocial_app.services.authz import Actor, require
 from govsocial_app.services.records import chain
+
+T = TypeVar("T")
 
 
 def _changes_first(session: Session) -> None:
@@ -89,6 +92,26 @@ def generation(*domains: str) -> int:
     if not domains:
         return _generation
     return sum(_domain_generation.get(d, 0) for d in domains)
+
+
+class KeptUntilAudited(Generic[T]):
+    """A slow-changing value read from the database (a menu every page load shows), kept per process until this
+    process audits a change in one of `domains` (or points at another database), or for `ttl_s`, within which a
+    change made in another process shows. The generation is taken before the read, so a change committed while it
+    reads is not hidden."""
+
+    def __init__(self, domains: tuple[str, ...], ttl_s: float, read: Callable[[], T]) -> None:
+        self.domains, self.ttl_s, self._read = domains, ttl_s, read
+        self._kept: tuple[tuple[int, int], float, T] | None = None
+
+    def get(self) -> T:
+        key = (id(get_engine()), generation(*self.domains))
+        kept = self._kept
+        if kept is not None and kept[0] == key and kept[1] > time.monotonic():
+            return kept[2]
+        value = self._read()
+        self._kept = (key, time.monotonic() + self.ttl_s, value)
+        return value
 
 
 @event.listens_for(Session, "after_commit")

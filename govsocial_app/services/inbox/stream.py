@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from functools import lru_cache
 from operator import attrgetter
 from dataclasses import dataclass
@@ -975,7 +974,6 @@ class Choice:
 # role, (de)activated, or made by single sign-on) and the demo seed. A sign-in, a reply or a tag on a message does not.
 CHOICES_DOMAINS = ("profile", "tag", "vip", "user", "demo")
 CHOICES_TTL_S = 15.0  # changes made by other processes (a new language seen by the jobs process) show within this
-_choices_cache: tuple[tuple[int, int], float, dict[str, list[Choice]], str] | None = None
 
 
 def choices() -> dict[str, list[Choice]]:
@@ -987,16 +985,16 @@ def choices() -> dict[str, list[Choice]]:
 def choices_and_version() -> tuple[dict[str, list[Choice]], str]:
     """The choices and a fingerprint of their content, the same in every process that reads the same choices: a
     client's menus are sent again only when the fingerprint it was sent last differs (state/inbox.py InboxMenus)."""
-    global _choices_cache
-    key = (id(get_engine()), audit.generation(*CHOICES_DOMAINS))
-    cached = _choices_cache
-    if cached is not None and cached[0] == key and cached[1] > time.monotonic():
-        return cached[2], cached[3]
+    return _kept_choices.get()
+
+
+def _choices_with_version() -> tuple[dict[str, list[Choice]], str]:
     value = _choices()
     flat = json.dumps({k: [(c.value, c.label) for c in v] for k, v in value.items()}, sort_keys=True, ensure_ascii=False)
-    version = hashlib.blake2b(flat.encode(), digest_size=12).hexdigest()
-    _choices_cache = (key, time.monotonic() + CHOICES_TTL_S, value, version)
-    return value, version
+    return value, hashlib.blake2b(flat.encode(), digest_size=12).hexdigest()
+
+
+_kept_choices = audit.KeptUntilAudited(CHOICES_DOMAINS, CHOICES_TTL_S, _choices_with_version)
 
 
 def canonical_params(params: dict[str, str]) -> dict[str, str]:

@@ -9,14 +9,13 @@ at most every 5 minutes (auth._touch_every); ONLINE_WINDOW is twice that, so som
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from govsocial_app.db.engine import get_engine, session_scope
+from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import AuthSession, Message, Team, TeamMember, User
 from govsocial_app.services import audit, bus
 from govsocial_app.services.authz import Actor, require
@@ -252,25 +251,20 @@ class TeamChoice:
         return self.name_ar if lang == "ar" and self.name_ar else self.name
 
 
+def _read_team_choices() -> list[TeamChoice]:
+    with session_scope() as s:
+        return [TeamChoice(t.id, t.name, t.name_ar) for t in
+                s.exec(select(Team).where(col(Team.deleted_at).is_(None)).order_by(Team.name)).all()]
+
+
 # The team menus of the inbox: read on every page load (each "open inbox" and "open message" of everyone), changed
-# by an admin now and then. Kept per process until this process audits a team change (or reseeds the demo), or
-# for CHOICES_TTL_S, within which a change made in another process shows (the inbox's other menus do the same).
+# by an admin now and then: kept per process like the inbox's other menus (stream.choices_and_version).
 CHOICES_TTL_S = 15.0
-_choices_cache: tuple[tuple[int, int], float, list[TeamChoice]] | None = None
+_team_choices = audit.KeptUntilAudited(("team", "demo"), CHOICES_TTL_S, _read_team_choices)
 
 
 def team_choices() -> list[TeamChoice]:
-    global _choices_cache
-
-    key = (id(get_engine()), audit.generation("team", "demo"))
-    cached = _choices_cache
-    if cached is not None and cached[0] == key and cached[1] > time.monotonic():
-        return list(cached[2])
-    with session_scope() as s:
-        value = [TeamChoice(t.id, t.name, t.name_ar) for t in
-                 s.exec(select(Team).where(col(Team.deleted_at).is_(None)).order_by(Team.name)).all()]
-    _choices_cache = (key, time.monotonic() + CHOICES_TTL_S, value)
-    return list(value)
+    return list(_team_choices.get())
 
 
 def team_names(s: Session, team_ids: set[int]) -> dict[int, tuple[str, str]]:
