@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, text
+from sqlmodel import select
 
 from govsocial_app.db.engine import get_engine, session_scope
-from govsocial_app.db.models import Claim, ClaimMatch, Message, MessageModeration, MessageVersion, Team
+from govsocial_app.db.models import Claim, ClaimMatch, Message, MessageModeration, MessageVersion, Tag, Team
 from govsocial_app.services.inbox import stream, vip
 from tests.inbox.conftest import T0, msg
 from tests.schema_diff import model_diff
@@ -249,3 +250,56 @@ def test_a_to_date_is_served_by_the_received_at_index_without_a_sort(backend, pa
                 # Read backwards from the bound; only ties on one received_at are sorted (an incremental sort).
                 assert "Index Scan Backward using ix_message_received" in plan, plan
                 assert not [n for n in nodes if n.startswith("Sort")] and "Presorted Key: " in plan, plan
+
+
+def test_an_opened_message_reads_in_four_statements_whatever_it_holds(page_store, actor_factory):
+    ana, ben = actor_factory("manager", "Ana Manager"), actor_factory("responder", "Ben Responder")
+    first, second, gone = page_store([msg(n, f"Thread message {n}", conversation="thread-1") for n in (1, 2, 3)])
+    (other,) = page_store([msg(9, "Another thread", conversation="thread-2")])
+    with session_scope() as s:
+        m = s.get(Message, first)
+        s.get(Message, gone).deleted_at = T0
+        key, network, profile_id = m.conversation_key, m.network, m.profile_id
+        # Two answers of ours in the thread (one sent by Ben, one that failed) and one in the other thread.
+        def out(n, status, by, ckey=key):
+            return Message(network=network, external_id=f"out-{n}", profile_id=profile_id, direction="out", kind="reply",
+                           conversation_key=ckey, in_reply_to_external_id=m.external_id if ckey == key else "",
+                           text=f"Our answer {n}", created_at=T0 + timedelta(minutes=10 + n), status=status,
+                           sent_by_id=by, url="javascript:alert(1)" if n == 1 else "https://x.example/out")
+        replies_ = [out(1, "sent", ben.user_id), out(2, "failed", ana.user_id), out(3, "sent", ana.user_id, "thread-2")]
+        s.add_all(replies_)
+        s.add(MessageVersion(message_id=first, version=3, change="edited", text="third text", captured_at=T0 + timedelta(hours=1)))
+        s.add(MessageVersion(message_id=first, version=2, change="edited", text="second text", captured_at=T0 + timedelta(hours=2)))
+        s.flush()
+        sent_id = replies_[0].id
+    stream.add_tag([first], "Roads", ana)
+    stream.add_tag([first], "Bridges", ana)
+    stream.add_tag([first], "Old", ana)
+    with session_scope() as s:
+        tag_names = {t.id: t.name for t in s.exec(select(Tag)).all()}
+    stream.remove_tag([first], next(i for i, n in tag_names.items() if n == "Old"), ana)
+    stream.add_note(first, "Called the roads team", ben)
+    stream.add_note(first, "They will call back", ana)
+
+    d = None
+
+    def read():
+        nonlocal d
+        d = stream.detail(first)
+
+    assert _statements_for(read) == 4  # the row with its reply baseline, the thread, notes + versions + tags, the card
+    assert d.card == stream.cards_by_id([first])[first] and d.text == "Thread message 1"
+    assert [(t.id, t.direction, t.sent_by) for t in d.conversation] == [
+        (first, "in", ""), (second, "in", ""), (sent_id, "out", "Ben Responder"), (sent_id + 1, "out", "Ana Manager")]
+    assert d.conversation[2].url == "" and d.conversation[3].url == "https://x.example/out"  # links checked on the way out
+    assert d.last_reply_id == sent_id  # the failed answer is no baseline for the reply guard
+    assert [(n.author, n.text) for n in d.notes] == [("Ben Responder", "Called the roads team"), ("Ana Manager", "They will call back")]
+    assert [(v.version, v.text) for v in d.versions][-2:] == [(2, "second text"), (3, "third text")]
+    assert [v.version for v in d.versions] == sorted(v.version for v in d.versions)
+    assert sorted(tag_names[t] for t in d.tag_ids) == ["Bridges", "Roads"]
+    assert d.assignee_id is None
+    assert stream.detail(other).last_reply_id == sent_id + 2 and stream.detail(other).notes == []
+    with pytest.raises(stream.UserError, match="does not exist"):
+        stream.detail(gone)
+    with pytest.raises(stream.UserError, match="does not exist"):
+        stream.detail(10**9)
