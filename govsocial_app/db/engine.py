@@ -76,5 +76,15 @@ def session_scope() -> Iterator[Session]:
             raise
 
 
+def read_connection():
+    """A connection for a read on a hot path (an inbox page, an opened message): on PostgreSQL in autocommit, so a
+    read costs its statements and no BEGIN and ROLLBACK round trips. Each statement sees what was committed when it
+    started; a later statement may see a change committed in between, as two requests would. Never write on it."""
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":
+        return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    return engine.connect()
+
+
 def dialect() -> str:
     return get_engine().dialect.name

@@ -64,8 +64,9 @@ def sim_store(profile, store):
         # The simulated network deletes some posts minutes after they appear: skip any it will have deleted by
         # the time the test replies (checked a quarter of an hour ahead), or the test fails on the wall clock.
         later = SimulatorConnector(Credentials(network="simulator", config=config), clock=lambda: until + timedelta(minutes=20))
-        doomed = {m.external_id for m in later.history(until - timedelta(hours=6), until + timedelta(minutes=20)) if m.deleted}
-        history = [m for m in sim.history(until - timedelta(hours=6), until)
+        doomed = {m.external_id for m in later.history(until - timedelta(hours=24), until + timedelta(minutes=20)) if m.deleted}
+        # A whole day: the simulated network is quiet at night, and six hours before 04:00 UTC held one message.
+        history = [m for m in sim.history(until - timedelta(hours=24), until)
                    if not m.deleted and m.kind != "dm" and m.external_id not in doomed]
         return store(history[:n])
 

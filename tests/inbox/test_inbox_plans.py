@@ -11,8 +11,11 @@ from sqlalchemy import event, text
 from sqlmodel import select
 
 from govsocial_app.db.engine import get_engine, session_scope
-from govsocial_app.db.models import Claim, ClaimMatch, Message, MessageModeration, MessageVersion, Tag, Team
+from govsocial_app.db.models import (
+    Claim, ClaimMatch, Message, MessageModeration, MessageVersion, ModerationAction, Tag, Team,
+)
 from govsocial_app.services.inbox import stream, vip
+from govsocial_app.services.records import moderation
 from tests.inbox.conftest import T0, msg
 from tests.schema_diff import model_diff
 
@@ -252,7 +255,7 @@ def test_a_to_date_is_served_by_the_received_at_index_without_a_sort(backend, pa
                 assert not [n for n in nodes if n.startswith("Sort")] and "Presorted Key: " in plan, plan
 
 
-def test_an_opened_message_reads_in_four_statements_whatever_it_holds(page_store, actor_factory):
+def test_an_opened_message_reads_in_three_statements_whatever_it_holds(page_store, actor_factory):
     ana, ben = actor_factory("manager", "Ana Manager"), actor_factory("responder", "Ben Responder")
     first, second, gone = page_store([msg(n, f"Thread message {n}", conversation="thread-1") for n in (1, 2, 3)])
     (other,) = page_store([msg(9, "Another thread", conversation="thread-2")])
@@ -270,6 +273,10 @@ def test_an_opened_message_reads_in_four_statements_whatever_it_holds(page_store
         s.add_all(replies_)
         s.add(MessageVersion(message_id=first, version=3, change="edited", text="third text", captured_at=T0 + timedelta(hours=1)))
         s.add(MessageVersion(message_id=first, version=2, change="edited", text="second text", captured_at=T0 + timedelta(hours=2)))
+        s.add(MessageModeration(message_id=second, state="hidden", clause="3.2", author_state="muted"))
+        s.add(ModerationAction(message_id=second, network=network, action="hide", clause="3.2", status="done",
+                               requested_by=ana.user_id, confirmed_by=ben.user_id, response={"state": "hidden"}))
+        s.add(ModerationAction(message_id=second, network=network, action="block", clause="3.2", status="awaiting_confirmation"))
         s.flush()
         sent_id = replies_[0].id
     stream.add_tag([first], "Roads", ana)
@@ -287,7 +294,7 @@ def test_an_opened_message_reads_in_four_statements_whatever_it_holds(page_store
         nonlocal d
         d = stream.detail(first)
 
-    assert _statements_for(read) == 4  # the row with its reply baseline, the thread, notes + versions + tags, the card
+    assert _statements_for(read) == 3  # the row with its reply baseline; the thread, notes, versions and tags; the card
     assert d.card == stream.cards_by_id([first])[first] and d.text == "Thread message 1"
     assert [(t.id, t.direction, t.sent_by) for t in d.conversation] == [
         (first, "in", ""), (second, "in", ""), (sent_id, "out", "Ben Responder"), (sent_id + 1, "out", "Ana Manager")]
@@ -299,6 +306,13 @@ def test_an_opened_message_reads_in_four_statements_whatever_it_holds(page_store
     assert sorted(tag_names[t] for t in d.tag_ids) == ["Bridges", "Roads"]
     assert d.assignee_id is None
     assert stream.detail(other).last_reply_id == sent_id + 2 and stream.detail(other).notes == []
+    # What the opened comment's moderation panel reads, on this database too.
+    st = moderation.standing(second, ana)
+    assert (st.state, st.clause, st.author_state) == ("hidden", "3.2", "muted")
+    assert [(v.action, v.requested_by, v.confirmed_by, v.response) for v in moderation.history(second, ana)] == [
+        ("hide", "Ana Manager", "Ben Responder", {"state": "hidden"}), ("block", "system", "", {})]
+    assert [v.action for v in st.pending] == ["block"] and st.last == st.pending[0]
+    assert moderation.standing(first, ana) == moderation.Standing("visible", "", "", [], None)
     with pytest.raises(stream.UserError, match="does not exist"):
         stream.detail(gone)
     with pytest.raises(stream.UserError, match="does not exist"):

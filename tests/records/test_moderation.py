@@ -54,8 +54,9 @@ def reply_id(profile) -> int:
         config = dict(s.get(SocialProfile, profile).config)
     sim = SimulatorConnector(Credentials(network="simulator", config=config), clock=lambda: until)
     later = SimulatorConnector(Credentials(network="simulator", config=config), clock=lambda: until + timedelta(minutes=30))
-    doomed = {m.external_id for m in later.history(until - timedelta(hours=6), until + timedelta(minutes=30)) if m.deleted}
-    pick = next(m for m in sim.history(until - timedelta(hours=6), until)
+    # A whole day: the simulated network is quiet at night.
+    doomed = {m.external_id for m in later.history(until - timedelta(hours=24), until + timedelta(minutes=30)) if m.deleted}
+    pick = next(m for m in sim.history(until - timedelta(hours=24), until)
                 if m.kind in ("reply", "comment") and not m.deleted and m.external_id not in doomed)
     with session_scope() as s:
         return ingest.store(s, [pick], profile_id=profile, now=until).new_ids[0]
@@ -258,6 +259,11 @@ async def test_delete_and_block_wait_for_a_second_person_when_the_setting_says_s
     with pytest.raises(PermissionDenied):
         await moderation.confirm(asked.id, staff["ana"])  # a responder cannot confirm
     own = await moderation.request(reply_id, "block", "3.4", "", staff["ada"])
+    # The opened comment shows both requests waiting, newest first, with who asked; nothing changed yet.
+    waiting = moderation.standing(reply_id, staff["vic"])
+    assert [(v.action, v.status, v.requested_by, v.confirmed_by) for v in waiting.pending] == [
+        ("block", "awaiting_confirmation", "Ada Admin", ""), ("delete", "awaiting_confirmation", "Ana Responder", "")]
+    assert (waiting.state, waiting.author_state, waiting.last.id) == ("visible", "", own.id)
     with pytest.raises(UserError, match="second person"):
         await moderation.confirm(own.id, staff["ada"])  # not the person who asked
     declined = await moderation.decline(own.id, staff["max"])
@@ -265,7 +271,10 @@ async def test_delete_and_block_wait_for_a_second_person_when_the_setting_says_s
     done = await moderation.confirm(asked.id, staff["max"])
     assert done.status == "done" and done.confirmed_by == "Max Manager"
     assert _sim(profile).moderation_status(_external(reply_id))["deleted"] is True
-    assert moderation.standing(reply_id, staff["vic"]).state == "deleted"
+    after = moderation.standing(reply_id, staff["vic"])
+    assert after.state == "deleted" and after.pending == [] and after.last == moderation.history(reply_id, staff["vic"])[-1]
+    assert (after.last.action, after.last.status, after.last.confirmed_by) == ("block", "declined", "Max Manager")  # the newest
+    assert moderation.standing(10**9, staff["vic"]) == moderation.Standing("visible", "", "", [], None)
     with session_scope() as s:
         assert s.get(Message, reply_id).deleted_at is None  # gone from the network, kept here
     # hide (no confirmation needed) stays immediate even with the setting on

@@ -15,7 +15,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session, col, select
 
-from govsocial_app.db.engine import get_engine, session_scope
+from govsocial_app.db.engine import get_engine, read_connection, session_scope
 from govsocial_app.db.types import UtcDateTime
 from govsocial_app.db.models import (
     Claim,
@@ -683,16 +683,6 @@ def _page_rows(conn: Connection, f: InboxFilter, user_id: int, *, before_id: int
     return _driver_rows(conn, ps.sql, params)
 
 
-def _read_connection():
-    """A connection for reading pages: on PostgreSQL in autocommit, so a page costs its statements and no BEGIN and
-    ROLLBACK round trips (one read statement needs no transaction; the extras statement after it may see a change
-    committed in between, as two requests would)."""
-    engine = get_engine()
-    if engine.dialect.name == "postgresql":
-        return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    return engine.connect()
-
-
 def list_page(
     f: InboxFilter, user_id: int, *, before_id: int | None = None, max_id: int | None = None, limit: int = PAGE_SIZE
 ) -> InboxPage:
@@ -700,7 +690,7 @@ def list_page(
     `max_id` pins the top of the stream while the user reads, so new arrivals never shift a page: they are counted
     for the "N new" pill instead. Two statements whatever the page holds: the page's rows, then everything else its
     cards show (_cards); with a `to` date, a first page also reads the stream's newest id (its top)."""
-    with _read_connection() as conn:  # read only: a Session would add nothing but its own bookkeeping
+    with read_connection() as conn:  # read only: a Session would add nothing but its own bookkeeping
         rows = _page_rows(conn, f, user_id, before_id=before_id, max_id=max_id, limit=limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
@@ -719,22 +709,23 @@ def list_page(
 
 def count_newer(f: InboxFilter, user_id: int, after_id: int) -> int:
     """How many messages matching the filter arrived after `after_id` (the "N new" pill)."""
-    with session_scope() as s:
-        conds = _conditions(f, user_id, s.get_bind().dialect.name)
-        return s.exec(select(func.count()).select_from(Message).where(*conds, Message.id > after_id)).one()
+    with read_connection() as conn:
+        conds = _conditions(f, user_id, conn.dialect.name)
+        return conn.execute(core_select(func.count()).select_from(Message).where(*conds, Message.id > after_id)).scalar_one()
 
 
 def newer_ids(f: InboxFilter, user_id: int, after_id: int, *, limit: int = 1000) -> list[int]:
     """Ids (newest first, at most `limit`) of messages matching the filter that arrived after `after_id`:
     one query answers the "N new" count of every person reading the same filter from any page top."""
-    with session_scope() as s:
-        conds = _conditions(f, user_id, s.get_bind().dialect.name)
-        q = select(Message.id).where(*conds, Message.id > after_id).order_by(col(Message.id).desc()).limit(limit)
-        return list(s.exec(q).all())
+    with read_connection() as conn:
+        conds = _conditions(f, user_id, conn.dialect.name)
+        q = core_select(Message.id).where(*conds, Message.id > after_id).order_by(col(Message.id).desc()).limit(limit)
+        return list(conn.execute(q).scalars())
 
 
 def cards_by_id(ids: list[int]) -> dict[int, MessageCard]:
-    with get_engine().connect() as conn:
+    """The cards of these messages (a live refresh, the card after an action), read as a page's are."""
+    with read_connection() as conn:
         rows = conn.execute(core_select(*CARD_COLUMNS).where(col(Message.id).in_(ids))).all()
         return {c.id: c for c in _cards(conn, rows)}
 
@@ -800,44 +791,53 @@ _DETAIL_ROW = core_select(
     ).scalar_subquery(),
 ).where(Message.id == bindparam("mid"))
 
-# Its thread (at most 60 messages, oldest first), each with the name of the person who sent it, if one of us did.
-_DETAIL_THREAD = (
-    core_select(Message.id, Message.direction, Message.author_name, Message.author_handle, Message.text,
-                Message.created_at, Message.url, _SENDER.c.display_name, Message.status)
+# Its thread (0: at most 60 messages, oldest first, each with the name of the person who sent it if one of us did),
+# notes (1), archived versions (2) and live tag ids (3), as one statement of (kind, id, a, b, c, d, e, f, g, at) rows.
+_THREAD = (
+    core_select(Message.id, Message.direction, Message.author_name, Message.author_handle, Message.text, Message.url,
+                func.coalesce(_SENDER.c.display_name, "").label("sender"), Message.status, Message.created_at)
     .select_from(Message.__table__.outerjoin(_SENDER, _SENDER.c.id == Message.sent_by_id))
     .where(Message.network == bindparam("network"), Message.conversation_key == bindparam("ckey"),
            col(Message.deleted_at).is_(None))
     .order_by(Message.created_at, Message.id).limit(60)
+    .subquery("thread")
 )
-
-# Its notes (1), archived versions (2) and live tag ids (3) as one statement: (kind, id, a, b, at).
+_E = literal("")
 _DETAIL_EXTRAS = union_all(
-    core_select(literal(1).label("k"), MessageNote.id.label("i"), _NOTE_AUTHOR.c.display_name.label("a"),
-                MessageNote.text.label("b"), MessageNote.created_at.label("at"))
+    core_select(literal(0).label("k"), _THREAD.c.id.label("i"), _THREAD.c.direction.label("a"),
+                _THREAD.c.author_name.label("b"), _THREAD.c.author_handle.label("c"), _THREAD.c.text.label("d"),
+                _THREAD.c.url.label("e"), _THREAD.c.sender.label("f"), _THREAD.c.status.label("g"),
+                _THREAD.c.created_at.label("at")),
+    core_select(literal(1), MessageNote.id, _NOTE_AUTHOR.c.display_name, MessageNote.text, _E, _E, _E, _E, _E,
+                MessageNote.created_at)
     .select_from(MessageNote.__table__.join(_NOTE_AUTHOR, _NOTE_AUTHOR.c.id == MessageNote.user_id))
     .where(MessageNote.message_id == bindparam("mid"), col(MessageNote.deleted_at).is_(None)),
-    core_select(literal(2), MessageVersion.version, MessageVersion.change, MessageVersion.text, MessageVersion.captured_at)
+    core_select(literal(2), MessageVersion.version, MessageVersion.change, MessageVersion.text, _E, _E, _E, _E, _E,
+                MessageVersion.captured_at)
     .where(MessageVersion.message_id == bindparam("mid")),
-    core_select(literal(3), MessageTag.tag_id, literal(""), literal(""), null())
+    core_select(literal(3), MessageTag.tag_id, _E, _E, _E, _E, _E, _E, _E, null())
     .where(MessageTag.message_id == bindparam("mid"), col(MessageTag.removed_at).is_(None)),
 ).order_by(literal_column("k"), literal_column("at"), literal_column("i"))
 
 
 def detail(message_id: int) -> MessageDetail:
-    """One message as opened: its card, body, thread, notes, archive and tags, in four Core statements on a
+    """One message as opened: its card, body, thread, notes, archive and tags, in three Core statements on a
     read connection (the ORM's nine cost a fifth of a web worker's CPU under bench-load, most of it SQLAlchemy's
     own bookkeeping, not the database)."""
-    with _read_connection() as conn:
+    with read_connection() as conn:
         row = conn.execute(_DETAIL_ROW, {"mid": message_id}).first()
         if row is None or row.deleted_at is not None:
             raise UserError("That message does not exist.")
         card_row = tuple(row)[: len(CARD_COLUMNS)]
-        thread = conn.execute(_DETAIL_THREAD, {"network": row.network, "ckey": row.conversation_key}).all()
+        thread: list[ThreadItem] = []
         notes: list[NoteItem] = []
         versions: list[VersionItem] = []
         tag_ids: list[int] = []
-        for k, i, a, b, at in conn.execute(_DETAIL_EXTRAS, {"mid": message_id}):
-            if k == 1:
+        params = {"mid": message_id, "network": row.network, "ckey": row.conversation_key}
+        for k, i, a, b, c, d, e, f, g, at in conn.execute(_DETAIL_EXTRAS, params):
+            if k == 0:
+                thread.append(ThreadItem(i, a, b, c, d, at, web_link(e), f, g))
+            elif k == 1:
                 notes.append(NoteItem(i, a, b, at))
             elif k == 2:
                 versions.append(VersionItem(i, a, b, at))
@@ -848,7 +848,7 @@ def detail(message_id: int) -> MessageDetail:
             card=_cards(conn, [card_row])[0],
             text=row.text,
             url=web_link(row.url),  # rows stored before links were checked at intake are checked here too
-            conversation=[ThreadItem(x[0], x[1], x[2], x[3], x[4], x[5], web_link(x[6]), x[7] or "", x[8]) for x in thread],
+            conversation=thread,
             notes=notes,
             versions=versions,
             last_reply_id=row[-1] or 0,

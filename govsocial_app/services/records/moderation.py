@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, func, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from connectors.base import (
@@ -30,7 +31,7 @@ from connectors.base import (
 )
 from connectors.http import OutcomeUnknown
 from connectors.registry import get_connector_class
-from govsocial_app.db.engine import session_scope
+from govsocial_app.db.engine import read_connection, session_scope
 from govsocial_app.db.models import (
     Message, MessageModeration, MessageVersion, ModerationAction, SocialProfile, User, utcnow,
 )
@@ -148,17 +149,38 @@ def _names(s: Session, ids: set[int]) -> dict[int, str]:
     return {u.id: u.display_name for u in s.exec(select(User).where(col(User.id).in_(ids))).all()}
 
 
+_A = ModerationAction.__table__
+_REQUESTER = User.__table__.alias("requester")
+_CONFIRMER = User.__table__.alias("confirmer")
+_MM = MessageModeration.__table__
+# Where a message stands and its last 20 actions with their people's names, as one statement (an opened comment
+# reads it on every open): one row with NULL action columns when nothing was ever asked, none for no message.
+_STANDING = (
+    core_select(_MM.c.state, _MM.c.clause, _MM.c.author_state, _A.c.id, _A.c.message_id, _A.c.network, _A.c.action,
+                _A.c.mode, _A.c.clause.label("a_clause"), _A.c.clause_title, _A.c.note, _A.c.status,
+                func.coalesce(_REQUESTER.c.display_name, "system"), _A.c.requested_at,
+                func.coalesce(_CONFIRMER.c.display_name, ""), _A.c.response, _A.c.error, _A.c.undone_by_id)
+    .select_from(
+        Message.__table__
+        .outerjoin(_MM, _MM.c.message_id == Message.__table__.c.id)
+        .outerjoin(_A, _A.c.message_id == Message.__table__.c.id)
+        .outerjoin(_REQUESTER, _REQUESTER.c.id == _A.c.requested_by)
+        .outerjoin(_CONFIRMER, _CONFIRMER.c.id == _A.c.confirmed_by)
+    )
+    .where(Message.__table__.c.id == bindparam("mid"))
+    .order_by(_A.c.id.desc()).limit(20)
+)
+
+
 def standing(message_id: int, actor: Actor) -> Standing:
     require(actor, "inbox.view")
-    with session_scope() as s:
-        row = s.get(MessageModeration, message_id)
-        acts = s.exec(select(ModerationAction).where(ModerationAction.message_id == message_id)
-                      .order_by(col(ModerationAction.id).desc()).limit(20)).all()
-        names = _names(s, {a.requested_by for a in acts} | {a.confirmed_by for a in acts})
-        views = [_view(a, names) for a in acts]
-        open_ = [v for v in views if v.status in OPEN]
-        return Standing(row.state if row else "visible", row.clause if row else "", row.author_state if row else "",
-                        open_, views[0] if views else None)
+    with read_connection() as conn:
+        rows = conn.execute(_STANDING, {"mid": message_id}).all()
+    views = [ActionView(r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], dict(r[15] or {}),
+                        r[16], r[17] is not None) for r in rows if r[3] is not None]
+    state, clause, author_state = rows[0][:3] if rows else (None, None, None)
+    return Standing(state or "visible", clause or "", author_state or "", [v for v in views if v.status in OPEN],
+                    views[0] if views else None)
 
 
 def history(message_id: int, actor: Actor) -> list[ActionView]:
