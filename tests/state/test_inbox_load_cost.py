@@ -146,3 +146,34 @@ def test_the_team_menus_are_read_once_until_a_team_changes(db, actor_factory, mo
     monkeypatch.setattr(time, "monotonic", lambda: later)
     teams.team_choices()
     assert len(reads) == n + 1  # another process's change shows within CHOICES_TTL_S
+
+
+def test_moving_between_messages_keeps_one_presence_entry_and_announces_each_move_once(inbox, sim_store, monkeypatch):
+    from govsocial_app.services import bus
+    from govsocial_app.services.inbox import presence
+
+    root, state, actor = inbox
+    a, b = sim_store(2)
+    store = presence.get_store()
+    calls: list[tuple] = []
+    for name in ("touch", "leave"):
+        real = getattr(store, name)
+        monkeypatch.setattr(store, name, lambda *args, _n=name, _r=real, **kw: calls.append((_n, *args)) or _r(*args, **kw))
+    announced: list[int] = []
+    real_publish = bus.publish
+    monkeypatch.setattr(bus, "publish", lambda e: announced.append(getattr(e, "message_id", None)) or real_publish(e))
+
+    def open_(query: str) -> list[int]:
+        calls.clear(), announced.clear()
+        root.router = RouterData(url=ReflexURL(f"http://127.0.0.1:3000/inbox{query}"))
+        state.load()
+        return [e.message_id for e in store.snapshot() if e.user_id == actor.user_id]
+
+    assert open_(f"?message={a}") == [a] and [c[0] for c in calls] == ["touch"] and len(announced) == 1
+    # To another message: the one entry moves (one write, one announcement); nothing is left on the first.
+    assert open_(f"?message={b}") == [b] and [c[0] for c in calls] == ["touch"] and len(announced) == 1
+    # Back to the list: the person leaves the message they were on.
+    assert open_("") == [] and calls == [("leave", actor.user_id, b)] and announced == [b]
+    # A message that no longer exists: nobody stays on the one opened before it.
+    open_(f"?message={a}")
+    assert open_("?message=999999999") == [] and calls == [("leave", actor.user_id, a)] and state.error
