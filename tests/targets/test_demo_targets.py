@@ -29,3 +29,19 @@ def test_demo_seed_has_priorities_and_one_overdue_escalation(db):
         ids = {a.data["message_id"] for a in s.exec(select(Alert).where(Alert.kind == "target_breach")).all()}
     assert ids == {overdue[0].id}
     assert targets.escalate_breaches(now) == []
+
+
+def test_a_demo_started_after_a_quiet_spell_still_has_its_overdue_message(db):
+    """At night the simulated network is quiet: with nothing received in the last three hours, the demo's overdue
+    example is the newest message older than 20 minutes (the suite failed at 05:30 UTC without this)."""
+    from datetime import timedelta
+
+    demo.seed(history_days=2)
+    later = datetime.now(timezone.utc) + timedelta(hours=12)  # twelve hours with nothing new
+    with session_scope() as s:
+        picked = targets.seed_targets(s, now=later)
+    assert "overdue" in picked
+    with session_scope() as s:
+        m = s.get(Message, picked["overdue"])
+        assert m.priority == "urgent" and m.lang != "ar" and targets.first_response_breached(m, later)
+        assert m.sla_first_escalated_at is None  # left for the job to escalate once
