@@ -358,25 +358,23 @@ class InboxState(AppState):
         if new_id != self.open_id:
             left = self.open_id
             self.open_id, self.draft, self.reply_error, self.held_id, self._presence_status = new_id, "", "", 0, ""
-        try:
-            if self.open_id:
-                try:
-                    self._load_detail()
-                except UserError as exc:
-                    self.open_id, self.error = 0, str(exc)
-                    return
+        if self.open_id:
+            try:
+                self._load_detail()
+            except UserError as exc:
+                self.open_id, self.error = 0, str(exc)
+            else:
                 if self._presence_status == "":
                     # The reply guard's baseline is what the thread held when this person opened it;
                     # later live refreshes show newer replies but must not move the baseline.
                     self._seen_reply_id = self._last_reply_id
                 self._touch(presence.VIEWING)
                 self.used = replies.char_count(self.d_card.network, self.draft).used
-        finally:
-            # One presence entry per person: the touch on the new message replaced the one on the old message,
-            # and its announcement moves both chips. Only a person who is on no message now leaves the old one.
-            if left and self._presence_status == "":
-                presence.get_store().leave(self.user_id, left)
-                bus.publish(PresenceChanged(message_id=left))
+        # One presence entry per person: a touch on the new message replaced the one on the old message, and its
+        # announcement moves both chips. Only a person who is on no message now leaves the old one.
+        if left and self._presence_status == "":
+            presence.get_store().leave(self.user_id, left)
+            bus.publish(PresenceChanged(message_id=left))
 
     def _prefill_correction(self, raw: str) -> None:
         """`reply=correction-<claim id>` (from the claim tracker) starts a reply with the official correction."""
