@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -156,10 +156,10 @@ _MM = MessageModeration.__table__
 # Where a message stands and its last 20 actions with their people's names, as one statement (an opened comment
 # reads it on every open): one row with NULL action columns when nothing was ever asked, none for no message.
 _STANDING = (
-    core_select(_MM.c.state, _MM.c.clause, _MM.c.author_state, _A.c.id, _A.c.message_id, _A.c.network, _A.c.action,
-                _A.c.mode, _A.c.clause.label("a_clause"), _A.c.clause_title, _A.c.note, _A.c.status,
-                func.coalesce(_REQUESTER.c.display_name, "system"), _A.c.requested_at,
-                func.coalesce(_CONFIRMER.c.display_name, ""), _A.c.response, _A.c.error, _A.c.undone_by_id)
+    core_select(_MM.c.state.label("mm_state"), _MM.c.clause.label("mm_clause"), _MM.c.author_state.label("mm_author_state"),
+                *(_A.c[k] for k in ("id", "message_id", "network", "action", "mode", "clause", "clause_title", "note", "status",
+                                    "requested_by", "requested_at", "confirmed_by", "response", "error", "undone_by_id")),
+                _REQUESTER.c.display_name.label("requester"), _CONFIRMER.c.display_name.label("confirmer"))
     .select_from(
         Message.__table__
         .outerjoin(_MM, _MM.c.message_id == Message.__table__.c.id)
@@ -176,11 +176,11 @@ def standing(message_id: int, actor: Actor) -> Standing:
     require(actor, "inbox.view")
     with read_connection() as conn:
         rows = conn.execute(_STANDING, {"mid": message_id}).all()
-    views = [ActionView(r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], dict(r[15] or {}),
-                        r[16], r[17] is not None) for r in rows if r[3] is not None]
-    state, clause, author_state = rows[0][:3] if rows else (None, None, None)
-    return Standing(state or "visible", clause or "", author_state or "", [v for v in views if v.status in OPEN],
-                    views[0] if views else None)
+    names = {i: n for r in rows for i, n in ((r.requested_by, r.requester), (r.confirmed_by, r.confirmer)) if i and n is not None}
+    views = [_view(r, names) for r in rows if r.id is not None]  # rows carry the action's columns by name
+    top = rows[0] if rows else None
+    return Standing((top and top.mm_state) or "visible", (top and top.mm_clause) or "", (top and top.mm_author_state) or "",
+                    [v for v in views if v.status in OPEN], views[0] if views else None)
 
 
 def history(message_id: int, actor: Actor) -> list[ActionView]:
