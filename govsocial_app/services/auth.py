@@ -248,10 +248,13 @@ _TOUCH_SESSION = update(AuthSession).where(col(AuthSession.id) == bindparam("ses
 # rows it read for SESSION_CACHE_S and forgets all of them whenever a session or a person changes anywhere: a
 # transaction that changes an AuthSession or a User (a sign-out, a revoked session, a new role, a deactivated person,
 # a new password, a changed name or language) forgets them in its own process when it commits, and announces
-# SessionsChanged on the bus, on which every web worker forgets them too (state/relay.py). SESSION_CACHE_S only bounds
-# a bus message that never arrives (Redis reconnecting drops what was published meanwhile).
+# SessionsChanged on the bus, on which every web worker forgets them too (state/relay.py). A worker also forgets them
+# whenever its subscription to that announcement (re)starts, since pub/sub keeps nothing for a subscriber that was
+# away. SESSION_CACHE_S therefore only bounds a change this worker could not hear: one made while its Redis
+# connection is down, or one made in the database by hand. At 10 s, a third of all events under bench-load re-read
+# their session (300 people, one event each about every 3 s); at 60 s, one in twenty.
 # Expiry and the idle timeout are checked against the clock on every call, remembered or not.
-SESSION_CACHE_S = 10.0
+SESSION_CACHE_S = 60.0
 _SESSION_CACHE_MAX = 20_000
 _sessions: dict[tuple[object, str], tuple[float, tuple]] = {}
 _sessions_lock = threading.Lock()

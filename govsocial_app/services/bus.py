@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
@@ -40,17 +41,24 @@ class InProcessBus:
             except RuntimeError:  # the subscriber's loop has closed
                 pass
 
-    async def subscribe(self, topic: str) -> AsyncIterator[str]:
+    async def subscribe(self, topic: str, on_connect: Callable[[], None] | None = None) -> AsyncIterator[str]:
         queue: asyncio.Queue = asyncio.Queue(maxsize=10_000)
         entry = (asyncio.get_running_loop(), queue)
         with self._lock:
             self._subs.setdefault(topic, []).append(entry)
+        if on_connect is not None:
+            on_connect()
         try:
             while True:
                 yield await queue.get()
         finally:
             with self._lock:
                 self._subs[topic].remove(entry)
+
+
+def subscriber_name(topic: str) -> str:
+    """The Redis client name of this process's subscription to `topic`: CLIENT LIST shows whose it is."""
+    return f"govsocial-bus-{os.getpid()}-{topic}"
 
 
 class RedisBus:
@@ -66,14 +74,18 @@ class RedisBus:
         except Exception:  # a lost event must never fail the change that caused it
             log.exception("bus: could not publish %s", topic)
 
-    async def subscribe(self, topic: str) -> AsyncIterator[str | bytes]:
+    async def subscribe(self, topic: str, on_connect: Callable[[], None] | None = None) -> AsyncIterator[str | bytes]:
         import redis.asyncio as aioredis
 
         while True:
-            client = aioredis.Redis.from_url(self._url)
+            client = aioredis.Redis.from_url(self._url, client_name=subscriber_name(topic))
             pubsub = client.pubsub()
             try:
                 await pubsub.subscribe(_CHANNEL_PREFIX + topic)
+                if on_connect is not None:
+                    # Pub/sub keeps nothing for a subscriber that was away: whatever was published while this one
+                    # was reconnecting is gone, and the caller learns that here, once subscribed again.
+                    on_connect()
                 async for msg in pubsub.listen():
                     if msg.get("type") == "message":
                         yield msg["data"]
@@ -109,9 +121,11 @@ def publish(event: Event) -> None:
     get_bus().publish(event.topic, events.encode(event))
 
 
-async def subscribe(topic: str) -> AsyncIterator[Event]:
-    """The events of one topic, decoded back to their dataclasses; a line that does not decode is logged and skipped."""
-    async for data in get_bus().subscribe(topic):
+async def subscribe(topic: str, on_connect: Callable[[], None] | None = None) -> AsyncIterator[Event]:
+    """The events of one topic, decoded back to their dataclasses; a line that does not decode is logged and skipped.
+    `on_connect` runs each time the subscription is (re)established, before any event it receives: events published
+    while it was not subscribed are lost, and a subscriber that keeps a cache drops it there."""
+    async for data in get_bus().subscribe(topic, on_connect):
         try:
             yield events.decode(data)
         except Exception:  # a newer or older process on the same Redis: one odd line must not stop the relay

@@ -349,13 +349,16 @@ async def _alerts(app) -> None:
 
 async def _forget_sessions(_app) -> None:
     """A session or a person changed anywhere: this worker forgets the sessions it remembers, the guard's
-    (services/auth.py) and the relay's own for pushes (watchers.session_actor). A message lost while Redis
-    reconnects is bounded by auth.SESSION_CACHE_S and watchers.SESSION_RECHECK_S."""
-    auth_service.forget_sessions()
-    watchers.forget_sessions()
-    async for _event in bus.subscribe(SessionsChanged.topic):
+    (services/auth.py) and the relay's own for pushes (watchers.session_actor). It also forgets them each time its
+    subscription starts or comes back after Redis dropped it, since what was announced meanwhile is lost; so only a
+    change made while this worker cannot hear the bus waits for auth.SESSION_CACHE_S and watchers.SESSION_RECHECK_S."""
+
+    def forget() -> None:
         auth_service.forget_sessions()
         watchers.forget_sessions()
+
+    async for _event in bus.subscribe(SessionsChanged.topic, on_connect=forget):
+        forget()
 
 
 async def relay_bus(app) -> None:

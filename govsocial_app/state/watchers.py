@@ -109,7 +109,9 @@ def presence_slice(proj: dict[str, list[dict[str, str]]], ids) -> dict[str, list
 
 
 
-SESSION_RECHECK_S = 5.0  # a revoked or deactivated session stops receiving pushes within this long at most
+# A revoked or deactivated session stops receiving pushes at once when SessionsChanged arrives (state/relay.py), and
+# within this long at most when this worker could not hear it.
+SESSION_RECHECK_S = 30.0
 _sessions: dict[str, tuple[float, object]] = {}
 
 

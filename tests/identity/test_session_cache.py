@@ -17,6 +17,7 @@ from govsocial_app.db.models import AuthSession, User
 from govsocial_app.services import auth, bus
 from govsocial_app.services.authz import Actor
 from govsocial_app.services.events import SessionsChanged
+from tests.bus_helpers import drop_subscription
 from tests.statements import sent_statements
 
 PASSWORD = "correct horse battery"
@@ -125,6 +126,35 @@ def test_a_change_in_another_process_arrives_on_the_bus(signed_in):
         return auth.user_for_token(token), await watchers.session_actor(token)
 
     assert asyncio.run(scenario()) == (None, None)  # the guard and the relay's pushes both stop at once
+
+
+def test_a_worker_that_could_not_hear_the_bus_forgets_when_it_hears_it_again(signed_in, redis_url, monkeypatch):
+    """A session is revoked while this worker's Redis subscription is down: the announcement is lost, yet the worker
+    forgets its sessions as soon as the subscription is back, long before SESSION_CACHE_S."""
+
+    from govsocial_app.state import relay, watchers
+
+    token, _ = signed_in
+    monkeypatch.setattr(bus, "_bus", bus.RedisBus(redis_url))
+
+    async def scenario():
+        listening = asyncio.create_task(relay._forget_sessions(None))
+        try:
+            await asyncio.sleep(0.2)  # subscribed
+            assert auth.user_for_token(token) is not None
+            assert await watchers.session_actor(token) is not None
+            assert drop_subscription(redis_url, SessionsChanged.topic) == 1  # Redis drops this worker's subscription
+            _behind_our_back(revoked_at=datetime.now(timezone.utc))  # and its announcement is never heard here
+            started = asyncio.get_running_loop().time()
+            while auth.user_for_token(token) is not None and asyncio.get_running_loop().time() - started < 10:
+                await asyncio.sleep(0.05)
+            return auth.user_for_token(token), await watchers.session_actor(token), asyncio.get_running_loop().time() - started
+        finally:
+            listening.cancel()
+
+    user, actor, waited = asyncio.run(scenario())
+    assert (user, actor) == (None, None)
+    assert waited < auth.SESSION_CACHE_S / 2, waited
 
 
 def test_without_the_bus_the_window_ends_it(signed_in, monkeypatch):

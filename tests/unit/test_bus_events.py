@@ -11,6 +11,7 @@ from govsocial_app.db.engine import session_scope
 from govsocial_app.db.models import Setting
 from govsocial_app.services import bus, events
 from govsocial_app.services.events import AlertsChanged, InboxChanged, PauseChanged, PresenceChanged
+from tests.bus_helpers import drop_subscription
 
 
 @pytest.mark.parametrize("event", [
@@ -89,3 +90,38 @@ async def test_the_redis_backend_carries_the_same_line(redis_url):
     finally:
         task.cancel()
     assert got and set(got) == {event}
+
+
+async def test_a_redis_subscriber_is_told_each_time_its_subscription_is_back(redis_url):
+    """Pub/sub keeps nothing for a subscriber that was away: after Redis drops the connection, the subscription comes
+    back by itself and says so through `on_connect` (the session caches forget what they may have missed there),
+    then carries events again."""
+    import uuid
+
+
+    backend = bus.RedisBus(redis_url)
+    topic = f"test-{uuid.uuid4().hex}"
+    connects: list[float] = []
+    got: list = []
+
+    async def listen() -> None:
+        async for data in backend.subscribe(topic, on_connect=lambda: connects.append(asyncio.get_running_loop().time())):
+            got.append(events.decode(data))
+
+    async def until(test, seconds: float) -> bool:
+        for _ in range(int(seconds / 0.02)):
+            if test():
+                return True
+            await asyncio.sleep(0.02)
+        return test()
+
+    task = asyncio.create_task(listen())
+    try:
+        assert await until(lambda: len(connects) == 1, 5), "told once subscribed"
+        assert drop_subscription(redis_url, topic) == 1
+        assert await until(lambda: len(connects) == 2, 10), "told again when the dropped subscription is back"
+        event = InboxChanged.of(new_ids=[21], changed_ids=[])
+        assert await until(lambda: backend.publish(topic, events.encode(event)) or got, 5)
+    finally:
+        task.cancel()
+    assert set(got) == {event}
