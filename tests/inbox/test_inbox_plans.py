@@ -132,7 +132,8 @@ def test_cards_carry_every_detail_in_two_statements_whatever_the_page_holds(page
     assert first.profile == "@cityofriverton" and cards[lone].tags == ()
     # A card read on its own (the live relay) and in the message's detail are the same card.
     assert stream.cards_by_id([ids[0]])[ids[0]] == first
-    assert stream.detail(ids[0]).card == first
+    # The detail reads its card's extras with the rest of the message (stream._DETAIL_EXTRAS), not as a page does.
+    assert [stream.detail(i).card for i in (ids[0], ids[1], ids[2], ids[5], lone)] == [first, second, third, cards[ids[5]], cards[lone]]
 
 
 def test_vip_filter_pages_newest_first_across_members(page_store, actor_factory):
@@ -255,7 +256,7 @@ def test_a_to_date_is_served_by_the_received_at_index_without_a_sort(backend, pa
                 assert not [n for n in nodes if n.startswith("Sort")] and "Presorted Key: " in plan, plan
 
 
-def test_an_opened_message_reads_in_three_statements_whatever_it_holds(page_store, actor_factory):
+def test_an_opened_message_reads_in_two_statements_whatever_it_holds(page_store, actor_factory):
     ana, ben = actor_factory("manager", "Ana Manager"), actor_factory("responder", "Ben Responder")
     first, second, gone = page_store([msg(n, f"Thread message {n}", conversation="thread-1") for n in (1, 2, 3)])
     (other,) = page_store([msg(9, "Another thread", conversation="thread-2")])
@@ -294,7 +295,7 @@ def test_an_opened_message_reads_in_three_statements_whatever_it_holds(page_stor
         nonlocal d
         d = stream.detail(first)
 
-    assert _statements_for(read) == 3  # the row with its reply baseline; the thread, notes, versions and tags; the card
+    assert _statements_for(read) == 2  # the row with its reply baseline; its thread, notes, versions, tags and card extras
     assert d.card == stream.cards_by_id([first])[first] and d.text == "Thread message 1"
     assert [(t.id, t.direction, t.sent_by) for t in d.conversation] == [
         (first, "in", ""), (second, "in", ""), (sent_id, "out", "Ben Responder"), (sent_id + 1, "out", "Ana Manager")]

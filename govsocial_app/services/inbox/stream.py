@@ -6,7 +6,7 @@ import hashlib
 import json
 from functools import lru_cache
 from operator import attrgetter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
@@ -452,10 +452,59 @@ def _fixers(dialect) -> tuple:
     return tuple(by_index.get(keys.index(k)) for k in _FIXED)
 
 
-def _cards(conn: Connection | Session, rows, *, driver_rows: bool = False) -> list[MessageCard]:
+@dataclass
+class _Extras:
+    """What cards show besides their message rows, keyed as _cards looks it up."""
+    tags: dict[int, list[str]] = field(default_factory=dict)
+    vips: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    profiles: dict[int, str] = field(default_factory=dict)
+    claims: dict[int, list[str]] = field(default_factory=dict)
+    team_names: dict[int, tuple[str, str]] = field(default_factory=dict)
+    moderated: dict[int, tuple[str, str]] = field(default_factory=dict)
+    mod_versions: dict[int, int] = field(default_factory=dict)
+
+
+def _vip_key(network: str, handle: str) -> tuple[str, str]:
+    return network, handle.lstrip("@").lower()
+
+
+def _page_extras(conn: Connection, rows: list[tuple]) -> _Extras:
+    """The extras of a page's rows (CARD_COLUMNS tuples) in one statement."""
+    x = _Extras()
+    ids = [m[0] for m in rows]
+    keys = sorted({_vip_key(m[1], m[5]) for m in rows})
+    user_ids = sorted({m[10] for m in rows if m[10]} | {m[11] for m in rows if m[11]})
+    profile_ids = sorted({m[2] for m in rows if m[2]})
+    team_ids = sorted({m[15] for m in rows if m[15]})
+    dialect = conn.dialect.name
+    params = _extras_params(dialect, ids, keys, user_ids, profile_ids, team_ids)
+    tags, vips, claims = x.tags, x.vips, x.claims
+    for k, i, a, b, c, n in _driver_rows(conn, _EXTRAS_SQL[dialect], params):
+        if k == _TAG:
+            tags.setdefault(i, []).append(a)
+        elif k == _VIP:
+            vips.setdefault((a, b), []).append(c)
+        elif k == _USER:
+            x.names[i] = a
+        elif k == _PROFILE:
+            x.profiles[i] = a
+        elif k == _CLAIM:
+            claims.setdefault(i, []).append(_claim_label(a))
+        elif k == _TEAM:
+            x.team_names[i] = (a, b)
+        elif k == _MODERATION:
+            x.moderated[i] = (a, b)
+        elif k == _MOD_VERSIONS:
+            x.mod_versions[i] = n
+    return x
+
+
+def _cards(conn: Connection | Session, rows, *, driver_rows: bool = False, extras: _Extras | None = None) -> list[MessageCard]:
     """Cards for these rows (CARD_COLUMNS rows or Message objects) in two statements per page whatever they hold:
     the rows themselves, and one for every tag, VIP label, name, claim, team and moderation state on them.
-    `driver_rows`: plain DBAPI rows (_driver_rows), converted here as SQLAlchemy would have (dates, JSON)."""
+    `driver_rows`: plain DBAPI rows (_driver_rows), converted here as SQLAlchemy would have (dates, JSON).
+    `extras`: already read (an opened message reads its card's with the rest of it, stream.detail)."""
     if isinstance(conn, Session):
         conn = conn.connection()
     if not rows:
@@ -463,38 +512,10 @@ def _cards(conn: Connection | Session, rows, *, driver_rows: bool = False) -> li
     fix_recv, fix_replied, fix_rules, fix_first, fix_done, fix_response = _fixers(conn.dialect) if driver_rows else (None,) * 6
     # Plain tuples in CARD_COLUMNS order: unpacking them costs a fraction of 25 attribute reads on each row.
     rows = [m if type(m) is tuple else tuple(m) if isinstance(m, Row) else _CARD_FIELDS(m) for m in rows]
-    ids = [m[0] for m in rows]
-    keys = [(m[1], m[5].lstrip("@").lower()) for m in rows]
-    user_ids = sorted({m[10] for m in rows if m[10]} | {m[11] for m in rows if m[11]})
-    profile_ids = sorted({m[2] for m in rows if m[2]})
-    team_ids = sorted({m[15] for m in rows if m[15]})
-    tags: dict[int, list[str]] = {}
-    vips: dict[tuple[str, str], list[str]] = {}
-    names: dict[int, str] = {}
-    profiles: dict[int, str] = {}
-    claims: dict[int, list[str]] = {}
-    team_names: dict[int, tuple[str, str]] = {}
-    moderated: dict[int, tuple[str, str]] = {}
-    mod_versions: dict[int, int] = {}
-    dialect = conn.dialect.name
-    params = _extras_params(dialect, ids, sorted(set(keys)), user_ids, profile_ids, team_ids)
-    for k, i, a, b, c, n in _driver_rows(conn, _EXTRAS_SQL[dialect], params):
-        if k == _TAG:
-            tags.setdefault(i, []).append(a)
-        elif k == _VIP:
-            vips.setdefault((a, b), []).append(c)
-        elif k == _USER:
-            names[i] = a
-        elif k == _PROFILE:
-            profiles[i] = a
-        elif k == _CLAIM:
-            claims.setdefault(i, []).append(_claim_label(a))
-        elif k == _TEAM:
-            team_names[i] = (a, b)
-        elif k == _MODERATION:
-            moderated[i] = (a, b)
-        elif k == _MOD_VERSIONS:
-            mod_versions[i] = n
+    keys = [_vip_key(m[1], m[5]) for m in rows]
+    x = extras if extras is not None else _page_extras(conn, rows)
+    tags, vips, names, profiles, claims = x.tags, x.vips, x.names, x.profiles, x.claims
+    team_names, moderated, mod_versions = x.team_names, x.moderated, x.mod_versions
     no_team = ("", "")
     cards = []
     append = cards.append
@@ -791,8 +812,11 @@ _DETAIL_ROW = core_select(
     ).scalar_subquery(),
 ).where(Message.id == bindparam("mid"))
 
-# Its thread (0: at most 60 messages, oldest first, each with the name of the person who sent it if one of us did),
-# notes (1), archived versions (2) and live tag ids (3), as one statement of (kind, id, a, b, c, d, e, f, g, at) rows.
+# Everything else an opened message shows, as one statement of (kind, i, a, b, c, d, e, f, g, at, s) rows, ordered by
+# kind, then at, s and i: its thread (at most 60 messages, oldest first, each with the name of the person who sent it
+# if one of us did), notes, archived versions and live tags (by name), and what its card shows besides its row (VIP
+# lists, names, profile, claims by id, team, moderation state), which a page reads in a statement of its own.
+(_D_THREAD, _D_NOTE, _D_VERSION, _D_TAG, _D_VIP, _D_USER, _D_PROFILE, _D_CLAIM, _D_TEAM, _D_MODERATION) = range(10)
 _THREAD = (
     core_select(Message.id, Message.direction, Message.author_name, Message.author_handle, Message.text, Message.url,
                 func.coalesce(_SENDER.c.display_name, "").label("sender"), Message.status, Message.created_at)
@@ -803,27 +827,46 @@ _THREAD = (
     .subquery("thread")
 )
 _E = literal("")
+
+
+def _branch(kind: int, i, a, b=_E, *, at=None, s=_E):
+    """One branch of _DETAIL_EXTRAS: unused columns are empty strings."""
+    return core_select(literal(kind), i, a, b, _E, _E, _E, _E, _E, null() if at is None else at, s)
+
+
 _DETAIL_EXTRAS = union_all(
-    core_select(literal(0).label("k"), _THREAD.c.id.label("i"), _THREAD.c.direction.label("a"),
+    core_select(literal(_D_THREAD).label("k"), _THREAD.c.id.label("i"), _THREAD.c.direction.label("a"),
                 _THREAD.c.author_name.label("b"), _THREAD.c.author_handle.label("c"), _THREAD.c.text.label("d"),
                 _THREAD.c.url.label("e"), _THREAD.c.sender.label("f"), _THREAD.c.status.label("g"),
-                _THREAD.c.created_at.label("at")),
-    core_select(literal(1), MessageNote.id, _NOTE_AUTHOR.c.display_name, MessageNote.text, _E, _E, _E, _E, _E,
-                MessageNote.created_at)
+                _THREAD.c.created_at.label("at"), _E.label("s")),
+    _branch(_D_NOTE, MessageNote.id, _NOTE_AUTHOR.c.display_name, MessageNote.text, at=MessageNote.created_at)
     .select_from(MessageNote.__table__.join(_NOTE_AUTHOR, _NOTE_AUTHOR.c.id == MessageNote.user_id))
     .where(MessageNote.message_id == bindparam("mid"), col(MessageNote.deleted_at).is_(None)),
-    core_select(literal(2), MessageVersion.version, MessageVersion.change, MessageVersion.text, _E, _E, _E, _E, _E,
-                MessageVersion.captured_at)
+    _branch(_D_VERSION, MessageVersion.version, MessageVersion.change, MessageVersion.text, at=MessageVersion.captured_at)
     .where(MessageVersion.message_id == bindparam("mid")),
-    core_select(literal(3), MessageTag.tag_id, _E, _E, _E, _E, _E, _E, _E, null())
+    _branch(_D_TAG, MessageTag.tag_id, Tag.name, s=Tag.name)
+    .select_from(MessageTag.__table__.join(Tag, Tag.id == MessageTag.tag_id))
     .where(MessageTag.message_id == bindparam("mid"), col(MessageTag.removed_at).is_(None)),
-).order_by(literal_column("k"), literal_column("at"), literal_column("i"))
+    _branch(_D_VIP, literal(0), VipList.name)
+    .select_from(VipMember.__table__.join(VipList, VipList.id == VipMember.list_id))
+    .where(VipMember.network == bindparam("network"), VipMember.handle == bindparam("vip_handle"),
+           col(VipMember.deleted_at).is_(None), col(VipList.deleted_at).is_(None)),
+    _branch(_D_USER, User.id, User.display_name).where(col(User.id).in_([bindparam("assignee"), bindparam("replier")])),
+    _branch(_D_PROFILE, SocialProfile.id, SocialProfile.handle).where(SocialProfile.id == bindparam("profile")),
+    _branch(_D_CLAIM, Claim.id, Claim.text)
+    .select_from(ClaimMatch.__table__.join(Claim, Claim.id == ClaimMatch.claim_id))
+    .where(ClaimMatch.message_id == bindparam("mid"), col(Claim.deleted_at).is_(None)),
+    _branch(_D_TEAM, Team.id, Team.name, Team.name_ar).where(Team.id == bindparam("team")),
+    _branch(_D_MODERATION, MessageModeration.message_id, MessageModeration.state, MessageModeration.clause)
+    .where(MessageModeration.message_id == bindparam("mid")),
+).order_by(literal_column("k"), literal_column("at"), literal_column("s"), literal_column("i"))
 
 
 def detail(message_id: int) -> MessageDetail:
-    """One message as opened: its card, body, thread, notes, archive and tags, in three Core statements on a
-    read connection (the ORM's nine cost a fifth of a web worker's CPU under bench-load, most of it SQLAlchemy's
-    own bookkeeping, not the database)."""
+    """One message as opened: its card, body, thread, notes, archive and tags, in two Core statements on a read
+    connection: its row, then everything else (_DETAIL_EXTRAS). The ORM's nine statements cost a fifth of a web
+    worker's CPU under bench-load, most of it SQLAlchemy's own bookkeeping; under load each statement's round trip
+    also holds the worker's event loop while the database gets its turn on the CPU."""
     with read_connection() as conn:
         row = conn.execute(_DETAIL_ROW, {"mid": message_id}).first()
         if row is None or row.deleted_at is not None:
@@ -833,19 +876,41 @@ def detail(message_id: int) -> MessageDetail:
         notes: list[NoteItem] = []
         versions: list[VersionItem] = []
         tag_ids: list[int] = []
-        params = {"mid": message_id, "network": row.network, "ckey": row.conversation_key}
-        for k, i, a, b, c, d, e, f, g, at in conn.execute(_DETAIL_EXTRAS, params):
-            if k == 0:
+        x = _Extras()
+        tag_names: list[str] = []
+        vip_lists: list[str] = []
+        claims: list[str] = []
+        params = {"mid": message_id, "network": row.network, "ckey": row.conversation_key,
+                  "vip_handle": _vip_key(row.network, row.author_handle)[1], "assignee": row.assignee_id or 0,
+                  "replier": row.replied_by_id or 0, "profile": row.profile_id or 0, "team": row.team_id or 0}
+        for k, i, a, b, c, d, e, f, g, at, _s in conn.execute(_DETAIL_EXTRAS, params):
+            if k == _D_THREAD:
                 thread.append(ThreadItem(i, a, b, c, d, at, web_link(e), f, g))
-            elif k == 1:
+            elif k == _D_NOTE:
                 notes.append(NoteItem(i, a, b, at))
-            elif k == 2:
+            elif k == _D_VERSION:
                 versions.append(VersionItem(i, a, b, at))
-            else:
+            elif k == _D_TAG:
                 tag_ids.append(i)
+                tag_names.append(a)
+            elif k == _D_VIP:
+                vip_lists.append(a)
+            elif k == _D_USER:
+                x.names[i] = a
+            elif k == _D_PROFILE:
+                x.profiles[i] = a
+            elif k == _D_CLAIM:
+                claims.append(_claim_label(a))
+            elif k == _D_TEAM:
+                x.team_names[i] = (a, b)
+            else:
+                x.moderated[i] = (a, b)
         versions.sort(key=attrgetter("version"))
+        x.tags[message_id], x.claims[message_id] = tag_names, claims
+        x.vips[_vip_key(row.network, row.author_handle)] = vip_lists
+        x.mod_versions[message_id] = sum(1 for v in versions if v.change == "moderation")
         return MessageDetail(
-            card=_cards(conn, [card_row])[0],
+            card=_cards(conn, [card_row], extras=x)[0],
             text=row.text,
             url=web_link(row.url),  # rows stored before links were checked at intake are checked here too
             conversation=thread,
