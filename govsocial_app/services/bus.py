@@ -1,4 +1,6 @@
 """The event bus between processes: publish(event) from any thread, subscribe(topic) in asyncio.
+On Redis, a process's announcements and its presence writes (in_order) go through one writer thread, in order, so
+that no handler on a web worker's event loop waits for Redis.
 
 Events are the typed dataclasses of services/events.py, carried as their JSON line by both backends.
 Embedded mode uses an in-process backend; production uses Redis pub/sub so that events from the
@@ -9,8 +11,10 @@ hear of it only once they can read it, and never when it rolled back."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
+import queue
 import threading
 from collections.abc import AsyncIterator, Callable
 
@@ -41,6 +45,12 @@ class InProcessBus:
             except RuntimeError:  # the subscriber's loop has closed
                 pass
 
+    def in_order(self, fn: Callable[[], object], what: str) -> None:
+        fn()  # in one process, memory writes are as cheap as queueing them
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        return True
+
     async def subscribe(self, topic: str, on_connect: Callable[[], None] | None = None) -> AsyncIterator[str]:
         queue: asyncio.Queue = asyncio.Queue(maxsize=10_000)
         entry = (asyncio.get_running_loop(), queue)
@@ -61,18 +71,59 @@ def subscriber_name(topic: str) -> str:
     return f"govsocial-bus-{os.getpid()}-{topic}"
 
 
+class OrderedWriter:
+    """One thread per process that runs this process's Redis writes (announcements, presence) in the order they
+    were queued. A web worker's handlers run on its event loop: a Redis round trip made there held every other
+    client of that worker until Redis answered (under bench-load, 2 to 3 per opened message, while the CPU was busy).
+    Queued here, a handler returns at once, and an announcement still follows the write it announces."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = 0
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+
+    def submit(self, fn: Callable[[], object], what: str) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # first use, or a forked worker (threads do not survive a fork)
+                self._pid, self._queue = os.getpid(), queue.SimpleQueue()
+                threading.Thread(target=self._run, args=(self._queue,), name="govsocial-bus-writer", daemon=True).start()
+            self._queue.put((fn, what))
+
+    @staticmethod
+    def _run(q: queue.SimpleQueue) -> None:
+        while True:
+            fn, what = q.get()
+            try:
+                fn()
+            except Exception:  # a lost event must never stop the ones after it
+                log.exception("bus: %s failed", what)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything queued so far has run (tests; a process about to exit). False if it timed out."""
+        if self._pid != os.getpid():
+            return True
+        done = threading.Event()
+        self.submit(done.set, "flush")
+        return done.wait(timeout)
+
+
 class RedisBus:
     def __init__(self, url: str) -> None:
         import redis
 
         self._url = url
         self._sync = redis.Redis.from_url(url)
+        self.writer = OrderedWriter()
+        atexit.register(self.writer.flush, 2.0)  # a command-line change announces itself before the process ends
 
     def publish(self, topic: str, data: str) -> None:
-        try:
-            self._sync.publish(_CHANNEL_PREFIX + topic, data)
-        except Exception:  # a lost event must never fail the change that caused it
-            log.exception("bus: could not publish %s", topic)
+        self.writer.submit(lambda: self._sync.publish(_CHANNEL_PREFIX + topic, data), f"publishing {topic}")
+
+    def in_order(self, fn: Callable[[], object], what: str) -> None:
+        self.writer.submit(fn, what)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        return self.writer.flush(timeout)
 
     async def subscribe(self, topic: str, on_connect: Callable[[], None] | None = None) -> AsyncIterator[str | bytes]:
         import redis.asyncio as aioredis
@@ -117,8 +168,20 @@ def get_bus() -> InProcessBus | RedisBus:
 
 
 def publish(event: Event) -> None:
-    """Announce now. For a change made in a transaction, use `announce_after_commit` instead."""
+    """Announce now, without waiting for Redis: the announcement goes after every Redis write this process queued
+    before it (in_order). For a change made in a transaction, use `announce_after_commit` instead."""
     get_bus().publish(event.topic, events.encode(event))
+
+
+def in_order(fn: Callable[[], object], what: str) -> None:
+    """Run a Redis write (presence) off the caller's thread, in order with this process's announcements: a write
+    queued before an announcement has been made when the announcement is heard. In one process, it runs at once."""
+    get_bus().in_order(fn, what)
+
+
+def flush(timeout: float = 5.0) -> bool:
+    """Wait until this process's queued Redis writes and announcements have gone (tests)."""
+    return get_bus().flush(timeout)
 
 
 async def subscribe(topic: str, on_connect: Callable[[], None] | None = None) -> AsyncIterator[Event]:

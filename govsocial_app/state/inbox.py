@@ -272,10 +272,13 @@ class InboxState(AppState):
                    new_count=self.new_count, ids=ids, presence_slice=self.presence, open_id=self.open_id,
                    name=self.user_name, away=self._away, auth_token=self.auth_token)
 
-    def _load_detail(self) -> None:
+    def _load_detail(self) -> stream.MessageCard:
+        """Read and show the open message; returns its card (an action's refresh needs no second read of it)."""
         actor = self._require("inbox.view")  # a helper that reads data checks for itself
-        self._apply_detail(stream.detail(self.open_id))
+        d = stream.detail(self.open_id)
+        self._apply_detail(d)
         self._load_moderation(actor)
+        return d.card
 
     def _load_moderation(self, actor) -> None:
         self.d_moderatable = self.d_card.kind in (self._(KIND_LABELS["comment"]), self._(KIND_LABELS["reply"]))
@@ -300,7 +303,7 @@ class InboxState(AppState):
 
     def _touch(self, status: str) -> None:
         if self.open_id and not self._away:
-            presence.get_store().touch(self.open_id, self.user_id, self.user_name, status)
+            presence.touch(self.open_id, self.user_id, self.user_name, status)
             if status != self._presence_status:
                 self._presence_status = status
                 bus.publish(PresenceChanged(message_id=self.open_id))
@@ -373,7 +376,7 @@ class InboxState(AppState):
         # One presence entry per person: a touch on the new message replaced the one on the old message, and its
         # announcement moves both chips. Only a person who is on no message now leaves the old one.
         if left and self._presence_status == "":
-            presence.get_store().leave(self.user_id, left)
+            presence.leave(self.user_id, left)
             bus.publish(PresenceChanged(message_id=left))
 
     def _prefill_correction(self, raw: str) -> None:
@@ -459,7 +462,7 @@ class InboxState(AppState):
             return
         self._away = True
         if self.open_id:
-            presence.get_store().leave(self.user_id, self.open_id)
+            presence.leave(self.user_id, self.open_id)
             bus.publish(PresenceChanged(message_id=self.open_id))
         self._presence_status = "away" if self.open_id else self._presence_status
         self._watch()
@@ -581,11 +584,13 @@ class InboxState(AppState):
         self._require("inbox.view")  # a helper that reads data checks for itself
         touched = set(ids if ids is not None else self._targets())
         self.selected = []
-        if touched & {c.id for c in self.cards}:
-            fresh = stream.cards_by_id(sorted(touched))
-            self.cards = [self._view(fresh[c.id]) if c.id in fresh else c for c in self.cards]
+        fresh: dict = {}
         if self.open_id:
-            self._load_detail()
+            fresh[self.open_id] = self._load_detail()  # the opened message's card comes with it
+        if others := (touched - set(fresh)) & {c.id for c in self.cards}:
+            fresh.update(stream.cards_by_id(sorted(others)))
+        if touched & {c.id for c in self.cards}:
+            self.cards = [self._view(fresh[c.id]) if c.id in touched and c.id in fresh else c for c in self.cards]
 
     # ---------------------------------------------------------------- moderation
 

@@ -52,7 +52,7 @@ def leave_inbox(token: str) -> None:
     the message it had open at once, rather than when the entry lapses."""
     w = _watches.pop(token, None)
     if w is not None and w.open_id:
-        presence.get_store().leave(w.user_id, w.open_id)
+        presence.leave(w.user_id, w.open_id)
         bus.publish(PresenceChanged(message_id=w.open_id))
 
 

@@ -177,3 +177,29 @@ def test_moving_between_messages_keeps_one_presence_entry_and_announces_each_mov
     # A message that no longer exists: nobody stays on the one opened before it.
     open_(f"?message={a}")
     assert open_("?message=999999999") == [] and calls == [("leave", actor.user_id, a)] and state.error
+
+
+def test_an_action_on_the_open_message_reads_it_once(inbox, sim_store, monkeypatch):
+    """Tagging the open message re-reads it once (its detail carries its card); other selected cards on the page are
+    re-read together, and cards the action did not touch are left as they were."""
+    root, state, _actor = inbox
+    a, b = sim_store(2)
+    root.router = RouterData(url=ReflexURL(f"http://127.0.0.1:3000/inbox?message={a}"))
+    state.load()
+    assert {a, b} <= {c.id for c in state.cards}
+    reads: list[tuple] = []
+    for name in ("detail", "cards_by_id"):
+        real = getattr(stream, name)
+        monkeypatch.setattr(stream, name, lambda arg, _n=name, _r=real: reads.append((_n, arg)) or _r(arg))
+
+    state.add_tag({"tag": "Flooding"})
+    assert reads == [("detail", a)]
+    by_id = {c.id: c for c in state.cards}
+    assert "Flooding" in state.d_card.tags and "Flooding" in by_id[a].tags and "Flooding" not in by_id[b].tags
+
+    reads.clear()
+    state.selected = [a, b]
+    state.add_tag({"tag": "Roads"})
+    assert reads == [("detail", a), ("cards_by_id", [b])]
+    by_id = {c.id: c for c in state.cards}
+    assert all("Roads" in by_id[i].tags for i in (a, b)) and "Roads" in state.d_card.tags

@@ -125,3 +125,66 @@ async def test_a_redis_subscriber_is_told_each_time_its_subscription_is_back(red
     finally:
         task.cancel()
     assert set(got) == {event}
+
+
+def test_redis_writes_run_off_the_callers_thread_in_the_order_they_were_queued(redis_url, monkeypatch):
+    """A handler on a worker's event loop queues its Redis writes and returns: one writer thread per process runs
+    them in order (a presence write before the announcement of it), and one that fails does not stop the rest."""
+    import threading
+
+    backend = bus.RedisBus(redis_url)
+    ran: list[tuple[str, str]] = []
+    real_publish = backend._sync.publish
+
+    def publish(channel, data):
+        ran.append(("publish", threading.current_thread().name))
+        return real_publish(channel, data)
+
+    monkeypatch.setattr(backend._sync, "publish", publish)
+
+    def fails():
+        ran.append(("fails", threading.current_thread().name))
+        raise ConnectionError("redis went away")
+
+    backend.in_order(lambda: ran.append(("touch", threading.current_thread().name)), "presence touch")
+    backend.publish("test-order", events.encode(PresenceChanged(message_id=1)))
+    backend.in_order(fails, "presence leave")
+    backend.publish("test-order", events.encode(PresenceChanged(message_id=2)))
+    assert backend.flush(5)
+    assert [what for what, _ in ran] == ["touch", "publish", "fails", "publish"]
+    assert {thread for _, thread in ran} == {"govsocial-bus-writer"}
+
+
+async def test_a_presence_change_is_in_redis_when_its_announcement_arrives(redis_url, monkeypatch):
+    """Production: the touch and its announcement are both queued; a worker hearing the announcement reads the store
+    and finds the touch there (the writer runs them in order, each waiting for Redis)."""
+    import uuid
+
+    from govsocial_app.services.inbox import presence
+
+    backend = bus.RedisBus(redis_url)
+    store = presence.RedisPresence(redis_url)
+    monkeypatch.setattr(bus, "_bus", backend)
+    monkeypatch.setattr(presence, "_store", store)
+    topic = f"test-{uuid.uuid4().hex}"
+    seen: list[list[int]] = []
+
+    async def listen() -> None:
+        async for _data in backend.subscribe(topic):
+            seen.append([e.user_id for e in store.snapshot() if e.message_id == 41])
+
+    task = asyncio.create_task(listen())
+    try:
+        await asyncio.sleep(0.2)  # subscribed
+        for user in (1, 2, 3):
+            presence.touch(41, user, f"Person {user}")
+            backend.publish(topic, events.encode(PresenceChanged(message_id=41)))
+        for _ in range(250):
+            if len(seen) == 3:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+    assert len(seen) == 3
+    # Each announcement finds at least the touches queued before it (later ones may have landed too by then).
+    assert all(set(range(1, i + 2)) <= set(users) for i, users in enumerate(seen)), seen

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Iterable
 
 from govsocial_app.config import get_settings
+from govsocial_app.services import bus
 from govsocial_app.services.textnorm import initials
 
 HEARTBEAT_S = 8.0  # how often a worker re-arms the entries of the clients it holds
@@ -180,6 +181,19 @@ def get_store() -> MemoryPresence | RedisPresence:
                 url = get_settings().redis_url
                 _store = RedisPresence(url) if url else MemoryPresence()
     return _store
+
+
+def touch(message_id: int, user_id: int, name: str, status: str = VIEWING) -> None:
+    """A person's event put them on a message: written off the event loop, before any announcement made after this
+    call (bus.in_order). Only the worker's heartbeat (keep_alive) writes the store directly: it must not interleave."""
+    store = get_store()
+    bus.in_order(lambda: store.touch(message_id, user_id, name, status), "presence touch")
+
+
+def leave(user_id: int, message_id: int | None = None) -> None:
+    """A person left a message (or whatever they were on): as `touch`, written off the event loop, in order."""
+    store = get_store()
+    bus.in_order(lambda: store.leave(user_id, message_id), "presence leave")
 
 
 def by_message(entries: list[PresenceEntry]) -> dict[str, list[dict]]:
