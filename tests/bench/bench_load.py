@@ -70,7 +70,9 @@ def _pct(xs: list[float], p: float) -> float:
 
 
 def _summary(xs: list[float]) -> dict:
-    return {"n": len(xs), "p50": round(_pct(xs, 50), 1), "p95": round(_pct(xs, 95), 1), "p99": round(_pct(xs, 99), 1)}
+    # max and the count over 1 s show a stall (an event waiting on a state lock, say) that p99 hides.
+    return {"n": len(xs), "p50": round(_pct(xs, 50), 1), "p95": round(_pct(xs, 95), 1), "p99": round(_pct(xs, 99), 1),
+            "max": round(max(xs), 1) if xs else float("nan"), "over_1s": sum(1 for x in xs if x > 1000)}
 
 
 # ---------------------------------------------------------------- setting the stack up
@@ -720,6 +722,8 @@ def main() -> None:
         "steady_p50_ms": steady["rtt_ms"]["p50"],
         "steady_p95_ms": steady["rtt_ms"]["p95"],
         "steady_p99_ms": steady["rtt_ms"]["p99"],
+        "steady_max_ms": steady["rtt_ms"]["max"],
+        "steady_over_1s": steady["rtt_ms"]["over_1s"],
         "steady_floor_p95_ms": steady["floor_reflex_ping_ms"]["p95"],
         "steady_p95_vs_floor_p95": ratio,
         "steady_errors": steady["errors"],
