@@ -4,7 +4,7 @@ import logging
 
 import reflex as rx
 
-from govsocial_app import gctune, loadshed, logs
+from govsocial_app import gctune, loadshed, logs, reflex_lock_wakeup
 from govsocial_app.api import build_api
 from govsocial_app.components.i18n import ROLE_LABELS
 from govsocial_app.i18n import translate
@@ -22,6 +22,7 @@ from govsocial_app.state import guard
 from govsocial_app.state.relay import relay_bus
 
 logs.configure("web")
+reflex_lock_wakeup.apply()
 log = logging.getLogger("govsocial")
 
 
