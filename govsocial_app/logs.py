@@ -28,6 +28,7 @@ def configure(process: str = "web") -> None:
     """Install the one root handler (idempotent: the app module is imported again by every worker).
 
     `process` names the kind of process in each JSON line ("web", "jobs"), so one log stream can hold both."""
+    _reflex_lock_trace()
     root = logging.getLogger()
     if any(h.get_name() == _HANDLER_NAME for h in root.handlers):
         return
@@ -41,3 +42,11 @@ def configure(process: str = "web") -> None:
     root.setLevel(os.environ.get("GOVSOCIAL_LOG_LEVEL", "INFO").upper())
     # APScheduler logs every job added and run at INFO; with a 2-second publishing loop that drowns everything else.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _reflex_lock_trace() -> None:
+    """Reflex's own switch for its Redis state-lock trace (each wait, hold and release, by client token and event):
+    it writes at DEBUG, which the root level drops unless its logger has a level of its own. README: "Finding a
+    stalled event"."""
+    if os.environ.get("REFLEX_STATE_MANAGER_REDIS_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}:
+        logging.getLogger("reflex.istate.manager.redis").setLevel(logging.DEBUG)

@@ -182,6 +182,8 @@ class Staff:
             done = await asyncio.wait_for(asyncio.shield(future), TIMEOUT_S)
         except asyncio.TimeoutError:
             self.results["errors"][f"{kind}: no answer in {TIMEOUT_S:.0f} s"] += 1
+            # The client token and the wall-clock time find this event in the workers' logs (README: the lock's debug log).
+            _say(f"no answer in {TIMEOUT_S:.0f} s: {kind}, client token {self.token}, sent at {time.time() - TIMEOUT_S:.3f}")
             self.results[await _late_or_lost(future)] += 1
             if waiter in self.waiters:
                 self.waiters.remove(waiter)
