@@ -18,11 +18,12 @@ if _settings.redis_url:
     # in Redis every time (Reflex's opportunistic lock). bench-load: p95 899 ms without, 585 ms with (2 cores).
     os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
     # How long a worker keeps a client's state before writing it back and letting the lock go; the client's next
-    # event then reads and deserialises it again. Tried at 15 s (issue 20, stop 38, bench-load alternating with 5 s):
-    # steady p95 fell and the 1-2 s stalls that 5 s shows (20-50 events over 1 s per run) went, but 2 of 9 runs had
-    # one event unanswered for over 15 s, which 5 s never had in 6. Kept at 5 s until that stall is understood.
+    # event then reads and deserialises it again, and a person's events come about 3 s apart. 15 s (issue 20, stop 39,
+    # bench-load alternating with 5 s, both with reflex_lock_wakeup): README "Live updates at scale" has the runs.
+    # Stop 38 kept 5 s because 2 of 9 runs at 15 s had an event unanswered for over 15 s: that was Reflex's lost
+    # wake-up, which a hold ending under two queued events set off; reflex_lock_wakeup.py closes it.
     if "REFLEX_OPLOCK_HOLD_TIME_MS" not in os.environ:  # Reflex's older name, if an operator still sets it
-        os.environ.setdefault("REFLEX_OPLOCK_HOLD_TIME", "5000ms")
+        os.environ.setdefault("REFLEX_OPLOCK_HOLD_TIME", "15000ms")
     # A state lock expires after this long. Reflex's 10 s was too short for an overloaded worker: the lease's write
     # came after expiry and the event was lost (bench-load, 1 worker, 200 people: 459 unanswered events; 4 with
     # 30 s). The cost: after a worker crash, its clients' next event waits up to this long for the lock.
