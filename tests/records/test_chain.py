@@ -210,3 +210,93 @@ def test_concurrent_ingests_never_fork_the_archive_chain(pg_db):
     res = _verify("archive")
     assert res.ok, res.problems
     assert res.rows == res.head_seq == 400
+
+
+_NOW = __import__("datetime").datetime(2026, 12, 7, 12, tzinfo=__import__("datetime").timezone.utc)
+
+
+def _chain_seq(name: str) -> int:
+    with get_engine().connect() as conn:
+        return conn.execute(text("SELECT seq FROM record_chain WHERE name = :c"), {"c": name}).scalar_one()
+
+
+def test_a_savepoint_does_not_seal_the_archive_before_the_transaction_audits(pg_db):
+    """The intake pipeline's order: versions stored, a savepoint (its listening step), then the rules' audit rows.
+    The archive chain is advanced only at the commit, after the audit chain, as every other writer does."""
+    from govsocial_app.services.inbox import ingest
+    from connectors.base import Author, InboundMessage
+
+    msgs = [InboundMessage(network="simulator", external_id=f"sp{i}", author=Author(external_id="a", handle="a", display_name="A"),
+                           text=f"Water main burst {i}", created_at=_NOW) for i in range(3)]
+    before = _chain_seq("archive")
+    order: list[str] = []
+    with session_scope() as s:
+        ingest.store(s, msgs, profile_id=None)
+        with s.begin_nested():  # released here: that is a commit as far as SQLAlchemy's before_commit goes
+            s.execute(text("SELECT 1"))
+        inside = s.execute(text("SELECT seq FROM record_chain WHERE name = 'archive'")).scalar_one()  # this transaction's view
+        order.append("archive advanced at the savepoint" if inside != before else "archive waiting")
+        audit.record(s, Actor.system("rules"), "rule.apply", "message", "1")
+    assert order == ["archive waiting"]
+    assert _chain_seq("archive") == before + 3 and _verify("archive").ok and _verify().ok
+
+
+def test_an_intake_page_and_a_reply_at_once_never_deadlock_on_the_chains(pg_db):
+    """Two transactions that write to both chains, interleaved the way bench-load caught them: one stores versions and
+    releases a savepoint, the other audits first; each then reaches for the other chain. With the archive sealed at a
+    savepoint, PostgreSQL failed one of them with "deadlock detected" after its deadlock_timeout."""
+    from govsocial_app.services.inbox import ingest
+    from connectors.base import Author, InboundMessage
+
+    page_saved, reply_audited = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def intake_page() -> None:
+        try:
+            with session_scope() as s:
+                ingest.store(s, [InboundMessage(network="simulator", external_id="dl1", text="Road closed", created_at=_NOW,
+                                                author=Author(external_id="b", handle="b", display_name="B"))], profile_id=None)
+                with s.begin_nested():
+                    s.execute(text("SELECT 1"))
+                page_saved.set()
+                reply_audited.wait(5)
+                audit.record(s, Actor.system("rules"), "rule.apply", "message", "1")  # the rules' audit rows
+        except BaseException as exc:
+            errors.append(exc)
+
+    def reply() -> None:
+        try:
+            page_saved.wait(5)
+            with session_scope() as s:
+                audit.record(s, Actor.system("staff"), "message.reply", "message", "1")
+                reply_audited.set()
+                ingest.store(s, [InboundMessage(network="simulator", external_id="dl2", text="Thanks, we are on it", created_at=_NOW,
+                                                author=Author(external_id="c", handle="c", display_name="C"))], profile_id=None)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=intake_page), threading.Thread(target=reply)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert _verify("archive").ok and _verify().ok
+
+
+def test_versions_stored_before_a_failed_savepoint_are_still_sealed(any_db):
+    """The intake pipeline's listening step runs in a savepoint and may fail; the page's versions commit anyway, and
+    must carry their place in the archive chain."""
+    from govsocial_app.services.inbox import ingest
+    from connectors.base import Author, InboundMessage
+
+    msgs = [InboundMessage(network="simulator", external_id=f"fs{i}", author=Author(external_id="d", handle="d", display_name="D"),
+                           text=f"Power out on Elm St {i}", created_at=_NOW) for i in range(2)]
+    with session_scope() as s:
+        ingest.store(s, msgs, profile_id=None)
+        with pytest.raises(RuntimeError):
+            with s.begin_nested():
+                raise RuntimeError("listening failed")
+    with get_engine().connect() as conn:
+        unsealed = conn.execute(text("SELECT count(*) FROM messageversion WHERE chain_seq IS NULL")).scalar_one()
+    assert unsealed == 0 and _verify("archive").ok and _verify("archive").rows == 2

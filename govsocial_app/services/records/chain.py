@@ -2,7 +2,8 @@
 
 Every writer first advances the chain's head row (`record_chain`). On PostgreSQL that row lock is held until the
 transaction ends, and on SQLite the update takes the database's one write lock, so writers take turns and the chain
-cannot fork. A row's hash covers its canonical form (`canonical.py`) and the previous row's hash; the head row keeps
+cannot fork. A transaction that writes to both takes them in one order, audit then archive (the archive is sealed at
+the outermost commit), or two of them could deadlock. A row's hash covers its canonical form (`canonical.py`) and the previous row's hash; the head row keeps
 the last sequence number and hash, so removing the newest rows is found too."""
 
 from __future__ import annotations
@@ -102,6 +103,13 @@ def install(session_cls: Any = Session) -> None:
 
     @event.listens_for(session_cls, "before_commit")
     def _seal(session: Session) -> None:
+        # SQLAlchemy fires before_commit when a savepoint is released too (the intake pipeline's listening step
+        # runs in one). Sealing there took the archive chain's lock before the page's rules took the audit chain's,
+        # while a reply takes audit, then archive at its commit: PostgreSQL found the deadlock only after its 1 s
+        # deadlock_timeout, and every web worker waiting on either chain froze with it (bench-load, issue 20, stop 39:
+        # the 1-2 s stalls). Sealed only at the outermost commit, every transaction takes audit before archive.
+        if session.in_nested_transaction():
+            return
         if not session.info.get("archive_pending"):
             session.flush()
             if not session.info.get("archive_pending"):
@@ -110,9 +118,12 @@ def install(session_cls: Any = Session) -> None:
         seal_archive(session)
         session.info.pop("archive_pending", None)
 
-    @event.listens_for(session_cls, "after_rollback")
-    def _forget(session: Session) -> None:
-        session.info.pop("archive_pending", None)
+    @event.listens_for(session_cls, "after_transaction_end")
+    def _forget(session: Session, transaction) -> None:
+        # Only the outermost transaction's end: a savepoint rolled back (listening that failed) must not drop the
+        # mark of versions stored before it, which commit with the page.
+        if transaction.parent is None:
+            session.info.pop("archive_pending", None)
 
 
 install()
