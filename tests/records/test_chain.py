@@ -4,6 +4,7 @@ inserted or removed, even by a database superuser who turned the append-only tri
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
@@ -212,7 +213,7 @@ def test_concurrent_ingests_never_fork_the_archive_chain(pg_db):
     assert res.rows == res.head_seq == 400
 
 
-_NOW = __import__("datetime").datetime(2026, 12, 7, 12, tzinfo=__import__("datetime").timezone.utc)
+_NOW = datetime(2026, 12, 7, 12, tzinfo=timezone.utc)
 
 
 def _chain_seq(name: str) -> int:

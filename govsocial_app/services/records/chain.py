@@ -3,8 +3,8 @@
 Every writer first advances the chain's head row (`record_chain`). On PostgreSQL that row lock is held until the
 transaction ends, and on SQLite the update takes the database's one write lock, so writers take turns and the chain
 cannot fork. A transaction that writes to both takes them in one order, audit then archive (the archive is sealed at
-the outermost commit), or two of them could deadlock. A row's hash covers its canonical form (`canonical.py`) and the previous row's hash; the head row keeps
-the last sequence number and hash, so removing the newest rows is found too."""
+the outermost commit), or two of them could deadlock. A row's hash covers its canonical form (`canonical.py`) and the
+previous row's hash; the head row keeps the last sequence number and hash, so removing the newest rows is found too."""
 
 from __future__ import annotations
 
