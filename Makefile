@@ -22,7 +22,7 @@ export REFLEX_USE_GRANIAN := 1
 export PATH := $(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run run-prod jobs test test-fast lint-imports deps chromium clean-data \
-	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin bench-records bench-replies bench-paint bench-frame-paint
+	bench-inbox bench-presence bench-ingest bench-pause bench-crash bench-alert bench-report bench-load bench-cap bench-signin bench-records bench-replies bench-paint bench-frame-paint bench-partitions
 
 deps: $(VENV)/.installed $(BUN) $(AXE)
 
@@ -104,6 +104,10 @@ bench-frame-paint: deps chromium
 
 bench-ingest: deps
 	$(PY) -m tests.bench.bench_ingest
+
+## PostgreSQL: `cli partitions enable` and `disable` on 1,000,000 messages (BENCH_PARTITIONS_MESSAGES), against a plain copy.
+bench-partitions: deps
+	$(PY) -m tests.bench.bench_partitions
 
 bench-alert: deps
 	$(PY) -m tests.bench.bench_alert

@@ -1,4 +1,5 @@
-"""Command line: `python -m govsocial_app.cli migrate | seed | create-admin | banner | verify-audit | verify-export | dispose`."""
+"""Command line: `python -m govsocial_app.cli migrate | seed | create-admin | banner | verify-audit | verify-export | dispose |
+partitions [status | enable | disable]`."""
 
 from __future__ import annotations
 
@@ -105,6 +106,79 @@ def _dispose(args) -> None:
     print(f"Disposed of {len(entries)} record(s); certificate {cert}. Records on hold were kept.")
 
 
+def _partitions(args) -> None:
+    """PostgreSQL's monthly partitions (README, "Partitioning").
+
+    status (the default): on a partitioned database, create the months ahead (and any --month given, moving its rows
+    out of the default partition), then report the rows left in each default partition; exits 1 when any holds rows.
+    enable / disable: convert the database to monthly partitions or back, in one transaction, with every other
+    connection closed (stop the web workers and `python -m jobs` first); audited."""
+    from datetime import date
+
+    from govsocial_app.db import partitions
+    from govsocial_app.db.engine import get_engine
+
+    engine = get_engine()
+    if engine.dialect.name != "postgresql":
+        print("SQLite (the embedded database) is never partitioned; partitions are for PostgreSQL.")
+        raise SystemExit(2 if args.action in ("enable", "disable") else 0)
+    if args.action in ("enable", "disable"):
+        _convert_partitions(engine, args)
+        return
+    months = []
+    for raw in args.month or []:
+        try:
+            year, month = (int(x) for x in raw.split("-"))
+            months.append(date(year, month, 1))
+        except ValueError:
+            print(f"error: --month must look like 2026-03, not {raw!r}", file=sys.stderr)
+            raise SystemExit(2)
+    with engine.begin() as conn:
+        if not partitions.is_partitioned(conn, "message"):
+            print("Not partitioned (the default). `partitions enable` converts the database; README, \"Partitioning\".")
+            if months:
+                raise SystemExit(2)
+            return
+        created = partitions.ensure(conn) + (partitions.ensure(conn, months) if months else [])
+        left = partitions.default_rows(conn)
+    print("Partitioned by month.")
+    print("Created: " + (", ".join(created) if created else "nothing (every month there already)"))
+    for table, n in left.items():
+        print(f"{partitions.default_name(table)}: {n} row(s)")
+    raise SystemExit(1 if any(left.values()) else 0)
+
+
+def _convert_partitions(engine, args) -> None:
+    import time
+
+    from govsocial_app.db import partition_convert
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.services import audit
+    from govsocial_app.services.authz import Actor
+
+    enable = args.action == "enable"
+    t0 = time.monotonic()
+    try:
+        with engine.begin() as conn:
+            others = partition_convert.other_connections(conn)
+            if others and not args.force:
+                names = ", ".join(sorted({f"{app} ({addr})" for app, addr in others}))
+                raise partition_convert.ConvertError(
+                    f"{len(others)} other connection(s) to this database are open: {names}. Stop the web workers and "
+                    "`python -m jobs` first (the conversion locks message, messageversion and audit_log, and a running "
+                    "process would keep the old layout); --force converts anyway")
+            copied = partition_convert.enable(conn) if enable else partition_convert.disable(conn)
+    except partition_convert.ConvertError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2)
+    seconds = round(time.monotonic() - t0, 1)
+    action = "database.partitions_enabled" if enable else "database.partitions_disabled"
+    with session_scope() as s:
+        audit.record(s, Actor.system("cli partitions"), action, "database", "", rows=copied, seconds=seconds)
+    rows = ", ".join(f"{t} {n}" for t, n in copied.items())
+    print(("Partitioned by month" if enable else "Converted back to plain tables") + f" in {seconds} s (rows copied: {rows}).")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="govsocial_app.cli")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -127,6 +201,14 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("dispose", help="carry out an approved disposal proposal")
     p.add_argument("--proposal", type=int, required=True)
     p.set_defaults(fn=_dispose)
+    p = sub.add_parser("partitions", help="PostgreSQL: monthly partitions (status, enable, disable)")
+    p.add_argument("action", nargs="?", choices=("status", "enable", "disable"), default="status",
+                   help="status (default): create months ahead and report rows in the default partitions; "
+                        "enable/disable: convert the database (stop the app first)")
+    p.add_argument("--month", action="append", help="status: YYYY-MM to create too, moving its rows out of the default "
+                                                    "partition (repeatable)")
+    p.add_argument("--force", action="store_true", help="enable/disable even while other connections are open")
+    p.set_defaults(fn=_partitions)
     args = parser.parse_args(argv)
     args.fn(args)
 

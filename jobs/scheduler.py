@@ -86,4 +86,7 @@ def build_scheduler(holder: str | None = None) -> AsyncIOScheduler:
     from jobs import targets as targets_jobs
 
     targets_jobs.register(scheduler)
+    from jobs import partitions as partition_jobs
+
+    partition_jobs.register(scheduler)
     return scheduler

@@ -249,13 +249,30 @@ def pg_url():
     conn.close()
 
 
+def partition(url: str) -> None:
+    """Convert the migrated PostgreSQL database at `url` to monthly partitions (what `cli partitions enable` does)."""
+    import sqlalchemy as sa
+
+    from govsocial_app.db import partition_convert
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            partition_convert.enable(conn)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def pg_db(pg_url) -> str:
-    """A migrated PostgreSQL database the app's engine points at."""
+    """A migrated PostgreSQL database the app's engine points at. GOVSOCIAL_TEST_PARTITIONED=1 converts each one to
+    monthly partitions first (`cli partitions enable`), to run the PostgreSQL tests on that layout too."""
     from govsocial_app.db.migrate import upgrade
 
     upgrade(pg_url)
     point_app_at(pg_url)
+    if os.environ.get("GOVSOCIAL_TEST_PARTITIONED") == "1":
+        partition(pg_url)
     yield pg_url
     point_app_at(f"sqlite:///{_SESSION_TMP / 'unused.db'}")
 

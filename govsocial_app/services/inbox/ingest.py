@@ -14,6 +14,7 @@ from sqlalchemy import insert, text
 from sqlmodel import Session, col, select
 
 from connectors.base import InboundMessage
+from govsocial_app.db import partitions
 from govsocial_app.db.models import Message, MessageVersion
 from govsocial_app.db.sql import unnest_params, unnest_select
 from govsocial_app.services.inbox import targets
@@ -114,6 +115,7 @@ def store(
     keys = list(reports)
     postgres = session.get_bind().dialect.name == "postgresql"
     due = targets.targets(session)["normal"] if keys else (0, 0)
+    months: set = set()  # the months the new rows arrived in (a partitioned PostgreSQL database: their partitions)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         existing = {}
@@ -125,6 +127,7 @@ def store(
         new_rows = [_row(reports[k][0], profile_id, keyword_id, _utc(reports[k][0].created_at) if backfill else now, due)
                     for k in fresh]
         if new_rows:
+            months.update(partitions.month_start(r["received_at"]) for r in new_rows)
             if hook is not None:
                 hook.decide(new_rows, {k: final for k in fresh if len(reports[k]) > 1
                                        and (final := _final_text(reports[k])) != reports[k][0].text})
@@ -162,7 +165,7 @@ def store(
     if result.new_ids or result.versioned_ids:
         chain.mark_archive_pending(session)  # the versions above went in as plain SQL: seal them before commit
     if postgres and result.new_ids:
-        _analyse_once(session)
+        _analyse_once(session, months)
     return result
 
 
@@ -171,14 +174,20 @@ def _lookup(session: Session, network: str, ids: list[str], postgres: bool) -> l
 
     SQLite gets a plain IN list. PostgreSQL gets the ids as one array: a long IN list is a new statement for
     psycopg to parse in Python and for the server to plan on every batch, where `= ANY(array)` is one
-    statement, parsed and prepared once."""
+    statement, parsed and prepared once. On a database partitioned by month (`cli partitions enable`) the unique
+    index is message_key's: a new external id costs one probe there, and only the ids found are read from message
+    (by id, one primary-key probe per month)."""
     if not postgres:
         return list(session.exec(select(Message).where(Message.network == network, col(Message.external_id).in_(ids))).all())
-    by_key = text("SELECT * FROM message WHERE network = :network AND external_id = ANY(CAST(:ids AS text[]))")
+    if partitions.message_partitioned(session.connection()):
+        by_key = text("SELECT m.* FROM message_key k JOIN message m ON m.id = k.id "
+                      "WHERE k.network = :network AND k.external_id = ANY(CAST(:ids AS text[]))")
+    else:
+        by_key = text("SELECT * FROM message WHERE network = :network AND external_id = ANY(CAST(:ids AS text[]))")
     return list(session.scalars(select(Message).from_statement(by_key.bindparams(network=network, ids=ids))).all())
 
 
-def _analyse_once(session: Session) -> None:
+def _analyse_once(session: Session, months: set) -> None:
     """Give PostgreSQL's planner statistics for a message table that has never had any.
 
     Until autovacuum first analyses the table (up to a minute after rows arrive) the planner guesses that
@@ -188,9 +197,19 @@ def _analyse_once(session: Session) -> None:
     row counts; autovacuum keeps them up to date after that. ANALYZE counts this transaction's own new rows;
     without table ownership PostgreSQL skips it with a warning. Its lock lasts to the end of the transaction and
     can make a concurrent first ingest wait; it comes after this call's last insert so that the wait cannot
-    turn into a deadlock over message rows both are inserting."""
-    if session.execute(text("SELECT reltuples < 0 FROM pg_class WHERE oid = CAST('message' AS regclass)")).scalar():
-        session.execute(text("ANALYZE message"))
+    turn into a deadlock over message rows both are inserting.
+    On a database partitioned by month the dedupe lookup reads message_key and the inbox reads each month's
+    partition: message_key and the partitions these rows went into are analysed once the same way (a new month
+    starts never analysed)."""
+    if not partitions.message_partitioned(session.connection()):
+        if session.execute(text("SELECT reltuples < 0 FROM pg_class WHERE oid = CAST('message' AS regclass)")).scalar():
+            session.execute(text("ANALYZE message"))
+        return
+    names = ["message_key", *(partitions.partition_name("message", m) for m in months)]
+    never = session.execute(text("SELECT relname FROM pg_class WHERE relname = ANY(CAST(:n AS text[])) AND reltuples < 0"),
+                            {"n": names}).scalars().all()
+    for name in sorted(never):
+        session.execute(text(f"ANALYZE {name}"))
 
 
 @lru_cache(maxsize=8)

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from govsocial_app.db import partitions
 from govsocial_app.db.models import AuditLog, MessageVersion
 from govsocial_app.services.records import canonical
 
@@ -81,9 +82,12 @@ def seal_archive(session: Session) -> int:
     updates = []
     for r in rows:
         h = canonical.sha256(canonical.version_form(seq, r[1], r[2], r[3], r[4], r[5], r[6], prev))
-        updates.append({"i": r[0], "s": seq, "p": prev, "h": h})
+        updates.append({"i": r[0], "s": seq, "p": prev, "h": h, "c": r[5]})
         seq, prev = seq + 1, h
-    conn.execute(text("UPDATE messageversion SET chain_seq = :s, prev_hash = :p, row_hash = :h WHERE id = :i"), updates)
+    # A database partitioned by month (`cli partitions enable`) splits messageversion by captured_at: naming it
+    # reaches one month's partition instead of probing every month's primary key for the id.
+    where = "id = :i AND captured_at = :c" if partitions.message_partitioned(conn) else "id = :i"
+    conn.execute(text(f"UPDATE messageversion SET chain_seq = :s, prev_hash = :p, row_hash = :h WHERE {where}"), updates)
     _set_head(conn, "archive", prev)
     return len(rows)
 
