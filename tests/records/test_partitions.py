@@ -103,24 +103,19 @@ def test_inbox_pages_and_reports_read_across_a_month_boundary(part_db, actor_fac
     older = ingest_messages(30, created=boundary - timedelta(hours=30), prefix="a")
     newer = ingest_messages(30, created=boundary + timedelta(minutes=1), prefix="b")
     assert len({*_where("message", older).values(), *_where("message", newer).values()}) == 2
-    seen, before = [], None
-    while True:
-        page = stream.list_page(stream.InboxFilter(), 0, before_id=before, limit=25)
-        seen += [c.id for c in page.cards]
-        if page.next_before_id is None:
-            break
-        before = page.next_before_id
-    assert seen == sorted(older + newer, reverse=True)
+
+    def every_page(f, limit: int) -> list[int]:
+        seen, before = [], None
+        while True:
+            page = stream.list_page(f, 0, before_id=before, limit=limit)
+            seen += [c.id for c in page.cards]
+            if page.next_before_id is None:
+                return seen
+            before = page.next_before_id
+
+    assert every_page(stream.InboxFilter(), 25) == sorted(older + newer, reverse=True)
     # paged by arrival time with a `to` date after the boundary
-    seen, before = [], None
-    f = stream.InboxFilter(until=boundary + timedelta(days=1))
-    while True:
-        page = stream.list_page(f, 0, before_id=before, limit=7)
-        seen += [c.id for c in page.cards]
-        if page.next_before_id is None:
-            break
-        before = page.next_before_id
-    assert seen == sorted(older + newer, reverse=True)
+    assert every_page(stream.InboxFilter(until=boundary + timedelta(days=1)), 7) == sorted(older + newer, reverse=True)
     both = metrics.inbox_metrics(metrics.Scope(since=boundary - timedelta(days=2), until=boundary + timedelta(days=2)))
     last = metrics.inbox_metrics(metrics.Scope(since=boundary - timedelta(days=2), until=boundary))
     assert (both.totals.messages, last.totals.messages) == (60, 30)
