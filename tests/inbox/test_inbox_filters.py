@@ -149,3 +149,46 @@ def test_saved_views_are_per_user(db, actor_factory):
     assert "Arabic" not in [v.name for v in stream.saved_views(b.user_id)]
     with pytest.raises(UserError):
         stream.delete_view(next(v.id for v in stream.saved_views(a.user_id) if v.name == "Arabic"), b)
+
+
+def test_two_first_loads_at_once_on_postgresql_write_the_starter_views_once(pg_db, actor_factory, monkeypatch):
+    """A new person opens the inbox on a phone and at a desk in the same moment (two workers): both loads find no
+    saved views, and only one writes the starter views; the other reads them."""
+    import threading
+
+    from sqlmodel import func, select
+
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import SavedView
+
+    person = actor_factory("responder")
+    both_read = threading.Barrier(2, timeout=10)
+    seen = threading.local()
+    real = stream._views_of
+
+    def views_of(s, user_id):
+        rows = real(s, user_id)
+        if not getattr(seen, "first", False):
+            seen.first = True
+            both_read.wait()  # each load has seen no views before either writes any
+        return rows
+
+    monkeypatch.setattr(stream, "_views_of", views_of)
+    got: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def first_load():
+        try:
+            got.append([v.name for v in stream.saved_views(person.user_id)])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_load) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert not errors, errors
+    assert got == [["My open", "Crisis"], ["My open", "Crisis"]]
+    with session_scope() as s:
+        assert s.exec(select(func.count()).select_from(SavedView).where(SavedView.user_id == person.user_id)).one() == 2

@@ -1130,15 +1130,24 @@ class ViewItem:
     query: str
 
 
+def _views_of(s: Session, user_id: int) -> list[SavedView]:
+    return list(s.exec(select(SavedView).where(SavedView.user_id == user_id).order_by(SavedView.position, SavedView.id)).all())
+
+
 def saved_views(user_id: int) -> list[ViewItem]:
     with session_scope() as s:
-        rows = s.exec(select(SavedView).where(SavedView.user_id == user_id).order_by(SavedView.position, SavedView.id)).all()
+        rows = _views_of(s, user_id)
         if not rows:
-            # Seed the starter views once; afterwards a user who deletes them keeps them deleted.
-            for pos, (name, query) in enumerate(default_views(s)):
-                s.add(SavedView(user_id=user_id, name=name, query=query, position=pos))
+            # Seed the starter views once; afterwards a user who deletes them keeps them deleted (deleted rows count).
+            # Two first loads at once (a phone and a desk opening the inbox in a surge, on two workers) must not both
+            # seed: the person's row is locked and the views read again under the lock. (SQLite renders no FOR UPDATE;
+            # its embedded app runs every load on one event loop.)
+            s.exec(select(User.id).where(User.id == user_id).with_for_update())
+            rows = _views_of(s, user_id)
+        if not rows:
+            rows = [SavedView(user_id=user_id, name=name, query=query, position=pos) for pos, (name, query) in enumerate(default_views(s))]
+            s.add_all(rows)
             s.flush()
-            rows = s.exec(select(SavedView).where(SavedView.user_id == user_id).order_by(SavedView.position, SavedView.id)).all()
         return [ViewItem(v.id, v.name, v.query) for v in rows if v.deleted_at is None]
 
 
