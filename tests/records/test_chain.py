@@ -301,3 +301,74 @@ def test_versions_stored_before_a_failed_savepoint_are_still_sealed(any_db):
     with get_engine().connect() as conn:
         unsealed = conn.execute(text("SELECT count(*) FROM messageversion WHERE chain_seq IS NULL")).scalar_one()
     assert unsealed == 0 and _verify("archive").ok and _verify("archive").rows == 2
+
+
+def _inbound(external_id: str, text_: str, *, deleted: bool = False):
+    from connectors.base import Author, InboundMessage
+
+    return InboundMessage(network="simulator", external_id=external_id, author=Author(external_id="q", handle="q", display_name="Q"),
+                          text=text_, created_at=_NOW, deleted=deleted)
+
+
+def _versions() -> list[tuple]:
+    with get_engine().connect() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT m.external_id, v.version, v.change, v.text, v.chain_seq FROM messageversion v "
+            "JOIN message m ON m.id = v.message_id ORDER BY v.chain_seq"))]
+
+
+def test_a_new_message_edited_and_deleted_on_one_page_is_chained_in_that_order(any_db):
+    """A new message's first version waits for the commit (chain.queue_archive) while the same page's edit and
+    deletion of it are stored at once; in the chain the first version still comes first, each written once."""
+    from govsocial_app.services.inbox import ingest
+
+    before = _chain_seq("archive")
+    with session_scope() as s:
+        ingest.store(s, [_inbound("q1", "Bridge closed"), _inbound("q2", "Road open"),
+                         _inbound("q1", "Bridge closed until 6pm"), _inbound("q1", "", deleted=True)], profile_id=None)
+    rows = _versions()
+    assert [r[:4] for r in rows] == [("q1", 1, "created", "Bridge closed"), ("q2", 1, "created", "Road open"),
+                                     ("q1", 2, "edited", "Bridge closed until 6pm"), ("q1", 3, "deleted", "Bridge closed until 6pm")]
+    assert [r[4] for r in rows] == [before + 1, before + 2, before + 3, before + 4]
+    assert _chain_seq("archive") == before + 4
+    res = _verify("archive")
+    assert res.ok and res.rows == 4, res.problems
+
+
+def test_a_rolled_back_page_leaves_no_version_for_the_next_commit(any_db):
+    """The queued first versions belong to their transaction: after a rollback, the session's next commit writes
+    none of them (on SQLite, which does not check the message foreign key here, they would stay as orphans)."""
+    from sqlmodel import Session
+
+    from govsocial_app.services.inbox import ingest
+
+    with Session(get_engine()) as s:
+        ingest.store(s, [_inbound("rb1", "Gas leak on 5th")], profile_id=None)
+        s.rollback()
+        ingest.store(s, [_inbound("rb2", "Gas leak fixed")], profile_id=None)
+        s.commit()
+    assert [r[:4] for r in _versions()] == [("rb2", 1, "created", "Gas leak fixed")]
+    with get_engine().connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM messageversion")).scalar_one() == 1
+    assert _chain_seq("archive") == 1 and _verify("archive").ok
+
+
+@pytest.mark.parametrize("released", [True, False])
+def test_a_page_stored_inside_a_savepoint_is_archived_only_if_the_savepoint_holds(any_db, released):
+    """Inside a savepoint the first versions go in at once (a queue would not hear of the savepoint's rollback) and
+    are sealed at the commit; rolled back with it, they leave nothing behind and the chain has no gap."""
+    from govsocial_app.services.inbox import ingest
+
+    with session_scope() as s:
+        ingest.store(s, [_inbound("out1", "Shelter at the school")], profile_id=None)
+        try:
+            with s.begin_nested():
+                ingest.store(s, [_inbound("in1", "Shelter full"), _inbound("in2", "Water at the library")], profile_id=None)
+                if not released:
+                    raise RuntimeError("listening failed")
+        except RuntimeError:
+            pass
+    expected = ["out1", "in1", "in2"] if released else ["out1"]
+    assert [r[0] for r in _versions()] == expected
+    res = _verify("archive")
+    assert res.ok and res.rows == len(expected) == _chain_seq("archive"), res.problems

@@ -131,20 +131,24 @@ def store(
             if hook is not None:
                 hook.decide(new_rows, {k: final for k in fresh if len(reports[k]) > 1
                                        and (final := _final_text(reports[k])) != reports[k][0].text})
+            # Each new message's "created" version goes into the archive already chained, at the outermost commit
+            # (chain.queue_archive): written here and sealed by an UPDATE at commit, every version was written
+            # twice, which cost PostgreSQL ingest a third of its rate (bench-ingest, issue 20 stop 42). Inside a
+            # savepoint, which could roll back without the queue knowing, they go in now and are sealed as before.
+            queue = not session.in_nested_transaction()
             if postgres:
-                new_ids = _insert_pg(session, new_rows, now)
+                new_ids = _insert_pg(session, new_rows, now, with_versions=not queue)
             else:
                 # Core, not the ORM's bulk insert: that leaves out each row's None values and groups the rows by
                 # which columns remain, so rows that rules left with or without an assignee, a team or a completion
                 # went in as hundreds of small statements instead of a few.
                 table = Message.__table__
                 inserted = session.execute(insert(table).returning(table.c.id, table.c.network, table.c.external_id), new_rows).all()
-                session.execute(
-                    insert(MessageVersion.__table__),
-                    [{"message_id": mid, "version": 1, "change": "created", "text": r["text"], "captured_at": now, "raw": {}}
-                     for r, (mid, _, _) in zip(new_rows, inserted)],
-                )
                 new_ids = {(n, e): mid for mid, n, e in inserted}
+                if not queue:
+                    session.execute(insert(MessageVersion.__table__), _created_versions(new_rows, new_ids, now))
+            if queue:
+                chain.queue_archive(session, _created_versions(new_rows, new_ids, now))
             if hook is not None:
                 hook.inserted(new_ids)
             result.new_ids.extend(new_ids[k] for k in fresh)
@@ -163,7 +167,7 @@ def store(
             if changed and k not in fresh:
                 result.versioned_ids.append(row.id)
     if result.new_ids or result.versioned_ids:
-        chain.mark_archive_pending(session)  # the versions above went in as plain SQL: seal them before commit
+        chain.mark_archive_pending(session)  # versions went in as plain SQL or wait in the queue: seal them before commit
     if postgres and result.new_ids:
         _analyse_once(session, months)
     return result
@@ -212,19 +216,28 @@ def _analyse_once(session: Session, months: set) -> None:
         session.execute(text(f"ANALYZE {name}"))
 
 
-@lru_cache(maxsize=8)
-def _pg_insert_statement(cols: tuple[str, ...]) -> str:
+def _created_versions(rows: list[dict], new_ids: dict[tuple[str, str], int], now: datetime) -> list[dict]:
+    """The archive's first version of each new message, as columns for a plain insert."""
+    return [{"message_id": new_ids[(r["network"], r["external_id"])], "version": 1, "change": "created", "text": r["text"],
+             "captured_at": now, "raw": {}} for r in rows]
+
+
+@lru_cache(maxsize=16)
+def _pg_insert_statement(cols: tuple[str, ...], with_versions: bool) -> str:
+    insert_new = f"INSERT INTO message ({', '.join(cols)}) {unnest_select(Message.__table__, cols)}"
+    if not with_versions:
+        return f"{insert_new} RETURNING id, network, external_id"
     return (
-        f"WITH new AS (INSERT INTO message ({', '.join(cols)}) {unnest_select(Message.__table__, cols)} "
-        "RETURNING id, network, external_id, text), "
+        f"WITH new AS ({insert_new} RETURNING id, network, external_id, text), "
         "archived AS (INSERT INTO messageversion (message_id, version, change, text, captured_at, raw) "
         "SELECT id, 1, 'created', text, %(captured_at)s, CAST('{}' AS json) FROM new) "
         "SELECT id, network, external_id FROM new"
     )
 
 
-def _insert_pg(session: Session, rows: list[dict], now: datetime) -> dict[tuple[str, str], int]:
-    """Insert new messages and their "created" versions in one statement; returns each (network, external id)'s new id.
+def _insert_pg(session: Session, rows: list[dict], now: datetime, *, with_versions: bool) -> dict[tuple[str, str], int]:
+    """Insert new messages (and, `with_versions`, their "created" versions) in one statement; returns each
+    (network, external id)'s new id.
 
     The columns go as arrays that `unnest` zips back into rows, so the statement is the same for every batch and
     psycopg and the server parse it once. SQLAlchemy's bulk insert sends a multi-row VALUES list instead: ~11,500
@@ -233,8 +246,9 @@ def _insert_pg(session: Session, rows: list[dict], now: datetime) -> dict[tuple[
     full garbage collection of the whole heap every other batch."""
     cols = tuple(rows[0])
     params = unnest_params(Message.__table__, rows, cols)
-    params["captured_at"] = now
-    inserted = session.connection().exec_driver_sql(_pg_insert_statement(cols), params)
+    if with_versions:
+        params["captured_at"] = now
+    inserted = session.connection().exec_driver_sql(_pg_insert_statement(cols, with_versions), params)
     return {(n, e): mid for mid, n, e in inserted}
 
 
