@@ -127,3 +127,47 @@ def test_an_old_parameter_hash_is_rehashed_on_the_next_sign_in(login, actor_fact
 def test_new_hashes_use_the_owasp_parameters():
     digest = auth.hash_password(PASSWORD)
     assert digest.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def _views_of(user_id: int) -> list[str]:
+    from govsocial_app.db.models import SavedView
+
+    with session_scope() as s:
+        return list(s.exec(select(SavedView.name).where(SavedView.user_id == user_id).order_by(SavedView.position)).all())
+
+
+def test_signing_in_seeds_the_starter_views_off_the_loop_and_the_first_load_only_reads_them(login, actor_factory, monkeypatch):
+    """A surge's newcomer: the starter views are written in the sign-in pool, so the first inbox load on the event loop
+    finds them and writes nothing (it used to lock the person's row and insert them there)."""
+    from govsocial_app.services.inbox import stream
+
+    app_state, form = login
+    actor = actor_factory("responder", "Sam")
+    assert _views_of(actor.user_id) == []
+    seeded_in: list[str] = []
+    real = stream.saved_views
+    monkeypatch.setattr(stream, "saved_views", lambda uid: seeded_in.append(threading.current_thread().name) or real(uid))
+    asyncio.run(form.submit({"email": _email(actor), "password": PASSWORD}))
+    assert form.error == "" and app_state.auth_token
+    assert len(seeded_in) == 1 and seeded_in[0].startswith("gs-sign-in")
+    assert _views_of(actor.user_id) == ["My open", "Crisis"]  # no VIP list in this database
+    monkeypatch.setattr(stream, "default_views", lambda s: pytest.fail("the first load seeded the views again"))
+    assert [v.name for v in real(actor.user_id)] == ["My open", "Crisis"]
+    assert _views_of(actor.user_id) == ["My open", "Crisis"]
+
+
+def test_a_wrong_password_seeds_nothing_and_a_failed_seed_does_not_keep_a_person_out(login, actor_factory, monkeypatch):
+    from govsocial_app.services.inbox import stream
+
+    app_state, form = login
+    actor = actor_factory("responder")
+    asyncio.run(form.submit({"email": _email(actor), "password": "wrong password!"}))
+    assert app_state.auth_token == "" and _views_of(actor.user_id) == []
+
+    def broken(uid):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(stream, "saved_views", broken)
+    asyncio.run(form.submit({"email": _email(actor), "password": PASSWORD}))
+    assert form.error == "" and app_state.auth_token and app_state.user_id == actor.user_id
+    assert _views_of(actor.user_id) == []  # the first inbox load seeds them, as before
