@@ -6,42 +6,23 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import logging
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode, urlsplit
 
 import reflex as rx
 
 from govsocial_app.services import auth as auth_service
-from govsocial_app.services.authz import can
-from govsocial_app.services.inbox import stream
 from govsocial_app.services.identity import errors as id_errors
 from govsocial_app.services.identity import policy as id_policy
 from govsocial_app.services.identity import signin, totp
 from govsocial_app.state.guard import SIGNED_IN, public, requires
 from govsocial_app.state.app_state import HOME_ROUTE, AppState
 
-log = logging.getLogger(__name__)
-
 
 # Password checks run here, off the worker's event loop: an argon2 check is ~30 ms of CPU (and its C code releases
 # the GIL), so a surge of sign-ins run inline would stall every connected person's events behind them. Two threads:
 # the machine's cores; more would only queue the same CPU work and hold more 19 MiB argon2 buffers at once.
 _PASSWORD_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gs-sign-in")
-
-
-def _password_sign_in(email: str, password: str, ip: str, ua: str) -> signin.PasswordOutcome:
-    """The password check and, for a person who is now in and may read the inbox, their starter views (seeded once,
-    services/inbox/stream.py `saved_views`): written here, in the sign-in pool, instead of by their first inbox load on
-    the worker's event loop, where the seed's locked re-read and insert held every other client of the worker while
-    PostgreSQL answered (bench-load's surge: the largest share of the loop's database waits, issue 20 stop 41)."""
-    outcome = signin.password_sign_in(email, password, ip, ua)
-    if outcome.challenge is None and outcome.user is not None and can(outcome.user.role, "inbox.view"):
-        try:
-            stream.saved_views(outcome.user.id)
-        except Exception:  # the person is in: the first inbox load seeds the views as it always could
-            log.exception("starter views not seeded at sign-in")
-    return outcome
 
 
 async def _off_loop(fn, *args):
@@ -120,7 +101,7 @@ class LoginState(AppState):
     async def submit(self, form: dict):
         ip, ua = self._client()
         try:
-            outcome = await _off_loop(_password_sign_in, form.get("email", ""), form.get("password", ""), ip, ua)
+            outcome = await _off_loop(signin.password_sign_in, form.get("email", ""), form.get("password", ""), ip, ua)
         except auth_service.AuthFailed as exc:
             self.error = self._(str(exc), **exc.params)
             return
