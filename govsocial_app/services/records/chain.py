@@ -98,26 +98,12 @@ def seal_archive(session: Session) -> int:
         h = canonical.sha256(canonical.version_form(seq, r[1], r[2], r[3], r[4], r[5], r[6], prev))
         updates.append({"i": r[0], "s": seq, "p": prev, "h": h, "c": r[5]})
         seq, prev = seq + 1, h
-    if conn.dialect.name == "postgresql":
-        _update_pg(conn, updates)
-    else:
-        conn.execute(text("UPDATE messageversion SET chain_seq = :s, prev_hash = :p, row_hash = :h WHERE id = :i"), updates)
-    _set_head(conn, "archive", prev)
-    return len(queued) + len(rows)
-
-
-def _update_pg(conn: Connection, updates: list[dict]) -> None:
-    """The places and hashes of a seal in one statement, the columns as arrays that `unnest` zips back into rows.
-    An UPDATE per version (psycopg pipelines them) cost the ingest of a 500-message page a quarter of its time on
-    PostgreSQL (bench-ingest, issue 20 stop 42): each statement is parsed, planned and executed on its own."""
     # A database partitioned by month (`cli partitions enable`) splits messageversion by captured_at: naming it
     # reaches one month's partition instead of probing every month's primary key for the id.
-    month = " AND v.captured_at = u.c" if partitions.message_partitioned(conn) else ""
-    conn.execute(text(
-        "UPDATE messageversion AS v SET chain_seq = u.s, prev_hash = u.p, row_hash = u.h "
-        "FROM unnest(CAST(:i AS bigint[]), CAST(:s AS bigint[]), CAST(:p AS text[]), CAST(:h AS text[]), "
-        f"CAST(:c AS timestamptz[])) AS u(i, s, p, h, c) WHERE v.id = u.i{month}"),
-        {k: [u[k] for u in updates] for k in ("i", "s", "p", "h", "c")})
+    where = "id = :i AND captured_at = :c" if partitions.message_partitioned(conn) else "id = :i"
+    conn.execute(text(f"UPDATE messageversion SET chain_seq = :s, prev_hash = :p, row_hash = :h WHERE {where}"), updates)
+    _set_head(conn, "archive", prev)
+    return len(queued) + len(rows)
 
 
 def mark_archive_pending(session: Session) -> None:
