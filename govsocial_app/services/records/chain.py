@@ -90,9 +90,6 @@ def seal_archive(session: Session) -> int:
             seq, q["message_id"], q["version"], q["change"], q["text"], q["captured_at"], q["raw"], prev))
         seq += 1
     insert_rows(session, MessageVersion.__table__, queued)
-    if not rows:
-        _set_head(conn, "archive", prev)
-        return len(queued)
     updates = []
     for r in rows:
         h = canonical.sha256(canonical.version_form(seq, r[1], r[2], r[3], r[4], r[5], r[6], prev))
@@ -100,8 +97,9 @@ def seal_archive(session: Session) -> int:
         seq, prev = seq + 1, h
     # A database partitioned by month (`cli partitions enable`) splits messageversion by captured_at: naming it
     # reaches one month's partition instead of probing every month's primary key for the id.
-    where = "id = :i AND captured_at = :c" if partitions.message_partitioned(conn) else "id = :i"
-    conn.execute(text(f"UPDATE messageversion SET chain_seq = :s, prev_hash = :p, row_hash = :h WHERE {where}"), updates)
+    if updates:
+        where = "id = :i AND captured_at = :c" if partitions.message_partitioned(conn) else "id = :i"
+        conn.execute(text(f"UPDATE messageversion SET chain_seq = :s, prev_hash = :p, row_hash = :h WHERE {where}"), updates)
     _set_head(conn, "archive", prev)
     return len(queued) + len(rows)
 
