@@ -83,7 +83,7 @@ class RecordsState(AppState):
         ch = stream.choices()
         self.profiles = [{"value": c.value, "label": c.label} for c in ch["profile"]]
         self.tags = [{"value": c.value, "label": c.label} for c in ch["tag"]]
-        self.views = [{"value": str(v.id), "label": v.name} for v in stream.saved_views(actor.user_id) if str(v.id).isdigit()]
+        self.views = [{"value": str(v.id), "label": v.name} for v in stream.stored_views(actor.user_id)]
         self._refresh(actor)
 
     @rx.event

@@ -151,9 +151,9 @@ def test_saved_views_are_per_user(db, actor_factory):
         stream.delete_view(next(v.id for v in stream.saved_views(a.user_id) if v.name == "Arabic"), b)
 
 
-def test_two_first_loads_at_once_on_postgresql_write_the_starter_views_once(pg_db, actor_factory, monkeypatch):
-    """A new person opens the inbox on a phone and at a desk in the same moment (two workers): both loads find no
-    saved views, and only one writes the starter views; the other reads them."""
+def test_two_first_stores_at_once_on_postgresql_write_the_starter_views_once(pg_db, actor_factory, monkeypatch):
+    """A new person's starter views are stored by their first saved view or records scope; two at once (a phone and a
+    desk, on two workers) both find no stored views, and only one writes the starter views; the other reads them."""
     import threading
 
     from sqlmodel import func, select
@@ -170,20 +170,20 @@ def test_two_first_loads_at_once_on_postgresql_write_the_starter_views_once(pg_d
         rows = real(s, user_id)
         if not getattr(seen, "first", False):
             seen.first = True
-            both_read.wait()  # each load has seen no views before either writes any
+            both_read.wait()  # each has seen no views before either writes any
         return rows
 
     monkeypatch.setattr(stream, "_views_of", views_of)
     got: list[list[str]] = []
     errors: list[BaseException] = []
 
-    def first_load():
+    def first_store():
         try:
-            got.append([v.name for v in stream.saved_views(person.user_id)])
+            got.append([v.name for v in stream.stored_views(person.user_id)])
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=first_load) for _ in range(2)]
+    threads = [threading.Thread(target=first_store) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
@@ -192,3 +192,61 @@ def test_two_first_loads_at_once_on_postgresql_write_the_starter_views_once(pg_d
     assert got == [["My open", "Crisis"], ["My open", "Crisis"]]
     with session_scope() as s:
         assert s.exec(select(func.count()).select_from(SavedView).where(SavedView.user_id == person.user_id)).one() == 2
+
+
+def _stored(user_id: int) -> list[tuple[str, int]]:
+    from sqlmodel import select
+
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import SavedView
+
+    with session_scope() as s:
+        return [(v.name, v.position) for v in s.exec(select(SavedView).where(SavedView.user_id == user_id).order_by(SavedView.position))]
+
+
+def test_a_first_inbox_load_shows_the_starter_views_and_writes_nothing(db, actor_factory):
+    from tests.statements import sent_statements
+
+    person = actor_factory("responder")
+    stream.saved_views(person.user_id)  # the starter views' menu read is kept per process; this test is about writes
+    with sent_statements() as seen:
+        views = stream.saved_views(person.user_id)
+    assert [(v.name, v.id) for v in views] == [("My open", stream.STARTER_VIEW_ID), ("Crisis", stream.STARTER_VIEW_ID)]
+    assert views[0].query == "status=open&assigned=me"
+    assert not [q for q in seen if q.startswith(("insert", "update", "delete")) or "for update" in q]
+    assert _stored(person.user_id) == []
+
+
+def test_the_first_saved_view_stores_the_starter_views_before_it(db, actor_factory):
+    person = actor_factory("responder")
+    stream.save_view(person.user_id, "Arabic", stream.InboxFilter(lang="ar"), person)
+    assert _stored(person.user_id) == [("My open", 0), ("Crisis", 1), ("Arabic", 2)]
+    views = stream.saved_views(person.user_id)
+    assert [v.name for v in views] == ["My open", "Crisis", "Arabic"]
+    assert all(v.id != stream.STARTER_VIEW_ID for v in views)
+    stream.save_view(person.user_id, "Roads", stream.InboxFilter(status="open"), person)  # stored once, not again
+    assert [n for n, _ in _stored(person.user_id)] == ["My open", "Crisis", "Arabic", "Roads"]
+
+
+def test_starter_views_not_yet_stored_follow_a_new_vip_list(db, actor_factory):
+    from govsocial_app.services.inbox import vip
+
+    admin, person, early = actor_factory("admin"), actor_factory("responder"), actor_factory("responder")
+    assert [v.name for v in stream.stored_views(early.user_id)] == ["My open", "Crisis"]  # stored before the list
+    assert "VIPs" not in [v.name for v in stream.saved_views(person.user_id)]
+    list_id = vip.create_list("Councillors", admin)
+    views = {v.name: v.query for v in stream.saved_views(person.user_id)}
+    assert views.get("VIPs") == f"vip={list_id}"  # audited here: seen at once, not after the menus' TTL
+    assert "VIPs" not in [v.name for v in stream.saved_views(early.user_id)]  # stored views are the person's own
+
+
+def test_a_records_scope_lists_stored_views_with_their_ids(db, actor_factory):
+    from govsocial_app.db.engine import session_scope
+    from govsocial_app.db.models import SavedView
+
+    person = actor_factory("responder")
+    views = stream.stored_views(person.user_id)
+    assert [v.name for v in views] == ["My open", "Crisis"]
+    with session_scope() as s:
+        assert [s.get(SavedView, v.id).query for v in views] == [v.query for v in views]
+    assert [v.id for v in stream.saved_views(person.user_id)] == [v.id for v in views]

@@ -1134,21 +1134,53 @@ def _views_of(s: Session, user_id: int) -> list[SavedView]:
     return list(s.exec(select(SavedView).where(SavedView.user_id == user_id).order_by(SavedView.position, SavedView.id)).all())
 
 
-def saved_views(user_id: int) -> list[ViewItem]:
+STARTER_VIEW_ID = 0  # the id of a starter view nobody has stored yet (stored_views gives real ids)
+# The starter views follow the VIP lists and crisis keywords, so they are kept until one of those is audited (or
+# the demo seed runs), like the menus.
+_STARTER_DOMAINS = ("vip", "keyword", "demo")
+
+
+def _read_starter_views() -> tuple[tuple[str, str], ...]:
     with session_scope() as s:
+        return tuple(default_views(s))
+
+
+_kept_starter_views = audit.KeptUntilAudited(_STARTER_DOMAINS, CHOICES_TTL_S, _read_starter_views)
+
+
+def saved_views(user_id: int) -> list[ViewItem]:
+    """A person's saved views, to show. Reading writes nothing: a person who has never saved a view sees the starter
+    views (with STARTER_VIEW_ID), which are stored the first time they save one (save_view) or name one as a records
+    scope (stored_views). A surge of newcomers' first inbox loads therefore costs one read each, and no lock, insert
+    or commit (issue 20: seeding them here was a third of the event loop's work while 200 people signed in)."""
+    with read_connection() as conn:
+        rows = conn.execute(core_select(SavedView.id, SavedView.name, SavedView.query, SavedView.deleted_at)
+                            .where(SavedView.user_id == user_id).order_by(SavedView.position, SavedView.id)).all()
+    if rows:  # deleted rows count: a person who deleted the starter views keeps them deleted
+        return [ViewItem(r.id, r.name, r.query) for r in rows if r.deleted_at is None]
+    return [ViewItem(STARTER_VIEW_ID, name, query) for name, query in _kept_starter_views.get()]
+
+
+def _stored_views(s: Session, user_id: int) -> list[SavedView]:
+    """The person's views as rows, the starter views written first if they have none."""
+    rows = _views_of(s, user_id)
+    if not rows:
+        # Store the starter views once. Two first writes at once (a save on a phone and a records scope at a desk, on
+        # two workers) must not both store them: the person's row is locked and the views read again under the lock.
+        # (SQLite renders no FOR UPDATE; its embedded app runs every handler on one event loop.)
+        s.exec(select(User.id).where(User.id == user_id).with_for_update())
         rows = _views_of(s, user_id)
-        if not rows:
-            # Seed the starter views once; afterwards a user who deletes them keeps them deleted (deleted rows count).
-            # Two first loads at once (a phone and a desk opening the inbox in a surge, on two workers) must not both
-            # seed: the person's row is locked and the views read again under the lock. (SQLite renders no FOR UPDATE;
-            # its embedded app runs every load on one event loop.)
-            s.exec(select(User.id).where(User.id == user_id).with_for_update())
-            rows = _views_of(s, user_id)
-        if not rows:
-            rows = [SavedView(user_id=user_id, name=name, query=query, position=pos) for pos, (name, query) in enumerate(default_views(s))]
-            s.add_all(rows)
-            s.flush()
-        return [ViewItem(v.id, v.name, v.query) for v in rows if v.deleted_at is None]
+    if not rows:
+        rows = [SavedView(user_id=user_id, name=name, query=query, position=pos) for pos, (name, query) in enumerate(default_views(s))]
+        s.add_all(rows)
+        s.flush()
+    return rows
+
+
+def stored_views(user_id: int) -> list[ViewItem]:
+    """The person's views with the ids of stored rows (a records request or hold names one by id)."""
+    with session_scope() as s:
+        return [ViewItem(v.id, v.name, v.query) for v in _stored_views(s, user_id) if v.deleted_at is None]
 
 
 def save_view(user_id: int, name: str, f: InboxFilter, actor: Actor) -> int:
@@ -1159,6 +1191,7 @@ def save_view(user_id: int, name: str, f: InboxFilter, actor: Actor) -> int:
     if len(name) > 80:
         raise UserError("View names are at most 80 characters.")
     with session_scope() as s:
+        _stored_views(s, user_id)  # the starter views the person has seen so far are kept, before the new one
         count = s.exec(select(func.count()).select_from(SavedView).where(SavedView.user_id == user_id, col(SavedView.deleted_at).is_(None))).one()
         if count >= 20:
             raise UserError("You can keep at most 20 saved views.")
