@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import reflex as rx
 
 from govsocial_app.state.app_state import AppState
@@ -136,7 +137,7 @@ def page() -> rx.Component:
                 rx.heading(t("Where each stream stands"), as_="h2", size="3"),
                 rx.text(t("Messages in the last 60 minutes against the alert threshold and the usual level for this hour."), size="2",
                         color=rx.color("gray", 11)),
-                rx.plotly.basic(data=AlertSettingsState.figure, config={"displayModeBar": False, "responsive": True}, width="100%"),
+                rx.plotly.basic(data=AlertSettingsState.figure.to(go.Figure), config={"displayModeBar": False, "responsive": True}, width="100%"),
             ),
             rx.heading(t("Spike alerts"), as_="h2", size="4"),
             rx.foreach(AlertSettingsState.rules, _rule),

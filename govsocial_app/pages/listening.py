@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import reflex as rx
 
 from govsocial_app.state.app_state import AppState
@@ -21,7 +22,7 @@ PLOT_CONFIG = {"displayModeBar": False, "responsive": True}
 def _plot(title: str, fig) -> rx.Component:
     return rx.card(
         rx.heading(t(title), size="3", as_="h3", margin_bottom="4px"),
-        rx.plotly.cartesian(data=fig, config=PLOT_CONFIG, use_resize_handler=True, width="100%", height="320px"),
+        rx.plotly.cartesian(data=fig.to(go.Figure), config=PLOT_CONFIG, use_resize_handler=True, width="100%", height="320px"),
         width="100%",
     )
 

@@ -15,6 +15,7 @@ from govsocial_app.services.errors import UserError
 from govsocial_app.state.alerts import local_time
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
+from govsocial_app.state.charts import chart_json
 
 METHOD_LABELS = {spikes.HOUR_OF_DAY: "same hour, last 7 days", spikes.TRAILING_24H: "last 24 hours (short history)", spikes.NO_HISTORY: "no history yet"}
 
@@ -56,9 +57,7 @@ class AlertSettingsState(AppState):
     roles: list[str] = list(ROLES)
     keyword_roles: list[str] = []
     keyword_user_ids: list[str] = []
-    # Empty figures start without plotly's default template: a var's default is in every page's initial state (7 KB
-    # of template each, in the code of every page, the inbox's too). The real figures keep the template.
-    figure: go.Figure = go.Figure(layout={"template": {}})
+    figure: dict = {}  # chart_json (state/reports.py) of the rules' chart
     smtp_host: str = ""
     smtp_port: str = "587"
     smtp_username: str = ""
@@ -93,7 +92,7 @@ class AlertSettingsState(AppState):
             )
             for v in views
         ]
-        self.figure = self._chart(views)
+        self.figure = chart_json(self._chart(views))
         self.keywords = [
             KeywordRow(k.id, k.name, k.priority, str(k.cooldown_min), local_time(k.last_alert_at, self.user_tz)) for k in keyword_alerts.alerting_keywords()
         ]

@@ -11,6 +11,7 @@ from govsocial_app.services.listening import claims, topics as listening
 from govsocial_app.services.reporting import reports
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
+from govsocial_app.state.charts import chart_json
 from govsocial_app.state.reports import Option, figure
 
 DAY_CHOICES = ("7", "30", "90")
@@ -77,17 +78,17 @@ class ListeningState(AppState):
     network: str = "all"
     network_opts: list[Option] = []
     total: int = 0
-    # Empty figures start without plotly's default template: a var's default is in every page's initial state (7 KB
-    # of template each, in the code of every page, the inbox's too). The real figures keep the template.
-    fig_volume: go.Figure = go.Figure(layout={"template": {}})
-    fig_networks: go.Figure = go.Figure(layout={"template": {}})
-    fig_sentiment: go.Figure = go.Figure(layout={"template": {}})
+    # Charts as chart_json (state/reports.py): an empty dict by default, in every page's initial state and copied
+    # into every new client's state, where a Figure was 7 KB of template and a rebuild each time.
+    fig_volume: dict = {}
+    fig_networks: dict = {}
+    fig_sentiment: dict = {}
     trends: list[TrendRow] = []
     voices: list[VoiceRow] = []
     concerns: list[ConcernRow] = []
     claims: list[ClaimRow] = []
     claim_id: int = 0
-    fig_claim: go.Figure = go.Figure(layout={"template": {}})
+    fig_claim: dict = {}
     spreaders: list[VoiceRow] = []
     matched: list[MatchRow] = []
     error: str = ""
@@ -113,14 +114,14 @@ class ListeningState(AppState):
         tr = self._
         self.total = v.total
         x = tuple(d.isoformat() for d in f.dates())
-        self.fig_volume = figure(reports.Chart("v", "", "bar", x, (reports.Series("Messages", tuple(reports.daily(v.by_hour, f))),)), tr)
+        self.fig_volume = chart_json(figure(reports.Chart("v", "", "bar", x, (reports.Series("Messages", tuple(reports.daily(v.by_hour, f))),)), tr))
         nets = sorted(v.networks.items(), key=lambda kv: -kv[1])
-        self.fig_networks = figure(reports.Chart("n", "", "hbar", tuple(n for n, _ in nets), (reports.Series("Messages", tuple(c for _, c in nets)),)), tr)
+        self.fig_networks = chart_json(figure(reports.Chart("n", "", "hbar", tuple(n for n, _ in nets), (reports.Series("Messages", tuple(c for _, c in nets)),)), tr))
         pos = reports.daily({h: p for h, (_n, _s, p, _neg) in v.sentiment_by_hour.items()}, f)
         neg = reports.daily({h: neg for h, (_n, _s, _p, neg) in v.sentiment_by_hour.items()}, f)
         scored = reports.daily({h: n for h, (n, _s, _p, _neg) in v.sentiment_by_hour.items()}, f)
         neutral = [max(0, n - p - q) for n, p, q in zip(scored, pos, neg)]
-        self.fig_sentiment = figure(reports.Chart("s", "", "stacked", x, listening.sentiment_series(pos, neutral, neg)), tr)
+        self.fig_sentiment = chart_json(figure(reports.Chart("s", "", "stacked", x, listening.sentiment_series(pos, neutral, neg)), tr))
         self.trends = [TrendRow(t.term, t.count, f"{t.baseline:.1f}", f"{t.score:.1f}") for t in v.trends]
         self.voices = [self._voice(x, x.vip_lists) for x in v.voices]
         self.concerns = [ConcernRow(c.label, c.size, c.examples) for c in v.concerns]
@@ -143,7 +144,7 @@ class ListeningState(AppState):
         since, until = f.bounds()
         v = claims.claim_view(self.claim_id, since, until)
         x = tuple(d.isoformat() for d in f.dates())
-        self.fig_claim = figure(reports.Chart("c", "", "bar", x, (reports.Series("Matched messages", tuple(reports.daily(v.by_hour, f))),)), self._)
+        self.fig_claim = chart_json(figure(reports.Chart("c", "", "bar", x, (reports.Series("Matched messages", tuple(reports.daily(v.by_hour, f))),)), self._))
         self.spreaders = [self._voice(s) for s in v.spreaders]
         self.matched = [
             MatchRow(m.id, m.handle, m.text, f"{f.local(m.received_at):%d %b %H:%M}",

@@ -13,6 +13,7 @@ from govsocial_app.services.reporting import pdf, reports, schedule as report_sc
 from govsocial_app.services.errors import UserError
 from govsocial_app.state.guard import requires
 from govsocial_app.state.app_state import AppState
+from govsocial_app.state.charts import chart_json
 
 PALETTE = ("#3e63dd", "#e5484d", "#30a46c", "#f76b15", "#8e4ec6", "#12a594", "#ffc53d", "#6f6e77")
 PRESETS = {"7": 7, "30": 30, "90": 90}
@@ -122,8 +123,8 @@ class ReportsState(AppState):
     chart2_title: str = ""
     # Empty figures start without plotly's default template: a var's default is in every page's initial state (7 KB
     # of template each, in the code of every page, the inbox's too). The real figures keep the template.
-    fig1: go.Figure = go.Figure(layout={"template": {}})
-    fig2: go.Figure = go.Figure(layout={"template": {}})
+    fig1: dict = {}  # chart_json of a figure
+    fig2: dict = {}
     tables: list[TableView] = []
     profile_opts: list[Option] = []
     network_opts: list[Option] = []
@@ -168,8 +169,8 @@ class ReportsState(AppState):
             for k in report.key_numbers()
         ]
         charts = report.charts()
-        self.chart1_title, self.fig1 = tr(charts[0].title), figure(charts[0], tr)
-        self.chart2_title, self.fig2 = tr(charts[1].title), figure(charts[1], tr)
+        self.chart1_title, self.fig1 = tr(charts[0].title), chart_json(figure(charts[0], tr))
+        self.chart2_title, self.fig2 = tr(charts[1].title), chart_json(figure(charts[1], tr))
         self.tables = [self._table(t, f) for t in report.tables()]
 
     def _table(self, t: reports.Table, f: reports.ReportFilters) -> TableView:

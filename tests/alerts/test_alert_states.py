@@ -64,7 +64,7 @@ def test_alert_settings_need_alerts_configure_and_save_rules_from_the_form(as_ro
     manager, _ = as_role("manager", AlertSettingsState)
     manager.load()
     assert [r.enabled for r in manager.rules] == [True, False]
-    assert len(manager.figure.data) == 3
+    assert [t["type"] for t in manager.figure["data"]] == ["bar", "scatter", "scatter"]
     rule = manager.rules[1]
     manager.save_rule({"rule_id": str(rule.rule_id), "enabled": "on", "sensitivity": "2,5", "min_count": "15", "cooldown": "45",
                        "role_manager": "on", "role_admin": "off"})

@@ -8,6 +8,10 @@
 - steady: BENCH_LOAD_CLIENTS (300) signed-in staff work the inbox for BENCH_LOAD_SECONDS (240); event round trips
   after the ramp (BENCH_LOAD_WARMUP_S, 30) against Reflex's bare ping measured alongside (goal p95 <= 2x floor p95).
 
+Both phases also print the CPU the web workers and PostgreSQL used (`surge_web_cpu_ms_per_newcomer`,
+`steady_web_cpu_ms_per_event`): the work a change adds or saves, which the host's speed moves far less than the
+round trips (the same code's surge p95 ranged from 292 to 3,300 ms on this host), for comparing versions.
+
 Both phases: 0 errors and 0 lost events. An event with no answer in 15 s is an error; the person then waits up to
 60 s in all before going on: an answer by then counts it "late", none at all "lost".
 Other knobs: BENCH_LOAD_WORKERS ("3"; "3,1" adds a 1-worker run), BENCH_LOAD_PROFILES flood profiles (20),
@@ -450,12 +454,14 @@ async def _surge(stack, emails: list[str], password: str, hashes: list[str]) -> 
         await asyncio.sleep(offset)
         await person.run()
 
+    cpu_before = _cpu_snapshot(stack)
     done = asyncio.gather(*(one(o, p) for o, p in zip(_surge_starts(len(people), SURGE_SPREAD_S), people)))
     floor_task = asyncio.create_task(_floor(stack.app.url, started + 3600, floor, stop=done))
     lag: list[float] = []
     lag_task = asyncio.create_task(_driver_lag(started + 3600, lag, stop=done))
     await done
     seconds = time.monotonic() - started
+    cpu = _cpu_used(cpu_before, _cpu_snapshot(stack))
     await floor_task
     await lag_task
     await asyncio.gather(*(p.leave() for p in people), return_exceptions=True)
@@ -469,6 +475,8 @@ async def _surge(stack, emails: list[str], password: str, hashes: list[str]) -> 
         "rtt_ms_by_step": {k: _summary(v) for k, v in sorted(results["rtt"].items())},
         "floor_reflex_ping_ms": _summary(floor),
         "driver_loop_lag_ms": _summary(lag),
+        "cpu_s": cpu,
+        "web_cpu_ms_per_newcomer": round(cpu["web_workers"] * 1000 / len(people), 1),
         **_outcome(results),
     }
 
@@ -531,6 +539,35 @@ def _rss_kb(pid: int, field: str = "VmRSS") -> int:
     except (FileNotFoundError, ProcessLookupError):
         pass
     return 0
+
+
+def _cpu_s(pid: int) -> float:
+    """User and system CPU seconds the process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_snapshot(stack) -> dict[str, float]:
+    """CPU seconds used so far by the web workers, PostgreSQL's processes and the jobs processes. The difference
+    over a phase is the work it cost, which a slower or busier host stretches far less than it stretches round
+    trips: the ratio to compare two versions of the code with (the round trips' goals stay the goals)."""
+    import subprocess
+
+    group = _group(stack.app.proc.pid)
+    postgres = [int(p) for p in subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()]
+    return {
+        "web_workers": sum(_cpu_s(p) for p in group if p != stack.app.proc.pid),
+        "postgres": sum(_cpu_s(p) for p in postgres),
+        "jobs": sum(_cpu_s(p.pid) for p in stack.jobs if p.poll() is None),
+        "driver": _cpu_s(os.getpid()),
+    }
+
+
+def _cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {k: round(after[k] - before[k], 2) for k in before}
 
 
 def _cmdline(pid: int) -> str:
@@ -621,9 +658,13 @@ async def _drive(stack, tokens: list[str], hashes: list[str]) -> dict:
 
     lag: list[float] = []
 
+    cpu_marks: list[dict[str, float]] = []
+
     async def floor_after_ramp() -> None:
         await asyncio.sleep(max(0.0, results["measure_from"] - time.monotonic()))
+        cpu_marks.append(_cpu_snapshot(stack))
         await _floor(stack.app.url, until, floor)
+        cpu_marks.append(_cpu_snapshot(stack))
 
     await asyncio.gather(floor_after_ramp(), _driver_lag(until, lag), *(person(i, s) for i, s in enumerate(staff)),
                          return_exceptions=False)
@@ -631,6 +672,7 @@ async def _drive(stack, tokens: list[str], hashes: list[str]) -> dict:
     duration = time.monotonic() - started
     measured = duration - (results["measure_from"] - started)
     every = [x for xs in results["rtt"].values() for x in xs]
+    cpu = _cpu_used(*cpu_marks)
     return {
         "workers": stack.workers,
         "clients": len(tokens),
@@ -644,6 +686,8 @@ async def _drive(stack, tokens: list[str], hashes: list[str]) -> dict:
         "floor_reflex_ping_ms": _summary(floor),
         "p95_vs_floor_p95": round(_pct(every, 95) / _pct(floor, 95), 2) if floor and every else None,
         "driver_loop_lag_ms": _summary(lag),
+        "cpu_s": cpu,  # after the ramp, the events counted here (with the flood's ingest and the floor's pings)
+        "web_cpu_ms_per_event": round(cpu["web_workers"] * 1000 / len(every), 2) if every else None,
         **_outcome(results),
         "messages_ingested": _ingested(stack.database_url),
         "memory": _memory_report(samples, labels, duration),
@@ -727,6 +771,10 @@ def main() -> None:
         "steady_max_ms": steady["rtt_ms"]["max"],
         "steady_over_1s": steady["rtt_ms"]["over_1s"],
         "steady_floor_p95_ms": steady["floor_reflex_ping_ms"]["p95"],
+        "surge_web_cpu_ms_per_newcomer": surge["web_cpu_ms_per_newcomer"],
+        "surge_postgres_cpu_s": surge["cpu_s"]["postgres"],
+        "steady_web_cpu_ms_per_event": steady["web_cpu_ms_per_event"],
+        "steady_postgres_cpu_s": steady["cpu_s"]["postgres"],
         "steady_p95_vs_floor_p95": ratio,
         "steady_errors": steady["errors"],
         "steady_lost_events": steady["lost_events"],

@@ -47,7 +47,7 @@ def _listening(db, actor_factory, lang: str):
 def test_the_listening_sentiment_chart_colours_each_trace_by_its_meaning(db, actor_factory, lang):
     state = _listening(db, actor_factory, lang)
     assert state.lang == lang
-    colours = {trace.name: trace.marker.color for trace in state.fig_sentiment.data}
+    colours = {trace["name"]: trace["marker"]["color"] for trace in state.fig_sentiment["data"]}
     expected = {translate("Negative", lang): RED, translate("Neutral", lang): GREY, translate("Positive", lang): GREEN}
     assert colours == expected
 
