@@ -35,7 +35,8 @@ def test_a_person_is_on_one_message_at_a_time(store):
     s.touch(10, 2, "Sam Responder", presence.REPLYING)
     s.touch(11, 1, "Riley Responder")  # Riley opens another message
     assert _on(s) == {1: (11, "viewing"), 2: (10, "replying")}
-    assert presence.by_message(s.snapshot())["10"][0]["text"] == "Sam Responder is replying…"
+    # what every client showing message 10 is sent: what the chips show (they word the status in the reader's language)
+    assert presence.by_message(s.snapshot())["10"] == [{"user_id": 2, "name": "Sam Responder", "initials": "SR", "status": "replying"}]
 
 
 def test_leave_takes_a_person_off_only_the_message_they_are_still_on(store):

@@ -40,13 +40,21 @@ class FakeApp:
     def __init__(self, states: dict[str, FakeInbox], remote: tuple[str, ...] = ()) -> None:
         self.states, self.pushes = states, Counter()
         self.sent: dict[str, list[dict]] = {}  # the deltas sent straight to each client's socket, no state lock
-        sockets = {t: SimpleNamespace(instance_id="here") for t in states}
-        sockets.update({t: SimpleNamespace(instance_id="elsewhere") for t in remote})
+        self.emits: list[list[str]] = []  # each Socket.IO emit (encoded once) and the clients it went to
+        sockets = {t: SimpleNamespace(instance_id="here", sid=f"sid-{t}") for t in states}
+        sockets.update({t: SimpleNamespace(instance_id="elsewhere", sid=f"sid-{t}") for t in remote})
         self.event_namespace = SimpleNamespace(_token_manager=SimpleNamespace(instance_id="here", token_to_socket=sockets),
-                                               emit_update=self._emit_update)
+                                               emit_update=self._emit_update, emit=self._emit)
 
     async def _emit_update(self, update, token: str) -> None:
+        self.emits.append([token])
         self.sent.setdefault(token, []).append(update.delta)
+
+    async def _emit(self, event: str, update, to: list[str]) -> None:
+        assert event == "event"
+        self.emits.append([sid.removeprefix("sid-") for sid in to])
+        for sid in to:
+            self.sent.setdefault(sid.removeprefix("sid-"), []).append(update.delta)
 
     def shown(self, token: str) -> dict:
         """The presence the browser of `token` shows: the last presence delta it received (as Reflex applies it)."""
@@ -202,7 +210,7 @@ async def test_presence_reaches_the_list_at_once_while_card_changes_wait_their_p
                 break
             await relay.asyncio.sleep(0.01)
         assert app.shown("lister") == {str(ids[0]): [{"user_id": "9", "name": "Riley Responder", "initials": "RR",
-                                                       "status": "viewing", "text": "Riley Responder is viewing"}]}
+                                                       "status": "viewing"}]}
         assert lister.patched == [] and sum(app.pushes.values()) == 0, "the paced card change still waits"
         presence.get_store().leave(9, ids[0])
         relay.bus.publish(PresenceChanged(message_id=ids[0]))
@@ -265,7 +273,7 @@ async def test_presence_is_not_sent_to_a_client_whose_session_ended(store):
 
 async def test_a_send_that_fails_stops_no_other_client_and_is_retried(store):
     ids = store([msg(1), msg(2)])
-    a, b = FakeInbox(1, ids, ids[-1]), FakeInbox(2, ids, ids[-1])
+    a, b = FakeInbox(1, ids, ids[-1]), FakeInbox(2, ids[:1], ids[-1])  # a different list each: two sends
     app = FakeApp({"a": a, "b": b})
     emit, broken = app.event_namespace.emit_update, {"a"}
 
@@ -286,6 +294,32 @@ async def test_a_send_that_fails_stops_no_other_client_and_is_retried(store):
         assert str(ids[0]) in app.shown("a") and len(app.sent["b"]) == 1
     finally:
         presence.get_store().leave(9)
+
+
+async def test_clients_showing_the_same_messages_share_one_presence_send(store):
+    """Presence slices repeat (a team works the same first page): one Socket.IO emit, encoded once, goes to every
+    client of this worker that shows the same messages; a client with another list gets its own."""
+    ids = store([msg(n) for n in range(1, 5)])
+    same = {t: FakeInbox(n, ids[:3], ids[-1]) for n, t in enumerate(("a", "b", "c"), start=1)}
+    other = FakeInbox(4, ids[1:], ids[-1])
+    app = FakeApp({**same, "d": other}, remote=("e",))
+    for token, s in {**same, "d": other}.items():
+        _watch(token, s)
+    _watch("e", FakeInbox(5, ids[:3], ids[-1]))  # its socket is on another worker: forgotten, not sent
+    presence.get_store().touch(ids[1], 9, "Dana Duty", presence.REPLYING)
+    try:
+        assert await relay._relay_presence(app, watchers.projection(), relay.asyncio.Semaphore(4)) == 4
+        assert sorted(sorted(e) for e in app.emits) == [["a", "b", "c"], ["d"]]
+        for token in ("a", "b", "c", "d"):
+            assert app.shown(token)[str(ids[1])][0]["status"] == "replying"
+        assert "e" not in app.sent
+        presence.get_store().touch(ids[1], 9, "Dana Duty", presence.VIEWING)
+        app.emits.clear()
+        assert await relay._relay_presence(app, watchers.projection(), relay.asyncio.Semaphore(4)) == 4
+        assert sorted(sorted(e) for e in app.emits) == [["a", "b", "c"], ["d"]]
+    finally:
+        presence.get_store().leave(9)
+    assert sum(app.pushes.values()) == 0, "presence takes no client's state lock"
 
 
 class Clock:

@@ -197,11 +197,12 @@ def leave(user_id: int, message_id: int | None = None) -> None:
 
 
 def by_message(entries: list[PresenceEntry]) -> dict[str, list[dict]]:
-    """The projection browsers receive: message id → [{user_id, name, initials, status, text}]."""
+    """The projection browsers receive: message id → [{user_id, name, initials, status}]. Only what the chips show
+    (they word the status in the reader's language): every entry goes to every client showing its message."""
     out: dict[str, list[dict]] = {}
     for e in entries:
         out.setdefault(str(e.message_id), []).append(
-            {"user_id": e.user_id, "name": e.name, "initials": e.initials, "status": e.status, "text": e.text}
+            {"user_id": e.user_id, "name": e.name, "initials": e.initials, "status": e.status}
         )
     return out
 
