@@ -63,7 +63,7 @@ _BROWSER_MODULE_SECONDS = {
     "tests/browser/test_saved_replies.py": 9, "tests/browser/test_records_page.py": 9, "tests/browser/test_twin_modes.py": 8,
     "tests/browser/test_sign_in.py": 7, "tests/browser/test_teams.py": 7, "tests/browser/test_approval_trail.py": 6,
     "tests/browser/test_ws_signed_out.py": 4, "tests/browser/test_targets.py": 3, "tests/browser/test_page_weight.py": 4,
-    "tests/browser/test_loading_frame.py": 15,
+    "tests/browser/test_loading_frame.py": 15, "tests/browser/test_charts.py": 8,
 }
 _LIVE_APP_START_S = 30
 _UNMEASURED_S = 20
