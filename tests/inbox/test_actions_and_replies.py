@@ -152,6 +152,29 @@ async def test_reply_validation(sim_store, actor_factory):
         await replies.send_reply(a, "   ", ana, seen_reply_id=0)
     with pytest.raises(UserError, match="allows"):
         await replies.send_reply(a, "x" * 501, ana, seen_reply_id=0)
+    d = stream.detail(a)  # refused before anything was claimed: no outbound reply, not answered, not audited
+    assert d.card.replied_by == "" and not [t for t in d.conversation if t.direction == "out"]
+    assert not {"message.reply", "message.reply_queued"} & set(audit_actions())
+
+
+async def test_a_reply_waits_on_three_thread_hops(sim_store, actor_factory, monkeypatch):
+    """Each hop off the event loop waits its turn on a busy loop on the way back (bench-load's slowest event): the
+    claim (with the length check), the network's call and the outcome, nothing more."""
+    import asyncio
+
+    ana = actor_factory("responder")
+    (a,) = sim_store(1)
+    hops: list[str] = []
+    real = asyncio.to_thread
+
+    async def counted(fn, *args, **kwargs):
+        hops.append(getattr(fn, "__name__", repr(fn)))
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    result = await replies.send_reply(a, "Thanks, passed to the duty team.", ana, seen_reply_id=0)
+    assert isinstance(result, replies.SentReply)
+    assert len(hops) == 3 and hops[0] == "_claim" and hops[-1] == "_finish", hops
 
 
 def test_character_count_uses_graphemes():
