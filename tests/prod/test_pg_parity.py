@@ -1,5 +1,6 @@
 """Database parity: every migration runs up and down on SQLite and PostgreSQL, text search uses its index on both,
-and the inbox service's own tests (filters, paging, search, actions, the reply guard) run again on PostgreSQL."""
+and the inbox service's own tests (filters, paging, search, actions, the reply guard) and the sign-in backoff's run again
+on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -36,6 +37,12 @@ from tests.inbox.test_inbox_filters import (  # noqa: F401
     test_status_assigned_and_kind_filters,
     test_tag_filter_and_untag,
     test_vip_filter_and_label,
+)
+from tests.unit.test_sign_in_security import (  # noqa: F401  (the sign-in backoff's counts, on PostgreSQL's types)
+    test_after_the_wait_the_right_password_works_and_clears_the_backoff,
+    test_an_address_spraying_many_emails_is_slowed_down_itself,
+    test_the_wait_after_repeated_failures_says_when_to_try_again,
+    test_the_wait_doubles_with_each_further_failure_and_is_capped,
 )
 
 pytestmark = pytest.mark.services

@@ -64,3 +64,25 @@ def test_the_web_workers_and_the_jobs_process_tune_it(monkeypatch):
     finally:
         config.reset_settings_cache()
     assert calls == ["tune", "run"], "tuned once, before the scheduler starts"
+
+
+def test_tune_configures_the_database_mappers_a_first_sign_in_would_otherwise_configure():
+    """In a fresh process (this one's mappers were configured by earlier tests): nothing is configured until tune(),
+    which leaves every table's mapper configured, so no person's first query in a surge pays for it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import govsocial_app.db.models as m\n"
+        "from sqlalchemy import inspect\n"
+        "from sqlmodel import SQLModel\n"
+        "mappers = [mp for reg in [SQLModel._sa_registry] for mp in reg.mappers]\n"
+        "assert len(mappers) > 30, len(mappers)\n"
+        "before = sum(mp.configured for mp in mappers)\n"
+        "from govsocial_app import gctune\n"
+        "gctune.tune()\n"
+        "print(before, sum(mp.configured for mp in mappers), len(mappers))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True).stdout.split()
+    before, after, total = map(int, out)
+    assert before < total and after == total
