@@ -1,15 +1,13 @@
-"""The charts on a phone: a manager opens Reports from the inbox and sees its two charts drawn, with bars and a
-legend, and the listening page's volume chart; the charts are sent as the figure's JSON (state/charts.py), not as
-plotly Figures, and must still draw as they did."""
+"""The charts on a phone: a manager opens Reports from the inbox and sees its two charts drawn with their traces, and
+the listening page's volume chart. Charts are sent as the figure's JSON (state/charts.py), not as plotly Figures,
+and must still draw as they did."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, phone_context, sign_in
+from tests.browser.conftest import PHONE, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -22,31 +20,22 @@ def _drawn(page, title: str):
     return card
 
 
-def test_a_manager_sees_the_report_charts_drawn_on_a_phone(browser, live_app):
-    ctx = phone_context(browser)
-    page = ctx.new_page()
-    page.set_default_timeout(20_000)
-    try:
-        sign_in(page, live_app.url, "manager@demo.gov")
-        page.get_by_role("link", name="Reports", exact=True).first.click()
-        page.wait_for_url("**/reports**")
-        headings = page.locator(".rt-Card h2")
-        expect(headings.first).to_be_visible(timeout=30_000)
-        titles = [t.strip() for t in headings.all_inner_texts() if t.strip()][:2]
-        assert len(titles) == 2, titles
-        if os.environ.get("GOVSOCIAL_SHOTS"):
-            page.screenshot(path=f"{os.environ['GOVSOCIAL_SHOTS']}/reports-390.png", full_page=True)
-        for title in titles:
-            card = _drawn(page, title)
-            # traces drawn from the figure's data: bars or lines, not an empty frame
-            expect(card.locator("g.trace, g.hm").first).to_be_attached(timeout=30_000)
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-
-        page.get_by_role("link", name="Listening").click()
-        page.wait_for_url("**/reports/listening**")
-        card = _drawn(page, "Volume over time")
+def test_a_manager_sees_the_report_charts_drawn_on_a_phone(phone_page, live_app):
+    page = phone_page
+    sign_in(page, live_app.url, "manager@demo.gov")
+    page.get_by_role("link", name="Reports", exact=True).first.click()
+    page.wait_for_url("**/reports**")
+    headings = page.locator(".rt-Card h2")
+    expect(headings.first).to_be_visible(timeout=30_000)
+    titles = [t.strip() for t in headings.all_inner_texts() if t.strip()][:2]
+    assert len(titles) == 2, titles
+    for title in titles:
+        card = _drawn(page, title)
+        # traces drawn from the figure's data (lines, bars or a heatmap), not an empty frame
         expect(card.locator("g.trace, g.hm").first).to_be_attached(timeout=30_000)
-        if os.environ.get("GOVSOCIAL_SHOTS"):  # a person's look at the page (README: screenshots)
-            page.screenshot(path=f"{os.environ['GOVSOCIAL_SHOTS']}/listening-390.png", full_page=True)
-    finally:
-        ctx.close()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    page.get_by_role("link", name="Listening").click()
+    page.wait_for_url("**/reports/listening**")
+    card = _drawn(page, "Volume over time")
+    expect(card.locator("g.trace, g.hm").first).to_be_attached(timeout=30_000)
