@@ -159,6 +159,9 @@ class Staff:
             self.card_ids = [int(c["id"]) for c in inbox["cards_rx_state_"] if isinstance(c, dict) and c.get("id")]
         if "next_before_rx_state_" in inbox:
             self.next_before = int(inbox["next_before_rx_state_"] or 0)
+        if list(delta) == [INBOX] and list(inbox) == ["presence_rx_state_"]:
+            # the live relay's presence push (that var alone): proof that the pushes, sent to groups, arrive
+            self.results["presence_pushes_received"] += 1
         for event in update.get("events") or []:
             if "toast.error" in json.dumps(event.get("payload", {})):
                 self.results["errors"]["error toast"] += 1
@@ -645,7 +648,7 @@ async def _drive(stack, tokens: list[str], hashes: list[str]) -> dict:
     started = time.monotonic()
     until = started + SECONDS
     results = {"rtt": defaultdict(list), "rtt_ramp": defaultdict(list), "errors": Counter(), "lost": 0, "late": 0, "shed": 0,
-               "measure_from": started + min(WARMUP_S, SECONDS / 2)}
+               "measure_from": started + min(WARMUP_S, SECONDS / 2), "presence_pushes_received": 0}
     rng = random.Random(8)
     staff = [Staff(stack.app.url, t, hashes, results, random.Random(rng.random())) for t in tokens]
     floor: list[float] = []
@@ -690,6 +693,7 @@ async def _drive(stack, tokens: list[str], hashes: list[str]) -> dict:
         "web_cpu_ms_per_event": round(cpu["web_workers"] * 1000 / len(every), 2) if every else None,
         **_outcome(results),
         "messages_ingested": _ingested(stack.database_url),
+        "presence_pushes_received": results["presence_pushes_received"],
         "memory": _memory_report(samples, labels, duration),
     }
 
@@ -774,6 +778,7 @@ def main() -> None:
         "surge_web_cpu_ms_per_newcomer": surge["web_cpu_ms_per_newcomer"],
         "surge_postgres_cpu_s": surge["cpu_s"]["postgres"],
         "steady_web_cpu_ms_per_event": steady["web_cpu_ms_per_event"],
+        "steady_presence_pushes_received": steady["presence_pushes_received"],
         "steady_postgres_cpu_s": steady["cpu_s"]["postgres"],
         "steady_p95_vs_floor_p95": ratio,
         "steady_errors": steady["errors"],

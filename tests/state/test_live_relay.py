@@ -511,3 +511,32 @@ async def test_an_app_wide_relay_whose_subscription_fails_raises_for_its_supervi
     monkeypatch.setattr(bus, "subscribe", subscribe)
     with pytest.raises(ConnectionError):
         await asyncio.wait_for(relay._on_every_event("pause", push)(None), 5)
+
+
+async def test_a_grouped_presence_send_reaches_each_socket_once_through_real_socketio():
+    """`_emit_to` on a real python-socketio server (Reflex's own JSON): one emit addressed to the group's sockets puts
+    the same encoded packet on each of them, and on no other socket of the worker. Only the transport is stood in."""
+    import socketio
+    from reflex.app import _sio_dumps, _sio_loads
+    from reflex.state import StateUpdate
+
+    from govsocial_app.state.inbox import InboxState
+
+    server = socketio.AsyncServer(async_mode="asgi", json=SimpleNamespace(dumps=staticmethod(_sio_dumps), loads=staticmethod(_sio_loads)))
+    namespace = socketio.AsyncNamespace("/_event")
+    server.register_namespace(namespace)
+    sent: list[tuple[str, str]] = []
+
+    async def transport(eio_sid, pkt) -> None:
+        sent.append((eio_sid, pkt.data))
+
+    server._send_eio_packet = transport
+    sids = {t: await server.manager.connect(f"eio-{t}", "/_event") for t in ("a", "b", "other")}
+    records = {t: SimpleNamespace(instance_id="here", sid=sid) for t, sid in sids.items()}
+    namespace._token_manager = SimpleNamespace(instance_id="here", token_to_socket=records)
+    app = SimpleNamespace(event_namespace=namespace)
+
+    delta = {InboxState.get_full_name(): {"presence_rx_state_": {"7": [{"user_id": "9", "name": "Dana Duty", "initials": "DD", "status": "replying"}]}}}
+    assert await relay._emit_to(app, ["a", "b"], StateUpdate(delta=delta)) == ["a", "b"]
+    assert sorted(eio for eio, _ in sent) == ["eio-a", "eio-b"]
+    assert sent[0][1] == sent[1][1] and "Dana Duty" in sent[0][1] and '"replying"' in sent[0][1]
