@@ -57,7 +57,7 @@ class AlertSettingsState(AppState):
     roles: list[str] = list(ROLES)
     keyword_roles: list[str] = []
     keyword_user_ids: list[str] = []
-    figure: dict = {}  # chart_json (state/reports.py) of the rules' chart
+    figure: dict = {}  # chart_json (state/charts.py) of the rules' chart
     smtp_host: str = ""
     smtp_port: str = "587"
     smtp_username: str = ""

@@ -78,7 +78,7 @@ class ListeningState(AppState):
     network: str = "all"
     network_opts: list[Option] = []
     total: int = 0
-    # Charts as chart_json (state/reports.py): an empty dict by default, in every page's initial state and copied
+    # Charts as chart_json (state/charts.py): an empty dict by default, in every page's initial state and copied
     # into every new client's state, where a Figure was 7 KB of template and a rebuild each time.
     fig_volume: dict = {}
     fig_networks: dict = {}

@@ -114,7 +114,11 @@ async def _send_presence(app, members: list[tuple[str, Watch]], fresh: dict, sem
     async with sem:
         ready: list[tuple[str, Watch]] = []
         for token, w in members:
-            actor = await watchers.session_actor(w.auth_token)
+            try:
+                actor = await watchers.session_actor(w.auth_token)
+            except Exception:  # the database away for a moment: this client is tried again on the next pass
+                log.exception("could not re-check the session of one client")
+                continue
             if actor is None or actor.user_id != w.user_id or not can(actor.role, "inbox.view"):
                 watchers.leave_inbox(token)  # signed out, revoked or deactivated meanwhile: nothing more is pushed
             elif watchers._watches.get(token) is w:  # else its own event re-wrote what it shows: the next pass compares

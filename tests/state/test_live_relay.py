@@ -540,3 +540,32 @@ async def test_a_grouped_presence_send_reaches_each_socket_once_through_real_soc
     assert await relay._emit_to(app, ["a", "b"], StateUpdate(delta=delta)) == ["a", "b"]
     assert sorted(eio for eio, _ in sent) == ["eio-a", "eio-b"]
     assert sent[0][1] == sent[1][1] and "Dana Duty" in sent[0][1] and '"replying"' in sent[0][1]
+
+
+async def test_a_session_check_that_fails_skips_that_client_and_stops_no_pass(store, monkeypatch):
+    """The database away for a moment while a group's sessions are re-checked: that client is skipped (and tried
+    again on the next pass), the others of its group are sent their presence, and the pass itself does not fail."""
+    ids = store([msg(1), msg(2)])
+    a, b = FakeInbox(1, ids, ids[-1]), FakeInbox(2, ids, ids[-1])  # one group: the same list
+    app = FakeApp({"a": a, "b": b})
+    _watch("a", a)
+    _watch("b", b)
+    real = watchers.session_actor
+    down = {a.auth_token}
+
+    async def flaky(token):
+        if token in down:
+            raise ConnectionError("the database went away")
+        return await real(token)
+
+    monkeypatch.setattr(watchers, "session_actor", flaky)
+    monkeypatch.setattr(watchers, "recheck_sessions", lambda tokens: relay.asyncio.sleep(0))
+    presence.get_store().touch(ids[0], 9, "Dana Duty")
+    try:
+        assert await relay._relay_presence(app, watchers.projection(), relay.asyncio.Semaphore(4)) == 1
+        assert str(ids[0]) in app.shown("b") and "a" not in app.sent and "a" in watchers.watching()
+        down.clear()
+        assert await relay._relay_presence(app, watchers.projection(), relay.asyncio.Semaphore(4)) == 1, "a, next pass"
+        assert str(ids[0]) in app.shown("a")
+    finally:
+        presence.get_store().leave(9)
