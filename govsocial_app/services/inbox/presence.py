@@ -35,12 +35,6 @@ class PresenceEntry:
     status: str  # viewing, replying
     expires: float
 
-    @property
-    def text(self) -> str:
-        return f"{self.name} is viewing" if self.status == VIEWING else f"{self.name} is replying…"
-
-
-
 
 class MemoryPresence:
     def __init__(self, clock=time.time) -> None:
